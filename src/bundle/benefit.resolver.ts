@@ -1,0 +1,33 @@
+import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import type { Partner } from '../partner/partner.entity.js';
+import { PartnerType } from '../partner/partner.types.js';
+import type { RequestContext } from '../server/request-scope.js';
+import { localize } from '../shared/localized.js';
+import type { Benefit, BundleBenefit } from './bundle.entity.js';
+import { BenefitType, PlanBenefitType } from './benefit.types.js';
+
+@Resolver(() => BenefitType)
+export class BenefitResolver {
+  @FieldResolver(() => String)
+  name(@Root() benefit: Benefit, @Ctx() ctx: RequestContext): string {
+    return localize(benefit.name, ctx.locale);
+  }
+
+  @FieldResolver(() => String)
+  description(@Root() benefit: Benefit, @Ctx() ctx: RequestContext): string {
+    return localize(benefit.description, ctx.locale);
+  }
+
+  @FieldResolver(() => PartnerType)
+  async partner(@Root() benefit: Benefit, @Ctx() ctx: RequestContext): Promise<Partner> {
+    return (await ctx.loaders.partnerById.load(benefit.partner.id))!;
+  }
+}
+
+@Resolver(() => PlanBenefitType)
+export class PlanBenefitResolver {
+  @FieldResolver(() => BenefitType)
+  async benefit(@Root() grant: BundleBenefit, @Ctx() ctx: RequestContext): Promise<Benefit> {
+    return (await ctx.loaders.benefitById.load(grant.benefit.id))!;
+  }
+}

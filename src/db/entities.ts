@@ -1,0 +1,25 @@
+import { Benefit, Bundle, BundleBenefit, BundleVersion } from '../bundle/bundle.entity.js';
+import { Entitlement } from '../entitlement/entitlement.entity.js';
+import { Member } from '../member/member.entity.js';
+import { Membership, Payment } from '../membership/membership.entity.js';
+import { Partner, PartnerApiKey } from '../partner/partner.entity.js';
+import { Plan } from '../plan/plan.entity.js';
+import { Redemption } from '../redemption/redemption.entity.js';
+import { IssuedToken } from '../token/issued-token.entity.js';
+
+/** Every entity the ORM maps, listed explicitly (no folder discovery at run time). */
+export const entities = [
+  Member,
+  Partner,
+  PartnerApiKey,
+  Benefit,
+  Bundle,
+  BundleVersion,
+  BundleBenefit,
+  Plan,
+  Membership,
+  Payment,
+  Entitlement,
+  Redemption,
+  IssuedToken,
+];

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import type { Opt, Rel } from '@mikro-orm/core';
+import { Check, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
+import { Benefit } from '../bundle/bundle.entity.js';
+import { Member } from '../member/member.entity.js';
+import { Membership } from '../membership/membership.entity.js';
+
+export enum EntitlementStatus {
+  PENDING_PROVISION = 'PENDING_PROVISION',
+  ACTIVE = 'ACTIVE',
+  SUSPENDED = 'SUSPENDED',
+  REVOKED = 'REVOKED',
+  EXPIRED = 'EXPIRED',
+}
+
+/** The materialized right of one member to one benefit for one period. */
+@Entity({ tableName: 'entitlement' })
+@Unique({ properties: ['membership', 'benefit', 'periodStart'] })
+@Index({ properties: ['member', 'periodEnd'] })
+@Check({ name: 'entitlement_used_within_quota', expression: 'used >= 0 and (quota is null or used <= quota)' })
+export class Entitlement {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @ManyToOne({ entity: () => Member })
+  member!: Rel<Member>;
+
+  @ManyToOne({ entity: () => Membership })
+  membership!: Rel<Membership>;
+
+  @ManyToOne({ entity: () => Benefit })
+  benefit!: Rel<Benefit>;
+
+  @Enum({ items: () => EntitlementStatus, nativeEnumName: 'entitlement_status' })
+  status!: EntitlementStatus;
+
+  @Property({ type: 'datetime' })
+  periodStart!: Date;
+
+  @Property({ type: 'datetime' })
+  periodEnd!: Date;
+
+  /** Uses granted for the period; null means unlimited. */
+  @Property({ type: 'integer', nullable: true })
+  quota?: number | null;
+
+  /** Units redeemed so far; always equals the sum of this entitlement's redemption rows. */
+  @Property({ type: 'integer', default: 0 })
+  used: Opt<number> = 0;
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  createdAt: Opt<Date> = new Date();
+}

@@ -1,0 +1,77 @@
+// `npm start`: the whole gateway in one process tree, on the embedded PostgreSQL unless
+// DATABASE_URL points elsewhere.
+import 'reflect-metadata';
+import path from 'node:path';
+import { startEmbeddedPostgres, type RunningPostgres } from './db/embedded-postgres.js';
+import { startApp, type RunningApp } from './server/app.js';
+import { loadConfig } from './shared/config.js';
+import { createLogger } from './shared/logger.js';
+
+const config = loadConfig();
+const logger = createLogger(config.logLevel);
+let embedded: RunningPostgres | undefined;
+let app: RunningApp | undefined;
+let stopping = false;
+
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  await app?.close();
+  await embedded?.stop();
+  logger.info('stopped');
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+try {
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    const dataDir = path.join(config.dataDir, 'pg');
+    console.log(`Starting embedded PostgreSQL (data in ${dataDir}, port ${config.embeddedPgPort})…`);
+    embedded = await startEmbeddedPostgres({ dataDir, port: config.embeddedPgPort });
+    if (embedded.initialised) console.log('  initialised a new database cluster');
+    databaseUrl = embedded.url;
+  }
+  app = await startApp({ config, databaseUrl, logger });
+  printBanner(app, databaseUrl);
+} catch (error) {
+  logger.fatal({ err: error }, 'start-up failed');
+  console.error(error instanceof Error ? error.message : error);
+  await app?.close();
+  await embedded?.stop();
+  process.exit(1);
+}
+
+function printBanner(running: RunningApp, databaseUrl: string): void {
+  const base = config.publicUrl;
+  const db = new URL(databaseUrl);
+  const seed = running.seed;
+  const lines = [
+    '',
+    'Coalition gateway is up',
+    `  GraphQL          ${base}/graphql${config.nodeEnv === 'development' ? '   (IDE in a browser)' : ''}`,
+    `  JWKS             ${base}/.well-known/jwks.json`,
+    `  Issuer metadata  ${base}/.well-known/entitlement-issuer`,
+    `  Health           ${base}/healthz   ${base}/readyz   ${base}/metrics`,
+    `  Database         ${embedded ? 'embedded' : 'external'} PostgreSQL at ${db.host}${db.pathname}`,
+    `  Subgraphs        ${running.subgraphs.map((s) => `${s.name} ${s.url}`).join(', ')}`,
+    `  Sandbox partners ${[...running.sandboxes.entries()].map(([id, s]) => `${id} ${s.url}`).join(', ') || 'none'}`,
+    seed
+      ? `  Demo catalog     ${seed.seeded ? 'seeded' : 'already present'}: plans ${seed.plans.join(', ')}; benefits ${seed.benefits.join(', ')}; partners ${seed.partners.join(', ')}`
+      : '',
+    '',
+    config.nodeEnv === 'production'
+      ? ''
+      : [
+          'Try it:',
+          '  npm run -s dev:credential -- member alice     # a member JWT',
+          '  npm run -s dev:credential -- partner sparkwash # a partner API key (shown once)',
+          `  curl -s ${base}/graphql -H 'content-type: application/json' -d '{"query":"{ plans { code name price { amount currency } } }"}'`,
+          '',
+        ].join('\n'),
+    'Ctrl-C stops everything, the embedded database included.',
+  ];
+  console.log(lines.filter((l) => l !== '').join('\n'));
+}

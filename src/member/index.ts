@@ -1,0 +1,2 @@
+export { Member } from './member.entity.js';
+export { MemberDirectory } from './member.service.js';

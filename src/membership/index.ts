@@ -1,0 +1,5 @@
+export { Membership, MembershipStatus, Payment, PaymentStatus } from './membership.entity.js';
+export { MembershipService } from './membership.service.js';
+export type { MembershipServiceOptions } from './membership.service.js';
+export { DevPaymentProvider } from './payment-provider.js';
+export type { ChargeOutcome, ChargeRequest, ChargeResult, PaymentProvider } from './payment-provider.js';

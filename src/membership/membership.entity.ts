@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import type { Opt, Rel } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
+import { BundleVersion } from '../bundle/bundle.entity.js';
+import { Member } from '../member/member.entity.js';
+import { Plan } from '../plan/plan.entity.js';
+
+export enum MembershipStatus {
+  /** Waiting for the payment provider to confirm. */
+  PENDING_PAYMENT = 'PENDING_PAYMENT',
+  ACTIVE = 'ACTIVE',
+  /** Payment failed or was abandoned; never became active. */
+  PAYMENT_FAILED = 'PAYMENT_FAILED',
+  /** Ended by cancellation at period end or refund. */
+  CANCELED = 'CANCELED',
+  EXPIRED = 'EXPIRED',
+}
+
+/**
+ * A member's paid membership of a plan (the GraphQL type is `Membership`, never
+ * `Subscription`). It pins the bundle version it was sold with.
+ */
+@Entity({ tableName: 'membership' })
+@Unique({ properties: ['member', 'idempotencyKey'] })
+// At most one live membership per member, whatever the concurrency.
+@Index({
+  name: 'membership_one_live_per_member',
+  expression: `create unique index "membership_one_live_per_member" on "membership" ("member_id") where "status" in ('PENDING_PAYMENT', 'ACTIVE')`,
+})
+export class Membership {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @ManyToOne({ entity: () => Member })
+  member!: Rel<Member>;
+
+  @ManyToOne({ entity: () => Plan })
+  plan!: Rel<Plan>;
+
+  @ManyToOne({ entity: () => BundleVersion })
+  bundleVersion!: Rel<BundleVersion>;
+
+  @Enum({ items: () => MembershipStatus, nativeEnumName: 'membership_status' })
+  status!: MembershipStatus;
+
+  @Property({ type: 'text' })
+  idempotencyKey!: string;
+
+  /** Start of the current paid term; null until payment is confirmed. */
+  @Property({ type: 'datetime', nullable: true })
+  currentPeriodStart?: Date | null;
+
+  @Property({ type: 'datetime', nullable: true })
+  currentPeriodEnd?: Date | null;
+
+  @Property({ type: 'boolean', default: false })
+  cancelAtPeriodEnd: Opt<boolean> = false;
+
+  @Property({ type: 'datetime', nullable: true })
+  canceledAt?: Date | null;
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  createdAt: Opt<Date> = new Date();
+}
+
+export enum PaymentStatus {
+  PENDING = 'PENDING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+}
+
+/** One charge for a membership term, confirmed by the provider now or later. */
+@Entity({ tableName: 'payment' })
+export class Payment {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @ManyToOne({ entity: () => Membership })
+  membership!: Rel<Membership>;
+
+  @Property({ type: 'text' })
+  provider!: string;
+
+  @Property({ type: 'text', nullable: true })
+  providerReference?: string | null;
+
+  @Property({ type: 'integer' })
+  amount!: number;
+
+  @Property({ type: 'character', length: 3 })
+  currency!: string;
+
+  @Enum({ items: () => PaymentStatus, nativeEnumName: 'payment_status' })
+  status!: PaymentStatus;
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  createdAt: Opt<Date> = new Date();
+
+  @Property({ type: 'datetime', nullable: true })
+  settledAt?: Date | null;
+}

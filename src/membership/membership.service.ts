@@ -1,0 +1,175 @@
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { BundleVersion } from '../bundle/bundle.entity.js';
+import type { EntitlementService } from '../entitlement/entitlement.service.js';
+import { Member } from '../member/member.entity.js';
+import { BillingPeriod, Plan } from '../plan/plan.entity.js';
+import { uniqueViolation } from '../shared/db-errors.js';
+import { AppError, InputValidator } from '../shared/errors.js';
+import { isUuid } from '../shared/loader.js';
+import { addMonths } from '../shared/zoned-time.js';
+import { Membership, MembershipStatus, Payment, PaymentStatus } from './membership.entity.js';
+import type { ChargeOutcome, PaymentProvider } from './payment-provider.js';
+
+export interface MembershipServiceOptions {
+  payments: PaymentProvider;
+  entitlements: EntitlementService;
+  timeZone: string;
+  now?: () => Date;
+}
+
+const LIVE = [MembershipStatus.PENDING_PAYMENT, MembershipStatus.ACTIVE];
+const MAX_KEY_LENGTH = 200;
+
+/** Paid memberships: subscribe (idempotent), payment settlement, cancellation. */
+export class MembershipService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly options: MembershipServiceOptions,
+  ) {}
+
+  private now(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+
+  /** The member's live membership (pending payment or active), or null. */
+  current(memberId: string): Promise<Membership | null> {
+    return this.em.findOne(Membership, { member: memberId, status: { $in: LIVE } });
+  }
+
+  /**
+   * Buys `planCode`. The same idempotency key with the same plan returns the first
+   * membership; with another plan it is IDEMPOTENCY_CONFLICT. A member holds at most
+   * one live membership (ALREADY_MEMBER).
+   */
+  async subscribe(memberId: string, planCode: string, idempotencyKey: string): Promise<Membership> {
+    new InputValidator()
+      .check(planCode.trim().length > 0, 'planCode', 'must not be empty')
+      .check(idempotencyKey.trim().length > 0, 'idempotencyKey', 'must not be empty')
+      .check(idempotencyKey.length <= MAX_KEY_LENGTH, 'idempotencyKey', `must be at most ${MAX_KEY_LENGTH} characters`)
+      .throwIfInvalid();
+
+    const replay = await this.replay(memberId, planCode, idempotencyKey);
+    if (replay) return replay;
+
+    const plan = await this.em.findOne(Plan, { code: planCode, active: true });
+    if (!plan) throw AppError.notFound('Plan', planCode);
+    const version = await this.em.findOne(
+      BundleVersion,
+      { bundle: plan.bundle.id, effectiveFrom: { $lte: this.now() } },
+      { orderBy: { effectiveFrom: 'desc', version: 'desc' } },
+    );
+    if (!version) throw AppError.notFound('Plan', planCode);
+
+    let created: { membership: Membership; payment: Payment };
+    try {
+      created = await this.em.transactional(async (em) => {
+        const membership = em.create(Membership, {
+          member: em.getReference(Member, memberId),
+          plan,
+          bundleVersion: version,
+          status: MembershipStatus.PENDING_PAYMENT,
+          idempotencyKey,
+        });
+        const payment = em.create(Payment, {
+          membership,
+          provider: this.options.payments.name,
+          amount: plan.priceAmount,
+          currency: plan.currency,
+          status: PaymentStatus.PENDING,
+        });
+        await em.flush();
+        return { membership, payment };
+      });
+    } catch (error) {
+      const constraint = uniqueViolation(error);
+      if (constraint === 'membership_member_id_idempotency_key_unique') {
+        // A concurrent request with the same key won the race: answer as it did.
+        const winner = await this.replay(memberId, planCode, idempotencyKey, true);
+        if (winner) return winner;
+      }
+      if (constraint === 'membership_one_live_per_member') throw AppError.alreadyMember(planCode);
+      throw error;
+    }
+    return this.charge(created.membership.id, created.payment.id, memberId, plan);
+  }
+
+  /**
+   * Records the provider's verdict on a payment (called at once by synchronous
+   * providers, later by an asynchronous one's confirmation). Idempotent.
+   */
+  async settlePayment(paymentId: string, outcome: Exclude<ChargeOutcome, 'PENDING'>, providerReference?: string): Promise<Membership> {
+    return this.em.transactional(async (em) => {
+      const payment = isUuid(paymentId)
+        ? await em.findOne(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE })
+        : null;
+      if (!payment) throw AppError.notFound('Payment', paymentId);
+      const membership = await em.findOneOrFail(Membership, { id: payment.membership.id }, { populate: ['plan'] });
+      if (payment.status !== PaymentStatus.PENDING) return membership;
+      payment.status = outcome === 'SUCCEEDED' ? PaymentStatus.SUCCEEDED : PaymentStatus.FAILED;
+      payment.settledAt = this.now();
+      if (providerReference) payment.providerReference = providerReference;
+      if (outcome === 'SUCCEEDED' && membership.status === MembershipStatus.PENDING_PAYMENT) {
+        const start = this.now();
+        membership.status = MembershipStatus.ACTIVE;
+        membership.currentPeriodStart = start;
+        membership.currentPeriodEnd = addMonths(
+          start,
+          membership.plan.billingPeriod === BillingPeriod.YEAR ? 12 : 1,
+          this.options.timeZone,
+        );
+        await em.flush();
+        await this.options.entitlements.materializeCurrentPeriod(em, membership);
+      } else if (outcome === 'FAILED' && membership.status === MembershipStatus.PENDING_PAYMENT) {
+        membership.status = MembershipStatus.PAYMENT_FAILED;
+      }
+      await em.flush();
+      return membership;
+    });
+  }
+
+  /** Cancels at the end of the paid period: rights stay until then. */
+  async cancelAtPeriodEnd(memberId: string, membershipId: string): Promise<Membership> {
+    const membership = isUuid(membershipId)
+      ? await this.em.findOne(Membership, { id: membershipId, member: memberId })
+      : null;
+    if (!membership) throw AppError.notFound('Membership', membershipId);
+    if (membership.status === MembershipStatus.PENDING_PAYMENT) {
+      membership.status = MembershipStatus.CANCELED;
+      membership.canceledAt = this.now();
+    } else if (membership.status === MembershipStatus.ACTIVE && !membership.cancelAtPeriodEnd) {
+      membership.cancelAtPeriodEnd = true;
+      membership.canceledAt = this.now();
+    }
+    await this.em.flush();
+    return membership;
+  }
+
+  private async replay(memberId: string, planCode: string, idempotencyKey: string, fresh = false): Promise<Membership | null> {
+    const em = fresh ? this.em.fork() : this.em;
+    const existing = await em.findOne(Membership, { member: memberId, idempotencyKey }, { populate: ['plan'] });
+    if (!existing) return null;
+    if (existing.plan.code !== planCode) throw AppError.idempotencyConflict();
+    if (existing.status === MembershipStatus.PENDING_PAYMENT) {
+      // The first attempt may have stopped before charging: charge again (providers dedupe on payment id).
+      const payment = await em.findOne(Payment, { membership: existing.id, status: PaymentStatus.PENDING });
+      if (payment) return this.charge(existing.id, payment.id, memberId, existing.plan);
+    }
+    return existing;
+  }
+
+  private async charge(membershipId: string, paymentId: string, memberId: string, plan: Plan): Promise<Membership> {
+    const result = await this.options.payments.charge({
+      paymentId,
+      memberId,
+      amount: plan.priceAmount,
+      currency: plan.currency,
+      description: `${plan.code} membership`,
+    });
+    if (result.outcome === 'PENDING') {
+      const pending = await this.em.fork().findOne(Membership, { id: membershipId });
+      return pending!;
+    }
+    return this.settlePayment(paymentId, result.outcome, result.providerReference);
+  }
+}

@@ -1,0 +1,4 @@
+export { Partner, PartnerApiKey } from './partner.entity.js';
+export { partnerLoaders } from './partner.loaders.js';
+export { PartnerKeyService } from './partner-key.service.js';
+export type { CreatedApiKey } from './partner-key.service.js';

@@ -1,0 +1,3 @@
+export { BillingPeriod, Plan } from './plan.entity.js';
+export { planLoaders } from './plan.loaders.js';
+export { PlanService } from './plan.service.js';

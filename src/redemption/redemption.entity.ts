@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import type { Opt, Rel } from '@mikro-orm/core';
+import { Check, Entity, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
+import { Entitlement } from '../entitlement/entitlement.entity.js';
+import { Partner } from '../partner/partner.entity.js';
+
+/**
+ * One accepted use of an entitlement by a partner. Append-only: a row is never updated
+ * or deleted. The token's `jti` is unique, so a token is redeemed at most once; the
+ * partner's idempotency key is unique per partner.
+ */
+@Entity({ tableName: 'redemption' })
+@Unique({ name: 'redemption_partner_idempotency_key', properties: ['partner', 'idempotencyKey'] })
+@Index({ properties: ['entitlement'] })
+@Index({ properties: ['partner', 'createdAt'] })
+@Check({ name: 'redemption_units_positive', expression: 'units > 0' })
+export class Redemption {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @ManyToOne({ entity: () => Entitlement })
+  entitlement!: Rel<Entitlement>;
+
+  @ManyToOne({ entity: () => Partner })
+  partner!: Rel<Partner>;
+
+  @Property({ type: 'integer' })
+  units!: number;
+
+  @Property({ type: 'text', unique: 'redemption_token_jti_unique' })
+  tokenJti!: string;
+
+  @Property({ type: 'text' })
+  idempotencyKey!: string;
+
+  /** SHA-256 of the request (token and units): a repeated key with other data is a conflict. */
+  @Property({ type: 'text' })
+  requestHash!: string;
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  createdAt: Opt<Date> = new Date();
+}

@@ -1,0 +1,85 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Benefit, BenefitKind, BenefitPeriod, Bundle, BundleBenefit, BundleVersion } from '../bundle/index.js';
+import { Partner } from '../partner/index.js';
+import { BillingPeriod, Plan } from '../plan/index.js';
+
+/** What the demo catalog seeded, for the start-up banner. */
+export interface SeedSummary {
+  seeded: boolean;
+  plans: string[];
+  benefits: string[];
+  partners: string[];
+}
+
+const PARTNERS = [
+  { id: 'streamflix', name: { en: 'StreamFlix', 'zh-CN': '流光视频' } },
+  { id: 'sparkwash', name: { en: 'SparkWash', 'zh-CN': '闪亮洗车' } },
+  { id: 'brewbar', name: { en: 'BrewBar Coffee', 'zh-CN': '醇吧咖啡' } },
+];
+
+const BENEFITS = [
+  {
+    code: 'STREAMING_VIP',
+    partner: 'streamflix',
+    kind: BenefitKind.ACCESS,
+    quota: null,
+    period: BenefitPeriod.MEMBERSHIP_TERM,
+    name: { en: 'StreamFlix VIP', 'zh-CN': '流光视频 VIP 会员' },
+    description: { en: 'Ad-free VIP streaming for your whole membership year', 'zh-CN': '会员年内畅享无广告 VIP 视频' },
+  },
+  {
+    code: 'CAR_WASH',
+    partner: 'sparkwash',
+    kind: BenefitKind.QUOTA,
+    quota: 4,
+    period: BenefitPeriod.MEMBERSHIP_TERM,
+    name: { en: 'Car wash', 'zh-CN': '精致洗车' },
+    description: { en: '4 car washes per membership year at any SparkWash site', 'zh-CN': '每会员年 4 次闪亮洗车，全国门店通用' },
+  },
+  {
+    code: 'COFFEE',
+    partner: 'brewbar',
+    kind: BenefitKind.VOUCHER,
+    quota: 10,
+    period: BenefitPeriod.CALENDAR_MONTH,
+    name: { en: 'Coffee', 'zh-CN': '咖啡券' },
+    description: { en: '10 coffees a month at BrewBar', 'zh-CN': '每月 10 杯醇吧咖啡' },
+  },
+];
+
+/**
+ * Seeds the demo catalog (plan PLUS, ¥198 a year, with STREAMING_VIP, CAR_WASH and
+ * COFFEE) when the database has no plan yet. Never touches an existing catalog.
+ */
+export async function seedDemoCatalog(em: EntityManager): Promise<SeedSummary> {
+  const summary = {
+    plans: ['PLUS'],
+    benefits: BENEFITS.map((b) => b.code),
+    partners: PARTNERS.map((p) => p.id),
+  };
+  if ((await em.count(Plan, {})) > 0) return { seeded: false, ...summary };
+  await em.transactional(async (tx) => {
+    const partners = new Map(PARTNERS.map((p) => [p.id, tx.create(Partner, p)]));
+    const bundle = tx.create(Bundle, { code: 'PLUS_BUNDLE' });
+    const version = tx.create(BundleVersion, { bundle, version: 1, effectiveFrom: new Date('2026-01-01T00:00:00+08:00') });
+    BENEFITS.forEach((b, position) => {
+      const benefit = tx.create(Benefit, {
+        code: b.code,
+        partner: partners.get(b.partner)!,
+        kind: b.kind,
+        name: b.name,
+        description: b.description,
+      });
+      tx.create(BundleBenefit, { bundleVersion: version, benefit, quota: b.quota, period: b.period, position });
+    });
+    tx.create(Plan, {
+      code: 'PLUS',
+      name: { en: 'PLUS membership', 'zh-CN': 'PLUS 会员' },
+      priceAmount: 19_800,
+      currency: 'CNY',
+      billingPeriod: BillingPeriod.YEAR,
+      bundle,
+    });
+  });
+  return { seeded: true, ...summary };
+}

@@ -1,0 +1,188 @@
+import path from 'node:path';
+import { print } from 'graphql';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { partnerAdapters, startPartnerSubgraph, type PartnerAdapter, type RunningSandbox } from '../../partners/index.js';
+import { Authenticator, DevIssuer } from '../auth/index.js';
+import { connectOrm, migrateUp, migrationsApplied } from '../db/orm.js';
+import { MemberDirectory } from '../member/index.js';
+import { DevPaymentProvider, type PaymentProvider } from '../membership/index.js';
+import { PartnerKeyService } from '../partner/index.js';
+import { seedDemoCatalog, type SeedSummary } from '../seed/demo-catalog.js';
+import type { AppConfig } from '../shared/config.js';
+import type { Logger } from '../shared/logger.js';
+import {
+  EntitlementTokenSigner,
+  EntitlementTokenVerifier,
+  FileSigningKeyStore,
+  issuerMetadata,
+  jwksDocument,
+  loadPseudonymSecret,
+  MemberPseudonymizer,
+} from '../token/index.js';
+import { createGateway } from './gateway.js';
+import { startMembershipSubgraph } from './membership-subgraph.js';
+import { Metrics } from './metrics.js';
+import { startPublicServer } from './public-server.js';
+import type { AppDependencies } from './request-scope.js';
+import { composeSupergraph, type SubgraphDefinition } from './supergraph.js';
+
+export interface StartAppOptions {
+  config: AppConfig;
+  databaseUrl: string;
+  logger: Logger;
+  /** Apply pending migrations at start. @default true */
+  migrate?: boolean;
+  /** Seed the demo catalog when the database has none. @default true */
+  seed?: boolean;
+  payments?: PaymentProvider;
+  now?: () => Date;
+}
+
+export interface RunningApp {
+  /** Base URL of the public port, e.g. http://127.0.0.1:4000 */
+  url: string;
+  graphqlUrl: string;
+  orm: MikroORM;
+  deps: AppDependencies;
+  subgraphs: SubgraphDefinition[];
+  sandboxes: Map<string, RunningSandbox>;
+  seed: SeedSummary | null;
+  /** The dev issuer (absent in production) for minting member and admin credentials. */
+  devIssuer: DevIssuer | undefined;
+  /** Creates a partner API key (shown once). */
+  createPartnerKey(partnerId: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the whole process tree: database connection and migrations, the membership
+ * subgraph and one subgraph per partner adapter on loopback ports, the sandbox partner
+ * servers, and the gateway on the public port.
+ */
+export async function startApp(options: StartAppOptions): Promise<RunningApp> {
+  const { config, logger } = options;
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const c of closers.reverse()) await c().catch((error: unknown) => logger.error({ err: error }, 'shutdown step failed'));
+  };
+  try {
+    const orm = await connectOrm({ databaseUrl: options.databaseUrl });
+    closers.push(() => orm.close());
+    if (options.migrate ?? true) {
+      const applied = await migrateUp(orm);
+      if (applied.length) logger.info({ applied }, 'migrations applied');
+    }
+    const seed = (options.seed ?? true) ? await seedDemoCatalog(orm.em.fork()) : null;
+
+    const keyStore = await FileSigningKeyStore.open(config.signingKeysDir);
+    const pseudonymSecret = await loadPseudonymSecret({ secret: config.pseudonymSecret, file: config.pseudonymSecretFile });
+    const clock = options.now ? { now: options.now } : {};
+    const deps: AppDependencies = {
+      timeZone: config.timeZone,
+      payments: options.payments ?? new DevPaymentProvider(),
+      signer: new EntitlementTokenSigner({ issuer: config.publicUrl, keyStore, ttlSeconds: config.tokenTtlSeconds, ...clock }),
+      verifier: new EntitlementTokenVerifier({ issuer: config.publicUrl, keyStore, ...clock }),
+      pseudonyms: new MemberPseudonymizer(pseudonymSecret),
+      ...clock,
+    };
+
+    const devIssuer =
+      config.nodeEnv === 'production'
+        ? undefined
+        : await DevIssuer.open({
+            dir: path.join(config.dataDir, 'dev-issuer'),
+            audience: config.auth.audience,
+            roleClaim: config.auth.roleClaim,
+            adminRole: config.auth.adminRole,
+            nodeEnv: config.nodeEnv,
+          });
+    const members = new MemberDirectory(() => orm.em.fork());
+    const authenticator = new Authenticator({
+      issuers: Authenticator.issuersFor(config.auth, devIssuer?.publicKey),
+      audience: config.auth.audience,
+      roleClaim: config.auth.roleClaim,
+      adminRole: config.auth.adminRole,
+      resolveMember: (issuer, subject) => members.memberIdFor(issuer, subject),
+      resolvePartnerKey: (hash) => new PartnerKeyService(orm.em.fork()).resolve(hash),
+    });
+
+    const development = config.nodeEnv === 'development';
+    const membership = await startMembershipSubgraph({ orm, authenticator, deps, development });
+    closers.push(() => membership.close());
+    const subgraphs: SubgraphDefinition[] = [{ name: 'membership', url: membership.url, typeDefs: membership.typeDefs }];
+
+    const sandboxes = new Map<string, RunningSandbox>();
+    for (const adapter of partnerAdapters as PartnerAdapter[]) {
+      const partner = await partnerEndpoint(adapter, config);
+      if (partner.sandbox) {
+        sandboxes.set(adapter.id, partner.sandbox);
+        closers.push(() => partner.sandbox!.close());
+      }
+      const client = adapter.createClient({ baseUrl: partner.baseUrl, apiKey: partner.apiKey });
+      const subgraph = await startPartnerSubgraph(adapter, { client, exposeStackTraces: development });
+      closers.push(() => subgraph.close());
+      subgraphs.push({ name: adapter.id, url: subgraph.url, typeDefs: print(adapter.typeDefs) });
+    }
+
+    const supergraph = composeSupergraph(subgraphs);
+    const metrics = new Metrics();
+    const gateway = createGateway({
+      supergraph: () => supergraph,
+      metrics,
+      graphiql: development,
+      corsOrigins: config.corsOrigins,
+    });
+    closers.push(async () => gateway.dispose());
+    const server = await startPublicServer(
+      {
+        gateway,
+        metrics,
+        jwks: () => jwksDocument(keyStore),
+        issuerMetadata: () => issuerMetadata(config.publicUrl, { tokenTtlSeconds: config.tokenTtlSeconds }),
+        readiness: async () => {
+          try {
+            const fork = orm.em.fork();
+            await fork.execute('select 1');
+            return (await migrationsApplied(orm)) ? [] : ['database migrations pending'];
+          } catch {
+            return ['database unreachable'];
+          }
+        },
+      },
+      { host: config.host, port: config.port },
+    );
+    closers.push(() => server.close());
+    const url = `http://127.0.0.1:${server.port}`;
+    return {
+      url,
+      graphqlUrl: `${url}/graphql`,
+      orm,
+      deps,
+      subgraphs,
+      sandboxes,
+      seed,
+      devIssuer,
+      createPartnerKey: async (partnerId) => (await new PartnerKeyService(orm.em.fork()).create(partnerId)).key,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Where a partner's API is: configured (PARTNER_<ID>_URL / _API_KEY), else its sandbox outside production. */
+async function partnerEndpoint(
+  adapter: PartnerAdapter,
+  config: AppConfig,
+): Promise<{ baseUrl: string; apiKey: string; sandbox?: RunningSandbox }> {
+  const prefix = `PARTNER_${adapter.id.toUpperCase()}`;
+  const baseUrl = process.env[`${prefix}_URL`];
+  const apiKey = process.env[`${prefix}_API_KEY`];
+  if (baseUrl && apiKey) return { baseUrl, apiKey };
+  if (config.nodeEnv === 'production') {
+    throw new Error(`Set ${prefix}_URL and ${prefix}_API_KEY: production never starts sandbox partners`);
+  }
+  const sandbox = await adapter.startSandbox({ host: '127.0.0.1', port: 0 });
+  return { baseUrl: sandbox.url, apiKey: sandbox.apiKey, sandbox };
+}

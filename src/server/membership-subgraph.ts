@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Authenticator, Principal } from '../auth/index.js';
+import { AppError, formatError } from '../shared/errors.js';
+import { negotiateLocale } from '../shared/localized.js';
+import { buildMembershipSubgraph } from './membership-schema.js';
+import { createLoaders, createServices, type AppDependencies, type RequestContext } from './request-scope.js';
+
+export interface MembershipSubgraphOptions {
+  orm: MikroORM;
+  authenticator: Authenticator;
+  deps: AppDependencies;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default 0 (an ephemeral port) */
+  port?: number;
+  /** Stack traces in errors. @default false */
+  development?: boolean;
+}
+
+export interface RunningSubgraph {
+  url: string;
+  typeDefs: string;
+  close(): Promise<void>;
+}
+
+/** Serves the membership subgraph over HTTP on a loopback port. */
+export async function startMembershipSubgraph(options: MembershipSubgraphOptions): Promise<RunningSubgraph> {
+  const { schema, typeDefs } = await buildMembershipSubgraph();
+  const server = new ApolloServer<RequestContext>({
+    schema,
+    formatError: (formatted, error) => formatError(formatted, error, options.development ?? false),
+    introspection: true,
+    // Inline traces only feed GraphOS, which this deployment does not use.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    includeStacktraceInErrorResponses: options.development ?? false,
+  });
+  const { url } = await startStandaloneServer(server, {
+    listen: { host: options.host ?? '127.0.0.1', port: options.port ?? 0 },
+    context: async ({ req }) => {
+      const header = (name: string) => {
+        const v = req.headers[name];
+        return Array.isArray(v) ? v[0] : v;
+      };
+      // A refused credential is reported by the fields that need one, not as a failed request.
+      const principal = await options.authenticator
+        .authenticate(header('authorization'))
+        .catch((error: unknown): Principal => {
+          if (error instanceof AppError) return { kind: 'anonymous', rejected: error };
+          throw error;
+        });
+      const em = options.orm.em.fork();
+      return {
+        requestId: header('x-request-id') ?? randomUUID(),
+        principal,
+        locale: negotiateLocale(header('accept-language')),
+        loaders: createLoaders(em),
+        services: createServices(em, options.deps),
+      };
+    },
+  });
+  return {
+    url: new URL('/graphql', url).toString(),
+    typeDefs,
+    close: () => server.stop(),
+  };
+}

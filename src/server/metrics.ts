@@ -1,0 +1,50 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const MAX_OPERATION_NAMES = 200;
+
+/** The Prometheus registry of one process and the instruments the server records. */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly operations = new Set<string>();
+
+  readonly graphqlDuration = new Histogram({
+    name: 'graphql_operation_duration_seconds',
+    help: 'GraphQL operations through the gateway, by operation name, type and outcome',
+    labelNames: ['operation', 'type', 'outcome'] as const,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly graphqlRequests = new Counter({
+    name: 'graphql_operations_total',
+    help: 'GraphQL operations through the gateway, by operation name, type and outcome',
+    labelNames: ['operation', 'type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests on the public port, by route and status',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Operation names come from clients: keep the label set bounded. */
+  operationLabel(name: string | null | undefined): string {
+    if (!name) return 'anonymous';
+    if (this.operations.has(name)) return name;
+    if (this.operations.size >= MAX_OPERATION_NAMES || !/^[_A-Za-z][_0-9A-Za-z]{0,99}$/.test(name)) return 'other';
+    this.operations.add(name);
+    return name;
+  }
+
+  recordOperation(name: string | null | undefined, type: string, outcome: 'ok' | 'error', seconds: number): void {
+    const labels = { operation: this.operationLabel(name), type, outcome };
+    this.graphqlDuration.observe(labels, seconds);
+    this.graphqlRequests.inc(labels);
+  }
+}

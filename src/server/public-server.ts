@@ -1,0 +1,115 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { GatewayRuntime } from '@graphql-hive/gateway-runtime';
+import { requestIdOf } from './gateway.js';
+import type { Metrics } from './metrics.js';
+
+export interface PublicRoutes {
+  gateway: GatewayRuntime;
+  metrics: Metrics;
+  jwks: () => Promise<unknown>;
+  issuerMetadata: () => unknown;
+  /** Resolves to the problems that make the service not ready (empty when ready). */
+  readiness: () => Promise<string[]>;
+}
+
+export interface RunningPublicServer {
+  server: http.Server;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The one public port: the supergraph on /graphql, the issuer's well-known documents,
+ * health, readiness and metrics. Everything else is 404.
+ */
+export async function startPublicServer(routes: PublicRoutes, listen: { host: string; port: number }): Promise<RunningPublicServer> {
+  const server = http.createServer((req, res) => {
+    const requestId = requestIdOf(req.headers['x-request-id']);
+    req.headers['x-request-id'] = requestId;
+    res.setHeader('x-request-id', requestId);
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const route = routeName(path);
+    res.on('finish', () => routes.metrics.httpRequests.inc({ route, status: String(res.statusCode) }));
+    handle(route, req, res, routes).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal server error' });
+      else res.destroy(error as Error);
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listen.port, listen.host, () => resolve());
+  });
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+type Route = 'graphql' | 'jwks' | 'issuer' | 'healthz' | 'readyz' | 'metrics' | 'not_found';
+
+function routeName(path: string): Route {
+  switch (path) {
+    case '/graphql':
+      return 'graphql';
+    case '/.well-known/jwks.json':
+      return 'jwks';
+    case '/.well-known/entitlement-issuer':
+      return 'issuer';
+    case '/healthz':
+    case '/readyz':
+    case '/metrics':
+      return path.slice(1) as Route;
+    default:
+      return 'not_found';
+  }
+}
+
+async function handle(route: Route, req: http.IncomingMessage, res: http.ServerResponse, routes: PublicRoutes): Promise<void> {
+  if (route === 'graphql') {
+    await routes.gateway(req, res);
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('allow', 'GET, HEAD');
+    sendJson(res, 405, { error: 'method not allowed' });
+    return;
+  }
+  switch (route) {
+    case 'jwks':
+      // Partners cache the key set; rotation publishes new keys well before they sign.
+      res.setHeader('cache-control', 'public, max-age=300, stale-while-revalidate=60');
+      sendJson(res, 200, await routes.jwks(), 'application/jwk-set+json');
+      return;
+    case 'issuer':
+      res.setHeader('cache-control', 'public, max-age=3600');
+      sendJson(res, 200, routes.issuerMetadata());
+      return;
+    case 'healthz':
+      sendJson(res, 200, { status: 'ok' });
+      return;
+    case 'readyz': {
+      const problems = await routes.readiness();
+      sendJson(res, problems.length ? 503 : 200, problems.length ? { status: 'unavailable', problems } : { status: 'ready' });
+      return;
+    }
+    case 'metrics':
+      res.setHeader('content-type', routes.metrics.registry.contentType);
+      res.end(await routes.metrics.registry.metrics());
+      return;
+    default:
+      sendJson(res, 404, { error: 'not found' });
+  }
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
+  res.statusCode = status;
+  res.setHeader('content-type', `${contentType}; charset=utf-8`);
+  res.end(JSON.stringify(body));
+}

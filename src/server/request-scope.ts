@@ -1,0 +1,57 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Principal } from '../auth/index.js';
+import { bundleLoaders } from '../bundle/index.js';
+import {
+  entitlementLoaders,
+  EntitlementService,
+  EntitlementTokenService,
+} from '../entitlement/index.js';
+import { MembershipService, type PaymentProvider } from '../membership/index.js';
+import { partnerLoaders } from '../partner/index.js';
+import { planLoaders, PlanService } from '../plan/index.js';
+import { RedemptionService } from '../redemption/index.js';
+import type { Locale } from '../shared/localized.js';
+import type { EntitlementTokenSigner, EntitlementTokenVerifier, MemberPseudonymizer } from '../token/index.js';
+
+/** Long-lived collaborators shared by every request. */
+export interface AppDependencies {
+  timeZone: string;
+  payments: PaymentProvider;
+  signer: EntitlementTokenSigner;
+  verifier: EntitlementTokenVerifier;
+  pseudonyms: MemberPseudonymizer;
+  now?: () => Date;
+}
+
+/** One request's view: its own EntityManager fork, fresh DataLoaders and services bound to them. */
+export interface RequestContext {
+  requestId: string;
+  principal: Principal;
+  locale: Locale;
+  loaders: Loaders;
+  services: Services;
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;
+export type Services = ReturnType<typeof createServices>;
+
+export function createLoaders(em: EntityManager) {
+  return {
+    ...bundleLoaders(em),
+    ...partnerLoaders(em),
+    ...planLoaders(em),
+    ...entitlementLoaders(em),
+  };
+}
+
+export function createServices(em: EntityManager, deps: AppDependencies) {
+  const clock = deps.now ? { now: deps.now } : {};
+  const entitlements = new EntitlementService(em, { timeZone: deps.timeZone, ...clock });
+  return {
+    plans: new PlanService(em),
+    entitlements,
+    memberships: new MembershipService(em, { payments: deps.payments, entitlements, timeZone: deps.timeZone, ...clock }),
+    tokens: new EntitlementTokenService(em, { entitlements, signer: deps.signer, pseudonyms: deps.pseudonyms }),
+    redemptions: new RedemptionService(em, { verifier: deps.verifier, ...clock }),
+  };
+}

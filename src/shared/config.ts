@@ -1,0 +1,127 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Everything the process reads from its environment, validated once at start-up.
+ * A bad value throws a plain `Error` that names the variable to fix.
+ */
+export interface AppConfig {
+  nodeEnv: 'development' | 'test' | 'production';
+  /** Public port serving the contract. @default 4000 */
+  port: number;
+  /** Host the public port binds to. @default '0.0.0.0' */
+  host: string;
+  /** How clients reach the public port; also the token issuer. @default `http://localhost:$PORT` */
+  publicUrl: string;
+  /** PostgreSQL connection string; absent means the embedded database. */
+  databaseUrl: string | undefined;
+  /** Where local state lives (embedded database, keys). @default '.data' */
+  dataDir: string;
+  /** Port of the embedded PostgreSQL. @default 54329 */
+  embeddedPgPort: number;
+  /** Directory of the Ed25519 signing keys (private keys never leave it). @default `$DATA_DIR/keys` */
+  signingKeysDir: string;
+  /** Secret for per-partner member pseudonyms; read from a file when not set. */
+  pseudonymSecret: string | undefined;
+  /** File holding the pseudonym secret, created on first start. @default `$DATA_DIR/secrets/pseudonym.key` */
+  pseudonymSecretFile: string;
+  /** Lifetime of an entitlement token in seconds. @default 600 */
+  tokenTtlSeconds: number;
+  /** Program time zone for periods and member days. @default 'Asia/Shanghai' */
+  timeZone: string;
+  auth: {
+    /** Issuer (`iss`) of member and admin JWTs from the identity provider. */
+    issuer: string | undefined;
+    /** JWKS URL of the identity provider. */
+    jwksUrl: string | undefined;
+    /** Expected `aud` of member and admin JWTs. @default 'coalition-gateway' */
+    audience: string;
+    /** Claim holding the caller's roles (a string or an array). @default 'roles' */
+    roleClaim: string;
+    /** Role value that makes a caller an admin. @default 'admin' */
+    adminRole: string;
+  };
+  /** Browser origins allowed by CORS. @default localhost origins in development */
+  corsOrigins: string[];
+  /** Log level for pino. @default 'info' ('warn' under test) */
+  logLevel: string;
+}
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: z.url().optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATA_DIR: z.string().default('.data'),
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  SIGNING_KEYS_DIR: z.string().optional(),
+  PSEUDONYM_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  PSEUDONYM_SECRET_FILE: z.string().optional(),
+  TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
+  PROGRAM_TIME_ZONE: z.string().default('Asia/Shanghai'),
+  AUTH_ISSUER: z.string().optional(),
+  AUTH_JWKS_URL: z.url().optional(),
+  AUTH_AUDIENCE: z.string().default('coalition-gateway'),
+  AUTH_ROLE_CLAIM: z.string().default('roles'),
+  AUTH_ADMIN_ROLE: z.string().default('admin'),
+  CORS_ORIGINS: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+});
+
+/** Reads and validates the configuration from `env` (the process environment by default). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse(stripEmpty(env));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration, set these environment variables:\n${problems.join('\n')}`);
+  }
+  const e = parsed.data;
+  if ((e.AUTH_ISSUER === undefined) !== (e.AUTH_JWKS_URL === undefined)) {
+    throw new Error('Invalid configuration: set AUTH_ISSUER and AUTH_JWKS_URL together (or neither)');
+  }
+  if (e.NODE_ENV === 'production' && !e.AUTH_ISSUER) {
+    throw new Error('Invalid configuration: production needs AUTH_ISSUER and AUTH_JWKS_URL (the dev issuer is never trusted there)');
+  }
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: e.PROGRAM_TIME_ZONE });
+  } catch {
+    throw new Error(`Invalid configuration: PROGRAM_TIME_ZONE "${e.PROGRAM_TIME_ZONE}" is not an IANA time zone`);
+  }
+  const dataDir = path.resolve(e.DATA_DIR);
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const corsOrigins = e.CORS_ORIGINS
+    ? e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean)
+    : e.NODE_ENV === 'production'
+      ? []
+      : [`http://localhost:${e.PORT}`, 'http://localhost:3000', 'http://localhost:5173', 'http://127.0.0.1:5173'];
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    databaseUrl: e.DATABASE_URL,
+    dataDir,
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    signingKeysDir: path.resolve(e.SIGNING_KEYS_DIR ?? path.join(dataDir, 'keys')),
+    pseudonymSecret: e.PSEUDONYM_SECRET,
+    pseudonymSecretFile: path.resolve(e.PSEUDONYM_SECRET_FILE ?? path.join(dataDir, 'secrets', 'pseudonym.key')),
+    tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
+    timeZone: e.PROGRAM_TIME_ZONE,
+    auth: {
+      issuer: e.AUTH_ISSUER,
+      jwksUrl: e.AUTH_JWKS_URL,
+      audience: e.AUTH_AUDIENCE,
+      roleClaim: e.AUTH_ROLE_CLAIM,
+      adminRole: e.AUTH_ADMIN_ROLE,
+    },
+    corsOrigins,
+    logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'warn' : 'info'),
+  };
+}
+
+function stripEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') out[k] = v;
+  return out;
+}

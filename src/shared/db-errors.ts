@@ -1,0 +1,7 @@
+/** The constraint a PostgreSQL unique violation (23505) hit, or undefined for any other error. */
+export function uniqueViolation(error: unknown): string | undefined {
+  const e = error as { code?: string; constraint?: string; cause?: unknown } | null;
+  if (!e || typeof e !== 'object') return undefined;
+  if (e.code === '23505') return e.constraint ?? '';
+  return e.cause ? uniqueViolation(e.cause) : undefined;
+}

@@ -1,0 +1,143 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+
+/** Every `extensions.code` the API returns; the contract's minimum plus our additive ones. */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'QUOTA_EXHAUSTED'
+  | 'ENTITLEMENT_INACTIVE'
+  | 'TOKEN_INVALID'
+  | 'TOKEN_EXPIRED'
+  | 'ALREADY_REDEEMED'
+  | 'IDEMPOTENCY_CONFLICT'
+  | 'ALREADY_MEMBER'
+  | 'DOWNSTREAM_SERVICE_ERROR'
+  | 'INTERNAL_SERVER_ERROR';
+
+export interface InputProblem {
+  /** Argument or field path, e.g. `units`. */
+  field: string;
+  message: string;
+}
+
+/** Base class of every error a client may see: a message and a stable `extensions.code`. */
+export class AppError extends GraphQLError {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...extensions, code } });
+    this.code = code;
+    this.name = 'AppError';
+  }
+
+  static unauthenticated(message = 'Authentication required: send Authorization: Bearer <credential>'): AppError {
+    return new AppError('UNAUTHENTICATED', message);
+  }
+
+  static forbidden(operation: string, role: string): AppError {
+    return new AppError('FORBIDDEN', `A ${role} may not call ${operation}`);
+  }
+
+  /** Unknown and someone else's look exactly the same. */
+  static notFound(what: string, id: string): AppError {
+    return new AppError('NOT_FOUND', `${what} ${id} not found`);
+  }
+
+  /** All validation problems of one request, reported together. */
+  static badInput(problems: InputProblem[]): AppError {
+    const message = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+    return new AppError('BAD_USER_INPUT', `Invalid input: ${message}`, { problems });
+  }
+
+  static quotaExhausted(remaining: number, requested: number): AppError {
+    return new AppError(
+      'QUOTA_EXHAUSTED',
+      `Quota exhausted: ${remaining} left in this period, ${requested} requested`,
+      { remaining },
+    );
+  }
+
+  static entitlementInactive(status: string): AppError {
+    return new AppError('ENTITLEMENT_INACTIVE', `The entitlement is ${status}, not ACTIVE`, { status });
+  }
+
+  static tokenInvalid(reason: string): AppError {
+    return new AppError('TOKEN_INVALID', `Invalid entitlement token: ${reason}`);
+  }
+
+  static tokenExpired(): AppError {
+    return new AppError('TOKEN_EXPIRED', 'The entitlement token has expired; ask the member for a fresh one');
+  }
+
+  static alreadyRedeemed(): AppError {
+    return new AppError('ALREADY_REDEEMED', 'This token has already been redeemed; a token is presented once');
+  }
+
+  static idempotencyConflict(): AppError {
+    return new AppError(
+      'IDEMPOTENCY_CONFLICT',
+      'This idempotency key was already used with a different request',
+    );
+  }
+
+  static alreadyMember(planCode: string): AppError {
+    return new AppError('ALREADY_MEMBER', `You already hold an active ${planCode} membership`);
+  }
+
+  static downstream(service: string, detail?: string): AppError {
+    return new AppError(
+      'DOWNSTREAM_SERVICE_ERROR',
+      `Partner service ${service} is unavailable${detail ? `: ${detail}` : ''}`,
+      { service },
+    );
+  }
+}
+
+/** Collects validation problems so a request reports all of them at once. */
+export class InputValidator {
+  private readonly problems: InputProblem[] = [];
+
+  check(condition: boolean, field: string, message: string): this {
+    if (!condition) this.problems.push({ field, message });
+    return this;
+  }
+
+  /** Throws `BAD_USER_INPUT` listing every failed check, if any. */
+  throwIfInvalid(): void {
+    if (this.problems.length > 0) throw AppError.badInput(this.problems);
+  }
+}
+
+const KNOWN_CODES = new Set<string>([
+  'UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'QUOTA_EXHAUSTED',
+  'ENTITLEMENT_INACTIVE', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'ALREADY_REDEEMED',
+  'IDEMPOTENCY_CONFLICT', 'ALREADY_MEMBER', 'DOWNSTREAM_SERVICE_ERROR', 'INTERNAL_SERVER_ERROR',
+  // codes produced by graphql-js / Apollo for malformed operations
+  'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
+
+/**
+ * The one `formatError` of every subgraph: coded errors pass through, anything else
+ * becomes `INTERNAL_SERVER_ERROR` with a generic message. Stack traces only in development.
+ */
+export function formatError(formatted: GraphQLFormattedError, _error: unknown, exposeStack = false): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && KNOWN_CODES.has(code) && code !== 'INTERNAL_SERVER_ERROR') {
+    if (exposeStack) return formatted;
+    const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  if (typeof code === 'string' && code.startsWith('GRAPHQL_')) return formatted;
+  return {
+    message: 'Internal server error',
+    ...(formatted.path ? { path: formatted.path } : {}),
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    extensions: {
+      code: 'INTERNAL_SERVER_ERROR',
+      ...(exposeStack ? { detail: formatted.message, stacktrace: formatted.extensions?.stacktrace } : {}),
+    },
+  };
+}

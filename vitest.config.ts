@@ -1,0 +1,35 @@
+import { defineConfig } from 'vitest/config';
+
+// Decorator metadata must be emitted for type-graphql and MikroORM (oxc does not by default).
+const oxc = { decorator: { legacy: true, emitDecoratorMetadata: true } } as const;
+
+export default defineConfig({
+  oxc,
+  test: {
+    projects: [
+      {
+        oxc,
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'partners/**/*.test.ts', 'scripts/**/*.test.ts'],
+          exclude: ['**/*.pg.test.ts', 'node_modules/**', 'dist/**'],
+          setupFiles: ['test/setup/reflect.ts'],
+        },
+      },
+      {
+        oxc,
+        test: {
+          name: 'pg',
+          include: ['test/**/*.pg.test.ts', 'src/**/*.pg.test.ts', 'partners/**/*.pg.test.ts'],
+          exclude: ['node_modules/**', 'dist/**'],
+          setupFiles: ['test/setup/reflect.ts'],
+          globalSetup: ['test/setup/postgres.global.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // Two cores: two workers, each with its own database.
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
