@@ -36,6 +36,8 @@ export interface StartAppOptions {
   seed?: boolean;
   payments?: PaymentProvider;
   now?: () => Date;
+  /** Called with every SQL statement the app runs (tests count them). */
+  onQuery?: (sql: string) => void;
 }
 
 export interface RunningApp {
@@ -66,7 +68,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     for (const c of closers.reverse()) await c().catch((error: unknown) => logger.error({ err: error }, 'shutdown step failed'));
   };
   try {
-    const orm = await connectOrm({ databaseUrl: options.databaseUrl });
+    const orm = await connectOrm({ databaseUrl: options.databaseUrl, ...(options.onQuery ? { onQuery: options.onQuery } : {}) });
     closers.push(() => orm.close());
     if (options.migrate ?? true) {
       const applied = await migrateUp(orm);
