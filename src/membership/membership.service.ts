@@ -83,11 +83,11 @@ export class MembershipService {
       });
     } catch (error) {
       const constraint = uniqueViolation(error);
-      if (constraint === 'membership_member_id_idempotency_key_unique') {
-        // A concurrent request with the same key won the race: answer as it did.
-        const winner = await this.replay(memberId, planCode, idempotencyKey, true);
-        if (winner) return winner;
-      }
+      if (constraint === undefined) throw error;
+      // A concurrent request won the race. With the same key it is a retry of this one:
+      // answer as it did. (Which unique index reports the clash first is up to PostgreSQL.)
+      const winner = await this.replay(memberId, planCode, idempotencyKey, true);
+      if (winner) return winner;
       if (constraint === 'membership_one_live_per_member') throw AppError.alreadyMember(planCode);
       throw error;
     }

@@ -1,0 +1,42 @@
+// The baseline: @apollo/gateway over the same supergraph and the same running subgraphs.
+import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
+
+interface ForwardedHeaders {
+  authorization?: string;
+  acceptLanguage?: string;
+}
+
+/** Forwards the caller's credential and language to the subgraphs, as our gateway does. */
+class ForwardingDataSource extends RemoteGraphQLDataSource<ForwardedHeaders> {
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<ForwardedHeaders>): void {
+    const ctx = context as ForwardedHeaders;
+    if (ctx.authorization) request.http?.headers.set('authorization', ctx.authorization);
+    if (ctx.acceptLanguage) request.http?.headers.set('accept-language', ctx.acceptLanguage);
+  }
+}
+
+export interface RunningApolloGateway {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startApolloGateway(supergraphSdl: string): Promise<RunningApolloGateway> {
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    buildService: ({ url }) => new ForwardingDataSource({ url }),
+  });
+  const server = new ApolloServer<ForwardedHeaders>({ gateway });
+  const { url } = await startStandaloneServer(server, {
+    listen: { host: '127.0.0.1', port: 0 },
+    context: async ({ req }) => {
+      const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+      return {
+        authorization: first(req.headers.authorization),
+        acceptLanguage: first(req.headers['accept-language']),
+      };
+    },
+  });
+  return { url, close: () => server.stop() };
+}

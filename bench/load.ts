@@ -1,0 +1,117 @@
+// One autocannon run in a worker thread (the app keeps the main thread; on 2 cores the
+// load generator must not share its event loop), with every response checked.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+export interface LoadItem {
+  authorization: string;
+  body: string;
+}
+
+export interface LoadRun {
+  url: string;
+  seconds: number;
+  connections: number;
+  items: LoadItem[];
+  /** 'cycle': round-robin over items; 'once': each item at most once (the run stops when they are used up). */
+  mode: 'cycle' | 'once';
+  /** Substring every good response body contains. */
+  expect: string;
+  headers?: Record<string, string>;
+}
+
+export interface BadResponse {
+  kind: 'http' | 'graphql' | 'connection';
+  status?: number;
+  body?: string;
+}
+
+export interface LoadResult {
+  /** Completed responses. */
+  requests: number;
+  durationSeconds: number;
+  /** Completed responses per second. */
+  rps: number;
+  latencyMs: { p50: number; p90: number; p99: number; mean: number; max: number };
+  non2xx: number;
+  graphqlErrors: number;
+  connectionErrors: number;
+  timeouts: number;
+  /** A few bad responses, verbatim (truncated). */
+  samples: BadResponse[];
+  /** 'once' mode ran out of items before the time was up. */
+  exhausted: boolean;
+}
+
+const hook = (name: string) => fileURLToPath(new URL(`./hooks/${name}.cjs`, import.meta.url));
+
+export async function runLoad(run: LoadRun): Promise<LoadResult> {
+  const channelName = `bench-${randomBytes(6).toString('hex')}`;
+  const specFile = path.join(os.tmpdir(), `${channelName}.json`);
+  await fs.writeFile(specFile, JSON.stringify({ channel: channelName, mode: run.mode, expect: run.expect, items: run.items }));
+
+  const samples: BadResponse[] = [];
+  let graphqlErrors = 0;
+  let httpErrorsSeen = 0;
+  const channel = new BroadcastChannel(channelName);
+  channel.onmessage = (event: MessageEvent) => {
+    const bad = event.data as BadResponse;
+    if (bad.kind === 'graphql') graphqlErrors++;
+    else httpErrorsSeen++;
+    if (samples.length < 5) samples.push(bad);
+  };
+
+  // Worker threads copy the environment when they start: the hooks find their spec here.
+  process.env.BENCH_SPEC = specFile;
+  try {
+    const result = await new Promise<autocannon.Result>((resolve, reject) => {
+      autocannon(
+        {
+          url: run.url,
+          method: 'POST',
+          workers: 1,
+          connections: run.connections,
+          duration: run.seconds,
+          timeout: 30,
+          headers: { 'content-type': 'application/json', accept: 'application/json', ...run.headers },
+          requests: [{ method: 'POST', setupRequest: hook('setup-request'), onResponse: hook('on-response') }],
+          ...(run.mode === 'once' ? { maxOverallRequests: run.items.length } : {}),
+        },
+        (error, res) => (error ? reject(error) : resolve(res)),
+      );
+    });
+    // Let the last reports from the worker arrive.
+    await new Promise((r) => setTimeout(r, 200));
+    const requests = result.requests.total;
+    const used = result.requests.sent;
+    return {
+      requests,
+      durationSeconds: result.duration,
+      rps: result.duration > 0 ? requests / result.duration : 0,
+      latencyMs: {
+        p50: result.latency.p50,
+        p90: result.latency.p90,
+        p99: result.latency.p99,
+        mean: result.latency.mean,
+        max: result.latency.max,
+      },
+      non2xx: Math.max(result.non2xx, httpErrorsSeen),
+      graphqlErrors,
+      connectionErrors: result.errors,
+      timeouts: result.timeouts,
+      samples:
+        samples.length || !result.errors
+          ? samples
+          : [{ kind: 'connection', body: `${result.errors} connection errors, ${result.timeouts} timeouts` }],
+      exhausted: run.mode === 'once' && used >= run.items.length && result.duration < run.seconds,
+    };
+  } finally {
+    channel.close();
+    delete process.env.BENCH_SPEC;
+    await fs.rm(specFile, { force: true });
+  }
+}
