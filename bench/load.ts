@@ -107,7 +107,7 @@ export async function runLoad(run: LoadRun): Promise<LoadResult> {
         samples.length || !result.errors
           ? samples
           : [{ kind: 'connection', body: `${result.errors} connection errors, ${result.timeouts} timeouts` }],
-      exhausted: run.mode === 'once' && used >= run.items.length && result.duration < run.seconds,
+      exhausted: run.mode === 'once' && used >= run.items.length,
     };
   } finally {
     channel.close();

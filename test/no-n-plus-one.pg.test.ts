@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from './support/app.js';
+
+const ME = `{ me { membership { status plan { code name } } entitlements { id status remaining validUntil benefit { code name kind partner { id name } } } } }`;
+
+let t: TestApp;
+const statements: string[] = [];
+
+beforeAll(async () => {
+  t = await startTestApp({ onQuery: (message) => statements.push(message) });
+  // A plan whose bundle grants 50 benefits across the three demo partners.
+  await t.db.query(`
+    with b as (insert into bundle (id, code) values (gen_random_uuid(), 'BIG_BUNDLE') returning id),
+         v as (insert into bundle_version (id, bundle_id, version, effective_from)
+               select gen_random_uuid(), b.id, 1, now() - interval '1 day' from b returning id),
+         ben as (insert into benefit (id, code, partner_id, kind, name, description)
+                 select gen_random_uuid(), 'PERK_' || i, (array['streamflix','sparkwash','brewbar'])[1 + i % 3], 'QUOTA',
+                        jsonb_build_object('en', 'Perk ' || i, 'zh-CN', '权益 ' || i), '{"en":"","zh-CN":""}'
+                 from generate_series(1, 50) i returning id, code),
+         bb as (insert into bundle_benefit (id, bundle_version_id, benefit_id, quota, period, position)
+                select gen_random_uuid(), v.id, ben.id, 3, 'MEMBERSHIP_TERM', 0 from v, ben returning id)
+    insert into plan (id, code, name, price_amount, currency, billing_period, bundle_id, active)
+    select gen_random_uuid(), 'BIG', '{"en":"Big","zh-CN":"大"}', 100, 'CNY', 'YEAR', b.id, true from b`);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+async function statementsFor(planCode: string): Promise<{ count: number; entitlements: number }> {
+  const bearer = await t.memberToken(`member-${randomUUID()}`);
+  const sub = await t.graphql(`mutation($p: String!) { subscribe(planCode: $p, idempotencyKey: "k") { id } }`, { p: planCode }, { bearer });
+  expect(sub.errors).toBeUndefined();
+  statements.length = 0;
+  const res = await t.graphql(ME, {}, { bearer });
+  expect(res.errors).toBeUndefined();
+  // The ORM logs each statement as one `[query] …` line (coloured: strip the escapes).
+  const sql = statements.map((s) => s.replace(/\x1b\[[0-9;]*m/g, '')).filter((s) => s.startsWith('[query]'));
+  return { count: sql.length, entitlements: res.data.me.entitlements.length };
+}
+
+describe('no N+1 on the member page', () => {
+  it('runs the same bounded number of SQL statements for 50 entitlements as for 3', async () => {
+    const small = await statementsFor('PLUS');
+    const big = await statementsFor('BIG');
+    expect(small.entitlements).toBe(3);
+    expect(big.entitlements).toBe(50);
+    expect(big.count).toBe(small.count);
+    // me, membership, plan, entitlements, benefits, partners: one batched statement each.
+    expect(big.count).toBeGreaterThanOrEqual(4);
+    expect(big.count).toBeLessThanOrEqual(6);
+  });
+});
