@@ -1,14 +1,23 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Decorator metadata must be emitted for type-graphql and MikroORM (oxc does not by default).
 const oxc = { decorator: { legacy: true, emitDecoratorMetadata: true } } as const;
 
+// One graphql instance: Vite would pick graphql's ESM build for our files while Node loads
+// the CommonJS one for dependencies, and graphql refuses types from "another realm".
+const resolve = {
+  alias: [{ find: /^graphql$/, replacement: fileURLToPath(new URL('./node_modules/graphql/index.js', import.meta.url)) }],
+};
+
 export default defineConfig({
   oxc,
+  resolve,
   test: {
     projects: [
       {
         oxc,
+        resolve,
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts', 'partners/**/*.test.ts', 'scripts/**/*.test.ts'],
@@ -18,6 +27,7 @@ export default defineConfig({
       },
       {
         oxc,
+        resolve,
         test: {
           name: 'pg',
           include: ['test/**/*.pg.test.ts', 'src/**/*.pg.test.ts', 'partners/**/*.pg.test.ts'],

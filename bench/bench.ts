@@ -112,12 +112,22 @@ async function main(): Promise<number> {
     hiveVsApolloThroughput: hive!.rps / apolloResult!.rps,
     gatewayOverheadP50Ms: hive!.latencyMs.p50 - direct!.latencyMs.p50,
     directVsGatewayThroughput: direct!.rps / hive!.rps,
+    // Gateways and subgraphs share one event loop here, so a gateway's own cost per request
+    // is roughly the time it adds to each request's CPU budget: 1/gateway rate − 1/direct rate.
+    gatewayOwnMsPerRequest: {
+      hive: 1000 / hive!.rps - 1000 / direct!.rps,
+      apollo: 1000 / apolloResult!.rps - 1000 / direct!.rps,
+    },
   };
   printTable(results);
   log('');
   log(`our gateway vs @apollo/gateway, throughput:  ${ratios.hiveVsApolloThroughput.toFixed(2)}×`);
   log(`gateway overhead, p50 (ours − direct):       ${signed(ratios.gatewayOverheadP50Ms)} ms`);
   log(`gateway overhead, throughput (direct / ours): ${ratios.directVsGatewayThroughput.toFixed(2)}×`);
+  log(
+    `gateway's own time per request (1/gateway − 1/direct rate; one shared event loop): ` +
+      `ours ${ratios.gatewayOwnMsPerRequest.hive.toFixed(2)} ms, @apollo/gateway ${ratios.gatewayOwnMsPerRequest.apollo.toFixed(2)} ms`,
+  );
   if (redeem.measured.exhausted) {
     log(`note: the redemption run used all ${redeemItems.length - warmupCount} pre-issued tokens before ${settings.seconds}s (ran ${redeem.measured.durationSeconds}s); raise BENCH_REDEEM_TOKENS for a full-length run`);
   }

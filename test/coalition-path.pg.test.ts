@@ -1,20 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  IssueEntitlementTokenDocument,
+  MeDocument,
+  RedeemEntitlementDocument,
+  SubscribeDocument,
+} from './generated/operations.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
-const SUBSCRIBE = `mutation Subscribe($plan: String!, $key: String!) {
-  subscribe(planCode: $plan, idempotencyKey: $key) { id status plan { code } currentPeriodStart currentPeriodEnd }
-}`;
-const ME = `query Me {
-  me {
-    membership { status plan { code } }
-    entitlements { id status remaining validUntil benefit { code name partner { id name } } }
-  }
-}`;
-const ISSUE = `mutation Issue($id: ID!) { issueEntitlementToken(entitlementId: $id) { token expiresAt } }`;
-const REDEEM = `mutation Redeem($token: String!, $key: String!, $units: Int) {
-  redeemEntitlement(token: $token, idempotencyKey: $key, units: $units) { id units entitlement { id remaining } }
-}`;
+const SUBSCRIBE = SubscribeDocument;
+const ME = MeDocument;
+const ISSUE = IssueEntitlementTokenDocument;
+const REDEEM = RedeemEntitlementDocument;
 
 interface Entitlement {
   id: string;
@@ -35,16 +32,16 @@ afterAll(async () => {
 
 async function newMember(): Promise<{ bearer: string; entitlements: Entitlement[] }> {
   const bearer = await t.memberToken(`member-${randomUUID()}`);
-  const subscribed = await t.graphql(SUBSCRIBE, { plan: 'PLUS', key: randomUUID() }, { bearer });
+  const subscribed = await t.graphql(SUBSCRIBE, { planCode: 'PLUS', idempotencyKey: randomUUID() }, { bearer });
   expect(subscribed.errors).toBeUndefined();
-  const me = await t.graphql<{ me: { entitlements: Entitlement[] } }>(ME, {}, { bearer });
-  return { bearer, entitlements: me.data!.me.entitlements };
+  const me = await t.graphql(ME, {}, { bearer });
+  return { bearer, entitlements: me.data.me.entitlements as Entitlement[] };
 }
 
 async function issue(bearer: string, entitlementId: string): Promise<string> {
-  const res = await t.graphql<{ issueEntitlementToken: { token: string } }>(ISSUE, { id: entitlementId }, { bearer });
+  const res = await t.graphql(ISSUE, { entitlementId }, { bearer });
   expect(res.errors).toBeUndefined();
-  return res.data!.issueEntitlementToken.token;
+  return res.data.issueEntitlementToken.token;
 }
 
 function carWashOf(entitlements: Entitlement[]): Entitlement {
@@ -71,18 +68,18 @@ describe('the coalition path through the gateway', () => {
   it('subscribes a member to PLUS and materializes the bundle as active entitlements', async () => {
     const bearer = await t.memberToken(`member-${randomUUID()}`);
     const before = await t.graphql(ME, {}, { bearer });
-    expect(before.data.me).toEqual({ membership: null, entitlements: [] });
+    expect(before.data.me).toMatchObject({ membership: null, entitlements: [] });
 
-    const res = await t.graphql(SUBSCRIBE, { plan: 'PLUS', key: 'first-purchase' }, { bearer });
+    const res = await t.graphql(SUBSCRIBE, { planCode: 'PLUS', idempotencyKey: 'first-purchase' }, { bearer });
     expect(res.errors).toBeUndefined();
     const membership = res.data.subscribe;
     expect(membership).toMatchObject({ status: 'ACTIVE', plan: { code: 'PLUS' } });
-    const start = new Date(membership.currentPeriodStart);
-    const end = new Date(membership.currentPeriodEnd);
+    const start = new Date(membership.currentPeriodStart!);
+    const end = new Date(membership.currentPeriodEnd!);
     expect(end.getTime() - start.getTime()).toBeGreaterThanOrEqual(365 * 86_400_000);
 
     const me = await t.graphql(ME, {}, { bearer });
-    expect(me.data.me.membership).toEqual({ status: 'ACTIVE', plan: { code: 'PLUS' } });
+    expect(me.data.me.membership).toMatchObject({ status: 'ACTIVE', plan: { code: 'PLUS' }, cancelAtPeriodEnd: false });
     const byCode = Object.fromEntries(me.data.me.entitlements.map((e: Entitlement) => [e.benefit.code, e]));
     expect(byCode.STREAMING_VIP).toMatchObject({ status: 'ACTIVE', remaining: null, validUntil: membership.currentPeriodEnd });
     expect(byCode.CAR_WASH).toMatchObject({ status: 'ACTIVE', remaining: 4, benefit: { partner: { id: 'sparkwash', name: 'SparkWash' } } });
@@ -92,12 +89,12 @@ describe('the coalition path through the gateway', () => {
 
   it('returns the first membership when the same idempotency key is sent again, and IDEMPOTENCY_CONFLICT for another plan', async () => {
     const bearer = await t.memberToken(`member-${randomUUID()}`);
-    const first = await t.graphql(SUBSCRIBE, { plan: 'PLUS', key: 'k1' }, { bearer });
-    const again = await t.graphql(SUBSCRIBE, { plan: 'PLUS', key: 'k1' }, { bearer });
+    const first = await t.graphql(SUBSCRIBE, { planCode: 'PLUS', idempotencyKey: 'k1' }, { bearer });
+    const again = await t.graphql(SUBSCRIBE, { planCode: 'PLUS', idempotencyKey: 'k1' }, { bearer });
     expect(again.data.subscribe.id).toBe(first.data.subscribe.id);
-    const conflict = await t.graphql(SUBSCRIBE, { plan: 'GOLD', key: 'k1' }, { bearer });
+    const conflict = await t.graphql(SUBSCRIBE, { planCode: 'GOLD', idempotencyKey: 'k1' }, { bearer });
     expect(conflict.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_CONFLICT');
-    const second = await t.graphql(SUBSCRIBE, { plan: 'PLUS', key: 'k2' }, { bearer });
+    const second = await t.graphql(SUBSCRIBE, { planCode: 'PLUS', idempotencyKey: 'k2' }, { bearer });
     expect(second.errors?.[0]?.extensions?.code).toBe('ALREADY_MEMBER');
   });
 
@@ -109,20 +106,20 @@ describe('the coalition path through the gateway', () => {
     for (let i = 0; i < 5; i++) tokens.push(await issue(bearer, carWash.id));
 
     for (let i = 0; i < 4; i++) {
-      const res = await t.graphql(REDEEM, { token: tokens[i], key: `wash-${i}` }, { bearer: partner });
+      const res = await t.graphql(REDEEM, { token: tokens[i]!, idempotencyKey: `wash-${i}` }, { bearer: partner });
       expect(res.errors).toBeUndefined();
       expect(res.data.redeemEntitlement).toMatchObject({ units: 1, entitlement: { id: carWash.id, remaining: 3 - i } });
     }
-    const fifth = await t.graphql(REDEEM, { token: tokens[4], key: 'wash-4' }, { bearer: partner });
+    const fifth = await t.graphql(REDEEM, { token: tokens[4]!, idempotencyKey: 'wash-4' }, { bearer: partner });
     expect(fifth.errors?.[0]?.extensions?.code).toBe('QUOTA_EXHAUSTED');
     expect(fifth.errors?.[0]?.message).toMatch(/0 left/);
 
-    const reused = await t.graphql(REDEEM, { token: tokens[0], key: 'wash-0-again' }, { bearer: partner });
+    const reused = await t.graphql(REDEEM, { token: tokens[0]!, idempotencyKey: 'wash-0-again' }, { bearer: partner });
     expect(reused.errors?.[0]?.extensions?.code).toBe('ALREADY_REDEEMED');
 
     const me = await t.graphql(ME, {}, { bearer });
     expect(carWashOf(me.data.me.entitlements).remaining).toBe(0);
-    const exhausted = await t.graphql(ISSUE, { id: carWash.id }, { bearer });
+    const exhausted = await t.graphql(ISSUE, { entitlementId: carWash.id }, { bearer });
     expect(exhausted.errors?.[0]?.extensions?.code).toBe('QUOTA_EXHAUSTED');
   });
 
@@ -130,10 +127,10 @@ describe('the coalition path through the gateway', () => {
     const { bearer, entitlements } = await newMember();
     const partner = await t.partnerKey('sparkwash');
     const token = await issue(bearer, carWashOf(entitlements).id);
-    const first = await t.graphql(REDEEM, { token, key: 'replay-me' }, { bearer: partner });
-    const replay = await t.graphql(REDEEM, { token, key: 'replay-me' }, { bearer: partner });
+    const first = await t.graphql(REDEEM, { token, idempotencyKey: 'replay-me' }, { bearer: partner });
+    const replay = await t.graphql(REDEEM, { token, idempotencyKey: 'replay-me' }, { bearer: partner });
     expect(replay).toEqual(first);
-    const conflict = await t.graphql(REDEEM, { token, key: 'replay-me', units: 2 }, { bearer: partner });
+    const conflict = await t.graphql(REDEEM, { token, idempotencyKey: 'replay-me', units: 2 }, { bearer: partner });
     expect(conflict.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_CONFLICT');
   });
 
@@ -171,12 +168,12 @@ describe('credentials and roles', () => {
     const asPartner = await t.graphql(ME, {}, { bearer: partner });
     expect(asPartner.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const member = await t.memberToken('just-a-member');
-    const asMember = await t.graphql(REDEEM, { token: 'x', key: 'y' }, { bearer: member });
+    const asMember = await t.graphql(REDEEM, { token: 'x', idempotencyKey: 'y' }, { bearer: member });
     expect(asMember.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
   it('refuses an unknown partner API key', async () => {
-    const res = await t.graphql(REDEEM, { token: 'x', key: 'y' }, { bearer: 'cgk_sparkwash_unknown' });
+    const res = await t.graphql(REDEEM, { token: 'x', idempotencyKey: 'y' }, { bearer: 'cgk_sparkwash_unknown' });
     expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });

@@ -1,4 +1,6 @@
 import fs from 'node:fs/promises';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
 import os from 'node:os';
 import path from 'node:path';
 import { startApp, type RunningApp, type StartAppOptions } from '../../src/server/app.js';
@@ -17,13 +19,18 @@ export interface TestApp {
   /** A fresh partner API key. */
   partnerKey(partnerId: string): Promise<string>;
   /** POSTs a GraphQL operation to the gateway. */
-  graphql<T = any>(query: string, variables?: Record<string, unknown>, options?: { bearer?: string; headers?: Record<string, string>; url?: string }): Promise<GraphQLResponse<T>>;
+  graphql<T = any, V = any>(
+    query: string | TypedDocumentNode<T, V>,
+    variables?: V,
+    options?: { bearer?: string; headers?: Record<string, string>; url?: string },
+  ): Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
 }
 
 export interface GraphQLResponse<T> {
   status: number;
-  data?: T | null;
+  /** The result; null when the operation failed (tests then fail on the access, as they should). */
+  data: T;
   errors?: Array<{ message: string; path?: (string | number)[]; extensions?: { code?: string; [k: string]: unknown } }>;
 }
 
@@ -44,7 +51,7 @@ export async function startTestApp(overrides: Partial<Omit<StartAppOptions, 'con
         ...(options.bearer ? { authorization: `Bearer ${options.bearer}` } : {}),
         ...options.headers,
       },
-      body: JSON.stringify({ query, variables }),
+      body: JSON.stringify({ query: typeof query === 'string' ? query : print(query), variables }),
     });
     const body = (await response.json()) as GraphQLResponse<any>;
     return { ...body, status: response.status };
