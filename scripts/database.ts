@@ -8,7 +8,10 @@ import { seedDemoCatalog } from '../src/seed/demo-catalog.js';
  * Runs `work` against DATABASE_URL, or against the embedded PostgreSQL (started for the
  * duration when the server is not already running it).
  */
-export async function withDatabase<T>(work: (databaseUrl: string) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(
+  work: (databaseUrl: string) => Promise<T>,
+  options: { migrateAndSeed?: boolean } = {},
+): Promise<T> {
   const config = loadConfig();
   if (config.databaseUrl) return work(config.databaseUrl);
   const url = `postgres://postgres:postgres@127.0.0.1:${config.embeddedPgPort}/coalition`;
@@ -19,7 +22,7 @@ export async function withDatabase<T>(work: (databaseUrl: string) => Promise<T>)
   if (running) return work(url);
   const db = await startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'pg'), port: config.embeddedPgPort });
   // The server seeds the catalog; a partner key needs its partner, so migrate and seed here too.
-  await prepare(db.url);
+  if (options.migrateAndSeed) await prepare(db.url);
   try {
     return await work(db.url);
   } finally {

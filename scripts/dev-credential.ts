@@ -23,7 +23,7 @@ async function main(): Promise<string> {
       } finally {
         await orm.close();
       }
-    });
+    }, { migrateAndSeed: true });
   }
   const issuer = await DevIssuer.open({
     dir: path.join(config.dataDir, 'dev-issuer'),

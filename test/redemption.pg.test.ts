@@ -227,3 +227,15 @@ describe('forged and stale tokens', () => {
     await expectRefused(t.graphql(REDEEM, { token: 'not.a.token', key: 'garbage' }, { bearer: sparkwash }), 'TOKEN_INVALID');
   });
 });
+
+describe('the redemption ledger', () => {
+  it('refuses UPDATE and DELETE at the database level', async () => {
+    const member = await newMember();
+    const token = await issue(member);
+    const res = await t.graphql(REDEEM, { token, key: 'ledger' }, { bearer: sparkwash });
+    const id = res.data.redeemEntitlement.id;
+    await expect(t.db.query(`update redemption set units = 2 where id = $1`, [id])).rejects.toThrow(/append-only/);
+    await expect(t.db.query(`delete from redemption where id = $1`, [id])).rejects.toThrow(/append-only/);
+    expect(await t.db.query(`select units from redemption where id = $1`, [id])).toEqual([{ units: 1 }]);
+  });
+});

@@ -9,7 +9,19 @@ import { Partner } from '../partner/partner.entity.js';
  * or deleted. The token's `jti` is unique, so a token is redeemed at most once; the
  * partner's idempotency key is unique per partner.
  */
-@Entity({ tableName: 'redemption' })
+@Entity({
+  tableName: 'redemption',
+  // The database itself refuses UPDATE and DELETE: history is corrected by new rows only.
+  triggers: [
+    {
+      name: 'append_only',
+      timing: 'before',
+      events: ['update', 'delete'],
+      forEach: 'row',
+      body: `raise exception 'redemption is append-only' using errcode = 'restrict_violation';`,
+    },
+  ],
+})
 @Unique({ name: 'redemption_partner_idempotency_key', properties: ['partner', 'idempotencyKey'] })
 @Index({ properties: ['entitlement'] })
 @Index({ properties: ['partner', 'createdAt'] })

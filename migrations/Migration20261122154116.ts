@@ -1,8 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261122152605 extends Migration {
+export class Migration20261122154116 extends Migration {
 
-  override name = 'Migration20261122152605';
+  override name = 'Migration20261122154116';
 
   override up(): void | Promise<void> {
     this.addSql(`create type "benefit_kind" as enum ('ACCESS', 'QUOTA', 'VOUCHER', 'DISCOUNT');`);
@@ -53,6 +53,8 @@ export class Migration20261122152605 extends Migration {
     this.addSql(`create index "redemption_entitlement_id_index" on "redemption" ("entitlement_id");`);
     this.addSql(`alter table "redemption" add constraint "redemption_partner_idempotency_key" unique ("partner_id", "idempotency_key");`);
     this.addSql(`alter table "redemption" add constraint "redemption_units_positive" check (units > 0);`);
+    this.addSql(`create or replace function "redemption_append_only_fn"() returns trigger as \$\$ begin raise exception 'redemption is append-only' using errcode = 'restrict_violation'; end; \$\$ language plpgsql;`);
+    this.addSql(`create trigger "append_only" BEFORE UPDATE OR DELETE on "redemption" for each ROW execute function "redemption_append_only_fn"();`);
 
     this.addSql(`alter table "bundle_version" add constraint "bundle_version_bundle_id_foreign" foreign key ("bundle_id") references "bundle" ("id");`);
 
@@ -79,9 +81,6 @@ export class Migration20261122152605 extends Migration {
 
     this.addSql(`alter table "redemption" add constraint "redemption_entitlement_id_foreign" foreign key ("entitlement_id") references "entitlement" ("id");`);
     this.addSql(`alter table "redemption" add constraint "redemption_partner_id_foreign" foreign key ("partner_id") references "partner" ("id");`);
-    // Redemptions are append-only: the database itself refuses UPDATE and DELETE.
-    this.addSql(`create function forbid_row_mutation() returns trigger language plpgsql as $$ begin raise exception '% is append-only', tg_table_name using errcode = 'restrict_violation'; end $$;`);
-    this.addSql(`create trigger redemption_append_only before update or delete on "redemption" for each row execute function forbid_row_mutation();`);
   }
 
 }
