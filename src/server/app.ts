@@ -18,6 +18,7 @@ import {
   jwksDocument,
   loadPseudonymSecret,
   MemberPseudonymizer,
+  type SigningKeyStore,
 } from '../token/index.js';
 import { createGateway } from './gateway.js';
 import { startMembershipSubgraph } from './membership-subgraph.js';
@@ -56,120 +57,198 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
+export interface Core {
+  orm: MikroORM;
+  deps: AppDependencies;
+  authenticator: Authenticator;
+  keyStore: SigningKeyStore;
+  devIssuer: DevIssuer | undefined;
+  seed: SeedSummary | null;
+}
+
+/**
+ * What the membership subgraph stands on: the database (migrated, demo catalog seeded
+ * when empty), the signing keys, the pseudonym secret and the credential checks.
+ */
+export async function openCore(options: StartAppOptions, closers: Closers): Promise<Core> {
+  const { config, logger } = options;
+  const orm = await connectOrm({ databaseUrl: options.databaseUrl, ...(options.onQuery ? { onQuery: options.onQuery } : {}) });
+  closers.push(() => orm.close());
+  if (options.migrate ?? true) {
+    const applied = await migrateUp(orm);
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+  }
+  const seed = (options.seed ?? true) ? await seedDemoCatalog(orm.em.fork()) : null;
+
+  const keyStore = await FileSigningKeyStore.open(config.signingKeysDir);
+  const pseudonymSecret = await loadPseudonymSecret({ secret: config.pseudonymSecret, file: config.pseudonymSecretFile });
+  const clock = options.now ? { now: options.now } : {};
+  const deps: AppDependencies = {
+    timeZone: config.timeZone,
+    payments: options.payments ?? new DevPaymentProvider(),
+    signer: new EntitlementTokenSigner({ issuer: config.publicUrl, keyStore, ttlSeconds: config.tokenTtlSeconds, ...clock }),
+    verifier: new EntitlementTokenVerifier({ issuer: config.publicUrl, keyStore, ...clock }),
+    pseudonyms: new MemberPseudonymizer(pseudonymSecret),
+    ...clock,
+  };
+  const devIssuer = await openDevIssuer(config);
+  const members = new MemberDirectory(() => orm.em.fork());
+  const authenticator = new Authenticator({
+    issuers: Authenticator.issuersFor(config.auth, devIssuer?.publicKey),
+    audience: config.auth.audience,
+    roleClaim: config.auth.roleClaim,
+    adminRole: config.auth.adminRole,
+    resolveMember: (issuer, subject) => members.memberIdFor(issuer, subject),
+    resolvePartnerKey: (hash) => new PartnerKeyService(orm.em.fork()).resolve(hash),
+  });
+  return { orm, deps, authenticator, keyStore, devIssuer, seed };
+}
+
+/** The dev issuer outside production (it mints member and admin JWTs); undefined in production. */
+export async function openDevIssuer(config: AppConfig): Promise<DevIssuer | undefined> {
+  if (config.nodeEnv === 'production') return undefined;
+  return DevIssuer.open({
+    dir: path.join(config.dataDir, 'dev-issuer'),
+    audience: config.auth.audience,
+    roleClaim: config.auth.roleClaim,
+    adminRole: config.auth.adminRole,
+    nodeEnv: config.nodeEnv,
+  });
+}
+
+export interface RunningPartners {
+  subgraphs: SubgraphDefinition[];
+  sandboxes: Map<string, RunningSandbox>;
+}
+
+/** One subgraph per adapter under partners/ (and its sandbox partner outside production), on loopback. */
+export async function startPartnerSubgraphs(
+  config: AppConfig,
+  closers: Closers,
+  only?: string,
+  port?: number,
+): Promise<RunningPartners> {
+  const subgraphs: SubgraphDefinition[] = [];
+  const sandboxes = new Map<string, RunningSandbox>();
+  for (const adapter of partnerAdapters as PartnerAdapter[]) {
+    if (only && adapter.id !== only) continue;
+    const partner = await partnerEndpoint(adapter, config);
+    if (partner.sandbox) {
+      sandboxes.set(adapter.id, partner.sandbox);
+      closers.push(() => partner.sandbox!.close());
+    }
+    const client = adapter.createClient({ baseUrl: partner.baseUrl, apiKey: partner.apiKey });
+    const subgraph = await startPartnerSubgraph(adapter, {
+      client,
+      exposeStackTraces: config.nodeEnv === 'development',
+      ...(port !== undefined ? { port } : {}),
+    });
+    closers.push(() => subgraph.close());
+    subgraphs.push({ name: adapter.id, url: subgraph.url, typeDefs: print(adapter.typeDefs) });
+  }
+  return { subgraphs, sandboxes };
+}
+
+export interface GatewayServerOptions {
+  config: AppConfig;
+  subgraphs: SubgraphDefinition[];
+  keyStore: SigningKeyStore;
+  /** Problems that make the process not ready (empty when ready). */
+  readiness: () => Promise<string[]>;
+}
+
+/** The gateway over `subgraphs` and the public port around it. Returns the bound base URL. */
+export async function startGatewayServer(options: GatewayServerOptions, closers: Closers): Promise<string> {
+  const { config } = options;
+  const supergraph = composeSupergraph(options.subgraphs);
+  const metrics = new Metrics();
+  const gateway = createGateway({
+    supergraph: () => supergraph,
+    metrics,
+    graphiql: config.nodeEnv === 'development',
+    corsOrigins: config.corsOrigins,
+  });
+  closers.push(async () => gateway.dispose());
+  const server = await startPublicServer(
+    {
+      gateway,
+      metrics,
+      jwks: () => jwksDocument(options.keyStore),
+      issuerMetadata: () => issuerMetadata(config.publicUrl, { tokenTtlSeconds: config.tokenTtlSeconds }),
+      readiness: options.readiness,
+    },
+    { host: config.host, port: config.port },
+  );
+  closers.push(() => server.close());
+  return `http://127.0.0.1:${server.port}`;
+}
+
+/** Shutdown steps, run last-in first-out. */
+export class Closers {
+  private readonly steps: Array<() => Promise<void>> = [];
+
+  constructor(private readonly logger: Logger) {}
+
+  push(step: () => Promise<void>): void {
+    this.steps.push(step);
+  }
+
+  async closeAll(): Promise<void> {
+    while (this.steps.length) {
+      const step = this.steps.pop()!;
+      await step().catch((error: unknown) => this.logger.error({ err: error }, 'shutdown step failed'));
+    }
+  }
+}
+
 /**
  * Starts the whole process tree: database connection and migrations, the membership
  * subgraph and one subgraph per partner adapter on loopback ports, the sandbox partner
  * servers, and the gateway on the public port.
  */
 export async function startApp(options: StartAppOptions): Promise<RunningApp> {
-  const { config, logger } = options;
-  const closers: Array<() => Promise<void>> = [];
-  const close = async () => {
-    for (const c of closers.reverse()) await c().catch((error: unknown) => logger.error({ err: error }, 'shutdown step failed'));
-  };
+  const closers = new Closers(options.logger);
   try {
-    const orm = await connectOrm({ databaseUrl: options.databaseUrl, ...(options.onQuery ? { onQuery: options.onQuery } : {}) });
-    closers.push(() => orm.close());
-    if (options.migrate ?? true) {
-      const applied = await migrateUp(orm);
-      if (applied.length) logger.info({ applied }, 'migrations applied');
-    }
-    const seed = (options.seed ?? true) ? await seedDemoCatalog(orm.em.fork()) : null;
-
-    const keyStore = await FileSigningKeyStore.open(config.signingKeysDir);
-    const pseudonymSecret = await loadPseudonymSecret({ secret: config.pseudonymSecret, file: config.pseudonymSecretFile });
-    const clock = options.now ? { now: options.now } : {};
-    const deps: AppDependencies = {
-      timeZone: config.timeZone,
-      payments: options.payments ?? new DevPaymentProvider(),
-      signer: new EntitlementTokenSigner({ issuer: config.publicUrl, keyStore, ttlSeconds: config.tokenTtlSeconds, ...clock }),
-      verifier: new EntitlementTokenVerifier({ issuer: config.publicUrl, keyStore, ...clock }),
-      pseudonyms: new MemberPseudonymizer(pseudonymSecret),
-      ...clock,
-    };
-
-    const devIssuer =
-      config.nodeEnv === 'production'
-        ? undefined
-        : await DevIssuer.open({
-            dir: path.join(config.dataDir, 'dev-issuer'),
-            audience: config.auth.audience,
-            roleClaim: config.auth.roleClaim,
-            adminRole: config.auth.adminRole,
-            nodeEnv: config.nodeEnv,
-          });
-    const members = new MemberDirectory(() => orm.em.fork());
-    const authenticator = new Authenticator({
-      issuers: Authenticator.issuersFor(config.auth, devIssuer?.publicKey),
-      audience: config.auth.audience,
-      roleClaim: config.auth.roleClaim,
-      adminRole: config.auth.adminRole,
-      resolveMember: (issuer, subject) => members.memberIdFor(issuer, subject),
-      resolvePartnerKey: (hash) => new PartnerKeyService(orm.em.fork()).resolve(hash),
+    const core = await openCore(options, closers);
+    const { orm } = core;
+    const membership = await startMembershipSubgraph({
+      orm,
+      authenticator: core.authenticator,
+      deps: core.deps,
+      development: options.config.nodeEnv === 'development',
     });
-
-    const development = config.nodeEnv === 'development';
-    const membership = await startMembershipSubgraph({ orm, authenticator, deps, development });
     closers.push(() => membership.close());
-    const subgraphs: SubgraphDefinition[] = [{ name: 'membership', url: membership.url, typeDefs: membership.typeDefs }];
-
-    const sandboxes = new Map<string, RunningSandbox>();
-    for (const adapter of partnerAdapters as PartnerAdapter[]) {
-      const partner = await partnerEndpoint(adapter, config);
-      if (partner.sandbox) {
-        sandboxes.set(adapter.id, partner.sandbox);
-        closers.push(() => partner.sandbox!.close());
-      }
-      const client = adapter.createClient({ baseUrl: partner.baseUrl, apiKey: partner.apiKey });
-      const subgraph = await startPartnerSubgraph(adapter, { client, exposeStackTraces: development });
-      closers.push(() => subgraph.close());
-      subgraphs.push({ name: adapter.id, url: subgraph.url, typeDefs: print(adapter.typeDefs) });
-    }
-
-    const supergraph = composeSupergraph(subgraphs);
-    const metrics = new Metrics();
-    const gateway = createGateway({
-      supergraph: () => supergraph,
-      metrics,
-      graphiql: development,
-      corsOrigins: config.corsOrigins,
-    });
-    closers.push(async () => gateway.dispose());
-    const server = await startPublicServer(
-      {
-        gateway,
-        metrics,
-        jwks: () => jwksDocument(keyStore),
-        issuerMetadata: () => issuerMetadata(config.publicUrl, { tokenTtlSeconds: config.tokenTtlSeconds }),
-        readiness: async () => {
-          try {
-            const fork = orm.em.fork();
-            await fork.execute('select 1');
-            return (await migrationsApplied(orm)) ? [] : ['database migrations pending'];
-          } catch {
-            return ['database unreachable'];
-          }
-        },
-      },
-      { host: config.host, port: config.port },
+    const partners = await startPartnerSubgraphs(options.config, closers);
+    const subgraphs = [{ name: 'membership', url: membership.url, typeDefs: membership.typeDefs }, ...partners.subgraphs];
+    const url = await startGatewayServer(
+      { config: options.config, subgraphs, keyStore: core.keyStore, readiness: () => databaseReadiness(orm) },
+      closers,
     );
-    closers.push(() => server.close());
-    const url = `http://127.0.0.1:${server.port}`;
     return {
       url,
       graphqlUrl: `${url}/graphql`,
       orm,
-      deps,
+      deps: core.deps,
       subgraphs,
-      sandboxes,
-      seed,
-      devIssuer,
+      sandboxes: partners.sandboxes,
+      seed: core.seed,
+      devIssuer: core.devIssuer,
       createPartnerKey: async (partnerId) => (await new PartnerKeyService(orm.em.fork()).create(partnerId)).key,
-      close,
+      close: () => closers.closeAll(),
     };
   } catch (error) {
-    await close();
+    await closers.closeAll();
     throw error;
+  }
+}
+
+/** Ready when the database answers and every migration is applied. */
+export async function databaseReadiness(orm: MikroORM): Promise<string[]> {
+  try {
+    await orm.em.fork().execute('select 1');
+    return (await migrationsApplied(orm)) ? [] : ['database migrations pending'];
+  } catch {
+    return ['database unreachable'];
   }
 }
 
