@@ -54,6 +54,8 @@ export async function startPartnerSubgraph<Client>(
     includeStacktraceInErrorResponses: exposeStackTraces,
     // Inline (ftv1) traces only feed Apollo GraphOS, which this gateway does not report to.
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()],
+    // The process owns shutdown (it closes subgraphs in order); Apollo must not race it.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
 

