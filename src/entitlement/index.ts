@@ -6,3 +6,5 @@ export { EntitlementTokenService } from './entitlement-token.service.js';
 export type { IssuedTokenView } from './entitlement-token.service.js';
 export { currentPeriod } from './entitlement-period.js';
 
+export { sweepEntitlementPeriods } from './entitlement-period.job.js';
+export type { PeriodSweepResult } from './entitlement-period.job.js';

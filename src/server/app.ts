@@ -4,6 +4,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { partnerAdapters, startPartnerSubgraph, type PartnerAdapter, type RunningSandbox } from '../../partners/index.js';
 import { Authenticator, DevIssuer } from '../auth/index.js';
 import { connectOrm, migrateUp, migrationsApplied } from '../db/orm.js';
+import { sweepEntitlementPeriods } from '../entitlement/index.js';
+import { JobScheduler } from '../jobs/scheduler.js';
 import { MemberDirectory } from '../member/index.js';
 import { DevPaymentProvider, type PaymentProvider } from '../membership/index.js';
 import { PartnerKeyService } from '../partner/index.js';
@@ -39,6 +41,8 @@ export interface StartAppOptions {
   now?: () => Date;
   /** Called with every SQL statement the app runs (tests count them). */
   onQuery?: (sql: string) => void;
+  /** Run the in-process jobs (entitlement periods). @default true */
+  jobs?: boolean;
 }
 
 export interface RunningApp {
@@ -219,6 +223,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       development: options.config.nodeEnv === 'development',
     });
     closers.push(() => membership.close(), 'membership subgraph');
+    if (options.jobs ?? true) startJobs(core, options, closers);
     const partners = await startPartnerSubgraphs(options.config, closers);
     const subgraphs = [{ name: 'membership', url: membership.url, typeDefs: membership.typeDefs }, ...partners.subgraphs];
     const url = await startGatewayServer(
@@ -241,6 +246,18 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     await closers.closeAll();
     throw error;
   }
+}
+
+/** The in-process workers on PostgreSQL. */
+export function startJobs(core: Core, options: StartAppOptions, closers: Closers): void {
+  const scheduler = new JobScheduler(options.logger);
+  const now = options.now ?? (() => new Date());
+  scheduler.start({
+    name: 'entitlement-periods',
+    everyMs: 60_000,
+    run: () => sweepEntitlementPeriods(core.orm.em.fork(), now(), options.config.timeZone),
+  });
+  closers.push(() => scheduler.stop(), 'jobs');
 }
 
 /** Ready when the database answers and every migration is applied. */
