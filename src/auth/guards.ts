@@ -17,3 +17,10 @@ export function requirePartner(principal: Principal, operation: string): Partner
   if (principal.kind === 'anonymous') throw principal.rejected ?? AppError.unauthenticated();
   throw AppError.forbidden(operation, principal.isAdmin ? 'admin' : 'member');
 }
+
+/** The calling admin (a member JWT carrying the admin role); FORBIDDEN for members without it and partners. */
+export function requireAdmin(principal: Principal, operation: string): MemberPrincipal {
+  if (principal.kind === 'member' && principal.isAdmin) return principal;
+  if (principal.kind === 'anonymous') throw principal.rejected ?? AppError.unauthenticated();
+  throw AppError.forbidden(operation, principal.kind);
+}

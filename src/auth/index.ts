@@ -3,4 +3,4 @@ export type { AuthenticatorOptions, TrustedIssuer } from './authenticator.js';
 export { DevIssuer, DEV_ISSUER } from './dev-issuer.js';
 export { ANONYMOUS } from './principal.js';
 export type { Principal, PrincipalKind } from './principal.js';
-export { requireMember, requirePartner } from './guards.js';
+export { requireAdmin, requireMember, requirePartner } from './guards.js';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { hashApiKey, PARTNER_KEY_PREFIX } from '../auth/index.js';
 import { AppError } from '../shared/errors.js';
+import { isUuid } from '../shared/loader.js';
 import { Partner, PartnerApiKey } from './partner.entity.js';
 
 export interface CreatedApiKey {
@@ -35,7 +36,14 @@ export class PartnerKeyService {
     return row ? { partnerId: row.partner.id, apiKeyId: row.id } : null;
   }
 
-  async revoke(apiKeyId: string): Promise<void> {
-    await this.em.nativeUpdate(PartnerApiKey, { id: apiKeyId, revokedAt: null }, { revokedAt: new Date() });
+  /** Revokes at once; false when the key is unknown or already revoked. */
+  async revoke(apiKeyId: string): Promise<boolean> {
+    if (!isUuid(apiKeyId)) return false;
+    const changed = await this.em.nativeUpdate(PartnerApiKey, { id: apiKeyId, revokedAt: null }, { revokedAt: new Date() });
+    return changed > 0;
+  }
+
+  listPartners(): Promise<Partner[]> {
+    return this.em.find(Partner, {}, { orderBy: { id: 'asc' } });
   }
 }

@@ -6,6 +6,7 @@ import { BenefitResolver, PlanBenefitResolver } from '../bundle/benefit.resolver
 import { EntitlementResolver, EntitlementTokenResolver } from '../entitlement/entitlement.resolver.js';
 import { MemberResolver } from '../member/member.resolver.js';
 import { MembershipResolver } from '../membership/membership.resolver.js';
+import { PartnerAdminResolver } from '../partner/partner-key.resolver.js';
 import { PartnerResolver } from '../partner/partner.resolver.js';
 import { PlanResolver } from '../plan/plan.resolver.js';
 import { RedemptionResolver } from '../redemption/redemption.resolver.js';
@@ -22,6 +23,7 @@ async function buildTypeGraphqlSchema(): Promise<GraphQLSchema> {
       BenefitResolver,
       PlanBenefitResolver,
       PartnerResolver,
+      PartnerAdminResolver,
       MemberResolver,
       MembershipResolver,
       EntitlementResolver,

@@ -7,7 +7,7 @@ import {
   EntitlementTokenService,
 } from '../entitlement/index.js';
 import { MembershipService, type PaymentProvider } from '../membership/index.js';
-import { partnerLoaders } from '../partner/index.js';
+import { partnerLoaders, PartnerKeyService } from '../partner/index.js';
 import { planLoaders, PlanService } from '../plan/index.js';
 import { RedemptionService } from '../redemption/index.js';
 import type { Locale } from '../shared/localized.js';
@@ -49,6 +49,7 @@ export function createServices(em: EntityManager, deps: AppDependencies) {
   const entitlements = new EntitlementService(em, { timeZone: deps.timeZone, ...clock });
   return {
     plans: new PlanService(em),
+    partnerKeys: new PartnerKeyService(em),
     entitlements,
     memberships: new MembershipService(em, { payments: deps.payments, entitlements, timeZone: deps.timeZone, ...clock }),
     tokens: new EntitlementTokenService(em, { entitlements, signer: deps.signer, pseudonyms: deps.pseudonyms }),

@@ -38,11 +38,14 @@ export interface GraphQLResponse<T> {
  * The whole app on a fresh database with migrations applied and the demo catalog seeded,
  * its keys in a temp dir, its public port ephemeral: what each integration test file starts.
  */
-export async function startTestApp(overrides: Partial<Omit<StartAppOptions, 'config' | 'databaseUrl' | 'logger'>> = {}): Promise<TestApp> {
+export async function startTestApp(
+  overrides: Partial<Omit<StartAppOptions, 'config' | 'databaseUrl' | 'logger'>> & { env?: Record<string, string> } = {},
+): Promise<TestApp> {
+  const { env = {}, ...appOptions } = overrides;
   const db = await createTestDatabase();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'coalition-test-'));
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PUBLIC_URL: 'http://issuer.test' });
-  const app = await startApp({ config, databaseUrl: db.url, logger: createLogger('silent'), ...overrides });
+  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PUBLIC_URL: 'http://issuer.test', ...env });
+  const app = await startApp({ config, databaseUrl: db.url, logger: createLogger('silent'), ...appOptions });
   const graphql: TestApp['graphql'] = async (query, variables, options = {}) => {
     const response = await fetch(options.url ?? app.graphqlUrl, {
       method: 'POST',
