@@ -1,4 +1,5 @@
-// The baseline: @apollo/gateway over the same supergraph and the same running subgraphs.
+// The baseline: @apollo/gateway over the same supergraph and the same running subgraphs
+// (run as its own process by apollo-gateway-main.ts).
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
@@ -22,14 +23,17 @@ export interface RunningApolloGateway {
   close(): Promise<void>;
 }
 
-export async function startApolloGateway(supergraphSdl: string): Promise<RunningApolloGateway> {
+export async function startApolloGateway(
+  supergraphSdl: string,
+  listen: { host: string; port: number } = { host: '127.0.0.1', port: 0 },
+): Promise<RunningApolloGateway> {
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ url }) => new ForwardingDataSource({ url }),
   });
   const server = new ApolloServer<ForwardedHeaders>({ gateway });
   const { url } = await startStandaloneServer(server, {
-    listen: { host: '127.0.0.1', port: 0 },
+    listen,
     context: async ({ req }) => {
       const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
       return {

@@ -1,17 +1,22 @@
 // `npm run bench`: our gateway (Hive runtime + Rust planner) against @apollo/gateway and
 // against the membership subgraph alone, on the same supergraph and subgraphs, plus real
-// redemptions through our gateway. Prints a table, writes bench-results/latest.json, and
-// exits non-zero when any response during the run was not a clean 200.
+// redemptions through our gateway — in the production shape: the membership subgraph, the
+// sparkwash subgraph (with its sandbox), our gateway and @apollo/gateway each run as their
+// own Node process; the load generator runs in a worker thread of this process. The Me
+// targets run in two rounds in opposite orders (hive, apollo, direct; direct, apollo, hive)
+// and are reported as the mean of both rounds. Each child's CPU time during each
+// measurement is read from /proc, so every gateway's own CPU cost per request is printed.
+// Prints tables, writes bench-results/latest.json, and exits non-zero when any response
+// during the run was not a clean 200 (or a process died).
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { composeSupergraph } from '../src/server/supergraph.js';
-import { startApolloGateway, type RunningApolloGateway } from './apollo-gateway.js';
 import { runLoad, type LoadItem, type LoadResult, type LoadRun } from './load.js';
-import { createBenchDatabase, graphql, pool, progress, startBenchApp, type BenchApp, type BenchDatabase } from './setup.js';
+import { distFile, machineBusySeconds, processCpuSeconds, startChild, terminateAll, type Child } from './processes.js';
+import { createBenchDatabase, graphql, pool, prepareBenchState, progress, type BenchDatabase, type BenchState } from './setup.js';
 
 const ME_QUERY =
   'query Me { me { membership { status plan { code } } entitlements { id status remaining validUntil benefit { code name partner { id name } } } } }';
@@ -28,6 +33,22 @@ const settings = {
   seconds: intEnv('BENCH_SECONDS', 8),
   warmupSeconds: intEnv('BENCH_WARMUP_SECONDS', 2),
   connections: intEnv('BENCH_CONNECTIONS', 32),
+  rounds: intEnv('BENCH_ROUNDS', 2),
+};
+
+/**
+ * The child processes whose CPU time is read around each measurement, this one (the load
+ * generator), and the rest of the machine's busy time (PostgreSQL, anything else running).
+ */
+const PROCESS_KEYS = ['hive', 'apollo', 'membership', 'sparkwash', 'loadgen', 'rest'] as const;
+type ProcessKey = (typeof PROCESS_KEYS)[number];
+const PROCESS_LABELS: Record<ProcessKey, string> = {
+  hive: 'hive gw',
+  apollo: 'apollo gw',
+  membership: 'membership',
+  sparkwash: 'sparkwash',
+  loadgen: 'load gen',
+  rest: 'rest (PostgreSQL, other)',
 };
 
 interface Member {
@@ -36,106 +57,140 @@ interface Member {
   streamingEntitlementId: string;
 }
 
+/** One warm-up + measurement of one target. */
+interface RunResult {
+  round: number;
+  warmup: LoadResult;
+  measured: LoadResult;
+  /** CPU seconds each process used during the measurement. */
+  cpuSeconds: Record<ProcessKey, number>;
+}
+
 interface TargetResult {
   key: string;
   label: string;
   url: string;
-  warmup: LoadResult;
+  /** Pooled over the runs: requests and durations summed, latency percentiles averaged. */
   measured: LoadResult;
+  /** CPU seconds per process, summed over the runs. */
+  cpuSeconds: Record<ProcessKey, number>;
+  runs: RunResult[];
 }
 
 const log = (line: string) => console.log(line);
 const cleanups: Array<() => Promise<void>> = [];
+const processes: Partial<Record<ProcessKey, Child>> = {};
 
 async function main(): Promise<number> {
   log(
     `bench: ${settings.members} members, ${settings.connections} connections, ` +
-      `${settings.warmupSeconds}s warm-up + ${settings.seconds}s per target, ${os.cpus().length} CPUs, Node ${process.version}`,
+      `${settings.warmupSeconds}s warm-up + ${settings.seconds}s per target and round, ${settings.rounds} rounds of the Me targets, ` +
+      `${os.cpus().length} CPUs, Node ${process.version}`,
   );
 
   const db: BenchDatabase = await createBenchDatabase(log);
   cleanups.push(() => db.close());
   log(`database: ${db.source}`);
 
-  const bench: BenchApp = await startBenchApp(db.url);
-  cleanups.push(() => bench.close());
-  const { app } = bench;
-  const membershipUrl = app.subgraphs.find((s) => s.name === 'membership')?.url;
-  if (!membershipUrl) throw new Error('the app has no membership subgraph');
-  log(`app: gateway ${app.graphqlUrl}, subgraphs ${app.subgraphs.map((s) => s.name).join(', ')}`);
+  log('preparing the database (migrations, demo catalog), keys and a partner key…');
+  const state: BenchState = await prepareBenchState(db.url, REDEEM_PARTNER);
+  cleanups.push(() => state.close());
 
-  const apollo: RunningApolloGateway = await startApolloGateway(composeSupergraph(app.subgraphs));
-  cleanups.push(() => apollo.close());
-  log(`@apollo/gateway: ${apollo.url}`);
+  const start = async (key: ProcessKey, name: string, script: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp) => {
+    log(`starting ${name}…`);
+    const child = await startChild({ name, script, args, env, ready });
+    cleanups.push(() => child.stop());
+    processes[key] = child;
+    log(`  ${name}: ${child.url} (pid ${child.pid})`);
+    return child;
+  };
+  const subgraphReady = /^subgraph \S+ listening on (\S+)/;
+  const membership = await start('membership', 'membership subgraph', distFile('../src/subgraph-main.js'), ['membership'], state.env, subgraphReady);
+  const sparkwash = await start('sparkwash', 'sparkwash subgraph', distFile('../src/subgraph-main.js'), ['sparkwash'], state.env, subgraphReady);
+  const gatewayEnv = { ...state.env, SUBGRAPHS: `membership=${membership.url},sparkwash=${sparkwash.url}` };
+  const hive = await start('hive', 'hive gateway', distFile('../src/gateway-main.js'), [], gatewayEnv, /^gateway listening on (\S+)/);
+  const apollo = await start('apollo', '@apollo/gateway', distFile('./apollo-gateway-main.js'), [], gatewayEnv, /^apollo gateway listening on (\S+)/);
 
-  const members = await createMembers(app.graphqlUrl, app.devIssuer!);
+  const members = await createMembers(hive.url, state.devIssuer);
 
   const meItems: LoadItem[] = members.map((m) => ({
     authorization: `Bearer ${m.bearer}`,
     body: JSON.stringify({ query: ME_QUERY, operationName: 'Me' }),
   }));
   const meExpect = '"me":{"membership":{';
-  const results: TargetResult[] = [];
   const meTargets = [
-    { key: 'hive', label: 'hive gateway', url: app.graphqlUrl },
-    { key: 'apollo', label: '@apollo/gateway', url: apollo.url },
-    { key: 'direct', label: 'membership subgraph (direct)', url: membershipUrl },
+    { key: 'hive', label: 'Me · hive gateway', short: 'hive gateway', url: hive.url },
+    { key: 'apollo', label: 'Me · @apollo/gateway', short: '@apollo/gateway', url: apollo.url },
+    { key: 'direct', label: 'Me · membership subgraph (direct)', short: 'membership subgraph (direct)', url: membership.url },
   ];
-  for (const target of meTargets) {
-    const run = { url: target.url, connections: settings.connections, items: meItems, mode: 'cycle', expect: meExpect } as const;
-    results.push({ ...target, label: `Me · ${target.label}`, ...(await measure(target.label, run, run)) });
+  const meRuns = new Map<string, RunResult[]>(meTargets.map((t) => [t.key, []]));
+  for (let round = 1; round <= settings.rounds; round++) {
+    // Opposite orders in alternate rounds, so drift (heat, database growth) averages out.
+    const order = round % 2 === 1 ? meTargets : [...meTargets].reverse();
+    for (const target of order) {
+      const run = { url: target.url, connections: settings.connections, items: meItems, mode: 'cycle', expect: meExpect } as const;
+      meRuns.get(target.key)!.push(await measure(`${target.short} (round ${round}/${settings.rounds})`, round, run, run));
+    }
   }
+  const results: TargetResult[] = meTargets.map((t) => pooled(t.key, t.label, t.url, meRuns.get(t.key)!));
 
   // Redemptions: one pre-issued token per request, sized from our gateway's Me rate.
   const hiveRps = results[0]!.measured.rps;
   const totalSeconds = settings.warmupSeconds + settings.seconds;
   const estimate = Math.ceil(hiveRps * 1.3 * totalSeconds) + 4 * settings.connections;
   const tokenCount = intEnv('BENCH_REDEEM_TOKENS', Math.min(Math.max(estimate, 1000), intEnv('BENCH_REDEEM_TOKENS_MAX', 30_000)));
-  const partnerKey = await app.createPartnerKey(REDEEM_PARTNER);
-  const tokens = await issueTokens(app.graphqlUrl, members, tokenCount);
+  const tokens = await issueTokens(hive.url, members, tokenCount);
   const redeemItems: LoadItem[] = tokens.map((token) => ({
-    authorization: `Bearer ${partnerKey}`,
+    authorization: `Bearer ${state.partnerKey}`,
     body: JSON.stringify({ query: REDEEM, operationName: 'Redeem', variables: { token, key: `bench-${randomUUID()}` } }),
   }));
   const warmupCount = Math.ceil((tokenCount * settings.warmupSeconds) / totalSeconds);
-  const redeemRun = { url: app.graphqlUrl, connections: settings.connections, mode: 'once', expect: '"redeemEntitlement":{"id":' } as const;
+  const redeemRun = { url: hive.url, connections: settings.connections, mode: 'once', expect: '"redeemEntitlement":{"id":' } as const;
   const redeem = await measure(
     'hive gateway redeemEntitlement',
+    1,
     { ...redeemRun, items: redeemItems.slice(0, warmupCount) },
     { ...redeemRun, items: redeemItems.slice(warmupCount) },
   );
-  results.push({ key: 'redeem', label: 'redeemEntitlement · hive gateway', url: app.graphqlUrl, ...redeem });
+  results.push(pooled('redeem', 'redeemEntitlement · hive gateway', hive.url, [redeem]));
 
   // Report.
-  const [hive, apolloResult, direct] = results.map((r) => r.measured);
+  const [hiveResult, apolloResult, direct] = results;
+  const cpuMsPerRequest = (r: TargetResult, key: ProcessKey) => (r.cpuSeconds[key] / r.measured.requests) * 1000;
   const ratios = {
-    hiveVsApolloThroughput: hive!.rps / apolloResult!.rps,
-    gatewayOverheadP50Ms: hive!.latencyMs.p50 - direct!.latencyMs.p50,
-    directVsGatewayThroughput: direct!.rps / hive!.rps,
-    // Gateways and subgraphs share one event loop here, so a gateway's own cost per request
-    // is roughly the time it adds to each request's CPU budget: 1/gateway rate − 1/direct rate.
-    gatewayOwnMsPerRequest: {
-      hive: 1000 / hive!.rps - 1000 / direct!.rps,
-      apollo: 1000 / apolloResult!.rps - 1000 / direct!.rps,
+    basis: `Me targets: mean of ${settings.rounds} rounds (requests / total duration; latency percentiles averaged; CPU summed / requests)`,
+    hiveVsApolloThroughput: hiveResult!.measured.rps / apolloResult!.measured.rps,
+    gatewayOverheadP50Ms: hiveResult!.measured.latencyMs.p50 - direct!.measured.latencyMs.p50,
+    apolloOverheadP50Ms: apolloResult!.measured.latencyMs.p50 - direct!.measured.latencyMs.p50,
+    directVsGatewayThroughput: direct!.measured.rps / hiveResult!.measured.rps,
+    // The fair engine comparison on 2 cores: each gateway process's own CPU per request.
+    gatewayCpuMsPerRequest: {
+      hive: cpuMsPerRequest(hiveResult!, 'hive'),
+      apollo: cpuMsPerRequest(apolloResult!, 'apollo'),
     },
+    apolloVsHiveCpuPerRequest: cpuMsPerRequest(apolloResult!, 'apollo') / cpuMsPerRequest(hiveResult!, 'hive'),
   };
   printTable(results);
+  printCpuTable(results);
   log('');
-  log(`our gateway vs @apollo/gateway, throughput:  ${ratios.hiveVsApolloThroughput.toFixed(2)}×`);
-  log(`gateway overhead, p50 (ours − direct):       ${signed(ratios.gatewayOverheadP50Ms)} ms`);
+  log(`(Me rows: mean of ${settings.rounds} rounds, run in opposite orders; CPU = process user+system time during the measurement)`);
+  log(`our gateway vs @apollo/gateway, throughput:   ${ratios.hiveVsApolloThroughput.toFixed(2)}×`);
+  log(`gateway overhead, p50 (ours − direct):        ${signed(ratios.gatewayOverheadP50Ms)} ms   (@apollo/gateway − direct: ${signed(ratios.apolloOverheadP50Ms)} ms)`);
   log(`gateway overhead, throughput (direct / ours): ${ratios.directVsGatewayThroughput.toFixed(2)}×`);
   log(
-    `gateway's own time per request (1/gateway − 1/direct rate; one shared event loop): ` +
-      `ours ${ratios.gatewayOwnMsPerRequest.hive.toFixed(2)} ms, @apollo/gateway ${ratios.gatewayOwnMsPerRequest.apollo.toFixed(2)} ms`,
+    `gateway process CPU per request:              ours ${ratios.gatewayCpuMsPerRequest.hive.toFixed(3)} ms, ` +
+      `@apollo/gateway ${ratios.gatewayCpuMsPerRequest.apollo.toFixed(3)} ms (apollo / ours ${ratios.apolloVsHiveCpuPerRequest.toFixed(2)}×)`,
   );
   if (redeem.measured.exhausted) {
     log(`note: the redemption run used all ${redeemItems.length - warmupCount} pre-issued tokens before ${settings.seconds}s (ran ${redeem.measured.durationSeconds}s); raise BENCH_REDEEM_TOKENS for a full-length run`);
   }
 
   const failures = results.flatMap((r) =>
-    (['warmup', 'measured'] as const)
-      .map((phase) => ({ target: r.label, phase, result: r[phase] }))
-      .filter(({ result }) => badCount(result) > 0),
+    r.runs.flatMap((run) =>
+      (['warmup', 'measured'] as const)
+        .map((phase) => ({ target: r.label, phase: `${phase}, round ${run.round}`, result: run[phase] }))
+        .filter(({ result }) => badCount(result) > 0),
+    ),
   );
   const outFile = fileURLToPath(new URL('../../bench-results/latest.json', import.meta.url));
   await fs.mkdir(path.dirname(outFile), { recursive: true });
@@ -146,10 +201,20 @@ async function main(): Promise<number> {
         at: new Date().toISOString(),
         machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.release()}` },
         database: db.source,
+        shape: 'one process each: membership subgraph, sparkwash subgraph (+ sandbox), hive gateway, @apollo/gateway; load generator in a worker thread of the bench process',
+        processes: Object.fromEntries(Object.entries(processes).map(([k, c]) => [k, { pid: c.pid, url: c.url }])),
         settings: { ...settings, redeemTokens: tokenCount, loadGenerator: 'autocannon 9, 1 worker thread' },
         query: ME_QUERY,
         redeemMutation: REDEEM,
-        targets: results.map((r) => ({ key: r.key, label: r.label, url: r.url, ...r.measured, warmup: r.warmup })),
+        targets: results.map((r) => ({
+          key: r.key,
+          label: r.label,
+          url: r.url,
+          ...r.measured,
+          cpuSeconds: r.cpuSeconds,
+          cpuMsPerRequest: Object.fromEntries(PROCESS_KEYS.map((k) => [k, cpuMsPerRequest(r, k)])),
+          runs: r.runs.map((run) => ({ round: run.round, ...run.measured, cpuSeconds: run.cpuSeconds, warmup: run.warmup })),
+        })),
         ratios,
         ok: failures.length === 0,
         failures: failures.map((f) => ({ target: f.target, phase: f.phase, ...errorSummary(f.result) })),
@@ -175,18 +240,90 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** Warm-up then measurement of one target, with progress lines. */
-async function measure(label: string, warmupRun: Omit<LoadRun, 'seconds'>, measuredRun: Omit<LoadRun, 'seconds'>) {
+/** CPU seconds used so far by every process (0 for one not running). */
+function cpuSnapshot(): Record<ProcessKey, number> {
+  const snapshot = {} as Record<ProcessKey, number>;
+  const machine = machineBusySeconds();
+  let ours = 0;
+  for (const key of PROCESS_KEYS) {
+    if (key === 'rest') continue;
+    const child = key === 'loadgen' ? undefined : processes[key];
+    snapshot[key] = key === 'loadgen' ? processCpuSeconds(process.pid) : child && !child.exited() ? child.cpuSeconds() : 0;
+    ours += snapshot[key];
+  }
+  snapshot.rest = machine - ours;
+  return snapshot;
+}
+
+/** Throws, loudly, when a child process has died. */
+function assertAlive(when: string): void {
+  for (const child of Object.values(processes)) {
+    const exit = child.exited();
+    if (exit) {
+      throw new Error(`${child.name} (pid ${child.pid}) ${exit} ${when}; its last output:\n${child.tail().map((l) => `    ${l}`).join('\n')}`);
+    }
+  }
+}
+
+/** Warm-up then measurement of one target, with progress lines and each process's CPU time. */
+async function measure(
+  label: string,
+  round: number,
+  warmupRun: Omit<LoadRun, 'seconds'>,
+  measuredRun: Omit<LoadRun, 'seconds'>,
+): Promise<RunResult> {
+  assertAlive(`before ${label}`);
   log(`warming up ${label}… ${settings.warmupSeconds}s`);
   const warmup = await runLoad({ ...warmupRun, seconds: settings.warmupSeconds });
   log(`measuring ${label}… ${settings.seconds}s`);
+  const before = cpuSnapshot();
   const measured = await runLoad({ ...measuredRun, seconds: settings.seconds });
+  const after = cpuSnapshot();
+  assertAlive(`during ${label}`);
+  const cpuSeconds = Object.fromEntries(PROCESS_KEYS.map((k) => [k, Math.max(0, after[k] - before[k])])) as Record<ProcessKey, number>;
   const bad = badCount(warmup) + badCount(measured);
+  const perRequest = PROCESS_KEYS.filter((k) => cpuSeconds[k] > 0.05 * settings.seconds)
+    .map((k) => `${PROCESS_LABELS[k]} ${((cpuSeconds[k] / Math.max(1, measured.requests)) * 1000).toFixed(3)}`)
+    .join(', ');
   log(
-    `  ${measured.rps.toFixed(0)} req/s, p50 ${measured.latencyMs.p50} ms, p99 ${measured.latencyMs.p99} ms` +
+    `  ${measured.rps.toFixed(0)} req/s, p50 ${measured.latencyMs.p50} ms, p99 ${measured.latencyMs.p99} ms; CPU ms/request: ${perRequest}` +
       (bad ? `  — ${bad} BAD RESPONSES` : ''),
   );
-  return { warmup, measured };
+  return { round, warmup, measured, cpuSeconds };
+}
+
+/** One target's runs pooled: requests and durations summed, latency percentiles averaged, CPU summed. */
+function pooled(key: string, label: string, url: string, runs: RunResult[]): TargetResult {
+  const m = runs.map((r) => r.measured);
+  const sum = (f: (r: LoadResult) => number) => m.reduce((acc, r) => acc + f(r), 0);
+  const mean = (f: (r: LoadResult) => number) => sum(f) / m.length;
+  const requests = sum((r) => r.requests);
+  const durationSeconds = sum((r) => r.durationSeconds);
+  return {
+    key,
+    label,
+    url,
+    runs,
+    measured: {
+      requests,
+      durationSeconds,
+      rps: durationSeconds > 0 ? requests / durationSeconds : 0,
+      latencyMs: {
+        p50: mean((r) => r.latencyMs.p50),
+        p90: mean((r) => r.latencyMs.p90),
+        p99: mean((r) => r.latencyMs.p99),
+        mean: mean((r) => r.latencyMs.mean),
+        max: Math.max(...m.map((r) => r.latencyMs.max)),
+      },
+      non2xx: sum((r) => r.non2xx),
+      graphqlErrors: sum((r) => r.graphqlErrors),
+      connectionErrors: sum((r) => r.connectionErrors),
+      timeouts: sum((r) => r.timeouts),
+      samples: m.flatMap((r) => r.samples).slice(0, 5),
+      exhausted: m.some((r) => r.exhausted),
+    },
+    cpuSeconds: Object.fromEntries(PROCESS_KEYS.map((k) => [k, runs.reduce((acc, r) => acc + r.cpuSeconds[k], 0)])) as Record<ProcessKey, number>,
+  };
 }
 
 /** Members with dev-issuer JWTs, each subscribed to PLUS through the gateway. */
@@ -222,23 +359,41 @@ async function issueTokens(gatewayUrl: string, members: Member[], count: number)
 }
 
 function printTable(results: TargetResult[]): void {
-  const rows = [
-    ['target', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'errors'],
+  printAligned([
+    ['target', 'req/s', 'per round', 'p50 ms', 'p99 ms', 'requests', 'errors'],
     ...results.map((r) => [
       r.label,
       r.measured.rps.toFixed(0),
-      String(r.measured.latencyMs.p50),
-      String(r.measured.latencyMs.p99),
+      r.runs.map((run) => run.measured.rps.toFixed(0)).join(' / '),
+      ms(r.measured.latencyMs.p50),
+      ms(r.measured.latencyMs.p99),
       String(r.measured.requests),
       String(badCount(r.measured)),
     ]),
-  ];
+  ]);
+}
+
+/** CPU ms per request of each process during each target's measurements. */
+function printCpuTable(results: TargetResult[]): void {
+  log('');
+  log('CPU ms per request, by process (process CPU seconds during the measurements / requests × 1000):');
+  printAligned([
+    ['target', ...PROCESS_KEYS.map((k) => PROCESS_LABELS[k])],
+    ...results.map((r) => [r.label, ...PROCESS_KEYS.map((k) => ((r.cpuSeconds[k] / Math.max(1, r.measured.requests)) * 1000).toFixed(3))]),
+  ]);
+}
+
+function printAligned(rows: string[][]): void {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   const line = (row: string[]) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   log('');
   log(line(rows[0]!));
   log(widths.map((w) => '─'.repeat(w)).join('  '));
   for (const row of rows.slice(1)) log(line(row));
+}
+
+function ms(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(1);
 }
 
 function badCount(r: LoadResult): number {
@@ -264,7 +419,7 @@ function intEnv(name: string, fallback: number): number {
 async function cleanup(): Promise<void> {
   while (cleanups.length) {
     const step = cleanups.pop()!;
-    await step().catch((error: unknown) => console.error('cleanup step failed:', error));
+    await step().catch((error: unknown) => console.error(`cleanup step failed: ${error instanceof Error ? error.message : String(error)}`));
   }
 }
 
@@ -274,6 +429,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     console.error(`\n${signal}: stopping…`);
+    terminateAll();
     void cleanup().finally(() => process.exit(130));
   });
 }
@@ -287,5 +443,5 @@ try {
 } finally {
   await cleanup();
 }
-// Libraries may leave timers behind (the Apollo gateway's, pg pools); everything is closed.
+// Children are stopped and the database dropped; leftover timers (pg pools) must not keep us.
 process.exit(code);

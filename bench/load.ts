@@ -1,6 +1,7 @@
 // One autocannon run in a worker thread (the app keeps the main thread; on 2 cores the
 // load generator must not share its event loop), with every response checked.
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,6 +54,8 @@ export async function runLoad(run: LoadRun): Promise<LoadResult> {
   const channelName = `bench-${randomBytes(6).toString('hex')}`;
   const specFile = path.join(os.tmpdir(), `${channelName}.json`);
   await fs.writeFile(specFile, JSON.stringify({ channel: channelName, mode: run.mode, expect: run.expect, items: run.items }));
+  const removeAtExit = () => rmSync(specFile, { force: true });
+  process.on('exit', removeAtExit);
 
   const samples: BadResponse[] = [];
   let graphqlErrors = 0;
@@ -112,6 +115,7 @@ export async function runLoad(run: LoadRun): Promise<LoadResult> {
   } finally {
     channel.close();
     delete process.env.BENCH_SPEC;
+    process.off('exit', removeAtExit);
     await fs.rm(specFile, { force: true });
   }
 }

@@ -1,12 +1,16 @@
-// Everything the benchmark runs against: a fresh database, the whole app, subscribed members.
+// What the benchmark stands on: a fresh database (migrated, demo catalog seeded), the shared
+// DATA_DIR the processes read their keys from, and small HTTP helpers.
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres, type RunningPostgres } from '../src/db/embedded-postgres.js';
-import { startApp, type RunningApp } from '../src/server/app.js';
+import type { DevIssuer } from '../src/auth/index.js';
+import { PartnerKeyService } from '../src/partner/index.js';
+import { Closers, openCore, openDevIssuer } from '../src/server/app.js';
 import { loadConfig } from '../src/shared/config.js';
 import { createLogger } from '../src/shared/logger.js';
 
@@ -47,6 +51,8 @@ export async function createBenchDatabase(log: (line: string) => void): Promise<
     }
   };
   try {
+    // The embedded server is the bench's own: drop what an interrupted run left behind.
+    if (embedded) await dropStaleBenchDatabases(adminUrl, log);
     await admin(`create database ${pg.escapeIdentifier(name)}`);
   } catch (error) {
     await embedded?.stop();
@@ -67,6 +73,20 @@ export async function createBenchDatabase(log: (line: string) => void): Promise<
   };
 }
 
+async function dropStaleBenchDatabases(adminUrl: string, log: (line: string) => void): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>(`select datname from pg_database where datname like 'bench\\_%'`);
+    for (const { datname } of rows) {
+      log(`dropping ${datname}, left by an interrupted run`);
+      await client.query(`drop database if exists ${pg.escapeIdentifier(datname)} with (force)`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 /** The first port from `start` nobody listens on. */
 async function freePort(start: number): Promise<number> {
   for (let port = start; port < start + 50; port++) {
@@ -80,24 +100,62 @@ async function freePort(start: number): Promise<number> {
   throw new Error(`No free port in ${start}..${start + 49}; set BENCH_PG_PORT or DATABASE_URL`);
 }
 
-export interface BenchApp {
-  app: RunningApp;
+export interface BenchState {
+  /** The DATA_DIR every process shares (signing keys, pseudonym secret, dev-issuer key). */
+  dataDir: string;
+  /** Environment for every child process (membership, sparkwash, both gateways). */
+  env: NodeJS.ProcessEnv;
+  /** Mints member JWTs the membership subgraph process accepts (same DATA_DIR). */
+  devIssuer: DevIssuer;
+  /** A partner API key for `partnerId`, created while the database was prepared. */
+  partnerKey: string;
   close(): Promise<void>;
 }
 
-export async function startBenchApp(databaseUrl: string): Promise<BenchApp> {
+/**
+ * Prepares what the processes share, before any of them starts: migrations and the demo
+ * catalog on the bench database, and the keys under one fresh DATA_DIR (created here once,
+ * so the child processes never race to create them). Creates one partner API key.
+ */
+export async function prepareBenchState(databaseUrl: string, partnerId: string): Promise<BenchState> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'coalition-bench-'));
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    PUBLIC_URL: 'http://localhost:4000',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    SUBGRAPH_HOST: '127.0.0.1',
+    SUBGRAPH_PORT: '0',
+  };
+  delete env.BENCH_SPEC;
+  const config = loadConfig({ ...env, LOG_LEVEL: 'silent' });
+  const logger = createLogger('silent');
+  const closers = new Closers(logger);
   try {
-    const app = await startApp({ config, databaseUrl, logger: createLogger('silent') });
+    const core = await openCore({ config, databaseUrl, logger, migrate: true, seed: true }, closers);
+    const { key: partnerKey } = await new PartnerKeyService(core.orm.em.fork()).create(partnerId);
+    await closers.closeAll();
+    const devIssuer = await openDevIssuer(config);
+    if (!devIssuer) throw new Error('no dev issuer (NODE_ENV=production?)');
+    // Removed at exit too, should the process end before the orderly cleanup (a signal).
+    const removeAtExit = () => rmSync(dataDir, { recursive: true, force: true });
+    process.on('exit', removeAtExit);
     return {
-      app,
+      dataDir,
+      env,
+      devIssuer,
+      partnerKey,
       close: async () => {
-        await app.close();
+        process.off('exit', removeAtExit);
         await fs.rm(dataDir, { recursive: true, force: true });
       },
     };
   } catch (error) {
+    await closers.closeAll();
     await fs.rm(dataDir, { recursive: true, force: true });
     throw error;
   }

@@ -1,0 +1,146 @@
+// The benchmark's child processes (production shape: each subgraph and each gateway its own
+// Node process): started on the compiled dist files with the bench's own Node binary, ready
+// when they print their "listening on <url>" line, stopped with SIGTERM then SIGKILL.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export interface Child {
+  name: string;
+  pid: number;
+  /** The URL from its "listening on <url>" line. */
+  url: string;
+  /** CPU seconds (user + system, all threads) the process has used so far. */
+  cpuSeconds(): number;
+  /** Its exit, if it exited (a crash during the run makes the bench fail). */
+  exited(): string | undefined;
+  /** The last lines it wrote, for error reports. */
+  tail(): string[];
+  stop(): Promise<void>;
+}
+
+/** A dist file next to this one's compiled location (dist/bench/…). */
+export const distFile = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+
+const TAIL_LINES = 40;
+const running = new Set<ChildProcess>();
+
+// Last resort: whatever the bench's way out, no child outlives it.
+process.on('exit', () => {
+  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+/**
+ * SIGTERM to every running child at once, without waiting (a signal to the bench: the
+ * embedded PostgreSQL's exit hook may end this process before an orderly cleanup does).
+ */
+export function terminateAll(): void {
+  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+}
+
+export async function startChild(options: {
+  name: string;
+  script: string;
+  args?: string[];
+  env: NodeJS.ProcessEnv;
+  /** Matches the ready line; group 1 is the URL. */
+  ready: RegExp;
+  timeoutMs?: number;
+}): Promise<Child> {
+  const child = spawn(process.execPath, [options.script, ...(options.args ?? [])], {
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  const lines: string[] = [];
+  let exit: string | undefined;
+  const exitedPromise = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exit = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      running.delete(child);
+      resolve();
+    });
+  });
+
+  const url = await new Promise<string>((resolve, reject) => {
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn();
+    };
+    const timer = setTimeout(
+      () => settle(() => reject(new Error(`${options.name}: no "listening" line within ${options.timeoutMs ?? 30_000} ms\n${lines.join('\n')}`))),
+      options.timeoutMs ?? 30_000,
+    );
+    const onData = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line.trim()) continue;
+        lines.push(line);
+        if (lines.length > TAIL_LINES) lines.shift();
+        const match = options.ready.exec(line);
+        if (match?.[1]) settle(() => resolve(match[1]!));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('error', (error) => settle(() => reject(error)));
+    void exitedPromise.then(() =>
+      settle(() => reject(new Error(`${options.name} ${exit} before it was ready:\n${lines.join('\n')}`))),
+    );
+  }).catch(async (error: unknown) => {
+    await stopProcess(child, exitedPromise);
+    throw error;
+  });
+
+  const pid = child.pid!;
+  return {
+    name: options.name,
+    pid,
+    url,
+    cpuSeconds: () => processCpuSeconds(pid),
+    exited: () => exit,
+    tail: () => [...lines],
+    stop: () => stopProcess(child, exitedPromise),
+  };
+}
+
+async function stopProcess(child: ChildProcess, exited: Promise<void>, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
+  if ((await Promise.race([exited.then(() => 'exited' as const), timer])) === 'timeout') {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+let ticksPerSecond: number | undefined;
+
+/** utime + stime from /proc/<pid>/stat (every thread of the process), in seconds. */
+export function processCpuSeconds(pid: number): number {
+  ticksPerSecond ??= clockTicks();
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after "(comm)": state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+function clockTicks(): number {
+  try {
+    const value = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return Number.isFinite(value) && value > 0 ? value : 100;
+  } catch {
+    return 100;
+  }
+}
+
+/** Busy CPU seconds of the whole machine so far (all CPUs; /proc/stat minus idle and iowait). */
+export function machineBusySeconds(): number {
+  ticksPerSecond ??= clockTicks();
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  // cpu user nice system idle iowait irq softirq steal (guest time is already in user).
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return (user! + nice! + system! + irq! + softirq! + steal!) / ticksPerSecond;
+}
