@@ -55,6 +55,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     if (isRoot) await makeTraversable(dataDir);
     await server.initialise();
   }
+  await stopOrphan(dataDir, log);
   await server.start().catch((error: unknown) => {
     throw new Error(
       `Embedded PostgreSQL did not start on port ${options.port} (data in ${dataDir}). ` +
@@ -94,4 +95,42 @@ async function makeTraversable(dataDir: string): Promise<void> {
     if ((stat.mode & 0o001) === 0) await fs.chmod(dir, stat.mode | 0o001);
     dir = path.dirname(dir);
   }
+}
+
+/**
+ * A server killed without its shutdown (kill -9) leaves its PostgreSQL running on the data
+ * directory. Stop that orphan (fast shutdown) so this start can take over.
+ */
+async function stopOrphan(dataDir: string, log: (line: string) => void): Promise<void> {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  const pid = Number((await fs.readFile(pidFile, 'utf8').catch(() => '')).split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  // Still owned by a live server (started twice)? Then it is not ours to stop.
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  if (parent > 1 && isAlive(parent) && !(await isInit(parent))) {
+    throw new Error(`Another server is running on ${dataDir} (PostgreSQL pid ${pid}, started by pid ${parent}); stop it first`);
+  }
+  log(`stopping PostgreSQL left running by an earlier run (pid ${pid})`);
+  process.kill(pid, 'SIGINT');
+  for (let waited = 0; waited < 15_000 && isAlive(pid); waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (isAlive(pid)) throw new Error(`PostgreSQL pid ${pid} on ${dataDir} did not stop; stop it and start again`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// Orphans are re-parented to init or to a subreaper (tini, systemd --user, a container's pid 1).
+async function isInit(pid: number): Promise<boolean> {
+  if (pid === 1) return true;
+  const comm = (await fs.readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
+  return ['init', 'systemd', 'tini', 'dumb-init'].includes(comm);
 }
