@@ -76,7 +76,8 @@ describe('periods over time (frozen clock)', () => {
     await t?.close();
   });
 
-  const sweep = () => sweepEntitlementPeriods(t.app.orm.em.fork(), clock, SH);
+  const sweep = () =>
+    sweepEntitlementPeriods(t.app.orm.em.fork(), { now: clock, timeZone: SH, provisionedPartners: t.app.deps.provisionedPartners });
 
   it('gives a fresh month of coffees in the next Shanghai month and keeps the yearly car washes', async () => {
     clock = new Date('2026-11-20T02:00:00Z');

@@ -9,6 +9,7 @@ registerEnumType(BenefitKind, {
     QUOTA: { description: 'N uses per period (4 car washes a year)' },
     VOUCHER: { description: 'Codes from the partner pool, N per period' },
     DISCOUNT: { description: 'A price reduction at the partner' },
+    CONVERSION: { description: 'Turned into the partner currency (airline miles), confirmed by the partner' },
   },
 });
 registerEnumType(BenefitPeriod, { name: 'BenefitPeriod' });

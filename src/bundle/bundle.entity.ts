@@ -13,7 +13,12 @@ export enum BenefitKind {
   VOUCHER = 'VOUCHER',
   /** A price reduction at the partner. */
   DISCOUNT = 'DISCOUNT',
+  /** A plan benefit or points turned into the partner's currency (airline miles), confirmed by the partner. */
+  CONVERSION = 'CONVERSION',
 }
+
+/** Kinds whose right lives on the partner's side: pending until the partner acknowledges it. */
+export const PARTNER_HELD_KINDS: ReadonlySet<BenefitKind> = new Set([BenefitKind.ACCESS, BenefitKind.CONVERSION]);
 
 export enum BenefitPeriod {
   /** The membership's own term (a membership year). */

@@ -1,2 +1,2 @@
-export { Benefit, BenefitKind, BenefitPeriod, Bundle, BundleBenefit, BundleVersion } from './bundle.entity.js';
+export { Benefit, BenefitKind, BenefitPeriod, Bundle, BundleBenefit, BundleVersion, PARTNER_HELD_KINDS } from './bundle.entity.js';
 export { bundleLoaders } from './bundle.loaders.js';

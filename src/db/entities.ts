@@ -4,6 +4,7 @@ import { Member } from '../member/member.entity.js';
 import { Membership, Payment } from '../membership/membership.entity.js';
 import { Partner, PartnerApiKey } from '../partner/partner.entity.js';
 import { Plan } from '../plan/plan.entity.js';
+import { InboundPartnerEvent, OutboxEvent } from '../provisioning/outbox-event.entity.js';
 import { Redemption } from '../redemption/redemption.entity.js';
 import { IssuedToken } from '../token/issued-token.entity.js';
 
@@ -22,4 +23,6 @@ export const entities = [
   Entitlement,
   Redemption,
   IssuedToken,
+  OutboxEvent,
+  InboundPartnerEvent,
 ];

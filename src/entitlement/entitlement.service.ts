@@ -1,13 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { BundleBenefit } from '../bundle/bundle.entity.js';
 import type { Membership } from '../membership/membership.entity.js';
 import { AppError } from '../shared/errors.js';
 import { isUuid } from '../shared/loader.js';
 import { Entitlement, EntitlementStatus } from './entitlement.entity.js';
-import { currentPeriod } from './entitlement-period.js';
+import { materializeCurrentPeriods } from './materialize.js';
 
 export interface EntitlementServiceOptions {
   timeZone: string;
+  /** Partners with a provisioning adapter. */
+  provisionedPartners: readonly string[];
   now?: () => Date;
 }
 
@@ -23,42 +24,16 @@ export class EntitlementService {
   }
 
   /**
-   * Creates the entitlements of the current period for every benefit of the bundle
-   * version the membership pinned. Idempotent: existing periods are left alone.
-   * Call inside the transaction that activated the membership.
+   * Creates the current period's entitlements of a membership that just became active,
+   * with their provisioning events. Call inside the transaction that activated it.
    */
-  async materializeCurrentPeriod(em: EntityManager, membership: Membership): Promise<number> {
-    const { currentPeriodStart: start, currentPeriodEnd: end } = membership;
-    if (!start || !end) return 0;
-    const now = this.now();
-    const grants = await em.find(BundleBenefit, { bundleVersion: membership.bundleVersion.id }, { populate: ['benefit'] });
-    const values: unknown[] = [];
-    const rows: string[] = [];
-    for (const grant of grants) {
-      const period = currentPeriod(grant.period, { start, end }, now, this.options.timeZone);
-      if (!period) continue;
-      rows.push(`(gen_random_uuid(), ?, ?, ?, ?, ?, ?, ?)`);
-      values.push(
-        membership.member.id,
-        membership.id,
-        grant.benefit.id,
-        // Rights that live on the partner's side will wait in PENDING_PROVISION once
-        // provisioning lands; today every right is usable as soon as it is materialized.
-        EntitlementStatus.ACTIVE,
-        period.start,
-        period.end,
-        grant.quota ?? null,
-      );
-    }
-    if (rows.length === 0) return 0;
-    const result = await em.execute<{ affectedRows?: number }>(
-      `insert into entitlement (id, member_id, membership_id, benefit_id, status, period_start, period_end, quota)
-       values ${rows.join(', ')}
-       on conflict (membership_id, benefit_id, period_start) do nothing`,
-      values,
-      'run',
-    );
-    return result.affectedRows ?? 0;
+  materializeCurrentPeriod(em: EntityManager, membership: Membership): Promise<number> {
+    return materializeCurrentPeriods(em, {
+      now: this.now(),
+      timeZone: this.options.timeZone,
+      provisionedPartners: this.options.provisionedPartners,
+      membershipId: membership.id,
+    });
   }
 
   /** The member's entitlements whose period contains now, in bundle order. */

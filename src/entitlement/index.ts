@@ -4,7 +4,7 @@ export { EntitlementService, remainingOf } from './entitlement.service.js';
 export type { EntitlementServiceOptions } from './entitlement.service.js';
 export { EntitlementTokenService } from './entitlement-token.service.js';
 export type { IssuedTokenView } from './entitlement-token.service.js';
-export { currentPeriod } from './entitlement-period.js';
+export { materializeCurrentPeriods } from './materialize.js';
 
 export { sweepEntitlementPeriods } from './entitlement-period.job.js';
 export type { PeriodSweepResult } from './entitlement-period.job.js';

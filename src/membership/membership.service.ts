@@ -4,7 +4,7 @@ import { BundleVersion } from '../bundle/bundle.entity.js';
 import type { EntitlementService } from '../entitlement/entitlement.service.js';
 import { Member } from '../member/member.entity.js';
 import { BillingPeriod, Plan } from '../plan/plan.entity.js';
-import { uniqueViolation } from '../shared/db-errors.js';
+import { uniqueViolation } from '../shared/db.js';
 import { AppError, InputValidator } from '../shared/errors.js';
 import { isUuid } from '../shared/loader.js';
 import { addMonths } from '../shared/zoned-time.js';

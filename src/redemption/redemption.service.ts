@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Benefit } from '../bundle/bundle.entity.js';
 import { Entitlement, EntitlementStatus } from '../entitlement/entitlement.entity.js';
 import { remainingOf } from '../entitlement/entitlement.service.js';
-import { uniqueViolation } from '../shared/db-errors.js';
+import { uniqueViolation } from '../shared/db.js';
 import { AppError, InputValidator } from '../shared/errors.js';
 import { isUuid } from '../shared/loader.js';
 import type { EntitlementTokenVerifier } from '../token/index.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { print } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { partnerAdapters, startPartnerSubgraph, type PartnerAdapter, type RunningSandbox } from '../../partners/index.js';
+import { partnerAdapters, startPartnerSubgraph, type PartnerAdapter, type PartnerProvisioning, type RunningSandbox } from '../../partners/index.js';
 import { Authenticator, DevIssuer } from '../auth/index.js';
 import { connectOrm, migrateUp, migrationsApplied } from '../db/orm.js';
 import { sweepEntitlementPeriods } from '../entitlement/index.js';
@@ -9,6 +9,7 @@ import { JobScheduler } from '../jobs/scheduler.js';
 import { MemberDirectory } from '../member/index.js';
 import { DevPaymentProvider, type PaymentProvider } from '../membership/index.js';
 import { PartnerKeyService } from '../partner/index.js';
+import { OutboxWorker } from '../provisioning/outbox-worker.js';
 import { seedDemoCatalog, type SeedSummary } from '../seed/demo-catalog.js';
 import type { AppConfig } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
@@ -56,6 +57,9 @@ export interface RunningApp {
   seed: SeedSummary | null;
   /** The dev issuer (absent in production) for minting member and admin credentials. */
   devIssuer: DevIssuer | undefined;
+  /** Delivers provisioning events (runs as a job; tests drive it directly). */
+  outbox: OutboxWorker;
+  provisioning: Map<string, PartnerProvisioning>;
   /** Creates a partner API key (shown once). */
   createPartnerKey(partnerId: string): Promise<string>;
   close(): Promise<void>;
@@ -89,6 +93,7 @@ export async function openCore(options: StartAppOptions, closers: Closers): Prom
   const clock = options.now ? { now: options.now } : {};
   const deps: AppDependencies = {
     timeZone: config.timeZone,
+    provisionedPartners: partnerAdapters.map((a) => a.id),
     payments: options.payments ?? new DevPaymentProvider(),
     signer: new EntitlementTokenSigner({ issuer: config.publicUrl, keyStore, ttlSeconds: config.tokenTtlSeconds, ...clock }),
     verifier: new EntitlementTokenVerifier({ issuer: config.publicUrl, keyStore, ...clock }),
@@ -123,6 +128,8 @@ export async function openDevIssuer(config: AppConfig): Promise<DevIssuer | unde
 export interface RunningPartners {
   subgraphs: SubgraphDefinition[];
   sandboxes: Map<string, RunningSandbox>;
+  /** Provisioning on each partner's side, by partner id. */
+  provisioning: Map<string, PartnerProvisioning>;
 }
 
 /** One subgraph per adapter under partners/ (and its sandbox partner outside production), on loopback. */
@@ -134,6 +141,7 @@ export async function startPartnerSubgraphs(
 ): Promise<RunningPartners> {
   const subgraphs: SubgraphDefinition[] = [];
   const sandboxes = new Map<string, RunningSandbox>();
+  const provisioning = new Map<string, PartnerProvisioning>();
   for (const adapter of partnerAdapters as PartnerAdapter[]) {
     if (only && adapter.id !== only) continue;
     const partner = await partnerEndpoint(adapter, config);
@@ -142,6 +150,7 @@ export async function startPartnerSubgraphs(
       closers.push(() => partner.sandbox!.close(), `${adapter.id} sandbox`);
     }
     const client = adapter.createClient({ baseUrl: partner.baseUrl, apiKey: partner.apiKey });
+    provisioning.set(adapter.id, adapter.provisioning(client));
     const subgraph = await startPartnerSubgraph(adapter, {
       client,
       exposeStackTraces: config.nodeEnv === 'development',
@@ -150,7 +159,7 @@ export async function startPartnerSubgraphs(
     closers.push(() => subgraph.close(), `${adapter.id} subgraph`);
     subgraphs.push({ name: adapter.id, url: subgraph.url, typeDefs: print(adapter.typeDefs) });
   }
-  return { subgraphs, sandboxes };
+  return { subgraphs, sandboxes, provisioning };
 }
 
 export interface GatewayServerOptions {
@@ -223,8 +232,14 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       development: options.config.nodeEnv === 'development',
     });
     closers.push(() => membership.close(), 'membership subgraph');
-    if (options.jobs ?? true) startJobs(core, options, closers);
     const partners = await startPartnerSubgraphs(options.config, closers);
+    const outbox = new OutboxWorker(orm, {
+      targets: partners.provisioning,
+      pseudonyms: core.deps.pseudonyms,
+      logger: options.logger,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    if (options.jobs ?? true) startJobs(core, outbox, options, closers);
     const subgraphs = [{ name: 'membership', url: membership.url, typeDefs: membership.typeDefs }, ...partners.subgraphs];
     const url = await startGatewayServer(
       { config: options.config, subgraphs, keyStore: core.keyStore, readiness: () => databaseReadiness(orm) },
@@ -239,6 +254,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       sandboxes: partners.sandboxes,
       seed: core.seed,
       devIssuer: core.devIssuer,
+      outbox,
+      provisioning: partners.provisioning,
       createPartnerKey: async (partnerId) => (await new PartnerKeyService(orm.em.fork()).create(partnerId)).key,
       close: () => closers.closeAll(),
     };
@@ -249,13 +266,19 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
 }
 
 /** The in-process workers on PostgreSQL. */
-export function startJobs(core: Core, options: StartAppOptions, closers: Closers): void {
+export function startJobs(core: Core, outbox: OutboxWorker, options: StartAppOptions, closers: Closers): void {
   const scheduler = new JobScheduler(options.logger);
   const now = options.now ?? (() => new Date());
+  scheduler.start({ name: 'provisioning-outbox', everyMs: 1000, run: () => outbox.drain(50) });
   scheduler.start({
     name: 'entitlement-periods',
     everyMs: 60_000,
-    run: () => sweepEntitlementPeriods(core.orm.em.fork(), now(), options.config.timeZone),
+    run: () =>
+      sweepEntitlementPeriods(core.orm.em.fork(), {
+        now: now(),
+        timeZone: options.config.timeZone,
+        provisionedPartners: core.deps.provisionedPartners,
+      }),
   });
   closers.push(() => scheduler.stop(), 'jobs');
 }

@@ -16,6 +16,8 @@ import type { EntitlementTokenSigner, EntitlementTokenVerifier, MemberPseudonymi
 /** Long-lived collaborators shared by every request. */
 export interface AppDependencies {
   timeZone: string;
+  /** Partners with a provisioning adapter: their rights are provisioned through the outbox. */
+  provisionedPartners: readonly string[];
   payments: PaymentProvider;
   signer: EntitlementTokenSigner;
   verifier: EntitlementTokenVerifier;
@@ -46,7 +48,7 @@ export function createLoaders(em: EntityManager) {
 
 export function createServices(em: EntityManager, deps: AppDependencies) {
   const clock = deps.now ? { now: deps.now } : {};
-  const entitlements = new EntitlementService(em, { timeZone: deps.timeZone, ...clock });
+  const entitlements = new EntitlementService(em, { timeZone: deps.timeZone, provisionedPartners: deps.provisionedPartners, ...clock });
   return {
     plans: new PlanService(em),
     partnerKeys: new PartnerKeyService(em),

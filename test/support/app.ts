@@ -37,6 +37,7 @@ export interface GraphQLResponse<T> {
 /**
  * The whole app on a fresh database with migrations applied and the demo catalog seeded,
  * its keys in a temp dir, its public port ephemeral: what each integration test file starts.
+ * Jobs do not run on their own (tests drive `app.outbox` and the sweeps, so nothing races).
  */
 export async function startTestApp(
   overrides: Partial<Omit<StartAppOptions, 'config' | 'databaseUrl' | 'logger'>> & { env?: Record<string, string> } = {},
@@ -45,7 +46,7 @@ export async function startTestApp(
   const db = await createTestDatabase();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'coalition-test-'));
   const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PUBLIC_URL: 'http://issuer.test', ...env });
-  const app = await startApp({ config, databaseUrl: db.url, logger: createLogger('silent'), ...appOptions });
+  const app = await startApp({ config, databaseUrl: db.url, logger: createLogger('silent'), jobs: false, ...appOptions });
   const graphql: TestApp['graphql'] = async (query, variables, options = {}) => {
     const response = await fetch(options.url ?? app.graphqlUrl, {
       method: 'POST',

@@ -5,3 +5,11 @@ export function uniqueViolation(error: unknown): string | undefined {
   if (e.code === '23505') return e.constraint ?? '';
   return e.cause ? uniqueViolation(e.cause) : undefined;
 }
+
+/**
+ * A PostgreSQL text[] literal for a raw-query parameter (the ORM would expand a JS array
+ * into a list): pass as `?::text[]`.
+ */
+export function pgTextArray(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
+}

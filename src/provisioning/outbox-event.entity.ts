@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import type { Opt } from '@mikro-orm/core';
+import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+
+export type OutboxEventType = 'right.activate' | 'right.revoke';
+
+/**
+ * A provisioning event for a partner, written in the same transaction as the change it
+ * announces (transactional outbox) and delivered by a worker with retries. Its id is the
+ * event id partners dedupe on (`webhook-id`, `Idempotency-Key`). What the partner receives
+ * is read from the entitlement at delivery, so a retry never sends stale data.
+ */
+@Entity({ tableName: 'outbox_event' })
+@Index({ name: 'outbox_event_due', expression: 'create index "outbox_event_due" on "outbox_event" ("available_at") where "delivered_at" is null and "dead_at" is null' })
+@Index({ properties: ['entitlementId'] })
+export class OutboxEvent {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @Property({ type: 'text' })
+  partnerId!: string;
+
+  @Property({ type: 'text' })
+  type!: OutboxEventType;
+
+  @Property({ type: 'uuid' })
+  entitlementId!: string;
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  createdAt: Opt<Date> = new Date();
+
+  /** Not delivered before this instant (backoff after a failure). */
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  availableAt: Opt<Date> = new Date();
+
+  @Property({ type: 'integer', default: 0 })
+  attempts: Opt<number> = 0;
+
+  @Property({ type: 'datetime', nullable: true })
+  deliveredAt?: Date | null;
+
+  /** Given up after too many attempts; reconciliation and operators take it from there. */
+  @Property({ type: 'datetime', nullable: true })
+  deadAt?: Date | null;
+
+  @Property({ type: 'text', nullable: true })
+  lastError?: string | null;
+}
+
+/** A signed event a partner sent us, by its webhook id: each is applied once. */
+@Entity({ tableName: 'inbound_partner_event' })
+export class InboundPartnerEvent {
+  @PrimaryKey({ type: 'text' })
+  id!: string;
+
+  @PrimaryKey({ type: 'text' })
+  partnerId!: string;
+
+  @Property({ type: 'text' })
+  type!: string;
+
+  @Property({ type: 'json' })
+  body!: Record<string, unknown>;
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  receivedAt: Opt<Date> = new Date();
+}
