@@ -16,6 +16,8 @@ export interface OutboxWorkerOptions {
   baseDelayMs?: number;
   /** Longest retry delay. @default 600_000 */
   maxDelayMs?: number;
+  /** How long a claimed event stays invisible to other workers. @default 60_000 */
+  leaseMs?: number;
   /**
    * Called after the partner accepted an event and before it is marked delivered —
    * the window a crash would hit. Tests throw here to prove redelivery is harmless.
@@ -42,12 +44,13 @@ interface RightRow {
 }
 
 /**
- * Delivers outbox events to partners, one event per transaction: the row stays locked
- * (`FOR UPDATE SKIP LOCKED`, so workers never wait on each other) while the partner is
- * called, and is marked delivered in the same transaction. A crash after the partner's
- * 2xx leaves the row undelivered, so it is sent again with the same event id, which the
+ * Delivers outbox events to partners. An event is claimed under a lease (workers never
+ * wait on each other: `FOR UPDATE SKIP LOCKED`), the partner is called outside any
+ * transaction, then the event is marked delivered. A crash after the partner's 2xx leaves
+ * it undelivered, so it is sent again after the lease with the same event id, which the
  * partner dedupes: at-least-once delivery, exactly-once effect. Failures are retried with
- * exponential backoff and jitter; events of one entitlement go out in order.
+ * exponential backoff and jitter, up to an attempt limit; events of one entitlement go
+ * out in order.
  */
 export class OutboxWorker {
   constructor(
@@ -71,12 +74,45 @@ export class OutboxWorker {
   }
 
   async deliverNext(): Promise<DeliveryOutcome> {
-    const partners = [...this.options.targets.keys()];
-    return this.orm.em.fork().transactional(async (tx) => {
-      const now = this.now();
-      const [event] = await tx.execute<OutboxRow[]>(
-        `select e.id, e.partner_id, e.type, e.entitlement_id, e.attempts
-         from outbox_event e
+    const now = this.now();
+    const event = await this.claim(now);
+    if (!event) return 'idle';
+    const em = this.orm.em.fork();
+    const target = this.options.targets.get(event.partner_id)!;
+    let acknowledged = false;
+    try {
+      if (event.type === 'right.activate') {
+        const result = await target.provision(await this.rightOf(em, event), event.id);
+        acknowledged = result.status === 'ACTIVE';
+      } else {
+        await target.revoke(event.entitlement_id, event.id);
+      }
+    } catch (error) {
+      return this.scheduleRetry(em, event, error, now);
+    }
+    await this.options.afterPartnerAccepted?.(event.id);
+    await em.transactional(async (tx) => {
+      await tx.execute(`update outbox_event set delivered_at = ?, last_error = null where id = ? and delivered_at is null`, [this.now(), event.id]);
+      if (acknowledged) {
+        await tx.execute(`update entitlement set status = 'ACTIVE' where id = ? and status = 'PENDING_PROVISION'`, [event.entitlement_id]);
+      }
+    });
+    return 'delivered';
+  }
+
+  /**
+   * Takes the next due event under a lease: its attempt is counted and it becomes invisible
+   * to other workers for `leaseMs`, in one committed statement. A worker that dies holding
+   * it (even after the partner's 2xx) only delays it until the lease runs out, and an event
+   * that crashes its worker every time still reaches its attempt limit.
+   */
+  private async claim(now: Date): Promise<OutboxRow | undefined> {
+    const partners = pgTextArray([...this.options.targets.keys()]);
+    const leaseUntil = new Date(now.getTime() + (this.options.leaseMs ?? 60_000));
+    const [event] = await this.orm.em.fork().execute<OutboxRow[]>(
+      `update outbox_event set attempts = attempts + 1, available_at = ?
+       where id = (
+         select e.id from outbox_event e
          where e.delivered_at is null and e.dead_at is null and e.available_at <= ?
            and e.partner_id = any(?::text[])
            and not exists (
@@ -85,28 +121,11 @@ export class OutboxWorker {
                and earlier.dead_at is null and earlier.created_at < e.created_at)
          order by e.available_at, e.created_at
          limit 1
-         for update skip locked`,
-        [now, pgTextArray(partners)],
-      );
-      if (!event) return 'idle';
-      const target = this.options.targets.get(event.partner_id)!;
-      try {
-        if (event.type === 'right.activate') {
-          const right = await this.rightOf(tx, event);
-          const result = await target.provision(right, event.id);
-          if (result.status === 'ACTIVE') {
-            await tx.execute(`update entitlement set status = 'ACTIVE' where id = ? and status = 'PENDING_PROVISION'`, [event.entitlement_id]);
-          }
-        } else {
-          await target.revoke(event.entitlement_id, event.id);
-        }
-      } catch (error) {
-        return this.scheduleRetry(tx, event, error, now);
-      }
-      await this.options.afterPartnerAccepted?.(event.id);
-      await tx.execute(`update outbox_event set delivered_at = ?, attempts = attempts + 1, last_error = null where id = ?`, [now, event.id]);
-      return 'delivered';
-    });
+         for update skip locked)
+       returning id, partner_id, type, entitlement_id, attempts`,
+      [leaseUntil, now, partners],
+    );
+    return event;
   }
 
   private async rightOf(tx: EntityManager, event: OutboxRow): Promise<PartnerRight> {
@@ -126,15 +145,15 @@ export class OutboxWorker {
     };
   }
 
-  private async scheduleRetry(tx: EntityManager, event: OutboxRow, error: unknown, now: Date): Promise<DeliveryOutcome> {
-    const attempts = event.attempts + 1;
+  private async scheduleRetry(em: EntityManager, event: OutboxRow, error: unknown, now: Date): Promise<DeliveryOutcome> {
+    const attempts = event.attempts;
     const maxAttempts = this.options.maxAttempts ?? 20;
     const message = error instanceof Error ? error.message : String(error);
     const dead = attempts >= maxAttempts;
     const delay = retryDelayMs(attempts, this.options.baseDelayMs ?? 1000, this.options.maxDelayMs ?? 600_000);
-    await tx.execute(
-      `update outbox_event set attempts = ?, last_error = ?, available_at = ?, dead_at = ? where id = ?`,
-      [attempts, message.slice(0, 1000), new Date(now.getTime() + delay), dead ? now : null, event.id],
+    await em.execute(
+      `update outbox_event set last_error = ?, available_at = ?, dead_at = ? where id = ?`,
+      [message.slice(0, 1000), new Date(now.getTime() + delay), dead ? now : null, event.id],
     );
     this.options.logger.warn(
       { eventId: event.id, partner: event.partner_id, attempts, dead, retryInMs: dead ? null : delay, error: message },

@@ -1,0 +1,24 @@
+// A delivery worker that dies by SIGKILL right after the partner accepted an event and
+// before the event is marked delivered: the worst moment a real crash can hit.
+// Run compiled: node dist/test/support/outbox-crash-worker.js (env DATABASE_URL,
+// SANDBOX_URL, SANDBOX_API_KEY, PSEUDONYM_SECRET). Exits 3 when nothing was due.
+import 'reflect-metadata';
+import { sparkwash } from '../../partners/sparkwash/index.js';
+import { connectOrm } from '../../src/db/orm.js';
+import { OutboxWorker } from '../../src/provisioning/outbox-worker.js';
+import { createLogger } from '../../src/shared/logger.js';
+import { MemberPseudonymizer } from '../../src/token/index.js';
+
+const orm = await connectOrm({ databaseUrl: process.env.DATABASE_URL!, poolSize: 1 });
+const client = sparkwash.createClient({ baseUrl: process.env.SANDBOX_URL!, apiKey: process.env.SANDBOX_API_KEY! });
+const worker = new OutboxWorker(orm, {
+  targets: new Map([['sparkwash', sparkwash.provisioning(client)]]),
+  pseudonyms: new MemberPseudonymizer(Buffer.from(process.env.PSEUDONYM_SECRET!)),
+  logger: createLogger('silent'),
+  afterPartnerAccepted: () => {
+    process.kill(process.pid, 'SIGKILL');
+  },
+});
+const outcome = await worker.deliverNext();
+await orm.close();
+process.exit(outcome === 'idle' ? 3 : 4);
