@@ -113,6 +113,23 @@ describe('EntitlementTokenVerifier', () => {
     );
   });
 
+  it('rejects a token whose signature is spelled non-canonically (same bytes, other last character)', async () => {
+    const { token } = await signer().sign(input);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    // An Ed25519 signature is 86 base64url characters: the last one carries 4 unused bits.
+    const last = signature.at(-1)!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const sibling = alphabet[alphabet.indexOf(last) ^ 1]!;
+    const respelled = `${header}.${payload}.${signature.slice(0, -1)}${sibling}`;
+    expect(Buffer.from(respelled.split('.')[2]!, 'base64url')).toEqual(Buffer.from(signature, 'base64url'));
+
+    await expectAppError(
+      verifier().verify(respelled, 'sparkwash'),
+      'TOKEN_INVALID',
+      invalid('the token is not canonically base64url-encoded'),
+    );
+  });
+
   it('rejects an expired token as TOKEN_EXPIRED once the clock tolerance has passed', async () => {
     const { token } = await signer().sign(input);
     const later = new Date(ISSUED_AT.getTime() + (TTL + 5) * 1000);

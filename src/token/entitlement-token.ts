@@ -220,7 +220,16 @@ export class EntitlementTokenVerifier {
 function assertCompact(token: string): void {
   if (typeof token !== 'string' || token === '') throw AppError.tokenInvalid('the token is empty');
   if (token.length > MAX_TOKEN_LENGTH) throw AppError.tokenInvalid(`the token is longer than ${MAX_TOKEN_LENGTH} characters`);
-  if (COMPACT_JWS.test(token)) return;
+  if (COMPACT_JWS.test(token)) {
+    // base64url leaves spare bits in a last character: several spellings decode to the
+    // same bytes. Only the canonical one is the token we issued.
+    for (const part of token.split('.')) {
+      if (Buffer.from(part, 'base64url').toString('base64url') !== part) {
+        throw AppError.tokenInvalid('the token is not canonically base64url-encoded');
+      }
+    }
+    return;
+  }
   if (token.trimStart().startsWith('{')) {
     throw AppError.tokenInvalid('expected a compact JWS, got a JSON serialization');
   }
