@@ -20,6 +20,11 @@ export interface PartnerClientOptions {
   apiKey: string;
   /** Per-call timeout in milliseconds. @default 2000 */
   timeoutMs?: number;
+  /**
+   * Standard Webhooks secrets (`whsec_…`) we sign the webhooks we send this partner with;
+   * more than one during a rotation. Only partners that take webhooks need them.
+   */
+  webhookSecrets?: string[];
 }
 
 /** How to start a sandbox partner server. */
@@ -32,6 +37,10 @@ export interface SandboxOptions {
   latencyMs?: number;
   /** Share of partner API calls answered with 503, from 0 to 1. @default 0 */
   failureRate?: number;
+  /** Where a partner that confirms rights asynchronously posts its signed `right.acknowledged` events. */
+  acknowledgeUrl?: string;
+  /** Standard Webhooks secrets it signs those events with. */
+  acknowledgeSecrets?: string[];
 }
 
 /** A sandbox partner server listening on loopback. */
@@ -43,6 +52,8 @@ export interface RunningSandbox {
   close(): Promise<void>;
   /** Test hook: while down, every partner API call is answered with 503. */
   setDown(down: boolean): void;
+  /** For a partner that takes webhooks: the secrets it verifies ours with. */
+  webhookSecrets?: string[];
 }
 
 /** One member's right as the partner must see it: pseudonymous, never the member's identity. */

@@ -1,10 +1,12 @@
 import type { PartnerAdapter } from './adapter.js';
+import { skymiles } from './skymiles/index.js';
 import { sparkwash } from './sparkwash/index.js';
+import { streamflix } from './streamflix/index.js';
 
 /** Every built-in partner adapter; each is one subgraph of the supergraph, named by its `id`. */
-export const partnerAdapters: PartnerAdapter[] = [sparkwash];
+export const partnerAdapters: PartnerAdapter[] = [sparkwash, streamflix, skymiles] as PartnerAdapter[];
 
-export { sparkwash };
+export { skymiles, sparkwash, streamflix };
 export type {
   PartnerAdapter,
   PartnerClientOptions,

@@ -4,7 +4,7 @@
 //     node dist/src/gateway-main.js
 // Default SUBGRAPHS: the built-in subgraphs at their standalone localhost ports.
 import 'reflect-metadata';
-import { Closers, startGatewayServer } from './server/app.js';
+import { Closers, openPublicPort } from './server/app.js';
 import { builtInSubgraphs } from './server/subgraph-catalog.js';
 import type { SubgraphDefinition } from './server/supergraph.js';
 import { loadConfig } from './shared/config.js';
@@ -69,7 +69,9 @@ try {
   const list = await subgraphList();
   const subgraphs = await Promise.all(list.map(fetchSdl));
   const keyStore = await FileSigningKeyStore.open(config.signingKeysDir);
-  const url = await startGatewayServer({ config, subgraphs, keyStore, readiness: () => reachable(list) }, closers);
+  const port = await openPublicPort({ config, keyStore, readiness: () => reachable(list) }, closers);
+  port.serve(subgraphs);
+  const url = port.url;
   console.log(`gateway listening on ${url}/graphql over ${list.map((s) => `${s.name} ${s.url}`).join(', ')}`);
 } catch (error) {
   logger.fatal({ err: error }, 'start-up failed');

@@ -48,7 +48,7 @@ try {
     closers.push(() => subgraph.close());
     url = subgraph.url;
   } else {
-    const partners = await startPartnerSubgraphs(config, closers, name, port);
+    const partners = await startPartnerSubgraphs(config, closers, { only: name, port });
     url = partners.subgraphs[0]!.url;
   }
   // One line on stdout, so a supervisor (or the benchmark) can read where it listens.

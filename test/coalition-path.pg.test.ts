@@ -62,6 +62,7 @@ describe('the coalition path through the gateway', () => {
       ['STREAMING_VIP', 'ACCESS', 'streamflix', null, 'MEMBERSHIP_TERM'],
       ['CAR_WASH', 'QUOTA', 'sparkwash', 4, 'MEMBERSHIP_TERM'],
       ['COFFEE', 'VOUCHER', 'brewbar', 10, 'CALENDAR_MONTH'],
+      ['SKYMILES_BONUS', 'CONVERSION', 'skymiles', 2000, 'MEMBERSHIP_TERM'],
     ]);
   });
 
@@ -81,7 +82,9 @@ describe('the coalition path through the gateway', () => {
     const me = await t.graphql(ME, {}, { bearer });
     expect(me.data.me.membership).toMatchObject({ status: 'ACTIVE', plan: { code: 'PLUS' }, cancelAtPeriodEnd: false });
     const byCode = Object.fromEntries(me.data.me.entitlements.map((e: Entitlement) => [e.benefit.code, e]));
-    expect(byCode.STREAMING_VIP).toMatchObject({ status: 'ACTIVE', remaining: null, validUntil: membership.currentPeriodEnd });
+    // Rights held on the partner's side wait for the partner; quota and voucher rights are usable at once.
+    expect(byCode.STREAMING_VIP).toMatchObject({ status: 'PENDING_PROVISION', remaining: null, validUntil: membership.currentPeriodEnd });
+    expect(byCode.SKYMILES_BONUS).toMatchObject({ status: 'PENDING_PROVISION' });
     expect(byCode.CAR_WASH).toMatchObject({ status: 'ACTIVE', remaining: 4, benefit: { partner: { id: 'sparkwash', name: 'SparkWash' } } });
     expect(byCode.COFFEE).toMatchObject({ status: 'ACTIVE', remaining: 10 });
     expect(new Date(byCode.COFFEE.validUntil) <= end).toBe(true);

@@ -50,7 +50,7 @@ describe('a payment confirmed later', () => {
 
     const active = await t.graphql(MeDocument, {}, { bearer });
     expect(active.data.me.membership?.status).toBe('ACTIVE');
-    expect(active.data.me.entitlements.map((e) => e.benefit.code).sort()).toEqual(['CAR_WASH', 'COFFEE', 'STREAMING_VIP']);
+    expect(active.data.me.entitlements.map((e) => e.benefit.code).sort()).toEqual(['CAR_WASH', 'COFFEE', 'SKYMILES_BONUS', 'STREAMING_VIP']);
   });
 
   it('never activates a membership whose payment failed, and lets the member buy again', async () => {

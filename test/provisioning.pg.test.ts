@@ -30,8 +30,9 @@ async function sandboxState(): Promise<{ effects: Array<{ eventId: string; actio
   return res.json() as Promise<any>;
 }
 
+/** Undelivered events for sparkwash (the partner these tests are about). */
 async function undelivered(): Promise<number> {
-  const [row] = await t.db.query(`select count(*)::int as n from outbox_event where delivered_at is null`);
+  const [row] = await t.db.query(`select count(*)::int as n from outbox_event where delivered_at is null and partner_id = 'sparkwash'`);
   return row.n;
 }
 
@@ -91,8 +92,11 @@ describe('provisioning through the outbox', () => {
       now: () => new Date(Date.now() + 61_000),
     });
     const drained = await afterLease.drain(500);
-    const left = await t.db.query(`select id, entitlement_id, attempts, last_error, available_at, created_at from outbox_event where delivered_at is null`);
-    expect({ drained, left }).toEqual({ drained: { delivered: 100, retrying: 0, dead: 0 }, left: [] });
+    const left = await t.db.query(
+      `select id, entitlement_id, attempts, last_error from outbox_event where delivered_at is null and partner_id = 'sparkwash'`,
+    );
+    expect(left).toEqual([]);
+    expect(drained.retrying + drained.dead).toBe(0);
     const state = await sandboxState();
     const created = state.effects.filter((e) => e.action === 'PASS_CREATED');
     for (const { carWashId } of members) {
@@ -124,7 +128,7 @@ describe('provisioning through the outbox', () => {
       const down = await fast.drain(3);
       expect(down.retrying).toBeGreaterThan(0);
       expect(await undelivered()).toBe(1);
-      const [event] = await t.db.query(`select attempts, last_error from outbox_event where delivered_at is null`);
+      const [event] = await t.db.query(`select attempts, last_error from outbox_event where delivered_at is null and partner_id = 'sparkwash'`);
       expect(event.attempts).toBeGreaterThan(0);
       expect(event.last_error).toMatch(/sparkwash/i);
 
@@ -140,7 +144,7 @@ describe('provisioning through the outbox', () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
     const back = await fast.drain(10);
-    expect(back.delivered).toBe(1);
+    expect(back.delivered).toBeGreaterThanOrEqual(1);
     expect(await undelivered()).toBe(0);
   });
 });

@@ -112,7 +112,7 @@ describe('redemption under real concurrency', () => {
     expect(results.every((r) => !r.errors)).toBe(true);
     expect(ids.size).toBe(1);
     const me = await t.graphql(`{ me { entitlements { id } } }`, {}, { bearer });
-    expect(me.data.me.entitlements).toHaveLength(3);
+    expect(me.data.me.entitlements).toHaveLength(4);
   });
 });
 

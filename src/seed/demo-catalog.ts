@@ -15,6 +15,7 @@ const PARTNERS = [
   { id: 'streamflix', name: { en: 'StreamFlix', 'zh-CN': '流光视频' } },
   { id: 'sparkwash', name: { en: 'SparkWash', 'zh-CN': '闪亮洗车' } },
   { id: 'brewbar', name: { en: 'BrewBar Coffee', 'zh-CN': '醇吧咖啡' } },
+  { id: 'skymiles', name: { en: 'SkyMiles Airlines', 'zh-CN': '天里航空' } },
 ];
 
 const BENEFITS = [
@@ -45,11 +46,23 @@ const BENEFITS = [
     name: { en: 'Coffee', 'zh-CN': '咖啡券' },
     description: { en: '10 coffees a month at BrewBar', 'zh-CN': '每月 10 杯醇吧咖啡' },
   },
+  {
+    code: 'SKYMILES_BONUS',
+    partner: 'skymiles',
+    kind: BenefitKind.CONVERSION,
+    quota: 2000,
+    period: BenefitPeriod.MEMBERSHIP_TERM,
+    name: { en: '2,000 bonus miles', 'zh-CN': '2000 奖励里程' },
+    description: {
+      en: '2,000 SkyMiles credited to your account each membership year',
+      'zh-CN': '每会员年向您的天里航空账户存入 2000 里程',
+    },
+  },
 ];
 
 /**
- * Seeds the demo catalog (plan PLUS, ¥198 a year, with STREAMING_VIP, CAR_WASH and
- * COFFEE) when the database has no plan yet. Never touches an existing catalog.
+ * Seeds the demo catalog (plan PLUS, ¥198 a year, with STREAMING_VIP, CAR_WASH, COFFEE
+ * and SKYMILES_BONUS) when the database has no plan yet. Never touches an existing catalog.
  */
 export async function seedDemoCatalog(em: EntityManager): Promise<SeedSummary> {
   const summary = {

@@ -10,6 +10,9 @@ import { MemberDirectory } from '../member/index.js';
 import { DevPaymentProvider, type PaymentProvider } from '../membership/index.js';
 import { PartnerKeyService } from '../partner/index.js';
 import { OutboxWorker } from '../provisioning/outbox-worker.js';
+import { PartnerEventReceiver } from '../provisioning/partner-events.js';
+import { generateWebhookSecret } from '../../partners/webhook-signature.js';
+import type { GatewayRuntime } from '@graphql-hive/gateway-runtime';
 import { seedDemoCatalog, type SeedSummary } from '../seed/demo-catalog.js';
 import type { AppConfig } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
@@ -130,26 +133,34 @@ export interface RunningPartners {
   sandboxes: Map<string, RunningSandbox>;
   /** Provisioning on each partner's side, by partner id. */
   provisioning: Map<string, PartnerProvisioning>;
+  /** Secrets each partner signs its events to us with, by partner id. */
+  callbackSecrets: Map<string, string[]>;
 }
 
 /** One subgraph per adapter under partners/ (and its sandbox partner outside production), on loopback. */
 export async function startPartnerSubgraphs(
   config: AppConfig,
   closers: Closers,
-  only?: string,
-  port?: number,
+  options: { only?: string; port?: number; callbackBaseUrl?: string } = {},
 ): Promise<RunningPartners> {
+  const { only, port } = options;
   const subgraphs: SubgraphDefinition[] = [];
   const sandboxes = new Map<string, RunningSandbox>();
   const provisioning = new Map<string, PartnerProvisioning>();
+  const callbackSecrets = new Map<string, string[]>();
   for (const adapter of partnerAdapters as PartnerAdapter[]) {
     if (only && adapter.id !== only) continue;
-    const partner = await partnerEndpoint(adapter, config);
+    const partner = await partnerEndpoint(adapter, config, options.callbackBaseUrl);
+    if (partner.callbackSecrets.length) callbackSecrets.set(adapter.id, partner.callbackSecrets);
     if (partner.sandbox) {
       sandboxes.set(adapter.id, partner.sandbox);
       closers.push(() => partner.sandbox!.close(), `${adapter.id} sandbox`);
     }
-    const client = adapter.createClient({ baseUrl: partner.baseUrl, apiKey: partner.apiKey });
+    const client = adapter.createClient({
+      baseUrl: partner.baseUrl,
+      apiKey: partner.apiKey,
+      ...(partner.webhookSecrets.length ? { webhookSecrets: partner.webhookSecrets } : {}),
+    });
     provisioning.set(adapter.id, adapter.provisioning(client));
     const subgraph = await startPartnerSubgraph(adapter, {
       client,
@@ -159,41 +170,61 @@ export async function startPartnerSubgraphs(
     closers.push(() => subgraph.close(), `${adapter.id} subgraph`);
     subgraphs.push({ name: adapter.id, url: subgraph.url, typeDefs: print(adapter.typeDefs) });
   }
-  return { subgraphs, sandboxes, provisioning };
+  return { subgraphs, sandboxes, provisioning, callbackSecrets };
 }
 
-export interface GatewayServerOptions {
+export interface PublicPortOptions {
   config: AppConfig;
-  subgraphs: SubgraphDefinition[];
   keyStore: SigningKeyStore;
   /** Problems that make the process not ready (empty when ready). */
   readiness: () => Promise<string[]>;
+  /** Receives partners' signed events, when this process handles them. */
+  partnerEvents?: PartnerEventReceiver;
 }
 
-/** The gateway over `subgraphs` and the public port around it. Returns the bound base URL. */
-export async function startGatewayServer(options: GatewayServerOptions, closers: Closers): Promise<string> {
+export interface PublicPort {
+  /** Bound base URL, e.g. http://127.0.0.1:4000 */
+  url: string;
+  /** Composes `subgraphs` and starts serving /graphql (503 until then). */
+  serve(subgraphs: SubgraphDefinition[]): void;
+}
+
+/**
+ * The public port: bound first (partners need its address for their callbacks), serving
+ * the supergraph once `serve` is called, plus the issuer documents, health and metrics.
+ */
+export async function openPublicPort(options: PublicPortOptions, closers: Closers): Promise<PublicPort> {
   const { config } = options;
-  const supergraph = composeSupergraph(options.subgraphs);
   const metrics = new Metrics();
-  const gateway = createGateway({
-    supergraph: () => supergraph,
-    metrics,
-    graphiql: config.nodeEnv === 'development',
-    corsOrigins: config.corsOrigins,
-  });
-  closers.push(async () => gateway.dispose(), 'gateway');
+  let gateway: GatewayRuntime | undefined;
   const server = await startPublicServer(
     {
-      gateway,
+      gateway: () => gateway,
       metrics,
       jwks: () => jwksDocument(options.keyStore),
       issuerMetadata: () => issuerMetadata(config.publicUrl, { tokenTtlSeconds: config.tokenTtlSeconds }),
-      readiness: options.readiness,
+      readiness: async () => [...(gateway ? [] : ['gateway starting']), ...(await options.readiness())],
+      ...(options.partnerEvents
+        ? { partnerEvents: (id, body, headers) => options.partnerEvents!.receive(id, body, headers) }
+        : {}),
     },
     { host: config.host, port: config.port },
   );
-  closers.push(() => server.close(), 'public server');
-  return `http://127.0.0.1:${server.port}`;
+  closers.pushFirst(() => server.close(), 'public server');
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    serve(subgraphs) {
+      const supergraph = composeSupergraph(subgraphs);
+      const runtime = createGateway({
+        supergraph: () => supergraph,
+        metrics,
+        graphiql: config.nodeEnv === 'development',
+        corsOrigins: config.corsOrigins,
+      });
+      closers.push(async () => runtime.dispose(), 'gateway');
+      gateway = runtime;
+    },
+  };
 }
 
 /** Shutdown steps, run last-in first-out. */
@@ -202,11 +233,19 @@ export class Closers {
 
   constructor(private readonly logger: Logger) {}
 
+  private readonly first: Array<() => Promise<void>> = [];
+
   push(step: () => Promise<void>, name = 'step'): void {
     this.steps.push(Object.assign(step, { stepName: name }));
   }
 
+  /** A step that runs before all others (stop accepting requests before anything behind them). */
+  pushFirst(step: () => Promise<void>, name = 'step'): void {
+    this.first.push(Object.assign(step, { stepName: name }));
+  }
+
   async closeAll(): Promise<void> {
+    this.steps.push(...this.first.splice(0));
     while (this.steps.length) {
       const step = this.steps.pop()! as (() => Promise<void>) & { stepName?: string };
       this.logger.debug({ step: step.stepName }, 'closing');
@@ -225,6 +264,16 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   try {
     const core = await openCore(options, closers);
     const { orm } = core;
+    const callbackSecrets = new Map<string, string[]>();
+    const publicPort = await openPublicPort(
+      {
+        config: options.config,
+        keyStore: core.keyStore,
+        readiness: () => databaseReadiness(orm),
+        partnerEvents: new PartnerEventReceiver(orm, callbackSecrets, options.logger),
+      },
+      closers,
+    );
     const membership = await startMembershipSubgraph({
       orm,
       authenticator: core.authenticator,
@@ -232,7 +281,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       development: options.config.nodeEnv === 'development',
     });
     closers.push(() => membership.close(), 'membership subgraph');
-    const partners = await startPartnerSubgraphs(options.config, closers);
+    const partners = await startPartnerSubgraphs(options.config, closers, { callbackBaseUrl: publicPort.url });
+    for (const [id, secrets] of partners.callbackSecrets) callbackSecrets.set(id, secrets);
     const outbox = new OutboxWorker(orm, {
       targets: partners.provisioning,
       pseudonyms: core.deps.pseudonyms,
@@ -241,10 +291,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     });
     if (options.jobs ?? true) startJobs(core, outbox, options, closers);
     const subgraphs = [{ name: 'membership', url: membership.url, typeDefs: membership.typeDefs }, ...partners.subgraphs];
-    const url = await startGatewayServer(
-      { config: options.config, subgraphs, keyStore: core.keyStore, readiness: () => databaseReadiness(orm) },
-      closers,
-    );
+    publicPort.serve(subgraphs);
+    const url = publicPort.url;
     return {
       url,
       graphqlUrl: `${url}/graphql`,
@@ -293,18 +341,31 @@ export async function databaseReadiness(orm: MikroORM): Promise<string[]> {
   }
 }
 
-/** Where a partner's API is: configured (PARTNER_<ID>_URL / _API_KEY), else its sandbox outside production. */
+/**
+ * Where a partner's API is and which secrets guard the webhooks both ways: configured
+ * (`PARTNER_<ID>_URL`, `_API_KEY`, `_WEBHOOK_SECRETS`, `_CALLBACK_SECRETS`, secrets
+ * comma-separated), else its sandbox outside production, wired to call us back.
+ */
 async function partnerEndpoint(
   adapter: PartnerAdapter,
   config: AppConfig,
-): Promise<{ baseUrl: string; apiKey: string; sandbox?: RunningSandbox }> {
+  callbackBaseUrl: string | undefined,
+): Promise<{ baseUrl: string; apiKey: string; webhookSecrets: string[]; callbackSecrets: string[]; sandbox?: RunningSandbox }> {
   const prefix = `PARTNER_${adapter.id.toUpperCase()}`;
+  const list = (name: string) => (process.env[`${prefix}_${name}`] ?? '').split(',').map((v) => v.trim()).filter(Boolean);
   const baseUrl = process.env[`${prefix}_URL`];
   const apiKey = process.env[`${prefix}_API_KEY`];
-  if (baseUrl && apiKey) return { baseUrl, apiKey };
+  if (baseUrl && apiKey) {
+    return { baseUrl, apiKey, webhookSecrets: list('WEBHOOK_SECRETS'), callbackSecrets: list('CALLBACK_SECRETS') };
+  }
   if (config.nodeEnv === 'production') {
     throw new Error(`Set ${prefix}_URL and ${prefix}_API_KEY: production never starts sandbox partners`);
   }
-  const sandbox = await adapter.startSandbox({ host: '127.0.0.1', port: 0 });
-  return { baseUrl: sandbox.url, apiKey: sandbox.apiKey, sandbox };
+  const callbackSecrets = callbackBaseUrl ? [generateWebhookSecret()] : [];
+  const sandbox = await adapter.startSandbox({
+    host: '127.0.0.1',
+    port: 0,
+    ...(callbackBaseUrl ? { acknowledgeUrl: `${callbackBaseUrl}/partners/${adapter.id}/events`, acknowledgeSecrets: callbackSecrets } : {}),
+  });
+  return { baseUrl: sandbox.url, apiKey: sandbox.apiKey, webhookSecrets: sandbox.webhookSecrets ?? [], callbackSecrets, sandbox };
 }

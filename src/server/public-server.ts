@@ -5,7 +5,10 @@ import { requestIdOf } from './gateway.js';
 import type { Metrics } from './metrics.js';
 
 export interface PublicRoutes {
-  gateway: GatewayRuntime;
+  /** The gateway; undefined while the process is still starting (503). */
+  gateway: () => GatewayRuntime | undefined;
+  /** Signed events from partners (`POST /partners/{id}/events`). */
+  partnerEvents?: (partnerId: string, rawBody: string, headers: http.IncomingHttpHeaders) => Promise<{ status: number; body: unknown }>;
   metrics: Metrics;
   jwks: () => Promise<unknown>;
   issuerMetadata: () => unknown;
@@ -52,9 +55,13 @@ export async function startPublicServer(routes: PublicRoutes, listen: { host: st
   };
 }
 
-type Route = 'graphql' | 'jwks' | 'issuer' | 'healthz' | 'readyz' | 'metrics' | 'not_found';
+type Route = 'graphql' | 'jwks' | 'issuer' | 'healthz' | 'readyz' | 'metrics' | 'partner_events' | 'not_found';
+
+const PARTNER_EVENTS = /^\/partners\/([a-z0-9][a-z0-9-]{0,62})\/events$/;
+const MAX_EVENT_BYTES = 64 * 1024;
 
 function routeName(path: string): Route {
+  if (PARTNER_EVENTS.test(path)) return 'partner_events';
   switch (path) {
     case '/graphql':
       return 'graphql';
@@ -73,7 +80,29 @@ function routeName(path: string): Route {
 
 async function handle(route: Route, req: http.IncomingMessage, res: http.ServerResponse, routes: PublicRoutes): Promise<void> {
   if (route === 'graphql') {
-    await routes.gateway(req, res);
+    const gateway = routes.gateway();
+    if (!gateway) {
+      res.setHeader('retry-after', '1');
+      sendJson(res, 503, { error: 'starting' });
+      return;
+    }
+    await gateway(req, res);
+    return;
+  }
+  if (route === 'partner_events' && routes.partnerEvents) {
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      sendJson(res, 405, { error: 'method not allowed' });
+      return;
+    }
+    const body = await readBody(req, MAX_EVENT_BYTES);
+    if (body === null) {
+      sendJson(res, 413, { error: 'payload too large' });
+      return;
+    }
+    const partnerId = PARTNER_EVENTS.exec((req.url ?? '').split('?')[0] ?? '')![1]!;
+    const answer = await routes.partnerEvents(partnerId, body, req.headers);
+    sendJson(res, answer.status, answer.body);
     return;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -112,4 +141,15 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, conte
   res.statusCode = status;
   res.setHeader('content-type', `${contentType}; charset=utf-8`);
   res.end(JSON.stringify(body));
+}
+
+async function readBody(req: http.IncomingMessage, limit: number): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

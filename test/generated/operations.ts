@@ -7,6 +7,8 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 export type BenefitKind =
   /** Access for a period (a streaming VIP) */
   | 'ACCESS'
+  /** Turned into the partner currency (airline miles), confirmed by the partner */
+  | 'CONVERSION'
   /** A price reduction at the partner */
   | 'DISCOUNT'
   /** N uses per period (4 car washes a year) */

@@ -1,0 +1,42 @@
+import type { PartnerAdapter } from '../adapter.js';
+import { loadPartnerTypeDefs } from '../type-defs-loader.js';
+import { createStreamflixClient, STREAMFLIX_ID, type StreamflixClient } from './client.js';
+import { streamflixProvisioning } from './provisioning.js';
+import { streamflixResolvers } from './resolvers.js';
+import { startStreamflixSandbox } from './sandbox-server.js';
+
+/**
+ * Streamflix, a streaming service: the ACCESS benefit `STREAMING_VIP` (a VIP for the
+ * membership year). Provisioning is by signed Standard Webhooks; a right becomes ACTIVE
+ * once the member links their Streamflix account. Its subgraph adds
+ * `Entitlement.streamingAccount` (status, active until, activation link).
+ *
+ * `createClient` reads `webhookSecrets` from its options, besides the API key: the secrets
+ * the coalition signs its webhooks with. `startSandbox` resolves to a
+ * `RunningStreamflixSandbox`, which exposes the secrets it verifies against.
+ */
+export const streamflix: PartnerAdapter<StreamflixClient> = {
+  id: STREAMFLIX_ID,
+  name: { en: 'Streamflix', 'zh-CN': 'Streamflix 流光影视' },
+  typeDefs: loadPartnerTypeDefs(import.meta.url),
+  resolvers: (client) => streamflixResolvers(client),
+  createClient: (options) => createStreamflixClient(options),
+  provisioning: (client) => streamflixProvisioning(client),
+  startSandbox: (options) => startStreamflixSandbox(options),
+};
+
+export { createStreamflixClient, STREAMFLIX_ID, STREAMFLIX_WEBHOOK_PATH, StreamflixClient } from './client.js';
+export type {
+  ActivateRightRequest,
+  RightActivateEvent,
+  RightRevokeEvent,
+  StreamflixCallOptions,
+  StreamflixClientOptions,
+  StreamflixEvent,
+  StreamflixRightRecord,
+  StreamflixRightStatus,
+  StreamflixWebhookReceipt,
+} from './client.js';
+export { streamflixProvisioning } from './provisioning.js';
+export { startStreamflixSandbox } from './sandbox-server.js';
+export type { RunningStreamflixSandbox, StreamflixSandboxOptions } from './sandbox-server.js';
