@@ -63,6 +63,8 @@ export interface RunningApp {
   /** Delivers provisioning events (runs as a job; tests drive it directly). */
   outbox: OutboxWorker;
   provisioning: Map<string, PartnerProvisioning>;
+  /** Secrets each partner signs its events to us with (sandbox ones generated at start). */
+  partnerCallbackSecrets: ReadonlyMap<string, string[]>;
   /** Creates a partner API key (shown once). */
   createPartnerKey(partnerId: string): Promise<string>;
   close(): Promise<void>;
@@ -304,6 +306,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       devIssuer: core.devIssuer,
       outbox,
       provisioning: partners.provisioning,
+      partnerCallbackSecrets: callbackSecrets,
       createPartnerKey: async (partnerId) => (await new PartnerKeyService(orm.em.fork()).create(partnerId)).key,
       close: () => closers.closeAll(),
     };
