@@ -11,6 +11,8 @@ import { DevPaymentProvider, type PaymentProvider } from '../membership/index.js
 import { PartnerKeyService } from '../partner/index.js';
 import { OutboxWorker } from '../provisioning/outbox-worker.js';
 import { PartnerEventReceiver } from '../provisioning/partner-events.js';
+import { reconcilePartner, type ReconciliationReport } from '../provisioning/reconciliation.js';
+import { AppError } from '../shared/errors.js';
 import { generateWebhookSecret } from '../../partners/webhook-signature.js';
 import type { GatewayRuntime } from '@graphql-hive/gateway-runtime';
 import { seedDemoCatalog, type SeedSummary } from '../seed/demo-catalog.js';
@@ -291,6 +293,14 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       logger: options.logger,
       ...(options.now ? { now: options.now } : {}),
     });
+    const reconcile = async (partnerId: string): Promise<ReconciliationReport> => {
+      const target = partners.provisioning.get(partnerId);
+      if (!target) throw AppError.notFound('Partner', partnerId);
+      const report = await reconcilePartner(orm, partnerId, target, options.now ? { now: options.now() } : {});
+      if (report.fixed.length || report.unreadable) options.logger.warn({ report }, 'reconciliation repaired drift');
+      return report;
+    };
+    core.deps.partnerOperations = { reconcile };
     if (options.jobs ?? true) startJobs(core, outbox, options, closers);
     const subgraphs = [{ name: 'membership', url: membership.url, typeDefs: membership.typeDefs }, ...partners.subgraphs];
     publicPort.serve(subgraphs);
@@ -321,6 +331,13 @@ export function startJobs(core: Core, outbox: OutboxWorker, options: StartAppOpt
   const scheduler = new JobScheduler(options.logger);
   const now = options.now ?? (() => new Date());
   scheduler.start({ name: 'provisioning-outbox', everyMs: 1000, run: () => outbox.drain(50) });
+  scheduler.start({
+    name: 'partner-reconciliation',
+    everyMs: 5 * 60_000,
+    run: async () => {
+      for (const partnerId of core.deps.provisionedPartners) await core.deps.partnerOperations?.reconcile(partnerId);
+    },
+  });
   scheduler.start({
     name: 'entitlement-periods',
     everyMs: 60_000,

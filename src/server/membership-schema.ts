@@ -9,6 +9,7 @@ import { MembershipResolver } from '../membership/membership.resolver.js';
 import { PartnerAdminResolver } from '../partner/partner-key.resolver.js';
 import { PartnerResolver } from '../partner/partner.resolver.js';
 import { PlanResolver } from '../plan/plan.resolver.js';
+import { ProvisioningResolver } from '../provisioning/provisioning.resolver.js';
 import { RedemptionResolver } from '../redemption/redemption.resolver.js';
 import type { RequestContext } from './request-scope.js';
 
@@ -29,6 +30,7 @@ async function buildTypeGraphqlSchema(): Promise<GraphQLSchema> {
       EntitlementResolver,
       EntitlementTokenResolver,
       RedemptionResolver,
+      ProvisioningResolver,
     ],
     validate: false,
     emitSchemaFile: false,

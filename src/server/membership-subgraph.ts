@@ -57,6 +57,7 @@ export async function startMembershipSubgraph(options: MembershipSubgraphOptions
       const em = options.orm.em.fork();
       return {
         requestId: header('x-request-id') ?? randomUUID(),
+        partnerOperations: options.deps.partnerOperations,
         principal,
         locale: negotiateLocale(header('accept-language')),
         loaders: createLoaders(em),

@@ -10,6 +10,7 @@ import { MembershipService, type PaymentProvider } from '../membership/index.js'
 import { partnerLoaders, PartnerKeyService } from '../partner/index.js';
 import { planLoaders, PlanService } from '../plan/index.js';
 import { RedemptionService } from '../redemption/index.js';
+import type { ReconciliationReport } from '../provisioning/reconciliation.js';
 import type { Locale } from '../shared/localized.js';
 import type { EntitlementTokenSigner, EntitlementTokenVerifier, MemberPseudonymizer } from '../token/index.js';
 
@@ -23,11 +24,20 @@ export interface AppDependencies {
   verifier: EntitlementTokenVerifier;
   pseudonyms: MemberPseudonymizer;
   now?: () => Date;
+  /** Set once the partner adapters run in this process. */
+  partnerOperations?: PartnerOperations;
+}
+
+/** What only a process running partner adapters can do (undefined in a standalone subgraph). */
+export interface PartnerOperations {
+  /** Reconciles one partner now; NOT_FOUND for a partner without provisioning. */
+  reconcile(partnerId: string): Promise<ReconciliationReport>;
 }
 
 /** One request's view: its own EntityManager fork, fresh DataLoaders and services bound to them. */
 export interface RequestContext {
   requestId: string;
+  partnerOperations?: PartnerOperations | undefined;
   principal: Principal;
   locale: Locale;
   loaders: Loaders;

@@ -1,0 +1,107 @@
+// Reconciliation: compare each partner's view of current rights with ours and repair drift.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateWebhookSecret } from '../partners/webhook-signature.js';
+import { MeDocument, SubscribeDocument } from './generated/operations.js';
+import { startTestApp, type TestApp } from './support/app.js';
+
+const RECONCILE = `mutation($p: ID!) { reconcilePartner(partnerId: $p) { partnerId checked unreadable fixed { entitlementId ours theirs action } } }`;
+
+let t: TestApp;
+let admin: string;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  admin = await t.adminToken('ops');
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+async function member(): Promise<Record<string, string>> {
+  const bearer = await t.memberToken(`member-${randomUUID()}`);
+  await t.graphql(SubscribeDocument, { planCode: 'PLUS', idempotencyKey: 'k' }, { bearer });
+  const me = await t.graphql(MeDocument, {}, { bearer });
+  return Object.fromEntries(me.data.me.entitlements.map((e) => [e.benefit.code, e.id]));
+}
+
+async function statusOf(entitlementId: string): Promise<string> {
+  const [row] = await t.db.query(`select status from entitlement where id = $1`, [entitlementId]);
+  return row.status;
+}
+
+async function reconcile(partnerId: string) {
+  const res = await t.graphql(RECONCILE, { p: partnerId }, { bearer: admin });
+  expect(res.errors).toBeUndefined();
+  return res.data.reconcilePartner;
+}
+
+describe('reconciliation', () => {
+  it('provisions again a right the partner dropped, then finds nothing left to fix', async () => {
+    const ids = await member();
+    await t.app.outbox.drain();
+    const sandbox = t.app.sandboxes.get('sparkwash')!;
+    const dropped = await fetch(`${sandbox.url}/v1/passes/${ids.CAR_WASH}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${sandbox.apiKey}`, 'idempotency-key': `partner-side-${randomUUID()}` },
+    });
+    expect(dropped.status).toBeLessThan(300);
+
+    const report = await reconcile('sparkwash');
+    expect(report.fixed).toContainEqual({ entitlementId: ids.CAR_WASH, ours: 'ACTIVE', theirs: 'REVOKED', action: 'REPROVISIONED' });
+    await t.app.outbox.drain();
+    const status = await t.app.provisioning.get('sparkwash')!.status(ids.CAR_WASH!);
+    expect(status.status).toBe('ACTIVE');
+    const again = await reconcile('sparkwash');
+    expect(again.fixed).toEqual([]);
+    expect(again.checked).toBeGreaterThan(0);
+  });
+
+  it("applies an acknowledgement that never reached us (the partner's callback was refused)", async () => {
+    const ids = await member();
+    await t.app.outbox.drain();
+    const secrets = t.app.partnerCallbackSecrets as Map<string, string[]>;
+    const real = secrets.get('streamflix')!;
+    secrets.set('streamflix', [generateWebhookSecret()]); // our side rotated badly: callbacks bounce
+    try {
+      const right = await t.app.provisioning.get('streamflix')!.status(ids.STREAMING_VIP!);
+      expect(right.status).toBe('PENDING');
+      // The member links the account with the activation link streamflix gave them.
+      const sandbox = t.app.sandboxes.get('streamflix')!;
+      const view = await (await fetch(`${sandbox.url}/v1/rights/${ids.STREAMING_VIP}`, { headers: { authorization: `Bearer ${sandbox.apiKey}` } })).json();
+      const link = new URL(view.activationUrl);
+      const form = new URLSearchParams({ entitlement: ids.STREAMING_VIP!, code: link.searchParams.get('code')!, streamflixUser: 'bob' });
+      expect((await fetch(new URL('/activate', link), { method: 'POST', body: form })).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await statusOf(ids.STREAMING_VIP!)).toBe('PENDING_PROVISION');
+    } finally {
+      secrets.set('streamflix', real);
+    }
+    const report = await reconcile('streamflix');
+    expect(report.fixed).toContainEqual({ entitlementId: ids.STREAMING_VIP, ours: 'PENDING_PROVISION', theirs: 'ACTIVE', action: 'MARKED_ACTIVE' });
+    expect(await statusOf(ids.STREAMING_VIP!)).toBe('ACTIVE');
+  });
+
+  it('changes nothing and says so when the partner cannot be read', async () => {
+    await member();
+    await t.app.outbox.drain();
+    const sandbox = t.app.sandboxes.get('sparkwash')!;
+    const before = await t.db.query(`select id, status from entitlement order by id`);
+    const events = await t.db.query(`select count(*)::int as n from outbox_event`);
+    sandbox.setDown(true);
+    try {
+      const report = await reconcile('sparkwash');
+      expect(report.unreadable).toBeGreaterThan(0);
+      expect(report.fixed).toEqual([]);
+    } finally {
+      sandbox.setDown(false);
+    }
+    expect(await t.db.query(`select id, status from entitlement order by id`)).toEqual(before);
+    expect(await t.db.query(`select count(*)::int as n from outbox_event`)).toEqual(events);
+  });
+
+  it('is for admins only', async () => {
+    const res = await t.graphql(RECONCILE, { p: 'sparkwash' }, { bearer: await t.memberToken('m') });
+    expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+});
