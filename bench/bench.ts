@@ -10,6 +10,7 @@
 // during the run was not a clean 200 (or a process died).
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -112,6 +113,9 @@ async function main(): Promise<number> {
   const apollo = await start('apollo', '@apollo/gateway', distFile('./apollo-gateway-main.js'), [], gatewayEnv, /^apollo gateway listening on (\S+)/);
 
   const members = await createMembers(hive.url, state.devIssuer);
+  // STREAMING_VIP waits for streamflix to acknowledge each right (the member links an
+  // account); stand in for those acknowledgements so the redemption run has usable rights.
+  await acknowledgeStreamingRights(db.url, members);
 
   const meItems: LoadItem[] = members.map((m) => ({
     authorization: `Bearer ${m.bearer}`,
@@ -324,6 +328,18 @@ function pooled(key: string, label: string, url: string, runs: RunResult[]): Tar
     },
     cpuSeconds: Object.fromEntries(PROCESS_KEYS.map((k) => [k, runs.reduce((acc, r) => acc + r.cpuSeconds[k], 0)])) as Record<ProcessKey, number>,
   };
+}
+
+async function acknowledgeStreamingRights(databaseUrl: string, members: Member[]): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`update entitlement set status = 'ACTIVE' where id = any($1::uuid[]) and status = 'PENDING_PROVISION'`, [
+      members.map((m) => m.streamingEntitlementId),
+    ]);
+  } finally {
+    await client.end();
+  }
 }
 
 /** Members with dev-issuer JWTs, each subscribed to PLUS through the gateway. */

@@ -1,12 +1,13 @@
 import type { PartnerAdapter } from './adapter.js';
+import { brewbar } from './brewbar/index.js';
 import { skymiles } from './skymiles/index.js';
 import { sparkwash } from './sparkwash/index.js';
 import { streamflix } from './streamflix/index.js';
 
 /** Every built-in partner adapter; each is one subgraph of the supergraph, named by its `id`. */
-export const partnerAdapters: PartnerAdapter[] = [sparkwash, streamflix, skymiles] as PartnerAdapter[];
+export const partnerAdapters: PartnerAdapter[] = [sparkwash, streamflix, skymiles, brewbar] as PartnerAdapter[];
 
-export { skymiles, sparkwash, streamflix };
+export { brewbar, skymiles, sparkwash, streamflix };
 export type {
   PartnerAdapter,
   PartnerClientOptions,

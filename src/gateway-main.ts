@@ -69,8 +69,8 @@ try {
   const list = await subgraphList();
   const subgraphs = await Promise.all(list.map(fetchSdl));
   const keyStore = await FileSigningKeyStore.open(config.signingKeysDir);
-  const port = await openPublicPort({ config, keyStore, readiness: () => reachable(list) }, closers);
-  port.serve(subgraphs);
+  const port = await openPublicPort({ config, logger, keyStore, readiness: () => reachable(list) }, closers);
+  await port.serve(subgraphs);
   const url = port.url;
   console.log(`gateway listening on ${url}/graphql over ${list.map((s) => `${s.name} ${s.url}`).join(', ')}`);
 } catch (error) {

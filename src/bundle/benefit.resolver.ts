@@ -1,13 +1,22 @@
-import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { requirePartner } from '../auth/index.js';
 import type { Partner } from '../partner/partner.entity.js';
 import { PartnerType } from '../partner/partner.types.js';
 import type { RequestContext } from '../server/request-scope.js';
+import { Money } from '../shared/graphql-types.js';
 import { localize } from '../shared/localized.js';
+import type { PriceView } from './benefit.service.js';
 import type { Benefit, BundleBenefit } from './bundle.entity.js';
 import { BenefitType, PlanBenefitType } from './benefit.types.js';
 
 @Resolver(() => BenefitType)
 export class BenefitResolver {
+  @Query(() => [BenefitType], { description: "The calling partner's own benefits (partners only)" })
+  partnerBenefits(@Ctx() ctx: RequestContext): Promise<Benefit[]> {
+    const partner = requirePartner(ctx.principal, 'partnerBenefits');
+    return ctx.services.benefits.listForPartner(partner.partnerId);
+  }
+
   @FieldResolver(() => String)
   name(@Root() benefit: Benefit, @Ctx() ctx: RequestContext): string {
     return localize(benefit.name, ctx.locale);
@@ -21,6 +30,11 @@ export class BenefitResolver {
   @FieldResolver(() => PartnerType)
   async partner(@Root() benefit: Benefit, @Ctx() ctx: RequestContext): Promise<Partner> {
     return (await ctx.loaders.partnerById.load(benefit.partner.id))!;
+  }
+
+  @FieldResolver(() => Money, { nullable: true })
+  unitPrice(@Root() benefit: Benefit, @Ctx() ctx: RequestContext): PriceView | null {
+    return ctx.services.benefits.unitPriceFor(ctx.principal, benefit);
   }
 }
 

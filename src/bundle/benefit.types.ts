@@ -1,5 +1,6 @@
 import { Directive, Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PartnerType } from '../partner/partner.types.js';
+import { Money } from '../shared/graphql-types.js';
 import { BenefitKind, BenefitPeriod } from './bundle.entity.js';
 
 registerEnumType(BenefitKind, {
@@ -31,6 +32,12 @@ export class BenefitType {
 
   @Field(() => PartnerType)
   partner!: PartnerType;
+
+  @Field(() => Money, {
+    nullable: true,
+    description: 'What the partner is paid per unit redeemed, as agreed with it: shown to that partner and to admins only; null otherwise or when no price is agreed',
+  })
+  unitPrice!: Money | null;
 }
 
 @ObjectType('PlanBenefit', { description: 'A benefit as a plan\'s bundle grants it' })

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Collection, type Opt, type Rel } from '@mikro-orm/core';
-import { Entity, Enum, ManyToOne, OneToMany, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
+import { Check, Entity, Enum, ManyToOne, OneToMany, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { Partner } from '../partner/partner.entity.js';
 import type { LocalizedText } from '../shared/localized.js';
 
@@ -29,6 +29,12 @@ export enum BenefitPeriod {
 
 /** A right a partner grants, independent of any bundle. */
 @Entity({ tableName: 'benefit' })
+// A price is an amount and its currency together, never one without the other, never negative.
+@Check({
+  name: 'benefit_unit_price_valid',
+  expression:
+    "(unit_price_amount is null and unit_price_currency is null) or (unit_price_amount >= 0 and unit_price_currency ~ '^[A-Z]{3}$')",
+})
 export class Benefit {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -47,6 +53,17 @@ export class Benefit {
 
   @Property({ type: 'json' })
   description!: LocalizedText;
+
+  /**
+   * What we pay the partner per unit redeemed, agreed with it, in minor units of
+   * `unitPriceCurrency`: the basis of its settlement. Null when no price is agreed.
+   */
+  @Property({ type: 'integer', nullable: true })
+  unitPriceAmount?: number | null;
+
+  /** ISO 4217 currency of `unitPriceAmount`; set together with it. */
+  @Property({ type: 'text', nullable: true })
+  unitPriceCurrency?: string | null;
 }
 
 /** A named, versioned set of benefits that plans sell. */

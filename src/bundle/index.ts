@@ -1,2 +1,4 @@
 export { Benefit, BenefitKind, BenefitPeriod, Bundle, BundleBenefit, BundleVersion, PARTNER_HELD_KINDS } from './bundle.entity.js';
 export { bundleLoaders } from './bundle.loaders.js';
+export { agreedUnitPrice, BenefitService } from './benefit.service.js';
+export type { PriceView } from './benefit.service.js';

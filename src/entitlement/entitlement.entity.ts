@@ -44,7 +44,7 @@ export class Entitlement {
   @Property({ type: 'integer', nullable: true })
   quota?: number | null;
 
-  /** Units redeemed so far; always equals the sum of this entitlement's redemption rows. */
+  /** Units redeemed so far; always equals the units of this entitlement's redemptions that were not voided. */
   @Property({ type: 'integer', default: 0 })
   used: Opt<number> = 0;
 

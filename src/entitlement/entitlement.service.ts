@@ -63,6 +63,11 @@ export class EntitlementService {
   }
 }
 
+/** True when the entitlement can be used at `now`: ACTIVE and its period contains `now`. */
+export function isUsableAt(entitlement: Pick<Entitlement, 'status' | 'periodStart' | 'periodEnd'>, now: Date): boolean {
+  return entitlement.status === EntitlementStatus.ACTIVE && entitlement.periodStart <= now && now < entitlement.periodEnd;
+}
+
 /** Units left in the period; null when unlimited. */
 export function remainingOf(entitlement: Pick<Entitlement, 'quota' | 'used'>): number | null {
   return entitlement.quota == null ? null : Math.max(0, entitlement.quota - entitlement.used);

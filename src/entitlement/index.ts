@@ -1,6 +1,6 @@
 export { Entitlement, EntitlementStatus } from './entitlement.entity.js';
 export { entitlementLoaders } from './entitlement.loaders.js';
-export { EntitlementService, remainingOf } from './entitlement.service.js';
+export { EntitlementService, isUsableAt, remainingOf } from './entitlement.service.js';
 export type { EntitlementServiceOptions } from './entitlement.service.js';
 export { EntitlementTokenService } from './entitlement-token.service.js';
 export type { IssuedTokenView } from './entitlement-token.service.js';

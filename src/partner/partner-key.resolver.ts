@@ -5,6 +5,8 @@ import type { Partner } from './partner.entity.js';
 import type { CreatedApiKey } from './partner-key.service.js';
 import { PartnerApiKeyCreatedType } from './partner-key.types.js';
 import { PartnerType } from './partner.types.js';
+import type { PartnerSubgraph } from './partner-subgraph.entity.js';
+import { PartnerSubgraphType } from './partner-subgraph.types.js';
 
 @Resolver()
 export class PartnerAdminResolver {
@@ -18,6 +20,32 @@ export class PartnerAdminResolver {
   createPartnerApiKey(@Arg('partnerId', () => ID) partnerId: string, @Ctx() ctx: RequestContext): Promise<CreatedApiKey> {
     requireAdmin(ctx.principal, 'createPartnerApiKey');
     return ctx.services.partnerKeys.create(partnerId);
+  }
+
+  @Query(() => [PartnerSubgraphType], { description: "Partners' own subgraphs composed into the supergraph (admins)" })
+  partnerSubgraphs(@Ctx() ctx: RequestContext): Promise<PartnerSubgraph[]> {
+    requireAdmin(ctx.principal, 'partnerSubgraphs');
+    return ctx.services.partnerSubgraphs.list();
+  }
+
+  @Mutation(() => PartnerSubgraphType, {
+    description:
+      "Registers (or replaces) a partner's own subgraph (admins). It is composed with the running supergraph first: " +
+      'a subgraph that does not compose is refused with BAD_USER_INPUT listing extensions.compositionErrors, and nothing changes.',
+  })
+  registerPartnerSubgraph(
+    @Arg('partnerId', () => ID) partnerId: string,
+    @Arg('url', () => String) url: string,
+    @Ctx() ctx: RequestContext,
+  ): Promise<PartnerSubgraph> {
+    requireAdmin(ctx.principal, 'registerPartnerSubgraph');
+    return ctx.services.partnerSubgraphs.register(partnerId, url);
+  }
+
+  @Mutation(() => Boolean, { description: "Removes a partner's own subgraph from the supergraph (admins)" })
+  unregisterPartnerSubgraph(@Arg('partnerId', () => ID) partnerId: string, @Ctx() ctx: RequestContext): Promise<boolean> {
+    requireAdmin(ctx.principal, 'unregisterPartnerSubgraph');
+    return ctx.services.partnerSubgraphs.unregister(partnerId);
   }
 
   @Mutation(() => Boolean, { description: 'Revokes a partner API key at once (admins); true when it was active' })

@@ -6,8 +6,9 @@ import { Partner } from '../partner/partner.entity.js';
 
 /**
  * One accepted use of an entitlement by a partner. Append-only: a row is never updated
- * or deleted. The token's `jti` is unique, so a token is redeemed at most once; the
- * partner's idempotency key is unique per partner.
+ * or deleted (a mistaken one is compensated by a `redemption_void` row). The token's
+ * `jti` is unique, so a token is redeemed at most once; the partner's idempotency key is
+ * unique per partner.
  */
 @Entity({
   tableName: 'redemption',
@@ -24,7 +25,8 @@ import { Partner } from '../partner/partner.entity.js';
 })
 @Unique({ name: 'redemption_partner_idempotency_key', properties: ['partner', 'idempotencyKey'] })
 @Index({ properties: ['entitlement'] })
-@Index({ properties: ['partner', 'createdAt'] })
+// The partner's history, newest first: keyset pagination on (created_at, id).
+@Index({ properties: ['partner', 'createdAt', 'id'] })
 @Check({ name: 'redemption_units_positive', expression: 'units > 0' })
 export class Redemption {
   @PrimaryKey({ type: 'uuid' })

@@ -25,6 +25,7 @@ const BENEFITS = [
     kind: BenefitKind.ACCESS,
     quota: null,
     period: BenefitPeriod.MEMBERSHIP_TERM,
+    unitPrice: { amount: 0, currency: 'CNY' },
     name: { en: 'StreamFlix VIP', 'zh-CN': '流光视频 VIP 会员' },
     description: { en: 'Ad-free VIP streaming for your whole membership year', 'zh-CN': '会员年内畅享无广告 VIP 视频' },
   },
@@ -34,6 +35,7 @@ const BENEFITS = [
     kind: BenefitKind.QUOTA,
     quota: 4,
     period: BenefitPeriod.MEMBERSHIP_TERM,
+    unitPrice: { amount: 3_500, currency: 'CNY' },
     name: { en: 'Car wash', 'zh-CN': '精致洗车' },
     description: { en: '4 car washes per membership year at any SparkWash site', 'zh-CN': '每会员年 4 次闪亮洗车，全国门店通用' },
   },
@@ -43,6 +45,7 @@ const BENEFITS = [
     kind: BenefitKind.VOUCHER,
     quota: 10,
     period: BenefitPeriod.CALENDAR_MONTH,
+    unitPrice: { amount: 1_200, currency: 'CNY' },
     name: { en: 'Coffee', 'zh-CN': '咖啡券' },
     description: { en: '10 coffees a month at BrewBar', 'zh-CN': '每月 10 杯醇吧咖啡' },
   },
@@ -52,6 +55,7 @@ const BENEFITS = [
     kind: BenefitKind.CONVERSION,
     quota: 2000,
     period: BenefitPeriod.MEMBERSHIP_TERM,
+    unitPrice: { amount: 0, currency: 'CNY' },
     name: { en: '2,000 bonus miles', 'zh-CN': '2000 奖励里程' },
     description: {
       en: '2,000 SkyMiles credited to your account each membership year',
@@ -62,7 +66,8 @@ const BENEFITS = [
 
 /**
  * Seeds the demo catalog (plan PLUS, ¥198 a year, with STREAMING_VIP, CAR_WASH, COFFEE
- * and SKYMILES_BONUS) when the database has no plan yet. Never touches an existing catalog.
+ * and SKYMILES_BONUS, each with the unit price agreed with its partner) when the database
+ * has no plan yet. Never touches an existing catalog.
  */
 export async function seedDemoCatalog(em: EntityManager): Promise<SeedSummary> {
   const summary = {
@@ -82,6 +87,8 @@ export async function seedDemoCatalog(em: EntityManager): Promise<SeedSummary> {
         kind: b.kind,
         name: b.name,
         description: b.description,
+        unitPriceAmount: b.unitPrice.amount,
+        unitPriceCurrency: b.unitPrice.currency,
       });
       tx.create(BundleBenefit, { bundleVersion: version, benefit, quota: b.quota, period: b.period, position });
     });

@@ -33,7 +33,8 @@ import { startMembershipSubgraph } from './membership-subgraph.js';
 import { Metrics } from './metrics.js';
 import { startPublicServer } from './public-server.js';
 import type { AppDependencies } from './request-scope.js';
-import { composeSupergraph, type SubgraphDefinition } from './supergraph.js';
+import { SupergraphSource } from './supergraph-source.js';
+import type { SubgraphDefinition } from './supergraph.js';
 
 export interface StartAppOptions {
   config: AppConfig;
@@ -101,6 +102,7 @@ export async function openCore(options: StartAppOptions, closers: Closers): Prom
   const deps: AppDependencies = {
     timeZone: config.timeZone,
     provisionedPartners: partnerAdapters.map((a) => a.id),
+    redemptionVoidWindowSeconds: config.redemptionVoidWindowSeconds,
     payments: options.payments ?? new DevPaymentProvider(),
     signer: new EntitlementTokenSigner({ issuer: config.publicUrl, keyStore, ttlSeconds: config.tokenTtlSeconds, ...clock }),
     verifier: new EntitlementTokenVerifier({ issuer: config.publicUrl, keyStore, ...clock }),
@@ -179,6 +181,7 @@ export async function startPartnerSubgraphs(
 
 export interface PublicPortOptions {
   config: AppConfig;
+  logger: Logger;
   keyStore: SigningKeyStore;
   /** Problems that make the process not ready (empty when ready). */
   readiness: () => Promise<string[]>;
@@ -189,8 +192,11 @@ export interface PublicPortOptions {
 export interface PublicPort {
   /** Bound base URL, e.g. http://127.0.0.1:4000 */
   url: string;
-  /** Composes `subgraphs` and starts serving /graphql (503 until then). */
-  serve(subgraphs: SubgraphDefinition[]): void;
+  /**
+   * Composes `subgraphs` (plus partners' registered ones, when `orm` is given) and starts
+   * serving /graphql (503 until then). Returns a function that recomposes at once.
+   */
+  serve(subgraphs: SubgraphDefinition[], orm?: MikroORM): Promise<() => Promise<void>>;
 }
 
 /**
@@ -198,7 +204,7 @@ export interface PublicPort {
  * the supergraph once `serve` is called, plus the issuer documents, health and metrics.
  */
 export async function openPublicPort(options: PublicPortOptions, closers: Closers): Promise<PublicPort> {
-  const { config } = options;
+  const { config, logger } = options;
   const metrics = new Metrics();
   let gateway: GatewayRuntime | undefined;
   const server = await startPublicServer(
@@ -217,16 +223,27 @@ export async function openPublicPort(options: PublicPortOptions, closers: Closer
   closers.pushFirst(() => server.close(), 'public server');
   return {
     url: `http://127.0.0.1:${server.port}`,
-    serve(subgraphs) {
-      const supergraph = composeSupergraph(subgraphs);
+    async serve(subgraphs, orm) {
+      const source = new SupergraphSource(subgraphs, orm, logger);
+      await source.refresh();
       const runtime = createGateway({
-        supergraph: () => supergraph,
+        supergraph: () => source.current(),
         metrics,
         graphiql: config.nodeEnv === 'development',
         corsOrigins: config.corsOrigins,
       });
-      closers.push(async () => runtime.dispose(), 'gateway');
+      const recompose = async () => {
+        if (await source.refresh()) runtime.invalidateUnifiedGraph();
+      };
+      // Other replicas register subgraphs too: converge within a few seconds.
+      const poll = setInterval(() => void recompose().catch((error: unknown) => logger.error({ err: error }, 'supergraph refresh failed')), 5000);
+      poll.unref();
+      closers.push(async () => {
+        clearInterval(poll);
+        await runtime.dispose();
+      }, 'gateway');
       gateway = runtime;
+      return recompose;
     },
   };
 }
@@ -272,6 +289,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     const publicPort = await openPublicPort(
       {
         config: options.config,
+        logger: options.logger,
         keyStore: core.keyStore,
         readiness: () => databaseReadiness(orm),
         partnerEvents: new PartnerEventReceiver(orm, callbackSecrets, options.logger),
@@ -303,7 +321,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     core.deps.partnerOperations = { reconcile };
     if (options.jobs ?? true) startJobs(core, outbox, options, closers);
     const subgraphs = [{ name: 'membership', url: membership.url, typeDefs: membership.typeDefs }, ...partners.subgraphs];
-    publicPort.serve(subgraphs);
+    core.deps.onSubgraphsChanged = await publicPort.serve(subgraphs, orm);
     const url = publicPort.url;
     return {
       url,

@@ -36,6 +36,9 @@ export function createGateway(options: GatewayOptions): GatewayRuntime {
     cors: { origin: options.corsOrigins, credentials: true, allowedHeaders: ['authorization', 'content-type', 'accept-language', 'x-request-id'] },
     maskedErrors: false,
     upstreamTimeout: options.upstreamTimeoutMs ?? 10_000,
+    // A recomposition (a partner registered its subgraph) lets operations in flight finish
+    // on the schema they started with instead of aborting them.
+    gracefulSchemaReload: { drainTimeout: 30_000 },
     propagateHeaders: {
       fromClientToSubgraphs: ({ request }) => {
         const headers: Record<string, string> = {};

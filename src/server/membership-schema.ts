@@ -11,6 +11,8 @@ import { PartnerResolver } from '../partner/partner.resolver.js';
 import { PlanResolver } from '../plan/plan.resolver.js';
 import { ProvisioningResolver } from '../provisioning/provisioning.resolver.js';
 import { RedemptionResolver } from '../redemption/redemption.resolver.js';
+import { SettlementLineResolver, SettlementResolver } from '../settlement/settlement.resolver.js';
+import { VoucherResolver } from '../voucher/voucher.resolver.js';
 import type { RequestContext } from './request-scope.js';
 
 const FEDERATION_LINK =
@@ -30,7 +32,10 @@ async function buildTypeGraphqlSchema(): Promise<GraphQLSchema> {
       EntitlementResolver,
       EntitlementTokenResolver,
       RedemptionResolver,
+      SettlementResolver,
+      SettlementLineResolver,
       ProvisioningResolver,
+      VoucherResolver,
     ],
     validate: false,
     emitSchemaFile: false,

@@ -1,17 +1,20 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Principal } from '../auth/index.js';
-import { bundleLoaders } from '../bundle/index.js';
+import { BenefitService, bundleLoaders } from '../bundle/index.js';
 import {
   entitlementLoaders,
   EntitlementService,
   EntitlementTokenService,
 } from '../entitlement/index.js';
 import { MembershipService, type PaymentProvider } from '../membership/index.js';
-import { partnerLoaders, PartnerKeyService } from '../partner/index.js';
+import { partnerLoaders, PartnerKeyService, PartnerSubgraphService } from '../partner/index.js';
+import { builtInSubgraphs } from './subgraph-catalog.js';
 import { planLoaders, PlanService } from '../plan/index.js';
-import { RedemptionService } from '../redemption/index.js';
+import { RedemptionHistoryService, redemptionLoaders, RedemptionService } from '../redemption/index.js';
+import { SettlementService } from '../settlement/index.js';
 import type { ReconciliationReport } from '../provisioning/reconciliation.js';
 import type { Locale } from '../shared/localized.js';
+import { voucherLoaders, VoucherService } from '../voucher/index.js';
 import type { EntitlementTokenSigner, EntitlementTokenVerifier, MemberPseudonymizer } from '../token/index.js';
 
 /** Long-lived collaborators shared by every request. */
@@ -23,9 +26,13 @@ export interface AppDependencies {
   signer: EntitlementTokenSigner;
   verifier: EntitlementTokenVerifier;
   pseudonyms: MemberPseudonymizer;
+  /** How long after a redemption its partner may void it, in seconds (`REDEMPTION_VOID_WINDOW_SECONDS`). @default 900 */
+  redemptionVoidWindowSeconds?: number;
   now?: () => Date;
   /** Set once the partner adapters run in this process. */
   partnerOperations?: PartnerOperations;
+  /** Tells this process's gateway that partner subgraph registrations changed. */
+  onSubgraphsChanged?: () => Promise<void>;
 }
 
 /** What only a process running partner adapters can do (undefined in a standalone subgraph). */
@@ -53,6 +60,8 @@ export function createLoaders(em: EntityManager) {
     ...partnerLoaders(em),
     ...planLoaders(em),
     ...entitlementLoaders(em),
+    ...voucherLoaders(em),
+    ...redemptionLoaders(em),
   };
 }
 
@@ -61,10 +70,24 @@ export function createServices(em: EntityManager, deps: AppDependencies) {
   const entitlements = new EntitlementService(em, { timeZone: deps.timeZone, provisionedPartners: deps.provisionedPartners, ...clock });
   return {
     plans: new PlanService(em),
+    vouchers: new VoucherService(em, { ...clock }),
     partnerKeys: new PartnerKeyService(em),
+    partnerSubgraphs: new PartnerSubgraphService(em, {
+      builtIns: () => builtInSubgraphs(),
+      ...(deps.onSubgraphsChanged ? { onChange: deps.onSubgraphsChanged } : {}),
+    }),
     entitlements,
     memberships: new MembershipService(em, { payments: deps.payments, entitlements, timeZone: deps.timeZone, ...clock }),
     tokens: new EntitlementTokenService(em, { entitlements, signer: deps.signer, pseudonyms: deps.pseudonyms }),
-    redemptions: new RedemptionService(em, { verifier: deps.verifier, ...clock }),
+    redemptions: new RedemptionService(em, {
+      verifier: deps.verifier,
+      ...(deps.redemptionVoidWindowSeconds !== undefined ? { voidWindowSeconds: deps.redemptionVoidWindowSeconds } : {}),
+      ...clock,
+    }),
+    redemptionHistory: new RedemptionHistoryService(em),
+    benefits: new BenefitService(em),
+    settlements: new SettlementService(em),
+    /** What partners see instead of a member id. */
+    pseudonyms: deps.pseudonyms,
   };
 }

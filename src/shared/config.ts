@@ -27,6 +27,8 @@ export interface AppConfig {
   pseudonymSecretFile: string;
   /** Lifetime of an entitlement token in seconds. @default 600 */
   tokenTtlSeconds: number;
+  /** How long after a redemption its partner may still void it, in seconds (0: never). @default 900 */
+  redemptionVoidWindowSeconds: number;
   /** Program time zone for periods and member days. @default 'Asia/Shanghai' */
   timeZone: string;
   auth: {
@@ -59,6 +61,7 @@ const envSchema = z.object({
   PSEUDONYM_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   PSEUDONYM_SECRET_FILE: z.string().optional(),
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
+  REDEMPTION_VOID_WINDOW_SECONDS: z.coerce.number().int().min(0).max(604_800).default(900),
   PROGRAM_TIME_ZONE: z.string().default('Asia/Shanghai'),
   AUTH_ISSUER: z.string().optional(),
   AUTH_JWKS_URL: z.url().optional(),
@@ -107,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     pseudonymSecret: e.PSEUDONYM_SECRET,
     pseudonymSecretFile: path.resolve(e.PSEUDONYM_SECRET_FILE ?? path.join(dataDir, 'secrets', 'pseudonym.key')),
     tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
+    redemptionVoidWindowSeconds: e.REDEMPTION_VOID_WINDOW_SECONDS,
     timeZone: e.PROGRAM_TIME_ZONE,
     auth: {
       issuer: e.AUTH_ISSUER,

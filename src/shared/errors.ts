@@ -13,6 +13,9 @@ export type ErrorCode =
   | 'ALREADY_REDEEMED'
   | 'IDEMPOTENCY_CONFLICT'
   | 'ALREADY_MEMBER'
+  | 'ALREADY_VOIDED'
+  | 'VOID_WINDOW_CLOSED'
+  | 'VOUCHER_POOL_EMPTY'
   | 'DOWNSTREAM_SERVICE_ERROR'
   | 'INTERNAL_SERVER_ERROR';
 
@@ -86,6 +89,22 @@ export class AppError extends GraphQLError {
     return new AppError('ALREADY_MEMBER', `You already hold an active ${planCode} membership`);
   }
 
+  static alreadyVoided(redemptionId: string): AppError {
+    return new AppError('ALREADY_VOIDED', `Redemption ${redemptionId} has already been voided`, { redemptionId });
+  }
+
+  static voidWindowClosed(redemptionId: string, windowSeconds: number): AppError {
+    return new AppError(
+      'VOID_WINDOW_CLOSED',
+      `Redemption ${redemptionId} can no longer be voided: a redemption is voided within ${windowSeconds} seconds`,
+      { redemptionId, windowSeconds },
+    );
+  }
+
+  static voucherPoolEmpty(benefitCode: string): AppError {
+    return new AppError('VOUCHER_POOL_EMPTY', `No ${benefitCode} voucher is left right now; your quota was not used. Try again later.`);
+  }
+
   static downstream(service: string, detail?: string): AppError {
     return new AppError(
       'DOWNSTREAM_SERVICE_ERROR',
@@ -113,7 +132,7 @@ export class InputValidator {
 const KNOWN_CODES = new Set<string>([
   'UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'QUOTA_EXHAUSTED',
   'ENTITLEMENT_INACTIVE', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'ALREADY_REDEEMED',
-  'IDEMPOTENCY_CONFLICT', 'ALREADY_MEMBER', 'DOWNSTREAM_SERVICE_ERROR', 'INTERNAL_SERVER_ERROR',
+  'IDEMPOTENCY_CONFLICT', 'ALREADY_MEMBER', 'ALREADY_VOIDED', 'VOID_WINDOW_CLOSED', 'VOUCHER_POOL_EMPTY', 'DOWNSTREAM_SERVICE_ERROR', 'INTERNAL_SERVER_ERROR',
   // codes produced by graphql-js / Apollo for malformed operations
   'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND',
   'OPERATION_RESOLUTION_FAILURE',

@@ -1,0 +1,316 @@
+import { z } from 'zod';
+import { AppError } from '../../src/shared/errors.js';
+import type { PartnerClientOptions } from '../adapter.js';
+
+/** The partner slug, as errors and tokens name it. */
+export const BREWBAR_ID = 'brewbar';
+
+/** Prefix of BrewBar's own QR payloads; the digit is the payload format's version. */
+export const BREWBAR_QR_PREFIX = 'BREWBAR1:';
+
+/** What a member shows at a BrewBar till for a voucher code: `BREWBAR1:<code>`. */
+export function brewbarQrPayload(code: string): string {
+  return BREWBAR_QR_PREFIX + code;
+}
+
+/** The voucher code in what a till scanned: a BrewBar QR payload or the bare code typed in. */
+export function codeFromScan(scanned: string): string {
+  const trimmed = scanned.trim();
+  return trimmed.startsWith(BREWBAR_QR_PREFIX) ? trimmed.slice(BREWBAR_QR_PREFIX.length) : trimmed;
+}
+
+const DEFAULT_TIMEOUT_MS = 2000;
+
+const localizedTextSchema = z.object({ en: z.string(), 'zh-CN': z.string() });
+const instantSchema = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
+
+/** A BrewBar store, with its texts in every language BrewBar publishes. */
+export const coffeeStoreSchema = z.object({
+  id: z.string(),
+  name: localizedTextSchema,
+  address: localizedTextSchema,
+  city: localizedTextSchema,
+  openingHours: localizedTextSchema,
+});
+export type CoffeeStoreRecord = z.output<typeof coffeeStoreSchema>;
+
+/** One voucher code a barista scanned for a member. */
+export const coffeeScanSchema = z.object({ code: z.string(), scannedAt: instantSchema });
+export type CoffeeScanRecord = z.output<typeof coffeeScanSchema>;
+
+/** A member's monthly coffee allowance on BrewBar's side: one per entitlement. */
+export const coffeeMemberSchema = z.object({
+  entitlementId: z.string(),
+  memberPseudonym: z.string(),
+  benefitCode: z.string(),
+  status: z.enum(['ACTIVE', 'REVOKED']),
+  validFrom: instantSchema,
+  validUntil: instantSchema,
+  /** Coffees a month; null means unlimited. */
+  quota: z.number().int().nullable(),
+  /** Codes scanned for this member, oldest first. */
+  scans: z.array(coffeeScanSchema),
+});
+export type CoffeeMemberRecord = z.output<typeof coffeeMemberSchema>;
+
+/** A voucher code from BrewBar's pool, as its tills know it. */
+export const voucherCodeSchema = z.object({
+  code: z.string(),
+  scanned: z.boolean(),
+  scannedAt: instantSchema.nullable(),
+  /** The member it was scanned for, when the till said so. */
+  entitlementId: z.string().nullable(),
+});
+export type VoucherCodeRecord = z.output<typeof voucherCodeSchema>;
+
+const storesResponseSchema = z.object({ stores: z.array(coffeeStoreSchema) });
+const poolExportResponseSchema = z.object({ codes: z.array(z.string()) });
+const scanResponseSchema = z
+  .object({ code: z.string(), scannedAt: instantSchema, entitlementId: z.string().nullable() })
+  .transform((scan): ScanResult => ({ outcome: 'SCANNED', ...scan }));
+const problemSchema = z.object({ error: z.string(), details: z.record(z.string(), z.unknown()).optional() });
+
+/**
+ * What a scan at the till came to. Refusals are outcomes, not failures: a code scanned
+ * twice is the partner doing its job.
+ */
+export type ScanResult =
+  | { outcome: 'SCANNED'; code: string; scannedAt: Date; entitlementId: string | null }
+  | { outcome: 'ALREADY_SCANNED'; code: string; scannedAt: Date }
+  | { outcome: 'UNKNOWN_CODE'; code: string }
+  | { outcome: 'MEMBER_NOT_FOUND'; code: string }
+  | { outcome: 'MEMBER_NOT_ACTIVE'; code: string };
+
+/** Body of `PUT /v1/members/:entitlementId`. */
+export interface RegisterMemberRequest {
+  memberPseudonym: string;
+  benefitCode: string;
+  validFrom: Date;
+  validUntil: Date;
+  /** Coffees a month; null means unlimited. */
+  quota: number | null;
+  /** The provisioning event; a retried event has exactly one effect. */
+  eventId: string;
+}
+
+/** Per-call options. */
+export interface BrewbarCallOptions {
+  /** Sent as `X-Request-Id`, so a call can be traced on BrewBar's side. */
+  requestId?: string | undefined;
+}
+
+interface RequestSpec<T> {
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  path: string;
+  /** The path as errors name it: the route, without ids, since members read these messages. */
+  route: string;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  idempotencyKey?: string;
+  requestId?: string | undefined;
+  /**
+   * Statuses that are answers rather than failures, mapped to a result from the problem
+   * BrewBar sent (`{ error, details }`); returning undefined makes the status a failure.
+   */
+  accept?: Partial<Record<number, (problem: z.output<typeof problemSchema> | null) => T | undefined>>;
+  schema?: z.ZodType<T>;
+}
+
+/**
+ * Typed client for BrewBar's partner API (`/v1`). Every failure to get a good answer in
+ * time (timeout, refused connection, non-2xx, malformed body) becomes
+ * `AppError.downstream('brewbar', …)`.
+ */
+export class BrewbarClient {
+  private readonly baseUrl: string;
+  private readonly apiKey: string;
+  private readonly timeoutMs: number;
+
+  constructor(options: PartnerClientOptions) {
+    if (!options.baseUrl) throw new TypeError('BrewbarClient: set baseUrl to the BrewBar API URL');
+    if (!options.apiKey) throw new TypeError('BrewbarClient: set apiKey to the key BrewBar issued');
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.apiKey = options.apiKey;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  /** BrewBar stores, optionally in one city (its English or Chinese name), at most `limit`. */
+  async listStores(query: { city?: string | null | undefined; limit?: number | undefined } = {}, options: BrewbarCallOptions = {}): Promise<CoffeeStoreRecord[]> {
+    const { stores } = await this.request({
+      method: 'GET',
+      path: '/v1/stores',
+      route: '/v1/stores',
+      query: { city: query.city ?? undefined, limit: query.limit },
+      requestId: options.requestId,
+      schema: storesResponseSchema,
+    });
+    return stores;
+  }
+
+  /** The allowance of an entitlement with the codes scanned for it, or null when BrewBar has none. */
+  getMember(entitlementId: string, options: BrewbarCallOptions = {}): Promise<CoffeeMemberRecord | null> {
+    return this.request<CoffeeMemberRecord | null>({
+      method: 'GET',
+      path: `/v1/members/${encodeURIComponent(entitlementId)}`,
+      route: '/v1/members/:entitlementId',
+      requestId: options.requestId,
+      accept: { 404: () => null },
+      schema: coffeeMemberSchema,
+    });
+  }
+
+  /** Registers (or updates) the monthly allowance of an entitlement; idempotent by `eventId`. */
+  putMember(entitlementId: string, request: RegisterMemberRequest, options: BrewbarCallOptions = {}): Promise<CoffeeMemberRecord> {
+    return this.request({
+      method: 'PUT',
+      path: `/v1/members/${encodeURIComponent(entitlementId)}`,
+      route: '/v1/members/:entitlementId',
+      body: {
+        memberPseudonym: request.memberPseudonym,
+        benefitCode: request.benefitCode,
+        validFrom: request.validFrom.toISOString(),
+        validUntil: request.validUntil.toISOString(),
+        quota: request.quota,
+        eventId: request.eventId,
+      },
+      idempotencyKey: request.eventId,
+      requestId: options.requestId,
+      schema: coffeeMemberSchema,
+    });
+  }
+
+  /** Revokes the allowance of an entitlement; idempotent by `eventId`, and a no-op for an unknown one. */
+  async deleteMember(entitlementId: string, eventId: string, options: BrewbarCallOptions = {}): Promise<void> {
+    await this.request<null>({
+      method: 'DELETE',
+      path: `/v1/members/${encodeURIComponent(entitlementId)}`,
+      route: '/v1/members/:entitlementId',
+      idempotencyKey: eventId,
+      requestId: options.requestId,
+    });
+  }
+
+  /** A code of BrewBar's pool and whether it was scanned, or null when BrewBar never issued it. */
+  getCode(code: string, options: BrewbarCallOptions = {}): Promise<VoucherCodeRecord | null> {
+    return this.request<VoucherCodeRecord | null>({
+      method: 'GET',
+      path: `/v1/codes/${encodeURIComponent(code)}`,
+      route: '/v1/codes/:code',
+      requestId: options.requestId,
+      accept: { 404: () => null },
+      schema: voucherCodeSchema,
+    });
+  }
+
+  /**
+   * Scans a voucher code at the till (the demo and tests stand in for BrewBar's tills):
+   * `scanned` is the QR payload or the bare code; `entitlementId` credits the scan to a member.
+   */
+  scan(scanned: string, request: { entitlementId?: string } = {}, options: BrewbarCallOptions = {}): Promise<ScanResult> {
+    const code = codeFromScan(scanned);
+    return this.request<ScanResult>({
+      method: 'POST',
+      path: '/v1/scans',
+      route: '/v1/scans',
+      body: { code: scanned, ...(request.entitlementId ? { entitlementId: request.entitlementId } : {}) },
+      requestId: options.requestId,
+      accept: {
+        404: (problem) =>
+          problem?.error === 'unknown_code' ? { outcome: 'UNKNOWN_CODE', code }
+          : problem?.error === 'member_not_found' ? { outcome: 'MEMBER_NOT_FOUND', code }
+          : undefined,
+        409: (problem) => {
+          if (problem?.error === 'member_not_active') return { outcome: 'MEMBER_NOT_ACTIVE', code };
+          const scannedAt = problem?.error === 'already_scanned' ? instantSchema.safeParse(problem.details?.['scannedAt']) : undefined;
+          return scannedAt?.success ? { outcome: 'ALREADY_SCANNED', code, scannedAt: scannedAt.data } : undefined;
+        },
+      },
+      schema: scanResponseSchema,
+    });
+  }
+
+  /**
+   * Issues `count` fresh codes from BrewBar's pool, for BrewBar to upload to the coalition
+   * (`uploadVoucherCodes`); its tills accept each of them once.
+   */
+  async exportPool(count: number, options: BrewbarCallOptions = {}): Promise<string[]> {
+    const { codes } = await this.request({
+      method: 'GET',
+      path: '/v1/pool/export',
+      route: '/v1/pool/export',
+      query: { count },
+      requestId: options.requestId,
+      schema: poolExportResponseSchema,
+    });
+    return codes;
+  }
+
+  private async request<T>(spec: RequestSpec<T>): Promise<T> {
+    const url = new URL(this.baseUrl + spec.path);
+    for (const [name, value] of Object.entries(spec.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    }
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.apiKey}`,
+      accept: 'application/json',
+    };
+    if (spec.body !== undefined) headers['content-type'] = 'application/json';
+    if (spec.idempotencyKey) headers['idempotency-key'] = spec.idempotencyKey;
+    if (spec.requestId) headers['x-request-id'] = spec.requestId;
+    const call = `${spec.method} ${spec.route}`;
+
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, {
+        method: spec.method,
+        headers,
+        ...(spec.body !== undefined ? { body: JSON.stringify(spec.body) } : {}),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      // The body is read under the same timeout: a partner that stalls mid-body is as down as one that never answers.
+      text = await response.text();
+    } catch (error) {
+      throw AppError.downstream(BREWBAR_ID, describeFetchFailure(call, error, this.timeoutMs));
+    }
+
+    const accept = spec.accept?.[response.status];
+    if (accept) {
+      const accepted = accept(parseProblem(text));
+      if (accepted !== undefined) return accepted;
+    }
+    if (!response.ok) {
+      throw AppError.downstream(BREWBAR_ID, `${call} answered HTTP ${response.status}`);
+    }
+    if (!spec.schema) return null as T;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw AppError.downstream(BREWBAR_ID, `${call} answered with a body that is not JSON`);
+    }
+    const parsed = spec.schema.safeParse(json);
+    if (!parsed.success) {
+      throw AppError.downstream(BREWBAR_ID, `${call} answered with an unexpected body`);
+    }
+    return parsed.data;
+  }
+}
+
+function parseProblem(text: string): z.output<typeof problemSchema> | null {
+  try {
+    const parsed = problemSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+function describeFetchFailure(call: string, error: unknown, timeoutMs: number): string {
+  if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return `${call} timed out after ${timeoutMs} ms`;
+  }
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  return `${call} failed${code ? ` (${code})` : ''}`;
+}
