@@ -56,9 +56,13 @@ describe('the voucher pool', () => {
     const res = await t.graphql(CLAIM, { id: coffee }, { bearer });
     expect(res.errors).toBeUndefined();
     expect(res.data.claimVoucher.qrPayload).toBe(`coalition-voucher:brewbar:${res.data.claimVoucher.code}`);
-    const me = await t.graphql(`{ me { entitlements { id remaining vouchers { code } } } }`, {}, { bearer });
+    const me = await t.graphql(`{ me { entitlements { id remaining vouchers { code } coffee { voucher { code qrPayload scanned } } } } }`, {}, { bearer });
+    expect(me.errors).toBeUndefined();
     const entitlement = me.data.me.entitlements.find((e: any) => e.id === coffee);
-    expect(entitlement).toMatchObject({ remaining: 9, vouchers: [{ code: res.data.claimVoucher.code }] });
+    const code = res.data.claimVoucher.code;
+    expect(entitlement).toMatchObject({ remaining: 9, vouchers: [{ code }] });
+    // brewbar's subgraph turns the newest code into what its baristas scan.
+    expect(entitlement.coffee.voucher).toMatchObject({ code, qrPayload: `BREWBAR1:${code}`, scanned: false });
   });
 
   it('hands out 300 distinct codes to 500 concurrent claims on a pool of 300, and clear errors to the other 200', async () => {
