@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepEntitlementPeriods } from '../src/entitlement/index.js';
-import type { ChargeRequest, ChargeResult, PaymentProvider } from '../src/membership/index.js';
+import type { ChargeRequest, ChargeResult, PaymentProvider, RefundRequest } from '../src/membership/index.js';
 import { createServices } from '../src/server/request-scope.js';
 import { MeDocument, SubscribeDocument } from './generated/operations.js';
 import { startTestApp, type TestApp } from './support/app.js';
@@ -15,6 +15,9 @@ class AsyncProvider implements PaymentProvider {
   async charge(request: ChargeRequest): Promise<ChargeResult> {
     this.charges.push(request);
     return { outcome: 'PENDING', providerReference: `async_${request.paymentId}` };
+  }
+  async refund(request: RefundRequest): Promise<ChargeResult> {
+    return { outcome: 'SUCCEEDED', providerReference: `async_refund_${request.paymentId}` };
   }
 }
 

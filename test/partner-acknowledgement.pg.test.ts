@@ -120,3 +120,34 @@ describe('the partner events endpoint', () => {
     expect(res.status).toBe(404);
   });
 });
+
+describe('a refund', () => {
+  it('revokes the rights here and at the partners, and ends the membership', async () => {
+    const bearer = await t.memberToken(`member-${randomUUID()}`);
+    const sub = await t.graphql(SubscribeDocument, { planCode: 'PLUS', idempotencyKey: 'k' }, { bearer });
+    const me = await t.graphql(MeDocument, {}, { bearer });
+    const ids = Object.fromEntries(me.data.me.entitlements.map((e) => [e.benefit.code, e.id]));
+    await t.app.outbox.drain();
+    expect((await t.app.provisioning.get('sparkwash')!.status(ids.CAR_WASH!)).status).toBe('ACTIVE');
+
+    const admin = await t.adminToken('ops');
+    const refunded = await t.graphql(`mutation($id: ID!) { refundMembership(membershipId: $id) { status } }`, { id: sub.data.subscribe.id }, { bearer: admin });
+    expect(refunded.errors).toBeUndefined();
+    expect(refunded.data.refundMembership.status).toBe('CANCELED');
+    const statuses = await t.db.query(`select status from entitlement where membership_id = $1`, [sub.data.subscribe.id]);
+    expect(new Set(statuses.map((r) => r.status))).toEqual(new Set(['REVOKED']));
+    const [payment] = await t.db.query(`select status from payment where membership_id = $1`, [sub.data.subscribe.id]);
+    expect(payment.status).toBe('REFUNDED');
+
+    await t.app.outbox.drain();
+    expect((await t.app.provisioning.get('sparkwash')!.status(ids.CAR_WASH!)).status).toBe('REVOKED');
+    expect((await t.app.provisioning.get('streamflix')!.status(ids.STREAMING_VIP!)).status).toBe('REVOKED');
+    const after = await t.graphql(MeDocument, {}, { bearer });
+    expect(after.data.me).toMatchObject({ membership: null, entitlements: [] });
+    // A second refund changes nothing; a member may not refund.
+    const again = await t.graphql(`mutation($id: ID!) { refundMembership(membershipId: $id) { status } }`, { id: sub.data.subscribe.id }, { bearer: admin });
+    expect(again.data.refundMembership.status).toBe('CANCELED');
+    const asMember = await t.graphql(`mutation($id: ID!) { refundMembership(membershipId: $id) { status } }`, { id: sub.data.subscribe.id }, { bearer });
+    expect(asMember.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+});

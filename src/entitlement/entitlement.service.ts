@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Membership } from '../membership/membership.entity.js';
+import { MembershipStatus, type Membership } from '../membership/membership.entity.js';
 import { AppError } from '../shared/errors.js';
 import { isUuid } from '../shared/loader.js';
 import { Entitlement, EntitlementStatus } from './entitlement.entity.js';
@@ -19,6 +19,11 @@ export class EntitlementService {
     private readonly options: EntitlementServiceOptions,
   ) {}
 
+  /** Partners with a provisioning adapter. */
+  get provisionedPartners(): readonly string[] {
+    return this.options.provisionedPartners;
+  }
+
   private now(): Date {
     return this.options.now?.() ?? new Date();
   }
@@ -36,12 +41,13 @@ export class EntitlementService {
     });
   }
 
-  /** The member's entitlements whose period contains now, in bundle order. */
+  /** The member's entitlements whose period contains now, of an active membership, in bundle order. */
   async listCurrent(memberId: string): Promise<Entitlement[]> {
     const now = this.now();
     return this.em.find(
       Entitlement,
-      { member: memberId, periodStart: { $lte: now }, periodEnd: { $gt: now } },
+      // Rights of a membership that ended early (a refund) are gone from "what I have".
+      { member: memberId, membership: { status: MembershipStatus.ACTIVE }, periodStart: { $lte: now }, periodEnd: { $gt: now } },
       { orderBy: { createdAt: 'asc', id: 'asc' } },
     );
   }

@@ -2,4 +2,4 @@ export { Membership, MembershipStatus, Payment, PaymentStatus } from './membersh
 export { MembershipService } from './membership.service.js';
 export type { MembershipServiceOptions } from './membership.service.js';
 export { DevPaymentProvider } from './payment-provider.js';
-export type { ChargeOutcome, ChargeRequest, ChargeResult, PaymentProvider } from './payment-provider.js';
+export type { ChargeOutcome, ChargeRequest, ChargeResult, PaymentProvider, RefundRequest } from './payment-provider.js';

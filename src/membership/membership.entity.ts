@@ -67,6 +67,7 @@ export enum PaymentStatus {
   PENDING = 'PENDING',
   SUCCEEDED = 'SUCCEEDED',
   FAILED = 'FAILED',
+  REFUNDED = 'REFUNDED',
 }
 
 /** One charge for a membership term, confirmed by the provider now or later. */

@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
-import { requireMember } from '../auth/index.js';
+import { requireAdmin, requireMember } from '../auth/index.js';
 import type { Plan } from '../plan/plan.entity.js';
 import { PlanType } from '../plan/plan.types.js';
 import type { RequestContext } from '../server/request-scope.js';
@@ -24,6 +24,14 @@ export class MembershipResolver {
   cancelMembership(@Arg('membershipId', () => ID) membershipId: string, @Ctx() ctx: RequestContext): Promise<Membership> {
     const member = requireMember(ctx.principal, 'cancelMembership');
     return ctx.services.memberships.cancelAtPeriodEnd(member.memberId, membershipId);
+  }
+
+  @Mutation(() => MembershipType, {
+    description: 'Refunds a membership now (admins): its rights are revoked here and at the partners',
+  })
+  refundMembership(@Arg('membershipId', () => ID) membershipId: string, @Ctx() ctx: RequestContext): Promise<Membership> {
+    requireAdmin(ctx.principal, 'refundMembership');
+    return ctx.services.memberships.refund(membershipId);
   }
 
   @FieldResolver(() => PlanType)

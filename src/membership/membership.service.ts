@@ -4,7 +4,7 @@ import { BundleVersion } from '../bundle/bundle.entity.js';
 import type { EntitlementService } from '../entitlement/entitlement.service.js';
 import { Member } from '../member/member.entity.js';
 import { BillingPeriod, Plan } from '../plan/plan.entity.js';
-import { uniqueViolation } from '../shared/db.js';
+import { pgTextArray, uniqueViolation } from '../shared/db.js';
 import { AppError, InputValidator } from '../shared/errors.js';
 import { isUuid } from '../shared/loader.js';
 import { addMonths } from '../shared/zoned-time.js';
@@ -125,6 +125,50 @@ export class MembershipService {
       }
       await em.flush();
       return membership;
+    });
+  }
+
+  /**
+   * Refunds a membership now (admins): the provider refunds the payment, then in one
+   * transaction the membership ends, its current rights are revoked and a revocation
+   * event is queued for every partner that holds one. Idempotent.
+   */
+  async refund(membershipId: string): Promise<Membership> {
+    const membership = isUuid(membershipId) ? await this.em.findOne(Membership, { id: membershipId }) : null;
+    if (!membership) throw AppError.notFound('Membership', membershipId);
+    const payment = await this.em.findOne(Payment, { membership: membership.id, status: { $in: [PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED] } });
+    if (membership.status !== MembershipStatus.ACTIVE || !payment) {
+      if (payment?.status === PaymentStatus.REFUNDED) return membership;
+      throw AppError.badInput([{ field: 'membershipId', message: `a ${membership.status} membership has no payment to refund` }]);
+    }
+    const refunded = await this.options.payments.refund({
+      paymentId: payment.id,
+      providerReference: payment.providerReference ?? null,
+      amount: payment.amount,
+      currency: payment.currency,
+    });
+    if (refunded.outcome === 'FAILED') throw AppError.downstream(this.options.payments.name, 'the refund was declined');
+    const now = this.now();
+    return this.em.transactional(async (tx) => {
+      const locked = await tx.findOneOrFail(Membership, { id: membership.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (locked.status !== MembershipStatus.ACTIVE) return locked;
+      locked.status = MembershipStatus.CANCELED;
+      locked.canceledAt = now;
+      locked.currentPeriodEnd = now;
+      await tx.nativeUpdate(Payment, { id: payment.id }, { status: PaymentStatus.REFUNDED, settledAt: now });
+      await tx.execute(
+        `with revoked as (
+           update entitlement e set status = 'REVOKED'
+           where e.membership_id = ? and e.period_end > ? and e.status in ('ACTIVE', 'PENDING_PROVISION', 'SUSPENDED')
+           returning e.id, e.benefit_id)
+         insert into outbox_event (id, partner_id, type, entitlement_id)
+         select gen_random_uuid(), b.partner_id, 'right.revoke', r.id
+         from revoked r join benefit b on b.id = r.benefit_id
+         where b.partner_id = any(?::text[])`,
+        [locked.id, now, pgTextArray(this.options.entitlements.provisionedPartners)],
+      );
+      await tx.flush();
+      return locked;
     });
   }
 

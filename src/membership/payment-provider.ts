@@ -24,6 +24,15 @@ export interface ChargeResult {
 export interface PaymentProvider {
   readonly name: string;
   charge(request: ChargeRequest): Promise<ChargeResult>;
+  /** Refunds a settled charge in full; idempotent by our payment id. */
+  refund(request: RefundRequest): Promise<ChargeResult>;
+}
+
+export interface RefundRequest {
+  paymentId: string;
+  providerReference: string | null;
+  amount: number;
+  currency: string;
 }
 
 /** The development provider: every charge succeeds at once. */
@@ -32,5 +41,9 @@ export class DevPaymentProvider implements PaymentProvider {
 
   async charge(request: ChargeRequest): Promise<ChargeResult> {
     return { outcome: 'SUCCEEDED', providerReference: `dev_${request.paymentId}_${randomUUID().slice(0, 8)}` };
+  }
+
+  async refund(request: RefundRequest): Promise<ChargeResult> {
+    return { outcome: 'SUCCEEDED', providerReference: `dev_refund_${request.paymentId}` };
   }
 }
