@@ -89,6 +89,22 @@ describe("a partner's own subgraph", () => {
     expect(notAdmin.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
+  it("keeps the member page up when the partner's subgraph is down, naming the partner and nothing internal", async () => {
+    await servers[0]!.stop();
+    const bearer = await t.memberToken(`member-${randomUUID()}`);
+    await t.graphql(SubscribeDocument, { planCode: 'PLUS', idempotencyKey: 'k' }, { bearer });
+    const res = await t.graphql(`{ me { membership { status } entitlements { remaining brewbarStamps } } }`, {}, { bearer });
+    expect(res.data.me.membership.status).toBe('ACTIVE');
+    expect(res.data.me.entitlements).toHaveLength(4);
+    expect(res.data.me.entitlements.every((e: any) => e.brewbarStamps === null)).toBe(true);
+    expect(res.errors).toHaveLength(1);
+    expect(res.errors![0]).toMatchObject({
+      message: 'Partner service brewbar is unavailable',
+      extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', service: 'brewbar' },
+    });
+    expect(JSON.stringify(res.errors)).not.toMatch(/representations|_entities/);
+  });
+
   it('leaves the supergraph when unregistered', async () => {
     const res = await t.graphql(`mutation { unregisterPartnerSubgraph(partnerId: "brewbar") }`, {}, { bearer: admin });
     expect(res.data.unregisterPartnerSubgraph).toBe(true);

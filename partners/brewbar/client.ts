@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../../src/shared/errors.js';
-import type { PartnerClientOptions } from '../adapter.js';
+import { PartnerHttp, type PartnerAnswer, type PartnerCircuitState, type PartnerHttpClientOptions } from '../partner-http.js';
 
 /** The partner slug, as errors and tokens name it. */
 export const BREWBAR_ID = 'brewbar';
@@ -18,8 +17,6 @@ export function codeFromScan(scanned: string): string {
   const trimmed = scanned.trim();
   return trimmed.startsWith(BREWBAR_QR_PREFIX) ? trimmed.slice(BREWBAR_QR_PREFIX.length) : trimmed;
 }
-
-const DEFAULT_TIMEOUT_MS = 2000;
 
 const localizedTextSchema = z.object({ en: z.string(), 'zh-CN': z.string() });
 const instantSchema = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
@@ -99,44 +96,36 @@ export interface BrewbarCallOptions {
   requestId?: string | undefined;
 }
 
-interface RequestSpec<T> {
-  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
-  path: string;
-  /** The path as errors name it: the route, without ids, since members read these messages. */
-  route: string;
-  query?: Record<string, string | number | undefined>;
-  body?: unknown;
-  idempotencyKey?: string;
-  requestId?: string | undefined;
-  /**
-   * Statuses that are answers rather than failures, mapped to a result from the problem
-   * BrewBar sent (`{ error, details }`); returning undefined makes the status a failure.
-   */
-  accept?: Partial<Record<number, (problem: z.output<typeof problemSchema> | null) => T | undefined>>;
-  schema?: z.ZodType<T>;
-}
-
 /**
  * Typed client for BrewBar's partner API (`/v1`). Every failure to get a good answer in
  * time (timeout, refused connection, non-2xx, malformed body) becomes
  * `AppError.downstream('brewbar', …)`.
+ * Calls go through `PartnerHttp`, so a partner that keeps failing trips its circuit breaker
+ * and calls then fail fast (see `circuitState`).
  */
 export class BrewbarClient {
-  private readonly baseUrl: string;
-  private readonly apiKey: string;
-  private readonly timeoutMs: number;
+  private readonly http: PartnerHttp;
 
-  constructor(options: PartnerClientOptions) {
+  constructor(options: PartnerHttpClientOptions) {
     if (!options.baseUrl) throw new TypeError('BrewbarClient: set baseUrl to the BrewBar API URL');
     if (!options.apiKey) throw new TypeError('BrewbarClient: set apiKey to the key BrewBar issued');
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.apiKey = options.apiKey;
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.http = new PartnerHttp({
+      partnerId: BREWBAR_ID,
+      baseUrl: options.baseUrl,
+      apiKey: options.apiKey,
+      timeoutMs: options.timeoutMs,
+      breaker: options.breaker,
+    });
+  }
+
+  /** Where BrewBar's circuit breaker stands (for tests and metrics). */
+  get circuitState(): PartnerCircuitState {
+    return this.http.circuitState;
   }
 
   /** BrewBar stores, optionally in one city (its English or Chinese name), at most `limit`. */
   async listStores(query: { city?: string | null | undefined; limit?: number | undefined } = {}, options: BrewbarCallOptions = {}): Promise<CoffeeStoreRecord[]> {
-    const { stores } = await this.request({
+    const { stores } = await this.http.request({
       method: 'GET',
       path: '/v1/stores',
       route: '/v1/stores',
@@ -149,7 +138,7 @@ export class BrewbarClient {
 
   /** The allowance of an entitlement with the codes scanned for it, or null when BrewBar has none. */
   getMember(entitlementId: string, options: BrewbarCallOptions = {}): Promise<CoffeeMemberRecord | null> {
-    return this.request<CoffeeMemberRecord | null>({
+    return this.http.request<CoffeeMemberRecord | null>({
       method: 'GET',
       path: `/v1/members/${encodeURIComponent(entitlementId)}`,
       route: '/v1/members/:entitlementId',
@@ -161,7 +150,7 @@ export class BrewbarClient {
 
   /** Registers (or updates) the monthly allowance of an entitlement; idempotent by `eventId`. */
   putMember(entitlementId: string, request: RegisterMemberRequest, options: BrewbarCallOptions = {}): Promise<CoffeeMemberRecord> {
-    return this.request({
+    return this.http.request({
       method: 'PUT',
       path: `/v1/members/${encodeURIComponent(entitlementId)}`,
       route: '/v1/members/:entitlementId',
@@ -181,7 +170,7 @@ export class BrewbarClient {
 
   /** Revokes the allowance of an entitlement; idempotent by `eventId`, and a no-op for an unknown one. */
   async deleteMember(entitlementId: string, eventId: string, options: BrewbarCallOptions = {}): Promise<void> {
-    await this.request<null>({
+    await this.http.request<null>({
       method: 'DELETE',
       path: `/v1/members/${encodeURIComponent(entitlementId)}`,
       route: '/v1/members/:entitlementId',
@@ -192,7 +181,7 @@ export class BrewbarClient {
 
   /** A code of BrewBar's pool and whether it was scanned, or null when BrewBar never issued it. */
   getCode(code: string, options: BrewbarCallOptions = {}): Promise<VoucherCodeRecord | null> {
-    return this.request<VoucherCodeRecord | null>({
+    return this.http.request<VoucherCodeRecord | null>({
       method: 'GET',
       path: `/v1/codes/${encodeURIComponent(code)}`,
       route: '/v1/codes/:code',
@@ -208,18 +197,22 @@ export class BrewbarClient {
    */
   scan(scanned: string, request: { entitlementId?: string } = {}, options: BrewbarCallOptions = {}): Promise<ScanResult> {
     const code = codeFromScan(scanned);
-    return this.request<ScanResult>({
+    return this.http.request<ScanResult>({
       method: 'POST',
       path: '/v1/scans',
       route: '/v1/scans',
       body: { code: scanned, ...(request.entitlementId ? { entitlementId: request.entitlementId } : {}) },
       requestId: options.requestId,
       accept: {
-        404: (problem) =>
-          problem?.error === 'unknown_code' ? { outcome: 'UNKNOWN_CODE', code }
-          : problem?.error === 'member_not_found' ? { outcome: 'MEMBER_NOT_FOUND', code }
-          : undefined,
-        409: (problem) => {
+        // BrewBar's refusals come with a problem body (`{ error, details }`); one without it is a failure.
+        404: (answer) => {
+          const problem = parseProblem(answer);
+          return problem?.error === 'unknown_code' ? { outcome: 'UNKNOWN_CODE', code }
+            : problem?.error === 'member_not_found' ? { outcome: 'MEMBER_NOT_FOUND', code }
+            : undefined;
+        },
+        409: (answer) => {
+          const problem = parseProblem(answer);
           if (problem?.error === 'member_not_active') return { outcome: 'MEMBER_NOT_ACTIVE', code };
           const scannedAt = problem?.error === 'already_scanned' ? instantSchema.safeParse(problem.details?.['scannedAt']) : undefined;
           return scannedAt?.success ? { outcome: 'ALREADY_SCANNED', code, scannedAt: scannedAt.data } : undefined;
@@ -234,7 +227,7 @@ export class BrewbarClient {
    * (`uploadVoucherCodes`); its tills accept each of them once.
    */
   async exportPool(count: number, options: BrewbarCallOptions = {}): Promise<string[]> {
-    const { codes } = await this.request({
+    const { codes } = await this.http.request({
       method: 'GET',
       path: '/v1/pool/export',
       route: '/v1/pool/export',
@@ -244,73 +237,14 @@ export class BrewbarClient {
     });
     return codes;
   }
-
-  private async request<T>(spec: RequestSpec<T>): Promise<T> {
-    const url = new URL(this.baseUrl + spec.path);
-    for (const [name, value] of Object.entries(spec.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(name, String(value));
-    }
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${this.apiKey}`,
-      accept: 'application/json',
-    };
-    if (spec.body !== undefined) headers['content-type'] = 'application/json';
-    if (spec.idempotencyKey) headers['idempotency-key'] = spec.idempotencyKey;
-    if (spec.requestId) headers['x-request-id'] = spec.requestId;
-    const call = `${spec.method} ${spec.route}`;
-
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(url, {
-        method: spec.method,
-        headers,
-        ...(spec.body !== undefined ? { body: JSON.stringify(spec.body) } : {}),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      // The body is read under the same timeout: a partner that stalls mid-body is as down as one that never answers.
-      text = await response.text();
-    } catch (error) {
-      throw AppError.downstream(BREWBAR_ID, describeFetchFailure(call, error, this.timeoutMs));
-    }
-
-    const accept = spec.accept?.[response.status];
-    if (accept) {
-      const accepted = accept(parseProblem(text));
-      if (accepted !== undefined) return accepted;
-    }
-    if (!response.ok) {
-      throw AppError.downstream(BREWBAR_ID, `${call} answered HTTP ${response.status}`);
-    }
-    if (!spec.schema) return null as T;
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw AppError.downstream(BREWBAR_ID, `${call} answered with a body that is not JSON`);
-    }
-    const parsed = spec.schema.safeParse(json);
-    if (!parsed.success) {
-      throw AppError.downstream(BREWBAR_ID, `${call} answered with an unexpected body`);
-    }
-    return parsed.data;
-  }
 }
 
-function parseProblem(text: string): z.output<typeof problemSchema> | null {
+/** The problem BrewBar sent with a refusal (`{ error, details }`), or null. */
+function parseProblem({ text }: PartnerAnswer): z.output<typeof problemSchema> | null {
   try {
     const parsed = problemSchema.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;
   }
-}
-
-function describeFetchFailure(call: string, error: unknown, timeoutMs: number): string {
-  if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-    return `${call} timed out after ${timeoutMs} ms`;
-  }
-  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
-  const code = typeof cause?.code === 'string' ? cause.code : undefined;
-  return `${call} failed${code ? ` (${code})` : ''}`;
 }

@@ -1,11 +1,8 @@
 import { z } from 'zod';
-import { AppError } from '../../src/shared/errors.js';
-import type { PartnerClientOptions } from '../adapter.js';
+import { PartnerHttp, type PartnerCircuitState, type PartnerHttpClientOptions } from '../partner-http.js';
 
 /** The partner slug, as errors and tokens name it. */
 export const SKYMILES_ID = 'skymiles';
-
-const DEFAULT_TIMEOUT_MS = 2000;
 
 const instantSchema = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
 
@@ -49,35 +46,31 @@ export interface SkymilesCallOptions {
   requestId?: string | undefined;
 }
 
-interface RequestSpec<T> {
-  method: 'GET' | 'POST';
-  path: string;
-  /** The path as errors name it: the route, without ids, since members read these messages. */
-  route: string;
-  body?: unknown;
-  idempotencyKey?: string;
-  requestId?: string | undefined;
-  /** Statuses that are answers rather than failures, mapped to a result. */
-  accept?: Partial<Record<number, () => T>>;
-  schema: z.ZodType<T>;
-}
-
 /**
  * Typed client for SkyMiles' partner API (`/v1/conversions`). Every failure to get a good
  * answer in time (timeout, refused connection, non-2xx, malformed body) becomes
  * `AppError.downstream('skymiles', …)`.
+ * Calls go through `PartnerHttp`, so a partner that keeps failing trips its circuit breaker
+ * and calls then fail fast (see `circuitState`).
  */
 export class SkymilesClient {
-  private readonly baseUrl: string;
-  private readonly apiKey: string;
-  private readonly timeoutMs: number;
+  private readonly http: PartnerHttp;
 
-  constructor(options: PartnerClientOptions) {
+  constructor(options: PartnerHttpClientOptions) {
     if (!options.baseUrl) throw new TypeError('SkymilesClient: set baseUrl to the SkyMiles API URL');
     if (!options.apiKey) throw new TypeError('SkymilesClient: set apiKey to the key SkyMiles issued');
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.apiKey = options.apiKey;
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.http = new PartnerHttp({
+      partnerId: SKYMILES_ID,
+      baseUrl: options.baseUrl,
+      apiKey: options.apiKey,
+      timeoutMs: options.timeoutMs,
+      breaker: options.breaker,
+    });
+  }
+
+  /** Where SkyMiles' circuit breaker stands (for tests and metrics). */
+  get circuitState(): PartnerCircuitState {
+    return this.http.circuitState;
   }
 
   /**
@@ -86,7 +79,7 @@ export class SkymilesClient {
    * conversion per `conversionId` whatever the events.
    */
   requestConversion(request: ConversionRequest, eventId: string, options: SkymilesCallOptions = {}): Promise<ConversionRecord> {
-    return this.request({
+    return this.http.request({
       method: 'POST',
       path: '/v1/conversions',
       route: '/v1/conversions',
@@ -104,7 +97,7 @@ export class SkymilesClient {
 
   /** The conversion of an entitlement, or null when SkyMiles has none. */
   getConversion(conversionId: string, options: SkymilesCallOptions = {}): Promise<ConversionRecord | null> {
-    return this.request<ConversionRecord | null>({
+    return this.http.request<ConversionRecord | null>({
       method: 'GET',
       path: `/v1/conversions/${encodeURIComponent(conversionId)}`,
       route: '/v1/conversions/:conversionId',
@@ -119,7 +112,7 @@ export class SkymilesClient {
    * Idempotent by `eventId`; null when SkyMiles never had the conversion.
    */
   reverseConversion(conversionId: string, eventId: string, options: SkymilesCallOptions = {}): Promise<ConversionRecord | null> {
-    return this.request<ConversionRecord | null>({
+    return this.http.request<ConversionRecord | null>({
       method: 'POST',
       path: `/v1/conversions/${encodeURIComponent(conversionId)}/reversal`,
       route: '/v1/conversions/:conversionId/reversal',
@@ -129,56 +122,4 @@ export class SkymilesClient {
       schema: conversionSchema,
     });
   }
-
-  private async request<T>(spec: RequestSpec<T>): Promise<T> {
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${this.apiKey}`,
-      accept: 'application/json',
-    };
-    if (spec.body !== undefined) headers['content-type'] = 'application/json';
-    if (spec.idempotencyKey) headers['idempotency-key'] = spec.idempotencyKey;
-    if (spec.requestId) headers['x-request-id'] = spec.requestId;
-    const call = `${spec.method} ${spec.route}`;
-
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(this.baseUrl + spec.path, {
-        method: spec.method,
-        headers,
-        ...(spec.body !== undefined ? { body: JSON.stringify(spec.body) } : {}),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      // The body is read under the same timeout: a partner that stalls mid-body is as down as one that never answers.
-      text = await response.text();
-    } catch (error) {
-      throw AppError.downstream(SKYMILES_ID, describeFetchFailure(call, error, this.timeoutMs));
-    }
-
-    const accepted = spec.accept?.[response.status];
-    if (accepted) return accepted();
-    if (!response.ok) {
-      throw AppError.downstream(SKYMILES_ID, `${call} answered HTTP ${response.status}`);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw AppError.downstream(SKYMILES_ID, `${call} answered with a body that is not JSON`);
-    }
-    const parsed = spec.schema.safeParse(json);
-    if (!parsed.success) {
-      throw AppError.downstream(SKYMILES_ID, `${call} answered with an unexpected body`);
-    }
-    return parsed.data;
-  }
-}
-
-function describeFetchFailure(call: string, error: unknown, timeoutMs: number): string {
-  if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-    return `${call} timed out after ${timeoutMs} ms`;
-  }
-  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
-  const code = typeof cause?.code === 'string' ? cause.code : undefined;
-  return `${call} failed${code ? ` (${code})` : ''}`;
 }

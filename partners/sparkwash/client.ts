@@ -1,11 +1,8 @@
 import { z } from 'zod';
-import { AppError } from '../../src/shared/errors.js';
-import type { PartnerClientOptions } from '../adapter.js';
+import { PartnerHttp, type PartnerCircuitState, type PartnerHttpClientOptions } from '../partner-http.js';
 
 /** The partner slug, as errors and tokens name it. */
 export const SPARKWASH_ID = 'sparkwash';
-
-const DEFAULT_TIMEOUT_MS = 2000;
 
 const localizedTextSchema = z.object({ en: z.string(), 'zh-CN': z.string() });
 const instantSchema = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
@@ -69,41 +66,36 @@ export interface SparkwashCallOptions {
   requestId?: string | undefined;
 }
 
-interface RequestSpec<T> {
-  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
-  path: string;
-  /** The path as errors name it: the route, without ids, since members read these messages. */
-  route: string;
-  query?: Record<string, string | number | undefined>;
-  body?: unknown;
-  idempotencyKey?: string;
-  requestId?: string | undefined;
-  /** Statuses that are answers rather than failures, mapped to a result. */
-  accept?: Partial<Record<number, () => T>>;
-  schema?: z.ZodType<T>;
-}
-
 /**
  * Typed client for SparkWash's partner API (`/v1`). Every failure to get a good answer in
  * time (timeout, refused connection, non-2xx, malformed body) becomes
  * `AppError.downstream('sparkwash', …)`.
+ * Calls go through `PartnerHttp`, so a partner that keeps failing trips its circuit breaker
+ * and calls then fail fast (see `circuitState`).
  */
 export class SparkwashClient {
-  private readonly baseUrl: string;
-  private readonly apiKey: string;
-  private readonly timeoutMs: number;
+  private readonly http: PartnerHttp;
 
-  constructor(options: PartnerClientOptions) {
+  constructor(options: PartnerHttpClientOptions) {
     if (!options.baseUrl) throw new TypeError('SparkwashClient: set baseUrl to the SparkWash API URL');
     if (!options.apiKey) throw new TypeError('SparkwashClient: set apiKey to the key SparkWash issued');
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.apiKey = options.apiKey;
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.http = new PartnerHttp({
+      partnerId: SPARKWASH_ID,
+      baseUrl: options.baseUrl,
+      apiKey: options.apiKey,
+      timeoutMs: options.timeoutMs,
+      breaker: options.breaker,
+    });
+  }
+
+  /** Where SparkWash's circuit breaker stands (for tests and metrics). */
+  get circuitState(): PartnerCircuitState {
+    return this.http.circuitState;
   }
 
   /** Wash sites, optionally in one city (its English or Chinese name), at most `limit`. */
   async listSites(query: { city?: string | null | undefined; limit?: number | undefined } = {}, options: SparkwashCallOptions = {}): Promise<WashSiteRecord[]> {
-    const { sites } = await this.request({
+    const { sites } = await this.http.request({
       method: 'GET',
       path: '/v1/sites',
       route: '/v1/sites',
@@ -116,7 +108,7 @@ export class SparkwashClient {
 
   /** The pass of an entitlement with its bookings, or null when SparkWash has none. */
   getPass(entitlementId: string, options: SparkwashCallOptions = {}): Promise<WashPassRecord | null> {
-    return this.request<WashPassRecord | null>({
+    return this.http.request<WashPassRecord | null>({
       method: 'GET',
       path: `/v1/passes/${encodeURIComponent(entitlementId)}`,
       route: '/v1/passes/:entitlementId',
@@ -128,7 +120,7 @@ export class SparkwashClient {
 
   /** Creates or updates the pass of an entitlement; idempotent by `eventId`. */
   putPass(entitlementId: string, request: ProvisionPassRequest, options: SparkwashCallOptions = {}): Promise<WashPassRecord> {
-    return this.request({
+    return this.http.request({
       method: 'PUT',
       path: `/v1/passes/${encodeURIComponent(entitlementId)}`,
       route: '/v1/passes/:entitlementId',
@@ -148,7 +140,7 @@ export class SparkwashClient {
 
   /** Revokes the pass of an entitlement; idempotent by `eventId`, and a no-op for an unknown pass. */
   async deletePass(entitlementId: string, eventId: string, options: SparkwashCallOptions = {}): Promise<void> {
-    await this.request<null>({
+    await this.http.request<null>({
       method: 'DELETE',
       path: `/v1/passes/${encodeURIComponent(entitlementId)}`,
       route: '/v1/passes/:entitlementId',
@@ -159,7 +151,7 @@ export class SparkwashClient {
 
   /** Books a wash on a pass (the demo and tests stand in for SparkWash's own app). */
   createBooking(entitlementId: string, request: CreateBookingRequest, options: SparkwashCallOptions = {}): Promise<WashBookingRecord> {
-    return this.request({
+    return this.http.request({
       method: 'POST',
       path: `/v1/passes/${encodeURIComponent(entitlementId)}/bookings`,
       route: '/v1/passes/:entitlementId/bookings',
@@ -168,61 +160,4 @@ export class SparkwashClient {
       schema: washBookingSchema,
     });
   }
-
-  private async request<T>(spec: RequestSpec<T>): Promise<T> {
-    const url = new URL(this.baseUrl + spec.path);
-    for (const [name, value] of Object.entries(spec.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(name, String(value));
-    }
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${this.apiKey}`,
-      accept: 'application/json',
-    };
-    if (spec.body !== undefined) headers['content-type'] = 'application/json';
-    if (spec.idempotencyKey) headers['idempotency-key'] = spec.idempotencyKey;
-    if (spec.requestId) headers['x-request-id'] = spec.requestId;
-    const call = `${spec.method} ${spec.route}`;
-
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(url, {
-        method: spec.method,
-        headers,
-        ...(spec.body !== undefined ? { body: JSON.stringify(spec.body) } : {}),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      // The body is read under the same timeout: a partner that stalls mid-body is as down as one that never answers.
-      text = await response.text();
-    } catch (error) {
-      throw AppError.downstream(SPARKWASH_ID, describeFetchFailure(call, error, this.timeoutMs));
-    }
-
-    const accepted = spec.accept?.[response.status];
-    if (accepted) return accepted();
-    if (!response.ok) {
-      throw AppError.downstream(SPARKWASH_ID, `${call} answered HTTP ${response.status}`);
-    }
-    if (!spec.schema) return null as T;
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw AppError.downstream(SPARKWASH_ID, `${call} answered with a body that is not JSON`);
-    }
-    const parsed = spec.schema.safeParse(json);
-    if (!parsed.success) {
-      throw AppError.downstream(SPARKWASH_ID, `${call} answered with an unexpected body`);
-    }
-    return parsed.data;
-  }
-}
-
-function describeFetchFailure(call: string, error: unknown, timeoutMs: number): string {
-  if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-    return `${call} timed out after ${timeoutMs} ms`;
-  }
-  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
-  const code = typeof cause?.code === 'string' ? cause.code : undefined;
-  return `${call} failed${code ? ` (${code})` : ''}`;
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../../src/shared/errors.js';
-import type { PartnerClientOptions } from '../adapter.js';
+import { PartnerHttp, type PartnerCircuitState, type PartnerHttpClientOptions } from '../partner-http.js';
 import { assertWebhookSecrets, signWebhook } from '../webhook-signature.js';
 
 /** The partner slug, as errors and tokens name it. */
@@ -8,8 +7,6 @@ export const STREAMFLIX_ID = 'streamflix';
 
 /** Where Streamflix receives the coalition's provisioning webhooks, under its base URL. */
 export const STREAMFLIX_WEBHOOK_PATH = '/webhooks/coalition';
-
-const DEFAULT_TIMEOUT_MS = 2000;
 
 const instantSchema = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
 
@@ -73,7 +70,7 @@ export interface ActivateRightRequest {
  * How to reach Streamflix: its REST API (read with the API key it issued) and its webhook
  * endpoint (written to with Standard Webhooks signatures made with our own secrets).
  */
-export interface StreamflixClientOptions extends PartnerClientOptions {
+export interface StreamflixClientOptions extends PartnerHttpClientOptions {
   /**
    * Our Standard Webhooks signing secrets (`whsec_<base64>`), shared with Streamflix.
    * Every event is signed with each of them, so during a rotation list the old and the new
@@ -90,18 +87,6 @@ export interface StreamflixCallOptions {
   requestId?: string | undefined;
 }
 
-interface RequestSpec<T> {
-  method: 'GET' | 'POST';
-  url: URL;
-  /** The call as errors name it: the route, without ids, since members read these messages. */
-  call: string;
-  headers: Record<string, string>;
-  body?: string;
-  /** Statuses that are answers rather than failures, mapped to a result. */
-  accept?: Partial<Record<number, () => T>>;
-  schema: z.ZodType<T>;
-}
-
 /** A Streamflix client; the adapter's `createClient` builds one from `PartnerClientOptions`. */
 export function createStreamflixClient(options: StreamflixClientOptions): StreamflixClient {
   return new StreamflixClient(options);
@@ -111,32 +96,43 @@ export function createStreamflixClient(options: StreamflixClientOptions): Stream
  * Typed client for Streamflix: its REST API (`/v1`) and its provisioning webhook. Every
  * failure to get a good answer in time (timeout, refused connection, non-2xx, malformed
  * body) becomes `AppError.downstream('streamflix', …)`.
+ * Calls go through `PartnerHttp`, so a partner that keeps failing trips its circuit breaker
+ * and calls then fail fast (see `circuitState`).
  */
 export class StreamflixClient {
-  private readonly baseUrl: string;
-  private readonly apiKey: string;
-  private readonly timeoutMs: number;
+  private readonly http: PartnerHttp;
   private readonly webhookUrl: URL;
   private readonly webhookSecrets: readonly string[];
 
   constructor(options: StreamflixClientOptions) {
     if (!options.baseUrl) throw new TypeError('StreamflixClient: set baseUrl to the Streamflix API URL');
     if (!options.apiKey) throw new TypeError('StreamflixClient: set apiKey to the key Streamflix issued');
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.apiKey = options.apiKey;
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.webhookUrl = new URL(options.webhookUrl ?? this.baseUrl + STREAMFLIX_WEBHOOK_PATH);
+    // One breaker for its API and its webhook endpoint: both are Streamflix.
+    this.http = new PartnerHttp({
+      partnerId: STREAMFLIX_ID,
+      baseUrl: options.baseUrl,
+      apiKey: options.apiKey,
+      timeoutMs: options.timeoutMs,
+      breaker: options.breaker,
+      refusalReason,
+    });
+    this.webhookUrl = new URL(options.webhookUrl ?? this.http.baseUrl + STREAMFLIX_WEBHOOK_PATH);
     this.webhookSecrets = [...(options.webhookSecrets ?? [])];
     if (this.webhookSecrets.length > 0) assertWebhookSecrets(this.webhookSecrets, 'StreamflixClient: webhookSecrets');
   }
 
+  /** Where Streamflix's circuit breaker stands (for tests and metrics). */
+  get circuitState(): PartnerCircuitState {
+    return this.http.circuitState;
+  }
+
   /** The VIP of an entitlement, or null when Streamflix has none. */
   getRight(entitlementId: string, options: StreamflixCallOptions = {}): Promise<StreamflixRightRecord | null> {
-    return this.request<StreamflixRightRecord | null>({
+    return this.http.request<StreamflixRightRecord | null>({
       method: 'GET',
-      url: new URL(`${this.baseUrl}/v1/rights/${encodeURIComponent(entitlementId)}`),
-      call: 'GET /v1/rights/:entitlementId',
-      headers: { authorization: `Bearer ${this.apiKey}`, ...traceHeaders(options) },
+      path: `/v1/rights/${encodeURIComponent(entitlementId)}`,
+      route: '/v1/rights/:entitlementId',
+      requestId: options.requestId,
       accept: { 404: () => null },
       schema: streamflixRightSchema,
     });
@@ -174,71 +170,26 @@ export class StreamflixClient {
     }
     const body = JSON.stringify(event);
     const signature = signWebhook({ id: eventId, timestamp: new Date(), body, secrets: this.webhookSecrets });
-    return this.request({
+    return this.http.request({
       method: 'POST',
-      url: this.webhookUrl,
-      call: `POST ${this.webhookUrl.pathname} (${event.type})`,
+      path: this.webhookUrl,
+      route: `${this.webhookUrl.pathname} (${event.type})`,
       // Signed by the webhook secrets alone: the API key is a credential for Streamflix's API, not for its webhook URL.
-      headers: { ...signature, 'content-type': 'application/json', ...traceHeaders(options) },
-      body,
+      authenticate: false,
+      headers: { ...signature, 'content-type': 'application/json' },
+      rawBody: body,
+      requestId: options.requestId,
       schema: webhookReceiptSchema,
     });
   }
-
-  private async request<T>(spec: RequestSpec<T>): Promise<T> {
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(spec.url, {
-        method: spec.method,
-        headers: { accept: 'application/json', ...spec.headers },
-        ...(spec.body !== undefined ? { body: spec.body } : {}),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      // The body is read under the same timeout: a partner that stalls mid-body is as down as one that never answers.
-      text = await response.text();
-    } catch (error) {
-      throw AppError.downstream(STREAMFLIX_ID, describeFetchFailure(spec.call, error, this.timeoutMs));
-    }
-
-    const accepted = spec.accept?.[response.status];
-    if (accepted) return accepted();
-    if (!response.ok) {
-      throw AppError.downstream(STREAMFLIX_ID, `${spec.call} answered HTTP ${response.status}${refusalReason(text)}`);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw AppError.downstream(STREAMFLIX_ID, `${spec.call} answered with a body that is not JSON`);
-    }
-    const parsed = spec.schema.safeParse(json);
-    if (!parsed.success) {
-      throw AppError.downstream(STREAMFLIX_ID, `${spec.call} answered with an unexpected body`);
-    }
-    return parsed.data;
-  }
-}
-
-function traceHeaders(options: StreamflixCallOptions): Record<string, string> {
-  return options.requestId ? { 'x-request-id': options.requestId } : {};
 }
 
 /** A refused webhook names why (`BAD_SIGNATURE`, …); worth passing on to whoever reads the outbox logs. */
-function refusalReason(text: string): string {
+function refusalReason(text: string): string | undefined {
   try {
     const reason = (JSON.parse(text) as { reason?: unknown }).reason;
-    return typeof reason === 'string' && /^[A-Z_]{1,40}$/.test(reason) ? ` (${reason})` : '';
+    return typeof reason === 'string' && /^[A-Z_]{1,40}$/.test(reason) ? reason : undefined;
   } catch {
-    return '';
+    return undefined;
   }
-}
-
-function describeFetchFailure(call: string, error: unknown, timeoutMs: number): string {
-  if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-    return `${call} timed out after ${timeoutMs} ms`;
-  }
-  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
-  const code = typeof cause?.code === 'string' ? cause.code : undefined;
-  return `${call} failed${code ? ` (${code})` : ''}`;
 }

@@ -231,6 +231,7 @@ export async function openPublicPort(options: PublicPortOptions, closers: Closer
         metrics,
         graphiql: config.nodeEnv === 'development',
         corsOrigins: config.corsOrigins,
+        development: config.nodeEnv === 'development',
       });
       const recompose = async () => {
         if (await source.refresh()) runtime.invalidateUnifiedGraph();

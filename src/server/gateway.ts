@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createGatewayRuntime, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
 import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
 import httpTransport from '@graphql-mesh/transport-http';
-import { getOperationAST, type ExecutionArgs } from 'graphql';
+import { getOperationAST, GraphQLError, type ExecutionArgs } from 'graphql';
+import { isKnownErrorCode } from '../shared/errors.js';
 import type { Metrics } from './metrics.js';
 
 export interface GatewayOptions {
@@ -14,6 +15,8 @@ export interface GatewayOptions {
   corsOrigins: string[];
   /** Per-subgraph request timeout. @default 10_000 */
   upstreamTimeoutMs?: number;
+  /** Keep stack traces from subgraphs. @default false */
+  development?: boolean;
 }
 
 /** Headers the gateway forwards to every subgraph. */
@@ -66,6 +69,13 @@ export function createGateway(options: GatewayOptions): GatewayRuntime {
             },
           };
         },
+        // Last step before the response is written, after the runtime annotated subgraph errors.
+        onResultProcess({ result, setResult }: { result: unknown; setResult: (result: unknown) => void }) {
+          const errors = (result as { errors?: GraphQLError[] } | null)?.errors;
+          if (Array.isArray(errors) && errors.length > 0) {
+            setResult({ ...(result as object), errors: errors.map((e) => normalizeGatewayError(e, options.development ?? false)) });
+          }
+        },
       },
     ],
   });
@@ -80,4 +90,35 @@ export function requestIdOf(header: string | string[] | undefined): string {
 function hasErrors(result: unknown): boolean {
   const errors = (result as { errors?: unknown } | null)?.errors;
   return Array.isArray(errors) && errors.length > 0;
+}
+
+const CLIENT_EXTENSIONS = new Set(['code', 'problems', 'remaining', 'status', 'service', 'redemptionId', 'compositionErrors']);
+
+/**
+ * What a client may see of an error the gateway assembled: a subgraph's coded error keeps
+ * its code, message and its own fields; a subgraph that failed (down, timed out, answered
+ * garbage) becomes DOWNSTREAM_SERVICE_ERROR naming the service, never the internal
+ * request the gateway sent it (which carries entity ids and the query plan).
+ */
+export function normalizeGatewayError(error: GraphQLError, development: boolean): GraphQLError {
+  const extensions = (error.extensions ?? {}) as Record<string, unknown>;
+  const code = typeof extensions.code === 'string' ? extensions.code : undefined;
+  const serviceName = typeof extensions.serviceName === 'string' ? extensions.serviceName : undefined;
+  if (serviceName && (!code || !isKnownErrorCode(code))) {
+    const service = serviceName.startsWith('ext-') ? serviceName.slice(4) : serviceName;
+    return new GraphQLError(`Partner service ${service} is unavailable`, {
+      ...(error.path ? { path: error.path } : {}),
+      extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', service },
+    });
+  }
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(extensions)) {
+    if (CLIENT_EXTENSIONS.has(key) || (development && key === 'stacktrace')) kept[key] = value;
+  }
+  if (code === undefined) return error;
+  return new GraphQLError(error.message, {
+    ...(error.path ? { path: error.path } : {}),
+    ...(error.nodes ? { nodes: error.nodes } : {}),
+    extensions: kept,
+  });
 }

@@ -138,6 +138,11 @@ const KNOWN_CODES = new Set<string>([
   'OPERATION_RESOLUTION_FAILURE',
 ]);
 
+/** True for a code this API documents (ours, or graphql-js's for malformed operations). */
+export function isKnownErrorCode(code: string): boolean {
+  return KNOWN_CODES.has(code);
+}
+
 /**
  * The one `formatError` of every subgraph: coded errors pass through, anything else
  * becomes `INTERNAL_SERVER_ERROR` with a generic message. Stack traces only in development.

@@ -1,5 +1,7 @@
 // Gives the PostgreSQL test project a server: DATABASE_URL when set (the test machines
 // run one on 127.0.0.1:5432), otherwise an embedded PostgreSQL kept under the OS temp dir.
+import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -21,10 +23,30 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {};
   }
   const port = Number(process.env.TEST_EMBEDDED_PG_PORT ?? 54331);
-  const db = await startEmbeddedPostgres({
-    dataDir: path.join(os.tmpdir(), 'coalition-gateway-test-pg'),
-    port,
+  try {
+    const db = await startEmbeddedPostgres({ dataDir: path.join(os.tmpdir(), 'coalition-gateway-test-pg'), port });
+    project.provide('pgAdminUrl', db.adminUrl);
+    return () => db.stop();
+  } catch (error) {
+    // Another test run on this machine holds the kept cluster: run on a throwaway one.
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'coalition-gateway-test-pg-'));
+    const db = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'pg'), port: await freePort() });
+    console.warn(`test PostgreSQL: ${(error as Error).message}; using a throwaway cluster in ${dataDir}`);
+    project.provide('pgAdminUrl', db.adminUrl);
+    return async () => {
+      await db.stop();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    };
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
   });
-  project.provide('pgAdminUrl', db.adminUrl);
-  return () => db.stop();
 }

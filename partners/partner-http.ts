@@ -1,0 +1,233 @@
+import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
+import type { z } from 'zod';
+import { AppError } from '../src/shared/errors.js';
+import type { PartnerClientOptions } from './adapter.js';
+
+const DEFAULT_TIMEOUT_MS = 2000;
+const DEFAULT_CONSECUTIVE_FAILURES = 5;
+const DEFAULT_HALF_OPEN_AFTER_MS = 10_000;
+
+/** When a partner's circuit opens, and for how long it then fails calls fast. */
+export interface PartnerBreakerOptions {
+  /** Consecutive unhealthy outcomes (timeout, connection error, HTTP 5xx) that open the circuit. @default 5 */
+  consecutiveFailures?: number;
+  /** How long an open circuit fails calls fast before letting one trial call through. @default 10000 */
+  halfOpenAfterMs?: number;
+}
+
+/** `PartnerClientOptions` plus the circuit breaker's tuning, which every partner client takes. */
+export interface PartnerHttpClientOptions extends PartnerClientOptions {
+  breaker?: PartnerBreakerOptions;
+}
+
+export interface PartnerHttpOptions {
+  /** The partner slug errors name (`AppError.downstream(partnerId, …)`). */
+  partnerId: string;
+  /** Base URL of the partner's API; a trailing slash is dropped. */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer …` on every call that does not opt out. */
+  apiKey?: string;
+  /** Per-call timeout in milliseconds, covering the response body too. @default 2000 */
+  timeoutMs?: number;
+  breaker?: PartnerBreakerOptions;
+  /**
+   * A short reason the partner gave in a refusal body, appended to `answered HTTP <status>`
+   * as ` (<reason>)`; undefined adds nothing.
+   */
+  refusalReason?: (text: string) => string | undefined;
+}
+
+/** A status the partner answered with, and its body. */
+export interface PartnerAnswer {
+  status: number;
+  text: string;
+}
+
+export type PartnerHttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE';
+
+/** One call to a partner. */
+export interface PartnerRequestSpec<T> {
+  method: PartnerHttpMethod;
+  /** A path under the base URL (`/v1/…`), or an absolute URL (e.g. the partner's webhook endpoint). */
+  path: string | URL;
+  /**
+   * The path as errors name it (`<METHOD> <route>`): the route, without ids, since members
+   * read these messages.
+   */
+  route: string;
+  query?: Record<string, string | number | undefined>;
+  /** Sent as JSON (`content-type: application/json`). */
+  body?: unknown;
+  /** Sent byte for byte (e.g. a signed webhook body), as `application/json` unless `headers` say otherwise. */
+  rawBody?: string;
+  /** Extra headers; they win over the ones set here. */
+  headers?: Record<string, string>;
+  /** Send the API key as `Authorization: Bearer …`. @default true */
+  authenticate?: boolean;
+  /** Sent as `Idempotency-Key`. */
+  idempotencyKey?: string | undefined;
+  /** Sent as `X-Request-Id`, so a call can be traced on the partner's side. */
+  requestId?: string | undefined;
+  /**
+   * Statuses that are answers rather than failures, mapped to a result; a handler that
+   * returns undefined leaves the status a failure.
+   */
+  accept?: Partial<Record<number, (answer: PartnerAnswer) => T | undefined>>;
+  /** The 2xx body's schema; without one a 2xx resolves to null. */
+  schema?: z.ZodType<T>;
+}
+
+/** Where a partner's circuit stands. */
+export type PartnerCircuitState = 'closed' | 'open' | 'half-open';
+
+/** What a call to a partner came to, when the partner answered at all. */
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: AppError };
+
+/**
+ * The one way partner clients call their partner over HTTP: auth header, idempotency key,
+ * request id, a timeout that covers the body, statuses mapped to answers, zod parsing, and
+ * every failure to get a good answer in time as `AppError.downstream(partnerId, detail)`.
+ *
+ * Every call goes through the partner's circuit breaker: after `consecutiveFailures`
+ * consecutive unhealthy outcomes (timeouts, connection errors, HTTP 5xx; never a 4xx,
+ * which is an answer) calls fail fast for `halfOpenAfterMs`, then one trial call decides
+ * whether it closes again. One instance (and breaker) per partner client.
+ */
+export class PartnerHttp {
+  readonly partnerId: string;
+  /** The partner's base URL, without a trailing slash. */
+  readonly baseUrl: string;
+  readonly timeoutMs: number;
+  private readonly apiKey: string | undefined;
+  private readonly refusalReason: ((text: string) => string | undefined) | undefined;
+  private readonly consecutiveFailures: number;
+  private readonly halfOpenAfterMs: number;
+  private readonly breaker: CircuitBreakerPolicy;
+  private openedAt = 0;
+
+  constructor(options: PartnerHttpOptions) {
+    if (!options.partnerId) throw new TypeError('PartnerHttp: set partnerId');
+    if (!options.baseUrl) throw new TypeError(`PartnerHttp(${options.partnerId}): set baseUrl`);
+    this.partnerId = options.partnerId;
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.apiKey = options.apiKey || undefined;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.refusalReason = options.refusalReason;
+    this.consecutiveFailures = options.breaker?.consecutiveFailures ?? DEFAULT_CONSECUTIVE_FAILURES;
+    this.halfOpenAfterMs = options.breaker?.halfOpenAfterMs ?? DEFAULT_HALF_OPEN_AFTER_MS;
+    if (!Number.isSafeInteger(this.consecutiveFailures) || this.consecutiveFailures < 1) {
+      throw new RangeError(`PartnerHttp(${this.partnerId}): breaker.consecutiveFailures must be a positive integer`);
+    }
+    if (!(this.halfOpenAfterMs >= 0)) throw new RangeError(`PartnerHttp(${this.partnerId}): breaker.halfOpenAfterMs must be >= 0`);
+    // Only what the fn below throws counts against the partner: it throws for unhealthy outcomes alone.
+    this.breaker = circuitBreaker(handleWhen((error) => error instanceof AppError), {
+      breaker: new ConsecutiveBreaker(this.consecutiveFailures),
+      halfOpenAfter: this.halfOpenAfterMs,
+    });
+    this.breaker.onBreak(() => {
+      this.openedAt = Date.now();
+    });
+  }
+
+  /** Where the partner's circuit stands (for tests and metrics). */
+  get circuitState(): PartnerCircuitState {
+    switch (this.breaker.state) {
+      case CircuitState.Closed:
+        return 'closed';
+      case CircuitState.HalfOpen:
+        return 'half-open';
+      default:
+        return 'open';
+    }
+  }
+
+  /** Makes one call; resolves to its result, or rejects with `AppError.downstream(partnerId, …)`. */
+  async request<T>(spec: PartnerRequestSpec<T>): Promise<T> {
+    let outcome: Outcome<T>;
+    try {
+      outcome = await this.breaker.execute(() => this.exchange(spec));
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) throw this.circuitOpen();
+      throw error;
+    }
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  /**
+   * Sends the call and reads the answer. Throws (counting against the partner's health)
+   * when it does not answer in time or answers 5xx; any other answer resolves, good or not.
+   */
+  private async exchange<T>(spec: PartnerRequestSpec<T>): Promise<Outcome<T>> {
+    const url = typeof spec.path === 'string' ? new URL(this.baseUrl + spec.path) : new URL(spec.path);
+    for (const [name, value] of Object.entries(spec.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    }
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.apiKey && spec.authenticate !== false) headers['authorization'] = `Bearer ${this.apiKey}`;
+    if (spec.body !== undefined || spec.rawBody !== undefined) headers['content-type'] = 'application/json';
+    if (spec.idempotencyKey) headers['idempotency-key'] = spec.idempotencyKey;
+    if (spec.requestId) headers['x-request-id'] = spec.requestId;
+    Object.assign(headers, spec.headers);
+    const body = spec.rawBody ?? (spec.body !== undefined ? JSON.stringify(spec.body) : undefined);
+    const call = `${spec.method} ${spec.route}`;
+
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, {
+        method: spec.method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      // The body is read under the same timeout: a partner that stalls mid-body is as down as one that never answers.
+      text = await response.text();
+    } catch (error) {
+      throw AppError.downstream(this.partnerId, describeFetchFailure(call, error, this.timeoutMs));
+    }
+
+    const answer: PartnerAnswer = { status: response.status, text };
+    const accept = spec.accept?.[response.status];
+    if (accept) {
+      const accepted = accept(answer);
+      if (accepted !== undefined) return { ok: true, value: accepted };
+    }
+    if (!response.ok) {
+      const reason = this.refusalReason?.(text);
+      const error = AppError.downstream(this.partnerId, `${call} answered HTTP ${response.status}${reason ? ` (${reason})` : ''}`);
+      if (response.status >= 500) throw error;
+      return { ok: false, error };
+    }
+    if (!spec.schema) return { ok: true, value: null as T };
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return { ok: false, error: AppError.downstream(this.partnerId, `${call} answered with a body that is not JSON`) };
+    }
+    const parsed = spec.schema.safeParse(json);
+    if (!parsed.success) {
+      return { ok: false, error: AppError.downstream(this.partnerId, `${call} answered with an unexpected body`) };
+    }
+    return { ok: true, value: parsed.data };
+  }
+
+  private circuitOpen(): AppError {
+    const remainingMs = Math.max(0, this.openedAt + this.halfOpenAfterMs - Date.now());
+    const seconds = Math.ceil(remainingMs / 100) / 10;
+    return AppError.downstream(
+      this.partnerId,
+      `circuit open after ${this.consecutiveFailures} consecutive failures; retrying in ${seconds}s`,
+    );
+  }
+}
+
+function describeFetchFailure(call: string, error: unknown, timeoutMs: number): string {
+  if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return `${call} timed out after ${timeoutMs} ms`;
+  }
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  return `${call} failed${code ? ` (${code})` : ''}`;
+}
