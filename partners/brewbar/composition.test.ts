@@ -1,64 +1,12 @@
-import { composeServices } from '@apollo/composition';
-import { printSubgraphSchema } from '@apollo/subgraph';
-import { parse, type DocumentNode } from 'graphql';
+import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { sparkwash } from '../sparkwash/index.js';
 import { buildMembershipSubgraph } from '../../src/server/membership-schema.js';
-import { buildPartnerSubgraphSchema } from '../subgraph-server.js';
+import { sparkwash } from '../sparkwash/index.js';
+import { composeWithMembership as compose, printedSubgraphOf, subgraphOf, typeBlock } from '../testing/composition.js';
 import { brewbar } from './index.js';
 
-// The entity shapes the membership subgraph exposes (type-graphql, printed with its @link),
-// including the claimed voucher codes of src/voucher/ that `coffee` requires.
-const membershipStub = parse(/* GraphQL */ `
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
-
-  scalar DateTimeISO
-  enum EntitlementStatus { PENDING_PROVISION ACTIVE SUSPENDED REVOKED EXPIRED }
-  enum BenefitKind { ACCESS QUOTA VOUCHER DISCOUNT CONVERSION }
-
-  type Entitlement @key(fields: "id") {
-    id: ID!
-    status: EntitlementStatus!
-    benefit: Benefit!
-    remaining: Int
-    validUntil: DateTimeISO!
-    vouchers: [Voucher!]!
-  }
-  type Voucher {
-    code: String!
-    qrPayload: String!
-    claimedAt: DateTimeISO!
-  }
-  type Benefit @key(fields: "code") {
-    code: String!
-    kind: BenefitKind!
-    name: String!
-    description: String!
-    partner: Partner!
-  }
-  type Partner @key(fields: "id") {
-    id: ID!
-    name: String!
-  }
-  type Member { id: ID! entitlements: [Entitlement!]! }
-  type Query { me: Member! }
-  type Mutation { claimVoucher(entitlementId: ID!): Voucher! }
-`);
-
-function compose(partners: Array<{ name: string; typeDefs: DocumentNode }>) {
-  return composeServices([
-    { name: 'membership', url: 'http://127.0.0.1:1/graphql', typeDefs: membershipStub },
-    ...partners.map((partner, index) => ({ ...partner, url: `http://127.0.0.1:${index + 2}/graphql` })),
-  ]);
-}
-
-function typeBlock(supergraphSdl: string, name: string): string {
-  const start = supergraphSdl.indexOf(`type ${name}\n`);
-  return supergraphSdl.slice(start, supergraphSdl.indexOf('\n}', start) + 2);
-}
-
-const brewbarSubgraph = { name: brewbar.id, typeDefs: brewbar.typeDefs };
-const sparkwashSubgraph = { name: sparkwash.id, typeDefs: sparkwash.typeDefs };
+const brewbarSubgraph = subgraphOf(brewbar);
+const sparkwashSubgraph = subgraphOf(sparkwash);
 
 describe('brewbar subgraph composition', () => {
   it('composes with the membership entities without errors or hints', () => {
@@ -105,20 +53,14 @@ describe('brewbar subgraph composition', () => {
   });
 
   it('composes from the SDL the running subgraph prints, as the build does', () => {
-    const client = brewbar.createClient({ baseUrl: 'http://127.0.0.1:1', apiKey: 'unused' });
-    const printed = printSubgraphSchema(buildPartnerSubgraphSchema(brewbar, client));
-    const result = compose([{ name: brewbar.id, typeDefs: parse(printed) }, sparkwashSubgraph]);
+    const result = compose([printedSubgraphOf(brewbar), sparkwashSubgraph]);
     expect(result.errors).toBeUndefined();
     expect(result.supergraphSdl).toContain('scalar DateTimeISO');
   });
 
   it('composes with the membership subgraph as src/ builds it, vouchers and all', async () => {
     const membership = await buildMembershipSubgraph();
-    const result = composeServices([
-      { name: 'membership', url: 'http://127.0.0.1:1/graphql', typeDefs: parse(membership.typeDefs) },
-      { name: sparkwash.id, url: 'http://127.0.0.1:2/graphql', typeDefs: sparkwash.typeDefs },
-      { name: brewbar.id, url: 'http://127.0.0.1:3/graphql', typeDefs: brewbar.typeDefs },
-    ]);
+    const result = compose([sparkwashSubgraph, brewbarSubgraph], parse(membership.typeDefs));
     expect(result.errors).toBeUndefined();
     if (result.errors) return;
     expect(typeBlock(result.supergraphSdl, 'Entitlement')).toMatch(/coffee: CoffeeCard @join__field\(graph: BREWBAR, requires: "benefit \{ partner \{ id \} \} vouchers \{ code \}"\)/);

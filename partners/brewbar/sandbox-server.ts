@@ -1,22 +1,27 @@
-import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
+import { randomInt } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import type { LocalizedText } from '../../src/shared/localized.js';
 import type { RunningSandbox, SandboxOptions } from '../adapter.js';
+import {
+  allowMethod,
+  HttpProblem,
+  IdempotencyStore,
+  listVenues,
+  parseBody,
+  parseRightProvisioning,
+  readJson,
+  requireIdempotencyKey,
+  sandboxSettings,
+  startSandboxServer,
+  type Outcome,
+  type SandboxVenue,
+} from '../sandbox-kit.js';
 import { codeFromScan } from './client.js';
 
 // The sandbox plays BrewBar: its wire format is BrewBar's, described in client.ts.
 
-interface Store {
-  id: string;
-  name: LocalizedText;
-  address: LocalizedText;
-  city: LocalizedText;
-  openingHours: LocalizedText;
-}
+type Store = SandboxVenue;
 
 /** A member's monthly coffee allowance, keyed by entitlement id. */
 interface Member {
@@ -44,12 +49,6 @@ interface Effect {
   action: 'MEMBER_REGISTERED' | 'MEMBER_UPDATED' | 'MEMBER_REVOKED';
   entitlementId: string;
   at: string;
-}
-
-interface StoredResponse {
-  fingerprint: string;
-  status: number;
-  body: unknown;
 }
 
 const SHANGHAI: LocalizedText = { en: 'Shanghai', 'zh-CN': '上海' };
@@ -103,48 +102,20 @@ export const SANDBOX_STORES: readonly Store[] = [
   },
 ];
 
-const MAX_BODY_BYTES = 64 * 1024;
-const DEFAULT_STORE_LIMIT = 20;
-const MAX_STORE_LIMIT = 100;
 /** The coalition takes at most 5,000 codes per upload; one export fills one upload. */
 const MAX_EXPORT_COUNT = 5000;
 // Crockford's base32 alphabet: no I, L, O or U, so a barista typing a code in cannot misread it.
 const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const CODE_LENGTH = 8;
 
-const instant = z.iso.datetime({ offset: true });
-const memberBody = z
-  .object({
-    memberPseudonym: z.string().min(1),
-    benefitCode: z.string().min(1),
-    validFrom: instant,
-    validUntil: instant,
-    quota: z.number().int().min(0).nullable(),
-    eventId: z.string().min(1).optional(),
-  })
-  .refine((body) => Date.parse(body.validFrom) < Date.parse(body.validUntil), {
-    message: 'validFrom must be before validUntil',
-    path: ['validUntil'],
-  });
 const scanBody = z.object({ code: z.string().min(1), entitlementId: z.string().min(1).optional() });
-
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly error: string,
-    readonly details?: unknown,
-  ) {
-    super(error);
-  }
-}
 
 /** In-memory state of one sandbox: BrewBar's members, its code pool and idempotency records. */
 class BrewbarSandboxState {
   readonly members = new Map<string, Member>();
   readonly codes = new Map<string, PoolCode>();
   readonly effects: Effect[] = [];
-  readonly provisioningCalls = new Map<string, number>();
-  readonly responsesByEventId = new Map<string, StoredResponse>();
+  readonly idempotency = new IdempotencyStore();
 
   /** A code never issued before, e.g. `BB-7KQ2M9XD`. */
   issueCode(): string {
@@ -181,87 +152,34 @@ class BrewbarSandboxState {
  * API is down.
  */
 export async function startBrewbarSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
-  const { host = '127.0.0.1', port = 0, latencyMs = 0, failureRate = 0 } = options;
-  if (!(failureRate >= 0 && failureRate <= 1)) {
-    throw new RangeError(`BrewBar sandbox: failureRate must be between 0 and 1, got ${failureRate}`);
-  }
-  if (!(latencyMs >= 0)) {
-    throw new RangeError(`BrewBar sandbox: latencyMs must be 0 or more, got ${latencyMs}`);
-  }
-  const apiKey = `bb_sandbox_${randomBytes(24).toString('base64url')}`;
-  const apiKeyDigest = sha256(apiKey);
+  const settings = sandboxSettings('BrewBar', options);
   const state = new BrewbarSandboxState();
-  let down = false;
-
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      try {
-        const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
-        if (!isAuthorized(req.headers.authorization, apiKeyDigest)) {
-          res.setHeader('www-authenticate', 'Bearer realm="brewbar"');
-          throw new HttpProblem(401, 'unauthorized');
-        }
-        if (url.pathname === '/admin/state') {
-          if (req.method !== 'GET') throw new HttpProblem(405, 'method_not_allowed');
-          sendJson(res, 200, adminState(state));
-          return;
-        }
-        if (latencyMs > 0) await delay(latencyMs);
-        if (down || (failureRate > 0 && Math.random() < failureRate)) {
-          res.setHeader('retry-after', '1');
-          throw new HttpProblem(503, 'service_unavailable');
-        }
-        const { status, body } = await route(state, req, url);
-        if (body === undefined) {
-          res.writeHead(status);
-          res.end();
-        } else {
-          sendJson(res, status, body);
-        }
-      } catch (error) {
-        if (error instanceof HttpProblem) {
-          sendJson(res, error.status, { error: error.error, ...(error.details ? { details: error.details } : {}) });
-        } else {
-          sendJson(res, 500, { error: 'internal_error' });
-        }
-      }
-    })();
+  return startSandboxServer({
+    settings,
+    realm: 'brewbar',
+    keyPrefix: 'bb',
+    adminState: () => adminState(state),
+    route: (req, url) => route(state, req, url),
   });
-
-  server.listen(port, host);
-  await once(server, 'listening');
-  const address = server.address() as AddressInfo;
-  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return {
-    url: `http://${urlHost}:${address.port}`,
-    apiKey,
-    setDown(value: boolean) {
-      down = value;
-    },
-    async close() {
-      server.closeIdleConnections();
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-    },
-  };
 }
 
-async function route(state: BrewbarSandboxState, req: IncomingMessage, url: URL): Promise<{ status: number; body?: unknown }> {
+async function route(state: BrewbarSandboxState, req: IncomingMessage, url: URL): Promise<Outcome> {
   const method = req.method ?? 'GET';
   if (url.pathname === '/v1/stores') {
-    if (method !== 'GET') throw new HttpProblem(405, 'method_not_allowed');
-    return { status: 200, body: { stores: listStores(url.searchParams) } };
+    allowMethod(method, 'GET');
+    return { status: 200, body: { stores: listVenues(SANDBOX_STORES, url.searchParams) } };
   }
   if (url.pathname === '/v1/pool/export') {
-    if (method !== 'GET') throw new HttpProblem(405, 'method_not_allowed');
+    allowMethod(method, 'GET');
     return exportPool(state, url.searchParams);
   }
   if (url.pathname === '/v1/scans') {
-    if (method !== 'POST') throw new HttpProblem(405, 'method_not_allowed');
+    allowMethod(method, 'POST');
     return scan(state, await readJson(req));
   }
   const codeMatch = /^\/v1\/codes\/([^/]+)$/.exec(url.pathname);
   if (codeMatch) {
-    if (method !== 'GET') throw new HttpProblem(405, 'method_not_allowed');
+    allowMethod(method, 'GET');
     const code = state.codes.get(decodeURIComponent(codeMatch[1]!));
     if (!code) throw new HttpProblem(404, 'unknown_code');
     return { status: 200, body: state.codeView(code) };
@@ -286,19 +204,6 @@ async function route(state: BrewbarSandboxState, req: IncomingMessage, url: URL)
   throw new HttpProblem(404, 'not_found');
 }
 
-function listStores(params: URLSearchParams): Store[] {
-  const city = params.get('city')?.trim().toLowerCase();
-  const limitParam = params.get('limit');
-  const limit = limitParam === null ? DEFAULT_STORE_LIMIT : Number(limitParam);
-  if (!Number.isInteger(limit) || limit < 0 || limit > MAX_STORE_LIMIT) {
-    throw new HttpProblem(400, 'invalid_request', { limit: `must be an integer from 0 to ${MAX_STORE_LIMIT}` });
-  }
-  const matching = city
-    ? SANDBOX_STORES.filter((store) => store.city.en.toLowerCase() === city || store.city['zh-CN'] === city)
-    : SANDBOX_STORES;
-  return matching.slice(0, limit);
-}
-
 function exportPool(state: BrewbarSandboxState, params: URLSearchParams): { status: number; body: unknown } {
   const count = Number(params.get('count'));
   if (!Number.isInteger(count) || count < 1 || count > MAX_EXPORT_COUNT) {
@@ -315,14 +220,13 @@ function exportPool(state: BrewbarSandboxState, params: URLSearchParams): { stat
 }
 
 function scan(state: BrewbarSandboxState, json: unknown): { status: number; body: unknown } {
-  const parsed = scanBody.safeParse(json);
-  if (!parsed.success) throw new HttpProblem(400, 'invalid_request', z.flattenError(parsed.error).fieldErrors);
-  const code = state.codes.get(codeFromScan(parsed.data.code));
+  const request = parseBody(scanBody, json);
+  const code = state.codes.get(codeFromScan(request.code));
   if (!code) throw new HttpProblem(404, 'unknown_code');
   if (code.scannedAt !== null) {
     throw new HttpProblem(409, 'already_scanned', { scannedAt: code.scannedAt });
   }
-  const { entitlementId } = parsed.data;
+  const { entitlementId } = request;
   if (entitlementId !== undefined) {
     const member = state.members.get(entitlementId);
     if (!member) throw new HttpProblem(404, 'member_not_found');
@@ -333,43 +237,9 @@ function scan(state: BrewbarSandboxState, json: unknown): { status: number; body
   return { status: 200, body: { code: code.code, scannedAt: code.scannedAt, entitlementId: code.entitlementId } };
 }
 
-/**
- * Replays the stored answer when this event was already handled, refuses an event id
- * reused for a different call, otherwise applies the call and stores its answer.
- */
-function idempotent(
-  state: BrewbarSandboxState,
-  eventId: string,
-  fingerprint: string,
-  apply: () => { status: number; body?: unknown },
-): { status: number; body?: unknown } {
-  state.provisioningCalls.set(eventId, (state.provisioningCalls.get(eventId) ?? 0) + 1);
-  const stored = state.responsesByEventId.get(eventId);
-  if (stored) {
-    if (stored.fingerprint !== fingerprint) {
-      throw new HttpProblem(409, 'idempotency_conflict', { eventId: 'was already used for a different call' });
-    }
-    return { status: stored.status, body: stored.body };
-  }
-  const outcome = apply();
-  state.responsesByEventId.set(eventId, { fingerprint, status: outcome.status, body: outcome.body });
-  return outcome;
-}
-
-function registerMember(state: BrewbarSandboxState, entitlementId: string, req: IncomingMessage, json: unknown): { status: number; body?: unknown } {
-  const parsed = memberBody.safeParse(json);
-  if (!parsed.success) throw new HttpProblem(400, 'invalid_request', z.flattenError(parsed.error).fieldErrors);
-  const body = parsed.data;
-  const headerKey = headerValue(req, 'idempotency-key');
-  const eventId = headerKey ?? body.eventId;
-  if (!eventId) throw new HttpProblem(400, 'invalid_request', { eventId: 'send eventId or an Idempotency-Key header' });
-  if (headerKey && body.eventId && headerKey !== body.eventId) {
-    throw new HttpProblem(400, 'invalid_request', { eventId: 'differs from the Idempotency-Key header' });
-  }
-  const { eventId: _eventId, ...request } = body;
-  const fingerprint = JSON.stringify(['PUT', entitlementId, request]);
-
-  return idempotent(state, eventId, fingerprint, () => {
+function registerMember(state: BrewbarSandboxState, entitlementId: string, req: IncomingMessage, json: unknown): Outcome {
+  const { eventId, request, fingerprint } = parseRightProvisioning(req, entitlementId, json);
+  return state.idempotency.run(eventId, fingerprint, () => {
     const now = new Date().toISOString();
     const existing = state.members.get(entitlementId);
     const member: Member = {
@@ -388,10 +258,9 @@ function registerMember(state: BrewbarSandboxState, entitlementId: string, req: 
   });
 }
 
-function revokeMember(state: BrewbarSandboxState, entitlementId: string, req: IncomingMessage): { status: number; body?: unknown } {
-  const eventId = headerValue(req, 'idempotency-key');
-  if (!eventId) throw new HttpProblem(400, 'invalid_request', { eventId: 'send an Idempotency-Key header' });
-  return idempotent(state, eventId, JSON.stringify(['DELETE', entitlementId]), () => {
+function revokeMember(state: BrewbarSandboxState, entitlementId: string, req: IncomingMessage): Outcome {
+  const eventId = requireIdempotencyKey(req);
+  return state.idempotency.run(eventId, JSON.stringify(['DELETE', entitlementId]), () => {
     const member = state.members.get(entitlementId);
     // Revoking what is unknown or already revoked is a success with no effect: retries and reordering stay harmless.
     if (member && member.status !== 'REVOKED') {
@@ -409,44 +278,7 @@ function adminState(state: BrewbarSandboxState): unknown {
     members: [...state.members.values()].map((member) => state.memberView(member)),
     pool: { issued: codes.length, scanned: codes.filter((c) => c.scannedAt !== null).length },
     scans: codes.filter((c) => c.scannedAt !== null).map((c) => state.codeView(c)),
-    provisioningCalls: Object.fromEntries(state.provisioningCalls),
+    provisioningCalls: Object.fromEntries(state.idempotency.calls),
     effects: state.effects,
   };
-}
-
-function isAuthorized(header: string | undefined, apiKeyDigest: Buffer): boolean {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  // Comparing digests keeps the comparison constant-time whatever the presented key's length.
-  return match !== null && timingSafeEqual(sha256(match[1]!), apiKeyDigest);
-}
-
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return (Array.isArray(value) ? value[0] : value) || undefined;
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpProblem(413, 'payload_too_large');
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.length === 0) throw new HttpProblem(400, 'invalid_request', { body: 'expected a JSON body' });
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new HttpProblem(400, 'invalid_request', { body: 'not valid JSON' });
-  }
-}
-
-function sendJson(res: ServerResponse, status: number, payload: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(payload));
 }

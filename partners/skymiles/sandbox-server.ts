@@ -1,10 +1,18 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type { RunningSandbox, SandboxOptions } from '../adapter.js';
+import {
+  allowMethod,
+  headerValue,
+  HttpProblem,
+  IdempotencyStore,
+  readJson,
+  requireIdempotencyKey,
+  sandboxSettings,
+  startSandboxServer,
+} from '../sandbox-kit.js';
 import { signWebhook } from '../webhook-signature.js';
 
 // The sandbox plays SkyMiles: its wire format is SkyMiles', described in client.ts.
@@ -73,12 +81,6 @@ interface Acknowledgement {
   lastResponseStatus: number | null;
 }
 
-interface StoredResponse {
-  fingerprint: string;
-  status: number;
-  body: unknown;
-}
-
 interface WebhookSettings {
   url: string;
   secrets: string[];
@@ -87,7 +89,6 @@ interface WebhookSettings {
   timeoutMs: number;
 }
 
-const MAX_BODY_BYTES = 64 * 1024;
 const MAX_MILES = 10_000_000;
 const DEFAULT_CONFIRM_AFTER_MS = 200;
 const REJECTION_REASON = 'account_not_eligible';
@@ -99,16 +100,6 @@ const conversionBody = z.object({
   validUntil: z.iso.datetime({ offset: true }),
 });
 
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly error: string,
-    readonly details?: unknown,
-  ) {
-    super(error);
-  }
-}
-
 /**
  * In-memory SkyMiles: conversions, account balances, idempotency records, and the timers
  * and webhook deliveries that settle conversions in the background.
@@ -118,8 +109,8 @@ class SkymilesSandboxState {
   readonly balances = new Map<string, number>();
   readonly effects: Effect[] = [];
   readonly acknowledgements: Acknowledgement[] = [];
-  readonly provisioningCalls = new Map<string, number>();
-  readonly responsesByEventId = new Map<string, StoredResponse>();
+  /** Idempotency records by `Idempotency-Key`; errors are not stored, so a corrected call can reuse the key. */
+  readonly idempotency = new IdempotencyStore({ idempotencyKey: 'was already used for a different call' });
   private readonly confirmations = new Map<string, NodeJS.Timeout>();
   private readonly deliveries = new Set<Promise<void>>();
   private readonly shutdown = new AbortController();
@@ -214,74 +205,20 @@ class SkymilesSandboxState {
  * being settled and acknowledged while the API is down.
  */
 export async function startSkymilesSandbox(options: SkymilesSandboxOptions = {}): Promise<RunningSandbox> {
-  const {
-    host = '127.0.0.1',
-    port = 0,
-    latencyMs = 0,
-    failureRate = 0,
-    confirmAfterMs = DEFAULT_CONFIRM_AFTER_MS,
-    rejectPseudonyms = [],
-  } = options;
-  if (!(failureRate >= 0 && failureRate <= 1)) {
-    throw new RangeError(`SkyMiles sandbox: failureRate must be between 0 and 1, got ${failureRate}`);
-  }
-  if (!(latencyMs >= 0)) {
-    throw new RangeError(`SkyMiles sandbox: latencyMs must be 0 or more, got ${latencyMs}`);
-  }
+  const settings = sandboxSettings('SkyMiles', options);
+  const { confirmAfterMs = DEFAULT_CONFIRM_AFTER_MS, rejectPseudonyms = [] } = options;
   if (!(confirmAfterMs >= 0)) {
     throw new RangeError(`SkyMiles sandbox: confirmAfterMs must be 0 or more, got ${confirmAfterMs}`);
   }
-  const apiKey = `sm_sandbox_${randomBytes(24).toString('base64url')}`;
-  const apiKeyDigest = sha256(apiKey);
   const state = new SkymilesSandboxState(confirmAfterMs, rejectPseudonyms, webhookSettings(options));
-  let down = false;
-
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      try {
-        const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
-        if (!isAuthorized(req.headers.authorization, apiKeyDigest)) {
-          res.setHeader('www-authenticate', 'Bearer realm="skymiles"');
-          throw new HttpProblem(401, 'unauthorized');
-        }
-        if (url.pathname === '/admin/state') {
-          if (req.method !== 'GET') throw new HttpProblem(405, 'method_not_allowed');
-          sendJson(res, 200, adminState(state));
-          return;
-        }
-        if (latencyMs > 0) await delay(latencyMs);
-        if (down || (failureRate > 0 && Math.random() < failureRate)) {
-          res.setHeader('retry-after', '1');
-          throw new HttpProblem(503, 'service_unavailable');
-        }
-        const { status, body } = await route(state, req, url);
-        sendJson(res, status, body);
-      } catch (error) {
-        if (error instanceof HttpProblem) {
-          sendJson(res, error.status, { error: error.error, ...(error.details ? { details: error.details } : {}) });
-        } else {
-          sendJson(res, 500, { error: 'internal_error' });
-        }
-      }
-    })();
+  return startSandboxServer({
+    settings,
+    realm: 'skymiles',
+    keyPrefix: 'sm',
+    adminState: () => adminState(state),
+    route: (req, url) => route(state, req, url),
+    beforeClose: () => state.stop(),
   });
-
-  server.listen(port, host);
-  await once(server, 'listening');
-  const address = server.address() as AddressInfo;
-  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return {
-    url: `http://${urlHost}:${address.port}`,
-    apiKey,
-    setDown(value: boolean) {
-      down = value;
-    },
-    async close() {
-      await state.stop();
-      server.closeIdleConnections();
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-    },
-  };
 }
 
 /** The webhook settings, or null when no webhook is to be sent; throws on a half or bad configuration. */
@@ -340,46 +277,22 @@ async function deliver(settings: WebhookSettings, record: Acknowledgement, body:
 async function route(state: SkymilesSandboxState, req: IncomingMessage, url: URL): Promise<{ status: number; body: unknown }> {
   const method = req.method ?? 'GET';
   if (url.pathname === '/v1/conversions') {
-    if (method !== 'POST') throw new HttpProblem(405, 'method_not_allowed');
+    allowMethod(method, 'POST');
     return requestConversion(state, req, await readJson(req));
   }
   const reversalMatch = /^\/v1\/conversions\/([^/]+)\/reversal$/.exec(url.pathname);
   if (reversalMatch) {
-    if (method !== 'POST') throw new HttpProblem(405, 'method_not_allowed');
+    allowMethod(method, 'POST');
     return reverseConversion(state, decodeURIComponent(reversalMatch[1]!), req);
   }
   const conversionMatch = /^\/v1\/conversions\/([^/]+)$/.exec(url.pathname);
   if (conversionMatch) {
-    if (method !== 'GET') throw new HttpProblem(405, 'method_not_allowed');
+    allowMethod(method, 'GET');
     const conversion = state.conversions.get(decodeURIComponent(conversionMatch[1]!));
     if (!conversion) throw new HttpProblem(404, 'conversion_not_found');
     return { status: 200, body: state.conversionView(conversion) };
   }
   throw new HttpProblem(404, 'not_found');
-}
-
-/**
- * Replays the stored answer when this event was already handled, refuses an event id
- * reused for a different call, otherwise applies the call and stores its answer (errors
- * are not stored, so a corrected call can reuse the key).
- */
-function idempotent(
-  state: SkymilesSandboxState,
-  eventId: string,
-  fingerprint: string,
-  apply: () => { status: number; body: unknown },
-): { status: number; body: unknown } {
-  state.provisioningCalls.set(eventId, (state.provisioningCalls.get(eventId) ?? 0) + 1);
-  const stored = state.responsesByEventId.get(eventId);
-  if (stored) {
-    if (stored.fingerprint !== fingerprint) {
-      throw new HttpProblem(409, 'idempotency_conflict', { idempotencyKey: 'was already used for a different call' });
-    }
-    return { status: stored.status, body: stored.body };
-  }
-  const outcome = apply();
-  state.responsesByEventId.set(eventId, { fingerprint, status: outcome.status, body: outcome.body });
-  return outcome;
 }
 
 function requestConversion(state: SkymilesSandboxState, req: IncomingMessage, json: unknown): { status: number; body: unknown } {
@@ -393,7 +306,7 @@ function requestConversion(state: SkymilesSandboxState, req: IncomingMessage, js
   }
   const request = { ...parsed.data, validUntil: new Date(parsed.data.validUntil).toISOString() };
 
-  return idempotent(state, eventId, JSON.stringify(['POST', request]), () => {
+  return state.idempotency.run(eventId, JSON.stringify(['POST', request]), () => {
     const existing = state.conversions.get(request.conversionId);
     if (existing && (existing.status === 'PENDING' || existing.status === 'CREDITED')) {
       // One conversion per id: a new event for a live one is a retry, unless it asks for something else.
@@ -427,9 +340,8 @@ function requestConversion(state: SkymilesSandboxState, req: IncomingMessage, js
 }
 
 function reverseConversion(state: SkymilesSandboxState, conversionId: string, req: IncomingMessage): { status: number; body: unknown } {
-  const eventId = headerValue(req, 'idempotency-key');
-  if (!eventId) throw new HttpProblem(400, 'invalid_request', { idempotencyKey: 'send an Idempotency-Key header' });
-  return idempotent(state, eventId, JSON.stringify(['REVERSE', conversionId]), () => {
+  const eventId = requireIdempotencyKey(req, 'idempotencyKey');
+  return state.idempotency.run(eventId, JSON.stringify(['REVERSE', conversionId]), () => {
     const conversion = state.conversions.get(conversionId);
     if (!conversion) return { status: 404, body: { error: 'conversion_not_found' } };
     const now = new Date().toISOString();
@@ -462,45 +374,8 @@ function adminState(state: SkymilesSandboxState): unknown {
   return {
     conversions: [...state.conversions.values()].map((conversion) => state.conversionView(conversion)),
     accounts: [...state.balances].map(([accountNumber, miles]) => ({ accountNumber, miles })),
-    provisioningCalls: Object.fromEntries(state.provisioningCalls),
+    provisioningCalls: Object.fromEntries(state.idempotency.calls),
     effects: state.effects,
     acknowledgements: state.acknowledgements,
   };
-}
-
-function isAuthorized(header: string | undefined, apiKeyDigest: Buffer): boolean {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  // Comparing digests keeps the comparison constant-time whatever the presented key's length.
-  return match !== null && timingSafeEqual(sha256(match[1]!), apiKeyDigest);
-}
-
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return (Array.isArray(value) ? value[0] : value) || undefined;
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpProblem(413, 'payload_too_large');
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.length === 0) throw new HttpProblem(400, 'invalid_request', { body: 'expected a JSON body' });
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new HttpProblem(400, 'invalid_request', { body: 'not valid JSON' });
-  }
-}
-
-function sendJson(res: ServerResponse, status: number, payload: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(payload));
 }

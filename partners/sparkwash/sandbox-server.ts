@@ -1,21 +1,26 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import type { LocalizedText } from '../../src/shared/localized.js';
 import type { RunningSandbox, SandboxOptions } from '../adapter.js';
+import {
+  allowMethod,
+  HttpProblem,
+  IdempotencyStore,
+  listVenues,
+  parseBody,
+  parseRightProvisioning,
+  readJson,
+  requireIdempotencyKey,
+  sandboxSettings,
+  startSandboxServer,
+  type Outcome,
+  type SandboxVenue,
+} from '../sandbox-kit.js';
 
 // The sandbox plays SparkWash: its wire format is SparkWash's, described in client.ts.
 
-interface Site {
-  id: string;
-  name: LocalizedText;
-  address: LocalizedText;
-  city: LocalizedText;
-  openingHours: LocalizedText;
-}
+type Site = SandboxVenue;
 
 interface Booking {
   id: string;
@@ -44,12 +49,6 @@ interface Effect {
   action: 'PASS_CREATED' | 'PASS_UPDATED' | 'PASS_REVOKED';
   entitlementId: string;
   at: string;
-}
-
-interface StoredResponse {
-  fingerprint: string;
-  status: number;
-  body: unknown;
 }
 
 const DAILY_7_TO_21: LocalizedText = { en: 'Daily 07:00–21:00', 'zh-CN': '每天 07:00–21:00' };
@@ -103,43 +102,14 @@ export const SANDBOX_SITES: readonly Site[] = [
   },
 ];
 
-const MAX_BODY_BYTES = 64 * 1024;
-const DEFAULT_SITE_LIMIT = 20;
-const MAX_SITE_LIMIT = 100;
-
-const instant = z.iso.datetime({ offset: true });
-const provisionBody = z
-  .object({
-    memberPseudonym: z.string().min(1),
-    benefitCode: z.string().min(1),
-    validFrom: instant,
-    validUntil: instant,
-    quota: z.number().int().min(0).nullable(),
-    eventId: z.string().min(1).optional(),
-  })
-  .refine((body) => Date.parse(body.validFrom) < Date.parse(body.validUntil), {
-    message: 'validFrom must be before validUntil',
-    path: ['validUntil'],
-  });
-const bookingBody = z.object({ siteId: z.string().min(1), scheduledAt: instant });
-
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly error: string,
-    readonly details?: unknown,
-  ) {
-    super(error);
-  }
-}
+const bookingBody = z.object({ siteId: z.string().min(1), scheduledAt: z.iso.datetime({ offset: true }) });
 
 /** In-memory state of one sandbox: SparkWash's passes, bookings and idempotency records. */
 class SparkwashSandboxState {
   readonly passes = new Map<string, Pass>();
   readonly bookings: Booking[] = [];
   readonly effects: Effect[] = [];
-  readonly provisioningCalls = new Map<string, number>();
-  readonly responsesByEventId = new Map<string, StoredResponse>();
+  readonly idempotency = new IdempotencyStore();
   private nextMemberNumber = 10_000_001;
 
   issueMemberNumber(): string {
@@ -169,79 +139,26 @@ class SparkwashSandboxState {
  * (and free of injected latency and failures) while the API is down.
  */
 export async function startSparkwashSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
-  const { host = '127.0.0.1', port = 0, latencyMs = 0, failureRate = 0 } = options;
-  if (!(failureRate >= 0 && failureRate <= 1)) {
-    throw new RangeError(`SparkWash sandbox: failureRate must be between 0 and 1, got ${failureRate}`);
-  }
-  if (!(latencyMs >= 0)) {
-    throw new RangeError(`SparkWash sandbox: latencyMs must be 0 or more, got ${latencyMs}`);
-  }
-  const apiKey = `sw_sandbox_${randomBytes(24).toString('base64url')}`;
-  const apiKeyDigest = sha256(apiKey);
+  const settings = sandboxSettings('SparkWash', options);
   const state = new SparkwashSandboxState();
-  let down = false;
-
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      try {
-        const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
-        if (!isAuthorized(req.headers.authorization, apiKeyDigest)) {
-          res.setHeader('www-authenticate', 'Bearer realm="sparkwash"');
-          throw new HttpProblem(401, 'unauthorized');
-        }
-        if (url.pathname === '/admin/state') {
-          if (req.method !== 'GET') throw new HttpProblem(405, 'method_not_allowed');
-          sendJson(res, 200, adminState(state));
-          return;
-        }
-        if (latencyMs > 0) await delay(latencyMs);
-        if (down || (failureRate > 0 && Math.random() < failureRate)) {
-          res.setHeader('retry-after', '1');
-          throw new HttpProblem(503, 'service_unavailable');
-        }
-        const { status, body } = await route(state, req, url);
-        if (body === undefined) {
-          res.writeHead(status);
-          res.end();
-        } else {
-          sendJson(res, status, body);
-        }
-      } catch (error) {
-        if (error instanceof HttpProblem) {
-          sendJson(res, error.status, { error: error.error, ...(error.details ? { details: error.details } : {}) });
-        } else {
-          sendJson(res, 500, { error: 'internal_error' });
-        }
-      }
-    })();
+  return startSandboxServer({
+    settings,
+    realm: 'sparkwash',
+    keyPrefix: 'sw',
+    adminState: () => adminState(state),
+    route: (req, url) => route(state, req, url),
   });
-
-  server.listen(port, host);
-  await once(server, 'listening');
-  const address = server.address() as AddressInfo;
-  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return {
-    url: `http://${urlHost}:${address.port}`,
-    apiKey,
-    setDown(value: boolean) {
-      down = value;
-    },
-    async close() {
-      server.closeIdleConnections();
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-    },
-  };
 }
 
-async function route(state: SparkwashSandboxState, req: IncomingMessage, url: URL): Promise<{ status: number; body?: unknown }> {
+async function route(state: SparkwashSandboxState, req: IncomingMessage, url: URL): Promise<Outcome> {
   const method = req.method ?? 'GET';
   if (url.pathname === '/v1/sites') {
-    if (method !== 'GET') throw new HttpProblem(405, 'method_not_allowed');
-    return { status: 200, body: { sites: listSites(url.searchParams) } };
+    allowMethod(method, 'GET');
+    return { status: 200, body: { sites: listVenues(SANDBOX_SITES, url.searchParams) } };
   }
   const bookingsMatch = /^\/v1\/passes\/([^/]+)\/bookings$/.exec(url.pathname);
   if (bookingsMatch) {
-    if (method !== 'POST') throw new HttpProblem(405, 'method_not_allowed');
+    allowMethod(method, 'POST');
     return createBooking(state, decodeURIComponent(bookingsMatch[1]!), await readJson(req));
   }
   const passMatch = /^\/v1\/passes\/([^/]+)$/.exec(url.pathname);
@@ -264,56 +181,9 @@ async function route(state: SparkwashSandboxState, req: IncomingMessage, url: UR
   throw new HttpProblem(404, 'not_found');
 }
 
-function listSites(params: URLSearchParams): Site[] {
-  const city = params.get('city')?.trim().toLowerCase();
-  const limitParam = params.get('limit');
-  const limit = limitParam === null ? DEFAULT_SITE_LIMIT : Number(limitParam);
-  if (!Number.isInteger(limit) || limit < 0 || limit > MAX_SITE_LIMIT) {
-    throw new HttpProblem(400, 'invalid_request', { limit: `must be an integer from 0 to ${MAX_SITE_LIMIT}` });
-  }
-  const matching = city
-    ? SANDBOX_SITES.filter((site) => site.city.en.toLowerCase() === city || site.city['zh-CN'] === city)
-    : SANDBOX_SITES;
-  return matching.slice(0, limit);
-}
-
-/**
- * Replays the stored answer when this event was already handled, refuses an event id
- * reused for a different call, otherwise applies the call and stores its answer.
- */
-function idempotent(
-  state: SparkwashSandboxState,
-  eventId: string,
-  fingerprint: string,
-  apply: () => { status: number; body?: unknown },
-): { status: number; body?: unknown } {
-  state.provisioningCalls.set(eventId, (state.provisioningCalls.get(eventId) ?? 0) + 1);
-  const stored = state.responsesByEventId.get(eventId);
-  if (stored) {
-    if (stored.fingerprint !== fingerprint) {
-      throw new HttpProblem(409, 'idempotency_conflict', { eventId: 'was already used for a different call' });
-    }
-    return { status: stored.status, body: stored.body };
-  }
-  const outcome = apply();
-  state.responsesByEventId.set(eventId, { fingerprint, status: outcome.status, body: outcome.body });
-  return outcome;
-}
-
-function provisionPass(state: SparkwashSandboxState, entitlementId: string, req: IncomingMessage, json: unknown): { status: number; body?: unknown } {
-  const parsed = provisionBody.safeParse(json);
-  if (!parsed.success) throw new HttpProblem(400, 'invalid_request', z.flattenError(parsed.error).fieldErrors);
-  const body = parsed.data;
-  const headerKey = headerValue(req, 'idempotency-key');
-  const eventId = headerKey ?? body.eventId;
-  if (!eventId) throw new HttpProblem(400, 'invalid_request', { eventId: 'send eventId or an Idempotency-Key header' });
-  if (headerKey && body.eventId && headerKey !== body.eventId) {
-    throw new HttpProblem(400, 'invalid_request', { eventId: 'differs from the Idempotency-Key header' });
-  }
-  const { eventId: _eventId, ...request } = body;
-  const fingerprint = JSON.stringify(['PUT', entitlementId, request]);
-
-  return idempotent(state, eventId, fingerprint, () => {
+function provisionPass(state: SparkwashSandboxState, entitlementId: string, req: IncomingMessage, json: unknown): Outcome {
+  const { eventId, request, fingerprint } = parseRightProvisioning(req, entitlementId, json);
+  return state.idempotency.run(eventId, fingerprint, () => {
     const now = new Date().toISOString();
     const existing = state.passes.get(entitlementId);
     const pass: Pass = {
@@ -333,10 +203,9 @@ function provisionPass(state: SparkwashSandboxState, entitlementId: string, req:
   });
 }
 
-function revokePass(state: SparkwashSandboxState, entitlementId: string, req: IncomingMessage): { status: number; body?: unknown } {
-  const eventId = headerValue(req, 'idempotency-key');
-  if (!eventId) throw new HttpProblem(400, 'invalid_request', { eventId: 'send an Idempotency-Key header' });
-  return idempotent(state, eventId, JSON.stringify(['DELETE', entitlementId]), () => {
+function revokePass(state: SparkwashSandboxState, entitlementId: string, req: IncomingMessage): Outcome {
+  const eventId = requireIdempotencyKey(req);
+  return state.idempotency.run(eventId, JSON.stringify(['DELETE', entitlementId]), () => {
     const pass = state.passes.get(entitlementId);
     // Revoking what is unknown or already revoked is a success with no effect: retries and reordering stay harmless.
     if (pass && pass.status !== 'REVOKED') {
@@ -348,20 +217,19 @@ function revokePass(state: SparkwashSandboxState, entitlementId: string, req: In
   });
 }
 
-function createBooking(state: SparkwashSandboxState, entitlementId: string, json: unknown): { status: number; body?: unknown } {
-  const parsed = bookingBody.safeParse(json);
-  if (!parsed.success) throw new HttpProblem(400, 'invalid_request', z.flattenError(parsed.error).fieldErrors);
+function createBooking(state: SparkwashSandboxState, entitlementId: string, json: unknown): Outcome {
+  const request = parseBody(bookingBody, json);
   const pass = state.passes.get(entitlementId);
   if (!pass) throw new HttpProblem(404, 'pass_not_found');
   if (pass.status !== 'ACTIVE') throw new HttpProblem(409, 'pass_not_active', { status: pass.status });
-  if (!SANDBOX_SITES.some((site) => site.id === parsed.data.siteId)) {
+  if (!SANDBOX_SITES.some((site) => site.id === request.siteId)) {
     throw new HttpProblem(400, 'invalid_request', { siteId: 'no such site' });
   }
   const booking: Booking = {
     id: `bk_${randomUUID()}`,
     entitlementId,
-    siteId: parsed.data.siteId,
-    scheduledAt: new Date(parsed.data.scheduledAt).toISOString(),
+    siteId: request.siteId,
+    scheduledAt: new Date(request.scheduledAt).toISOString(),
     status: 'CONFIRMED',
     createdAt: new Date().toISOString(),
   };
@@ -373,44 +241,7 @@ function adminState(state: SparkwashSandboxState): unknown {
   return {
     passes: [...state.passes.values()].map((pass) => state.passView(pass)),
     bookings: state.bookings,
-    provisioningCalls: Object.fromEntries(state.provisioningCalls),
+    provisioningCalls: Object.fromEntries(state.idempotency.calls),
     effects: state.effects,
   };
-}
-
-function isAuthorized(header: string | undefined, apiKeyDigest: Buffer): boolean {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  // Comparing digests keeps the comparison constant-time whatever the presented key's length.
-  return match !== null && timingSafeEqual(sha256(match[1]!), apiKeyDigest);
-}
-
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return (Array.isArray(value) ? value[0] : value) || undefined;
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpProblem(413, 'payload_too_large');
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.length === 0) throw new HttpProblem(400, 'invalid_request', { body: 'expected a JSON body' });
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new HttpProblem(400, 'invalid_request', { body: 'not valid JSON' });
-  }
-}
-
-function sendJson(res: ServerResponse, status: number, payload: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(payload));
 }

@@ -1,55 +1,10 @@
-import { composeServices } from '@apollo/composition';
-import { printSubgraphSchema } from '@apollo/subgraph';
-import { parse, type DocumentNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { sparkwash } from '../sparkwash/index.js';
-import { buildPartnerSubgraphSchema } from '../subgraph-server.js';
+import { composeWithMembership as compose, printedSubgraphOf, subgraphOf, typeBlock } from '../testing/composition.js';
 import { streamflix } from './index.js';
 
-// The entity shapes the membership subgraph exposes (type-graphql, printed with its @link).
-const membershipStub = parse(/* GraphQL */ `
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
-
-  scalar DateTimeISO
-  enum EntitlementStatus { PENDING_PROVISION ACTIVE SUSPENDED REVOKED EXPIRED }
-  enum BenefitKind { ACCESS QUOTA VOUCHER DISCOUNT }
-
-  type Entitlement @key(fields: "id") {
-    id: ID!
-    status: EntitlementStatus!
-    benefit: Benefit!
-    remaining: Int
-    validUntil: DateTimeISO!
-  }
-  type Benefit @key(fields: "code") {
-    code: String!
-    kind: BenefitKind!
-    name: String!
-    description: String!
-    partner: Partner!
-  }
-  type Partner @key(fields: "id") {
-    id: ID!
-    name: String!
-  }
-  type Member { id: ID! entitlements: [Entitlement!]! }
-  type Query { me: Member! }
-`);
-
-function compose(partners: Array<{ name: string; typeDefs: DocumentNode }>) {
-  return composeServices([
-    { name: 'membership', url: 'http://127.0.0.1:1/graphql', typeDefs: membershipStub },
-    ...partners.map((partner, index) => ({ ...partner, url: `http://127.0.0.1:${index + 2}/graphql` })),
-  ]);
-}
-
-function typeBlock(supergraphSdl: string, name: string): string {
-  const start = supergraphSdl.indexOf(`type ${name}\n`);
-  return supergraphSdl.slice(start, supergraphSdl.indexOf('\n}', start) + 2);
-}
-
-const streamflixSubgraph = { name: streamflix.id, typeDefs: streamflix.typeDefs };
-const sparkwashSubgraph = { name: sparkwash.id, typeDefs: sparkwash.typeDefs };
+const streamflixSubgraph = subgraphOf(streamflix);
+const sparkwashSubgraph = subgraphOf(sparkwash);
 
 describe('streamflix subgraph composition', () => {
   it('composes with the membership entities without errors or hints', () => {
@@ -87,13 +42,7 @@ describe('streamflix subgraph composition', () => {
   });
 
   it('composes from the SDL the running subgraphs print, as the build does', () => {
-    const options = { baseUrl: 'http://127.0.0.1:1', apiKey: 'unused' };
-    const printedSparkwash = printSubgraphSchema(buildPartnerSubgraphSchema(sparkwash, sparkwash.createClient(options)));
-    const printedStreamflix = printSubgraphSchema(buildPartnerSubgraphSchema(streamflix, streamflix.createClient(options)));
-    const result = compose([
-      { name: sparkwash.id, typeDefs: parse(printedSparkwash) },
-      { name: streamflix.id, typeDefs: parse(printedStreamflix) },
-    ]);
+    const result = compose([printedSubgraphOf(sparkwash), printedSubgraphOf(streamflix)]);
     expect(result.errors).toBeUndefined();
     expect(result.supergraphSdl).toContain('enum StreamingAccountStatus');
   });

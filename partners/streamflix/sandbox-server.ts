@@ -1,11 +1,21 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { localize, negotiateLocale, type Locale, type LocalizedText } from '../../src/shared/localized.js';
 import type { RunningSandbox, SandboxOptions } from '../adapter.js';
+import {
+  allowMethod,
+  headerValue,
+  HttpProblem,
+  IdempotencyStore,
+  parseBody,
+  readBody,
+  sandboxSettings,
+  sha256,
+  startSandboxServer,
+  type Outcome,
+} from '../sandbox-kit.js';
 import {
   assertWebhookSecrets,
   generateWebhookSecret,
@@ -93,18 +103,6 @@ interface Acknowledgement {
   lastError: string | null;
 }
 
-interface StoredResponse {
-  fingerprint: string;
-  status: number;
-  body: unknown;
-}
-
-interface Outcome {
-  status: number;
-  body?: unknown;
-}
-
-const MAX_BODY_BYTES = 64 * 1024;
 const DEFAULT_ACKNOWLEDGE_RETRY_DELAYS_MS = [250, 1000, 4000] as const;
 const DEFAULT_ACKNOWLEDGE_TIMEOUT_MS = 2000;
 const MAX_USER_LENGTH = 64;
@@ -128,17 +126,6 @@ const eventBody = z.discriminatedUnion('type', [
 ]);
 type EventBody = z.output<typeof eventBody>;
 
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly error: string,
-    readonly details?: unknown,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(error);
-  }
-}
-
 /** In-memory state of one sandbox: Streamflix's rights, deliveries and idempotency records. */
 class StreamflixSandboxState {
   readonly rights = new Map<string, Right>();
@@ -147,7 +134,8 @@ class StreamflixSandboxState {
   readonly deliveries = new Map<string, number>();
   readonly rejectedDeliveries: RejectedDelivery[] = [];
   readonly acknowledgements: Acknowledgement[] = [];
-  readonly responsesByEventId = new Map<string, StoredResponse>();
+  /** Answers by webhook id: a redelivery replays the first one. */
+  readonly idempotency = new IdempotencyStore({ eventId: 'was already used for a different event' });
 
   /** Where members' browsers reach the sandbox; known once it listens. */
   publicUrl = 'http://sandbox.invalid';
@@ -187,19 +175,12 @@ class StreamflixSandboxState {
  *   failures, while the rest is down.
  */
 export async function startStreamflixSandbox(options: StreamflixSandboxOptions = {}): Promise<RunningStreamflixSandbox> {
+  const settings = sandboxSettings('Streamflix', options);
   const {
-    host = '127.0.0.1',
-    port = 0,
-    latencyMs = 0,
-    failureRate = 0,
     webhookToleranceSeconds = 300,
     acknowledgeRetryDelaysMs = DEFAULT_ACKNOWLEDGE_RETRY_DELAYS_MS,
     acknowledgeTimeoutMs = DEFAULT_ACKNOWLEDGE_TIMEOUT_MS,
   } = options;
-  if (!(failureRate >= 0 && failureRate <= 1)) {
-    throw new RangeError(`Streamflix sandbox: failureRate must be between 0 and 1, got ${failureRate}`);
-  }
-  if (!(latencyMs >= 0)) throw new RangeError(`Streamflix sandbox: latencyMs must be 0 or more, got ${latencyMs}`);
   if (!(webhookToleranceSeconds >= 0)) {
     throw new RangeError(`Streamflix sandbox: webhookToleranceSeconds must be 0 or more, got ${webhookToleranceSeconds}`);
   }
@@ -207,79 +188,9 @@ export async function startStreamflixSandbox(options: StreamflixSandboxOptions =
   assertWebhookSecrets(webhookSecrets, 'Streamflix sandbox: webhookSecrets');
   const acknowledge = acknowledgeTarget(options, acknowledgeRetryDelaysMs, acknowledgeTimeoutMs);
 
-  const apiKey = `sf_sandbox_${randomBytes(24).toString('base64url')}`;
-  const apiKeyDigest = sha256(apiKey);
-  let down = false;
   const state = new StreamflixSandboxState();
   const closing = new AbortController();
   const inFlight = new Set<Promise<void>>();
-  let activeRequests = 0;
-
-  const server: Server = createServer((req, res) => {
-    activeRequests++;
-    res.on('close', () => {
-      activeRequests--;
-      if (closing.signal.aborted && activeRequests === 0) server.closeAllConnections();
-    });
-    void (async () => {
-      try {
-        const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
-        const method = req.method ?? 'GET';
-        const isApi = url.pathname === '/admin/state' || url.pathname.startsWith('/v1/');
-        if (isApi && !isAuthorized(req.headers.authorization, apiKeyDigest)) {
-          res.setHeader('www-authenticate', 'Bearer realm="streamflix"');
-          throw new HttpProblem(401, 'unauthorized');
-        }
-        if (url.pathname === '/admin/state') {
-          if (method !== 'GET') throw new HttpProblem(405, 'method_not_allowed');
-          sendJson(res, 200, adminState(state));
-          return;
-        }
-        if (latencyMs > 0) await delay(latencyMs);
-        if (down || (failureRate > 0 && Math.random() < failureRate)) {
-          res.setHeader('retry-after', '1');
-          throw new HttpProblem(503, 'service_unavailable');
-        }
-
-        if (url.pathname === STREAMFLIX_WEBHOOK_PATH) {
-          if (method !== 'POST') throw new HttpProblem(405, 'method_not_allowed');
-          const { status, body } = receiveWebhook(state, req, await readBody(req), webhookSecrets, webhookToleranceSeconds);
-          sendJson(res, status, body);
-          return;
-        }
-        if (url.pathname === '/activate') {
-          const locale = negotiateLocale(headerValue(req, 'accept-language'));
-          const page = method === 'POST' ? await linkAccount(state, req, locale, onLinked) : method === 'GET' ? activationPage(state, url, locale) : null;
-          if (!page) throw new HttpProblem(405, 'method_not_allowed');
-          res.writeHead(page.status, { 'content-type': 'text/html; charset=utf-8', 'content-language': locale });
-          res.end(page.html);
-          return;
-        }
-        const rightMatch = /^\/v1\/rights\/([^/]+)$/.exec(url.pathname);
-        if (rightMatch) {
-          if (method !== 'GET') throw new HttpProblem(405, 'method_not_allowed');
-          const right = state.rights.get(decodeURIComponent(rightMatch[1]!));
-          if (!right) throw new HttpProblem(404, 'right_not_found');
-          sendJson(res, 200, state.rightView(right));
-          return;
-        }
-        throw new HttpProblem(404, 'not_found');
-      } catch (error) {
-        if (error instanceof HttpProblem) {
-          sendJson(res, error.status, { error: error.error, ...(error.details ? { details: error.details } : {}), ...error.extra });
-        } else {
-          sendJson(res, 500, { error: 'internal_error' });
-        }
-      }
-    })();
-  });
-
-  server.listen(port, host);
-  await once(server, 'listening');
-  const address = server.address() as AddressInfo;
-  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${urlHost}:${address.port}`;
-  state.publicUrl = options.publicUrl ?? url;
 
   function onLinked(right: Right): void {
     if (!acknowledge) return;
@@ -291,10 +202,50 @@ export async function startStreamflixSandbox(options: StreamflixSandboxOptions =
     while (inFlight.size > 0) await Promise.all(inFlight);
   }
 
+  async function route(req: IncomingMessage, url: URL, res: ServerResponse): Promise<Outcome | void> {
+    const method = req.method ?? 'GET';
+    if (url.pathname === STREAMFLIX_WEBHOOK_PATH) {
+      allowMethod(method, 'POST');
+      return receiveWebhook(state, req, await readBody(req), webhookSecrets, webhookToleranceSeconds);
+    }
+    if (url.pathname === '/activate') {
+      const locale = negotiateLocale(headerValue(req, 'accept-language'));
+      const page = method === 'POST' ? await linkAccount(state, req, locale, onLinked) : method === 'GET' ? activationPage(state, url, locale) : null;
+      if (!page) throw new HttpProblem(405, 'method_not_allowed');
+      res.writeHead(page.status, { 'content-type': 'text/html; charset=utf-8', 'content-language': locale });
+      res.end(page.html);
+      return;
+    }
+    const rightMatch = /^\/v1\/rights\/([^/]+)$/.exec(url.pathname);
+    if (rightMatch) {
+      allowMethod(method, 'GET');
+      const right = state.rights.get(decodeURIComponent(rightMatch[1]!));
+      if (!right) throw new HttpProblem(404, 'right_not_found');
+      return { status: 200, body: state.rightView(right) };
+    }
+    throw new HttpProblem(404, 'not_found');
+  }
+
+  const sandbox = await startSandboxServer({
+    settings,
+    realm: 'streamflix',
+    keyPrefix: 'sf',
+    adminState: () => adminState(state),
+    // The webhook endpoint and the member's linking page are not for the API key.
+    requiresApiKey: (url) => url.pathname === '/admin/state' || url.pathname.startsWith('/v1/'),
+    route,
+    beforeClose: () => {
+      closing.abort();
+      return acknowledgementsSettled();
+    },
+    // Spare connections fetch opens ahead of need never carry a request, so never count as idle.
+    closeConnections: 'all',
+  });
+  state.publicUrl = options.publicUrl ?? sandbox.url;
+
   return {
-    url,
-    apiKey,
-    webhookUrl: url + STREAMFLIX_WEBHOOK_PATH,
+    ...sandbox,
+    webhookUrl: sandbox.url + STREAMFLIX_WEBHOOK_PATH,
     get webhookSecrets() {
       return [...webhookSecrets];
     },
@@ -302,19 +253,7 @@ export async function startStreamflixSandbox(options: StreamflixSandboxOptions =
       assertWebhookSecrets(secrets, 'Streamflix sandbox: setWebhookSecrets');
       webhookSecrets = [...secrets];
     },
-    setDown(value: boolean) {
-      down = value;
-    },
     acknowledgementsSettled,
-    async close() {
-      closing.abort();
-      await acknowledgementsSettled();
-      const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-      // In-flight requests are answered; then every connection goes, including the spare ones
-      // fetch opens ahead of need, which never carry a request and so never count as idle.
-      if (activeRequests === 0) server.closeAllConnections();
-      await closed;
-    },
   };
 }
 
@@ -340,22 +279,12 @@ function receiveWebhook(state: StreamflixSandboxState, req: IncomingMessage, raw
   } catch {
     throw new HttpProblem(400, 'invalid_event', { body: 'not valid JSON' });
   }
-  const parsed = eventBody.safeParse(json);
-  if (!parsed.success) throw new HttpProblem(400, 'invalid_event', z.flattenError(parsed.error).fieldErrors);
-  const event = parsed.data;
+  const event = parseBody(eventBody, json, 'invalid_event');
 
-  const fingerprint = JSON.stringify(event);
-  const stored = state.responsesByEventId.get(eventId);
-  if (stored) {
-    if (stored.fingerprint !== fingerprint) {
-      throw new HttpProblem(409, 'idempotency_conflict', { eventId: 'was already used for a different event' });
-    }
-    return { status: stored.status, body: stored.body };
-  }
-  const status = event.type === 'right.activate' ? activateRight(state, eventId, event) : revokeRight(state, eventId, event.entitlementId);
-  const outcome = { status: 200, body: { eventId, status } };
-  state.responsesByEventId.set(eventId, { fingerprint, ...outcome });
-  return outcome;
+  return state.idempotency.run(eventId, JSON.stringify(event), () => {
+    const status = event.type === 'right.activate' ? activateRight(state, eventId, event) : revokeRight(state, eventId, event.entitlementId);
+    return { status: 200, body: { eventId, status } };
+  });
 }
 
 function activateRight(state: StreamflixSandboxState, eventId: string, event: Extract<EventBody, { type: 'right.activate' }>): StreamflixRightStatus {
@@ -576,35 +505,4 @@ function adminState(state: StreamflixSandboxState): unknown {
     effects: state.effects,
     acknowledgements: state.acknowledgements,
   };
-}
-
-function isAuthorized(header: string | undefined, apiKeyDigest: Buffer): boolean {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  // Comparing digests keeps the comparison constant-time whatever the presented key's length.
-  return match !== null && timingSafeEqual(sha256(match[1]!), apiKeyDigest);
-}
-
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return (Array.isArray(value) ? value[0] : value) || undefined;
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpProblem(413, 'payload_too_large');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
-function sendJson(res: ServerResponse, status: number, payload: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(payload));
 }
