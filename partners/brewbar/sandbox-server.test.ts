@@ -1,27 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningSandbox } from '../adapter.js';
+import { describe, expect, it } from 'vitest';
+import { callSandbox, itBehavesLikeASandbox, sandboxAdminState, useSandbox, type SandboxCallInit } from '../testing/sandbox.js';
 import { startBrewbarSandbox } from './sandbox-server.js';
 
-let sandbox: RunningSandbox;
-
-beforeAll(async () => {
-  sandbox = await startBrewbarSandbox();
-});
-afterAll(async () => {
-  await sandbox.close();
-});
-
-function call(path: string, init: RequestInit & { key?: string | null } = {}): Promise<Response> {
-  const { key = sandbox.apiKey, headers, ...rest } = init;
-  return fetch(sandbox.url + path, {
-    ...rest,
-    headers: {
-      ...(key === null ? {} : { authorization: `Bearer ${key}` }),
-      ...(rest.body ? { 'content-type': 'application/json' } : {}),
-      ...(headers as Record<string, string> | undefined),
-    },
-  });
-}
+const sandbox = useSandbox(() => startBrewbarSandbox());
+const call = (path: string, init?: SandboxCallInit) => callSandbox(sandbox, path, init);
 
 function memberBody(eventId: string, overrides: Record<string, unknown> = {}): string {
   return JSON.stringify({
@@ -52,32 +34,14 @@ interface AdminState {
   effects: Array<{ eventId: string; action: string; entitlementId: string }>;
 }
 
-async function adminState(): Promise<AdminState> {
-  return (await (await call('/admin/state')).json()) as AdminState;
-}
+const adminState = () => sandboxAdminState<AdminState>(sandbox);
 
 describe('BrewBar sandbox', () => {
-  it('listens on loopback and hands out a fresh API key per start', async () => {
-    const other = await startBrewbarSandbox();
-    try {
-      expect(new URL(sandbox.url).hostname).toBe('127.0.0.1');
-      expect(other.apiKey).not.toBe(sandbox.apiKey);
-    } finally {
-      await other.close();
-    }
-  });
+  itBehavesLikeASandbox({ sandbox: () => sandbox, start: startBrewbarSandbox, apiPath: '/v1/stores', realm: 'brewbar', keyPrefix: 'bb' });
 
-  it('rejects a wrong API key with 401', async () => {
-    const response = await call('/v1/stores', { key: 'bb_sandbox_not-the-key' });
-    expect(response.status).toBe(401);
-    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm="brewbar"/);
-    expect(await response.json()).toEqual({ error: 'unauthorized' });
+  it('takes the API key on every partner API call, scans and exports included', async () => {
     expect((await call('/v1/scans', { method: 'POST', key: 'wrong', body: JSON.stringify({ code: 'BB-00000000' }) })).status).toBe(401);
-  });
-
-  it('rejects a call without credentials with 401', async () => {
     expect((await call('/v1/pool/export?count=1', { key: null })).status).toBe(401);
-    expect((await call('/admin/state', { key: null })).status).toBe(401);
   });
 
   it('lists the seeded stores of one city, by its English or Chinese name, with both languages', async () => {
@@ -221,25 +185,12 @@ describe('BrewBar sandbox', () => {
     expect(await response.json()).toEqual({ error: 'member_not_found' });
   });
 
-  it('answers 503 while down, and serves again once up', async () => {
+  it('answers 503 to scans too while down', async () => {
     sandbox.setDown(true);
     try {
-      expect((await call('/v1/stores')).status).toBe(503);
       expect((await scan({ code: 'BB-00000000' })).status).toBe(503);
-      expect((await call('/admin/state')).status).toBe(200);
     } finally {
       sandbox.setDown(false);
-    }
-    expect((await call('/v1/stores')).status).toBe(200);
-  });
-
-  it('fails every partner API call when started with failureRate 1', async () => {
-    const failing = await startBrewbarSandbox({ failureRate: 1 });
-    try {
-      const response = await fetch(`${failing.url}/v1/stores`, { headers: { authorization: `Bearer ${failing.apiKey}` } });
-      expect(response.status).toBe(503);
-    } finally {
-      await failing.close();
     }
   });
 });

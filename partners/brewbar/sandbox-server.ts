@@ -9,12 +9,13 @@ import {
   IdempotencyStore,
   listVenues,
   parseBody,
-  parseRightProvisioning,
+  provisionRight,
   readJson,
-  requireIdempotencyKey,
+  revokeRight,
   sandboxSettings,
   startSandboxServer,
   type Outcome,
+  type RightsBook,
   type SandboxVenue,
 } from '../sandbox-kit.js';
 import { codeFromScan } from './client.js';
@@ -111,8 +112,9 @@ const CODE_LENGTH = 8;
 const scanBody = z.object({ code: z.string().min(1), entitlementId: z.string().min(1).optional() });
 
 /** In-memory state of one sandbox: BrewBar's members, its code pool and idempotency records. */
-class BrewbarSandboxState {
-  readonly members = new Map<string, Member>();
+class BrewbarSandboxState implements RightsBook<Member> {
+  /** Members by entitlement id. */
+  readonly rights = new Map<string, Member>();
   readonly codes = new Map<string, PoolCode>();
   readonly effects: Effect[] = [];
   readonly idempotency = new IdempotencyStore();
@@ -126,7 +128,11 @@ class BrewbarSandboxState {
     }
   }
 
-  memberView(member: Member): unknown {
+  recordEffect(eventId: string, change: 'CREATED' | 'UPDATED' | 'REVOKED', entitlementId: string, at: string): void {
+    this.effects.push({ eventId, action: change === 'CREATED' ? 'MEMBER_REGISTERED' : `MEMBER_${change}`, entitlementId, at });
+  }
+
+  rightView(member: Member): unknown {
     const scans = [...this.codes.values()]
       .filter((c) => c.entitlementId === member.entitlementId && c.scannedAt !== null)
       .sort((a, b) => a.scannedAt!.localeCompare(b.scannedAt!))
@@ -189,14 +195,14 @@ async function route(state: BrewbarSandboxState, req: IncomingMessage, url: URL)
     const entitlementId = decodeURIComponent(memberMatch[1]!);
     switch (method) {
       case 'GET': {
-        const member = state.members.get(entitlementId);
+        const member = state.rights.get(entitlementId);
         if (!member) throw new HttpProblem(404, 'member_not_found');
-        return { status: 200, body: state.memberView(member) };
+        return { status: 200, body: state.rightView(member) };
       }
       case 'PUT':
-        return registerMember(state, entitlementId, req, await readJson(req));
+        return provisionRight(state, req, entitlementId, await readJson(req), (active) => active);
       case 'DELETE':
-        return revokeMember(state, entitlementId, req);
+        return revokeRight(state, req, entitlementId);
       default:
         throw new HttpProblem(405, 'method_not_allowed');
     }
@@ -228,7 +234,7 @@ function scan(state: BrewbarSandboxState, json: unknown): { status: number; body
   }
   const { entitlementId } = request;
   if (entitlementId !== undefined) {
-    const member = state.members.get(entitlementId);
+    const member = state.rights.get(entitlementId);
     if (!member) throw new HttpProblem(404, 'member_not_found');
     if (member.status !== 'ACTIVE') throw new HttpProblem(409, 'member_not_active', { status: member.status });
   }
@@ -237,45 +243,10 @@ function scan(state: BrewbarSandboxState, json: unknown): { status: number; body
   return { status: 200, body: { code: code.code, scannedAt: code.scannedAt, entitlementId: code.entitlementId } };
 }
 
-function registerMember(state: BrewbarSandboxState, entitlementId: string, req: IncomingMessage, json: unknown): Outcome {
-  const { eventId, request, fingerprint } = parseRightProvisioning(req, entitlementId, json);
-  return state.idempotency.run(eventId, fingerprint, () => {
-    const now = new Date().toISOString();
-    const existing = state.members.get(entitlementId);
-    const member: Member = {
-      entitlementId,
-      memberPseudonym: request.memberPseudonym,
-      benefitCode: request.benefitCode,
-      status: 'ACTIVE',
-      validFrom: new Date(request.validFrom).toISOString(),
-      validUntil: new Date(request.validUntil).toISOString(),
-      quota: request.quota,
-      updatedAt: now,
-    };
-    state.members.set(entitlementId, member);
-    state.effects.push({ eventId, action: existing ? 'MEMBER_UPDATED' : 'MEMBER_REGISTERED', entitlementId, at: now });
-    return { status: existing ? 200 : 201, body: state.memberView(member) };
-  });
-}
-
-function revokeMember(state: BrewbarSandboxState, entitlementId: string, req: IncomingMessage): Outcome {
-  const eventId = requireIdempotencyKey(req);
-  return state.idempotency.run(eventId, JSON.stringify(['DELETE', entitlementId]), () => {
-    const member = state.members.get(entitlementId);
-    // Revoking what is unknown or already revoked is a success with no effect: retries and reordering stay harmless.
-    if (member && member.status !== 'REVOKED') {
-      const now = new Date().toISOString();
-      state.members.set(entitlementId, { ...member, status: 'REVOKED', updatedAt: now });
-      state.effects.push({ eventId, action: 'MEMBER_REVOKED', entitlementId, at: now });
-    }
-    return { status: 204 };
-  });
-}
-
 function adminState(state: BrewbarSandboxState): unknown {
   const codes = [...state.codes.values()];
   return {
-    members: [...state.members.values()].map((member) => state.memberView(member)),
+    members: [...state.rights.values()].map((member) => state.rightView(member)),
     pool: { issued: codes.length, scanned: codes.filter((c) => c.scannedAt !== null).length },
     scans: codes.filter((c) => c.scannedAt !== null).map((c) => state.codeView(c)),
     provisioningCalls: Object.fromEntries(state.idempotency.calls),

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunningSandbox } from '../adapter.js';
+import { callSandbox, itBehavesLikeASandbox, sandboxAdminState, type SandboxCallInit } from '../testing/sandbox.js';
 import { generateWebhookSecret, verifyWebhook } from '../webhook-signature.js';
 import { startSkymilesSandbox, type SkymilesSandboxOptions } from './sandbox-server.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.fixture.js';
@@ -35,17 +36,8 @@ async function startOther(options: SkymilesSandboxOptions = {}): Promise<Running
   return other;
 }
 
-function call(path: string, init: RequestInit & { key?: string | null; eventId?: string } = {}, target = sandbox): Promise<Response> {
-  const { key = target.apiKey, eventId, headers, ...rest } = init;
-  return fetch(target.url + path, {
-    ...rest,
-    headers: {
-      ...(key === null ? {} : { authorization: `Bearer ${key}` }),
-      ...(rest.body ? { 'content-type': 'application/json' } : {}),
-      ...(eventId ? { 'idempotency-key': eventId } : {}),
-      ...(headers as Record<string, string> | undefined),
-    },
-  });
+function call(path: string, init?: SandboxCallInit, target = sandbox): Promise<Response> {
+  return callSandbox(target, path, init);
 }
 
 function requestConversion(conversionId: string, eventId: string, overrides: Record<string, unknown> = {}, target = sandbox): Promise<Response> {
@@ -77,9 +69,7 @@ interface AdminState {
   acknowledgements: Array<{ webhookId: string; conversionId: string; status: string; attempts: number; delivered: boolean }>;
 }
 
-async function adminState(target = sandbox): Promise<AdminState> {
-  return (await (await call('/admin/state', {}, target)).json()) as AdminState;
-}
+const adminState = (target = sandbox) => sandboxAdminState<AdminState>(target);
 
 async function conversion(conversionId: string): Promise<ConversionView> {
   return (await (await call(`/v1/conversions/${conversionId}`)).json()) as ConversionView;
@@ -90,18 +80,13 @@ function webhooksFor(conversionId: string) {
 }
 
 describe('SkyMiles sandbox', () => {
-  it('listens on loopback and hands out a fresh API key per start', async () => {
-    const other = await startOther();
-    expect(new URL(sandbox.url).hostname).toBe('127.0.0.1');
-    expect(other.apiKey).not.toBe(sandbox.apiKey);
-  });
-
-  it('rejects a wrong or missing API key with 401', async () => {
-    const wrong = await call('/v1/conversions/any', { key: 'sm_sandbox_not-the-key' });
-    expect(wrong.status).toBe(401);
-    expect(wrong.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    expect(await wrong.json()).toEqual({ error: 'unauthorized' });
-    expect((await call('/admin/state', { key: null })).status).toBe(401);
+  itBehavesLikeASandbox({
+    sandbox: () => sandbox,
+    start: startSkymilesSandbox,
+    apiPath: '/v1/conversions/cv-never',
+    upStatus: 404,
+    realm: 'skymiles',
+    keyPrefix: 'sm',
   });
 
   it('accepts a conversion as PENDING and credits it after confirmAfterMs', async () => {
@@ -305,11 +290,6 @@ describe('SkyMiles sandbox', () => {
       sandbox.setDown(false);
     }
     expect((await conversion('cv-down')).status).toBe('CREDITED');
-  });
-
-  it('fails every partner API call when started with failureRate 1', async () => {
-    const failing = await startOther({ failureRate: 1 });
-    expect((await requestConversion('cv-fail', 'evt-fail', {}, failing)).status).toBe(503);
   });
 
   it('refuses half a webhook configuration or a malformed secret at start-up', async () => {

@@ -1,27 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningSandbox } from '../adapter.js';
+import { describe, expect, it } from 'vitest';
+import { callSandbox, itBehavesLikeASandbox, sandboxAdminState, useSandbox, type SandboxCallInit } from '../testing/sandbox.js';
 import { startSparkwashSandbox } from './sandbox-server.js';
 
-let sandbox: RunningSandbox;
-
-beforeAll(async () => {
-  sandbox = await startSparkwashSandbox();
-});
-afterAll(async () => {
-  await sandbox.close();
-});
-
-function call(path: string, init: RequestInit & { key?: string | null } = {}): Promise<Response> {
-  const { key = sandbox.apiKey, headers, ...rest } = init;
-  return fetch(sandbox.url + path, {
-    ...rest,
-    headers: {
-      ...(key === null ? {} : { authorization: `Bearer ${key}` }),
-      ...(rest.body ? { 'content-type': 'application/json' } : {}),
-      ...(headers as Record<string, string> | undefined),
-    },
-  });
-}
+const sandbox = useSandbox(() => startSparkwashSandbox());
+const call = (path: string, init?: SandboxCallInit) => callSandbox(sandbox, path, init);
 
 function provisionBody(eventId: string, overrides: Record<string, unknown> = {}): string {
   return JSON.stringify({
@@ -41,32 +23,10 @@ interface AdminState {
   effects: Array<{ eventId: string; action: string; entitlementId: string }>;
 }
 
-async function adminState(): Promise<AdminState> {
-  return (await (await call('/admin/state')).json()) as AdminState;
-}
+const adminState = () => sandboxAdminState<AdminState>(sandbox);
 
 describe('SparkWash sandbox', () => {
-  it('listens on loopback and hands out a fresh API key per start', async () => {
-    const other = await startSparkwashSandbox();
-    try {
-      expect(new URL(sandbox.url).hostname).toBe('127.0.0.1');
-      expect(other.apiKey).not.toBe(sandbox.apiKey);
-    } finally {
-      await other.close();
-    }
-  });
-
-  it('rejects a wrong API key with 401', async () => {
-    const response = await call('/v1/sites', { key: 'sw_sandbox_not-the-key' });
-    expect(response.status).toBe(401);
-    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    expect(await response.json()).toEqual({ error: 'unauthorized' });
-  });
-
-  it('rejects a call without credentials with 401', async () => {
-    expect((await call('/v1/sites', { key: null })).status).toBe(401);
-    expect((await call('/admin/state', { key: null })).status).toBe(401);
-  });
+  itBehavesLikeASandbox({ sandbox: () => sandbox, start: startSparkwashSandbox, apiPath: '/v1/sites', realm: 'sparkwash', keyPrefix: 'sw' });
 
   it('lists the seeded sites of one city, by its English or Chinese name', async () => {
     const byEnglish = (await (await call('/v1/sites?city=shanghai')).json()) as { sites: Array<{ id: string; city: { en: string } }> };
@@ -147,27 +107,5 @@ describe('SparkWash sandbox', () => {
     expect(booked.status).toBe(201);
     const pass = (await (await call('/v1/passes/ent-book')).json()) as { bookings: Array<{ site: { id: string }; status: string }> };
     expect(pass.bookings).toEqual([expect.objectContaining({ site: expect.objectContaining({ id: 'sw-bj-guomao' }), status: 'CONFIRMED' })]);
-  });
-
-  it('answers 503 while down, and serves again once up', async () => {
-    sandbox.setDown(true);
-    try {
-      const response = await call('/v1/sites');
-      expect(response.status).toBe(503);
-      expect((await call('/admin/state')).status).toBe(200);
-    } finally {
-      sandbox.setDown(false);
-    }
-    expect((await call('/v1/sites')).status).toBe(200);
-  });
-
-  it('fails every partner API call when started with failureRate 1', async () => {
-    const failing = await startSparkwashSandbox({ failureRate: 1 });
-    try {
-      const response = await fetch(`${failing.url}/v1/sites`, { headers: { authorization: `Bearer ${failing.apiKey}` } });
-      expect(response.status).toBe(503);
-    } finally {
-      await failing.close();
-    }
   });
 });

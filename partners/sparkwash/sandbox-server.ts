@@ -9,12 +9,13 @@ import {
   IdempotencyStore,
   listVenues,
   parseBody,
-  parseRightProvisioning,
+  provisionRight,
   readJson,
-  requireIdempotencyKey,
+  revokeRight,
   sandboxSettings,
   startSandboxServer,
   type Outcome,
+  type RightsBook,
   type SandboxVenue,
 } from '../sandbox-kit.js';
 
@@ -105,8 +106,9 @@ export const SANDBOX_SITES: readonly Site[] = [
 const bookingBody = z.object({ siteId: z.string().min(1), scheduledAt: z.iso.datetime({ offset: true }) });
 
 /** In-memory state of one sandbox: SparkWash's passes, bookings and idempotency records. */
-class SparkwashSandboxState {
-  readonly passes = new Map<string, Pass>();
+class SparkwashSandboxState implements RightsBook<Pass> {
+  /** Passes by entitlement id. */
+  readonly rights = new Map<string, Pass>();
   readonly bookings: Booking[] = [];
   readonly effects: Effect[] = [];
   readonly idempotency = new IdempotencyStore();
@@ -116,7 +118,11 @@ class SparkwashSandboxState {
     return `SW${this.nextMemberNumber++}`;
   }
 
-  passView(pass: Pass): unknown {
+  recordEffect(eventId: string, change: 'CREATED' | 'UPDATED' | 'REVOKED', entitlementId: string, at: string): void {
+    this.effects.push({ eventId, action: `PASS_${change}`, entitlementId, at });
+  }
+
+  rightView(pass: Pass): unknown {
     return {
       ...pass,
       bookings: this.bookings.filter((b) => b.entitlementId === pass.entitlementId).map((b) => this.bookingView(b)),
@@ -166,14 +172,18 @@ async function route(state: SparkwashSandboxState, req: IncomingMessage, url: UR
     const entitlementId = decodeURIComponent(passMatch[1]!);
     switch (method) {
       case 'GET': {
-        const pass = state.passes.get(entitlementId);
+        const pass = state.rights.get(entitlementId);
         if (!pass) throw new HttpProblem(404, 'pass_not_found');
-        return { status: 200, body: state.passView(pass) };
+        return { status: 200, body: state.rightView(pass) };
       }
       case 'PUT':
-        return provisionPass(state, entitlementId, req, await readJson(req));
+        return provisionRight(state, req, entitlementId, await readJson(req), ({ entitlementId, ...active }, existing) => ({
+          entitlementId,
+          memberNumber: existing?.memberNumber ?? state.issueMemberNumber(),
+          ...active,
+        }));
       case 'DELETE':
-        return revokePass(state, entitlementId, req);
+        return revokeRight(state, req, entitlementId);
       default:
         throw new HttpProblem(405, 'method_not_allowed');
     }
@@ -181,45 +191,9 @@ async function route(state: SparkwashSandboxState, req: IncomingMessage, url: UR
   throw new HttpProblem(404, 'not_found');
 }
 
-function provisionPass(state: SparkwashSandboxState, entitlementId: string, req: IncomingMessage, json: unknown): Outcome {
-  const { eventId, request, fingerprint } = parseRightProvisioning(req, entitlementId, json);
-  return state.idempotency.run(eventId, fingerprint, () => {
-    const now = new Date().toISOString();
-    const existing = state.passes.get(entitlementId);
-    const pass: Pass = {
-      entitlementId,
-      memberNumber: existing?.memberNumber ?? state.issueMemberNumber(),
-      memberPseudonym: request.memberPseudonym,
-      benefitCode: request.benefitCode,
-      status: 'ACTIVE',
-      validFrom: new Date(request.validFrom).toISOString(),
-      validUntil: new Date(request.validUntil).toISOString(),
-      quota: request.quota,
-      updatedAt: now,
-    };
-    state.passes.set(entitlementId, pass);
-    state.effects.push({ eventId, action: existing ? 'PASS_UPDATED' : 'PASS_CREATED', entitlementId, at: now });
-    return { status: existing ? 200 : 201, body: state.passView(pass) };
-  });
-}
-
-function revokePass(state: SparkwashSandboxState, entitlementId: string, req: IncomingMessage): Outcome {
-  const eventId = requireIdempotencyKey(req);
-  return state.idempotency.run(eventId, JSON.stringify(['DELETE', entitlementId]), () => {
-    const pass = state.passes.get(entitlementId);
-    // Revoking what is unknown or already revoked is a success with no effect: retries and reordering stay harmless.
-    if (pass && pass.status !== 'REVOKED') {
-      const now = new Date().toISOString();
-      state.passes.set(entitlementId, { ...pass, status: 'REVOKED', updatedAt: now });
-      state.effects.push({ eventId, action: 'PASS_REVOKED', entitlementId, at: now });
-    }
-    return { status: 204 };
-  });
-}
-
 function createBooking(state: SparkwashSandboxState, entitlementId: string, json: unknown): Outcome {
   const request = parseBody(bookingBody, json);
-  const pass = state.passes.get(entitlementId);
+  const pass = state.rights.get(entitlementId);
   if (!pass) throw new HttpProblem(404, 'pass_not_found');
   if (pass.status !== 'ACTIVE') throw new HttpProblem(409, 'pass_not_active', { status: pass.status });
   if (!SANDBOX_SITES.some((site) => site.id === request.siteId)) {
@@ -239,7 +213,7 @@ function createBooking(state: SparkwashSandboxState, entitlementId: string, json
 
 function adminState(state: SparkwashSandboxState): unknown {
   return {
-    passes: [...state.passes.values()].map((pass) => state.passView(pass)),
+    passes: [...state.rights.values()].map((pass) => state.rightView(pass)),
     bookings: state.bookings,
     provisioningCalls: Object.fromEntries(state.idempotency.calls),
     effects: state.effects,
