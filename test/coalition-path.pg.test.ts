@@ -192,6 +192,14 @@ describe('the public port', () => {
     expect(metrics).toMatch(/graphql_operation_duration_seconds_bucket\{le="[0-9.]+",operation="Me"/);
   });
 
+  it('answers a malformed request body with HTTP 400 and a coded error', async () => {
+    const res = await fetch(t.app.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    expect(res.status).toBe(400);
+    const body = await res.json();
+    expect(body.errors?.[0]?.message).toEqual(expect.any(String));
+    expect(JSON.stringify(body)).not.toMatch(/"http"/);
+  });
+
   it('answers 404 for paths outside the contract', async () => {
     expect((await fetch(`${t.app.url}/admin`)).status).toBe(404);
   });

@@ -59,6 +59,8 @@ type Route = 'graphql' | 'jwks' | 'issuer' | 'healthz' | 'readyz' | 'metrics' | 
 
 const PARTNER_EVENTS = /^\/partners\/([a-z0-9][a-z0-9-]{0,62})\/events$/;
 const MAX_EVENT_BYTES = 64 * 1024;
+/** GraphQL request bodies (the runtime's own default limit). */
+const MAX_GRAPHQL_BYTES = 25_000_000;
 
 function routeName(path: string): Route {
   if (PARTNER_EVENTS.test(path)) return 'partner_events';
@@ -85,6 +87,15 @@ async function handle(route: Route, req: http.IncomingMessage, res: http.ServerR
       res.setHeader('retry-after', '1');
       sendJson(res, 503, { error: 'starting' });
       return;
+    }
+    if (req.method === 'POST' && /json/i.test(req.headers['content-type'] ?? '')) {
+      const body = Number(req.headers['content-length'] ?? 0) > MAX_GRAPHQL_BYTES ? null : await readRawBody(req, MAX_GRAPHQL_BYTES);
+      if (body === null) {
+        res.setHeader('connection', 'close'); // the rest of the body is not read
+        sendJson(res, 413, { errors: [{ message: 'Request body too large', extensions: { code: 'REQUEST_ENTITY_TOO_LARGE' } }] });
+        return;
+      }
+      (req as { body?: unknown }).body = parsedGraphQLBody(body);
     }
     await gateway(req, res);
     return;
@@ -144,6 +155,11 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, conte
 }
 
 async function readBody(req: http.IncomingMessage, limit: number): Promise<string | null> {
+  const body = await readRawBody(req, limit);
+  return body === null ? null : body.toString('utf8');
+}
+
+async function readRawBody(req: http.IncomingMessage, limit: number): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -151,5 +167,22 @@ async function readBody(req: http.IncomingMessage, limit: number): Promise<strin
     if (size > limit) return null;
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/**
+ * A JSON GraphQL body for the gateway as `req.body`. A parsed object makes the runtime's
+ * request adapter hand it to GraphQL Yoga as is; a stream body instead goes through Yoga's
+ * size-limiting TransformStream + stream.pipeline, which cost ~0.2 ms of gateway CPU per
+ * request (measured). Anything that is not a non-empty JSON object stays raw bytes, so
+ * Yoga answers it exactly as before (its JSON and parameter errors).
+ */
+function parsedGraphQLBody(body: Buffer): unknown {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && Object.keys(parsed).length > 0) return parsed;
+  } catch {
+    // Yoga reports the syntax error from the raw bytes.
+  }
+  return body;
 }
