@@ -2,8 +2,10 @@
 // (fetching each one's SDL through `_service { sdl }`) and serves the public port.
 //   SUBGRAPHS="membership=http://10.0.0.5:4001/graphql,sparkwash=http://10.0.0.6:4011/graphql" \
 //     node dist/src/gateway-main.js
-// Default SUBGRAPHS: the built-in subgraphs at their standalone localhost ports.
+// Default SUBGRAPHS: the built-in subgraphs at their standalone localhost ports. With
+// DATABASE_URL, partners' own registered subgraphs are composed in too.
 import 'reflect-metadata';
+import { connectOrm } from './db/orm.js';
 import { Closers, openPublicPort } from './server/app.js';
 import { builtInSubgraphs } from './server/subgraph-catalog.js';
 import type { SubgraphDefinition } from './server/supergraph.js';
@@ -70,7 +72,11 @@ try {
   const subgraphs = await Promise.all(list.map(fetchSdl));
   const keyStore = await FileSigningKeyStore.open(config.signingKeysDir);
   const port = await openPublicPort({ config, logger, keyStore, readiness: () => reachable(list) }, closers);
-  await port.serve(subgraphs);
+  // With DATABASE_URL the gateway also serves the subgraphs partners registered at run
+  // time, and picks up new registrations within seconds.
+  const orm = config.databaseUrl ? await connectOrm({ databaseUrl: config.databaseUrl, poolSize: 2 }) : undefined;
+  if (orm) closers.push(() => orm.close(), 'database connections');
+  await port.serve(subgraphs, orm);
   const url = port.url;
   console.log(`gateway listening on ${url}/graphql over ${list.map((s) => `${s.name} ${s.url}`).join(', ')}`);
 } catch (error) {
