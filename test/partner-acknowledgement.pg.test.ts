@@ -17,10 +17,8 @@ afterAll(async () => {
 });
 
 async function member(): Promise<{ bearer: string; ids: Record<string, string> }> {
-  const bearer = await t.memberToken(`member-${randomUUID()}`);
-  await t.graphql(SubscribeDocument, { planCode: 'PLUS', idempotencyKey: 'k' }, { bearer });
-  const me = await t.graphql(MeDocument, {}, { bearer });
-  return { bearer, ids: Object.fromEntries(me.data.me.entitlements.map((e) => [e.benefit.code, e.id])) };
+  const { bearer, entitlementIds } = await t.subscribedMember();
+  return { bearer, ids: entitlementIds };
 }
 
 async function statusOf(entitlementId: string): Promise<string> {

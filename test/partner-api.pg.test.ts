@@ -61,15 +61,8 @@ interface Member {
 }
 
 async function newMember(): Promise<Member> {
-  const bearer = await t.memberToken(`member-${randomUUID()}`);
-  const sub = await t.graphql(`mutation { subscribe(planCode: "PLUS", idempotencyKey: "k") { id } }`, {}, { bearer });
-  expect(sub.errors).toBeUndefined();
-  const me = await t.graphql(`{ me { id entitlements { id benefit { code } } } }`, {}, { bearer });
-  return {
-    bearer,
-    id: me.data.me.id,
-    entitlementIds: Object.fromEntries(me.data.me.entitlements.map((e: any) => [e.benefit.code, e.id])),
-  };
+  const { bearer, memberId, entitlementIds } = await t.subscribedMember();
+  return { bearer, id: memberId, entitlementIds };
 }
 
 async function issue(member: Member, code = 'CAR_WASH'): Promise<string> {

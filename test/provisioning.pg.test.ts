@@ -1,11 +1,9 @@
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutboxWorker } from '../src/provisioning/outbox-worker.js';
 import { createLogger } from '../src/shared/logger.js';
-import { MeDocument, SubscribeDocument } from './generated/operations.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
 let t: TestApp;
@@ -18,10 +16,8 @@ afterAll(async () => {
 });
 
 async function subscribeMember(): Promise<{ bearer: string; carWashId: string }> {
-  const bearer = await t.memberToken(`member-${randomUUID()}`);
-  await t.graphql(SubscribeDocument, { planCode: 'PLUS', idempotencyKey: 'k' }, { bearer });
-  const me = await t.graphql(MeDocument, {}, { bearer });
-  return { bearer, carWashId: me.data.me.entitlements.find((e) => e.benefit.code === 'CAR_WASH')!.id };
+  const { bearer, entitlementIds } = await t.subscribedMember();
+  return { bearer, carWashId: entitlementIds.CAR_WASH! };
 }
 
 async function sandboxState(): Promise<{ effects: Array<{ eventId: string; action: string; entitlementId: string }>; provisioningCalls: Record<string, number> }> {

@@ -2,7 +2,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWebhookSecret } from '../partners/webhook-signature.js';
-import { MeDocument, SubscribeDocument } from './generated/operations.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
 const RECONCILE = `mutation($p: ID!) { reconcilePartner(partnerId: $p) { partnerId checked unreadable fixed { entitlementId ours theirs action } } }`;
@@ -19,10 +18,7 @@ afterAll(async () => {
 });
 
 async function member(): Promise<Record<string, string>> {
-  const bearer = await t.memberToken(`member-${randomUUID()}`);
-  await t.graphql(SubscribeDocument, { planCode: 'PLUS', idempotencyKey: 'k' }, { bearer });
-  const me = await t.graphql(MeDocument, {}, { bearer });
-  return Object.fromEntries(me.data.me.entitlements.map((e) => [e.benefit.code, e.id]));
+  return (await t.subscribedMember()).entitlementIds;
 }
 
 async function statusOf(entitlementId: string): Promise<string> {

@@ -1,7 +1,5 @@
 // BrewBar's coffee vouchers: a pool the partner uploads, claimed by members one code per use.
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MeDocument, SubscribeDocument } from './generated/operations.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
 const UPLOAD = `mutation($b: String!, $c: [String!]!) { uploadVoucherCodes(benefitCode: $b, codes: $c) { received accepted duplicates duplicateSamples available } }`;
@@ -19,10 +17,8 @@ afterAll(async () => {
 });
 
 async function coffeeMember(): Promise<{ bearer: string; coffee: string }> {
-  const bearer = await t.memberToken(`member-${randomUUID()}`);
-  await t.graphql(SubscribeDocument, { planCode: 'PLUS', idempotencyKey: 'k' }, { bearer });
-  const me = await t.graphql(MeDocument, {}, { bearer });
-  return { bearer, coffee: me.data.me.entitlements.find((e) => e.benefit.code === 'COFFEE')!.id };
+  const { bearer, entitlementIds } = await t.subscribedMember();
+  return { bearer, coffee: entitlementIds.COFFEE! };
 }
 
 const codes = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(5, '0')}`);

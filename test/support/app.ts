@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
@@ -18,6 +19,8 @@ export interface TestApp {
   adminToken(subject: string): Promise<string>;
   /** A fresh partner API key. */
   partnerKey(partnerId: string): Promise<string>;
+  /** A new member subscribed to PLUS through the gateway, with its entitlement ids by benefit code. */
+  subscribedMember(): Promise<SubscribedMember>;
   /** POSTs a GraphQL operation to the gateway. */
   graphql<T = any, V = any>(
     query: string | TypedDocumentNode<T, V>,
@@ -25,6 +28,13 @@ export interface TestApp {
     options?: { bearer?: string; headers?: Record<string, string>; url?: string },
   ): Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
+}
+
+export interface SubscribedMember {
+  bearer: string;
+  memberId: string;
+  membershipId: string;
+  entitlementIds: Record<string, string>;
 }
 
 export interface GraphQLResponse<T> {
@@ -68,6 +78,18 @@ export async function startTestApp(
     adminToken: (subject) => app.devIssuer!.mint(subject, { admin: true }),
     partnerKey: (partnerId) => app.createPartnerKey(partnerId),
     graphql,
+    subscribedMember: async () => {
+      const bearer = await app.devIssuer!.mint(`member-${randomUUID()}`);
+      const sub = await graphql(`mutation { subscribe(planCode: "PLUS", idempotencyKey: "k") { id } }`, {}, { bearer });
+      if (sub.errors) throw new Error(`subscribe failed: ${JSON.stringify(sub.errors)}`);
+      const me = await graphql(`{ me { id entitlements { id benefit { code } } } }`, {}, { bearer });
+      return {
+        bearer,
+        memberId: me.data.me.id,
+        membershipId: sub.data.subscribe.id,
+        entitlementIds: Object.fromEntries(me.data.me.entitlements.map((e: { id: string; benefit: { code: string } }) => [e.benefit.code, e.id])),
+      };
+    },
     close: async () => {
       await app.close();
       await db.drop();
