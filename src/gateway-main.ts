@@ -6,7 +6,7 @@
 // DATABASE_URL, partners' own registered subgraphs are composed in too.
 import 'reflect-metadata';
 import { connectOrm } from './db/orm.js';
-import { Closers, openPublicPort } from './server/app.js';
+import { Closers, openPublicPort, signingKeyStoreOptions } from './server/app.js';
 import { builtInSubgraphs } from './server/subgraph-catalog.js';
 import type { SubgraphDefinition } from './server/supergraph.js';
 import { loadConfig } from './shared/config.js';
@@ -70,7 +70,7 @@ async function reachable(subgraphs: Array<{ name: string; url: string }>): Promi
 try {
   const list = await subgraphList();
   const subgraphs = await Promise.all(list.map(fetchSdl));
-  const keyStore = await FileSigningKeyStore.open(config.signingKeysDir);
+  const keyStore = await FileSigningKeyStore.open(config.signingKeysDir, signingKeyStoreOptions(config, logger));
   const port = await openPublicPort({ config, logger, keyStore, readiness: () => reachable(list) }, closers);
   // With DATABASE_URL the gateway also serves the subgraphs partners registered at run
   // time, and picks up new registrations within seconds.

@@ -21,17 +21,21 @@ import type { Logger } from '../shared/logger.js';
 import {
   EntitlementTokenSigner,
   EntitlementTokenVerifier,
+  AesGcmKeyEncryption,
   FileSigningKeyStore,
   issuerMetadata,
+  jwksCacheControl,
   jwksDocument,
   loadPseudonymSecret,
   MemberPseudonymizer,
+  type FileSigningKeyStoreOptions,
   type SigningKeyStore,
 } from '../token/index.js';
 import { createGateway } from './gateway.js';
 import { startMembershipSubgraph } from './membership-subgraph.js';
 import { Metrics } from './metrics.js';
 import { startPublicServer } from './public-server.js';
+import { createRateLimiter } from './rate-limit.js';
 import type { AppDependencies } from './request-scope.js';
 import { SupergraphSource } from './supergraph-source.js';
 import type { SubgraphDefinition } from './supergraph.js';
@@ -96,7 +100,7 @@ export async function openCore(options: StartAppOptions, closers: Closers): Prom
   }
   const seed = (options.seed ?? true) ? await seedDemoCatalog(orm.em.fork()) : null;
 
-  const keyStore = await FileSigningKeyStore.open(config.signingKeysDir);
+  const keyStore = await FileSigningKeyStore.open(config.signingKeysDir, signingKeyStoreOptions(config, logger, options.now));
   const pseudonymSecret = await loadPseudonymSecret({ secret: config.pseudonymSecret, file: config.pseudonymSecretFile });
   const clock = options.now ? { now: options.now } : {};
   const deps: AppDependencies = {
@@ -120,6 +124,18 @@ export async function openCore(options: StartAppOptions, closers: Closers): Prom
     resolvePartnerKey: (hash) => new PartnerKeyService(orm.em.fork()).resolve(hash),
   });
   return { orm, deps, authenticator, keyStore, devIssuer, seed };
+}
+
+/**
+ * How this process opens the signing keys: sealed at rest under `SIGNING_KEYS_ENCRYPTION_KEY`
+ * when set, schedule decisions by the app's clock, re-read failures logged.
+ */
+export function signingKeyStoreOptions(config: AppConfig, logger: Logger, now?: () => Date): FileSigningKeyStoreOptions {
+  return {
+    ...(now ? { now } : {}),
+    ...(config.signingKeysEncryptionKey ? { encryption: new AesGcmKeyEncryption(config.signingKeysEncryptionKey) } : {}),
+    onReloadError: (error) => logger.error({ err: error }, 'signing key manifest re-read failed; serving the keys already loaded'),
+  };
 }
 
 /** The dev issuer outside production (it mints member and admin JWTs); undefined in production. */
@@ -212,6 +228,7 @@ export async function openPublicPort(options: PublicPortOptions, closers: Closer
       gateway: () => gateway,
       metrics,
       jwks: () => jwksDocument(options.keyStore),
+      jwksCacheControl: jwksCacheControl(config.signingKeyRotationLeadSeconds),
       issuerMetadata: () => issuerMetadata(config.publicUrl, { tokenTtlSeconds: config.tokenTtlSeconds }),
       readiness: async () => [...(gateway ? [] : ['gateway starting']), ...(await options.readiness())],
       ...(options.partnerEvents
@@ -226,12 +243,19 @@ export async function openPublicPort(options: PublicPortOptions, closers: Closer
     async serve(subgraphs, orm) {
       const source = new SupergraphSource(subgraphs, orm, logger);
       await source.refresh();
+      // Closed after the gateway (closers run last-in first-out): no operation is left to count.
+      const limiter = createRateLimiter({ ...config.rateLimit, redisUrl: config.redisUrl }, logger);
+      closers.push(() => limiter.close(), 'rate-limit store');
+      await limiter.ready();
       const runtime = createGateway({
         supergraph: () => source.current(),
         metrics,
         graphiql: config.nodeEnv === 'development',
         corsOrigins: config.corsOrigins,
         development: config.nodeEnv === 'development',
+        rateLimit: { limiter, windowSeconds: config.rateLimit.windowSeconds, trustProxy: config.trustProxy },
+        limits: config.graphqlLimits,
+        introspection: config.nodeEnv !== 'production',
       });
       const recompose = async () => {
         if (await source.refresh()) runtime.invalidateUnifiedGraph();

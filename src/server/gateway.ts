@@ -4,7 +4,9 @@ import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
 import httpTransport from '@graphql-mesh/transport-http';
 import { getOperationAST, GraphQLError, type ExecutionArgs } from 'graphql';
 import { isKnownErrorCode } from '../shared/errors.js';
+import { CSRF_HEADERS, DEFAULT_GRAPHQL_LIMITS, graphqlLimitsPlugins, type GraphqlLimits } from './graphql-limits.js';
 import type { Metrics } from './metrics.js';
+import { rateLimitPlugin, type RateLimitPluginOptions } from './rate-limit.js';
 
 export interface GatewayOptions {
   /** Returns the current supergraph SDL (recomposed when subgraphs change). */
@@ -17,6 +19,12 @@ export interface GatewayOptions {
   upstreamTimeoutMs?: number;
   /** Keep stack traces from subgraphs. @default false */
   development?: boolean;
+  /** Per-caller rate limits, checked before execution; none when absent. */
+  rateLimit?: RateLimitPluginOptions;
+  /** Largest operation accepted (depth, aliases, tokens, directives, cost). @default DEFAULT_GRAPHQL_LIMITS */
+  limits?: GraphqlLimits;
+  /** Answer introspection and suggest field names in errors; production turns both off. @default true */
+  introspection?: boolean;
 }
 
 /** Headers the gateway forwards to every subgraph. */
@@ -36,7 +44,11 @@ export function createGateway(options: GatewayOptions): GatewayRuntime {
     landingPage: false,
     graphiql: options.graphiql,
     logging: 'error',
-    cors: { origin: options.corsOrigins, credentials: true, allowedHeaders: ['authorization', 'content-type', 'accept-language', 'x-request-id'] },
+    cors: { origin: options.corsOrigins, credentials: true, allowedHeaders: ['authorization', 'content-type', 'accept-language', 'x-request-id', ...CSRF_HEADERS] },
+    // A browser sends a form POST or a GET without preflight: those need one of these headers.
+    csrfPrevention: { requestHeaders: [...CSRF_HEADERS] },
+    batching: false,
+    ...(options.introspection === false ? { disableIntrospection: {} } : {}),
     maskedErrors: false,
     // No `upstreamTimeout` option here: subgraphTimeout below does the same for less CPU.
     // A recomposition (a partner registered its subgraph) lets operations in flight finish
@@ -54,6 +66,8 @@ export function createGateway(options: GatewayOptions): GatewayRuntime {
     },
     plugins: () => [
       subgraphTimeout(options.upstreamTimeoutMs ?? 10_000),
+      ...(options.rateLimit ? [rateLimitPlugin(options.rateLimit)] : []),
+      ...graphqlLimitsPlugins(options.limits ?? DEFAULT_GRAPHQL_LIMITS, { fieldSuggestions: options.introspection ?? true }),
       {
         onExecute({ args }: { args: ExecutionArgs }) {
           const started = performance.now();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatewayRuntime } from '@graphql-hive/gateway-runtime';
@@ -11,6 +12,8 @@ export interface PublicRoutes {
   partnerEvents?: (partnerId: string, rawBody: string, headers: http.IncomingHttpHeaders) => Promise<{ status: number; body: unknown }>;
   metrics: Metrics;
   jwks: () => Promise<unknown>;
+  /** `Cache-Control` of the JWKS (see `jwksCacheControl`). @default 'public, max-age=300, stale-while-revalidate=60' */
+  jwksCacheControl?: string;
   issuerMetadata: () => unknown;
   /** Resolves to the problems that make the service not ready (empty when ready). */
   readiness: () => Promise<string[]>;
@@ -122,11 +125,22 @@ async function handle(route: Route, req: http.IncomingMessage, res: http.ServerR
     return;
   }
   switch (route) {
-    case 'jwks':
+    case 'jwks': {
       // Partners cache the key set; rotation publishes new keys well before they sign.
-      res.setHeader('cache-control', 'public, max-age=300, stale-while-revalidate=60');
-      sendJson(res, 200, await routes.jwks(), 'application/jwk-set+json');
+      res.setHeader('cache-control', routes.jwksCacheControl ?? 'public, max-age=300, stale-while-revalidate=60');
+      const body = JSON.stringify(await routes.jwks());
+      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+      res.setHeader('etag', etag);
+      if (matchesEtag(req.headers['if-none-match'], etag)) {
+        res.statusCode = 304;
+        res.end();
+        return;
+      }
+      res.statusCode = 200;
+      res.setHeader('content-type', 'application/jwk-set+json; charset=utf-8');
+      res.end(body);
       return;
+    }
     case 'issuer':
       res.setHeader('cache-control', 'public, max-age=3600');
       sendJson(res, 200, routes.issuerMetadata());
@@ -146,6 +160,15 @@ async function handle(route: Route, req: http.IncomingMessage, res: http.ServerR
     default:
       sendJson(res, 404, { error: 'not found' });
   }
+}
+
+/** RFC 9110 weak comparison, as `If-None-Match` asks: `W/` prefixes are ignored. */
+function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.split(',').some((tag) => {
+    const candidate = tag.trim();
+    return candidate === '*' || candidate.replace(/^W\//, '') === etag;
+  });
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {

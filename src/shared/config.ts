@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_GRAPHQL_LIMITS, type GraphqlLimits } from '../server/graphql-limits.js';
 
 /**
  * Everything the process reads from its environment, validated once at start-up.
@@ -21,6 +22,16 @@ export interface AppConfig {
   embeddedPgPort: number;
   /** Directory of the Ed25519 signing keys (private keys never leave it). @default `$DATA_DIR/keys` */
   signingKeysDir: string;
+  /**
+   * Seconds a new signing key is published in the JWKS before it signs (`npm run -s keys -- rotate`);
+   * the JWKS cache lifetime is kept well under it. @default 86400
+   */
+  signingKeyRotationLeadSeconds: number;
+  /**
+   * AES-256 key (`SIGNING_KEYS_ENCRYPTION_KEY`, base64 of 32 bytes) sealing the private signing
+   * keys at rest; absent, key files hold plaintext JWKs (mode 0600).
+   */
+  signingKeysEncryptionKey: Buffer | undefined;
   /** Secret for per-partner member pseudonyms; read from a file when not set. */
   pseudonymSecret: string | undefined;
   /** File holding the pseudonym secret, created on first start. @default `$DATA_DIR/secrets/pseudonym.key` */
@@ -43,11 +54,51 @@ export interface AppConfig {
     /** Role value that makes a caller an admin. @default 'admin' */
     adminRole: string;
   };
+  /** Per-caller rate limits, counted per window (see src/server/rate-limit.ts). */
+  rateLimit: RateLimitSettings;
+  /**
+   * Redis holding the rate-limit counters, so every gateway replica counts against the same
+   * budget; absent means counters in process memory (one replica's own view).
+   */
+  redisUrl: string | undefined;
+  /**
+   * Proxy hops in front of the public port whose `X-Forwarded-For` entries are trusted for
+   * the client address of anonymous callers (0: the socket address). @default 0
+   */
+  trustProxy: number;
   /** Browser origins allowed by CORS. @default localhost origins in development */
   corsOrigins: string[];
   /** Log level for pino. @default 'info' ('warn' under test) */
   logLevel: string;
+  /**
+   * Largest operation the gateway accepts: `GRAPHQL_MAX_DEPTH`, `GRAPHQL_MAX_ALIASES`,
+   * `GRAPHQL_MAX_TOKENS`, `GRAPHQL_MAX_DIRECTIVES`, `GRAPHQL_MAX_COST`.
+   * @default { depth: 10, aliases: 15, tokens: 2000, directives: 10, cost: 20000 }
+   */
+  graphqlLimits: GraphqlLimits;
 }
+
+/** Operations allowed per window and per caller; a mutation costs one per root field. */
+export interface RateLimitSettings {
+  /** Length of a window in seconds. @default 60 */
+  windowSeconds: number;
+  /** Queries per window per member (admins included). @default 120 */
+  memberQueries: number;
+  /** Mutations (root fields) per window per member. @default 30 */
+  memberMutations: number;
+  /** Queries per window per partner API key. @default 600 */
+  partnerQueries: number;
+  /** Mutations (root fields, e.g. redemptions) per window per partner API key. @default 600 */
+  partnerMutations: number;
+  /** Operations of any kind per window per anonymous client address. @default 60 */
+  anonymous: number;
+  /** Prefix of the counters' keys (in Redis: replicas of one deployment share it). @default 'coalition:rl' */
+  keyPrefix: string;
+}
+
+const budget = z.coerce.number().int().min(1).max(1_000_000_000);
+
+const limit = z.coerce.number().int().min(1).max(1_000_000);
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -58,6 +109,11 @@ const envSchema = z.object({
   DATA_DIR: z.string().default('.data'),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   SIGNING_KEYS_DIR: z.string().optional(),
+  SIGNING_KEY_ROTATION_LEAD_SECONDS: z.coerce.number().int().min(0).max(2_592_000).default(86_400),
+  SIGNING_KEYS_ENCRYPTION_KEY: z
+    .string()
+    .refine(isBase64Of32Bytes, 'must be the base64 of 32 random bytes (e.g. `openssl rand -base64 32`)')
+    .optional(),
   PSEUDONYM_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   PSEUDONYM_SECRET_FILE: z.string().optional(),
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
@@ -69,7 +125,21 @@ const envSchema = z.object({
   AUTH_ROLE_CLAIM: z.string().default('roles'),
   AUTH_ADMIN_ROLE: z.string().default('admin'),
   CORS_ORIGINS: z.string().optional(),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  RATE_LIMIT_MEMBER_QUERIES: budget.default(120),
+  RATE_LIMIT_MEMBER_MUTATIONS: budget.default(30),
+  RATE_LIMIT_PARTNER_QUERIES: budget.default(600),
+  RATE_LIMIT_PARTNER_MUTATIONS: budget.default(600),
+  RATE_LIMIT_ANONYMOUS: budget.default(60),
+  RATE_LIMIT_KEY_PREFIX: z.string().regex(/^[\w.:-]{1,100}$/, 'letters, digits and . : - _ only').default('coalition:rl'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  TRUST_PROXY: z.string().regex(/^(true|false|\d)$/, 'must be a number of proxy hops (0-9), true (1) or false (0)').default('0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  GRAPHQL_MAX_DEPTH: limit.default(DEFAULT_GRAPHQL_LIMITS.depth),
+  GRAPHQL_MAX_ALIASES: limit.default(DEFAULT_GRAPHQL_LIMITS.aliases),
+  GRAPHQL_MAX_TOKENS: limit.default(DEFAULT_GRAPHQL_LIMITS.tokens),
+  GRAPHQL_MAX_DIRECTIVES: limit.default(DEFAULT_GRAPHQL_LIMITS.directives),
+  GRAPHQL_MAX_COST: limit.default(DEFAULT_GRAPHQL_LIMITS.cost),
 });
 
 /** Reads and validates the configuration from `env` (the process environment by default). */
@@ -107,6 +177,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir,
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     signingKeysDir: path.resolve(e.SIGNING_KEYS_DIR ?? path.join(dataDir, 'keys')),
+    signingKeyRotationLeadSeconds: e.SIGNING_KEY_ROTATION_LEAD_SECONDS,
+    signingKeysEncryptionKey: e.SIGNING_KEYS_ENCRYPTION_KEY ? Buffer.from(e.SIGNING_KEYS_ENCRYPTION_KEY, 'base64') : undefined,
     pseudonymSecret: e.PSEUDONYM_SECRET,
     pseudonymSecretFile: path.resolve(e.PSEUDONYM_SECRET_FILE ?? path.join(dataDir, 'secrets', 'pseudonym.key')),
     tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
@@ -119,9 +191,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       roleClaim: e.AUTH_ROLE_CLAIM,
       adminRole: e.AUTH_ADMIN_ROLE,
     },
+    rateLimit: {
+      windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+      memberQueries: e.RATE_LIMIT_MEMBER_QUERIES,
+      memberMutations: e.RATE_LIMIT_MEMBER_MUTATIONS,
+      partnerQueries: e.RATE_LIMIT_PARTNER_QUERIES,
+      partnerMutations: e.RATE_LIMIT_PARTNER_MUTATIONS,
+      anonymous: e.RATE_LIMIT_ANONYMOUS,
+      keyPrefix: e.RATE_LIMIT_KEY_PREFIX,
+    },
+    redisUrl: e.REDIS_URL,
+    trustProxy: e.TRUST_PROXY === 'true' ? 1 : e.TRUST_PROXY === 'false' ? 0 : Number(e.TRUST_PROXY),
     corsOrigins,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'warn' : 'info'),
+    graphqlLimits: {
+      depth: e.GRAPHQL_MAX_DEPTH,
+      aliases: e.GRAPHQL_MAX_ALIASES,
+      tokens: e.GRAPHQL_MAX_TOKENS,
+      directives: e.GRAPHQL_MAX_DIRECTIVES,
+      cost: e.GRAPHQL_MAX_COST,
+    },
   };
+}
+
+function isBase64Of32Bytes(value: string): boolean {
+  // Buffer.from skips characters outside the alphabet; re-encoding catches a mistyped key.
+  const bytes = Buffer.from(value, 'base64');
+  return bytes.length === 32 && bytes.toString('base64') === value.replace(/=+$/, '').padEnd(44, '=');
 }
 
 function stripEmpty(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -16,8 +16,13 @@ export type ErrorCode =
   | 'ALREADY_VOIDED'
   | 'VOID_WINDOW_CLOSED'
   | 'VOUCHER_POOL_EMPTY'
+  | 'QUERY_TOO_COMPLEX'
+  | 'RATE_LIMITED'
   | 'DOWNSTREAM_SERVICE_ERROR'
   | 'INTERNAL_SERVER_ERROR';
+
+/** A size limit the gateway puts on an operation before planning it. */
+export type QueryLimit = 'depth' | 'aliases' | 'tokens' | 'directives' | 'cost';
 
 export interface InputProblem {
   /** Argument or field path, e.g. `units`. */
@@ -105,6 +110,23 @@ export class AppError extends GraphQLError {
     return new AppError('VOUCHER_POOL_EMPTY', `No ${benefitCode} voucher is left right now; your quota was not used. Try again later.`);
   }
 
+  /**
+   * The caller spent its budget for the window (HTTP 429). `retryAfterSeconds` is absent
+   * when the operation alone costs more than the whole budget: waiting would not help.
+   */
+  static rateLimited(message: string, http: { retryAfterSeconds?: number; headers: Record<string, string> }): AppError {
+    const headers = { ...http.headers, ...(http.retryAfterSeconds !== undefined ? { 'retry-after': String(http.retryAfterSeconds) } : {}) };
+    return new AppError('RATE_LIMITED', message, {
+      ...(http.retryAfterSeconds !== undefined ? { retryAfter: http.retryAfterSeconds } : {}),
+      http: { status: 429, headers },
+    });
+  }
+
+  /** The operation is over one of the gateway's limits; it was not run. */
+  static queryTooComplex(limit: QueryLimit, max: number, detail: string): AppError {
+    return new AppError('QUERY_TOO_COMPLEX', `Operation refused, too complex: ${detail}`, { limit, max });
+  }
+
   static downstream(service: string, detail?: string): AppError {
     return new AppError(
       'DOWNSTREAM_SERVICE_ERROR',
@@ -132,7 +154,7 @@ export class InputValidator {
 const KNOWN_CODES = new Set<string>([
   'UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'QUOTA_EXHAUSTED',
   'ENTITLEMENT_INACTIVE', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'ALREADY_REDEEMED',
-  'IDEMPOTENCY_CONFLICT', 'ALREADY_MEMBER', 'ALREADY_VOIDED', 'VOID_WINDOW_CLOSED', 'VOUCHER_POOL_EMPTY', 'DOWNSTREAM_SERVICE_ERROR', 'INTERNAL_SERVER_ERROR',
+  'IDEMPOTENCY_CONFLICT', 'ALREADY_MEMBER', 'ALREADY_VOIDED', 'VOID_WINDOW_CLOSED', 'VOUCHER_POOL_EMPTY', 'QUERY_TOO_COMPLEX', 'RATE_LIMITED', 'DOWNSTREAM_SERVICE_ERROR', 'INTERNAL_SERVER_ERROR',
   // codes produced by graphql-js / Apollo for malformed operations
   'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND',
   'OPERATION_RESOLUTION_FAILURE',

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, link, mkdir, open, rm, stat } from 'node:fs/promises';
+import { chmod, link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Creates `target` with `data` only if it does not exist yet, atomically: readers never see a
@@ -25,6 +26,84 @@ export async function createFileExclusively(target: string, data: string, mode: 
     throw error;
   } finally {
     await rm(temp, { force: true });
+  }
+}
+
+/**
+ * Replaces `target` with `data` atomically (write a temp file, then rename over it): readers
+ * see the old content or the new, never a mix.
+ */
+export async function replaceFileAtomically(target: string, data: string, mode: number): Promise<void> {
+  const temp = `${target}.${randomBytes(8).toString('hex')}.tmp`;
+  const handle = await open(temp, 'wx', mode);
+  try {
+    await handle.writeFile(data, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Options of {@link withFileLock}. */
+export interface FileLockOptions {
+  /** How long to wait for another holder before giving up. @default 10_000 */
+  timeoutMs?: number;
+  /** A lock file older than this was left by a holder that crashed, and is broken. @default 30_000 */
+  staleMs?: number;
+}
+
+/**
+ * Runs `work` while holding `lockFile` (created exclusively, removed afterwards), so
+ * read-modify-write sequences of several processes on one directory run one at a time.
+ *
+ * @throws Error when the lock stays taken longer than `timeoutMs`.
+ */
+export async function withFileLock<T>(lockFile: string, work: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const staleMs = options.staleMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const handle = await open(lockFile, 'wx', 0o600);
+      try {
+        await handle.writeFile(`${process.pid}\n`, 'utf8');
+      } finally {
+        await handle.close();
+      }
+      break;
+    } catch (error) {
+      if (errorCode(error) !== 'EEXIST') throw error;
+    }
+    const age = await fileAgeMs(lockFile);
+    // Holders keep the lock for milliseconds; one this old belongs to a process that died holding it.
+    if (age !== undefined && age > staleMs) {
+      await rm(lockFile, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${lockFile}; if no key operation is running, remove it`);
+    }
+    await sleep(5 + Math.random() * 20);
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(lockFile, { force: true });
+  }
+}
+
+async function fileAgeMs(file: string): Promise<number | undefined> {
+  try {
+    return Date.now() - (await stat(file)).mtimeMs;
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw error;
   }
 }
 

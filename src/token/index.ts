@@ -10,9 +10,21 @@ export {
 } from './entitlement-token.js';
 export { IssuedToken } from './issued-token.entity.js';
 export { loadPseudonymSecret, MemberPseudonymizer, type PseudonymSecretOptions } from './pseudonym.js';
-export { FileSigningKeyStore, type SigningKey, type SigningKeyStore } from './signing-key-store.js';
+export { AesGcmKeyEncryption, type KeyEncryption, type SealedPrivateKey } from './key-encryption.js';
+export {
+  FileSigningKeyStore,
+  type FileSigningKeyStoreOptions,
+  type KeyStatus,
+  type RevokeOptions,
+  type RevokeResult,
+  type RotateOptions,
+  type ScheduledKey,
+  type SigningKey,
+  type SigningKeyStore,
+} from './signing-key-store.js';
 export {
   issuerMetadata,
+  jwksCacheControl,
   jwksDocument,
   type IssuerMetadata,
   type IssuerMetadataOptions,

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileSigningKeyStore } from './signing-key-store.js';
-import { issuerMetadata, jwksDocument } from './well-known.js';
+import { issuerMetadata, jwksCacheControl, jwksDocument } from './well-known.js';
 
 let dir: string;
 
@@ -43,5 +43,15 @@ describe('well-known documents', () => {
     expect(metadata.issuer).toBe('http://localhost:4000/');
     expect(metadata.jwks_uri).toBe('http://localhost:4000/.well-known/jwks.json');
     expect(metadata).not.toHaveProperty('token_ttl_seconds');
+  });
+
+  it('lets partners cache the JWKS five minutes when the rotation lead time is long', () => {
+    expect(jwksCacheControl(86_400)).toBe('public, max-age=300, stale-while-revalidate=60');
+  });
+
+  it('keeps a cached JWKS younger than half a short rotation lead time, so new keys arrive before they sign', () => {
+    expect(jwksCacheControl(600)).toBe('public, max-age=150, stale-while-revalidate=60');
+    expect(jwksCacheControl(120)).toBe('public, max-age=30, stale-while-revalidate=30');
+    expect(jwksCacheControl(0)).toBe('public, max-age=0, must-revalidate');
   });
 });

@@ -29,6 +29,22 @@ export async function jwksDocument(keyStore: SigningKeyStore): Promise<{ keys: J
   return { keys: await keyStore.publicJwks() };
 }
 
+/** How long partners may cache the JWKS when no rotation lead time says otherwise. */
+const JWKS_MAX_AGE_SECONDS = 300;
+const JWKS_STALE_SECONDS = 60;
+
+/**
+ * `Cache-Control` of `GET /.well-known/jwks.json`: `public, max-age=300, stale-while-revalidate=60`,
+ * shortened so that a cached copy (max-age plus stale-while-revalidate) is never older than
+ * half the rotation lead time: partners always hold a new key before it signs anything.
+ */
+export function jwksCacheControl(rotationLeadSeconds: number): string {
+  const quarter = Math.max(0, Math.floor(rotationLeadSeconds / 4));
+  const maxAge = Math.min(JWKS_MAX_AGE_SECONDS, quarter);
+  if (maxAge === 0) return 'public, max-age=0, must-revalidate';
+  return `public, max-age=${maxAge}, stale-while-revalidate=${Math.min(JWKS_STALE_SECONDS, quarter)}`;
+}
+
 /** Body of `GET /.well-known/entitlement-issuer`. */
 export function issuerMetadata(issuer: string, options: IssuerMetadataOptions = {}): IssuerMetadata {
   // `issuer` stays exactly as tokens carry it; only the derived URLs avoid a double slash.

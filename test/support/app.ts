@@ -44,6 +44,11 @@ export interface GraphQLResponse<T> {
   errors?: Array<{ message: string; path?: (string | number)[]; extensions?: { code?: string; [k: string]: unknown } }>;
 }
 
+/** Rate limits out of the way (tests drive hundreds of operations a minute); rate-limit.pg.test.ts sets its own. */
+const UNLIMITED = Object.fromEntries(
+  ['MEMBER_QUERIES', 'MEMBER_MUTATIONS', 'PARTNER_QUERIES', 'PARTNER_MUTATIONS', 'ANONYMOUS'].map((name) => [`RATE_LIMIT_${name}`, '1000000']),
+);
+
 /**
  * The whole app on a fresh database with migrations applied and the demo catalog seeded,
  * its keys in a temp dir, its public port ephemeral: what each integration test file starts.
@@ -55,7 +60,7 @@ export async function startTestApp(
   const { env = {}, ...appOptions } = overrides;
   const db = await createTestDatabase();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'coalition-test-'));
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PUBLIC_URL: 'http://issuer.test', ...env });
+  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PUBLIC_URL: 'http://issuer.test', ...UNLIMITED, ...env });
   const app = await startApp({ config, databaseUrl: db.url, logger: createLogger('silent'), jobs: false, ...appOptions });
   const graphql: TestApp['graphql'] = async (query, variables, options = {}) => {
     const response = await fetch(options.url ?? app.graphqlUrl, {

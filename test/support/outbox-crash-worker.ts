@@ -10,7 +10,8 @@ import { createLogger } from '../../src/shared/logger.js';
 import { MemberPseudonymizer } from '../../src/token/index.js';
 
 const orm = await connectOrm({ databaseUrl: process.env.DATABASE_URL!, poolSize: 1 });
-const client = sparkwash.createClient({ baseUrl: process.env.SANDBOX_URL!, apiKey: process.env.SANDBOX_API_KEY! });
+// A generous timeout: under load a slow partner answer must not turn the planned kill into a retry.
+const client = sparkwash.createClient({ baseUrl: process.env.SANDBOX_URL!, apiKey: process.env.SANDBOX_API_KEY!, timeoutMs: 15_000 });
 const worker = new OutboxWorker(orm, {
   targets: new Map([['sparkwash', sparkwash.provisioning(client)]]),
   pseudonyms: new MemberPseudonymizer(Buffer.from(process.env.PSEUDONYM_SECRET!)),
