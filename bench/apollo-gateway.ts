@@ -3,6 +3,8 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
+import type { Fetcher } from '@apollo/utils.fetcher';
+import { SUBGRAPH_SIGNATURE_HEADER, signSubgraphRequest } from '../src/server/subgraph-signature.js';
 
 interface ForwardedHeaders {
   authorization?: string;
@@ -23,13 +25,23 @@ export interface RunningApolloGateway {
   close(): Promise<void>;
 }
 
+/** Signs each subgraph request as our gateway does (subgraphs refuse unsigned ones). */
+function signingFetcher(secret: string): Fetcher {
+  return (url, init) => {
+    const body = typeof init?.body === 'string' ? init.body : (init?.body?.toString('utf8') ?? '');
+    return fetch(url, { ...init, body, headers: { ...init?.headers, [SUBGRAPH_SIGNATURE_HEADER]: signSubgraphRequest(secret, body) } });
+  };
+}
+
 export async function startApolloGateway(
   supergraphSdl: string,
   listen: { host: string; port: number } = { host: '127.0.0.1', port: 0 },
+  subgraphSecret: string,
 ): Promise<RunningApolloGateway> {
+  const fetcher = signingFetcher(subgraphSecret);
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ url }) => new ForwardingDataSource({ url }),
+    buildService: ({ url }) => new ForwardingDataSource({ url, fetcher }),
   });
   const server = new ApolloServer<ForwardedHeaders>({ gateway });
   const { url } = await startStandaloneServer(server, {

@@ -15,6 +15,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SUBGRAPH_SIGNATURE_HEADER, signSubgraphRequest } from '../src/server/subgraph-signature.js';
 import { runLoad, type LoadItem, type LoadResult, type LoadRun } from './load.js';
 import { distFile, machineBusySeconds, processCpuSeconds, startChild, terminateAll, type Child } from './processes.js';
 import { createBenchDatabase, graphql, pool, prepareBenchState, progress, type BenchDatabase, type BenchState } from './setup.js';
@@ -132,7 +133,10 @@ async function main(): Promise<number> {
     // Opposite orders in alternate rounds, so drift (heat, database growth) averages out.
     const order = round % 2 === 1 ? meTargets : [...meTargets].reverse();
     for (const target of order) {
-      const run = { url: target.url, connections: settings.connections, items: meItems, mode: 'cycle', expect: meExpect } as const;
+      // The subgraph answers the gateway only: the direct run signs as the gateway does (every
+      // item has the same body, so one signature, fresh for each run, covers them all).
+      const headers: Record<string, string> = target.key === 'direct' ? { [SUBGRAPH_SIGNATURE_HEADER]: signSubgraphRequest(state.env.SUBGRAPH_SECRET!, meItems[0]!.body) } : {};
+      const run = { url: target.url, connections: settings.connections, items: meItems, mode: 'cycle', expect: meExpect, headers } as const;
       meRuns.get(target.key)!.push(await measure(`${target.short} (round ${round}/${settings.rounds})`, round, run, run));
     }
   }

@@ -130,6 +130,8 @@ export async function prepareBenchState(databaseUrl: string, partnerId: string):
     PORT: '0',
     SUBGRAPH_HOST: '127.0.0.1',
     SUBGRAPH_PORT: '0',
+    // Every process (subgraphs, both gateways) signs or checks subgraph requests with it.
+    SUBGRAPH_SECRET: randomBytes(32).toString('base64url'),
     // The load comes from a handful of callers at thousands of operations a second: the
     // limiter still runs (its cost is part of the figure), its budgets never refuse.
     RATE_LIMIT_MEMBER_QUERIES: '1000000000',

@@ -3,10 +3,12 @@
 //   SUBGRAPHS="membership=http://10.0.0.5:4001/graphql,sparkwash=http://10.0.0.6:4011/graphql" \
 //     node dist/src/gateway-main.js
 // Default SUBGRAPHS: the built-in subgraphs at their standalone localhost ports. With
-// DATABASE_URL, partners' own registered subgraphs are composed in too.
+// DATABASE_URL, partners' own registered subgraphs are composed in too. SUBGRAPH_SECRET must
+// be the subgraphs' own (outside production: the file under the shared DATA_DIR).
 import 'reflect-metadata';
 import { connectOrm } from './db/orm.js';
-import { Closers, openPublicPort, signingKeyStoreOptions } from './server/app.js';
+import { Closers, openPublicPort, signingKeyStoreOptions, subgraphSecretOf } from './server/app.js';
+import { signingFetch } from './server/subgraph-signature.js';
 import { builtInSubgraphs } from './server/subgraph-catalog.js';
 import type { SubgraphDefinition } from './server/supergraph.js';
 import { loadConfig } from './shared/config.js';
@@ -16,6 +18,8 @@ import { FileSigningKeyStore } from './token/index.js';
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
 const closers = new Closers(logger);
+// Subgraphs answer signed requests only: the SDL fetch and the readiness probe sign too.
+const subgraphFetch = signingFetch(await subgraphSecretOf(config));
 
 async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'shutting down');
@@ -36,7 +40,7 @@ async function subgraphList(): Promise<Array<{ name: string; url: string }>> {
 }
 
 async function fetchSdl(subgraph: { name: string; url: string }): Promise<SubgraphDefinition> {
-  const response = await fetch(subgraph.url, {
+  const response = await subgraphFetch(subgraph.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query: '{ _service { sdl } }' }),
@@ -52,7 +56,7 @@ async function reachable(subgraphs: Array<{ name: string; url: string }>): Promi
   const problems = await Promise.all(
     subgraphs.map(async (s) => {
       try {
-        const r = await fetch(s.url, {
+        const r = await subgraphFetch(s.url, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: '{"query":"{ __typename }"}',

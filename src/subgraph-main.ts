@@ -3,9 +3,10 @@
 //   node dist/src/subgraph-main.js membership      (needs DATABASE_URL)
 //   node dist/src/subgraph-main.js sparkwash       (PARTNER_SPARKWASH_URL/_API_KEY, or its sandbox outside production)
 // SUBGRAPH_PORT sets the port (default: 4001 for membership, 4011… for partners), SUBGRAPH_HOST the interface.
+// It answers only requests the gateway signed with SUBGRAPH_SECRET (the same value in every process).
 import 'reflect-metadata';
 import { partnerAdapters } from '../partners/index.js';
-import { Closers, openCore, startPartnerSubgraphs } from './server/app.js';
+import { Closers, openCore, startPartnerSubgraphs, subgraphSecretOf } from './server/app.js';
 import { startMembershipSubgraph } from './server/membership-subgraph.js';
 import { FIRST_PARTNER_SUBGRAPH_PORT, MEMBERSHIP_SUBGRAPH_PORT } from './server/subgraph-catalog.js';
 import { loadConfig } from './shared/config.js';
@@ -44,11 +45,13 @@ try {
       host,
       port,
       development: config.nodeEnv === 'development',
+      secret: await subgraphSecretOf(config),
+      logger,
     });
     closers.push(() => subgraph.close());
     url = subgraph.url;
   } else {
-    const partners = await startPartnerSubgraphs(config, closers, { only: name, port });
+    const partners = await startPartnerSubgraphs(config, closers, { only: name, port, logger });
     url = partners.subgraphs[0]!.url;
   }
   // One line on stdout, so a supervisor (or the benchmark) can read where it listens.

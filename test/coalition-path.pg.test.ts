@@ -182,12 +182,13 @@ describe('credentials and roles', () => {
 });
 
 describe('the public port', () => {
-  it('serves health, readiness and Prometheus metrics with per-operation counts', async () => {
+  it('serves health and readiness, and Prometheus metrics with per-operation counts on the metrics port', async () => {
     expect((await fetch(`${t.app.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${t.app.url}/readyz`);
     expect(await ready.json()).toEqual({ status: 'ready' });
     await t.graphql(ME);
-    const metrics = await (await fetch(`${t.app.url}/metrics`)).text();
+    expect((await fetch(`${t.app.url}/metrics`)).status).toBe(404);
+    const metrics = await (await fetch(t.app.metricsUrl)).text();
     expect(metrics).toMatch(/graphql_operations_total\{operation="Me",type="query",outcome="error"\} [1-9]/);
     expect(metrics).toMatch(/graphql_operation_duration_seconds_bucket\{le="[0-9.]+",operation="Me"/);
   });

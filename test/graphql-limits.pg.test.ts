@@ -162,7 +162,7 @@ describe('introspection and field suggestions in production', () => {
       vi.stubEnv(`PARTNER_${id.toUpperCase()}_API_KEY`, 'unused');
     }
     prod = await startTestApp({
-      env: { NODE_ENV: 'production', AUTH_ISSUER: 'https://idp.test', AUTH_JWKS_URL: 'https://idp.test/jwks.json' },
+      env: { NODE_ENV: 'production', AUTH_ISSUER: 'https://idp.test', AUTH_JWKS_URL: 'https://idp.test/jwks.json', SUBGRAPH_SECRET: 'a-test-subgraph-secret-of-32-characters-or-more' },
     });
   });
   afterAll(async () => {

@@ -3,6 +3,11 @@ import type { RunningSandbox } from '../adapter.js';
 import { startPartnerSubgraph, type RunningPartnerSubgraph } from '../subgraph-server.js';
 import type { BrewbarClient } from './client.js';
 import { brewbar } from './index.js';
+import { signingFetch } from '../../src/server/subgraph-signature.js';
+
+/** The gateway's secret: the subgraph answers signed requests only. */
+const SUBGRAPH_SECRET = 'a-test-subgraph-secret-of-32-characters-or-more';
+const gatewayFetch = signingFetch(SUBGRAPH_SECRET);
 
 let sandbox: RunningSandbox;
 let client: BrewbarClient;
@@ -47,7 +52,7 @@ async function querySubgraph(
   headers: Record<string, string> = {},
   query = COFFEE_QUERY,
 ): Promise<{ status: number; body: GraphQLResponse }> {
-  const response = await fetch(subgraph.url, {
+  const response = await gatewayFetch(subgraph.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query, variables }),
@@ -58,7 +63,7 @@ async function querySubgraph(
 beforeAll(async () => {
   sandbox = await brewbar.startSandbox();
   client = brewbar.createClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, timeoutMs: 1000 });
-  subgraph = await startPartnerSubgraph(brewbar, { client });
+  subgraph = await startPartnerSubgraph(brewbar, { client, secret: SUBGRAPH_SECRET });
 
   await brewbar.provisioning(client).provision(
     {

@@ -4,6 +4,11 @@ import { startPartnerSubgraph, type RunningPartnerSubgraph } from '../subgraph-s
 import type { SkymilesClient } from './client.js';
 import { skymiles } from './index.js';
 import { startSkymilesSandbox } from './sandbox-server.js';
+import { signingFetch } from '../../src/server/subgraph-signature.js';
+
+/** The gateway's secret: the subgraph answers signed requests only. */
+const SUBGRAPH_SECRET = 'a-test-subgraph-secret-of-32-characters-or-more';
+const gatewayFetch = signingFetch(SUBGRAPH_SECRET);
 
 const CONFIRM_AFTER_MS = 50;
 
@@ -33,7 +38,7 @@ function entitlement(id: string, partnerId: string) {
 }
 
 async function querySubgraph(representations: unknown[]): Promise<{ status: number; body: GraphQLResponse }> {
-  const response = await fetch(subgraph.url, {
+  const response = await gatewayFetch(subgraph.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query: MILES_QUERY, variables: { representations } }),
@@ -65,7 +70,7 @@ async function settled(entitlementId: string): Promise<void> {
 beforeAll(async () => {
   sandbox = await startSkymilesSandbox({ confirmAfterMs: CONFIRM_AFTER_MS, rejectPseudonyms: ['psn-frozen-account'] });
   client = skymiles.createClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, timeoutMs: 1000 });
-  subgraph = await startPartnerSubgraph(skymiles, { client });
+  subgraph = await startPartnerSubgraph(skymiles, { client, secret: SUBGRAPH_SECRET });
   await provision('ent-miles');
   await provision('ent-rejected', 'psn-frozen-account');
   await Promise.all([settled('ent-miles'), settled('ent-rejected')]);
@@ -104,13 +109,13 @@ describe('skymiles subgraph over HTTP', () => {
   it('shows a conversion SkyMiles has not credited yet as PENDING, without reference', async () => {
     const slow = await startSkymilesSandbox({ confirmAfterMs: 10_000 });
     const slowClient = skymiles.createClient({ baseUrl: slow.url, apiKey: slow.apiKey });
-    const slowSubgraph = await startPartnerSubgraph(skymiles, { client: slowClient });
+    const slowSubgraph = await startPartnerSubgraph(skymiles, { client: slowClient, secret: SUBGRAPH_SECRET });
     try {
       await skymiles.provisioning(slowClient).provision(
         { entitlementId: 'ent-slow', memberPseudonym: 'psn-slow', benefitCode: 'SKYMILES_BONUS', validFrom: new Date(), validUntil: new Date('2027-01-01T00:00:00.000Z'), quota: 2000 },
         'evt-slow',
       );
-      const response = await fetch(slowSubgraph.url, {
+      const response = await gatewayFetch(slowSubgraph.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: MILES_QUERY, variables: { representations: [entitlement('ent-slow', 'skymiles')] } }),

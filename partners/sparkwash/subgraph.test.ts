@@ -2,6 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSandbox } from '../adapter.js';
 import { startPartnerSubgraph, type RunningPartnerSubgraph } from '../subgraph-server.js';
 import { sparkwash } from './index.js';
+import { signingFetch } from '../../src/server/subgraph-signature.js';
+
+/** The gateway's secret: the subgraph answers signed requests only. */
+const SUBGRAPH_SECRET = 'a-test-subgraph-secret-of-32-characters-or-more';
+const gatewayFetch = signingFetch(SUBGRAPH_SECRET);
 
 let sandbox: RunningSandbox;
 let subgraph: RunningPartnerSubgraph;
@@ -38,7 +43,7 @@ async function querySubgraph(
   headers: Record<string, string> = {},
   query = CAR_WASH_QUERY,
 ): Promise<{ status: number; body: GraphQLResponse }> {
-  const response = await fetch(subgraph.url, {
+  const response = await gatewayFetch(subgraph.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query, variables }),
@@ -59,7 +64,7 @@ async function sandboxCall(path: string, method: string, body?: unknown): Promis
 beforeAll(async () => {
   sandbox = await sparkwash.startSandbox();
   const client = sparkwash.createClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, timeoutMs: 1000 });
-  subgraph = await startPartnerSubgraph(sparkwash, { client });
+  subgraph = await startPartnerSubgraph(sparkwash, { client, secret: SUBGRAPH_SECRET });
 
   await sparkwash.provisioning(client).provision(
     {

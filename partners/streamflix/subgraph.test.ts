@@ -2,6 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPartnerSubgraph, type RunningPartnerSubgraph } from '../subgraph-server.js';
 import { createStreamflixClient, streamflix } from './index.js';
 import { startStreamflixSandbox, type RunningStreamflixSandbox } from './sandbox-server.js';
+import { signingFetch } from '../../src/server/subgraph-signature.js';
+
+/** The gateway's secret: the subgraph answers signed requests only. */
+const SUBGRAPH_SECRET = 'a-test-subgraph-secret-of-32-characters-or-more';
+const gatewayFetch = signingFetch(SUBGRAPH_SECRET);
 
 let sandbox: RunningStreamflixSandbox;
 let subgraph: RunningPartnerSubgraph;
@@ -34,7 +39,7 @@ function entitlement(id: string, partnerId: string) {
 }
 
 async function querySubgraph(representations: unknown[]): Promise<{ status: number; body: GraphQLResponse }> {
-  const response = await fetch(subgraph.url, {
+  const response = await gatewayFetch(subgraph.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-request-id': 'req-streamflix-test' },
     body: JSON.stringify({ query: STREAMING_ACCOUNT_QUERY, variables: { representations } }),
@@ -51,7 +56,7 @@ async function streamingAccountOf(entitlementId: string): Promise<StreamingAccou
 beforeAll(async () => {
   sandbox = await startStreamflixSandbox();
   const client = createStreamflixClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, timeoutMs: 1000, webhookSecrets: sandbox.webhookSecrets });
-  subgraph = await startPartnerSubgraph(streamflix, { client });
+  subgraph = await startPartnerSubgraph(streamflix, { client, secret: SUBGRAPH_SECRET });
 
   const provisioning = streamflix.provisioning(client);
   const right = (entitlementId: string) => ({

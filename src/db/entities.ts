@@ -1,3 +1,4 @@
+import { AuditEntry } from '../audit/audit-entry.entity.js';
 import { Benefit, Bundle, BundleBenefit, BundleVersion } from '../bundle/bundle.entity.js';
 import { Entitlement } from '../entitlement/entitlement.entity.js';
 import { Member } from '../member/member.entity.js';
@@ -31,4 +32,5 @@ export const entities = [
   InboundPartnerEvent,
   PartnerSubgraph,
   VoucherCode,
+  AuditEntry,
 ];

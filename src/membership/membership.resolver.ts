@@ -1,4 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import { auditContextOf } from '../audit/index.js';
 import { requireAdmin, requireMember } from '../auth/index.js';
 import type { Plan } from '../plan/plan.entity.js';
 import { PlanType } from '../plan/plan.types.js';
@@ -31,7 +32,7 @@ export class MembershipResolver {
   })
   refundMembership(@Arg('membershipId', () => ID) membershipId: string, @Ctx() ctx: RequestContext): Promise<Membership> {
     requireAdmin(ctx.principal, 'refundMembership');
-    return ctx.services.memberships.refund(membershipId);
+    return ctx.services.memberships.refund(membershipId, auditContextOf(ctx));
   }
 
   @FieldResolver(() => PlanType)

@@ -1,5 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { AuditLog, type AuditContext } from '../audit/index.js';
 import { BundleVersion } from '../bundle/bundle.entity.js';
 import type { EntitlementService } from '../entitlement/entitlement.service.js';
 import { Member } from '../member/member.entity.js';
@@ -131,9 +132,10 @@ export class MembershipService {
   /**
    * Refunds a membership now (admins): the provider refunds the payment, then in one
    * transaction the membership ends, its current rights are revoked and a revocation
-   * event is queued for every partner that holds one. Idempotent.
+   * event is queued for every partner that holds one, with its `membership.refund` audit
+   * row. Idempotent (a repeat changes nothing and records nothing).
    */
-  async refund(membershipId: string): Promise<Membership> {
+  async refund(membershipId: string, audit: AuditContext): Promise<Membership> {
     const membership = isUuid(membershipId) ? await this.em.findOne(Membership, { id: membershipId }) : null;
     if (!membership) throw AppError.notFound('Membership', membershipId);
     const payment = await this.em.findOne(Payment, { membership: membership.id, status: { $in: [PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED] } });
@@ -152,6 +154,10 @@ export class MembershipService {
     return this.em.transactional(async (tx) => {
       const locked = await tx.findOneOrFail(Membership, { id: membership.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (locked.status !== MembershipStatus.ACTIVE) return locked;
+      const before = {
+        membership: { id: locked.id, status: locked.status, canceledAt: locked.canceledAt ?? null, currentPeriodEnd: locked.currentPeriodEnd ?? null },
+        payment: { id: payment.id, status: payment.status, amount: payment.amount, currency: payment.currency },
+      };
       locked.status = MembershipStatus.CANCELED;
       locked.canceledAt = now;
       locked.currentPeriodEnd = now;
@@ -168,6 +174,15 @@ export class MembershipService {
         [locked.id, now, pgTextArray(this.options.entitlements.provisionedPartners)],
       );
       await tx.flush();
+      await AuditLog.append(tx, audit, {
+        action: 'membership.refund',
+        subject: locked.id,
+        before,
+        after: {
+          membership: { id: locked.id, status: locked.status, canceledAt: now, currentPeriodEnd: now },
+          payment: { ...before.payment, status: PaymentStatus.REFUNDED, providerRefund: refunded.outcome },
+        },
+      });
       return locked;
     });
   }

@@ -1,4 +1,5 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { auditContextOf } from '../audit/index.js';
 import { requireAdmin } from '../auth/index.js';
 import type { RequestContext } from '../server/request-scope.js';
 import type { Partner } from './partner.entity.js';
@@ -19,7 +20,7 @@ export class PartnerAdminResolver {
   @Mutation(() => PartnerApiKeyCreatedType, { description: 'Creates an API key for a partner (admins); the key is shown once' })
   createPartnerApiKey(@Arg('partnerId', () => ID) partnerId: string, @Ctx() ctx: RequestContext): Promise<CreatedApiKey> {
     requireAdmin(ctx.principal, 'createPartnerApiKey');
-    return ctx.services.partnerKeys.create(partnerId);
+    return ctx.services.partnerKeys.create(partnerId, auditContextOf(ctx));
   }
 
   @Query(() => [PartnerSubgraphType], { description: "Partners' own subgraphs composed into the supergraph (admins)" })
@@ -39,18 +40,18 @@ export class PartnerAdminResolver {
     @Ctx() ctx: RequestContext,
   ): Promise<PartnerSubgraph> {
     requireAdmin(ctx.principal, 'registerPartnerSubgraph');
-    return ctx.services.partnerSubgraphs.register(partnerId, url);
+    return ctx.services.partnerSubgraphs.register(partnerId, url, auditContextOf(ctx));
   }
 
   @Mutation(() => Boolean, { description: "Removes a partner's own subgraph from the supergraph (admins)" })
   unregisterPartnerSubgraph(@Arg('partnerId', () => ID) partnerId: string, @Ctx() ctx: RequestContext): Promise<boolean> {
     requireAdmin(ctx.principal, 'unregisterPartnerSubgraph');
-    return ctx.services.partnerSubgraphs.unregister(partnerId);
+    return ctx.services.partnerSubgraphs.unregister(partnerId, auditContextOf(ctx));
   }
 
   @Mutation(() => Boolean, { description: 'Revokes a partner API key at once (admins); true when it was active' })
   revokePartnerApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
     requireAdmin(ctx.principal, 'revokePartnerApiKey');
-    return ctx.services.partnerKeys.revoke(id);
+    return ctx.services.partnerKeys.revoke(id, auditContextOf(ctx));
   }
 }

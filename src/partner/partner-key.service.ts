@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { AuditLog, SYSTEM_AUDIT, type AuditContext } from '../audit/index.js';
 import { hashApiKey, PARTNER_KEY_PREFIX } from '../auth/index.js';
 import { AppError } from '../shared/errors.js';
 import { isUuid } from '../shared/loader.js';
@@ -13,20 +14,34 @@ export interface CreatedApiKey {
   prefix: string;
 }
 
-/** Partner API keys: created (shown once), looked up by hash, revoked. */
+/**
+ * Partner API keys: created (shown once), looked up by hash, revoked. Creating and revoking
+ * are audited (`partner_api_key.create`, `.revoke`) with the key's id and prefix, never the
+ * key or its hash.
+ */
 export class PartnerKeyService {
   constructor(private readonly em: EntityManager) {}
 
-  async create(partnerId: string): Promise<CreatedApiKey> {
+  /** @param audit who asks; scripts and start-up default to `system`. */
+  async create(partnerId: string, audit: AuditContext = SYSTEM_AUDIT): Promise<CreatedApiKey> {
     const partner = await this.em.findOne(Partner, { id: partnerId });
     if (!partner) throw AppError.notFound('Partner', partnerId);
     const key = `${PARTNER_KEY_PREFIX}${partnerId}_${randomBytes(32).toString('base64url')}`;
-    const row = this.em.create(PartnerApiKey, {
-      partner,
-      keyHash: hashApiKey(key),
-      prefix: key.slice(0, PARTNER_KEY_PREFIX.length + partnerId.length + 7),
+    const row = await this.em.transactional(async (em) => {
+      const created = em.create(PartnerApiKey, {
+        partner: em.getReference(Partner, partnerId),
+        keyHash: hashApiKey(key),
+        prefix: key.slice(0, PARTNER_KEY_PREFIX.length + partnerId.length + 7),
+      });
+      await em.flush();
+      await AuditLog.append(em, audit, {
+        action: 'partner_api_key.create',
+        subject: created.id,
+        before: null,
+        after: { id: created.id, partnerId, prefix: created.prefix, revokedAt: null },
+      });
+      return created;
     });
-    await this.em.flush();
     return { id: row.id, partnerId, key, prefix: row.prefix };
   }
 
@@ -37,10 +52,24 @@ export class PartnerKeyService {
   }
 
   /** Revokes at once; false when the key is unknown or already revoked. */
-  async revoke(apiKeyId: string): Promise<boolean> {
+  async revoke(apiKeyId: string, audit: AuditContext): Promise<boolean> {
     if (!isUuid(apiKeyId)) return false;
-    const changed = await this.em.nativeUpdate(PartnerApiKey, { id: apiKeyId, revokedAt: null }, { revokedAt: new Date() });
-    return changed > 0;
+    return this.em.transactional(async (em) => {
+      const revokedAt = new Date();
+      const [revoked] = await em.execute<{ partner_id: string; prefix: string }[]>(
+        'update partner_api_key set revoked_at = ? where id = ? and revoked_at is null returning partner_id, prefix',
+        [revokedAt, apiKeyId],
+      );
+      if (!revoked) return false;
+      const key = { id: apiKeyId, partnerId: revoked.partner_id, prefix: revoked.prefix };
+      await AuditLog.append(em, audit, {
+        action: 'partner_api_key.revoke',
+        subject: apiKeyId,
+        before: { ...key, revokedAt: null },
+        after: { ...key, revokedAt },
+      });
+      return true;
+    });
   }
 
   listPartners(): Promise<Partner[]> {

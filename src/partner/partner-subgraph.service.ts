@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { AuditLog, type AuditContext } from '../audit/index.js';
 import { composeSupergraphWithApi, type SubgraphDefinition } from '../server/supergraph.js';
 import { AppError, InputValidator } from '../shared/errors.js';
 import { Partner } from './partner.entity.js';
@@ -25,7 +27,7 @@ export class PartnerSubgraphService {
     private readonly options: PartnerSubgraphOptions,
   ) {}
 
-  async register(partnerId: string, url: string): Promise<PartnerSubgraph> {
+  async register(partnerId: string, url: string, audit: AuditContext): Promise<PartnerSubgraph> {
     let parsed: URL | undefined;
     try {
       parsed = new URL(url);
@@ -53,16 +55,41 @@ export class PartnerSubgraphService {
         compositionErrors,
       });
     }
-    await this.em.upsert(PartnerSubgraph, { partnerId, url, sdl, registeredAt: new Date() });
+    await this.em.transactional(async (em) => {
+      const [previous] = await em.execute<{ url: string; sdl: string }[]>(
+        'select url, sdl from partner_subgraph where partner_id = ? for update',
+        [partnerId],
+      );
+      await em.upsert(PartnerSubgraph, { partnerId, url, sdl, registeredAt: new Date() });
+      await AuditLog.append(em, audit, {
+        action: 'partner_subgraph.register',
+        subject: partnerId,
+        before: previous ? registration(previous.url, previous.sdl) : null,
+        after: registration(url, sdl),
+      });
+    });
     await this.options.onChange?.();
     return this.em.findOneOrFail(PartnerSubgraph, { partnerId }, { refresh: true });
   }
 
   /** Removes a partner's subgraph from the supergraph; false when none was registered. */
-  async unregister(partnerId: string): Promise<boolean> {
-    const removed = await this.em.nativeDelete(PartnerSubgraph, { partnerId });
-    if (removed > 0) await this.options.onChange?.();
-    return removed > 0;
+  async unregister(partnerId: string, audit: AuditContext): Promise<boolean> {
+    const removed = await this.em.transactional(async (em) => {
+      const [row] = await em.execute<{ url: string; sdl: string }[]>(
+        'delete from partner_subgraph where partner_id = ? returning url, sdl',
+        [partnerId],
+      );
+      if (!row) return false;
+      await AuditLog.append(em, audit, {
+        action: 'partner_subgraph.unregister',
+        subject: partnerId,
+        before: registration(row.url, row.sdl),
+        after: null,
+      });
+      return true;
+    });
+    if (removed) await this.options.onChange?.();
+    return removed;
   }
 
   list(): Promise<PartnerSubgraph[]> {
@@ -85,4 +112,9 @@ export class PartnerSubgraphService {
       throw AppError.downstream(partnerId, `its subgraph at ${url} did not give its SDL (${error instanceof Error ? error.message : error})`);
     }
   }
+}
+
+/** What the audit log keeps of a registration: the SDL by its digest, not its text. */
+function registration(url: string, sdl: string): { url: string; sdlSha256: string } {
+  return { url, sdlSha256: createHash('sha256').update(sdl).digest('hex') };
 }

@@ -97,6 +97,10 @@ export class OutboxWorker {
         await tx.execute(`update entitlement set status = 'ACTIVE' where id = ? and status = 'PENDING_PROVISION'`, [event.entitlement_id]);
       }
     });
+    this.options.logger.info(
+      { eventId: event.id, partner: event.partner_id, type: event.type, attempts: event.attempts, acknowledged },
+      'provisioning event delivered',
+    );
     return 'delivered';
   }
 

@@ -1,4 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { auditContextOf } from '../audit/index.js';
 import { requirePartner } from '../auth/index.js';
 import type { Benefit } from '../bundle/bundle.entity.js';
 import { BenefitType } from '../bundle/benefit.types.js';
@@ -22,7 +23,7 @@ export class RedemptionResolver {
     @Ctx() ctx: RequestContext,
   ): Promise<Redemption> {
     const partner = requirePartner(ctx.principal, 'redeemEntitlement');
-    return ctx.services.redemptions.redeem(partner.partnerId, { token, idempotencyKey, units });
+    return ctx.services.redemptions.redeem(partner.partnerId, { token, idempotencyKey, units }, auditContextOf(ctx));
   }
 
   @Query(() => TokenCheckType, {
@@ -43,7 +44,7 @@ export class RedemptionResolver {
     @Ctx() ctx: RequestContext,
   ): Promise<Redemption> {
     const partner = requirePartner(ctx.principal, 'voidRedemption');
-    return ctx.services.redemptions.void(partner.partnerId, redemptionId, reason);
+    return ctx.services.redemptions.void(partner.partnerId, redemptionId, reason, auditContextOf(ctx));
   }
 
   @Query(() => RedemptionConnectionType, {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { AuditLog, type AuditContext } from '../audit/index.js';
 import { Benefit } from '../bundle/bundle.entity.js';
 import { Entitlement, EntitlementStatus, isUsableAt, remainingOf } from '../entitlement/index.js';
 import { uniqueViolation } from '../shared/db.js';
@@ -80,7 +81,8 @@ export class RedemptionService {
     return this.deps.now?.() ?? new Date();
   }
 
-  async redeem(partnerId: string, input: RedeemInput): Promise<Redemption> {
+  /** Redeems, and records `redemption.create` in the audit log in the same transaction. */
+  async redeem(partnerId: string, input: RedeemInput, audit: AuditContext): Promise<Redemption> {
     checkToken(new InputValidator(), input.token)
       .check(input.idempotencyKey.trim().length > 0, 'idempotencyKey', 'must not be empty')
       .check(input.idempotencyKey.length <= MAX_KEY_LENGTH, 'idempotencyKey', `must be at most ${MAX_KEY_LENGTH} characters`)
@@ -123,6 +125,15 @@ export class RedemptionService {
           throw AppError.quotaExhausted(remainingOf(current) ?? 0, input.units);
         }
         entitlement.used = taken[0]!.used;
+        await AuditLog.append(em, audit, {
+          action: 'redemption.create',
+          subject: redemption.id,
+          before: { entitlement: { id: entitlement.id, used: entitlement.used - input.units } },
+          after: {
+            redemption: { id: redemption.id, partnerId, units: input.units, tokenJti: claims.jti, idempotencyKey: input.idempotencyKey },
+            entitlement: { id: entitlement.id, used: entitlement.used },
+          },
+        });
         return redemption;
       });
     } catch (error) {
@@ -157,12 +168,13 @@ export class RedemptionService {
   /**
    * Voids one of the partner's own redemptions within the void window: records a
    * compensating `redemption_void` row and gives the units back to the entitlement, in one
-   * transaction. The redemption row is never edited and its token stays consumed.
+   * transaction with its `redemption.void` audit row. The redemption row is never edited
+   * and its token stays consumed.
    *
    * @throws AppError `NOT_FOUND` (unknown or another partner's), `ALREADY_VOIDED`,
    *   `VOID_WINDOW_CLOSED`, `BAD_USER_INPUT` (empty or overlong reason).
    */
-  async void(partnerId: string, redemptionId: string, reason: string): Promise<Redemption> {
+  async void(partnerId: string, redemptionId: string, reason: string, audit: AuditContext): Promise<Redemption> {
     const why = reason.trim();
     new InputValidator()
       .check(why.length > 0, 'reason', 'must not be empty')
@@ -193,6 +205,13 @@ export class RedemptionService {
         if (restored.length === 0) {
           throw new Error(`entitlement ${redemption.entitlement.id} has fewer units used than redemption ${redemption.id} gives back`);
         }
+        const used = restored[0]!.used;
+        await AuditLog.append(em, audit, {
+          action: 'redemption.void',
+          subject: redemption.id,
+          before: { redemption: { id: redemption.id, voided: false }, entitlement: { id: redemption.entitlement.id, used: used + redemption.units } },
+          after: { redemption: { id: redemption.id, voided: true, reason: why }, entitlement: { id: redemption.entitlement.id, used } },
+        });
       });
     } catch (error) {
       if (uniqueViolation(error) === 'redemption_void_redemption_unique') throw AppError.alreadyVoided(redemption.id);

@@ -33,10 +33,11 @@ import {
 } from '../token/index.js';
 import { createGateway } from './gateway.js';
 import { startMembershipSubgraph } from './membership-subgraph.js';
-import { Metrics } from './metrics.js';
+import { Metrics, startMetricsServer } from './metrics.js';
 import { startPublicServer } from './public-server.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { AppDependencies } from './request-scope.js';
+import { loadSubgraphSecret } from './subgraph-signature.js';
 import { SupergraphSource } from './supergraph-source.js';
 import type { SubgraphDefinition } from './supergraph.js';
 
@@ -60,6 +61,8 @@ export interface RunningApp {
   /** Base URL of the public port, e.g. http://127.0.0.1:4000 */
   url: string;
   graphqlUrl: string;
+  /** Prometheus metrics, on their own port (`METRICS_PORT`), never the public one. */
+  metricsUrl: string;
   orm: MikroORM;
   deps: AppDependencies;
   subgraphs: SubgraphDefinition[];
@@ -163,9 +166,10 @@ export interface RunningPartners {
 export async function startPartnerSubgraphs(
   config: AppConfig,
   closers: Closers,
-  options: { only?: string; port?: number; callbackBaseUrl?: string } = {},
+  options: { only?: string; port?: number; callbackBaseUrl?: string; logger?: Logger } = {},
 ): Promise<RunningPartners> {
   const { only, port } = options;
+  const secret = await subgraphSecretOf(config);
   const subgraphs: SubgraphDefinition[] = [];
   const sandboxes = new Map<string, RunningSandbox>();
   const provisioning = new Map<string, PartnerProvisioning>();
@@ -186,6 +190,8 @@ export async function startPartnerSubgraphs(
     provisioning.set(adapter.id, adapter.provisioning(client));
     const subgraph = await startPartnerSubgraph(adapter, {
       client,
+      secret,
+      ...(options.logger ? { logger: options.logger } : {}),
       exposeStackTraces: config.nodeEnv === 'development',
       ...(port !== undefined ? { port } : {}),
     });
@@ -208,6 +214,8 @@ export interface PublicPortOptions {
 export interface PublicPort {
   /** Bound base URL, e.g. http://127.0.0.1:4000 */
   url: string;
+  /** Prometheus `/metrics` on the metrics port, e.g. http://127.0.0.1:9464/metrics */
+  metricsUrl: string;
   /**
    * Composes `subgraphs` (plus partners' registered ones, when `orm` is given) and starts
    * serving /graphql (503 until then). Returns a function that recomposes at once.
@@ -238,10 +246,15 @@ export async function openPublicPort(options: PublicPortOptions, closers: Closer
     { host: config.host, port: config.port },
   );
   closers.pushFirst(() => server.close(), 'public server');
+  const metricsServer = await startMetricsServer(metrics, { host: config.metricsHost, port: config.metricsPort });
+  closers.push(() => metricsServer.close(), 'metrics server');
+  const subgraphSecret = await subgraphSecretOf(config);
   return {
     url: `http://127.0.0.1:${server.port}`,
+    metricsUrl: metricsServer.url,
     async serve(subgraphs, orm) {
       const source = new SupergraphSource(subgraphs, orm, logger);
+      const ours = new Set(subgraphs.map((s) => s.url));
       await source.refresh();
       // Closed after the gateway (closers run last-in first-out): no operation is left to count.
       const limiter = createRateLimiter({ ...config.rateLimit, redisUrl: config.redisUrl }, logger);
@@ -256,6 +269,9 @@ export async function openPublicPort(options: PublicPortOptions, closers: Closer
         rateLimit: { limiter, windowSeconds: config.rateLimit.windowSeconds, trustProxy: config.trustProxy },
         limits: config.graphqlLimits,
         introspection: config.nodeEnv !== 'production',
+        subgraphSecret,
+        // Partners' own registered subgraphs are third parties: they never get our signature.
+        signs: (url) => ours.has(url),
       });
       const recompose = async () => {
         if (await source.refresh()) runtime.invalidateUnifiedGraph();
@@ -326,9 +342,11 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       authenticator: core.authenticator,
       deps: core.deps,
       development: options.config.nodeEnv === 'development',
+      secret: await subgraphSecretOf(options.config),
+      logger: options.logger,
     });
     closers.push(() => membership.close(), 'membership subgraph');
-    const partners = await startPartnerSubgraphs(options.config, closers, { callbackBaseUrl: publicPort.url });
+    const partners = await startPartnerSubgraphs(options.config, closers, { callbackBaseUrl: publicPort.url, logger: options.logger });
     for (const [id, secrets] of partners.callbackSecrets) callbackSecrets.set(id, secrets);
     const outbox = new OutboxWorker(orm, {
       targets: partners.provisioning,
@@ -351,6 +369,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     return {
       url,
       graphqlUrl: `${url}/graphql`,
+      metricsUrl: publicPort.metricsUrl,
       orm,
       deps: core.deps,
       subgraphs,
@@ -392,6 +411,11 @@ export function startJobs(core: Core, outbox: OutboxWorker, options: StartAppOpt
       }),
   });
   closers.push(() => scheduler.stop(), 'jobs');
+}
+
+/** The secret the gateway signs subgraph requests with: `SUBGRAPH_SECRET`, else the file under DATA_DIR. */
+export function subgraphSecretOf(config: AppConfig): Promise<string> {
+  return loadSubgraphSecret({ secret: config.subgraphSecret, file: config.subgraphSecretFile });
 }
 
 /** Ready when the database answers and every migration is applied. */

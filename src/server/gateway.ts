@@ -7,6 +7,7 @@ import { isKnownErrorCode } from '../shared/errors.js';
 import { CSRF_HEADERS, DEFAULT_GRAPHQL_LIMITS, graphqlLimitsPlugins, type GraphqlLimits } from './graphql-limits.js';
 import type { Metrics } from './metrics.js';
 import { rateLimitPlugin, type RateLimitPluginOptions } from './rate-limit.js';
+import { SUBGRAPH_SIGNATURE_HEADER, signSubgraphRequest } from './subgraph-signature.js';
 
 export interface GatewayOptions {
   /** Returns the current supergraph SDL (recomposed when subgraphs change). */
@@ -25,6 +26,13 @@ export interface GatewayOptions {
   limits?: GraphqlLimits;
   /** Answer introspection and suggest field names in errors; production turns both off. @default true */
   introspection?: boolean;
+  /** Secret every subgraph request is signed with (`SUBGRAPH_SECRET`); subgraphs refuse unsigned ones. */
+  subgraphSecret: string;
+  /**
+   * Which subgraph URLs get the signature: ours, not partners' own registered subgraphs
+   * (a signed request handed to a third party could be replayed against ours). @default every URL
+   */
+  signs?: (url: string) => boolean;
 }
 
 /** Headers the gateway forwards to every subgraph. */
@@ -65,6 +73,7 @@ export function createGateway(options: GatewayOptions): GatewayRuntime {
       },
     },
     plugins: () => [
+      signSubgraphRequests(options.subgraphSecret, options.signs ?? (() => true)),
       subgraphTimeout(options.upstreamTimeoutMs ?? 10_000),
       ...(options.rateLimit ? [rateLimitPlugin(options.rateLimit)] : []),
       ...graphqlLimitsPlugins(options.limits ?? DEFAULT_GRAPHQL_LIMITS, { fieldSuggestions: options.introspection ?? true }),
@@ -137,6 +146,22 @@ function subgraphTimeout(ms: number): GatewayPlugin {
             );
         });
       });
+    },
+  };
+}
+
+/**
+ * Signs each subgraph request body (HMAC-SHA256 with a timestamp, see subgraph-signature.ts):
+ * the authenticated hop that makes subgraphs answer the gateway only. Header-based rather
+ * than the runtime's `hmacSignature` option, whose verifier is a Yoga plugin (our subgraphs
+ * are Apollo Server) and which signs into `extensions`, after the body is already parsed.
+ */
+function signSubgraphRequests(secret: string, signs: (url: string) => boolean): GatewayPlugin {
+  return {
+    onFetch({ url, options, setOptions }) {
+      if (!signs(url)) return;
+      const body = typeof options.body === 'string' ? options.body : '';
+      setOptions({ ...options, headers: { ...options.headers, [SUBGRAPH_SIGNATURE_HEADER]: signSubgraphRequest(secret, body) } });
     },
   };
 }

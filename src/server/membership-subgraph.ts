@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { startStandaloneServer } from '@apollo/server/standalone';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Authenticator, Principal } from '../auth/index.js';
 import { AppError, formatError } from '../shared/errors.js';
 import { negotiateLocale } from '../shared/localized.js';
+import type { Logger } from '../shared/logger.js';
 import { buildMembershipSubgraph } from './membership-schema.js';
 import { createLoaders, createServices, type AppDependencies, type RequestContext } from './request-scope.js';
+import { startSubgraphHttp } from './subgraph-http.js';
 
 export interface MembershipSubgraphOptions {
   orm: MikroORM;
@@ -19,6 +20,10 @@ export interface MembershipSubgraphOptions {
   port?: number;
   /** Stack traces in errors. @default false */
   development?: boolean;
+  /** The gateway's signing secret (`SUBGRAPH_SECRET`): unsigned requests get 401. */
+  secret: string;
+  /** Receives one line per operation (debug) with the gateway's request id. */
+  logger?: Logger;
 }
 
 export interface RunningSubgraph {
@@ -30,44 +35,41 @@ export interface RunningSubgraph {
 /** Serves the membership subgraph over HTTP on a loopback port. */
 export async function startMembershipSubgraph(options: MembershipSubgraphOptions): Promise<RunningSubgraph> {
   const { schema, typeDefs } = await buildMembershipSubgraph();
-  const server = new ApolloServer<RequestContext>({
-    schema,
-    formatError: (formatted, error) => formatError(formatted, error, options.development ?? false),
-    introspection: true,
-    // The process owns shutdown (it closes subgraphs in order); Apollo must not race it.
-    stopOnTerminationSignals: false,
-    // Inline traces only feed GraphOS, which this deployment does not use.
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
-    includeStacktraceInErrorResponses: options.development ?? false,
-  });
-  const { url } = await startStandaloneServer(server, {
-    listen: { host: options.host ?? '127.0.0.1', port: options.port ?? 0 },
-    context: async ({ req }) => {
-      const header = (name: string) => {
-        const v = req.headers[name];
-        return Array.isArray(v) ? v[0] : v;
-      };
+  const running = await startSubgraphHttp<RequestContext>({
+    name: 'membership',
+    secret: options.secret,
+    logger: options.logger,
+    host: options.host,
+    port: options.port,
+    apollo: (plugins) =>
+      new ApolloServer<RequestContext>({
+        schema,
+        formatError: (formatted, error) => formatError(formatted, error, options.development ?? false),
+        introspection: true,
+        // The process owns shutdown (it closes subgraphs in order); Apollo must not race it.
+        stopOnTerminationSignals: false,
+        // Inline traces only feed GraphOS, which this deployment does not use.
+        plugins: [...plugins, ApolloServerPluginInlineTraceDisabled()],
+        includeStacktraceInErrorResponses: options.development ?? false,
+      }),
+    context: async (headers) => {
       // A refused credential is reported by the fields that need one, not as a failed request.
       const principal = await options.authenticator
-        .authenticate(header('authorization'))
+        .authenticate(headers.get('authorization'))
         .catch((error: unknown): Principal => {
           if (error instanceof AppError) return { kind: 'anonymous', rejected: error };
           throw error;
         });
       const em = options.orm.em.fork();
       return {
-        requestId: header('x-request-id') ?? randomUUID(),
+        requestId: headers.get('x-request-id') ?? randomUUID(),
         partnerOperations: options.deps.partnerOperations,
         principal,
-        locale: negotiateLocale(header('accept-language')),
+        locale: negotiateLocale(headers.get('accept-language')),
         loaders: createLoaders(em),
         services: createServices(em, options.deps),
       };
     },
   });
-  return {
-    url: new URL('/graphql', url).toString(),
-    typeDefs,
-    close: () => server.stop(),
-  };
+  return { url: running.url, typeDefs, close: running.close };
 }

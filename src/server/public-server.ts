@@ -27,7 +27,8 @@ export interface RunningPublicServer {
 
 /**
  * The one public port: the supergraph on /graphql, the issuer's well-known documents,
- * health, readiness and metrics. Everything else is 404.
+ * health and readiness. Everything else is 404, /metrics included (it has a port of its
+ * own, see startMetricsServer).
  */
 export async function startPublicServer(routes: PublicRoutes, listen: { host: string; port: number }): Promise<RunningPublicServer> {
   const server = http.createServer((req, res) => {
@@ -58,7 +59,7 @@ export async function startPublicServer(routes: PublicRoutes, listen: { host: st
   };
 }
 
-type Route = 'graphql' | 'jwks' | 'issuer' | 'healthz' | 'readyz' | 'metrics' | 'partner_events' | 'not_found';
+type Route = 'graphql' | 'jwks' | 'issuer' | 'healthz' | 'readyz' | 'partner_events' | 'not_found';
 
 const PARTNER_EVENTS = /^\/partners\/([a-z0-9][a-z0-9-]{0,62})\/events$/;
 const MAX_EVENT_BYTES = 64 * 1024;
@@ -76,7 +77,6 @@ function routeName(path: string): Route {
       return 'issuer';
     case '/healthz':
     case '/readyz':
-    case '/metrics':
       return path.slice(1) as Route;
     default:
       return 'not_found';
@@ -153,10 +153,6 @@ async function handle(route: Route, req: http.IncomingMessage, res: http.ServerR
       sendJson(res, problems.length ? 503 : 200, problems.length ? { status: 'unavailable', problems } : { status: 'ready' });
       return;
     }
-    case 'metrics':
-      res.setHeader('content-type', routes.metrics.registry.contentType);
-      res.end(await routes.metrics.registry.metrics());
-      return;
     default:
       sendJson(res, 404, { error: 'not found' });
   }

@@ -36,6 +36,21 @@ export interface AppConfig {
   pseudonymSecret: string | undefined;
   /** File holding the pseudonym secret, created on first start. @default `$DATA_DIR/secrets/pseudonym.key` */
   pseudonymSecretFile: string;
+  /**
+   * Secret the gateway signs every subgraph request with (`SUBGRAPH_SECRET`, at least 32
+   * characters; required in production); subgraphs refuse unsigned requests. Absent, it is
+   * read from `subgraphSecretFile`, created on first start.
+   */
+  subgraphSecret: string | undefined;
+  /** File holding the subgraph secret outside production. @default `$DATA_DIR/secrets/subgraph.key` */
+  subgraphSecretFile: string;
+  /**
+   * Port serving Prometheus `/metrics` (`METRICS_PORT`; 0 picks a free one), apart from the
+   * public port. @default 9464 (0 under test)
+   */
+  metricsPort: number;
+  /** Interface the metrics port binds to (`METRICS_HOST`). @default '127.0.0.1' */
+  metricsHost: string;
   /** Lifetime of an entitlement token in seconds. @default 600 */
   tokenTtlSeconds: number;
   /** How long after a redemption its partner may still void it, in seconds (0: never). @default 900 */
@@ -116,6 +131,9 @@ const envSchema = z.object({
     .optional(),
   PSEUDONYM_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   PSEUDONYM_SECRET_FILE: z.string().optional(),
+  SUBGRAPH_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().default('127.0.0.1'),
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
   REDEMPTION_VOID_WINDOW_SECONDS: z.coerce.number().int().min(0).max(604_800).default(900),
   PROGRAM_TIME_ZONE: z.string().default('Asia/Shanghai'),
@@ -156,6 +174,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (e.NODE_ENV === 'production' && !e.AUTH_ISSUER) {
     throw new Error('Invalid configuration: production needs AUTH_ISSUER and AUTH_JWKS_URL (the dev issuer is never trusted there)');
   }
+  if (e.NODE_ENV === 'production' && !e.SUBGRAPH_SECRET) {
+    throw new Error('Invalid configuration: production needs SUBGRAPH_SECRET (the gateway signs subgraph requests with it; e.g. `openssl rand -base64 32`, the same in the gateway and every subgraph)');
+  }
   try {
     new Intl.DateTimeFormat('en', { timeZone: e.PROGRAM_TIME_ZONE });
   } catch {
@@ -181,6 +202,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     signingKeysEncryptionKey: e.SIGNING_KEYS_ENCRYPTION_KEY ? Buffer.from(e.SIGNING_KEYS_ENCRYPTION_KEY, 'base64') : undefined,
     pseudonymSecret: e.PSEUDONYM_SECRET,
     pseudonymSecretFile: path.resolve(e.PSEUDONYM_SECRET_FILE ?? path.join(dataDir, 'secrets', 'pseudonym.key')),
+    subgraphSecret: e.SUBGRAPH_SECRET,
+    subgraphSecretFile: path.join(dataDir, 'secrets', 'subgraph.key'),
+    metricsPort: e.METRICS_PORT ?? (e.NODE_ENV === 'test' ? 0 : 9464),
+    metricsHost: e.METRICS_HOST,
     tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
     redemptionVoidWindowSeconds: e.REDEMPTION_VOID_WINDOW_SECONDS,
     timeZone: e.PROGRAM_TIME_ZONE,

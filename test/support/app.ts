@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startApp, type RunningApp, type StartAppOptions } from '../../src/server/app.js';
 import { loadConfig } from '../../src/shared/config.js';
-import { createLogger } from '../../src/shared/logger.js';
+import { createLogger, type Logger } from '../../src/shared/logger.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export interface TestApp {
@@ -55,13 +55,13 @@ const UNLIMITED = Object.fromEntries(
  * Jobs do not run on their own (tests drive `app.outbox` and the sweeps, so nothing races).
  */
 export async function startTestApp(
-  overrides: Partial<Omit<StartAppOptions, 'config' | 'databaseUrl' | 'logger'>> & { env?: Record<string, string> } = {},
+  overrides: Partial<Omit<StartAppOptions, 'config' | 'databaseUrl' | 'logger'>> & { env?: Record<string, string>; logger?: Logger } = {},
 ): Promise<TestApp> {
-  const { env = {}, ...appOptions } = overrides;
+  const { env = {}, logger = createLogger('silent'), ...appOptions } = overrides;
   const db = await createTestDatabase();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'coalition-test-'));
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PUBLIC_URL: 'http://issuer.test', ...UNLIMITED, ...env });
-  const app = await startApp({ config, databaseUrl: db.url, logger: createLogger('silent'), jobs: false, ...appOptions });
+  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PUBLIC_URL: 'http://issuer.test', METRICS_PORT: '0', ...UNLIMITED, ...env });
+  const app = await startApp({ config, databaseUrl: db.url, logger, jobs: false, ...appOptions });
   const graphql: TestApp['graphql'] = async (query, variables, options = {}) => {
     const response = await fetch(options.url ?? app.graphqlUrl, {
       method: 'POST',
