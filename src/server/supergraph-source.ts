@@ -44,8 +44,11 @@ export class SupergraphSource {
     if (key === this.registrationsKey) return false;
     try {
       this.sdl = composeSupergraph([...this.builtIns, ...registered]);
+      const first = this.registrationsKey === '';
       this.registrationsKey = key;
-      this.logger.info({ subgraphs: registered.map((r) => `${r.name} ${r.url}`) }, 'supergraph recomposed');
+      if (!first || registered.length > 0) {
+        this.logger.info({ subgraphs: registered.map((r) => `${r.name} ${r.url}`) }, 'supergraph recomposed with partner subgraphs');
+      }
       return true;
     } catch (error) {
       this.logger.error({ err: error }, 'registered subgraphs do not compose; keeping the running supergraph');
