@@ -1,0 +1,289 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import {
+  buildSchema,
+  getNamedType,
+  isEnumType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  isScalarType,
+  type GraphQLArgument,
+  type GraphQLField,
+  type GraphQLInputType,
+} from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type SubscribedMember, type TestApp } from './support/app.js';
+
+/**
+ * Issue 4 item 7: every root field of the public schema × every kind of caller, generated
+ * from schema/api.graphql so that a new field cannot be added without deciding who may call it.
+ */
+
+type Role = 'anonymous' | 'memberA' | 'memberB' | 'partnerP1' | 'partnerP2' | 'admin';
+const ROLES: Role[] = ['anonymous', 'memberA', 'memberB', 'partnerP1', 'partnerP2', 'admin'];
+
+type Who = 'everyone' | 'member' | 'partner' | 'admin';
+/** Who may call each root field. A member operation is open to admins too (an admin is a member with the admin role). */
+const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
+  Query: {
+    plans: 'everyone',
+    me: 'member',
+    checkEntitlementToken: 'partner',
+    partnerBenefits: 'partner',
+    partnerRedemptions: 'partner',
+    partnerSettlement: 'partner',
+    voucherPool: 'partner',
+    partnerSubgraphs: 'admin',
+    partners: 'admin',
+  },
+  Mutation: {
+    subscribe: 'member',
+    cancelMembership: 'member',
+    issueEntitlementToken: 'member',
+    claimVoucher: 'member',
+    redeemEntitlement: 'partner',
+    voidRedemption: 'partner',
+    uploadVoucherCodes: 'partner',
+    refundMembership: 'admin',
+    reconcilePartner: 'admin',
+    createPartnerApiKey: 'admin',
+    revokePartnerApiKey: 'admin',
+    registerPartnerSubgraph: 'admin',
+    unregisterPartnerSubgraph: 'admin',
+  },
+};
+
+function allowedRoles(who: Who): Role[] {
+  switch (who) {
+    case 'everyone':
+      return ROLES;
+    case 'member':
+      return ['memberA', 'memberB', 'admin'];
+    case 'partner':
+      return ['partnerP1', 'partnerP2'];
+    case 'admin':
+      return ['admin'];
+  }
+}
+
+type Outcome = 'allowed' | 'UNAUTHENTICATED' | 'FORBIDDEN';
+function expectedOutcome(role: Role, who: Who): Outcome {
+  if (allowedRoles(who).includes(role)) return 'allowed';
+  return role === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN';
+}
+
+const schemaText = fs.readFileSync(new URL('../schema/api.graphql', import.meta.url), 'utf8');
+const schema = buildSchema(schemaText);
+const roots = { Query: schema.getQueryType()!, Mutation: schema.getMutationType()! };
+
+/** A GraphQL literal for a placeholder value of an input type. */
+function placeholder(type: GraphQLInputType, ids: () => string, dateIndex: { n: number }): string {
+  if (isNonNullType(type)) return placeholder(type.ofType, ids, dateIndex);
+  if (isListType(type)) return `[${placeholder(type.ofType, ids, dateIndex)}]`;
+  if (isEnumType(type)) return type.getValues()[0]!.name;
+  if (isScalarType(type)) {
+    switch (type.name) {
+      case 'ID':
+        return JSON.stringify(ids());
+      case 'String':
+        return '"x"';
+      case 'Int':
+      case 'SafeInt':
+        return '1';
+      case 'Float':
+        return '1.0';
+      case 'Boolean':
+        return 'true';
+      case 'DateTimeISO':
+        // Successive date arguments make a valid period ([from, to) of one month each).
+        return JSON.stringify(new Date(Date.UTC(2026, dateIndex.n++, 1)).toISOString());
+    }
+  }
+  throw new Error(`No placeholder for input type ${String(type)}: teach authorization-matrix.pg.test.ts about it`);
+}
+
+function required(arg: GraphQLArgument): boolean {
+  return isNonNullType(arg.type) && arg.defaultValue === undefined;
+}
+
+function selection(field: GraphQLField<unknown, unknown>): string {
+  return isObjectType(getNamedType(field.type)) ? ' { __typename }' : '';
+}
+
+/** A minimal operation for one root field: required arguments only, placeholders for their values. */
+function operationFor(kind: 'Query' | 'Mutation', field: GraphQLField<unknown, unknown>, idFor: (arg: string) => string = () => randomUUID()): string {
+  const dateIndex = { n: 0 };
+  const args = field.args
+    .filter(required)
+    .map((arg) => `${arg.name}: ${placeholder(arg.type, () => idFor(arg.name), dateIndex)}`);
+  const call = `${field.name}${args.length ? `(${args.join(', ')})` : ''}${selection(field)}`;
+  return `${kind === 'Query' ? 'query' : 'mutation'} { ${call} }`;
+}
+
+function classify(res: { errors?: Array<{ extensions?: { code?: string } }> }): Outcome {
+  const codes = (res.errors ?? []).map((e) => e.extensions?.code);
+  if (codes.includes('UNAUTHENTICATED')) return 'UNAUTHENTICATED';
+  if (codes.includes('FORBIDDEN')) return 'FORBIDDEN';
+  return 'allowed';
+}
+
+let t: TestApp;
+let A: SubscribedMember;
+let B: SubscribedMember;
+let P1: string;
+let P2: string;
+let admin: string;
+let bearers: Record<Role, string | undefined>;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  [A, B, P1, P2, admin] = await Promise.all([
+    t.subscribedMember(),
+    t.subscribedMember(),
+    t.partnerKey('sparkwash'),
+    t.partnerKey('brewbar'),
+    t.adminToken(`admin-${randomUUID()}`),
+  ]);
+  bearers = { anonymous: undefined, memberA: A.bearer, memberB: B.bearer, partnerP1: P1, partnerP2: P2, admin };
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('authorization matrix, generated from schema/api.graphql', () => {
+  it('has an expectation for every root field and none for a field the schema lacks', () => {
+    for (const kind of ['Query', 'Mutation'] as const) {
+      const inSchema = Object.keys(roots[kind].getFields()).sort();
+      const inTable = Object.keys(EXPECTED[kind]).sort();
+      expect(inSchema.filter((f) => !inTable.includes(f)), `${kind} fields missing from EXPECTED`).toEqual([]);
+      expect(inTable.filter((f) => !inSchema.includes(f)), `EXPECTED ${kind} fields not in the schema`).toEqual([]);
+    }
+  });
+
+  it('lets exactly the expected roles past authorization on every root field: 0 mismatches', async () => {
+    const cases: Array<{ role: Role; kind: 'Query' | 'Mutation'; field: string; query: string; expected: Outcome }> = [];
+    for (const kind of ['Query', 'Mutation'] as const) {
+      for (const field of Object.values(roots[kind].getFields())) {
+        const who = EXPECTED[kind][field.name];
+        if (!who) continue; // reported by the test above
+        for (const role of ROLES) cases.push({ role, kind, field: field.name, query: operationFor(kind, field), expected: expectedOutcome(role, who) });
+      }
+    }
+    const results = await Promise.all(cases.map((c) => t.graphql(c.query, {}, { bearer: bearers[c.role] })));
+    const mismatches = cases
+      .map((c, i) => ({ ...c, actual: classify(results[i]!), errors: results[i]!.errors }))
+      .filter((c) => c.actual !== c.expected)
+      .map((c) => `${c.kind}.${c.field} as ${c.role}: expected ${c.expected}, got ${c.actual} (${JSON.stringify(c.errors)}) — ${c.query}`);
+    expect(mismatches, mismatches.join('\n')).toEqual([]);
+    expect(cases.length).toBe(ROLES.length * (Object.keys(EXPECTED.Query).length + Object.keys(EXPECTED.Mutation).length));
+    // Forbidden and unauthenticated answers carry no data for the field.
+    cases.forEach((c, i) => {
+      if (c.expected !== 'allowed') expect(results[i]!.data?.[c.field as never] ?? null, `${c.field} as ${c.role}`).toBeNull();
+    });
+  });
+});
+
+describe('foreign ids through every id-taking entry point', () => {
+  /** Everything a refused request must leave untouched. */
+  async function snapshot(): Promise<unknown> {
+    const [counts] = await t.db.query(
+      `select (select count(*) from redemption)::int as redemptions,
+              (select count(*) from redemption_void)::int as voids,
+              (select coalesce(sum(used), 0) from entitlement)::int as used,
+              (select count(*) from issued_token)::int as tokens,
+              (select count(*) from voucher_code where claimed_at is not null)::int as claims`,
+    );
+    const memberships = await t.db.query(`select id, status, cancel_at_period_end from membership order by id`);
+    const entitlements = await t.db.query(`select id, status, used from entitlement order by id`);
+    return { counts, memberships, entitlements };
+  }
+
+  it('answers 1,000 foreign and unknown ids with NOT_FOUND, null data, the same message, and changes nothing', async () => {
+    // A's real ids: entitlements, membership, a redemption by P1 of A's CAR_WASH token, a voucher claim.
+    const issued = await t.graphql(`mutation($id: ID!) { issueEntitlementToken(entitlementId: $id) { token } }`, { id: A.entitlementIds.CAR_WASH }, { bearer: A.bearer });
+    expect(issued.errors).toBeUndefined();
+    const redeemed = await t.graphql(
+      `mutation($token: String!) { redeemEntitlement(token: $token, idempotencyKey: "matrix") { id } }`,
+      { token: issued.data.issueEntitlementToken.token },
+      { bearer: P1 },
+    );
+    expect(redeemed.errors).toBeUndefined();
+    const redemptionId: string = redeemed.data.redeemEntitlement.id;
+    const upload = await t.graphql(`mutation { uploadVoucherCodes(benefitCode: "COFFEE", codes: ["MATRIX-1", "MATRIX-2"]) { accepted } }`, {}, { bearer: P2 });
+    expect(upload.errors).toBeUndefined();
+    const claim = await t.graphql(`mutation($id: ID!) { claimVoucher(entitlementId: $id) { code } }`, { id: A.entitlementIds.COFFEE }, { bearer: A.bearer });
+    expect(claim.errors).toBeUndefined();
+
+    /** A's ids by the argument name that takes them, and who is the wrong owner for them. */
+    const foreignIds: Record<string, string[]> = {
+      entitlementId: Object.values(A.entitlementIds),
+      membershipId: [A.membershipId],
+      redemptionId: [redemptionId],
+    };
+    const wrongOwners: Record<'member' | 'partner', string[]> = { member: [B.bearer, admin], partner: [P2] };
+
+    // Every id-taking root field a non-admin may call, from the schema.
+    const entryPoints: Array<{ kind: 'Query' | 'Mutation'; field: GraphQLField<unknown, unknown>; idArg: string; who: 'member' | 'partner' }> = [];
+    for (const kind of ['Query', 'Mutation'] as const) {
+      for (const field of Object.values(roots[kind].getFields())) {
+        const idArgs = field.args.filter((a) => getNamedType(a.type).name === 'ID');
+        const who = EXPECTED[kind][field.name];
+        if (!idArgs.length || who === 'admin' || who === undefined) continue;
+        expect(who, `${field.name} takes an id and is open to everyone`).not.toBe('everyone');
+        for (const arg of idArgs) {
+          expect(foreignIds[arg.name], `no foreign id source for ${field.name}(${arg.name}): add one`).toBeDefined();
+          entryPoints.push({ kind, field, idArg: arg.name, who: who as 'member' | 'partner' });
+        }
+      }
+    }
+    expect(entryPoints.map((e) => e.field.name).sort()).toEqual(expect.arrayContaining(['cancelMembership', 'claimVoucher', 'issueEntitlementToken', 'voidRedemption']));
+
+    const ATTEMPTS = 1000;
+    const attempts = Array.from({ length: ATTEMPTS }, (_, i) => {
+      const entry = entryPoints[i % entryPoints.length]!;
+      const round = Math.floor(i / entryPoints.length);
+      const foreign = round % 2 === 0;
+      const pool = foreignIds[entry.idArg]!;
+      const id = foreign ? pool[Math.floor(round / 2) % pool.length]! : randomUUID();
+      const owners = wrongOwners[entry.who];
+      const bearer = owners[Math.floor(round / 2) % owners.length]!;
+      const query = operationFor(entry.kind, entry.field, (arg) => (arg === entry.idArg ? id : randomUUID()));
+      return { entry, foreign, id, bearer, query };
+    });
+
+    const before = await snapshot();
+    const results: Awaited<ReturnType<TestApp['graphql']>>[] = [];
+    for (let i = 0; i < attempts.length; i += 50) {
+      results.push(...(await Promise.all(attempts.slice(i, i + 50).map((a) => t.graphql(a.query, {}, { bearer: a.bearer })))));
+    }
+    expect(await snapshot()).toEqual(before);
+
+    const problems: string[] = [];
+    const shapes = new Map<string, Set<string>>();
+    attempts.forEach((a, i) => {
+      const res = results[i]!;
+      const name = a.entry.field.name;
+      if (res.data?.[name as never] != null) problems.push(`${name}(${a.id}) ${a.foreign ? 'foreign' : 'unknown'}: returned data ${JSON.stringify(res.data)}`);
+      if (res.errors?.length !== 1 || res.errors[0]!.extensions?.code !== 'NOT_FOUND') {
+        problems.push(`${name}(${a.id}) ${a.foreign ? 'foreign' : 'unknown'}: expected one NOT_FOUND, got ${JSON.stringify(res.errors)}`);
+        return;
+      }
+      const err = res.errors[0]!;
+      const shape = JSON.stringify({ message: err.message.split(a.id).join('<id>'), extensions: Object.keys(err.extensions ?? {}).sort(), status: res.status });
+      const key = `${name} ${a.foreign ? 'foreign' : 'unknown'}`;
+      if (!shapes.has(key)) shapes.set(key, new Set());
+      shapes.get(key)!.add(shape);
+    });
+    for (const entry of entryPoints) {
+      const foreign = [...(shapes.get(`${entry.field.name} foreign`) ?? [])];
+      const unknown = [...(shapes.get(`${entry.field.name} unknown`) ?? [])];
+      if (foreign.length !== 1 || unknown.length !== 1 || foreign[0] !== unknown[0]) {
+        problems.push(`${entry.field.name}: foreign and unknown ids answer differently: ${JSON.stringify({ foreign, unknown })}`);
+      }
+    }
+    expect(problems, problems.slice(0, 30).join('\n')).toEqual([]);
+    expect(results).toHaveLength(ATTEMPTS);
+    expect(attempts.filter((a) => a.foreign).length).toBe(ATTEMPTS / 2);
+  });
+});
