@@ -38,6 +38,7 @@ import { startPublicServer } from './public-server.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { AppDependencies } from './request-scope.js';
 import { loadSubgraphSecret } from './subgraph-signature.js';
+import { loadPersistedOperations } from './persisted-operations.js';
 import { SupergraphSource } from './supergraph-source.js';
 import type { SubgraphDefinition } from './supergraph.js';
 
@@ -260,7 +261,11 @@ export async function openPublicPort(options: PublicPortOptions, closers: Closer
       const limiter = createRateLimiter({ ...config.rateLimit, redisUrl: config.redisUrl }, logger);
       closers.push(() => limiter.close(), 'rate-limit store');
       await limiter.ready();
+      const persistedOperations = config.persistedOperationsFile
+        ? { operations: await loadPersistedOperations(config.persistedOperationsFile), only: config.persistedOperationsOnly }
+        : undefined;
       const runtime = createGateway({
+        ...(persistedOperations ? { persistedOperations } : {}),
         supergraph: () => source.current(),
         metrics,
         graphiql: config.nodeEnv === 'development',

@@ -26,6 +26,8 @@ export interface GatewayOptions {
   limits?: GraphqlLimits;
   /** Answer introspection and suggest field names in errors; production turns both off. @default true */
   introspection?: boolean;
+  /** Safelist mode: operations by sha256 (`extensions.persistedQuery.sha256Hash`); only those when `only`. */
+  persistedOperations?: { operations: ReadonlyMap<string, string>; only: boolean };
   /** Secret every subgraph request is signed with (`SUBGRAPH_SECRET`); subgraphs refuse unsigned ones. */
   subgraphSecret: string;
   /**
@@ -56,6 +58,14 @@ export function createGateway(options: GatewayOptions): GatewayRuntime {
     // A browser sends a form POST or a GET without preflight: those need one of these headers.
     csrfPrevention: { requestHeaders: [...CSRF_HEADERS] },
     batching: false,
+    ...(options.persistedOperations
+      ? {
+          persistedDocuments: {
+            getPersistedOperation: (key: string) => options.persistedOperations!.operations.get(key) ?? null,
+            allowArbitraryDocuments: !options.persistedOperations.only,
+          },
+        }
+      : {}),
     ...(options.introspection === false ? { disableIntrospection: {} } : {}),
     maskedErrors: false,
     // No `upstreamTimeout` option here: subgraphTimeout below does the same for less CPU.

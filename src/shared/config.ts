@@ -85,6 +85,10 @@ export interface AppConfig {
   corsOrigins: string[];
   /** Log level for pino. @default 'info' ('warn' under test) */
   logLevel: string;
+  /** Safelist of operations (JSON sha256 → document, see `npm run -s operations:manifest`); absent: none. */
+  persistedOperationsFile: string | undefined;
+  /** Refuse any operation not in the safelist (production clients). @default false */
+  persistedOperationsOnly: boolean;
   /**
    * Largest operation the gateway accepts: `GRAPHQL_MAX_DEPTH`, `GRAPHQL_MAX_ALIASES`,
    * `GRAPHQL_MAX_TOKENS`, `GRAPHQL_MAX_DIRECTIVES`, `GRAPHQL_MAX_COST`.
@@ -153,6 +157,8 @@ const envSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
   TRUST_PROXY: z.string().regex(/^(true|false|\d)$/, 'must be a number of proxy hops (0-9), true (1) or false (0)').default('0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  PERSISTED_OPERATIONS_FILE: z.string().optional(),
+  PERSISTED_OPERATIONS_ONLY: z.enum(['true', 'false']).default('false'),
   GRAPHQL_MAX_DEPTH: limit.default(DEFAULT_GRAPHQL_LIMITS.depth),
   GRAPHQL_MAX_ALIASES: limit.default(DEFAULT_GRAPHQL_LIMITS.aliases),
   GRAPHQL_MAX_TOKENS: limit.default(DEFAULT_GRAPHQL_LIMITS.tokens),
@@ -170,6 +176,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const e = parsed.data;
   if ((e.AUTH_ISSUER === undefined) !== (e.AUTH_JWKS_URL === undefined)) {
     throw new Error('Invalid configuration: set AUTH_ISSUER and AUTH_JWKS_URL together (or neither)');
+  }
+  if (e.PERSISTED_OPERATIONS_ONLY === 'true' && !e.PERSISTED_OPERATIONS_FILE) {
+    throw new Error('Invalid configuration: PERSISTED_OPERATIONS_ONLY=true needs PERSISTED_OPERATIONS_FILE (npm run -s operations:manifest writes one)');
   }
   if (e.NODE_ENV === 'production' && !e.AUTH_ISSUER) {
     throw new Error('Invalid configuration: production needs AUTH_ISSUER and AUTH_JWKS_URL (the dev issuer is never trusted there)');
@@ -229,6 +238,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     trustProxy: e.TRUST_PROXY === 'true' ? 1 : e.TRUST_PROXY === 'false' ? 0 : Number(e.TRUST_PROXY),
     corsOrigins,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'warn' : 'info'),
+    persistedOperationsFile: e.PERSISTED_OPERATIONS_FILE,
+    persistedOperationsOnly: e.PERSISTED_OPERATIONS_ONLY === 'true',
     graphqlLimits: {
       depth: e.GRAPHQL_MAX_DEPTH,
       aliases: e.GRAPHQL_MAX_ALIASES,

@@ -1,0 +1,20 @@
+// npm run -s operations:manifest — writes operations/manifest.json: every operation of
+// operations/*.graphql by its sha256, the safelist a production gateway can enforce
+// (PERSISTED_OPERATIONS_FILE + PERSISTED_OPERATIONS_ONLY=true).
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Kind, parse, print } from 'graphql';
+import { operationHash } from '../src/server/persisted-operations.js';
+
+const dir = path.resolve('operations');
+const manifest: Record<string, string> = {};
+for (const file of (await fs.readdir(dir)).filter((f) => f.endsWith('.graphql')).sort()) {
+  const document = parse(await fs.readFile(path.join(dir, file), 'utf8'));
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    const text = print({ kind: Kind.DOCUMENT, definitions: [definition] });
+    manifest[operationHash(text)] = text;
+  }
+}
+await fs.writeFile(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+console.log(`operations/manifest.json: ${Object.keys(manifest).length} operations`);

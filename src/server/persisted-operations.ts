@@ -1,0 +1,29 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { parse, print } from 'graphql';
+
+/** sha256 (hex) of an operation document as `print` normalizes it: its persisted id. */
+export function operationHash(document: string): string {
+  return createHash('sha256').update(print(parse(document))).digest('hex');
+}
+
+/**
+ * The operations production clients may send (safelist mode): a JSON map from the
+ * operation's sha256 to its document, built by `npm run -s operations:manifest` from
+ * operations/*.graphql. Clients send `extensions.persistedQuery.sha256Hash`.
+ */
+export async function loadPersistedOperations(file: string): Promise<Map<string, string>> {
+  const parsed = JSON.parse(await fs.readFile(path.resolve(file), 'utf8')) as unknown;
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Error(`PERSISTED_OPERATIONS_FILE ${file} must be a JSON object of sha256 → document`);
+  }
+  const operations = new Map<string, string>();
+  for (const [hash, document] of Object.entries(parsed as Record<string, unknown>)) {
+    if (typeof document !== 'string' || operationHash(document) !== hash) {
+      throw new Error(`PERSISTED_OPERATIONS_FILE ${file}: entry ${hash} is not the sha256 of its document`);
+    }
+    operations.set(hash, document);
+  }
+  return operations;
+}
