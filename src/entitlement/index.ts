@@ -8,3 +8,4 @@ export { materializeCurrentPeriods } from './materialize.js';
 
 export { sweepEntitlementPeriods } from './entitlement-period.job.js';
 export type { PeriodSweepResult } from './entitlement-period.job.js';
+export { takeQuota } from './take-quota.js';

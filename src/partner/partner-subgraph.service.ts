@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditLog, type AuditContext } from '../audit/index.js';
+import { registeredSubgraphName } from '../server/supergraph-source.js';
 import { composeSupergraphWithApi, type SubgraphDefinition } from '../server/supergraph.js';
 import { AppError, InputValidator } from '../shared/errors.js';
 import { Partner } from './partner.entity.js';
@@ -42,12 +43,12 @@ export class PartnerSubgraphService {
 
     const sdl = await this.fetchSdl(partnerId, url);
     const others = (await this.em.find(PartnerSubgraph, { partnerId: { $ne: partnerId } })).map((r) => ({
-      name: `ext-${r.partnerId}`,
+      name: registeredSubgraphName(r.partnerId),
       url: r.url,
       typeDefs: r.sdl,
     }));
     try {
-      composeSupergraphWithApi([...(await this.options.builtIns()), ...others, { name: `ext-${partnerId}`, url, typeDefs: sdl }]);
+      composeSupergraphWithApi([...(await this.options.builtIns()), ...others, { name: registeredSubgraphName(partnerId), url, typeDefs: sdl }]);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const compositionErrors = message.split('\n').slice(1).map((l) => l.replace(/^\s*-\s*/, '')).filter(Boolean);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditLog, type AuditContext } from '../audit/index.js';
 import { Benefit } from '../bundle/bundle.entity.js';
-import { Entitlement, EntitlementStatus, isUsableAt, remainingOf } from '../entitlement/index.js';
+import { Entitlement, isUsableAt, remainingOf, takeQuota } from '../entitlement/index.js';
 import { uniqueViolation } from '../shared/db.js';
 import { AppError, InputValidator } from '../shared/errors.js';
 import { isUuid } from '../shared/loader.js';
@@ -111,20 +111,7 @@ export class RedemptionService {
         // The insert claims the jti and the idempotency key first: a concurrent twin waits
         // on the unique index and sees our outcome.
         await em.flush();
-        const taken = await em.execute<{ used: number }[]>(
-          `update entitlement set used = used + ?
-           where id = ? and status = ? and period_start <= ? and period_end > ?
-             and (quota is null or used + ? <= quota)
-           returning used`,
-          [input.units, entitlement.id, EntitlementStatus.ACTIVE, now, now, input.units],
-        );
-        if (taken.length === 0) {
-          const current = await em.findOneOrFail(Entitlement, { id: entitlement.id }, { refresh: true });
-          if (current.status !== EntitlementStatus.ACTIVE) throw AppError.entitlementInactive(current.status);
-          if (now < current.periodStart || now >= current.periodEnd) throw AppError.entitlementInactive('EXPIRED');
-          throw AppError.quotaExhausted(remainingOf(current) ?? 0, input.units);
-        }
-        entitlement.used = taken[0]!.used;
+        entitlement.used = await takeQuota(em, entitlement.id, input.units, now);
         await AuditLog.append(em, audit, {
           action: 'redemption.create',
           subject: redemption.id,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { takeQuota } from '../entitlement/index.js';
 import { pgTextArray } from '../shared/db.js';
 import { AppError, InputValidator } from '../shared/errors.js';
 import { isUuid } from '../shared/loader.js';
@@ -108,21 +109,7 @@ export class VoucherService {
     if (entitlement.kind !== 'VOUCHER') throw AppError.badInput([{ field: 'entitlementId', message: 'is not a voucher benefit' }]);
 
     const claimed = await this.em.transactional(async (tx) => {
-      const taken = await tx.execute<{ used: number }[]>(
-        `update entitlement set used = used + 1
-         where id = ? and status = 'ACTIVE' and period_start <= ? and period_end > ? and (quota is null or used + 1 <= quota)
-         returning used`,
-        [entitlementId, now, now],
-      );
-      if (taken.length === 0) {
-        const [current] = await tx.execute<{ status: string; quota: number | null; used: number; period_start: Date; period_end: Date }[]>(
-          `select status, quota, used, period_start, period_end from entitlement where id = ?`,
-          [entitlementId],
-        );
-        if (current!.status !== 'ACTIVE') throw AppError.entitlementInactive(current!.status);
-        if (now < new Date(current!.period_start) || now >= new Date(current!.period_end)) throw AppError.entitlementInactive('EXPIRED');
-        throw AppError.quotaExhausted(Math.max(0, (current!.quota ?? 0) - current!.used), 1);
-      }
+      await takeQuota(tx, entitlementId, 1, now);
       const [code] = await tx.execute<{ code: string; claimed_at: Date }[]>(
         `update voucher_code set claimed_at = ?, entitlement_id = ?, member_id = ?
          where id = (
