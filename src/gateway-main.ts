@@ -7,7 +7,7 @@
 // be the subgraphs' own (outside production: the file under the shared DATA_DIR).
 import 'reflect-metadata';
 import { connectOrm } from './db/orm.js';
-import { Closers, openPublicPort, signingKeyStoreOptions, subgraphSecretOf } from './server/app.js';
+import { Closers, openPublicPort, signingKeyStoreOptions, statusListsOf, subgraphSecretOf } from './server/app.js';
 import { signingFetch } from './server/subgraph-signature.js';
 import { builtInSubgraphs } from './server/subgraph-catalog.js';
 import type { SubgraphDefinition } from './server/supergraph.js';
@@ -75,11 +75,20 @@ try {
   const list = await subgraphList();
   const subgraphs = await Promise.all(list.map(fetchSdl));
   const keyStore = await FileSigningKeyStore.open(config.signingKeysDir, signingKeyStoreOptions(config, logger));
-  const port = await openPublicPort({ config, logger, keyStore, readiness: () => reachable(list) }, closers);
   // With DATABASE_URL the gateway also serves the subgraphs partners registered at run
-  // time, and picks up new registrations within seconds.
+  // time (picking up new registrations within seconds) and the token status lists.
   const orm = config.databaseUrl ? await connectOrm({ databaseUrl: config.databaseUrl, poolSize: 2 }) : undefined;
   if (orm) closers.push(() => orm.close(), 'database connections');
+  const port = await openPublicPort(
+    {
+      config,
+      logger,
+      keyStore,
+      readiness: () => reachable(list),
+      ...(orm ? { statusLists: { lists: statusListsOf(config, keyStore), orm } } : {}),
+    },
+    closers,
+  );
   await port.serve(subgraphs, orm);
   const url = port.url;
   console.log(`gateway listening on ${url}/graphql over ${list.map((s) => `${s.name} ${s.url}`).join(', ')}`);

@@ -46,6 +46,7 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     voidRedemption: 'partner',
     uploadVoucherCodes: 'partner',
     refundMembership: 'admin',
+    revokeEntitlement: 'admin',
     reconcilePartner: 'admin',
     createPartnerApiKey: 'admin',
     revokePartnerApiKey: 'admin',

@@ -10,6 +10,7 @@ import { InboundPartnerEvent, OutboxEvent } from '../provisioning/outbox-event.e
 import { Redemption } from '../redemption/redemption.entity.js';
 import { RedemptionVoid } from '../redemption/redemption-void.entity.js';
 import { IssuedToken } from '../token/issued-token.entity.js';
+import { StatusList } from '../token/status-list.entity.js';
 import { VoucherCode } from '../voucher/voucher.entity.js';
 
 /** Every entity the ORM maps, listed explicitly (no folder discovery at run time). */
@@ -28,6 +29,7 @@ export const entities = [
   Redemption,
   RedemptionVoid,
   IssuedToken,
+  StatusList,
   OutboxEvent,
   InboundPartnerEvent,
   PartnerSubgraph,

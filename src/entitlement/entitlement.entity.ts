@@ -13,8 +13,27 @@ export enum EntitlementStatus {
   EXPIRED = 'EXPIRED',
 }
 
-/** The materialized right of one member to one benefit for one period. */
-@Entity({ tableName: 'entitlement' })
+/**
+ * The materialized right of one member to one benefit for one period. A right that stops
+ * being usable invalidates, in its status list, its tokens that may still be live, whatever
+ * path changed it (refund, fraud, erasure, a partner's rejection, the period's end).
+ */
+@Entity({
+  tableName: 'entitlement',
+  triggers: [
+    {
+      name: 'invalidate_tokens',
+      timing: 'after',
+      events: ['update'],
+      forEach: 'row',
+      // As PostgreSQL prints it back, so that migration:check sees no difference.
+      when: `((old.status IS DISTINCT FROM new.status) AND (new.status = ANY (ARRAY['REVOKED'::entitlement_status, 'SUSPENDED'::entitlement_status, 'EXPIRED'::entitlement_status])))`,
+      body: `update issued_token set status = 1, status_changed_at = now()
+  where entitlement_id = new.id and status = 0 and expires_at > now() - interval '1 day';
+  return null;`,
+    },
+  ],
+})
 @Unique({ properties: ['membership', 'benefit', 'periodStart'] })
 @Index({ properties: ['member', 'periodEnd'] })
 @Check({ name: 'entitlement_used_within_quota', expression: 'used >= 0 and (quota is null or used <= quota)' })

@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
-import { requireMember } from '../auth/index.js';
+import { auditContextOf } from '../audit/index.js';
+import { requireAdmin, requireMember } from '../auth/index.js';
 import type { Benefit } from '../bundle/bundle.entity.js';
 import { BenefitType } from '../bundle/benefit.types.js';
 import type { RequestContext } from '../server/request-scope.js';
@@ -17,6 +18,19 @@ export class EntitlementResolver {
   ): Promise<IssuedTokenView> {
     const member = requireMember(ctx.principal, 'issueEntitlementToken');
     return ctx.services.tokens.issue(member.memberId, entitlementId);
+  }
+
+  @Mutation(() => EntitlementType, {
+    description:
+      "Takes one right back now (admins, e.g. fraud): revoked here and at its partner, its live tokens invalid in the partner's status list",
+  })
+  revokeEntitlement(
+    @Arg('entitlementId', () => ID) entitlementId: string,
+    @Arg('reason', () => String) reason: string,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Entitlement> {
+    requireAdmin(ctx.principal, 'revokeEntitlement');
+    return ctx.services.entitlements.revoke(entitlementId, reason, auditContextOf(ctx));
   }
 
   @FieldResolver(() => BenefitType)

@@ -1,9 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { AuditLog, type AuditContext } from '../audit/index.js';
 import { MembershipStatus, type Membership } from '../membership/membership.entity.js';
-import { AppError } from '../shared/errors.js';
+import { AppError, InputValidator } from '../shared/errors.js';
 import { isUuid } from '../shared/loader.js';
 import { Entitlement, EntitlementStatus } from './entitlement.entity.js';
 import { materializeCurrentPeriods } from './materialize.js';
+import { revokeRights } from './revoke.js';
+
+const MAX_REASON_LENGTH = 500;
 
 export interface EntitlementServiceOptions {
   timeZone: string;
@@ -59,6 +63,37 @@ export class EntitlementService {
       : null;
     if (!found) throw AppError.notFound('Entitlement', entitlementId);
     return found;
+  }
+
+  /**
+   * Takes one right back now (admins, e.g. fraud): REVOKED here, a revocation queued for its
+   * partner, its live tokens INVALID in the partner's status list, and an
+   * `entitlement.revoke` audit row, in one transaction. Revoking a revoked right changes
+   * nothing; a right that already ended cannot be revoked (ENTITLEMENT_INACTIVE).
+   */
+  async revoke(entitlementId: string, reason: string, audit: AuditContext): Promise<Entitlement> {
+    const why = reason.trim();
+    new InputValidator()
+      .check(why.length > 0, 'reason', 'must not be empty')
+      .check(why.length <= MAX_REASON_LENGTH, 'reason', `must be at most ${MAX_REASON_LENGTH} characters`)
+      .throwIfInvalid();
+    const found = isUuid(entitlementId) ? await this.em.findOne(Entitlement, { id: entitlementId }) : null;
+    if (!found) throw AppError.notFound('Entitlement', entitlementId);
+    const now = this.now();
+    const revoked = await this.em.transactional(async (tx) => {
+      const [right] = await revokeRights(tx, { entitlementIds: [found.id] }, { now, provisionedPartners: this.options.provisionedPartners });
+      if (!right) return false;
+      await AuditLog.append(tx, audit, {
+        action: 'entitlement.revoke',
+        subject: right.id,
+        before: { entitlement: { id: right.id, status: right.previousStatus } },
+        after: { entitlement: { id: right.id, status: EntitlementStatus.REVOKED }, reason: why },
+      });
+      return true;
+    });
+    const current = await this.em.findOneOrFail(Entitlement, { id: found.id }, { refresh: true });
+    if (!revoked && current.status !== EntitlementStatus.REVOKED) throw AppError.entitlementInactive(current.status === EntitlementStatus.ACTIVE ? 'EXPIRED' : current.status);
+    return current;
   }
 
   /** Throws unless the entitlement can be used right now (status and period). */

@@ -9,3 +9,5 @@ export { materializeCurrentPeriods } from './materialize.js';
 export { sweepEntitlementPeriods } from './entitlement-period.job.js';
 export type { PeriodSweepResult } from './entitlement-period.job.js';
 export { takeQuota } from './take-quota.js';
+export { revokeRights } from './revoke.js';
+export type { RevocationScope, RevokedRight } from './revoke.js';

@@ -3,9 +3,10 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditLog, type AuditContext } from '../audit/index.js';
 import { BundleVersion } from '../bundle/bundle.entity.js';
 import type { EntitlementService } from '../entitlement/entitlement.service.js';
+import { revokeRights } from '../entitlement/revoke.js';
 import { Member } from '../member/member.entity.js';
 import { BillingPeriod, Plan } from '../plan/plan.entity.js';
-import { pgTextArray, uniqueViolation } from '../shared/db.js';
+import { uniqueViolation } from '../shared/db.js';
 import { AppError, InputValidator } from '../shared/errors.js';
 import { isUuid } from '../shared/loader.js';
 import { addMonths } from '../shared/zoned-time.js';
@@ -162,17 +163,8 @@ export class MembershipService {
       locked.canceledAt = now;
       locked.currentPeriodEnd = now;
       await tx.nativeUpdate(Payment, { id: payment.id }, { status: PaymentStatus.REFUNDED, settledAt: now });
-      await tx.execute(
-        `with revoked as (
-           update entitlement e set status = 'REVOKED'
-           where e.membership_id = ? and e.period_end > ? and e.status in ('ACTIVE', 'PENDING_PROVISION', 'SUSPENDED')
-           returning e.id, e.benefit_id)
-         insert into outbox_event (id, partner_id, type, entitlement_id)
-         select gen_random_uuid(), b.partner_id, 'right.revoke', r.id
-         from revoked r join benefit b on b.id = r.benefit_id
-         where b.partner_id = any(?::text[])`,
-        [locked.id, now, pgTextArray(this.options.entitlements.provisionedPartners)],
-      );
+      await tx.flush();
+      await revokeRights(tx, { membershipId: locked.id }, { now, provisionedPartners: this.options.entitlements.provisionedPartners });
       await tx.flush();
       await AuditLog.append(tx, audit, {
         action: 'membership.refund',

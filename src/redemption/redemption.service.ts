@@ -6,7 +6,7 @@ import { Entitlement, isUsableAt, remainingOf, takeQuota } from '../entitlement/
 import { uniqueViolation } from '../shared/db.js';
 import { AppError, InputValidator } from '../shared/errors.js';
 import { isUuid } from '../shared/loader.js';
-import type { EntitlementTokenClaims, EntitlementTokenVerifier } from '../token/index.js';
+import { IssuedToken, TokenStatus, type EntitlementTokenClaims, type EntitlementTokenVerifier } from '../token/index.js';
 import { RedemptionVoid } from './redemption-void.entity.js';
 import { Redemption } from './redemption.entity.js';
 
@@ -220,6 +220,12 @@ export class RedemptionService {
     // anything else means the token is not ours to honour.
     if (!entitlement || !benefit || benefit.partner.id !== partnerId || benefit.code !== claims.ben) {
       throw AppError.tokenInvalid('the token does not match an entitlement of this partner');
+    }
+    // A right that ended says so (ENTITLEMENT_INACTIVE); a usable right's token whose status
+    // list entry was flipped (a suspension since lifted) stays refused.
+    if (isUsableAt(entitlement, this.now())) {
+      const issued = await this.em.findOne(IssuedToken, { jti: claims.jti });
+      if (issued && issued.status !== TokenStatus.VALID) throw AppError.tokenRevoked();
     }
     return { claims, entitlement, benefit };
   }

@@ -28,13 +28,15 @@ import {
   jwksDocument,
   loadPseudonymSecret,
   MemberPseudonymizer,
+  StatusLists,
+  StatusListTokenSigner,
   type FileSigningKeyStoreOptions,
   type SigningKeyStore,
 } from '../token/index.js';
 import { createGateway } from './gateway.js';
 import { startMembershipSubgraph } from './membership-subgraph.js';
 import { Metrics, startMetricsServer } from './metrics.js';
-import { startPublicServer } from './public-server.js';
+import { startPublicServer, type StatusListRoutes } from './public-server.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { AppDependencies } from './request-scope.js';
 import { loadSubgraphSecret } from './subgraph-signature.js';
@@ -115,6 +117,7 @@ export async function openCore(options: StartAppOptions, closers: Closers): Prom
     signer: new EntitlementTokenSigner({ issuer: config.publicUrl, keyStore, ttlSeconds: config.tokenTtlSeconds, ...clock }),
     verifier: new EntitlementTokenVerifier({ issuer: config.publicUrl, keyStore, ...clock }),
     pseudonyms: new MemberPseudonymizer(pseudonymSecret),
+    statusLists: statusListsOf(config, keyStore, options.now),
     ...clock,
   };
   const devIssuer = await openDevIssuer(config);
@@ -128,6 +131,25 @@ export async function openCore(options: StartAppOptions, closers: Closers): Prom
     resolvePartnerKey: (hash) => new PartnerKeyService(orm.em.fork()).resolve(hash),
   });
   return { orm, deps, authenticator, keyStore, devIssuer, seed };
+}
+
+function statusListRoutes(lists: StatusLists, orm: MikroORM): StatusListRoutes {
+  return {
+    index: () => lists.index(orm.em.fork()),
+    aggregation: (partnerId) => lists.aggregation(orm.em.fork(), partnerId),
+    publish: (partnerId, ordinal) => lists.publish(orm.em.fork(), partnerId, ordinal),
+  };
+}
+
+/** The partners' token status lists, signed with the entitlement token keys. */
+export function statusListsOf(config: AppConfig, keyStore: SigningKeyStore, now?: () => Date): StatusLists {
+  return new StatusLists({
+    issuer: config.publicUrl,
+    capacity: config.statusListCapacity,
+    ttlSeconds: config.statusListTtlSeconds,
+    signer: new StatusListTokenSigner(config.publicUrl, keyStore),
+    ...(now ? { now } : {}),
+  });
 }
 
 /**
@@ -210,6 +232,8 @@ export interface PublicPortOptions {
   readiness: () => Promise<string[]>;
   /** Receives partners' signed events, when this process handles them. */
   partnerEvents?: PartnerEventReceiver;
+  /** Serves the token status lists, when this process can read the database. */
+  statusLists?: { lists: StatusLists; orm: MikroORM };
 }
 
 export interface PublicPort {
@@ -243,6 +267,7 @@ export async function openPublicPort(options: PublicPortOptions, closers: Closer
       ...(options.partnerEvents
         ? { partnerEvents: (id, body, headers) => options.partnerEvents!.receive(id, body, headers) }
         : {}),
+      ...(options.statusLists ? { statusLists: statusListRoutes(options.statusLists.lists, options.statusLists.orm) } : {}),
     },
     { host: config.host, port: config.port },
   );
@@ -339,6 +364,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         keyStore: core.keyStore,
         readiness: () => databaseReadiness(orm),
         partnerEvents: new PartnerEventReceiver(orm, callbackSecrets, options.logger),
+        statusLists: { lists: core.deps.statusLists, orm },
       },
       closers,
     );

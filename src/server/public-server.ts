@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatewayRuntime } from '@graphql-hive/gateway-runtime';
+import { STATUS_LIST_MEDIA_TYPE, type PublishedStatusList } from '../token/index.js';
 import { requestIdOf } from './gateway.js';
 import type { Metrics } from './metrics.js';
 
@@ -17,6 +18,18 @@ export interface PublicRoutes {
   issuerMetadata: () => unknown;
   /** Resolves to the problems that make the service not ready (empty when ready). */
   readiness: () => Promise<string[]>;
+  /** The token status lists under `/.well-known/status-lists`; 404 when not given. */
+  statusLists?: StatusListRoutes;
+}
+
+/** What `/.well-known/status-lists[/<partner>[/<ordinal>]]` serves. */
+export interface StatusListRoutes {
+  /** Every list's URI. */
+  index: () => Promise<unknown>;
+  /** One partner's list URIs; null for a partner without lists. */
+  aggregation: (partnerId: string) => Promise<unknown>;
+  /** One signed list; null when there is none. */
+  publish: (partnerId: string, ordinal: number) => Promise<PublishedStatusList | null>;
 }
 
 export interface RunningPublicServer {
@@ -59,15 +72,17 @@ export async function startPublicServer(routes: PublicRoutes, listen: { host: st
   };
 }
 
-type Route = 'graphql' | 'jwks' | 'issuer' | 'healthz' | 'readyz' | 'partner_events' | 'not_found';
+type Route = 'graphql' | 'jwks' | 'issuer' | 'status_list' | 'healthz' | 'readyz' | 'partner_events' | 'not_found';
 
 const PARTNER_EVENTS = /^\/partners\/([a-z0-9][a-z0-9-]{0,62})\/events$/;
+const STATUS_LISTS = /^\/\.well-known\/status-lists(?:\/([a-z0-9][a-z0-9-]{0,62})(?:\/([1-9][0-9]{0,8}))?)?$/;
 const MAX_EVENT_BYTES = 64 * 1024;
 /** GraphQL request bodies (the runtime's own default limit). */
 const MAX_GRAPHQL_BYTES = 25_000_000;
 
 function routeName(path: string): Route {
   if (PARTNER_EVENTS.test(path)) return 'partner_events';
+  if (STATUS_LISTS.test(path)) return 'status_list';
   switch (path) {
     case '/graphql':
       return 'graphql';
@@ -141,6 +156,9 @@ async function handle(route: Route, req: http.IncomingMessage, res: http.ServerR
       res.end(body);
       return;
     }
+    case 'status_list':
+      await serveStatusList(req, res, routes.statusLists);
+      return;
     case 'issuer':
       res.setHeader('cache-control', 'public, max-age=3600');
       sendJson(res, 200, routes.issuerMetadata());
@@ -156,6 +174,45 @@ async function handle(route: Route, req: http.IncomingMessage, res: http.ServerR
     default:
       sendJson(res, 404, { error: 'not found' });
   }
+}
+
+/**
+ * The status lists (IETF Token Status List): public, like the JWKS, since a list tells
+ * nothing without a token naming an entry. A list is a `statuslist+jwt` cacheable for what
+ * is left of its `ttl`; the index and a partner's aggregation are JSON.
+ */
+async function serveStatusList(req: http.IncomingMessage, res: http.ServerResponse, lists: StatusListRoutes | undefined): Promise<void> {
+  const [, partnerId, ordinal] = STATUS_LISTS.exec((req.url ?? '').split('?')[0] ?? '') ?? [];
+  res.setHeader('access-control-allow-origin', '*');
+  if (!lists) {
+    sendJson(res, 404, { error: 'not found' });
+    return;
+  }
+  if (partnerId === undefined || ordinal === undefined) {
+    const body = partnerId === undefined ? await lists.index() : await lists.aggregation(partnerId);
+    if (body === null) {
+      sendJson(res, 404, { error: 'not found' });
+      return;
+    }
+    res.setHeader('cache-control', 'public, max-age=60');
+    sendJson(res, 200, body);
+    return;
+  }
+  const published = await lists.publish(partnerId, Number(ordinal));
+  if (!published) {
+    sendJson(res, 404, { error: 'not found' });
+    return;
+  }
+  res.setHeader('cache-control', `public, max-age=${published.maxAgeSeconds}`);
+  res.setHeader('etag', published.etag);
+  if (matchesEtag(req.headers['if-none-match'], published.etag)) {
+    res.statusCode = 304;
+    res.end();
+    return;
+  }
+  res.statusCode = 200;
+  res.setHeader('content-type', STATUS_LIST_MEDIA_TYPE);
+  res.end(published.token);
 }
 
 /** RFC 9110 weak comparison, as `If-None-Match` asks: `W/` prefixes are ignored. */

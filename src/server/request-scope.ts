@@ -15,7 +15,7 @@ import { SettlementService } from '../settlement/index.js';
 import type { ReconciliationReport } from '../provisioning/reconciliation.js';
 import type { Locale } from '../shared/localized.js';
 import { voucherLoaders, VoucherService } from '../voucher/index.js';
-import type { EntitlementTokenSigner, EntitlementTokenVerifier, MemberPseudonymizer } from '../token/index.js';
+import type { EntitlementTokenSigner, EntitlementTokenVerifier, MemberPseudonymizer, StatusLists } from '../token/index.js';
 
 /** Long-lived collaborators shared by every request. */
 export interface AppDependencies {
@@ -26,6 +26,8 @@ export interface AppDependencies {
   signer: EntitlementTokenSigner;
   verifier: EntitlementTokenVerifier;
   pseudonyms: MemberPseudonymizer;
+  /** Partners' token status lists: entries for new tokens. */
+  statusLists: StatusLists;
   /** How long after a redemption its partner may void it, in seconds (`REDEMPTION_VOID_WINDOW_SECONDS`). @default 900 */
   redemptionVoidWindowSeconds?: number;
   now?: () => Date;
@@ -78,7 +80,7 @@ export function createServices(em: EntityManager, deps: AppDependencies) {
     }),
     entitlements,
     memberships: new MembershipService(em, { payments: deps.payments, entitlements, timeZone: deps.timeZone, ...clock }),
-    tokens: new EntitlementTokenService(em, { entitlements, signer: deps.signer, pseudonyms: deps.pseudonyms }),
+    tokens: new EntitlementTokenService(em, { entitlements, signer: deps.signer, pseudonyms: deps.pseudonyms, statusLists: deps.statusLists }),
     redemptions: new RedemptionService(em, {
       verifier: deps.verifier,
       ...(deps.redemptionVoidWindowSeconds !== undefined ? { voidWindowSeconds: deps.redemptionVoidWindowSeconds } : {}),

@@ -53,6 +53,13 @@ export interface AppConfig {
   metricsHost: string;
   /** Lifetime of an entitlement token in seconds. @default 600 */
   tokenTtlSeconds: number;
+  /** Entries in each new token status list (`STATUS_LIST_CAPACITY`). @default 1048576 */
+  statusListCapacity: number;
+  /**
+   * The status lists' `ttl` (`STATUS_LIST_TTL_SECONDS`): how long partners may cache one, so the
+   * longest a revoked token can still pass an offline check. @default 60
+   */
+  statusListTtlSeconds: number;
   /** How long after a redemption its partner may still void it, in seconds (0: never). @default 900 */
   redemptionVoidWindowSeconds: number;
   /** Program time zone for periods and member days. @default 'Asia/Shanghai' */
@@ -139,6 +146,8 @@ const envSchema = z.object({
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   METRICS_HOST: z.string().default('127.0.0.1'),
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
+  STATUS_LIST_CAPACITY: z.coerce.number().int().min(8).max(2 ** 31 - 1).default(1 << 20),
+  STATUS_LIST_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   REDEMPTION_VOID_WINDOW_SECONDS: z.coerce.number().int().min(0).max(604_800).default(900),
   PROGRAM_TIME_ZONE: z.string().default('Asia/Shanghai'),
   AUTH_ISSUER: z.string().optional(),
@@ -216,6 +225,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     metricsPort: e.METRICS_PORT ?? (e.NODE_ENV === 'test' ? 0 : 9464),
     metricsHost: e.METRICS_HOST,
     tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
+    statusListCapacity: e.STATUS_LIST_CAPACITY,
+    statusListTtlSeconds: e.STATUS_LIST_TTL_SECONDS,
     redemptionVoidWindowSeconds: e.REDEMPTION_VOID_WINDOW_SECONDS,
     timeZone: e.PROGRAM_TIME_ZONE,
     auth: {

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'ENTITLEMENT_INACTIVE'
   | 'TOKEN_INVALID'
   | 'TOKEN_EXPIRED'
+  | 'TOKEN_REVOKED'
   | 'ALREADY_REDEEMED'
   | 'IDEMPOTENCY_CONFLICT'
   | 'ALREADY_MEMBER'
@@ -77,6 +78,10 @@ export class AppError extends GraphQLError {
 
   static tokenExpired(): AppError {
     return new AppError('TOKEN_EXPIRED', 'The entitlement token has expired; ask the member for a fresh one');
+  }
+
+  static tokenRevoked(): AppError {
+    return new AppError('TOKEN_REVOKED', 'This entitlement token was revoked (see its status list entry); ask the member for a fresh one');
   }
 
   static alreadyRedeemed(): AppError {
@@ -153,7 +158,7 @@ export class InputValidator {
 
 const KNOWN_CODES = new Set<string>([
   'UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'QUOTA_EXHAUSTED',
-  'ENTITLEMENT_INACTIVE', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'ALREADY_REDEEMED',
+  'ENTITLEMENT_INACTIVE', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'TOKEN_REVOKED', 'ALREADY_REDEEMED',
   'IDEMPOTENCY_CONFLICT', 'ALREADY_MEMBER', 'ALREADY_VOIDED', 'VOID_WINDOW_CLOSED', 'VOUCHER_POOL_EMPTY', 'QUERY_TOO_COMPLEX', 'RATE_LIMITED', 'DOWNSTREAM_SERVICE_ERROR', 'INTERNAL_SERVER_ERROR',
   // codes produced by graphql-js / Apollo for malformed operations
   'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND',

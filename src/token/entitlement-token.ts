@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { AppError } from '../shared/errors.js';
 import type { SigningKeyStore } from './signing-key-store.js';
+import type { StatusClaim } from './status-list.js';
 
 /** The `typ` header of every entitlement token (RFC 8725 explicit typing). */
 export const ENTITLEMENT_TOKEN_TYPE = 'entitlement+jwt';
@@ -29,6 +30,8 @@ export interface EntitlementTokenClaims {
   ent: string;
   /** Benefit code. */
   ben: string;
+  /** Where the token's revocation status is published (IETF Token Status List). */
+  status?: StatusClaim;
 }
 
 /** A freshly signed token and what the issuer records about it. */
@@ -60,6 +63,10 @@ export interface EntitlementTokenInput {
   subject: string;
   entitlementId: string;
   benefitCode: string;
+  /** Its entry in the partner's status list (the `status` claim). */
+  status?: StatusClaim;
+  /** The token id; a random one when not given. */
+  jti?: string;
 }
 
 /** Signs entitlement tokens with the store's current key. */
@@ -92,17 +99,23 @@ export class EntitlementTokenSigner {
       iss: this.issuer,
       aud: input.partnerId,
       sub: input.subject,
-      jti: randomBytes(16).toString('base64url'),
+      jti: input.jti ?? newTokenId(),
       iat,
       exp: iat + this.ttlSeconds,
       ent: input.entitlementId,
       ben: input.benefitCode,
+      ...(input.status ? { status: input.status } : {}),
     };
     const token = await new SignJWT({ ...claims })
       .setProtectedHeader({ alg: ALGORITHM, kid: key.kid, typ: ENTITLEMENT_TOKEN_TYPE })
       .sign(key.privateKey);
     return { token, jti: claims.jti, kid: key.kid, expiresAt: new Date(claims.exp * 1000), claims };
   }
+}
+
+/** A fresh random token id (`jti`): 128 bits, base64url. */
+export function newTokenId(): string {
+  return randomBytes(16).toString('base64url');
 }
 
 /** Options of {@link EntitlementTokenVerifier}. */

@@ -7,6 +7,7 @@ export {
   type EntitlementTokenSignerOptions,
   type EntitlementTokenVerifierOptions,
   type IssuedEntitlementToken,
+  newTokenId,
 } from './entitlement-token.js';
 export { IssuedToken } from './issued-token.entity.js';
 export { loadPseudonymSecret, MemberPseudonymizer, type PseudonymSecretOptions } from './pseudonym.js';
@@ -29,3 +30,16 @@ export {
   type IssuerMetadata,
   type IssuerMetadataOptions,
 } from './well-known.js';
+export {
+  encodeStatusList,
+  STATUS_LIST_MEDIA_TYPE,
+  STATUS_LIST_TOKEN_TYPE,
+  statusAt,
+  StatusListTokenSigner,
+  TokenStatus,
+  type StatusClaim,
+  type StatusListClaim,
+  type StatusListTokenInput,
+} from './status-list.js';
+export { StatusList, type StatusListState } from './status-list.entity.js';
+export { StatusLists, type PublishedStatusList, type StatusEntry, type StatusListsOptions } from './status-list.service.js';

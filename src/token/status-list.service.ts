@@ -1,0 +1,176 @@
+import { createHash, randomInt } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { StatusClaim, StatusListTokenSigner } from './status-list.js';
+
+/** Options of {@link StatusLists}. */
+export interface StatusListsOptions {
+  /** The issuer URL (`PUBLIC_URL`): list URIs live under it. */
+  issuer: string;
+  /** Entries in a new list (`STATUS_LIST_CAPACITY`). @default 1048576 */
+  capacity?: number;
+  /** The lists' `ttl`: how long partners may cache one (`STATUS_LIST_TTL_SECONDS`). @default 60 */
+  ttlSeconds?: number;
+  signer: StatusListTokenSigner;
+  now?: () => Date;
+}
+
+/** One entry reserved for a token. */
+export interface StatusEntry {
+  ordinal: number;
+  idx: number;
+  /** The `status` claim naming it. */
+  claim: StatusClaim;
+}
+
+/** A signed list ready to serve. */
+export interface PublishedStatusList {
+  token: string;
+  etag: string;
+  /** Seconds a cache may keep it from now: the `ttl`, less the copy's age. */
+  maxAgeSeconds: number;
+}
+
+const DEFAULT_CAPACITY = 1 << 20;
+const DEFAULT_TTL_SECONDS = 60;
+// Random draws that must all land on used entries before a list counts as full: at half
+// full, 8 misses in a row happen once in 256 issuances, at 10% once in 10^8.
+const DRAWS_BEFORE_SEALING = 8;
+/** How long a signed list stays valid (`exp` − `iat`) for a partner that cannot reach us. */
+const LIST_LIFETIME_SECONDS = 3600;
+
+/**
+ * Every partner's token status lists (IETF Token Status List). Each token gets a random,
+ * never reused entry of its partner's open list; when a list is about half full it is
+ * sealed and the next one opened. Lists are served signed and cached, and re-signed as soon
+ * as a bit flips (the database moves the list's `revision`) or the copy is half a ttl old.
+ */
+export class StatusLists {
+  readonly capacity: number;
+  readonly ttlSeconds: number;
+  private readonly base: string;
+  private readonly signed = new Map<string, { revision: string; issuedAt: number; published: Promise<PublishedStatusList> }>();
+
+  constructor(private readonly options: StatusListsOptions) {
+    this.capacity = options.capacity ?? DEFAULT_CAPACITY;
+    this.ttlSeconds = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+    if (!Number.isInteger(this.capacity) || this.capacity < 8 || this.capacity > 2 ** 31 - 1) {
+      throw new TypeError(`STATUS_LIST_CAPACITY must be an integer from 8 to 2^31-1, got ${options.capacity}`);
+    }
+    if (!Number.isInteger(this.ttlSeconds) || this.ttlSeconds <= 0) {
+      throw new TypeError(`STATUS_LIST_TTL_SECONDS must be a positive integer, got ${options.ttlSeconds}`);
+    }
+    this.base = `${options.issuer.replace(/\/+$/, '')}/.well-known/status-lists`;
+  }
+
+  private now(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+
+  /** `<issuer>/.well-known/status-lists/<partner>/<ordinal>`: a list's `uri` and its token's `sub`. */
+  uri(partnerId: string, ordinal: number): string {
+    return `${this.base}/${partnerId}/${ordinal}`;
+  }
+
+  /** `<issuer>/.well-known/status-lists/<partner>`: the partner's lists (`aggregation_uri`). */
+  aggregationUri(partnerId: string): string {
+    return `${this.base}/${partnerId}`;
+  }
+
+  /**
+   * Reserves a random free entry of the partner's open list for a token and records it:
+   * `record` is called with a candidate entry and must insert the token's row, resolving to
+   * false when the entry was taken meanwhile (the unique index said so). Seals a list that
+   * keeps refusing draws and continues in the next.
+   */
+  async reserve(em: EntityManager, partnerId: string, record: (entry: StatusEntry) => Promise<boolean>): Promise<StatusEntry> {
+    for (;;) {
+      const list = await this.openList(em, partnerId);
+      for (let draw = 0; draw < DRAWS_BEFORE_SEALING; draw++) {
+        const idx = randomInt(list.capacity);
+        const entry = { ordinal: list.ordinal, idx, claim: { status_list: { idx, uri: this.uri(partnerId, list.ordinal) } } };
+        if (await record(entry)) return entry;
+      }
+      await em.execute(`update status_list set state = 'SEALED', sealed_at = now() where partner_id = ? and ordinal = ? and state = 'OPEN'`, [
+        partnerId,
+        list.ordinal,
+      ]);
+    }
+  }
+
+  /** The partner's open list, opened when there is none (concurrent openers agree on one). */
+  private async openList(em: EntityManager, partnerId: string): Promise<{ ordinal: number; capacity: number }> {
+    for (;;) {
+      const [open] = await em.execute<{ ordinal: number; capacity: number }[]>(
+        `select ordinal, capacity from status_list where partner_id = ? and state = 'OPEN'`,
+        [partnerId],
+      );
+      if (open) return open;
+      await em.execute(
+        `insert into status_list (partner_id, ordinal, capacity)
+         select ?, coalesce(max(ordinal), 0) + 1, ? from status_list where partner_id = ?
+         on conflict do nothing`,
+        [partnerId, this.capacity, partnerId],
+      );
+    }
+  }
+
+  /** The partner's lists, newest first: the body of its aggregation URI (draft §9). */
+  async aggregation(em: EntityManager, partnerId: string): Promise<{ status_lists: string[] } | null> {
+    const rows = await em.execute<{ ordinal: number }[]>(
+      'select ordinal from status_list where partner_id = ? order by ordinal desc',
+      [partnerId],
+    );
+    if (rows.length === 0) return null;
+    return { status_lists: rows.map((row) => this.uri(partnerId, row.ordinal)) };
+  }
+
+  /** Every list of every partner: the body of `/.well-known/status-lists`. */
+  async index(em: EntityManager): Promise<{ status_lists: string[] }> {
+    const rows = await em.execute<{ partner_id: string; ordinal: number }[]>(
+      'select partner_id, ordinal from status_list order by partner_id, ordinal desc',
+    );
+    return { status_lists: rows.map((row) => this.uri(row.partner_id, row.ordinal)) };
+  }
+
+  /** One list as a signed `statuslist+jwt`; null when there is no such list. */
+  async publish(em: EntityManager, partnerId: string, ordinal: number): Promise<PublishedStatusList | null> {
+    const [list] = await em.execute<{ capacity: number; revision: string }[]>(
+      'select capacity, revision::text as revision from status_list where partner_id = ? and ordinal = ?',
+      [partnerId, ordinal],
+    );
+    if (!list) return null;
+    const key = `${partnerId}/${ordinal}`;
+    const now = this.now().getTime();
+    let cached = this.signed.get(key);
+    if (!cached || cached.revision !== list.revision || now - cached.issuedAt >= (this.ttlSeconds * 1000) / 2) {
+      // Read after the revision: the entries are at least as new as the revision we keep.
+      const published = this.sign(em, partnerId, ordinal, list.capacity);
+      cached = { revision: list.revision, issuedAt: now, published };
+      this.signed.set(key, cached);
+      published.catch(() => {
+        if (this.signed.get(key) === cached) this.signed.delete(key);
+      });
+    }
+    const published = await cached.published;
+    const age = Math.floor((now - cached.issuedAt) / 1000);
+    return { ...published, maxAgeSeconds: Math.max(0, this.ttlSeconds - age) };
+  }
+
+  private async sign(em: EntityManager, partnerId: string, ordinal: number, capacity: number): Promise<PublishedStatusList> {
+    const invalid = await em.execute<{ status_idx: number }[]>(
+      'select status_idx from issued_token where partner_id = ? and status_list_ordinal = ? and status <> 0',
+      [partnerId, ordinal],
+    );
+    const { token } = await this.options.signer.sign({
+      uri: this.uri(partnerId, ordinal),
+      size: capacity,
+      invalid: invalid.map((row) => row.status_idx),
+      ttlSeconds: this.ttlSeconds,
+      lifetimeSeconds: Math.max(LIST_LIFETIME_SECONDS, 2 * this.ttlSeconds),
+      aggregationUri: this.aggregationUri(partnerId),
+      now: this.now(),
+    });
+    const etag = `"${createHash('sha256').update(token).digest('base64url').slice(0, 27)}"`;
+    return { token, etag, maxAgeSeconds: this.ttlSeconds };
+  }
+}
