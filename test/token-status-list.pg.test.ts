@@ -2,7 +2,8 @@
 // partner's signed, compressed list; cancelling a right flips its live tokens' entries.
 // Read from the partner's side: HTTP, jose and zlib only, never the issuing code.
 import { randomUUID } from 'node:crypto';
-import { inflateSync } from 'node:zlib';
+import http from 'node:http';
+import { gunzipSync, inflateSync } from 'node:zlib';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type SubscribedMember, type TestApp } from './support/app.js';
@@ -103,8 +104,29 @@ describe('token status lists (default capacity)', () => {
     expect(entry(bits, status.idx)).toBe(0);
 
     const etag = response.headers.get('etag')!;
+    expect(etag).toMatch(/^W\/"[\w-]+"$/);
     const again = await fetch(`${t.app.url}${new URL(status.uri).pathname}`, { headers: { 'if-none-match': etag } });
     expect(again.status).toBe(304);
+
+    // gzip for clients that take it (the JWT is base64url inside base64url), the same list either way.
+    const raw = await new Promise<{ encoding: string | undefined; body: Buffer }>((resolve, reject) => {
+      http.get(`${t.app.url}${new URL(status.uri).pathname}`, { headers: { 'accept-encoding': 'br;q=1, gzip;q=0.5' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }));
+      }).on('error', reject);
+    });
+    expect(raw.encoding).toBe('gzip');
+    const identity = await new Promise<{ encoding: string | undefined; body: string }>((resolve, reject) => {
+      http.get(`${t.app.url}${new URL(status.uri).pathname}`, { headers: { 'accept-encoding': 'gzip;q=0' } }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body }));
+      }).on('error', reject);
+    });
+    expect(identity.encoding).toBeUndefined();
+    expect(gunzipSync(raw.body).toString()).toBe(identity.body);
+    expect(raw.body.length).toBeLessThan(identity.body.length);
   });
 
   it('flips the entries of every live token of a refunded membership at once, and no others', async () => {

@@ -204,7 +204,8 @@ async function serveStatusList(req: http.IncomingMessage, res: http.ServerRespon
     return;
   }
   res.setHeader('cache-control', `public, max-age=${published.maxAgeSeconds}`);
-  res.setHeader('etag', published.etag);
+  // Weak: the gzip and identity encodings of one list are the same list.
+  res.setHeader('etag', `W/${published.etag}`);
   if (matchesEtag(req.headers['if-none-match'], published.etag)) {
     res.statusCode = 304;
     res.end();
@@ -212,7 +213,23 @@ async function serveStatusList(req: http.IncomingMessage, res: http.ServerRespon
   }
   res.statusCode = 200;
   res.setHeader('content-type', STATUS_LIST_MEDIA_TYPE);
+  res.setHeader('vary', 'accept-encoding');
+  if (acceptsGzip(req.headers['accept-encoding'])) {
+    res.setHeader('content-encoding', 'gzip');
+    res.end(published.gzipped);
+    return;
+  }
   res.end(published.token);
+}
+
+/** True when `Accept-Encoding` lists gzip (or `*`) with a non-zero weight. */
+function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  return (acceptEncoding ?? '').split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    if (coding !== 'gzip' && coding !== '*') return false;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
 }
 
 /** RFC 9110 weak comparison, as `If-None-Match` asks: `W/` prefixes are ignored. */

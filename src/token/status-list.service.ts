@@ -1,4 +1,5 @@
 import { createHash, randomInt } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { StatusClaim, StatusListTokenSigner } from './status-list.js';
 
@@ -25,6 +26,8 @@ export interface StatusEntry {
 /** A signed list ready to serve. */
 export interface PublishedStatusList {
   token: string;
+  /** The token gzip-compressed, for clients that accept it (a quarter smaller: base64url inside base64url). */
+  gzipped: Buffer;
   etag: string;
   /** Seconds a cache may keep it from now: the `ttl`, less the copy's age. */
   maxAgeSeconds: number;
@@ -171,6 +174,6 @@ export class StatusLists {
       now: this.now(),
     });
     const etag = `"${createHash('sha256').update(token).digest('base64url').slice(0, 27)}"`;
-    return { token, etag, maxAgeSeconds: this.ttlSeconds };
+    return { token, gzipped: gzipSync(token), etag, maxAgeSeconds: this.ttlSeconds };
   }
 }
