@@ -96,6 +96,34 @@ describe('reconciliation', () => {
     expect(await t.db.query(`select count(*)::int as n from outbox_event`)).toEqual(events);
   });
 
+  it('audits every fix with the admin who asked, and each run with its counts', async () => {
+    const ids = await member();
+    await t.app.outbox.drain();
+    const sandbox = t.app.sandboxes.get('sparkwash')!;
+    await fetch(`${sandbox.url}/v1/passes/${ids.CAR_WASH}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${sandbox.apiKey}`, 'idempotency-key': `partner-side-${randomUUID()}` },
+    });
+    const runsBefore = await t.db.query(`select count(*)::int as n from audit_log where action = 'reconciliation.run'`);
+    const report = await reconcile('sparkwash');
+    const fixes = await t.db.query<{ actor: string; before: any; after: any }>(
+      `select actor, before, after from audit_log where action = 'reconciliation.fix' and subject = $1`,
+      [ids.CAR_WASH],
+    );
+    expect(fixes).toHaveLength(1);
+    expect(fixes[0]!.actor).toMatch(/^admin:/);
+    expect(fixes[0]!.before).toEqual({ entitlement: { id: ids.CAR_WASH, status: 'ACTIVE' }, partnerStatus: 'REVOKED' });
+    expect(fixes[0]!.after).toEqual({ partnerId: 'sparkwash', action: 'REPROVISIONED' });
+    const [run] = await t.db.query<{ actor: string; after: any }>(
+      `select actor, after from audit_log where action = 'reconciliation.run' and subject = 'sparkwash' order by seq desc limit 1`,
+    );
+    expect(run!.actor).toMatch(/^admin:/);
+    expect(run!.after).toEqual({ checked: report.checked, fixed: report.fixed.length, unreadable: report.unreadable });
+    const runsAfter = await t.db.query(`select count(*)::int as n from audit_log where action = 'reconciliation.run'`);
+    expect(runsAfter[0].n).toBe(runsBefore[0].n + 1);
+    await t.app.outbox.drain();
+  });
+
   it('is for admins only', async () => {
     const res = await t.graphql(RECONCILE, { p: 'sparkwash' }, { bearer: await t.memberToken('m') });
     expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');

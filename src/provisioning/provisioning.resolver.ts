@@ -1,4 +1,5 @@
 import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { auditContextOf } from '../audit/index.js';
 import { requireAdmin } from '../auth/index.js';
 import type { RequestContext } from '../server/request-scope.js';
 import { AppError } from '../shared/errors.js';
@@ -14,6 +15,6 @@ export class ProvisioningResolver {
     requireAdmin(ctx.principal, 'reconcilePartner');
     const reconcile = ctx.partnerOperations?.reconcile;
     if (!reconcile) throw AppError.notFound('Partner', partnerId);
-    return reconcile(partnerId);
+    return reconcile(partnerId, auditContextOf(ctx));
   }
 }

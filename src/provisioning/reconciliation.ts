@@ -1,4 +1,5 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { AuditLog, SYSTEM_AUDIT, type AuditContext } from '../audit/index.js';
 import type { PartnerProvisioning, PartnerRightStatus } from '../../partners/adapter.js';
 
 export type ReconciliationAction =
@@ -36,15 +37,18 @@ interface Candidate {
  * drift. We are the system of record: a right we grant that the partner lacks is
  * provisioned again, one we revoked is revoked there again; a missed acknowledgement or
  * rejection is applied here. Rights with a delivery still in flight are left alone.
- * Every fix goes through the outbox or one guarded UPDATE, so running twice is harmless.
+ * Every fix goes through the outbox or one guarded UPDATE, so running twice is harmless;
+ * each is audited (`reconciliation.fix`) in its own transaction, and the run as a whole
+ * (`reconciliation.run`, with its counts) once it is over.
  */
 export async function reconcilePartner(
   orm: MikroORM,
   partnerId: string,
   partner: PartnerProvisioning,
-  options: { now?: Date; concurrency?: number; limit?: number } = {},
+  options: { now?: Date; concurrency?: number; limit?: number; audit?: AuditContext } = {},
 ): Promise<ReconciliationReport> {
   const now = options.now ?? new Date();
+  const audit = options.audit ?? SYSTEM_AUDIT;
   const em = orm.em.fork();
   const candidates = await em.execute<Candidate[]>(
     `select e.id, e.status from entitlement e join benefit b on b.id = e.benefit_id
@@ -69,12 +73,29 @@ export async function reconcilePartner(
       }
       report.checked++;
       const action = decide(candidate.status, theirs);
-      if (action && (await apply(orm, partnerId, candidate, action))) {
-        report.fixed.push({ entitlementId: candidate.id, ours: candidate.status, theirs, action });
-      }
+      if (!action) continue;
+      const fix: ReconciliationFix = { entitlementId: candidate.id, ours: candidate.status, theirs, action };
+      const applied = await orm.em.fork().transactional(async (tx) => {
+        if (!(await apply(tx, partnerId, candidate, action))) return false;
+        await AuditLog.append(tx, audit, {
+          action: 'reconciliation.fix',
+          subject: candidate.id,
+          before: { entitlement: { id: candidate.id, status: candidate.status }, partnerStatus: theirs },
+          after: { partnerId, action },
+        });
+        return true;
+      });
+      if (applied) report.fixed.push(fix);
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, candidates.length) }, worker));
+  await orm.em.fork().transactional((tx) =>
+    AuditLog.append(tx, audit, {
+      action: 'reconciliation.run',
+      subject: partnerId,
+      after: { checked: report.checked, fixed: report.fixed.length, unreadable: report.unreadable },
+    }),
+  );
   return report;
 }
 
@@ -94,8 +115,7 @@ function decide(ours: string, theirs: PartnerRightStatus): ReconciliationAction 
   }
 }
 
-async function apply(orm: MikroORM, partnerId: string, candidate: Candidate, action: ReconciliationAction): Promise<boolean> {
-  const em = orm.em.fork();
+async function apply(em: EntityManager, partnerId: string, candidate: Candidate, action: ReconciliationAction): Promise<boolean> {
   switch (action) {
     case 'MARKED_ACTIVE':
     case 'MARKED_REVOKED': {

@@ -12,6 +12,7 @@ import { PartnerKeyService } from '../partner/index.js';
 import { OutboxWorker } from '../provisioning/outbox-worker.js';
 import { PartnerEventReceiver } from '../provisioning/partner-events.js';
 import { reconcilePartner, type ReconciliationReport } from '../provisioning/reconciliation.js';
+import { SYSTEM_AUDIT, type AuditContext } from '../audit/index.js';
 import { AppError } from '../shared/errors.js';
 import { generateWebhookSecret } from '../../partners/webhook-signature.js';
 import type { GatewayRuntime } from '@graphql-hive/gateway-runtime';
@@ -385,10 +386,10 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       logger: options.logger,
       ...(options.now ? { now: options.now } : {}),
     });
-    const reconcile = async (partnerId: string): Promise<ReconciliationReport> => {
+    const reconcile = async (partnerId: string, audit: AuditContext): Promise<ReconciliationReport> => {
       const target = partners.provisioning.get(partnerId);
       if (!target) throw AppError.notFound('Partner', partnerId);
-      const report = await reconcilePartner(orm, partnerId, target, options.now ? { now: options.now() } : {});
+      const report = await reconcilePartner(orm, partnerId, target, { audit, ...(options.now ? { now: options.now() } : {}) });
       if (report.fixed.length || report.unreadable) options.logger.warn({ report }, 'reconciliation repaired drift');
       return report;
     };
@@ -428,7 +429,7 @@ export function startJobs(core: Core, outbox: OutboxWorker, options: StartAppOpt
     name: 'partner-reconciliation',
     everyMs: 5 * 60_000,
     run: async () => {
-      for (const partnerId of core.deps.provisionedPartners) await core.deps.partnerOperations?.reconcile(partnerId);
+      for (const partnerId of core.deps.provisionedPartners) await core.deps.partnerOperations?.reconcile(partnerId, SYSTEM_AUDIT);
     },
   });
   scheduler.start({

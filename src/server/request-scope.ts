@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AuditContext } from '../audit/index.js';
 import type { Principal } from '../auth/index.js';
 import { BenefitService, bundleLoaders } from '../bundle/index.js';
 import {
@@ -39,8 +40,8 @@ export interface AppDependencies {
 
 /** What only a process running partner adapters can do (undefined in a standalone subgraph). */
 export interface PartnerOperations {
-  /** Reconciles one partner now; NOT_FOUND for a partner without provisioning. */
-  reconcile(partnerId: string): Promise<ReconciliationReport>;
+  /** Reconciles one partner now, audited as `audit`'s actor; NOT_FOUND for a partner without provisioning. */
+  reconcile(partnerId: string, audit: AuditContext): Promise<ReconciliationReport>;
 }
 
 /** One request's view: its own EntityManager fork, fresh DataLoaders and services bound to them. */
