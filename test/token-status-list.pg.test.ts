@@ -6,6 +6,7 @@ import http from 'node:http';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEntitlementVerifier, EntitlementVerificationError } from '../partners/verifier-kit/index.js';
 import { startTestApp, type SubscribedMember, type TestApp } from './support/app.js';
 
 const ISSUER = 'http://issuer.test';
@@ -201,6 +202,40 @@ describe('token status lists (default capacity)', () => {
     expect(redeem.errors?.[0]?.extensions?.code).toBe('ENTITLEMENT_INACTIVE');
     const fresh = await t.graphql(`mutation($id: ID!) { issueEntitlementToken(entitlementId: $id) { token } }`, { id: entitlementId }, { bearer: member.bearer });
     expect(fresh.errors?.[0]?.extensions?.code).toBe('ENTITLEMENT_INACTIVE');
+  });
+
+  it("lets the partner's verifier kit see a revocation offline once its cached list's ttl has passed", async () => {
+    const member = await t.subscribedMember();
+    const token = await issue(t, member, 'CAR_WASH');
+    let now = Date.now();
+    // The issuer's name does not resolve here: requests go to the bound port instead.
+    const requests: string[] = [];
+    const toApp: typeof fetch = (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      requests.push(url.pathname);
+      return fetch(`${t.app.url}${url.pathname}`, init);
+    };
+    const verifier = createEntitlementVerifier({ issuer: ISSUER, audience: 'sparkwash', fetch: toApp, now: () => new Date(now) });
+    const first = await verifier.verify(token);
+    expect(first.status).toMatchObject({ state: 'VALID', uri: statusOf(token).uri, idx: statusOf(token).idx });
+
+    const revoke = await t.graphql(
+      `mutation($id: ID!) { revokeEntitlement(entitlementId: $id, reason: "chargeback") { status } }`,
+      { id: member.entitlementIds.CAR_WASH },
+      { bearer: admin },
+    );
+    expect(revoke.errors).toBeUndefined();
+    // Within the ttl the kit answers from its cached list, without asking us...
+    const listFetches = () => requests.filter((p) => p.startsWith('/.well-known/status-lists/')).length;
+    const fetchesBefore = listFetches();
+    expect((await verifier.verify(token)).status).toMatchObject({ state: 'VALID' });
+    expect(listFetches()).toBe(fetchesBefore);
+    // ...and once the ttl (60 s) is over it fetches the list again and sees the flip.
+    now += 61_000;
+    const refused = await verifier.verify(token).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(EntitlementVerificationError);
+    expect((refused as EntitlementVerificationError).reason).toBe('REVOKED');
+    expect(listFetches()).toBe(fetchesBefore + 1);
   });
 
   it('keeps refusing a token invalidated by a suspension after the suspension is lifted (TOKEN_REVOKED)', async () => {

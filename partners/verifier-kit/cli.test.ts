@@ -1,7 +1,16 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from './run-cli.js';
-import { generateTestKey, JWKS_PATH, METADATA_PATH, signToken, startTestIssuer, type TestIssuer, type TestKey } from './test-issuer.js';
+import {
+  generateTestKey,
+  JWKS_PATH,
+  METADATA_PATH,
+  signToken,
+  startTestIssuer,
+  statusClaim,
+  type TestIssuer,
+  type TestKey,
+} from './test-issuer.js';
 
 const ISSUED_AT = new Date('2026-03-01T08:00:00Z');
 const IAT = ISSUED_AT.getTime() / 1000;
@@ -9,11 +18,15 @@ const IAT = ISSUED_AT.getTime() / 1000;
 let key: TestKey;
 let issuer: TestIssuer;
 let token: string;
+let listUri: string;
+/** A token naming entry 7 (VALID) and one naming entry 8 (revoked) of the issuer's list. */
+let withStatus: { valid: string; revoked: string };
 
 beforeAll(async () => {
   key = await generateTestKey('k-2026-03');
   issuer = await startTestIssuer([key]);
-  token = await signToken(key, {
+  issuer.now = () => ISSUED_AT;
+  const claims = {
     iss: issuer.issuer,
     aud: 'sparkwash',
     sub: 'psn-7f3a',
@@ -22,7 +35,14 @@ beforeAll(async () => {
     exp: IAT + 600,
     ent: 'ent-42',
     ben: 'CAR_WASH',
-  });
+  };
+  token = await signToken(key, claims);
+  listUri = issuer.addStatusList('sparkwash/1', 64);
+  issuer.setStatus(listUri, 8, 1);
+  withStatus = {
+    valid: await signToken(key, { ...claims, status: statusClaim(listUri, 7) }),
+    revoked: await signToken(key, { ...claims, status: statusClaim(listUri, 8) }),
+  };
 });
 
 afterAll(async () => {
@@ -66,6 +86,7 @@ describe('entitlement-verify', () => {
         '  issued at         2026-03-01T08:00:00.000Z',
         '  expires at        2026-03-01T08:10:00.000Z',
         '  key id            k-2026-03',
+        '  status            none (the token has no status claim)',
         '',
       ].join('\n'),
     });
@@ -83,6 +104,7 @@ describe('entitlement-verify', () => {
       issuedAt: '2026-03-01T08:00:00.000Z',
       expiresAt: '2026-03-01T08:10:00.000Z',
       keyId: 'k-2026-03',
+      status: { state: 'NO_STATUS' },
     });
   });
 
@@ -130,8 +152,41 @@ describe('entitlement-verify', () => {
     expect(empty).toStrictEqual({ code: 1, stdout: '', stderr: 'REJECTED MALFORMED: the token is empty\n' });
   });
 
+  it('prints the status list entry of a token that has one', async () => {
+    const result = await run([...base(), withStatus.valid]);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`\n  status            VALID (list ${listUri} entry 7, as of 2026-03-01T08:00:00.000Z)\n`);
+  });
+
+  it('prints REJECTED REVOKED and exits 1 for a revoked token', async () => {
+    const result = await run([...base(), withStatus.revoked]);
+
+    expect(result).toStrictEqual({
+      code: 1,
+      stdout: '',
+      stderr: `REJECTED REVOKED: the token was revoked (entry 8 of status list ${listUri} is INVALID, as of 2026-03-01T08:00:00.000Z)\n`,
+    });
+  });
+
+  it('skips the status check with --no-status, fetching no list', async () => {
+    const before = issuer.requests.filter((path) => path.startsWith('/.well-known/status-lists/')).length;
+    const result = await run([...base(), '--no-status', withStatus.revoked]);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`\n  status            not checked (--no-status; list ${listUri} entry 8)\n`);
+    expect(issuer.requests.filter((path) => path.startsWith('/.well-known/status-lists/')).length).toBe(before);
+  });
+
+  it('refuses a token without a status claim with --require-status', async () => {
+    const result = await run([...base(), '--require-status', token]);
+
+    expect(result).toStrictEqual({ code: 1, stdout: '', stderr: 'REJECTED MISSING_CLAIM: the "status" claim is missing\n' });
+  });
+
   it.each([
     ['no token', () => base(), /missing required argument 'token'/],
+    ['--require-status with --no-status', () => [...base(), '--no-status', '--require-status', token], /^error: requireStatus needs checkStatus/],
     ['no --audience', () => ['--issuer', issuer.issuer, token], /required option '--audience <partnerId>' not specified/],
     ['no --issuer', () => ['--audience', 'sparkwash', token], /required option '--issuer <url>' not specified/],
     ['an unknown option', () => [...base(), '--insecure', token], /unknown option '--insecure'/],

@@ -11,7 +11,9 @@ export type EntitlementRejectionReason =
   | 'EXPIRED'
   | 'NOT_YET_VALID'
   | 'MISSING_CLAIM'
-  | 'JWKS_UNAVAILABLE';
+  | 'JWKS_UNAVAILABLE'
+  | 'REVOKED'
+  | 'STATUS_UNAVAILABLE';
 
 /** One sentence per reason, for people reading logs or CLI output. */
 export const REJECTION_REASONS: Readonly<Record<EntitlementRejectionReason, string>> = Object.freeze({
@@ -27,6 +29,8 @@ export const REJECTION_REASONS: Readonly<Record<EntitlementRejectionReason, stri
   NOT_YET_VALID: 'The token is not valid yet (issued in the future).',
   MISSING_CLAIM: 'A required claim is missing or of the wrong type.',
   JWKS_UNAVAILABLE: "The issuer's signing keys could not be fetched; try again later.",
+  REVOKED: 'The issuer has revoked or suspended the token (its status list entry is not VALID).',
+  STATUS_UNAVAILABLE: "The token's status list could not be fetched or verified; try again later.",
 });
 
 /**

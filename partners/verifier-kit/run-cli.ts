@@ -1,6 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { EntitlementVerificationError } from './errors.js';
-import { createEntitlementVerifier, type EntitlementVerifierOptions, type VerifiedEntitlement } from './verifier.js';
+import {
+  createEntitlementVerifier,
+  type EntitlementStatus,
+  type EntitlementVerifierOptions,
+  type VerifiedEntitlement,
+} from './verifier.js';
 
 /** Exit codes of `entitlement-verify`. */
 export const EXIT_VERIFIED = 0;
@@ -24,6 +29,9 @@ interface CommandOptions {
   audience: string;
   jwks?: string;
   json?: boolean;
+  /** False with --no-status. */
+  status: boolean;
+  requireStatus?: boolean;
 }
 
 /**
@@ -38,6 +46,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .requiredOption('--audience <partnerId>', 'your partner id (the expected "aud")')
     .option('--jwks <url>', 'JWKS URL (default: jwks_uri from <issuer>/.well-known/entitlement-issuer)')
     .option('--json', 'print the verified claims as JSON')
+    .option('--no-status', "skip the revocation check against the token's status list")
+    .option('--require-status', 'refuse tokens without a status claim (issued before status lists)')
     .argument('<token>', 'the token, or - to read it from stdin')
     .helpOption('-h, --help', 'show this help')
     .addHelpText(
@@ -68,6 +78,8 @@ async function verifyCommand(tokenArgument: string, options: CommandOptions, io:
       issuer: options.issuer,
       audience: options.audience,
       ...(options.jwks !== undefined ? { jwksUri: options.jwks } : {}),
+      checkStatus: options.status,
+      ...(options.requireStatus ? { requireStatus: true } : {}),
     }));
   } catch (error) {
     io.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -97,8 +109,20 @@ function describe(entitlement: VerifiedEntitlement): string {
     ['issued at', entitlement.issuedAt.toISOString()],
     ['expires at', entitlement.expiresAt.toISOString()],
     ['key id', entitlement.keyId],
+    ['status', describeStatus(entitlement.status)],
   ];
   return `VALID entitlement token\n${rows.map(([label, value]) => `  ${label.padEnd(17)} ${value}\n`).join('')}`;
+}
+
+function describeStatus(status: EntitlementStatus): string {
+  switch (status.state) {
+    case 'VALID':
+      return `VALID (list ${status.uri} entry ${status.idx}, as of ${status.listIssuedAt.toISOString()})`;
+    case 'NOT_CHECKED':
+      return `not checked (--no-status; list ${status.uri} entry ${status.idx})`;
+    case 'NO_STATUS':
+      return 'none (the token has no status claim)';
+  }
 }
 
 async function readAll(stream: AsyncIterable<string | Uint8Array>): Promise<string> {

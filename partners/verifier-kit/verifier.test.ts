@@ -17,6 +17,7 @@ import {
   signToken,
   startRecordingServer,
   startTestIssuer,
+  statusClaim,
   type RecordingServer,
   type TestIssuer,
   type TestKey,
@@ -116,6 +117,7 @@ describe('a valid token', () => {
       issuedAt: new Date('2026-03-01T08:00:00Z'),
       expiresAt: new Date('2026-03-01T08:10:00Z'),
       keyId: 'k-2026-03',
+      status: { state: 'NO_STATUS' },
     });
   });
 
@@ -143,7 +145,7 @@ describe('a valid token', () => {
 
   it('gives every reason a human sentence', () => {
     for (const sentence of Object.values(REJECTION_REASONS)) expect(sentence).toMatch(/^The .+\.$|^A .+\.$/);
-    expect(Object.keys(REJECTION_REASONS)).toHaveLength(12);
+    expect(Object.keys(REJECTION_REASONS)).toHaveLength(14);
   });
 });
 
@@ -616,12 +618,17 @@ describe('options', () => {
 });
 
 describe('1,000 single-character mutations of a valid token', () => {
-  it('are all rejected with a reason, and cost at most one JWKS fetch', async () => {
+  it.each([
+    ['without a status claim', false],
+    ['with a status claim', true],
+  ])('%s are all rejected with a reason, and cost at most one JWKS and one status list fetch', async (_case, withStatus) => {
     const own = await startTestIssuer([key]);
+    own.now = () => ISSUED_AT;
     try {
       const v = verifier({}, own);
-      const token = await signToken(key, claims({ iss: own.issuer }));
-      await v.verify(token);
+      const uri = own.addStatusList('sparkwash/1', 1024);
+      const token = await signToken(key, claims({ iss: own.issuer, ...(withStatus ? { status: statusClaim(uri, 42) } : {}) }));
+      expect((await v.verify(token)).status.state).toBe(withStatus ? 'VALID' : 'NO_STATUS');
       const random = mulberry32(0x5eed);
       const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ ';
       const reasons = new Map<string, number>();
@@ -649,6 +656,69 @@ describe('1,000 single-character mutations of a valid token', () => {
       expect(reasons.get('BAD_SIGNATURE')).toBeGreaterThan(0);
       expect(reasons.get('MALFORMED')).toBeGreaterThan(0);
       expect(own.count(JWKS_PATH)).toBe(1);
+      expect(own.count(new URL(uri).pathname)).toBe(withStatus ? 1 : 0);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+describe('300 random status claims, correctly signed', () => {
+  it('are each accepted, revoked or refused with a reason, and never fetch off the issuer', async () => {
+    const own = await startTestIssuer([key]);
+    own.now = () => ISSUED_AT;
+    try {
+      const v = verifier({}, own);
+      const uri = own.addStatusList('sparkwash/1', 64);
+      own.addStatusList('sparkwash/2', 64, { bits: 2 });
+      for (let i = 0; i < 64; i += 3) own.setStatus(uri, i, 1);
+      const random = mulberry32(0x57a7);
+      const pick = <T,>(values: readonly T[]): T => values[Math.floor(random() * values.length)]!;
+      const uris = [
+        uri,
+        `${own.issuer}/.well-known/status-lists/sparkwash/2`,
+        `${own.issuer}/.well-known/status-lists/nobody/1`,
+        `${own.issuer}${JWKS_PATH}`,
+        `${attacker.url}/.well-known/status-lists/sparkwash/1`,
+        own.issuer.replace('127.0.0.1', 'localhost'),
+        own.issuer.replace('://', '://u:p@'),
+        'file:///etc/passwd',
+        '/.well-known/status-lists/sparkwash/1',
+        '',
+        42,
+        null,
+      ];
+      const idxs = [0, 1, 3, 42, 63, 64, 65, 1e9, -1, 0.5, '1', null, 2 ** 53, Number.MAX_SAFE_INTEGER];
+      // Half the claims are well formed, so the status lists get exercised too.
+      const shapes = [
+        () => ({ status_list: { idx: Math.floor(random() * 70), uri: pick(uris.slice(0, 3)) } }),
+        () => ({ status_list: { idx: Math.floor(random() * 70), uri: pick(uris.slice(0, 3)) } }),
+        () => ({ status_list: { idx: Math.floor(random() * 70), uri: pick(uris.slice(0, 3)) } }),
+        () => ({ status_list: { idx: pick(idxs), uri: pick(uris) } }),
+        () => ({ status_list: { idx: pick(idxs), uri: pick(uris) } }),
+        () => ({ status_list: { idx: pick(idxs) } }),
+        () => ({ status_list: { uri: pick(uris) } }),
+        () => ({ status_list: [pick(idxs), pick(uris)] }),
+        () => ({}),
+        () => pick(['VALID', 0, null, [], true]),
+      ];
+      const before = attacker.requests.length;
+      const outcomes = new Map<string, number>();
+
+      for (let i = 0; i < 300; i++) {
+        const status = pick(shapes)();
+        const outcome = await v.verify(await signToken(key, claims({ iss: own.issuer, status }))).then(
+          (grant) => grant.status.state,
+          (error: unknown) => (error instanceof EntitlementVerificationError ? error.reason : `CRASH ${String(error)}`),
+        );
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      }
+
+      if (process.env.SHOW_MUTATIONS) console.log(Object.fromEntries(outcomes));
+      expect([...outcomes.keys()].filter((outcome) => !['VALID', 'REVOKED', 'MALFORMED', 'STATUS_UNAVAILABLE'].includes(outcome))).toStrictEqual([]);
+      for (const outcome of ['VALID', 'REVOKED', 'MALFORMED', 'STATUS_UNAVAILABLE']) expect(outcomes.get(outcome)).toBeGreaterThan(0);
+      expect(attacker.requests.length - before).toBe(0);
+      expect(own.requests.filter((path) => ![METADATA_PATH, JWKS_PATH].includes(path) && !path.startsWith('/.well-known/status-lists/'))).toStrictEqual([]);
     } finally {
       await own.close();
     }

@@ -1,5 +1,18 @@
 import { compactVerify, createRemoteJWKSet, customFetch, errors, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose';
 import { EntitlementVerificationError } from './errors.js';
+import {
+  COMPACT_JWS,
+  decodeJsonObject,
+  FORBIDDEN_HEADERS,
+  isHttpUrl,
+  isNumericDate,
+  isoDate,
+  isPlainObject,
+  parseUrl,
+  reject,
+  show,
+} from './internal.js';
+import { createStatusListClient, statusListUriProblem, TokenStatus, type StatusListClient, type StatusReference } from './status-list.js';
 
 /** The `typ` header of every entitlement token, compared exactly. */
 export const ENTITLEMENT_TOKEN_TYPE = 'entitlement+jwt';
@@ -11,9 +24,6 @@ export const ISSUER_METADATA_PATH = '/.well-known/entitlement-issuer';
 // A real token is ~400 characters; the cap keeps hostile input cheap. Same cap as the issuer.
 const MAX_TOKEN_LENGTH = 4096;
 const MAX_METADATA_BYTES = 64 * 1024;
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-// Headers that carry a key, point at one or demand extensions: keys come only from the issuer's JWKS.
-const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'crit'] as const;
 
 /** Options of {@link createEntitlementVerifier}. */
 export interface EntitlementVerifierOptions {
@@ -35,13 +45,37 @@ export interface EntitlementVerifierOptions {
    * (so a flood of made-up kids cannot hammer the issuer). @default 30_000
    */
   jwksCooldownMs?: number;
-  /** Timeout of each metadata or JWKS request. @default 5_000 */
+  /** Timeout of each metadata, JWKS or status list request. @default 5_000 */
   timeoutMs?: number;
-  /** The fetch used for metadata and JWKS (a proxy-aware one, or a stub in tests). @default globalThis.fetch */
+  /** The fetch used for metadata, JWKS and status lists (a proxy-aware one, or a stub in tests). @default globalThis.fetch */
   fetch?: typeof fetch;
-  /** The clock for `exp`, `iat` and `nbf`. @default () => new Date() */
+  /** The clock for `exp`, `iat` and `nbf`, and for status list caching. @default () => new Date() */
   now?: () => Date;
+  /**
+   * Check a token's entry in the issuer's status list when it names one (`status.status_list`),
+   * so revoked and suspended tokens are refused. @default true
+   */
+  checkStatus?: boolean;
+  /**
+   * Refuse tokens without a `status` claim (`MISSING_CLAIM`). Tokens issued before status
+   * lists have none; set this once they have all expired. Needs `checkStatus`. @default false
+   */
+  requireStatus?: boolean;
+  /**
+   * Upper bound on how long a fetched status list is used before asking the issuer again.
+   * The list's own `ttl` and the HTTP `max-age` apply when shorter. @default 300_000 (5 minutes)
+   */
+  statusCacheMaxAgeMs?: number;
 }
+
+/** What the kit knows of a verified token's revocation status. */
+export type EntitlementStatus =
+  /** Its entry in the issuer's status list is 0 (VALID), as of the list's `iat`. */
+  | { state: 'VALID'; uri: string; idx: number; listIssuedAt: Date }
+  /** It names a status list entry, but `checkStatus: false` skipped the check. */
+  | { state: 'NOT_CHECKED'; uri: string; idx: number }
+  /** An older token without a `status` claim: no status list can revoke it. */
+  | { state: 'NO_STATUS' };
 
 /** What a verified token grants. */
 export interface VerifiedEntitlement {
@@ -57,13 +91,16 @@ export interface VerifiedEntitlement {
   expiresAt: Date;
   /** The issuer key that signed it (`kid`). */
   keyId: string;
+  /** Its revocation status (`status.status_list`). */
+  status: EntitlementStatus;
 }
 
 /** Verifies entitlement tokens offline against the issuer's published keys. */
 export interface EntitlementVerifier {
   /**
    * Resolves with the token's grant, or rejects with an {@link EntitlementVerificationError}
-   * whose `reason` says why. Safe to call concurrently; the JWKS is fetched once and cached.
+   * whose `reason` says why. Safe to call concurrently; the JWKS and the status lists are
+   * fetched once and cached.
    */
   verify(token: string): Promise<VerifiedEntitlement>;
 }
@@ -94,13 +131,24 @@ export function createEntitlementVerifier(options: EntitlementVerifierOptions): 
     return keys;
   };
 
+  const statusLists = createStatusListClient({
+    issuer: settings.issuer,
+    keys: keySet,
+    clockToleranceSeconds: settings.clockToleranceSeconds,
+    cacheMaxAgeMs: settings.statusCacheMaxAgeMs,
+    timeoutMs: settings.timeoutMs,
+    fetch: settings.fetch,
+    now: settings.now,
+  });
+
   return {
     async verify(token: string): Promise<VerifiedEntitlement> {
       assertCompactJws(token);
       const header = checkHeader(decodeHeader(token));
       const jwks = await keySet();
       const { payload } = await verifySignature(token, jwks);
-      return checkClaims(parseClaims(payload), header.kid, settings);
+      const { grant, reference } = checkClaims(parseClaims(payload), header.kid, settings);
+      return { ...grant, status: await checkStatus(reference, settings, statusLists) };
     },
   };
 }
@@ -115,6 +163,9 @@ interface Settings {
   timeoutMs: number;
   fetch: typeof fetch | undefined;
   now: () => Date;
+  checkStatus: boolean;
+  requireStatus: boolean;
+  statusCacheMaxAgeMs: number;
 }
 
 function validateOptions(options: EntitlementVerifierOptions): Settings {
@@ -131,6 +182,9 @@ function validateOptions(options: EntitlementVerifierOptions): Settings {
   }
   if (options.fetch !== undefined && typeof options.fetch !== 'function') throw new TypeError('fetch must be a function when given');
   if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('now must be a function when given');
+  const checkStatus = flag('checkStatus', options.checkStatus, true);
+  const requireStatus = flag('requireStatus', options.requireStatus, false);
+  if (requireStatus && !checkStatus) throw new TypeError('requireStatus needs checkStatus: a status that is required must be checked');
   return {
     issuer,
     audience,
@@ -141,7 +195,16 @@ function validateOptions(options: EntitlementVerifierOptions): Settings {
     timeoutMs: Math.floor(nonNegative('timeoutMs', options.timeoutMs, 5_000)),
     fetch: options.fetch,
     now: options.now ?? (() => new Date()),
+    checkStatus,
+    requireStatus,
+    statusCacheMaxAgeMs: nonNegative('statusCacheMaxAgeMs', options.statusCacheMaxAgeMs, 5 * 60_000),
   };
+}
+
+function flag(name: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be true or false when given, got ${show(value)}`);
+  return value;
 }
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
@@ -150,20 +213,6 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
     throw new TypeError(`${name} must be a non-negative number, got ${show(value)}`);
   }
   return value;
-}
-
-function isHttpUrl(value: string): boolean {
-  const url = parseUrl(value);
-  return url !== undefined && (url.protocol === 'https:' || url.protocol === 'http:');
-}
-
-// Not URL.parse: that needs Node 22, and partners may run older LTS releases.
-function parseUrl(value: string): URL | undefined {
-  try {
-    return new URL(value);
-  } catch {
-    return undefined;
-  }
 }
 
 function assertCompactJws(token: unknown): asserts token is string {
@@ -261,9 +310,13 @@ function parseClaims(payload: Uint8Array): Claims {
   return claims;
 }
 
-/** Claim checks on a token whose signature is already proven: issuer, audience, shape, time. */
-function checkClaims(claims: Claims, kid: string, settings: Settings): VerifiedEntitlement {
-  const { iss, aud, sub, jti, ent, ben, iat, exp, nbf } = claims;
+/** Claim checks on a token whose signature is already proven: issuer, audience, shape, time, status claim. */
+function checkClaims(
+  claims: Claims,
+  kid: string,
+  settings: Settings,
+): { grant: Omit<VerifiedEntitlement, 'status'>; reference: StatusReference | undefined } {
+  const { iss, aud, sub, jti, ent, ben, iat, exp, nbf, status } = claims;
   if (iss !== settings.issuer) {
     throw reject('WRONG_ISSUER', iss === undefined ? 'the "iss" claim is missing' : `iss ${show(iss)} is not ${show(settings.issuer)}`);
   }
@@ -290,19 +343,57 @@ function checkClaims(claims: Claims, kid: string, settings: Settings): VerifiedE
   if (issuedAt > now + tolerance) throw reject('NOT_YET_VALID', `the token was issued in the future (iat ${isoDate(issuedAt)})`);
   if (typeof nbf === 'number' && nbf > now + tolerance) throw reject('NOT_YET_VALID', `the token is not valid before ${isoDate(nbf)}`);
 
+  const reference = parseStatusClaim(status, settings);
   return {
-    memberPseudonym: sub as string,
-    entitlementId: ent as string,
-    benefitCode: ben as string,
-    tokenId: jti as string,
-    issuedAt: new Date(issuedAt * 1000),
-    expiresAt: new Date(expiresAt * 1000),
-    keyId: kid,
+    grant: {
+      memberPseudonym: sub as string,
+      entitlementId: ent as string,
+      benefitCode: ben as string,
+      tokenId: jti as string,
+      issuedAt: new Date(issuedAt * 1000),
+      expiresAt: new Date(expiresAt * 1000),
+      keyId: kid,
+    },
+    reference,
   };
 }
 
-function isNumericDate(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+/** The token's entry in a status list (`status.status_list { idx, uri }`), checked for shape and origin. */
+function parseStatusClaim(status: unknown, settings: Settings): StatusReference | undefined {
+  if (status === undefined) {
+    if (settings.requireStatus) throw reject('MISSING_CLAIM', 'the "status" claim is missing');
+    return undefined;
+  }
+  if (!isPlainObject(status)) throw reject('MALFORMED', 'the "status" claim must be an object');
+  const statusList = status.status_list;
+  if (!isPlainObject(statusList)) throw reject('MALFORMED', 'the "status" claim must hold a "status_list" object');
+  const { idx, uri } = statusList;
+  if (typeof idx !== 'number' || !Number.isSafeInteger(idx) || idx < 0) {
+    throw reject('MALFORMED', `status_list.idx must be a non-negative integer, got ${show(idx)}`);
+  }
+  if (typeof uri !== 'string') throw reject('MALFORMED', `status_list.uri must be a string, got ${show(uri)}`);
+  // Checked before anything is fetched: a token must not make us request another host.
+  const problem = statusListUriProblem(uri, settings.issuer);
+  if (problem) throw reject('MALFORMED', `status_list.uri ${show(uri)} ${problem}`);
+  return { uri, idx };
+}
+
+/** Reads the token's entry in its status list; anything but VALID is refused. */
+async function checkStatus(
+  reference: StatusReference | undefined,
+  settings: Settings,
+  statusLists: StatusListClient,
+): Promise<EntitlementStatus> {
+  if (!reference) return { state: 'NO_STATUS' };
+  const { uri, idx } = reference;
+  if (!settings.checkStatus) return { state: 'NOT_CHECKED', uri, idx };
+  const { value, listIssuedAt } = await statusLists.lookup(reference);
+  if (value === TokenStatus.VALID) return { state: 'VALID', uri, idx, listIssuedAt };
+  const entry = `entry ${idx} of status list ${new URL(uri).href}`;
+  const asOf = `as of ${listIssuedAt.toISOString()}`;
+  if (value === TokenStatus.INVALID) throw reject('REVOKED', `the token was revoked (${entry} is INVALID, ${asOf})`);
+  if (value === TokenStatus.SUSPENDED) throw reject('REVOKED', `the token is suspended (${entry} is SUSPENDED, ${asOf})`);
+  throw reject('REVOKED', `the token's status is ${value}, not VALID (${entry}, ${asOf})`);
 }
 
 /** Finds the JWKS: the option, or `jwks_uri` from the issuer's metadata. */
@@ -339,45 +430,4 @@ async function resolveJwksUri(settings: Settings): Promise<URL> {
   const allowed = new URL(settings.issuer).protocol === 'https:' ? ['https:'] : ['https:', 'http:'];
   if (!allowed.includes(jwksUri.protocol)) throw unavailable(`jwks_uri must use ${allowed.join(' or ')}, got ${show(body.jwks_uri)}`);
   return jwksUri;
-}
-
-function decodeJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
-  try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    const value: unknown = JSON.parse(text);
-    return isPlainObject(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isoDate(seconds: number): string {
-  const date = new Date(seconds * 1000);
-  return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString();
-}
-
-/** A token-supplied value, quoted and cut short: safe in a log line or a terminal. */
-function show(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  // Escape what a terminal could act on (control and bidi characters) and anything non-ASCII.
-  text = text.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-function reject(
-  reason: EntitlementVerificationError['reason'],
-  message: string,
-  cause?: unknown,
-): EntitlementVerificationError {
-  return new EntitlementVerificationError(reason, message, cause === undefined ? undefined : { cause });
 }

@@ -29,7 +29,7 @@ export interface PublishedStatusList {
   /** The token gzip-compressed, for clients that accept it (a quarter smaller: base64url inside base64url). */
   gzipped: Buffer;
   etag: string;
-  /** Seconds a cache may keep it from now: the `ttl`, less the copy's age. */
+  /** Seconds a cache may keep it: the `ttl` (its entries are current when served). */
   maxAgeSeconds: number;
 }
 
@@ -45,12 +45,13 @@ const LIST_LIFETIME_SECONDS = 3600;
  * Every partner's token status lists (IETF Token Status List). Each token gets a random,
  * never reused entry of its partner's open list; when a list is about half full it is
  * sealed and the next one opened. Lists are served signed and cached, and re-signed as soon
- * as a bit flips (the database moves the list's `revision`) or the copy is half a ttl old.
+ * as a bit flips (the database moves the list's `revision`) or half the copy's lifetime is gone.
  */
 export class StatusLists {
   readonly capacity: number;
   readonly ttlSeconds: number;
   private readonly base: string;
+  private readonly lifetimeSeconds: number;
   private readonly signed = new Map<string, { revision: string; issuedAt: number; published: Promise<PublishedStatusList> }>();
 
   constructor(private readonly options: StatusListsOptions) {
@@ -62,6 +63,7 @@ export class StatusLists {
     if (!Number.isInteger(this.ttlSeconds) || this.ttlSeconds <= 0) {
       throw new TypeError(`STATUS_LIST_TTL_SECONDS must be a positive integer, got ${options.ttlSeconds}`);
     }
+    this.lifetimeSeconds = Math.max(LIST_LIFETIME_SECONDS, 2 * this.ttlSeconds);
     this.base = `${options.issuer.replace(/\/+$/, '')}/.well-known/status-lists`;
   }
 
@@ -145,7 +147,9 @@ export class StatusLists {
     const key = `${partnerId}/${ordinal}`;
     const now = this.now().getTime();
     let cached = this.signed.get(key);
-    if (!cached || cached.revision !== list.revision || now - cached.issuedAt >= (this.ttlSeconds * 1000) / 2) {
+    // The revision says whether the entries changed; an unchanged list keeps its signature
+    // (and ETag: partners revalidate with a 304) until half its lifetime is gone.
+    if (!cached || cached.revision !== list.revision || now - cached.issuedAt >= (this.lifetimeSeconds * 1000) / 2) {
       // Read after the revision: the entries are at least as new as the revision we keep.
       const published = this.sign(em, partnerId, ordinal, list.capacity);
       cached = { revision: list.revision, issuedAt: now, published };
@@ -154,9 +158,7 @@ export class StatusLists {
         if (this.signed.get(key) === cached) this.signed.delete(key);
       });
     }
-    const published = await cached.published;
-    const age = Math.floor((now - cached.issuedAt) / 1000);
-    return { ...published, maxAgeSeconds: Math.max(0, this.ttlSeconds - age) };
+    return cached.published;
   }
 
   private async sign(em: EntityManager, partnerId: string, ordinal: number, capacity: number): Promise<PublishedStatusList> {
@@ -169,7 +171,7 @@ export class StatusLists {
       size: capacity,
       invalid: invalid.map((row) => row.status_idx),
       ttlSeconds: this.ttlSeconds,
-      lifetimeSeconds: Math.max(LIST_LIFETIME_SECONDS, 2 * this.ttlSeconds),
+      lifetimeSeconds: this.lifetimeSeconds,
       aggregationUri: this.aggregationUri(partnerId),
       now: this.now(),
     });
