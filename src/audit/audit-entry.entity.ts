@@ -32,8 +32,8 @@ export class AuditEntry {
   @Property({ type: 'datetime' })
   at!: Date;
 
-  /** `member:<id>`, `admin:<member id>`, `partner:<id>` or `system`. */
-  @Property({ type: 'text' })
+  /** `member:<id>`, `admin:<member id>`, `partner:<id>` or `system`. Indexed: a member's data export finds their rows by it. */
+  @Property({ type: 'text', index: 'audit_log_actor_index' })
   actor!: string;
 
   /** `<thing>.<verb>`, e.g. `redemption.create`, `partner_api_key.revoke`. */

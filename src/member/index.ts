@@ -1,2 +1,3 @@
-export { Member } from './member.entity.js';
+export { ERASED_ISSUER, Member } from './member.entity.js';
 export { MemberDirectory } from './member.service.js';
+export type { MemberDirectoryOptions } from './member.service.js';

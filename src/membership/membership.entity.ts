@@ -20,7 +20,21 @@ export enum MembershipStatus {
  * A member's paid membership of a plan (the GraphQL type is `Membership`, never
  * `Subscription`). It pins the bundle version it was sold with.
  */
-@Entity({ tableName: 'membership' })
+@Entity({
+  tableName: 'membership',
+  // An erased member never gets a new membership, even from a request that was in flight
+  // while the erasure committed (the lock waits for it, then sees `erased_at`), or from a
+  // process whose member cache is a few seconds stale.
+  triggers: [
+    {
+      name: 'member_not_erased',
+      timing: 'before',
+      events: ['insert'],
+      forEach: 'row',
+      body: `perform 1 from member where id = new.member_id and erased_at is null for key share; if not found then raise exception 'member % is erased or unknown', new.member_id using errcode = 'restrict_violation'; end if; return new;`,
+    },
+  ],
+})
 @Unique({ properties: ['member', 'idempotencyKey'] })
 // At most one live membership per member, whatever the concurrency.
 @Index({
@@ -72,6 +86,8 @@ export enum PaymentStatus {
 
 /** One charge for a membership term, confirmed by the provider now or later. */
 @Entity({ tableName: 'payment' })
+// A member's payments are found through their memberships (data export, refunds).
+@Index({ properties: ['membership'] })
 export class Payment {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();

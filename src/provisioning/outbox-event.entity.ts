@@ -49,6 +49,11 @@ export class OutboxEvent {
 
 /** A signed event a partner sent us, by its webhook id: each is applied once. */
 @Entity({ tableName: 'inbound_partner_event' })
+// A member's data export and erasure find the events about their rights by it.
+@Index({
+  name: 'inbound_partner_event_entitlement_id_index',
+  expression: `create index "inbound_partner_event_entitlement_id_index" on "inbound_partner_event" (("body" ->> 'entitlementId'))`,
+})
 export class InboundPartnerEvent {
   @PrimaryKey({ type: 'text' })
   id!: string;

@@ -9,6 +9,7 @@ import { MembershipResolver } from '../membership/membership.resolver.js';
 import { PartnerAdminResolver } from '../partner/partner-key.resolver.js';
 import { PartnerResolver } from '../partner/partner.resolver.js';
 import { PlanResolver } from '../plan/plan.resolver.js';
+import { PrivacyResolver } from '../privacy/privacy.resolver.js';
 import { ProvisioningResolver } from '../provisioning/provisioning.resolver.js';
 import { RedemptionResolver } from '../redemption/redemption.resolver.js';
 import { SettlementLineResolver, SettlementResolver } from '../settlement/settlement.resolver.js';
@@ -36,6 +37,7 @@ async function buildTypeGraphqlSchema(): Promise<GraphQLSchema> {
       SettlementLineResolver,
       ProvisioningResolver,
       VoucherResolver,
+      PrivacyResolver,
     ],
     validate: false,
     emitSchemaFile: false,

@@ -11,6 +11,7 @@ import { MembershipService, type PaymentProvider } from '../membership/index.js'
 import { partnerLoaders, PartnerKeyService, PartnerSubgraphService } from '../partner/index.js';
 import { builtInSubgraphs } from './subgraph-catalog.js';
 import { planLoaders, PlanService } from '../plan/index.js';
+import { PrivacyService } from '../privacy/index.js';
 import { RedemptionHistoryService, redemptionLoaders, RedemptionService } from '../redemption/index.js';
 import { SettlementService } from '../settlement/index.js';
 import type { ReconciliationReport } from '../provisioning/reconciliation.js';
@@ -90,6 +91,7 @@ export function createServices(em: EntityManager, deps: AppDependencies) {
     redemptionHistory: new RedemptionHistoryService(em),
     benefits: new BenefitService(em),
     settlements: new SettlementService(em),
+    privacy: new PrivacyService(em, { pseudonyms: deps.pseudonyms, provisionedPartners: deps.provisionedPartners, ...clock }),
     /** What partners see instead of a member id. */
     pseudonyms: deps.pseudonyms,
   };
