@@ -2,10 +2,16 @@
 // npm run -s keys -- rotate [--lead <seconds>]
 // npm run -s keys -- revoke <kid>
 // Entitlement-token signing keys in SIGNING_KEYS_DIR (sealed under SIGNING_KEYS_ENCRYPTION_KEY
-// when set). Running servers pick the change up within seconds, without a restart.
+// when set). Running servers pick the change up within seconds, without a restart. Rotations
+// and revocations are recorded in the audit log (signing_key.rotate / signing_key.revoke).
+import os from 'node:os';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { Command } from 'commander';
+import type { AuditContext } from '../src/audit/index.js';
+import { connectOrm } from '../src/db/orm.js';
 import { loadConfig, type AppConfig } from '../src/shared/config.js';
-import { AesGcmKeyEncryption, FileSigningKeyStore, type ScheduledKey } from '../src/token/index.js';
+import { AesGcmKeyEncryption, FileSigningKeyStore, revokeSigningKey, rotateSigningKey, type ScheduledKey } from '../src/token/index.js';
+import { withDatabase } from './database.js';
 
 function fail(error: unknown): never {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
@@ -23,6 +29,23 @@ function openStore(): Promise<FileSigningKeyStore> {
   return FileSigningKeyStore.open(
     config.signingKeysDir,
     config.signingKeysEncryptionKey ? { encryption: new AesGcmKeyEncryption(config.signingKeysEncryptionKey) } : {},
+  );
+}
+
+/** Key operations are audited in the database, as the operator who ran the command. */
+const OPERATOR: AuditContext = { actor: `operator:${os.userInfo().username}`, requestId: null };
+
+async function audited<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+  return withDatabase(
+    async (databaseUrl) => {
+      const orm = await connectOrm({ databaseUrl, poolSize: 1 });
+      try {
+        return await work(orm.em.fork());
+      } finally {
+        await orm.close();
+      }
+    },
+    { migrateAndSeed: true },
   );
 }
 
@@ -48,7 +71,7 @@ program
     const leadTimeSeconds = Number(options.lead);
     if (!Number.isInteger(leadTimeSeconds) || leadTimeSeconds < 0) throw new Error(`--lead must be a whole number of seconds, got ${options.lead}`);
     const store = await openStore();
-    const key = await store.rotate({ leadTimeSeconds, tokenTtlSeconds: config.tokenTtlSeconds });
+    const key = await audited((em) => rotateSigningKey(em, store, { leadTimeSeconds, tokenTtlSeconds: config.tokenTtlSeconds }, OPERATOR));
     console.log(`rotated: ${key.kid} is published now and signs from ${key.activatesAt.toISOString()}`);
     for (const k of await store.schedule()) console.log(line(k));
   });
@@ -58,7 +81,7 @@ program
   .description('remove a key from the JWKS at once; if it was signing, a new key signs immediately')
   .action(async (kid: string) => {
     const store = await openStore();
-    const { revoked, replacement } = await store.revoke(kid, { tokenTtlSeconds: config.tokenTtlSeconds });
+    const { revoked, replacement } = await audited((em) => revokeSigningKey(em, store, kid, { tokenTtlSeconds: config.tokenTtlSeconds }, OPERATOR));
     console.log(`revoked: ${revoked.kid}${replacement ? `; ${replacement.kid} signs from now on` : ''}`);
     console.log('Partners verifying offline may still hold it in a cached JWKS until its max-age passes.');
     for (const k of await store.schedule()) console.log(line(k));

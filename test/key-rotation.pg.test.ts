@@ -1,6 +1,7 @@
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileSigningKeyStore } from '../src/token/index.js';
+import { verifyAuditChain } from '../src/audit/index.js';
+import { FileSigningKeyStore, revokeSigningKey, rotateSigningKey } from '../src/token/index.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
 const ISSUE = `mutation Issue($id: ID!) { issueEntitlementToken(entitlementId: $id) { token } }`;
@@ -39,7 +40,16 @@ describe('signing key rotation on a running server', () => {
 
     // What `npm run -s keys -- rotate --lead 60` does, from a store of its own.
     const cli = await FileSigningKeyStore.open(t.keysDir, { now: () => clock });
-    const next = await cli.rotate({ leadTimeSeconds: 60, tokenTtlSeconds: 600 });
+    const operator = { actor: 'operator:ops', requestId: null };
+    const next = await rotateSigningKey(t.app.orm.em.fork(), cli, { leadTimeSeconds: 60, tokenTtlSeconds: 600 }, operator);
+    const [rotation] = await t.db.query<{ actor: string; before: any; after: any }>(
+      `select actor, before, after from audit_log where action = 'signing_key.rotate' and subject = $1`,
+      [next.kid],
+    );
+    expect(rotation!.actor).toBe('operator:ops');
+    expect(rotation!.before.keys.map((k: { kid: string }) => k.kid)).toEqual([oldKid]);
+    expect(rotation!.after.keys).toContainEqual(expect.objectContaining({ kid: next.kid, status: 'pending', revokedAt: null }));
+    expect(JSON.stringify(rotation)).not.toMatch(/"d"|privateKey|PRIVATE/);
 
     await expect.poll(jwksKids, { timeout: 10_000, interval: 250 }).toEqual([oldKid, next.kid]);
     expect(decodeProtectedHeader(await issue()).kid).toBe(oldKid);
@@ -65,5 +75,24 @@ describe('signing key rotation on a running server', () => {
     expect(again.status).toBe(304);
     expect(again.headers.get('etag')).toBe(etag);
     expect(await again.text()).toBe('');
+  });
+
+  it('records an emergency revocation in the audit log, naming the key that signs instead; a failed one records nothing', async () => {
+    const cli = await FileSigningKeyStore.open(t.keysDir, { now: () => clock });
+    const operator = { actor: 'operator:ops', requestId: null };
+    const signing = (await cli.schedule()).find((k) => k.status === 'signing')!;
+    const rowsBefore = await t.db.query(`select count(*)::int as n from audit_log`);
+    await expect(revokeSigningKey(t.app.orm.em.fork(), cli, 'no-such-kid', {}, operator)).rejects.toThrow(/No signing key/);
+    expect(await t.db.query(`select count(*)::int as n from audit_log`)).toEqual(rowsBefore);
+
+    const { replacement } = await revokeSigningKey(t.app.orm.em.fork(), cli, signing.kid, { tokenTtlSeconds: 600 }, operator);
+    const [row] = await t.db.query<{ before: any; after: any }>(
+      `select before, after from audit_log where action = 'signing_key.revoke' and subject = $1`,
+      [signing.kid],
+    );
+    expect(row!.after.replacement).toBe(replacement!.kid);
+    expect(row!.before.keys).toContainEqual(expect.objectContaining({ kid: signing.kid, status: 'signing', revokedAt: null }));
+    expect(row!.after.keys).toContainEqual(expect.objectContaining({ kid: signing.kid, status: 'revoked' }));
+    expect(await verifyAuditChain(t.app.orm.em.fork())).toMatchObject({ intact: true });
   });
 });

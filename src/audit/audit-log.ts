@@ -4,7 +4,7 @@ import type { Principal } from '../auth/index.js';
 
 /** Who asked for a change and in which request: what every audited service method takes. */
 export interface AuditContext {
-  /** `member:<id>`, `admin:<member id>`, `partner:<id>` or `system`. */
+  /** `member:<id>`, `admin:<member id>`, `partner:<id>`, `operator:<OS user>` (commands) or `system`. */
   actor: string;
   /** The request's `x-request-id`; null for work no request asked for. */
   requestId: string | null;

@@ -43,3 +43,4 @@ export {
 } from './status-list.js';
 export { StatusList, type StatusListState } from './status-list.entity.js';
 export { StatusLists, type PublishedStatusList, type StatusEntry, type StatusListsOptions } from './status-list.service.js';
+export { revokeSigningKey, rotateSigningKey } from './key-operations.js';
