@@ -2,8 +2,24 @@ import { randomUUID } from 'node:crypto';
 import { createGatewayRuntime, type GatewayPlugin, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
 import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
 import httpTransport from '@graphql-mesh/transport-http';
-import { getOperationAST, GraphQLError, type ExecutionArgs } from 'graphql';
-import { isKnownErrorCode } from '../shared/errors.js';
+import {
+  getDirectiveValues,
+  getOperationAST,
+  getVariableValues,
+  GraphQLError,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  Kind,
+  type DocumentNode,
+  type ExecutionArgs,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationRule,
+  valueFromASTUntyped,
+  visit,
+} from 'graphql';
+import { AppError, isKnownErrorCode, type InputProblem } from '../shared/errors.js';
 import { CSRF_HEADERS, DEFAULT_GRAPHQL_LIMITS, graphqlLimitsPlugins, type GraphqlLimits } from './graphql-limits.js';
 import type { Metrics } from './metrics.js';
 import { rateLimitPlugin, type RateLimitPluginOptions } from './rate-limit.js';
@@ -87,6 +103,8 @@ export function createGateway(options: GatewayOptions): GatewayRuntime {
       subgraphTimeout(options.upstreamTimeoutMs ?? 10_000),
       ...(options.rateLimit ? [rateLimitPlugin(options.rateLimit)] : []),
       ...graphqlLimitsPlugins(options.limits ?? DEFAULT_GRAPHQL_LIMITS, { fieldSuggestions: options.introspection ?? true }),
+      knownOperationTypes(),
+      answerBeforePlanning(),
       {
         onExecute({ args }: { args: ExecutionArgs }) {
           const started = performance.now();
@@ -161,6 +179,113 @@ function subgraphTimeout(ms: number): GatewayPlugin {
 }
 
 /**
+ * Refuses an operation whose root type the schema lacks (a `subscription` here) as a
+ * validation error: graphql-js 16 does not check it (v17's KnownOperationTypesRule does), and
+ * the query planner then fails without a code ("Schema type 'Subscription' not found").
+ */
+function knownOperationTypes(): GatewayPlugin {
+  const rule: ValidationRule = (context) => ({
+    OperationDefinition(node) {
+      const schema = context.getSchema();
+      const root = node.operation === 'query' ? schema.getQueryType() : node.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+      if (!root) context.reportError(new GraphQLError(`Schema is not configured to execute ${node.operation} operation.`, { nodes: node }));
+    },
+  });
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(rule);
+    },
+  };
+}
+
+/**
+ * What can be answered from the operation and its variables alone, before the query planner
+ * sees them:
+ * - variables that do not coerce: their errors, as execution would report them (the planner
+ *   runs first and would fail on what the variables were meant to decide);
+ * - a string argument holding U+0000 or a lone surrogate: BAD_USER_INPUT. PostgreSQL text
+ *   cannot store NUL, and a lone surrogate has no UTF-8 form (the driver turns it into U+FFFD,
+ *   jsonb refuses it): no such value is ever valid, and refusing it here keeps it from every
+ *   service;
+ * - root fields all skipped (`@skip`/`@include`), or only `__typename`: the data. Hive
+ *   Router's planner fails on an empty root selection ("Failed to build a plan", a 500) and
+ *   the runtime drops `data` from an empty plan's result (`{}`), where GraphQL says
+ *   `{ "data": {} }`.
+ */
+function answerBeforePlanning(): GatewayPlugin {
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const operation = getOperationAST(args.document, args.operationName);
+      if (!operation) return;
+      const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], (args.variableValues ?? {}) as Record<string, unknown>);
+      if (coerced.errors) {
+        setResultAndStopExecution({ errors: coerced.errors });
+        return;
+      }
+      const unstorable = unstorableText(args.document, coerced.coerced);
+      if (unstorable.length > 0) {
+        setResultAndStopExecution({ errors: [AppError.badInput(unstorable)] });
+        return;
+      }
+      const keys = rootResponseKeys(args.document, operation, coerced.coerced);
+      if (!keys || [...keys.values()].some((field) => field !== '__typename')) return;
+      const rootType = operation.operation === 'mutation' ? args.schema.getMutationType() : operation.operation === 'subscription' ? args.schema.getSubscriptionType() : args.schema.getQueryType();
+      if (!rootType) return;
+      setResultAndStopExecution({ data: Object.fromEntries([...keys.keys()].map((key) => [key, rootType.name])) });
+    },
+  };
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Arguments of the document whose value (variables resolved) holds text no database column can. */
+function unstorableText(document: DocumentNode, variables: Record<string, unknown>): InputProblem[] {
+  const problems: InputProblem[] = [];
+  const strings = (value: unknown): string[] =>
+    typeof value === 'string'
+      ? [value]
+      : Array.isArray(value)
+        ? value.flatMap(strings)
+        : value !== null && typeof value === 'object'
+          ? Object.values(value).flatMap(strings)
+          : [];
+  visit(document, {
+    Argument(node) {
+      const texts = strings(valueFromASTUntyped(node.value, variables));
+      if (texts.some((t) => t.includes('\u0000'))) problems.push({ field: node.name.value, message: 'must not contain the NUL character (U+0000)' });
+      if (texts.some((t) => LONE_SURROGATE.test(t))) problems.push({ field: node.name.value, message: 'must be well-formed Unicode (a lone surrogate is not)' });
+    },
+  });
+  return problems;
+}
+
+/** Response key -> field name of the root fields that run with these variables; undefined when unsure. */
+function rootResponseKeys(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): Map<string, string> | undefined {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  const keys = new Map<string, string>();
+  const seen = new Set<string>();
+  const walk = (set: SelectionSetNode): boolean => {
+    for (const selection of set.selections) {
+      if (getDirectiveValues(GraphQLSkipDirective, selection, variables)?.if === true) continue;
+      if (getDirectiveValues(GraphQLIncludeDirective, selection, variables)?.if === false) continue;
+      if (selection.kind === Kind.FIELD) keys.set(selection.alias?.value ?? selection.name.value, selection.name.value);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        if (!walk(selection.selectionSet)) return false;
+      } else {
+        const fragment = fragments.get(selection.name.value);
+        if (!fragment) return false;
+        if (seen.has(fragment.name.value)) continue;
+        seen.add(fragment.name.value);
+        if (!walk(fragment.selectionSet)) return false;
+      }
+    }
+    return true;
+  };
+  return walk(operation.selectionSet) ? keys : undefined;
+}
+
+/**
  * Signs each subgraph request body (HMAC-SHA256 with a timestamp, see subgraph-signature.ts):
  * the authenticated hop that makes subgraphs answer the gateway only. Header-based rather
  * than the runtime's `hmacSignature` option, whose verifier is a Yoga plugin (our subgraphs
@@ -187,6 +312,11 @@ function hasErrors(result: unknown): boolean {
   return Array.isArray(errors) && errors.length > 0;
 }
 
+function withoutKey(record: Record<string, unknown>, key: string): Record<string, unknown> {
+  const { [key]: _dropped, ...rest } = record;
+  return rest;
+}
+
 const CLIENT_EXTENSIONS = new Set(['code', 'problems', 'remaining', 'status', 'service', 'redemptionId', 'compositionErrors']);
 
 /**
@@ -200,8 +330,28 @@ export function normalizeGatewayError(error: GraphQLError, development: boolean)
   const code = typeof extensions.code === 'string' ? extensions.code : undefined;
   const serviceName = typeof extensions.serviceName === 'string' ? extensions.serviceName : undefined;
   const internal = serviceName !== undefined || 'request' in extensions || 'response' in extensions;
-  // The gateway's own request errors (parse, validation, a malformed body) are already fit to show.
-  if (!internal) return error;
+  // The gateway's own request errors (parse, validation, a malformed body) are fit to show;
+  // those graphql-js leaves uncoded get the code Apollo Server gives them, anything else
+  // uncoded is internal, as the subgraphs' formatError has it.
+  if (!internal) {
+    if (code && !('originalError' in extensions)) return error;
+    // Yoga attaches the exception behind a malformed body (a JSON SyntaxError): not for
+    // clients. Still a 400, which replacing the result would otherwise lose.
+    if (code) {
+      return new GraphQLError(error.message, {
+        ...(error.nodes ? { nodes: error.nodes } : {}),
+        extensions: { ...withoutKey(extensions, 'originalError'), http: { status: 400 } },
+      });
+    }
+    const coded = (newCode: string) =>
+      new GraphQLError(error.message, { ...(error.nodes ? { nodes: error.nodes } : {}), ...(error.path ? { path: error.path } : {}), extensions: { ...extensions, code: newCode } });
+    if (/^Variable "\$[^"]+" /.test(error.message)) return coded('BAD_USER_INPUT');
+    if (/^(Unknown operation named|Must provide operation name|Must provide an operation)/.test(error.message)) return coded('OPERATION_RESOLUTION_FAILURE');
+    return new GraphQLError('Internal server error', {
+      ...(error.path ? { path: error.path } : {}),
+      extensions: { code: 'INTERNAL_SERVER_ERROR', ...(development ? { detail: error.message } : {}) },
+    });
+  }
   if (!code || !isKnownErrorCode(code)) {
     const service = serviceName?.startsWith('ext-') ? serviceName.slice(4) : (serviceName ?? 'a partner service');
     return new GraphQLError(`Partner service ${service} is unavailable`, {

@@ -14,6 +14,7 @@ import { ProvisioningResolver } from '../provisioning/provisioning.resolver.js';
 import { RedemptionResolver } from '../redemption/redemption.resolver.js';
 import { SettlementLineResolver, SettlementResolver } from '../settlement/settlement.resolver.js';
 import { VoucherResolver } from '../voucher/voucher.resolver.js';
+import { DateTimeISO } from '../shared/date-time-iso.js';
 import type { RequestContext } from './request-scope.js';
 
 const FEDERATION_LINK =
@@ -39,6 +40,8 @@ async function buildTypeGraphqlSchema(): Promise<GraphQLSchema> {
       VoucherResolver,
       PrivacyResolver,
     ],
+    // Date arguments refuse instants the database cannot store (see date-time-iso.ts).
+    scalarsMap: [{ type: Date, scalar: DateTimeISO }],
     validate: false,
     emitSchemaFile: false,
   });
