@@ -571,8 +571,24 @@ describe('erasure', () => {
     expect(erased.errors).toBeUndefined();
     // What a request resolved before the erasure (or a replica with a stale cache) would do.
     const services = createServices(t.app.orm.em.fork(), t.app.deps);
-    await expect(services.memberships.subscribe(member.memberId, 'PLUS', 'after-erasure')).rejects.toThrow(/erased/);
+    // A coded error, not an INTERNAL_SERVER_ERROR: the caller's account is gone.
+    await expect(services.memberships.subscribe(member.memberId, 'PLUS', 'after-erasure')).rejects.toMatchObject({
+      extensions: { code: 'UNAUTHENTICATED' },
+      message: expect.stringMatching(/account was deleted/),
+    });
     expect(await t.db.query(`select id from membership where member_id = $1 and status <> 'CANCELED'`, [member.memberId])).toEqual([]);
+  });
+
+  it('forgets the sign-in at once however the admin spells the member id (an upper-case id left a stale mapping)', async () => {
+    const member = await newMember();
+    const erased = await t.graphql(ERASE, { id: member.memberId.toUpperCase(), reason: 'ticket 3' }, { bearer: admin });
+    expect(erased.errors).toBeUndefined();
+    expect(erased.data.eraseMember.memberId).toBe(member.memberId);
+    // The same sign-in is a new, empty member straight away, and can subscribe.
+    const again = await t.graphql(`mutation { subscribe(planCode: "PLUS", idempotencyKey: "after-erasure") { id } }`, {}, { bearer: member.bearer });
+    expect(again.errors).toBeUndefined();
+    const me = await t.graphql(`{ me { id } }`, {}, { bearer: member.bearer });
+    expect(me.data.me.id).not.toBe(member.memberId);
   });
 
   it('lets another process stop mapping the erased sign-in once its cached answer expires', async () => {
@@ -604,7 +620,7 @@ describe('erasure', () => {
       const services = createServices(t.app.orm.em.fork(), t.app.deps);
       const inFlight = services.memberships.subscribe(member.memberId, 'PLUS', 'in-flight').then(
         () => 'subscribed',
-        (error: Error) => error.message,
+        (error: Error & { extensions?: { code?: string } }) => `${error.extensions?.code}: ${error.message}`,
       );
       // The insert is really in flight: blocked on the erasure's lock.
       await eventually(
@@ -613,7 +629,7 @@ describe('erasure', () => {
       );
       await eraser.query(`update member set issuer = $2, subject = id::text, erased_at = now() where id = $1`, [member.memberId, ERASED_ISSUER]);
       await eraser.query('commit');
-      expect(await inFlight).toMatch(/erased/);
+      expect(await inFlight).toMatch(/^UNAUTHENTICATED: .*account was deleted/);
     } finally {
       await eraser.end();
     }

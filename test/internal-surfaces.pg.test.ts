@@ -133,6 +133,29 @@ describe('structured logs', () => {
     expect(all).not.toContain(SECRET);
   });
 
+  it('log what broke behind an INTERNAL_SERVER_ERROR, with its request id and stack, while the client learns nothing', async () => {
+    const payments = t.app.deps.payments;
+    const charge = payments.charge;
+    payments.charge = async () => {
+      throw new Error('card network exploded at gate 7');
+    };
+    try {
+      const requestId = `req-internal-${Date.now()}`;
+      const res = await t.graphql(`mutation { subscribe(planCode: "PLUS", idempotencyKey: "boom") { id } }`, {}, {
+        bearer: await t.memberToken(`internal-${Date.now()}`),
+        headers: { 'x-request-id': requestId },
+      });
+      expect(res.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+      expect(JSON.stringify(res)).not.toContain('gate 7');
+      const logged = lines.find((l) => l.requestId === requestId && l.msg === 'internal error');
+      expect(logged).toMatchObject({ subgraph: 'membership', level: 50, path: ['subscribe'] });
+      expect((logged!.err as { message: string; stack: string }).message).toBe('card network exploded at gate 7');
+      expect((logged!.err as { stack: string }).stack).toMatch(/\n\s+at /);
+    } finally {
+      payments.charge = charge;
+    }
+  });
+
   it('log a refused subgraph request with its request id', async () => {
     await post(subgraphUrl('membership'), PLANS, { 'x-request-id': 'req-refused', authorization: 'Bearer not-logged' });
     expect(lines).toContainEqual(expect.objectContaining({ requestId: 'req-refused', subgraph: 'membership', reason: 'missing signature' }));

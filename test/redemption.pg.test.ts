@@ -236,3 +236,38 @@ describe('the redemption ledger', () => {
     expect(await t.db.query(`select units from redemption where id = $1`, [id])).toEqual([{ units: 1 }]);
   });
 });
+
+describe('redemptions racing the end of a right', () => {
+  // Found by the fuzzer: redeem wrote the entitlement row twice in its transaction, and the
+  // second write re-checked the row's foreign keys (KEY SHARE on membership and member)
+  // while a refund or an erasure held them and waited on the entitlement: a deadlock,
+  // answered as INTERNAL_SERVER_ERROR.
+  it('never deadlocks with a refund or an erasure of the same member: every answer is coded', async () => {
+    const admin = await t.adminToken('ops');
+    const answers: string[] = [];
+    for (let trial = 0; trial < 30; trial++) {
+      const member = await t.subscribedMember();
+      const tokens = await Promise.all([0, 1, 2].map(() => issue(member)));
+      const end =
+        trial % 2 === 0
+          ? t.graphql(`mutation($id: ID!) { refundMembership(membershipId: $id) { status } }`, { id: member.membershipId }, { bearer: admin })
+          : t.graphql(`mutation($id: ID!) { eraseMember(memberId: $id, reason: "race test") { rightsRevoked } }`, { id: member.memberId }, { bearer: admin });
+      const results = await Promise.all([
+        ...tokens.map((token) => t.graphql(REDEEM, { token, key: randomUUID() }, { bearer: sparkwash })),
+        end,
+      ]);
+      for (const result of results) {
+        const code = result.errors?.[0]?.extensions?.code ?? 'OK';
+        answers.push(code);
+        expect(['OK', 'ENTITLEMENT_INACTIVE'], JSON.stringify(result.errors)).toContain(code);
+      }
+      const [row] = await t.db.query<{ used: number; rows: number }>(
+        `select e.used, (select count(*)::int from redemption r where r.entitlement_id = e.id) as rows from entitlement e where e.id = $1`,
+        [member.entitlementIds.CAR_WASH],
+      );
+      expect(row!.used).toBe(row!.rows);
+    }
+    // Both outcomes happened: the race was real.
+    expect(answers).toContain('OK');
+  });
+});

@@ -6,7 +6,7 @@ import type { EntitlementService } from '../entitlement/entitlement.service.js';
 import { revokeRights } from '../entitlement/revoke.js';
 import { Member } from '../member/member.entity.js';
 import { BillingPeriod, Plan } from '../plan/plan.entity.js';
-import { uniqueViolation } from '../shared/db.js';
+import { restrictViolation, uniqueViolation } from '../shared/db.js';
 import { AppError, InputValidator } from '../shared/errors.js';
 import { isUuid } from '../shared/loader.js';
 import { addMonths } from '../shared/zoned-time.js';
@@ -84,6 +84,8 @@ export class MembershipService {
         return { membership, payment };
       });
     } catch (error) {
+      // The member was erased while this request was on its way (the trigger member_not_erased).
+      if (restrictViolation(error)) throw AppError.unauthenticated('This account was deleted; sign in again to start a new one');
       const constraint = uniqueViolation(error);
       if (constraint === undefined) throw error;
       // A concurrent request won the race. With the same key it is a retry of this one:

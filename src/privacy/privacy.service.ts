@@ -62,6 +62,7 @@ export class PrivacyService {
    * NOT_FOUND for an unknown member.
    */
   async exportData(memberId: string, audit: AuditContext): Promise<DataExportView> {
+    memberId = memberId.toLowerCase();
     const generatedAt = this.now();
     const exported = isUuid(memberId)
       ? await this.em.transactional(
@@ -106,6 +107,8 @@ export class PrivacyService {
       .check(why.length <= MAX_REASON_LENGTH, 'reason', `must be at most ${MAX_REASON_LENGTH} characters`)
       .throwIfInvalid();
     if (!isUuid(memberId)) throw AppError.notFound('Member', memberId);
+    // As stored: an id given in upper case names the same member, and caches key on this form.
+    memberId = memberId.toLowerCase();
     const now = this.now();
     const result = await this.em.transactional(async (tx) => {
       // The lock serializes erasures of one member, and new memberships for it wait on it.

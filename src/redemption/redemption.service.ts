@@ -97,7 +97,7 @@ export class RedemptionService {
     const { claims, entitlement } = await this.verifiedToken(partnerId, input.token);
 
     try {
-      return await this.em.transactional(async (em) => {
+      const redeemed = await this.em.transactional(async (em) => {
         const now = this.now();
         const redemption = em.create(Redemption, {
           entitlement: em.getReference(Entitlement, entitlement.id),
@@ -111,18 +111,23 @@ export class RedemptionService {
         // The insert claims the jti and the idempotency key first: a concurrent twin waits
         // on the unique index and sees our outcome.
         await em.flush();
-        entitlement.used = await takeQuota(em, entitlement.id, input.units, now);
+        // Kept off the entity: a second UPDATE of the row would re-check its foreign keys
+        // (KEY SHARE on membership and member) and deadlock with a refund or an erasure.
+        const used = await takeQuota(em, entitlement.id, input.units, now);
         await AuditLog.append(em, audit, {
           action: 'redemption.create',
           subject: redemption.id,
-          before: { entitlement: { id: entitlement.id, used: entitlement.used - input.units } },
+          before: { entitlement: { id: entitlement.id, used: used - input.units } },
           after: {
             redemption: { id: redemption.id, partnerId, units: input.units, tokenJti: claims.jti, idempotencyKey: input.idempotencyKey },
-            entitlement: { id: entitlement.id, used: entitlement.used },
+            entitlement: { id: entitlement.id, used },
           },
         });
-        return redemption;
+        return { redemption, used };
       });
+      // The request's copy shows the new count, as clean data: nothing is written again.
+      this.em.merge(Entitlement, { id: entitlement.id, used: redeemed.used }, { refresh: true });
+      return redeemed.redemption;
     } catch (error) {
       const constraint = uniqueViolation(error);
       if (constraint === undefined) throw error;

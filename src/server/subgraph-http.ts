@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type ApolloServerPlugin, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { isKnownErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { SUBGRAPH_SIGNATURE_HEADER, verifySubgraphRequest } from './subgraph-signature.js';
 
@@ -130,15 +131,26 @@ async function handleRequest<TContext extends BaseContext>(
 /**
  * One debug line per operation, on a child logger carrying the gateway's request id:
  * operation name and type, duration and outcome (error codes) — never variables or headers.
+ * And one error line, with the cause and its stack, for every error the client only sees
+ * as INTERNAL_SERVER_ERROR: the response says nothing, the log says what broke.
  */
 export function operationLogPlugin<TContext extends BaseContext>(subgraph: string, logger: Logger | undefined): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart({ request }) {
-      if (!logger?.isLevelEnabled('debug')) return;
+      if (!logger) return;
       const started = performance.now();
       const log = logger.child({ subgraph, requestId: request.http?.headers.get('x-request-id') });
       return {
+        async didEncounterErrors({ operationName, errors }) {
+          for (const error of errors) {
+            const code = error.extensions?.code;
+            const internal = typeof code !== 'string' || code === 'INTERNAL_SERVER_ERROR' || (!isKnownErrorCode(code) && !code.startsWith('GRAPHQL_'));
+            if (!internal) continue;
+            log.error({ operation: operationName ?? null, path: error.path, err: error.originalError ?? error }, 'internal error');
+          }
+        },
         async willSendResponse({ operationName, operation, errors, response }) {
+          if (!log.isLevelEnabled('debug')) return;
           const fieldErrors = response.body.kind === 'single' ? (response.body.singleResult.errors ?? []) : [];
           const all = [...(errors ?? []), ...fieldErrors];
           log.debug(

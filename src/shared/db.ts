@@ -6,6 +6,13 @@ export function uniqueViolation(error: unknown): string | undefined {
   return e.cause ? uniqueViolation(e.cause) : undefined;
 }
 
+/** True when `error` (or its cause) is a PostgreSQL restrict violation (23001), as raised by our guard triggers. */
+export function restrictViolation(error: unknown): boolean {
+  const e = error as { code?: string; cause?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  return e.code === '23001' || (e.cause ? restrictViolation(e.cause) : false);
+}
+
 /**
  * A PostgreSQL text[] literal for a raw-query parameter (the ORM would expand a JS array
  * into a list): pass as `?::text[]`.
