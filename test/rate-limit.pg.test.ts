@@ -60,6 +60,17 @@ describe('rate limits per member and per partner (in memory)', () => {
     expect(other.errors).toBeUndefined();
   });
 
+  it('lets browser apps read Retry-After, the RateLimit headers and the request id (CORS)', async () => {
+    const response = await fetch(t.app.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'http://localhost:5173', authorization: `Bearer ${await t.memberToken(`cors-${randomUUID()}`)}` },
+      body: JSON.stringify({ query: ME }),
+    });
+    expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    const exposed = (response.headers.get('access-control-expose-headers') ?? '').toLowerCase().split(/\s*,\s*/);
+    expect(exposed).toEqual(expect.arrayContaining(['retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'x-request-id']));
+  });
+
   it('counts 10 aliased redemptions in one operation as 10: a budget of 5 refuses it whole, and nothing is redeemed', async () => {
     const partner = await t.partnerKey('sparkwash');
     const tokens: string[] = [];

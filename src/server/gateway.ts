@@ -70,7 +70,13 @@ export function createGateway(options: GatewayOptions): GatewayRuntime {
     landingPage: false,
     graphiql: options.graphiql,
     logging: 'error',
-    cors: { origin: options.corsOrigins, credentials: true, allowedHeaders: ['authorization', 'content-type', 'accept-language', 'x-request-id', ...CSRF_HEADERS] },
+    cors: {
+      origin: options.corsOrigins,
+      credentials: true,
+      allowedHeaders: ['authorization', 'content-type', 'accept-language', 'x-request-id', ...CSRF_HEADERS],
+      // Browser apps need these to back off politely and to quote a request id to support.
+      exposedHeaders: ['retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'x-request-id'],
+    },
     // A browser sends a form POST or a GET without preflight: those need one of these headers.
     csrfPrevention: { requestHeaders: [...CSRF_HEADERS] },
     batching: false,
