@@ -7,7 +7,8 @@
 // be the subgraphs' own (outside production: the file under the shared DATA_DIR).
 import 'reflect-metadata';
 import { connectOrm } from './db/orm.js';
-import { Closers, openPublicPort, signingKeyStoreOptions, statusListsOf, subgraphSecretOf } from './server/app.js';
+import { Authenticator } from './auth/index.js';
+import { Closers, openDevIssuer, openPublicPort, signingKeyStoreOptions, statusListsOf, subgraphSecretOf } from './server/app.js';
 import { signingFetch } from './server/subgraph-signature.js';
 import { builtInSubgraphs } from './server/subgraph-catalog.js';
 import type { SubgraphDefinition } from './server/supergraph.js';
@@ -85,6 +86,7 @@ try {
       logger,
       keyStore,
       readiness: () => reachable(list),
+      identityIssuers: Authenticator.issuersFor(config.auth, (await openDevIssuer(config))?.publicKey),
       ...(orm ? { statusLists: { lists: statusListsOf(config, keyStore), orm } } : {}),
     },
     closers,

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { generateKeyPair, SignJWT } from 'jose';
+import { DEV_ISSUER } from '../src/auth/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
 
@@ -164,5 +166,34 @@ describe('when Redis is unreachable', () => {
     const refused = await post(t.app.graphqlUrl, ME, dave);
     expect(refused.status).toBe(429);
     expect(refused.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+  });
+});
+
+describe('forged member tokens', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { RATE_LIMIT_ANONYMOUS: '4', RATE_LIMIT_MEMBER_QUERIES: '100' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('share the client address budget, whatever subject each claims, while a real member keeps their own', async () => {
+    // Tokens that look like the dev issuer's, each for a new subject, signed with another key.
+    const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const forge = (sub: string) =>
+      new SignJWT({}).setProtectedHeader({ alg: 'EdDSA' }).setIssuer(DEV_ISSUER).setSubject(sub).setAudience('coalition-gateway').setExpirationTime('5m').sign(privateKey);
+    const codes: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await post(t.app.graphqlUrl, ME, await forge(`forged-${randomUUID()}`));
+      codes.push(String(res.errors?.[0]?.extensions?.code));
+    }
+    expect(codes).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED', 'RATE_LIMITED', 'RATE_LIMITED']);
+    // A genuine token verifies at the gateway and takes its own member budget.
+    const real = await t.memberToken(`real-${randomUUID()}`);
+    const ok = await post(t.app.graphqlUrl, ME, real);
+    expect(ok.errors).toBeUndefined();
+    expect(ok.headers.get('ratelimit-limit')).toBe('100');
   });
 });

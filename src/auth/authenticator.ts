@@ -25,12 +25,53 @@ export interface AuthenticatorOptions {
   resolvePartnerKey(keyHash: string): Promise<{ partnerId: string; apiKeyId: string } | null>;
 }
 
-/** Turns an `Authorization` header into a {@link Principal}. */
-export class Authenticator {
+/**
+ * Verifies member and admin JWTs from the trusted issuers (signature, issuer, audience,
+ * expiry), without touching the database: what the authenticator and the gateway's
+ * rate limiter share.
+ */
+export class IdentityTokenVerifier {
   private readonly byIssuer: Map<string, TrustedIssuer>;
 
+  constructor(
+    issuers: TrustedIssuer[],
+    private readonly audience: string,
+  ) {
+    this.byIssuer = new Map(issuers.map((i) => [i.issuer, i]));
+  }
+
+  /**
+   * The verified claims, with `iss` and `sub` present.
+   *
+   * @throws AppError `UNAUTHENTICATED` saying why (untrusted issuer, expired, invalid, no subject).
+   */
+  async verify(jwt: string): Promise<JWTPayload & { iss: string; sub: string }> {
+    let payload: JWTPayload;
+    try {
+      const unverifiedIssuer = readIssuer(jwt);
+      const trusted = unverifiedIssuer ? this.byIssuer.get(unverifiedIssuer) : undefined;
+      if (!trusted) throw AppError.unauthenticated('Credential from an untrusted issuer');
+      const result =
+        typeof trusted.key === 'function'
+          ? await jwtVerify(jwt, trusted.key, { issuer: trusted.issuer, audience: this.audience, clockTolerance: 30 })
+          : await jwtVerify(jwt, trusted.key, { issuer: trusted.issuer, audience: this.audience, clockTolerance: 30 });
+      payload = result.payload;
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      if (error instanceof joseErrors.JWTExpired) throw AppError.unauthenticated('Credential expired');
+      throw AppError.unauthenticated('Invalid credential');
+    }
+    if (!payload.sub || !payload.iss) throw AppError.unauthenticated('Credential has no subject');
+    return payload as JWTPayload & { iss: string; sub: string };
+  }
+}
+
+/** Turns an `Authorization` header into a {@link Principal}. */
+export class Authenticator {
+  private readonly tokens: IdentityTokenVerifier;
+
   constructor(private readonly options: AuthenticatorOptions) {
-    this.byIssuer = new Map(options.issuers.map((i) => [i.issuer, i]));
+    this.tokens = new IdentityTokenVerifier(options.issuers, options.audience);
   }
 
   /** Trusted issuers for the configuration: the identity provider and, outside production, the dev issuer. */
@@ -59,22 +100,7 @@ export class Authenticator {
   }
 
   private async authenticateJwt(jwt: string): Promise<Principal> {
-    let payload: JWTPayload;
-    try {
-      const unverifiedIssuer = readIssuer(jwt);
-      const trusted = unverifiedIssuer ? this.byIssuer.get(unverifiedIssuer) : undefined;
-      if (!trusted) throw AppError.unauthenticated('Credential from an untrusted issuer');
-      const result =
-        typeof trusted.key === 'function'
-          ? await jwtVerify(jwt, trusted.key, { issuer: trusted.issuer, audience: this.options.audience, clockTolerance: 30 })
-          : await jwtVerify(jwt, trusted.key, { issuer: trusted.issuer, audience: this.options.audience, clockTolerance: 30 });
-      payload = result.payload;
-    } catch (error) {
-      if (error instanceof AppError) throw error;
-      if (error instanceof joseErrors.JWTExpired) throw AppError.unauthenticated('Credential expired');
-      throw AppError.unauthenticated('Invalid credential');
-    }
-    if (!payload.sub || !payload.iss) throw AppError.unauthenticated('Credential has no subject');
+    const payload = await this.tokens.verify(jwt);
     const memberId = await this.options.resolveMember(payload.iss, payload.sub);
     const roles = payload[this.options.roleClaim];
     const roleList = Array.isArray(roles) ? roles : typeof roles === 'string' ? roles.split(/[\s,]+/) : [];

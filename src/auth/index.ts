@@ -1,4 +1,4 @@
-export { Authenticator, hashApiKey, PARTNER_KEY_PREFIX } from './authenticator.js';
+export { Authenticator, hashApiKey, IdentityTokenVerifier, PARTNER_KEY_PREFIX } from './authenticator.js';
 export type { AuthenticatorOptions, TrustedIssuer } from './authenticator.js';
 export { DevIssuer, DEV_ISSUER } from './dev-issuer.js';
 export { ANONYMOUS } from './principal.js';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { print } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { partnerAdapters, startPartnerSubgraph, type PartnerAdapter, type PartnerProvisioning, type RunningSandbox } from '../../partners/index.js';
-import { Authenticator, DevIssuer } from '../auth/index.js';
+import { Authenticator, DevIssuer, IdentityTokenVerifier, type TrustedIssuer } from '../auth/index.js';
 import { connectOrm, migrateUp, migrationsApplied } from '../db/orm.js';
 import { sweepEntitlementPeriods } from '../entitlement/index.js';
 import { JobScheduler } from '../jobs/scheduler.js';
@@ -38,7 +38,7 @@ import { createGateway } from './gateway.js';
 import { startMembershipSubgraph } from './membership-subgraph.js';
 import { Metrics, startMetricsServer } from './metrics.js';
 import { startPublicServer, type StatusListRoutes } from './public-server.js';
-import { createRateLimiter } from './rate-limit.js';
+import { cachedMemberIdentities, createRateLimiter } from './rate-limit.js';
 import type { AppDependencies } from './request-scope.js';
 import { loadSubgraphSecret } from './subgraph-signature.js';
 import { loadPersistedOperations } from './persisted-operations.js';
@@ -235,6 +235,8 @@ export interface PublicPortOptions {
   partnerEvents?: PartnerEventReceiver;
   /** Serves the token status lists, when this process can read the database. */
   statusLists?: { lists: StatusLists; orm: MikroORM };
+  /** Member JWT issuers the rate limiter verifies tokens against before bucketing them. */
+  identityIssuers: TrustedIssuer[];
 }
 
 export interface PublicPort {
@@ -297,7 +299,12 @@ export async function openPublicPort(options: PublicPortOptions, closers: Closer
         graphiql: config.nodeEnv === 'development',
         corsOrigins: config.corsOrigins,
         development: config.nodeEnv === 'development',
-        rateLimit: { limiter, windowSeconds: config.rateLimit.windowSeconds, trustProxy: config.trustProxy },
+        rateLimit: {
+          limiter,
+          windowSeconds: config.rateLimit.windowSeconds,
+          trustProxy: config.trustProxy,
+          identities: cachedMemberIdentities(new IdentityTokenVerifier(options.identityIssuers, config.auth.audience)),
+        },
         limits: config.graphqlLimits,
         introspection: config.nodeEnv !== 'production',
         subgraphSecret,
@@ -366,6 +373,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         readiness: () => databaseReadiness(orm),
         partnerEvents: new PartnerEventReceiver(orm, callbackSecrets, options.logger),
         statusLists: { lists: core.deps.statusLists, orm },
+        identityIssuers: Authenticator.issuersFor(options.config.auth, core.devIssuer?.publicKey),
       },
       closers,
     );

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { getOperationAST, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { callerOf, clientAddress, createRateLimiter, operationCost } from './rate-limit.js';
+import { cachedMemberIdentities, callerOf, clientAddress, createRateLimiter, operationCost, verifiedCallerOf } from './rate-limit.js';
 
 function cost(source: string, operationName?: string) {
   const document = parse(source);
@@ -134,5 +134,45 @@ describe('createRateLimiter (in memory)', () => {
     expect((await limiter.take(anonymous, 'query', 1)).allowed).toBe(true);
     expect((await limiter.take(anonymous, 'mutation', 1)).allowed).toBe(true);
     expect((await limiter.take(anonymous, 'query', 1)).allowed).toBe(false);
+  });
+});
+
+describe('verified member buckets', () => {
+  const valid = unsignedJwt({ iss: 'https://idp.example', sub: 'alice' });
+  const forged = unsignedJwt({ iss: 'https://idp.example', sub: 'mallory' });
+  function verifier() {
+    const calls: string[] = [];
+    return {
+      calls,
+      async verify(jwt: string) {
+        calls.push(jwt);
+        if (jwt !== valid) throw new Error('bad signature');
+        return { iss: 'https://idp.example', sub: 'alice', exp: 2_000 };
+      },
+    };
+  }
+
+  it('buckets a verified token by its subject, and a forged one by the client address', async () => {
+    const identities = cachedMemberIdentities(verifier(), () => 1_000_000);
+    const alice = await verifiedCallerOf(`Bearer ${valid}`, () => '10.0.0.1', identities);
+    expect(alice).toEqual(callerOf(`Bearer ${valid}`, () => '10.0.0.1'));
+    expect(alice.kind).toBe('member');
+    const mallory = await verifiedCallerOf(`Bearer ${forged}`, () => '10.0.0.1', identities);
+    expect(mallory).toEqual(callerOf(undefined, () => '10.0.0.1'));
+    expect(mallory.kind).toBe('anonymous');
+  });
+
+  it('verifies a token once until it expires, and never caches a refusal', async () => {
+    let now = 1_000_000;
+    const v = verifier();
+    const identities = cachedMemberIdentities(v, () => now);
+    for (let i = 0; i < 3; i++) expect(await identities.identify(valid)).toMatchObject({ sub: 'alice' });
+    expect(v.calls).toHaveLength(1);
+    now = 2_000_001;
+    await identities.identify(valid);
+    expect(v.calls).toHaveLength(2);
+    expect(await identities.identify(forged)).toBeNull();
+    expect(await identities.identify(forged)).toBeNull();
+    expect(v.calls.filter((c) => c === forged)).toHaveLength(2);
   });
 });

@@ -162,6 +162,47 @@ export interface RateLimitPluginOptions {
   windowSeconds: number;
   /** Proxy hops whose `X-Forwarded-For` entries are trusted for the client address. @default 0 */
   trustProxy?: number;
+  /**
+   * Verifies member JWTs before they pick a bucket: a token that does not verify counts
+   * against the client address, so forged subjects cannot each get a budget of their own.
+   * Without it the JWT's (`iss`, `sub`) is read unverified.
+   */
+  identities?: MemberIdentities;
+}
+
+/** Verifies a member JWT for bucketing; null when it does not verify. */
+export interface MemberIdentities {
+  identify(jwt: string): Promise<{ iss: string; sub: string } | null>;
+}
+
+const IDENTITY_CACHE_SIZE = 10_000;
+
+/**
+ * {@link MemberIdentities} over a JWT verifier, remembering verified tokens until they
+ * expire (apps send one token many times) in a bounded cache keyed by the token's hash.
+ */
+export function cachedMemberIdentities(
+  verifier: { verify(jwt: string): Promise<{ iss: string; sub: string; exp?: number }> },
+  now: () => number = Date.now,
+): MemberIdentities {
+  const verified = new Map<string, { iss: string; sub: string; expiresAt: number }>();
+  return {
+    async identify(jwt) {
+      const key = sha256(jwt);
+      const cached = verified.get(key);
+      if (cached && cached.expiresAt > now()) return cached;
+      try {
+        const { iss, sub, exp } = await verifier.verify(jwt);
+        if (verified.size >= IDENTITY_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+        const identity = { iss, sub, expiresAt: typeof exp === 'number' ? exp * 1000 : now() + 60_000 };
+        verified.set(key, identity);
+        return identity;
+      } catch {
+        verified.delete(key);
+        return null;
+      }
+    },
+  };
 }
 
 /**
@@ -176,10 +217,11 @@ export function rateLimitPlugin(options: RateLimitPluginOptions): GatewayPlugin 
       if (!operation) return;
       const context = args.contextValue as { request?: Request; req?: IncomingMessage };
       const { kind, cost } = operationCost(args.document, operation);
-      const caller = callerOf(context.request?.headers.get('authorization'), () =>
-        clientAddress(context.req, context.request?.headers.get('x-forwarded-for'), options.trustProxy ?? 0),
-      );
-      return options.limiter.take(caller, kind, cost).then((decision) => {
+      const authorization = context.request?.headers.get('authorization');
+      const address = () => clientAddress(context.req, context.request?.headers.get('x-forwarded-for'), options.trustProxy ?? 0);
+      const identified = options.identities ? verifiedCallerOf(authorization, address, options.identities) : Promise.resolve(callerOf(authorization, address));
+      return identified.then(async (caller) => {
+        const decision = await options.limiter.take(caller, kind, cost);
         if (decision.allowed) {
           if (context.request) admitted.set(context.request, decision);
           return;
@@ -272,6 +314,18 @@ export function callerOf(authorization: string | null | undefined, address: () =
     }
   }
   return { kind: 'anonymous', key: sha256(address()) };
+}
+
+/**
+ * {@link callerOf}, with member JWTs verified first: one that does not verify (forged,
+ * expired, from an untrusted issuer) is charged to the client address like no credential.
+ */
+export async function verifiedCallerOf(authorization: string | null | undefined, address: () => string, identities: MemberIdentities): Promise<Caller> {
+  const caller = callerOf(authorization, address);
+  if (caller.kind !== 'member') return caller;
+  const jwt = /^Bearer\s+(\S+)\s*$/i.exec(authorization!)![1]!;
+  const identity = await identities.identify(jwt);
+  return identity ? { kind: 'member', key: sha256(JSON.stringify([identity.iss, identity.sub])) } : { kind: 'anonymous', key: sha256(address()) };
 }
 
 /**
