@@ -259,7 +259,8 @@ describe('redemptions racing the end of a right', () => {
       for (const result of results) {
         const code = result.errors?.[0]?.extensions?.code ?? 'OK';
         answers.push(code);
-        expect(['OK', 'ENTITLEMENT_INACTIVE'], JSON.stringify(result.errors)).toContain(code);
+        // A redemption that read the right before the revocation committed may see its token's flipped entry.
+        expect(['OK', 'ENTITLEMENT_INACTIVE', 'TOKEN_REVOKED'], JSON.stringify(result.errors)).toContain(code);
       }
       const [row] = await t.db.query<{ used: number; rows: number }>(
         `select e.used, (select count(*)::int from redemption r where r.entitlement_id = e.id) as rows from entitlement e where e.id = $1`,

