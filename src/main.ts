@@ -63,6 +63,7 @@ function printBanner(running: RunningApp, databaseUrl: string): void {
     `  GraphQL          ${base}/graphql${config.nodeEnv === 'development' ? '   (IDE in a browser)' : ''}`,
     `  JWKS             ${base}/.well-known/jwks.json`,
     `  Issuer metadata  ${base}/.well-known/entitlement-issuer`,
+    `  Status lists     ${base}/.well-known/status-lists   (token revocation, per partner)`,
     `  Health           ${base}/healthz   ${base}/readyz`,
     `  Metrics          ${running.metricsUrl}   (own port, METRICS_PORT; not on the public port)`,
     `  Database         ${embedded ? 'embedded' : 'external'} PostgreSQL at ${db.host}${db.pathname}`,
