@@ -219,8 +219,11 @@ export class RedemptionService {
    */
   private async verifiedToken(partnerId: string, token: string): Promise<VerifiedToken> {
     const claims = await this.deps.verifier.verify(token, partnerId);
-    const entitlement = isUuid(claims.ent) ? await this.em.findOne(Entitlement, { id: claims.ent }) : null;
-    const benefit = entitlement ? await this.em.findOne(Benefit, { id: entitlement.benefit.id }) : null;
+    // One query: the entitlement joined with its benefit.
+    const entitlement = isUuid(claims.ent)
+      ? await this.em.findOne(Entitlement, { id: claims.ent }, { populate: ['benefit'], strategy: 'joined' })
+      : null;
+    const benefit: Benefit | null = entitlement ? entitlement.benefit : null;
     // A validly signed token always names a real entitlement of this partner's benefit;
     // anything else means the token is not ours to honour.
     if (!entitlement || !benefit || benefit.partner.id !== partnerId || benefit.code !== claims.ben) {
