@@ -156,6 +156,27 @@ describe('structured logs', () => {
     }
   });
 
+  it('follow a request into the jobs it queues: its provisioning events are delivered under its request id', async () => {
+    const requestId = `req-subscribe-${Date.now()}`;
+    const bearer = await t.memberToken(`traced-${Date.now()}`);
+    const res = await t.graphql(`mutation { subscribe(planCode: "PLUS", idempotencyKey: "traced") { id } }`, {}, {
+      bearer,
+      headers: { 'x-request-id': requestId },
+    });
+    expect(res.errors).toBeUndefined();
+    const events = await t.db.query<{ id: string; request_id: string }>(
+      `select o.id, o.request_id from outbox_event o join entitlement e on e.id = o.entitlement_id
+       join membership m on m.id = e.membership_id where m.id = $1`,
+      [res.data.subscribe.id],
+    );
+    expect(events.length).toBeGreaterThan(0);
+    for (const event of events) expect(event.request_id).toBe(requestId);
+    await t.app.outbox.drain();
+    const delivered = lines.filter((l) => l.msg === 'provisioning event delivered' && events.some((e) => e.id === l.eventId));
+    expect(delivered).toHaveLength(events.length);
+    for (const line of delivered) expect(line.requestId).toBe(requestId);
+  });
+
   it('log a refused subgraph request with its request id', async () => {
     await post(subgraphUrl('membership'), PLANS, { 'x-request-id': 'req-refused', authorization: 'Bearer not-logged' });
     expect(lines).toContainEqual(expect.objectContaining({ requestId: 'req-refused', subgraph: 'membership', reason: 'missing signature' }));

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pgTextArray } from '../shared/db.js';
+import { currentRequestId } from '../shared/request-id.js';
 
 export interface MaterializeOptions {
   now: Date;
@@ -43,8 +44,8 @@ export async function materializeCurrentPeriods(em: EntityManager, options: Mate
        on conflict (membership_id, benefit_id, period_start) do nothing
        returning id, benefit_id
      ), announced as (
-       insert into outbox_event (id, partner_id, type, entitlement_id)
-       select gen_random_uuid(), b.partner_id, 'right.activate', i.id
+       insert into outbox_event (id, partner_id, type, entitlement_id, request_id)
+       select gen_random_uuid(), b.partner_id, 'right.activate', i.id, ?::text
        from inserted i join benefit b on b.id = i.benefit_id
        where b.partner_id = any(?::text[])
      )
@@ -54,6 +55,7 @@ export async function materializeCurrentPeriods(em: EntityManager, options: Mate
       pgTextArray(provisionedPartners),
       now, now,
       options.membershipId ?? null, options.membershipId ?? null,
+      currentRequestId(),
       pgTextArray(provisionedPartners),
     ],
   );

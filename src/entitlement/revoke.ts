@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pgTextArray } from '../shared/db.js';
+import { currentRequestId } from '../shared/request-id.js';
 import { EntitlementStatus } from './entitlement.entity.js';
 
 /** Which rights to take back: a membership's current ones, or named entitlements. */
@@ -40,14 +41,14 @@ export async function revokeRights(
        where e.id = target.id
        returning e.id, e.benefit_id, target.status as previous_status),
      queued as (
-       insert into outbox_event (id, partner_id, type, entitlement_id)
-       select gen_random_uuid(), b.partner_id, 'right.revoke', r.id
+       insert into outbox_event (id, partner_id, type, entitlement_id, request_id)
+       select gen_random_uuid(), b.partner_id, 'right.revoke', r.id, ?::text
        from revoked r join benefit b on b.id = r.benefit_id
        where b.partner_id = any(?::text[]))
      select r.id, b.partner_id, r.previous_status
      from revoked r join benefit b on b.id = r.benefit_id
      order by r.id`,
-    [parameter, options.now, pgTextArray(LIVE_STATUSES), pgTextArray(options.provisionedPartners)],
+    [parameter, options.now, pgTextArray(LIVE_STATUSES), currentRequestId(), pgTextArray(options.provisionedPartners)],
   );
   return rows.map((row) => ({ id: row.id, partnerId: row.partner_id, previousStatus: row.previous_status }));
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../shared/logger.js';
+import { jobRunId, withRequestId } from '../shared/request-id.js';
 
 export interface PeriodicJob {
   name: string;
@@ -23,12 +24,13 @@ export class JobScheduler {
     const tick = () => {
       if (running || this.stopped) return;
       running = true;
-      const run = job
-        .run()
+      // Each run has an id: what it queues and what it logs carry it (see request-id.ts).
+      const requestId = jobRunId(job.name);
+      const run = withRequestId(requestId, () => job.run())
         .then((result) => {
-          if (result) this.logger.debug({ job: job.name, result }, 'job ran');
+          if (result) this.logger.debug({ job: job.name, requestId, result }, 'job ran');
         })
-        .catch((error: unknown) => this.logger.error({ err: error, job: job.name }, 'job failed; retrying next tick'))
+        .catch((error: unknown) => this.logger.error({ err: error, job: job.name, requestId }, 'job failed; retrying next tick'))
         .finally(() => {
           running = false;
           this.inFlight.delete(run);

@@ -45,6 +45,10 @@ export class OutboxEvent {
 
   @Property({ type: 'text', nullable: true })
   lastError?: string | null;
+
+  /** The request (gateway `x-request-id`) or job run that queued it; its delivery logs say so. */
+  @Property({ type: 'text', nullable: true })
+  requestId?: string | null;
 }
 
 /** A signed event a partner sent us, by its webhook id: each is applied once. */

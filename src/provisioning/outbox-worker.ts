@@ -33,6 +33,8 @@ interface OutboxRow {
   type: 'right.activate' | 'right.revoke';
   entitlement_id: string;
   attempts: number;
+  /** The request or job run that queued it. */
+  request_id: string | null;
 }
 
 interface RightRow {
@@ -98,7 +100,7 @@ export class OutboxWorker {
       }
     });
     this.options.logger.info(
-      { eventId: event.id, partner: event.partner_id, type: event.type, attempts: event.attempts, acknowledged },
+      { eventId: event.id, requestId: event.request_id, partner: event.partner_id, type: event.type, attempts: event.attempts, acknowledged },
       'provisioning event delivered',
     );
     return 'delivered';
@@ -126,7 +128,7 @@ export class OutboxWorker {
          order by e.available_at, e.created_at
          limit 1
          for update skip locked)
-       returning id, partner_id, type, entitlement_id, attempts`,
+       returning id, partner_id, type, entitlement_id, attempts, request_id`,
       [leaseUntil, now, partners],
     );
     return event;
@@ -160,7 +162,7 @@ export class OutboxWorker {
       [message.slice(0, 1000), new Date(now.getTime() + delay), dead ? now : null, event.id],
     );
     this.options.logger.warn(
-      { eventId: event.id, partner: event.partner_id, attempts, dead, retryInMs: dead ? null : delay, error: message },
+      { eventId: event.id, requestId: event.request_id, partner: event.partner_id, attempts, dead, retryInMs: dead ? null : delay, error: message },
       dead ? 'provisioning event parked after too many attempts' : 'provisioning delivery failed; will retry',
     );
     return dead ? 'dead' : 'retrying';

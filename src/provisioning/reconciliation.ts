@@ -1,5 +1,6 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { AuditLog, SYSTEM_AUDIT, type AuditContext } from '../audit/index.js';
+import { currentRequestId } from '../shared/request-id.js';
 import type { PartnerProvisioning, PartnerRightStatus } from '../../partners/adapter.js';
 
 export type ReconciliationAction =
@@ -128,8 +129,8 @@ async function apply(em: EntityManager, partnerId: string, candidate: Candidate,
     case 'REPROVISIONED':
     case 'REVOKED_AT_PARTNER':
       await em.execute(
-        `insert into outbox_event (id, partner_id, type, entitlement_id) values (gen_random_uuid(), ?, ?, ?)`,
-        [partnerId, action === 'REPROVISIONED' ? 'right.activate' : 'right.revoke', candidate.id],
+        `insert into outbox_event (id, partner_id, type, entitlement_id, request_id) values (gen_random_uuid(), ?, ?, ?, ?)`,
+        [partnerId, action === 'REPROVISIONED' ? 'right.activate' : 'right.revoke', candidate.id, currentRequestId()],
       );
       return true;
   }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type ApolloServerPlugin, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { isKnownErrorCode } from '../shared/errors.js';
+import { withRequestId } from '../shared/request-id.js';
 import type { Logger } from '../shared/logger.js';
 import { SUBGRAPH_SIGNATURE_HEADER, verifySubgraphRequest } from './subgraph-signature.js';
 
@@ -116,7 +117,10 @@ async function handleRequest<TContext extends BaseContext>(
     }
   }
   const httpGraphQLRequest: HTTPGraphQLRequest = { method: 'POST', headers, search: url.search, body };
-  const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => options.context(headers) });
+  // What this operation queues for jobs remembers the gateway's request id (see request-id.ts).
+  const requestId = headers.get('x-request-id');
+  const execute = () => apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => options.context(headers) });
+  const response = await (requestId ? withRequestId(requestId, execute) : execute());
 
   res.statusCode = response.status ?? 200;
   for (const [name, value] of response.headers) res.setHeader(name, value);
