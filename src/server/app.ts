@@ -295,6 +295,7 @@ export async function openPublicPort(options: PublicPortOptions, closers: Closer
       const runtime = createGateway({
         ...(persistedOperations ? { persistedOperations } : {}),
         supergraph: () => source.current(),
+        logger,
         metrics,
         graphiql: config.nodeEnv === 'development',
         corsOrigins: config.corsOrigins,

@@ -21,6 +21,7 @@ import {
 } from 'graphql';
 import { AppError, isKnownErrorCode, type InputProblem } from '../shared/errors.js';
 import { CSRF_HEADERS, DEFAULT_GRAPHQL_LIMITS, graphqlLimitsPlugins, type GraphqlLimits } from './graphql-limits.js';
+import type { Logger } from '../shared/logger.js';
 import type { Metrics } from './metrics.js';
 import { rateLimitPlugin, type RateLimitPluginOptions } from './rate-limit.js';
 import { SUBGRAPH_SIGNATURE_HEADER, signSubgraphRequest } from './subgraph-signature.js';
@@ -28,6 +29,8 @@ import { SUBGRAPH_SIGNATURE_HEADER, signSubgraphRequest } from './subgraph-signa
 export interface GatewayOptions {
   /** Returns the current supergraph SDL (recomposed when subgraphs change). */
   supergraph: () => string;
+  /** Receives an error line for every error the gateway itself turns into INTERNAL_SERVER_ERROR. */
+  logger?: Logger;
   metrics: Metrics;
   /** Show the GraphQL IDE on GET /graphql. @default false */
   graphiql: boolean;
@@ -131,7 +134,14 @@ export function createGateway(options: GatewayOptions): GatewayRuntime {
         onResultProcess({ result, setResult }: { result: unknown; setResult: (result: unknown) => void }) {
           const errors = (result as { errors?: GraphQLError[] } | null)?.errors;
           if (!Array.isArray(errors) || errors.length === 0) return;
-          const normalized = errors.map((e) => normalizeGatewayError(e, options.development ?? false));
+          const normalized = errors.map((e) => {
+            const answer = normalizeGatewayError(e, options.development ?? false);
+            // The client learns nothing; the log says what broke (subgraphs log their own).
+            if (answer !== e && answer.extensions.code === 'INTERNAL_SERVER_ERROR' && e.extensions?.code !== 'INTERNAL_SERVER_ERROR') {
+              options.logger?.error({ err: e.originalError ?? e, path: e.path, message: e.message }, 'internal error at the gateway');
+            }
+            return answer;
+          });
           // Replacing the result loses the HTTP status Yoga derived for request errors: only when needed.
           if (normalized.some((e, i) => e !== errors[i])) setResult({ ...(result as object), errors: normalized });
         },
