@@ -7,6 +7,7 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEntitlementVerifier, EntitlementVerificationError } from '../partners/verifier-kit/index.js';
+import { sweepEntitlementPeriods } from '../src/entitlement/index.js';
 import { startTestApp, type SubscribedMember, type TestApp } from './support/app.js';
 
 const ISSUER = 'http://issuer.test';
@@ -236,6 +237,27 @@ describe('token status lists (default capacity)', () => {
     expect(refused).toBeInstanceOf(EntitlementVerificationError);
     expect((refused as EntitlementVerificationError).reason).toBe('REVOKED');
     expect(listFetches()).toBe(fetchesBefore + 1);
+  });
+
+  it("flips a cancelled membership's live tokens when its paid year ends, not before", async () => {
+    const member = await t.subscribedMember();
+    const token = await issue(t, member, 'CAR_WASH');
+    const cancel = await t.graphql(
+      `mutation($id: ID!) { cancelMembership(membershipId: $id) { cancelAtPeriodEnd currentPeriodEnd } }`,
+      { id: member.membershipId },
+      { bearer: member.bearer },
+    );
+    expect(cancel.data.cancelMembership.cancelAtPeriodEnd).toBe(true);
+    // Cancelling keeps the rights (and their tokens) until the end of the paid year...
+    expect(await entryOf(t, token)).toBe(0);
+    // ...when the period sweep ends the membership and its rights.
+    const end = new Date(cancel.data.cancelMembership.currentPeriodEnd);
+    const sweep = (now: Date) =>
+      sweepEntitlementPeriods(t.app.orm.em.fork(), { now, timeZone: 'Asia/Shanghai', provisionedPartners: t.app.deps.provisionedPartners });
+    await sweep(new Date(end.getTime() - 60_000));
+    expect(await entryOf(t, token)).toBe(0);
+    await sweep(new Date(end.getTime() + 1000));
+    expect(await entryOf(t, token)).toBe(1);
   });
 
   it('keeps refusing a token invalidated by a suspension after the suspension is lifted (TOKEN_REVOKED)', async () => {
