@@ -5,7 +5,7 @@ export class Migration20261122180743 extends Migration {
   override name = 'Migration20261122180743';
 
   override up(): void | Promise<void> {
-    this.addSql(`create table "status_list" ("partner_id" text not null, "ordinal" int not null, "capacity" int not null, "state" text not null default 'OPEN', "revision" bigint not null default 0, "created_at" timestamptz not null default now(), "sealed_at" timestamptz null, primary key ("partner_id", "ordinal"));`);
+    this.addSql(`create table "status_list" ("partner_id" text not null, "ordinal" int not null, "capacity" int not null, "state" text not null default 'OPEN', "created_at" timestamptz not null default now(), "sealed_at" timestamptz null, primary key ("partner_id", "ordinal"));`);
     this.addSql(`create unique index "status_list_one_open_per_partner" on "status_list" ("partner_id") where "state" = 'OPEN';`);
 
     this.addSql(`alter table "issued_token" add "status_list_ordinal" int null, add "status_idx" int null, add "status" smallint not null default 0, add "status_changed_at" timestamptz null;`);
@@ -18,18 +18,12 @@ export class Migration20261122180743 extends Migration {
     this.addSql(`alter table "issued_token" add constraint "issued_token_status_value" check (status in (0, 1));`);
 
     this.addSql(`create or replace function "entitlement_invalidate_tokens_fn"() returns trigger as \$\$ begin update issued_token set status = 1, status_changed_at = now()
-  where entitlement_id = new.id and status = 0 and expires_at > now() - interval '1 day';   return null; end; \$\$ language plpgsql;`);
+  where entitlement_id = new.id and status = 0 and expires_at > now() - interval '1 minute';   return null; end; \$\$ language plpgsql;`);
     this.addSql(`create trigger "invalidate_tokens" AFTER UPDATE on "entitlement" for each ROW
   when (old.status is distinct from new.status and new.status in ('REVOKED', 'SUSPENDED', 'EXPIRED')) execute function "entitlement_invalidate_tokens_fn"();`);
-    this.addSql(`create or replace function "issued_token_status_list_revision_fn"() returns trigger as \$\$ begin update status_list set revision = revision + 1
-  where partner_id = new.partner_id and ordinal = new.status_list_ordinal;   return null; end; \$\$ language plpgsql;`);
-    this.addSql(`create trigger "status_list_revision" AFTER UPDATE on "issued_token" for each ROW
-  when (old.status is distinct from new.status and new.status_list_ordinal is not null) execute function "issued_token_status_list_revision_fn"();`);
   }
 
   override down(): void | Promise<void> {
-    this.addSql(`drop trigger if exists "status_list_revision" on "issued_token";`);
-    this.addSql(`drop function if exists "issued_token_status_list_revision_fn"();`);
     this.addSql(`drop trigger if exists "invalidate_tokens" on "entitlement";`);
     this.addSql(`drop function if exists "entitlement_invalidate_tokens_fn"();`);
     this.addSql(`alter table "issued_token" drop constraint if exists "issued_token_status_value";`);

@@ -29,7 +29,7 @@ export enum EntitlementStatus {
       // As PostgreSQL prints it back, so that migration:check sees no difference.
       when: `((old.status IS DISTINCT FROM new.status) AND (new.status = ANY (ARRAY['REVOKED'::entitlement_status, 'SUSPENDED'::entitlement_status, 'EXPIRED'::entitlement_status])))`,
       body: `update issued_token set status = 1, status_changed_at = now()
-  where entitlement_id = new.id and status = 0 and expires_at > now() - interval '1 day';
+  where entitlement_id = new.id and status = 0 and expires_at > now() - interval '1 minute';
   return null;`,
     },
   ],

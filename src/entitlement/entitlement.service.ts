@@ -97,7 +97,7 @@ export class EntitlementService {
   }
 
   /** Throws unless the entitlement can be used right now (status and period). */
-  assertUsable(entitlement: Entitlement): void {
+  assertUsable(entitlement: Pick<Entitlement, 'status' | 'periodStart' | 'periodEnd'>): void {
     const now = this.now();
     if (entitlement.status !== EntitlementStatus.ACTIVE) throw AppError.entitlementInactive(entitlement.status);
     if (now < entitlement.periodStart || now >= entitlement.periodEnd) throw AppError.entitlementInactive('EXPIRED');

@@ -219,22 +219,22 @@ export class RedemptionService {
    */
   private async verifiedToken(partnerId: string, token: string): Promise<VerifiedToken> {
     const claims = await this.deps.verifier.verify(token, partnerId);
-    // One query: the entitlement joined with its benefit.
-    const entitlement = isUuid(claims.ent)
-      ? await this.em.findOne(Entitlement, { id: claims.ent }, { populate: ['benefit'], strategy: 'joined' })
-      : null;
-    const benefit: Benefit | null = entitlement ? entitlement.benefit : null;
-    // A validly signed token always names a real entitlement of this partner's benefit;
-    // anything else means the token is not ours to honour.
-    if (!entitlement || !benefit || benefit.partner.id !== partnerId || benefit.code !== claims.ben) {
+    // One query, one snapshot: the token as issued, its entitlement and the benefit.
+    const issued = await this.em.findOne(
+      IssuedToken,
+      { jti: claims.jti },
+      { populate: ['entitlement', 'entitlement.benefit'], strategy: 'joined' },
+    );
+    const entitlement = issued?.entitlement;
+    const benefit = entitlement?.benefit;
+    // A validly signed token was always recorded for a real entitlement of this partner's
+    // benefit; anything else means the token is not ours to honour.
+    if (!issued || !entitlement || !benefit || entitlement.id !== claims.ent || benefit.partner.id !== partnerId || benefit.code !== claims.ben) {
       throw AppError.tokenInvalid('the token does not match an entitlement of this partner');
     }
     // A right that ended says so (ENTITLEMENT_INACTIVE); a usable right's token whose status
     // list entry was flipped (a suspension since lifted) stays refused.
-    if (isUsableAt(entitlement, this.now())) {
-      const issued = await this.em.findOne(IssuedToken, { jti: claims.jti });
-      if (issued && issued.status !== TokenStatus.VALID) throw AppError.tokenRevoked();
-    }
+    if (isUsableAt(entitlement, this.now()) && issued.status !== TokenStatus.VALID) throw AppError.tokenRevoked();
     return { claims, entitlement, benefit };
   }
 

@@ -8,23 +8,7 @@ import { Entitlement } from '../entitlement/entitlement.entity.js';
  * value (0 VALID, 1 INVALID), flipped by the database when the entitlement is revoked,
  * suspended or ends.
  */
-@Entity({
-  tableName: 'issued_token',
-  // A flipped entry moves its list's revision: servers re-sign a list whose cached copy is stale.
-  triggers: [
-    {
-      name: 'status_list_revision',
-      timing: 'after',
-      events: ['update'],
-      forEach: 'row',
-      // As PostgreSQL prints it back, so that migration:check sees no difference.
-      when: '((old.status IS DISTINCT FROM new.status) AND (new.status_list_ordinal IS NOT NULL))',
-      body: `update status_list set revision = revision + 1
-  where partner_id = new.partner_id and ordinal = new.status_list_ordinal;
-  return null;`,
-    },
-  ],
-})
+@Entity({ tableName: 'issued_token' })
 @Unique({ name: 'issued_token_status_entry_unique', properties: ['partnerId', 'statusListOrdinal', 'statusIdx'] })
 @Index({ properties: ['entitlement'] })
 @Index({

@@ -6,8 +6,8 @@ export type StatusListState = 'OPEN' | 'SEALED';
 
 /**
  * One of a partner's token status lists: `capacity` one-bit entries, published at
- * `<issuer>/.well-known/status-lists/<partner>/<ordinal>`. `revision` moves whenever a
- * bit flips (by trigger), so a cached signed copy is known to be stale.
+ * `<issuer>/.well-known/status-lists/<partner>/<ordinal>`. Its entries are the
+ * `issued_token` rows naming it.
  */
 @Entity({ tableName: 'status_list' })
 @Index({
@@ -28,9 +28,6 @@ export class StatusList {
 
   @Property({ type: 'text' })
   state: Opt<StatusListState> = 'OPEN';
-
-  @Property({ type: 'bigint', defaultRaw: '0' })
-  revision: Opt<string> = '0';
 
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Opt<Date> = new Date();

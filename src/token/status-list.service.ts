@@ -40,12 +40,16 @@ const DEFAULT_TTL_SECONDS = 60;
 const DRAWS_BEFORE_SEALING = 8;
 /** How long a signed list stays valid (`exp` − `iat`) for a partner that cannot reach us. */
 const LIST_LIFETIME_SECONDS = 3600;
+/** How often a list's entries are checked for flips, at most: a flip is served within this of its commit. */
+const REVISION_MEMO_MS = 1000;
+/** How long the index and aggregation documents are reused (new lists are rare). */
+const LISTING_MEMO_MS = 10_000;
 
 /**
  * Every partner's token status lists (IETF Token Status List). Each token gets a random,
  * never reused entry of its partner's open list; when a list is about half full it is
- * sealed and the next one opened. Lists are served signed and cached, and re-signed as soon
- * as a bit flips (the database moves the list's `revision`) or half the copy's lifetime is gone.
+ * sealed and the next one opened. Lists are served signed and cached, and re-signed within a
+ * second of a flip (the count of INVALID entries moved) or when half the copy's lifetime is gone.
  */
 export class StatusLists {
   readonly capacity: number;
@@ -53,6 +57,7 @@ export class StatusLists {
   private readonly base: string;
   private readonly lifetimeSeconds: number;
   private readonly signed = new Map<string, { revision: string; issuedAt: number; published: Promise<PublishedStatusList> }>();
+  private readonly memos = new Map<string, { at: number; value: Promise<unknown> }>();
 
   constructor(private readonly options: StatusListsOptions) {
     this.capacity = options.capacity ?? DEFAULT_CAPACITY;
@@ -82,18 +87,18 @@ export class StatusLists {
   }
 
   /**
-   * Reserves a random free entry of the partner's open list for a token and records it:
-   * `record` is called with a candidate entry and must insert the token's row, resolving to
-   * false when the entry was taken meanwhile (the unique index said so). Seals a list that
-   * keeps refusing draws and continues in the next.
+   * Reserves a random free entry of the partner's open list for a token: `record` is
+   * called with a candidate entry and must insert the token's row, resolving to null when
+   * the entry was taken meanwhile (the unique index said so). Seals a list that keeps
+   * refusing draws and continues in the next. Resolves to what `record` recorded.
    */
-  async reserve(em: EntityManager, partnerId: string, record: (entry: StatusEntry) => Promise<boolean>): Promise<StatusEntry> {
+  async reserve<T>(em: EntityManager, partnerId: string, record: (entry: StatusEntry) => Promise<T | null>): Promise<T> {
     for (;;) {
       const list = await this.openList(em, partnerId);
       for (let draw = 0; draw < DRAWS_BEFORE_SEALING; draw++) {
         const idx = randomInt(list.capacity);
-        const entry = { ordinal: list.ordinal, idx, claim: { status_list: { idx, uri: this.uri(partnerId, list.ordinal) } } };
-        if (await record(entry)) return entry;
+        const recorded = await record({ ordinal: list.ordinal, idx, claim: { status_list: { idx, uri: this.uri(partnerId, list.ordinal) } } });
+        if (recorded !== null) return recorded;
       }
       await em.execute(`update status_list set state = 'SEALED', sealed_at = now() where partner_id = ? and ordinal = ? and state = 'OPEN'`, [
         partnerId,
@@ -120,35 +125,49 @@ export class StatusLists {
   }
 
   /** The partner's lists, newest first: the body of its aggregation URI (draft §9). */
-  async aggregation(em: EntityManager, partnerId: string): Promise<{ status_lists: string[] } | null> {
-    const rows = await em.execute<{ ordinal: number }[]>(
-      'select ordinal from status_list where partner_id = ? order by ordinal desc',
-      [partnerId],
-    );
-    if (rows.length === 0) return null;
-    return { status_lists: rows.map((row) => this.uri(partnerId, row.ordinal)) };
+  aggregation(em: EntityManager, partnerId: string): Promise<{ status_lists: string[] } | null> {
+    return this.memo(`aggregation:${partnerId}`, LISTING_MEMO_MS, async () => {
+      const rows = await em.execute<{ ordinal: number }[]>(
+        'select ordinal from status_list where partner_id = ? order by ordinal desc',
+        [partnerId],
+      );
+      if (rows.length === 0) return null;
+      return { status_lists: rows.map((row) => this.uri(partnerId, row.ordinal)) };
+    });
   }
 
   /** Every list of every partner: the body of `/.well-known/status-lists`. */
-  async index(em: EntityManager): Promise<{ status_lists: string[] }> {
-    const rows = await em.execute<{ partner_id: string; ordinal: number }[]>(
-      'select partner_id, ordinal from status_list order by partner_id, ordinal desc',
-    );
-    return { status_lists: rows.map((row) => this.uri(row.partner_id, row.ordinal)) };
+  index(em: EntityManager): Promise<{ status_lists: string[] }> {
+    return this.memo('index', LISTING_MEMO_MS, async () => {
+      const rows = await em.execute<{ partner_id: string; ordinal: number }[]>(
+        'select partner_id, ordinal from status_list order by partner_id, ordinal desc',
+      );
+      return { status_lists: rows.map((row) => this.uri(row.partner_id, row.ordinal)) };
+    });
   }
 
-  /** One list as a signed `statuslist+jwt`; null when there is no such list. */
+  /**
+   * One list as a signed `statuslist+jwt`; null when there is no such list. Entries only
+   * ever flip from VALID to INVALID, so the count of INVALID entries (one index-only count,
+   * at most once a second per list) tells whether the signed copy is current.
+   */
   async publish(em: EntityManager, partnerId: string, ordinal: number): Promise<PublishedStatusList | null> {
-    const [list] = await em.execute<{ capacity: number; revision: string }[]>(
-      'select capacity, revision::text as revision from status_list where partner_id = ? and ordinal = ?',
-      [partnerId, ordinal],
-    );
-    if (!list) return null;
     const key = `${partnerId}/${ordinal}`;
+    const list = await this.memo(`list:${key}`, REVISION_MEMO_MS, async () => {
+      const [row] = await em.execute<{ capacity: number; revision: string }[]>(
+        `select s.capacity,
+                (select count(*) from issued_token i
+                 where i.partner_id = s.partner_id and i.status_list_ordinal = s.ordinal and i.status <> 0)::text as revision
+         from status_list s where s.partner_id = ? and s.ordinal = ?`,
+        [partnerId, ordinal],
+      );
+      return row ?? null;
+    });
+    if (!list) return null;
     const now = this.now().getTime();
     let cached = this.signed.get(key);
-    // The revision says whether the entries changed; an unchanged list keeps its signature
-    // (and ETag: partners revalidate with a 304) until half its lifetime is gone.
+    // An unchanged list keeps its signature (and ETag: partners revalidate with a 304)
+    // until half its lifetime is gone.
     if (!cached || cached.revision !== list.revision || now - cached.issuedAt >= (this.lifetimeSeconds * 1000) / 2) {
       // Read after the revision: the entries are at least as new as the revision we keep.
       const published = this.sign(em, partnerId, ordinal, list.capacity);
@@ -159,6 +178,19 @@ export class StatusLists {
       });
     }
     return cached.published;
+  }
+
+  /** `load()`'s answer, shared by concurrent callers and reused for `ms` (the public routes' database load stays bounded). */
+  private memo<T>(key: string, ms: number, load: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const hit = this.memos.get(key);
+    if (hit && now - hit.at < ms) return hit.value as Promise<T>;
+    const value = load();
+    this.memos.set(key, { at: now, value });
+    value.catch(() => {
+      if (this.memos.get(key)?.value === value) this.memos.delete(key);
+    });
+    return value;
   }
 
   private async sign(em: EntityManager, partnerId: string, ordinal: number, capacity: number): Promise<PublishedStatusList> {
