@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemberDirectory } from '../src/member/index.js';
 import { MeDocument } from './generated/operations.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
@@ -60,6 +61,19 @@ describe("the identity provider's JWTs", () => {
     // The same subject at the dev issuer is another person.
     const dev = await t.graphql(MeDocument, {}, { bearer: await t.memberToken('user-42') });
     expect(dev.data.me.id).not.toBe(first.data.me.id);
+  });
+
+  it('creates one member for a first sign-in sent 20 times at once, and writes nothing for later ones', async () => {
+    const token = await idpToken('user-concurrent');
+    const answers = await Promise.all(Array.from({ length: 20 }, () => t.graphql(MeDocument, {}, { bearer: token })));
+    const ids = new Set(answers.map((a) => a.data.me.id));
+    expect(ids.size).toBe(1);
+    expect(await t.db.query(`select count(*)::int as n from member where subject = 'user-concurrent'`)).toEqual([{ n: 1 }]);
+    // A known member is read, not upserted: its row version stays the same.
+    const [before] = await t.db.query(`select xmin::text as v from member where subject = 'user-concurrent'`);
+    const directory = new MemberDirectory(() => t.app.orm.em.fork(), { cacheTtlMs: 0 });
+    expect(await directory.memberIdFor(ISSUER, 'user-concurrent')).toBe([...ids][0]);
+    expect(await t.db.query(`select xmin::text as v from member where subject = 'user-concurrent'`)).toEqual([before]);
   });
 
   it('refuses a JWT for another audience and an expired one', async () => {

@@ -16,8 +16,8 @@ export interface MemberDirectoryOptions {
 const directories = new Set<WeakRef<MemberDirectory>>();
 
 /**
- * Finds or creates the member for an identity-provider (`iss`, `sub`), in one statement
- * that is safe under concurrent first requests. Answers are cached for a short while;
+ * Finds or creates the member for an identity-provider (`iss`, `sub`), safe under
+ * concurrent first requests and writing nothing when the member exists. Answers are cached for a short while;
  * an erased member's id is dropped at once ({@link MemberDirectory.forget}), so the same
  * person signing in again gets a new member.
  */
@@ -50,16 +50,28 @@ export class MemberDirectory {
     const cacheKey = `${issuer}\u0000${subject}`;
     const cached = this.cache.get(cacheKey);
     if (cached && cached.until > this.clock()) return cached.id;
-    const rows = await this.fork().execute<{ id: string }[]>(
-      `insert into member (id, issuer, subject) values (gen_random_uuid(), ?, ?)
-       on conflict (issuer, subject) do update set issuer = excluded.issuer
-       returning id`,
-      [issuer, subject],
-    );
-    const id = rows[0]!.id;
+    const id = await this.findOrCreate(issuer, subject);
     if (this.cache.size >= MemberDirectory.MAX_CACHED) this.cache.clear();
     this.cache.set(cacheKey, { id, until: this.clock() + this.ttlMs });
     return id;
+  }
+
+  /** A read when the member exists (every cache refresh); an insert only for a first sign-in. */
+  private async findOrCreate(issuer: string, subject: string): Promise<string> {
+    for (;;) {
+      const [row] = await this.fork().execute<{ id: string }[]>(
+        `with existing as (select id from member where issuer = ? and subject = ?),
+              created as (
+                insert into member (id, issuer, subject)
+                select gen_random_uuid(), ?, ? where not exists (select 1 from existing)
+                on conflict (issuer, subject) do nothing
+                returning id)
+         select id from existing union all select id from created`,
+        [issuer, subject, issuer, subject],
+      );
+      // Empty only when a concurrent first sign-in created it meanwhile: read it again.
+      if (row) return row.id;
+    }
   }
 
   private forgetMember(memberId: string): void {
