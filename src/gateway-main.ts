@@ -7,7 +7,7 @@
 // be the subgraphs' own (outside production: the file under the shared DATA_DIR).
 import 'reflect-metadata';
 import { connectOrm } from './db/orm.js';
-import { Authenticator } from './auth/index.js';
+import { Authenticator, IdentityTokenVerifier } from './auth/index.js';
 import { Closers, openDevIssuer, openPublicPort, signingKeyStoreOptions, statusListsOf, subgraphSecretOf } from './server/app.js';
 import { signingFetch } from './server/subgraph-signature.js';
 import { builtInSubgraphs } from './server/subgraph-catalog.js';
@@ -86,7 +86,7 @@ try {
       logger,
       keyStore,
       readiness: () => reachable(list),
-      identityIssuers: Authenticator.issuersFor(config.auth, (await openDevIssuer(config))?.publicKey),
+      identityTokens: new IdentityTokenVerifier(Authenticator.issuersFor(config.auth, (await openDevIssuer(config))?.publicKey), config.auth.audience),
       ...(orm ? { statusLists: { lists: statusListsOf(config, keyStore), orm } } : {}),
     },
     closers,

@@ -380,6 +380,18 @@ describe('the data export', () => {
     expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
+  it("shows an admin's own export what they did to others, never the others' data", async () => {
+    const other = await activeMember();
+    await t.graphql(ADMIN_EXPORT, { id: other.memberId }, { bearer: admin });
+    const own = await t.graphql(MyDataExportDocument, {}, { bearer: admin });
+    expect(own.errors).toBeUndefined();
+    const doc = parse(own.data.myDataExport.json);
+    const mine = doc.auditLog.filter((a: any) => a.actor === `admin:${adminId}` && a.action === 'member.data_export');
+    expect(mine.length).toBeGreaterThan(0);
+    for (const entry of mine) expect(Object.keys(entry).sort()).toEqual(['action', 'actor', 'at', 'seq']);
+    for (const foreign of [other.memberId, other.subject, ...Object.values(other.ids)]) expect(own.data.myDataExport.json).not.toContain(foreign);
+  });
+
   it("lets support export a member's data, audited with who asked and the document's hash", async () => {
     const member = await activeMember();
     const requestId = `dsr-${randomUUID()}`;

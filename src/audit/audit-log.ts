@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Principal } from '../auth/index.js';
+import { InputValidator } from '../shared/errors.js';
 
 /** Who asked for a change and in which request: what every audited service method takes. */
 export interface AuditContext {
@@ -8,6 +9,21 @@ export interface AuditContext {
   actor: string;
   /** The request's `x-request-id`; null for work no request asked for. */
   requestId: string | null;
+}
+
+const MAX_REASON_LENGTH = 500;
+
+/**
+ * A reason someone gives for an audited change (a void, a revocation, an erasure), trimmed:
+ * BAD_USER_INPUT when empty or over 500 characters. It is kept in the audit log for good.
+ */
+export function auditReason(reason: string): string {
+  const why = reason.trim();
+  new InputValidator()
+    .check(why.length > 0, 'reason', 'must not be empty')
+    .check(why.length <= MAX_REASON_LENGTH, 'reason', `must be at most ${MAX_REASON_LENGTH} characters`)
+    .throwIfInvalid();
+  return why;
 }
 
 /** Changes made by the process itself (start-up, scripts, jobs). */

@@ -68,7 +68,8 @@ export class IdentityTokenVerifier {
 
 /** Turns an `Authorization` header into a {@link Principal}. */
 export class Authenticator {
-  private readonly tokens: IdentityTokenVerifier;
+  /** Its JWT verifier (one JWKS cache per issuer), for others that must verify the same tokens. */
+  readonly tokens: IdentityTokenVerifier;
 
   constructor(private readonly options: AuthenticatorOptions) {
     this.tokens = new IdentityTokenVerifier(options.issuers, options.audience);

@@ -1,13 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AuditLog, type AuditContext } from '../audit/index.js';
+import { AuditLog, auditReason, type AuditContext } from '../audit/index.js';
 import { MembershipStatus, type Membership } from '../membership/membership.entity.js';
-import { AppError, InputValidator } from '../shared/errors.js';
+import { AppError } from '../shared/errors.js';
 import { isUuid } from '../shared/loader.js';
 import { Entitlement, EntitlementStatus } from './entitlement.entity.js';
 import { materializeCurrentPeriods } from './materialize.js';
 import { revokeRights } from './revoke.js';
 
-const MAX_REASON_LENGTH = 500;
 
 export interface EntitlementServiceOptions {
   timeZone: string;
@@ -72,11 +71,7 @@ export class EntitlementService {
    * nothing; a right that already ended cannot be revoked (ENTITLEMENT_INACTIVE).
    */
   async revoke(entitlementId: string, reason: string, audit: AuditContext): Promise<Entitlement> {
-    const why = reason.trim();
-    new InputValidator()
-      .check(why.length > 0, 'reason', 'must not be empty')
-      .check(why.length <= MAX_REASON_LENGTH, 'reason', `must be at most ${MAX_REASON_LENGTH} characters`)
-      .throwIfInvalid();
+    const why = auditReason(reason);
     const found = isUuid(entitlementId) ? await this.em.findOne(Entitlement, { id: entitlementId }) : null;
     if (!found) throw AppError.notFound('Entitlement', entitlementId);
     const now = this.now();

@@ -167,7 +167,6 @@ export class MembershipService {
       await tx.nativeUpdate(Payment, { id: payment.id }, { status: PaymentStatus.REFUNDED, settledAt: now });
       await tx.flush();
       await revokeRights(tx, { membershipId: locked.id }, { now, provisionedPartners: this.options.entitlements.provisionedPartners });
-      await tx.flush();
       await AuditLog.append(tx, audit, {
         action: 'membership.refund',
         subject: locked.id,

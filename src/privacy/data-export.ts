@@ -179,11 +179,15 @@ async function auditRows(em: EntityManager, memberId: string, sections: Record<s
     ...ids('redemptionVoids'),
     ...ids('voucherCodes'),
   ];
+  // Entries about the member, or made as the member, whole. Entries the person made as an
+  // admin about others show only what they did and when: the rest is other people's data.
   const result = await em.execute<{ row: Row }[]>(
-    `select to_jsonb(a) as row from audit_log a
+    `select case when a.actor = ? or a.subject = any(?::text[]) then to_jsonb(a)
+                 else jsonb_build_object('seq', a.seq, 'at', a.at, 'actor', a.actor, 'action', a.action) end as row
+     from audit_log a
      where a.actor = any(?::text[]) or a.subject = any(?::text[])
      order by a.seq`,
-    [pgTextArray([`member:${memberId}`, `admin:${memberId}`]), pgTextArray(subjects)],
+    [`member:${memberId}`, pgTextArray(subjects), pgTextArray([`member:${memberId}`, `admin:${memberId}`]), pgTextArray(subjects)],
   );
   return result.map((r) => camelKeys(r.row));
 }

@@ -1,6 +1,6 @@
 import { IsolationLevel } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AuditLog, type AuditContext } from '../audit/index.js';
+import { AuditLog, auditReason, type AuditContext } from '../audit/index.js';
 import { revokeRights } from '../entitlement/index.js';
 import { ERASED_ISSUER, MemberDirectory } from '../member/index.js';
 import { pgTextArray } from '../shared/db.js';
@@ -14,7 +14,6 @@ export const DELETE_CONFIRMATION = 'DELETE';
 /** The reason recorded when members delete their own account. */
 export const SELF_SERVICE_REASON = 'deleted by the member';
 
-const MAX_REASON_LENGTH = 500;
 const LIVE_MEMBERSHIPS = ['PENDING_PAYMENT', 'ACTIVE'];
 
 export interface PrivacyServiceOptions {
@@ -101,11 +100,7 @@ export class PrivacyService {
    *   reason, or one naming the member's sign-in subject).
    */
   async erase(memberId: string, reason: string, audit: AuditContext): Promise<ErasureView> {
-    const why = reason.trim();
-    new InputValidator()
-      .check(why.length > 0, 'reason', 'must not be empty')
-      .check(why.length <= MAX_REASON_LENGTH, 'reason', `must be at most ${MAX_REASON_LENGTH} characters`)
-      .throwIfInvalid();
+    const why = auditReason(reason);
     if (!isUuid(memberId)) throw AppError.notFound('Member', memberId);
     // As stored: an id given in upper case names the same member, and caches key on this form.
     memberId = memberId.toLowerCase();

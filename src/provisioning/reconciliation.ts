@@ -40,7 +40,8 @@ interface Candidate {
  * rejection is applied here. Rights with a delivery still in flight are left alone.
  * Every fix goes through the outbox or one guarded UPDATE, so running twice is harmless;
  * each is audited (`reconciliation.fix`) in its own transaction, and the run as a whole
- * (`reconciliation.run`, with its counts) once it is over.
+ * (`reconciliation.run`, with its counts) once it is over, when someone asked for it or it
+ * found something (the scheduled run every 5 minutes otherwise leaves no row).
  */
 export async function reconcilePartner(
   orm: MikroORM,
@@ -90,13 +91,16 @@ export async function reconcilePartner(
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, candidates.length) }, worker));
-  await orm.em.fork().transactional((tx) =>
-    AuditLog.append(tx, audit, {
-      action: 'reconciliation.run',
-      subject: partnerId,
-      after: { checked: report.checked, fixed: report.fixed.length, unreadable: report.unreadable },
-    }),
-  );
+  // A run someone asked for is recorded; the scheduled one only when it found something.
+  if (audit.actor !== SYSTEM_AUDIT.actor || report.fixed.length > 0 || report.unreadable > 0) {
+    await orm.em.fork().transactional((tx) =>
+      AuditLog.append(tx, audit, {
+        action: 'reconciliation.run',
+        subject: partnerId,
+        after: { checked: report.checked, fixed: report.fixed.length, unreadable: report.unreadable },
+      }),
+    );
+  }
   return report;
 }
 

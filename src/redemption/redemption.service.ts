@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AuditLog, type AuditContext } from '../audit/index.js';
+import { AuditLog, auditReason, type AuditContext } from '../audit/index.js';
 import { Benefit } from '../bundle/bundle.entity.js';
 import { Entitlement, isUsableAt, remainingOf, takeQuota } from '../entitlement/index.js';
 import { uniqueViolation } from '../shared/db.js';
@@ -55,7 +55,6 @@ const DEFAULT_VOID_WINDOW_SECONDS = 900;
 const MAX_KEY_LENGTH = 200;
 const MAX_TOKEN_LENGTH = 8192;
 const MAX_UNITS = 1000;
-const MAX_REASON_LENGTH = 500;
 
 /**
  * Partners redeem entitlement tokens here. A redemption is exactly-once on every axis:
@@ -167,11 +166,7 @@ export class RedemptionService {
    *   `VOID_WINDOW_CLOSED`, `BAD_USER_INPUT` (empty or overlong reason).
    */
   async void(partnerId: string, redemptionId: string, reason: string, audit: AuditContext): Promise<Redemption> {
-    const why = reason.trim();
-    new InputValidator()
-      .check(why.length > 0, 'reason', 'must not be empty')
-      .check(why.length <= MAX_REASON_LENGTH, 'reason', `must be at most ${MAX_REASON_LENGTH} characters`)
-      .throwIfInvalid();
+    const why = auditReason(reason);
     const redemption = isUuid(redemptionId) ? await this.em.findOne(Redemption, { id: redemptionId, partner: partnerId }) : null;
     if (!redemption) throw AppError.notFound('Redemption', redemptionId);
     if ((await this.em.count(RedemptionVoid, { redemption: redemption.id })) > 0) throw AppError.alreadyVoided(redemption.id);

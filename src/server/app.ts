@@ -2,7 +2,7 @@ import path from 'node:path';
 import { print } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { partnerAdapters, startPartnerSubgraph, type PartnerAdapter, type PartnerProvisioning, type RunningSandbox } from '../../partners/index.js';
-import { Authenticator, DevIssuer, IdentityTokenVerifier, type TrustedIssuer } from '../auth/index.js';
+import { Authenticator, DevIssuer, type IdentityTokenVerifier } from '../auth/index.js';
 import { connectOrm, migrateUp, migrationsApplied } from '../db/orm.js';
 import { sweepEntitlementPeriods } from '../entitlement/index.js';
 import { JobScheduler } from '../jobs/scheduler.js';
@@ -235,8 +235,8 @@ export interface PublicPortOptions {
   partnerEvents?: PartnerEventReceiver;
   /** Serves the token status lists, when this process can read the database. */
   statusLists?: { lists: StatusLists; orm: MikroORM };
-  /** Member JWT issuers the rate limiter verifies tokens against before bucketing them. */
-  identityIssuers: TrustedIssuer[];
+  /** Verifies member JWTs before the rate limiter buckets them. */
+  identityTokens: IdentityTokenVerifier;
 }
 
 export interface PublicPort {
@@ -304,7 +304,7 @@ export async function openPublicPort(options: PublicPortOptions, closers: Closer
           limiter,
           windowSeconds: config.rateLimit.windowSeconds,
           trustProxy: config.trustProxy,
-          identities: cachedMemberIdentities(new IdentityTokenVerifier(options.identityIssuers, config.auth.audience)),
+          identities: cachedMemberIdentities(options.identityTokens),
         },
         limits: config.graphqlLimits,
         introspection: config.nodeEnv !== 'production',
@@ -374,7 +374,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         readiness: () => databaseReadiness(orm),
         partnerEvents: new PartnerEventReceiver(orm, callbackSecrets, options.logger),
         statusLists: { lists: core.deps.statusLists, orm },
-        identityIssuers: Authenticator.issuersFor(options.config.auth, core.devIssuer?.publicKey),
+        identityTokens: core.authenticator.tokens,
       },
       closers,
     );

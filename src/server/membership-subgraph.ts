@@ -4,6 +4,7 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Authenticator, Principal } from '../auth/index.js';
 import { AppError, formatError } from '../shared/errors.js';
+import { currentRequestId } from '../shared/request-id.js';
 import { negotiateLocale } from '../shared/localized.js';
 import type { Logger } from '../shared/logger.js';
 import { buildMembershipSubgraph } from './membership-schema.js';
@@ -62,7 +63,8 @@ export async function startMembershipSubgraph(options: MembershipSubgraphOptions
         });
       const em = options.orm.em.fork();
       return {
-        requestId: headers.get('x-request-id') ?? randomUUID(),
+        // The one id of this operation (subgraph-http runs it under the gateway's, or a fresh one).
+        requestId: currentRequestId() ?? randomUUID(),
         partnerOperations: options.deps.partnerOperations,
         principal,
         locale: negotiateLocale(headers.get('accept-language')),

@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type ApolloServerPlugin, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { isKnownErrorCode } from '../shared/errors.js';
+import { isInternalErrorCode } from '../shared/errors.js';
 import { withRequestId } from '../shared/request-id.js';
 import type { Logger } from '../shared/logger.js';
 import { SUBGRAPH_SIGNATURE_HEADER, verifySubgraphRequest } from './subgraph-signature.js';
@@ -118,9 +119,9 @@ async function handleRequest<TContext extends BaseContext>(
   }
   const httpGraphQLRequest: HTTPGraphQLRequest = { method: 'POST', headers, search: url.search, body };
   // What this operation queues for jobs remembers the gateway's request id (see request-id.ts).
-  const requestId = headers.get('x-request-id');
-  const execute = () => apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => options.context(headers) });
-  const response = await (requestId ? withRequestId(requestId, execute) : execute());
+  const response = await withRequestId(headers.get('x-request-id') ?? randomUUID(), () =>
+    apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => options.context(headers) }),
+  );
 
   res.statusCode = response.status ?? 200;
   for (const [name, value] of response.headers) res.setHeader(name, value);
@@ -147,9 +148,7 @@ export function operationLogPlugin<TContext extends BaseContext>(subgraph: strin
       return {
         async didEncounterErrors({ operationName, errors }) {
           for (const error of errors) {
-            const code = error.extensions?.code;
-            const internal = typeof code !== 'string' || code === 'INTERNAL_SERVER_ERROR' || (!isKnownErrorCode(code) && !code.startsWith('GRAPHQL_'));
-            if (!internal) continue;
+            if (!isInternalErrorCode(error.extensions?.code)) continue;
             log.error({ operation: operationName ?? null, path: error.path, err: error.originalError ?? error }, 'internal error');
           }
         },

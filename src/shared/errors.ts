@@ -170,18 +170,24 @@ export function isKnownErrorCode(code: string): boolean {
   return KNOWN_CODES.has(code);
 }
 
+/** True when an error with this `extensions.code` reaches clients as INTERNAL_SERVER_ERROR (see {@link formatError}). */
+export function isInternalErrorCode(code: unknown): boolean {
+  if (typeof code !== 'string') return true;
+  if (code.startsWith('GRAPHQL_')) return false;
+  return code === 'INTERNAL_SERVER_ERROR' || !KNOWN_CODES.has(code);
+}
+
 /**
  * The one `formatError` of every subgraph: coded errors pass through, anything else
  * becomes `INTERNAL_SERVER_ERROR` with a generic message. Stack traces only in development.
  */
 export function formatError(formatted: GraphQLFormattedError, _error: unknown, exposeStack = false): GraphQLFormattedError {
   const code = formatted.extensions?.code;
-  if (typeof code === 'string' && KNOWN_CODES.has(code) && code !== 'INTERNAL_SERVER_ERROR') {
-    if (exposeStack) return formatted;
+  if (!isInternalErrorCode(code)) {
+    if (exposeStack || (typeof code === 'string' && code.startsWith('GRAPHQL_'))) return formatted;
     const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
   }
-  if (typeof code === 'string' && code.startsWith('GRAPHQL_')) return formatted;
   return {
     message: 'Internal server error',
     ...(formatted.path ? { path: formatted.path } : {}),

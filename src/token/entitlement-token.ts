@@ -65,8 +65,6 @@ export interface EntitlementTokenInput {
   benefitCode: string;
   /** Its entry in the partner's status list (the `status` claim). */
   status?: StatusClaim;
-  /** The token id; a random one when not given. */
-  jti?: string;
 }
 
 /** Signs entitlement tokens with the store's current key. */
@@ -99,7 +97,7 @@ export class EntitlementTokenSigner {
       iss: this.issuer,
       aud: input.partnerId,
       sub: input.subject,
-      jti: input.jti ?? newTokenId(),
+      jti: randomBytes(16).toString('base64url'),
       iat,
       exp: iat + this.ttlSeconds,
       ent: input.entitlementId,
@@ -111,11 +109,6 @@ export class EntitlementTokenSigner {
       .sign(key.privateKey);
     return { token, jti: claims.jti, kid: key.kid, expiresAt: new Date(claims.exp * 1000), claims };
   }
-}
-
-/** A fresh random token id (`jti`): 128 bits, base64url. */
-export function newTokenId(): string {
-  return randomBytes(16).toString('base64url');
 }
 
 /** Options of {@link EntitlementTokenVerifier}. */

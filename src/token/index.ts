@@ -7,7 +7,6 @@ export {
   type EntitlementTokenSignerOptions,
   type EntitlementTokenVerifierOptions,
   type IssuedEntitlementToken,
-  newTokenId,
 } from './entitlement-token.js';
 export { IssuedToken } from './issued-token.entity.js';
 export { loadPseudonymSecret, MemberPseudonymizer, type PseudonymSecretOptions } from './pseudonym.js';
@@ -34,7 +33,6 @@ export {
   encodeStatusList,
   STATUS_LIST_MEDIA_TYPE,
   STATUS_LIST_TOKEN_TYPE,
-  statusAt,
   StatusListTokenSigner,
   TokenStatus,
   type StatusClaim,

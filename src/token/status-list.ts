@@ -1,4 +1,4 @@
-import { deflateSync, inflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import { SignJWT } from 'jose';
 import type { SigningKeyStore } from './signing-key-store.js';
 
@@ -43,16 +43,6 @@ export function encodeStatusList(size: number, invalid: Iterable<number>): Statu
     bytes[index >> 3]! |= 1 << (index & 7);
   }
   return { bits: 1, lst: deflateSync(bytes, { level: 9 }).toString('base64url') };
-}
-
-/** The status of entry `index` of a 1-bit list: what a relying party does with `lst`. */
-export function statusAt(list: Pick<StatusListClaim, 'bits' | 'lst'>, index: number): TokenStatus {
-  if (list.bits !== 1) throw new RangeError(`only 1-bit status lists are read here, got bits ${list.bits}`);
-  const bytes = inflateSync(Buffer.from(list.lst, 'base64url'));
-  if (!Number.isInteger(index) || index < 0 || index >= bytes.length * 8) {
-    throw new RangeError(`index ${index} is outside a list of ${bytes.length * 8}`);
-  }
-  return ((bytes[index >> 3]! >> (index & 7)) & 1) as TokenStatus;
 }
 
 /** What a Status List Token says. */
