@@ -94,17 +94,21 @@ try {
     if (process.stdout.isTTY) process.stdout.write(`\r${line}`);
     else console.log(line);
   }
+  // What autovacuum does to a loaded table in the background (sets the visibility map, so
+  // counting the INVALID entries is an index-only scan).
+  await client.query('vacuum analyze issued_token');
   const flipped = Number((await client.query(`select count(*) from issued_token where status <> 0`)).rows[0].count);
   console.log(`\n  ${inserted.toLocaleString('en')} rows, ${flipped.toLocaleString('en')} revoked, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   const keyStore = await FileSigningKeyStore.open(keysDir);
-  const lists = new StatusLists({ issuer: 'https://issuer.example', signer: new StatusListTokenSigner('https://issuer.example', keyStore) });
+  const newLists = () => new StatusLists({ issuer: 'https://issuer.example', signer: new StatusListTokenSigner('https://issuer.example', keyStore) });
   const timings: number[] = [];
   let size = 0;
   let gzipped = 0;
   for (let i = 0; i < 5; i++) {
-    // Cold: a flipped entry moves the revision, so each round rebuilds and re-signs.
+    // Cold: a fresh server (no signed copy) after a flip: count, read the entries, compress, sign.
     await client.query(`update issued_token set status = 1 where jti = $1`, [`bench-${randomInt(inserted)}`]);
+    const lists = newLists();
     const t0 = performance.now();
     const published = await lists.publish(orm.em.fork(), 'sparkwash', 1);
     timings.push(performance.now() - t0);
@@ -112,7 +116,12 @@ try {
     gzipped = gzipSync(published!.token).length;
   }
   const cached: number[] = [];
+  const lists = newLists();
+  await lists.publish(orm.em.fork(), 'sparkwash', 1);
   for (let i = 0; i < 200; i++) {
+    // Past the once-a-second memo: each call counts the INVALID entries again.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    (lists as unknown as { memos: Map<string, unknown> }).memos.clear();
     const t0 = performance.now();
     await lists.publish(orm.em.fork(), 'sparkwash', 1);
     cached.push(performance.now() - t0);
@@ -124,7 +133,7 @@ try {
   row(['signed statuslist+jwt (HTTP body; `lst` is base64url inside a base64url payload)', kb(size)]);
   row(['same, sent with Content-Encoding: gzip', kb(gzipped)]);
   row(['rebuild after a flip: query + compress + sign (median of 5)', `${median(timings).toFixed(0)} ms`]);
-  row(['cached (revision unchanged): one indexed query (median of 200)', `${median(cached).toFixed(2)} ms`]);
+  row(['current copy: count of INVALID entries, no re-sign (median of 200)', `${median(cached).toFixed(2)} ms`]);
   await client.end();
   await orm.close();
 } finally {
