@@ -231,3 +231,80 @@ function describeFetchFailure(call: string, error: unknown, timeoutMs: number): 
   const code = typeof cause?.code === 'string' ? cause.code : undefined;
   return `${call} failed${code ? ` (${code})` : ''}`;
 }
+
+/** What a partner is told when a member's right is granted: the body of a rights resource's PUT. */
+export interface PartnerRightGrant {
+  memberPseudonym: string;
+  benefitCode: string;
+  validFrom: Date;
+  validUntil: Date;
+  /** Uses per period; null means unlimited. */
+  quota: number | null;
+  /** The provisioning event; a retried event has exactly one effect. */
+  eventId: string;
+}
+
+/** Per-call options of partner clients. */
+export interface PartnerCallOptions {
+  /** Sent as `X-Request-Id`, so a call can be traced on the partner's side. */
+  requestId?: string | undefined;
+}
+
+/**
+ * A partner resource holding one member's right per entitlement at `<base>/<entitlementId>`
+ * (SparkWash's passes, BrewBar's members): GET (null when the partner has none), PUT of a
+ * {@link PartnerRightGrant} and DELETE, both idempotent by the event id.
+ */
+export class PartnerRightsResource<T> {
+  constructor(
+    private readonly http: PartnerHttp,
+    /** e.g. `/v1/passes` */
+    private readonly base: string,
+    private readonly schema: z.ZodType<T>,
+  ) {}
+
+  get(entitlementId: string, options: PartnerCallOptions = {}): Promise<T | null> {
+    return this.http.request<T | null>({
+      method: 'GET',
+      path: this.path(entitlementId),
+      route: `${this.base}/:entitlementId`,
+      requestId: options.requestId,
+      accept: { 404: () => null },
+      schema: this.schema,
+    });
+  }
+
+  put(entitlementId: string, grant: PartnerRightGrant, options: PartnerCallOptions = {}): Promise<T> {
+    return this.http.request({
+      method: 'PUT',
+      path: this.path(entitlementId),
+      route: `${this.base}/:entitlementId`,
+      body: {
+        memberPseudonym: grant.memberPseudonym,
+        benefitCode: grant.benefitCode,
+        validFrom: grant.validFrom.toISOString(),
+        validUntil: grant.validUntil.toISOString(),
+        quota: grant.quota,
+        eventId: grant.eventId,
+      },
+      idempotencyKey: grant.eventId,
+      requestId: options.requestId,
+      schema: this.schema,
+    });
+  }
+
+  /** A no-op for an unknown entitlement. */
+  async delete(entitlementId: string, eventId: string, options: PartnerCallOptions = {}): Promise<void> {
+    await this.http.request<null>({
+      method: 'DELETE',
+      path: this.path(entitlementId),
+      route: `${this.base}/:entitlementId`,
+      idempotencyKey: eventId,
+      requestId: options.requestId,
+    });
+  }
+
+  private path(entitlementId: string): string {
+    return `${this.base}/${encodeURIComponent(entitlementId)}`;
+  }
+}

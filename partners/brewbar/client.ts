@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PartnerHttp, type PartnerAnswer, type PartnerCircuitState, type PartnerHttpClientOptions } from '../partner-http.js';
+import { PartnerHttp, PartnerRightsResource, type PartnerAnswer, type PartnerCircuitState, type PartnerHttpClientOptions, type PartnerCallOptions, type PartnerRightGrant } from '../partner-http.js';
 
 /** The partner slug, as errors and tokens name it. */
 export const BREWBAR_ID = 'brewbar';
@@ -78,23 +78,11 @@ export type ScanResult =
   | { outcome: 'MEMBER_NOT_FOUND'; code: string }
   | { outcome: 'MEMBER_NOT_ACTIVE'; code: string };
 
-/** Body of `PUT /v1/members/:entitlementId`. */
-export interface RegisterMemberRequest {
-  memberPseudonym: string;
-  benefitCode: string;
-  validFrom: Date;
-  validUntil: Date;
-  /** Coffees a month; null means unlimited. */
-  quota: number | null;
-  /** The provisioning event; a retried event has exactly one effect. */
-  eventId: string;
-}
+/** Body of `PUT /v1/members/:entitlementId`: a monthly allowance of coffees (quota null: unlimited). */
+export type RegisterMemberRequest = PartnerRightGrant;
 
 /** Per-call options. */
-export interface BrewbarCallOptions {
-  /** Sent as `X-Request-Id`, so a call can be traced on BrewBar's side. */
-  requestId?: string | undefined;
-}
+export type BrewbarCallOptions = PartnerCallOptions;
 
 /**
  * Typed client for BrewBar's partner API (`/v1`). Every failure to get a good answer in
@@ -105,6 +93,7 @@ export interface BrewbarCallOptions {
  */
 export class BrewbarClient {
   private readonly http: PartnerHttp;
+  private readonly members: PartnerRightsResource<CoffeeMemberRecord>;
 
   constructor(options: PartnerHttpClientOptions) {
     if (!options.baseUrl) throw new TypeError('BrewbarClient: set baseUrl to the BrewBar API URL');
@@ -116,6 +105,7 @@ export class BrewbarClient {
       timeoutMs: options.timeoutMs,
       breaker: options.breaker,
     });
+    this.members = new PartnerRightsResource(this.http, '/v1/members', coffeeMemberSchema);
   }
 
   /** Where BrewBar's circuit breaker stands (for tests and metrics). */
@@ -138,46 +128,19 @@ export class BrewbarClient {
 
   /** The allowance of an entitlement with the codes scanned for it, or null when BrewBar has none. */
   getMember(entitlementId: string, options: BrewbarCallOptions = {}): Promise<CoffeeMemberRecord | null> {
-    return this.http.request<CoffeeMemberRecord | null>({
-      method: 'GET',
-      path: `/v1/members/${encodeURIComponent(entitlementId)}`,
-      route: '/v1/members/:entitlementId',
-      requestId: options.requestId,
-      accept: { 404: () => null },
-      schema: coffeeMemberSchema,
-    });
+    return this.members.get(entitlementId, options);
   }
 
   /** Registers (or updates) the monthly allowance of an entitlement; idempotent by `eventId`. */
   putMember(entitlementId: string, request: RegisterMemberRequest, options: BrewbarCallOptions = {}): Promise<CoffeeMemberRecord> {
-    return this.http.request({
-      method: 'PUT',
-      path: `/v1/members/${encodeURIComponent(entitlementId)}`,
-      route: '/v1/members/:entitlementId',
-      body: {
-        memberPseudonym: request.memberPseudonym,
-        benefitCode: request.benefitCode,
-        validFrom: request.validFrom.toISOString(),
-        validUntil: request.validUntil.toISOString(),
-        quota: request.quota,
-        eventId: request.eventId,
-      },
-      idempotencyKey: request.eventId,
-      requestId: options.requestId,
-      schema: coffeeMemberSchema,
-    });
+    return this.members.put(entitlementId, request, options);
   }
 
   /** Revokes the allowance of an entitlement; idempotent by `eventId`, and a no-op for an unknown one. */
-  async deleteMember(entitlementId: string, eventId: string, options: BrewbarCallOptions = {}): Promise<void> {
-    await this.http.request<null>({
-      method: 'DELETE',
-      path: `/v1/members/${encodeURIComponent(entitlementId)}`,
-      route: '/v1/members/:entitlementId',
-      idempotencyKey: eventId,
-      requestId: options.requestId,
-    });
+  deleteMember(entitlementId: string, eventId: string, options: BrewbarCallOptions = {}): Promise<void> {
+    return this.members.delete(entitlementId, eventId, options);
   }
+
 
   /** A code of BrewBar's pool and whether it was scanned, or null when BrewBar never issued it. */
   getCode(code: string, options: BrewbarCallOptions = {}): Promise<VoucherCodeRecord | null> {

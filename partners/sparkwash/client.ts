@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PartnerHttp, type PartnerCircuitState, type PartnerHttpClientOptions } from '../partner-http.js';
+import { PartnerHttp, PartnerRightsResource, type PartnerCircuitState, type PartnerHttpClientOptions, type PartnerCallOptions, type PartnerRightGrant } from '../partner-http.js';
 
 /** The partner slug, as errors and tokens name it. */
 export const SPARKWASH_ID = 'sparkwash';
@@ -44,15 +44,7 @@ export type WashPassRecord = z.output<typeof washPassSchema>;
 const sitesResponseSchema = z.object({ sites: z.array(washSiteSchema) });
 
 /** Body of `PUT /v1/passes/:entitlementId`. */
-export interface ProvisionPassRequest {
-  memberPseudonym: string;
-  benefitCode: string;
-  validFrom: Date;
-  validUntil: Date;
-  quota: number | null;
-  /** The provisioning event; a retried event has exactly one effect. */
-  eventId: string;
-}
+export type ProvisionPassRequest = PartnerRightGrant;
 
 /** Body of `POST /v1/passes/:entitlementId/bookings`. */
 export interface CreateBookingRequest {
@@ -61,10 +53,7 @@ export interface CreateBookingRequest {
 }
 
 /** Per-call options. */
-export interface SparkwashCallOptions {
-  /** Sent as `X-Request-Id`, so a call can be traced on SparkWash's side. */
-  requestId?: string | undefined;
-}
+export type SparkwashCallOptions = PartnerCallOptions;
 
 /**
  * Typed client for SparkWash's partner API (`/v1`). Every failure to get a good answer in
@@ -75,6 +64,7 @@ export interface SparkwashCallOptions {
  */
 export class SparkwashClient {
   private readonly http: PartnerHttp;
+  private readonly passes: PartnerRightsResource<WashPassRecord>;
 
   constructor(options: PartnerHttpClientOptions) {
     if (!options.baseUrl) throw new TypeError('SparkwashClient: set baseUrl to the SparkWash API URL');
@@ -86,6 +76,7 @@ export class SparkwashClient {
       timeoutMs: options.timeoutMs,
       breaker: options.breaker,
     });
+    this.passes = new PartnerRightsResource(this.http, '/v1/passes', washPassSchema);
   }
 
   /** Where SparkWash's circuit breaker stands (for tests and metrics). */
@@ -108,46 +99,19 @@ export class SparkwashClient {
 
   /** The pass of an entitlement with its bookings, or null when SparkWash has none. */
   getPass(entitlementId: string, options: SparkwashCallOptions = {}): Promise<WashPassRecord | null> {
-    return this.http.request<WashPassRecord | null>({
-      method: 'GET',
-      path: `/v1/passes/${encodeURIComponent(entitlementId)}`,
-      route: '/v1/passes/:entitlementId',
-      requestId: options.requestId,
-      accept: { 404: () => null },
-      schema: washPassSchema,
-    });
+    return this.passes.get(entitlementId, options);
   }
 
   /** Creates or updates the pass of an entitlement; idempotent by `eventId`. */
   putPass(entitlementId: string, request: ProvisionPassRequest, options: SparkwashCallOptions = {}): Promise<WashPassRecord> {
-    return this.http.request({
-      method: 'PUT',
-      path: `/v1/passes/${encodeURIComponent(entitlementId)}`,
-      route: '/v1/passes/:entitlementId',
-      body: {
-        memberPseudonym: request.memberPseudonym,
-        benefitCode: request.benefitCode,
-        validFrom: request.validFrom.toISOString(),
-        validUntil: request.validUntil.toISOString(),
-        quota: request.quota,
-        eventId: request.eventId,
-      },
-      idempotencyKey: request.eventId,
-      requestId: options.requestId,
-      schema: washPassSchema,
-    });
+    return this.passes.put(entitlementId, request, options);
   }
 
   /** Revokes the pass of an entitlement; idempotent by `eventId`, and a no-op for an unknown pass. */
-  async deletePass(entitlementId: string, eventId: string, options: SparkwashCallOptions = {}): Promise<void> {
-    await this.http.request<null>({
-      method: 'DELETE',
-      path: `/v1/passes/${encodeURIComponent(entitlementId)}`,
-      route: '/v1/passes/:entitlementId',
-      idempotencyKey: eventId,
-      requestId: options.requestId,
-    });
+  deletePass(entitlementId: string, eventId: string, options: SparkwashCallOptions = {}): Promise<void> {
+    return this.passes.delete(entitlementId, eventId, options);
   }
+
 
   /** Books a wash on a pass (the demo and tests stand in for SparkWash's own app). */
   createBooking(entitlementId: string, request: CreateBookingRequest, options: SparkwashCallOptions = {}): Promise<WashBookingRecord> {
