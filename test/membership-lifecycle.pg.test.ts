@@ -12,11 +12,13 @@ const SH = 'Asia/Shanghai';
 class AsyncProvider implements PaymentProvider {
   readonly name = 'async-test';
   readonly charges: ChargeRequest[] = [];
+  readonly refunds: RefundRequest[] = [];
   async charge(request: ChargeRequest): Promise<ChargeResult> {
     this.charges.push(request);
     return { outcome: 'PENDING', providerReference: `async_${request.paymentId}` };
   }
   async refund(request: RefundRequest): Promise<ChargeResult> {
+    this.refunds.push(request);
     return { outcome: 'SUCCEEDED', providerReference: `async_refund_${request.paymentId}` };
   }
 }
@@ -54,6 +56,27 @@ describe('a payment confirmed later', () => {
     const active = await t.graphql(MeDocument, {}, { bearer });
     expect(active.data.me.membership?.status).toBe('ACTIVE');
     expect(active.data.me.entitlements.map((e) => e.benefit.code).sort()).toEqual(['CAR_WASH', 'COFFEE', 'SKYMILES_BONUS', 'STREAMING_VIP']);
+  });
+
+  it('refunds at once a charge confirmed after its membership was cancelled unpaid, and activates nothing', async () => {
+    const bearer = await t.memberToken(`member-${randomUUID()}`);
+    const sub = await t.graphql(SubscribeDocument, { planCode: 'PLUS', idempotencyKey: 'cancel-pending' }, { bearer });
+    expect(sub.data.subscribe.status).toBe('PENDING_PAYMENT');
+    const cancelled = await t.graphql(`mutation($id: ID!) { cancelMembership(membershipId: $id) { status } }`, { id: sub.data.subscribe.id }, { bearer });
+    expect(cancelled.data.cancelMembership.status).toBe('CANCELED');
+    const paymentId = provider.charges.at(-1)!.paymentId;
+
+    // The provider confirms anyway (the shopper paid before the cancel reached it), twice.
+    for (let i = 0; i < 2; i++) {
+      const settled = await createServices(t.app.orm.em.fork(), t.app.deps).memberships.settlePayment(paymentId, 'SUCCEEDED');
+      expect(settled.status).toBe('CANCELED');
+    }
+    expect(provider.refunds.filter((r) => r.paymentId === paymentId)).toHaveLength(1);
+    expect(provider.refunds.at(-1)).toMatchObject({ paymentId, amount: 19_800, currency: 'CNY' });
+    expect(await t.db.query(`select status from payment where id = $1`, [paymentId])).toEqual([{ status: 'REFUNDED' }]);
+    expect(await t.db.query(`select actor from audit_log where action = 'payment.refund_unwanted' and subject = $1`, [paymentId])).toEqual([{ actor: 'system' }]);
+    const me = await t.graphql(MeDocument, {}, { bearer });
+    expect(me.data.me).toMatchObject({ membership: null, entitlements: [] });
   });
 
   it('never activates a membership whose payment failed, and lets the member buy again', async () => {

@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AuditLog, type AuditContext } from '../audit/index.js';
+import { AuditLog, SYSTEM_AUDIT, type AuditContext } from '../audit/index.js';
 import { BundleVersion } from '../bundle/bundle.entity.js';
 import type { EntitlementService } from '../entitlement/entitlement.service.js';
 import { revokeRights } from '../entitlement/revoke.js';
@@ -103,7 +103,7 @@ export class MembershipService {
    * providers, later by an asynchronous one's confirmation). Idempotent.
    */
   async settlePayment(paymentId: string, outcome: Exclude<ChargeOutcome, 'PENDING'>, providerReference?: string): Promise<Membership> {
-    return this.em.transactional(async (em) => {
+    const membership = await this.em.transactional(async (em) => {
       const payment = isUuid(paymentId)
         ? await em.findOne(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE })
         : null;
@@ -129,6 +129,38 @@ export class MembershipService {
       }
       await em.flush();
       return membership;
+    });
+    await this.refundUnwanted(paymentId);
+    return membership;
+  }
+
+  /**
+   * A charge confirmed after its membership ended unpaid (cancelled or erased while the
+   * provider was still deciding) buys nothing: it is refunded at once and recorded as
+   * `payment.refund_unwanted`. Each confirmation (a provider's retries too) tries again
+   * until the refund goes through; a membership that was ever active is never touched.
+   */
+  private async refundUnwanted(paymentId: string): Promise<void> {
+    const em = this.em.fork();
+    const payment = await em.findOne(Payment, { id: paymentId, status: PaymentStatus.SUCCEEDED }, { populate: ['membership'] });
+    const membership = payment?.membership;
+    if (!payment || !membership || membership.status !== MembershipStatus.CANCELED || membership.currentPeriodStart) return;
+    const refunded = await this.options.payments.refund({
+      paymentId: payment.id,
+      providerReference: payment.providerReference ?? null,
+      amount: payment.amount,
+      currency: payment.currency,
+    });
+    if (refunded.outcome !== 'SUCCEEDED') return;
+    await em.transactional(async (tx) => {
+      const updated = await tx.nativeUpdate(Payment, { id: payment.id, status: PaymentStatus.SUCCEEDED }, { status: PaymentStatus.REFUNDED, settledAt: this.now() });
+      if (updated === 0) return;
+      await AuditLog.append(tx, SYSTEM_AUDIT, {
+        action: 'payment.refund_unwanted',
+        subject: payment.id,
+        before: { payment: { id: payment.id, status: PaymentStatus.SUCCEEDED }, membership: { id: membership.id, status: membership.status } },
+        after: { payment: { id: payment.id, status: PaymentStatus.REFUNDED, providerRefund: refunded.providerReference } },
+      });
     });
   }
 
