@@ -1,16 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PartnerProvisioning, PartnerRight, RunningSandbox } from '../adapter.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { PartnerProvisioning, PartnerRight } from '../adapter.js';
+import { provisioningEffectsOf, useSandbox } from '../testing/sandbox.js';
 import { brewbar } from './index.js';
 
-let sandbox: RunningSandbox;
+const sandbox = useSandbox(() => brewbar.startSandbox());
 let provisioning: PartnerProvisioning;
 
-beforeAll(async () => {
-  sandbox = await brewbar.startSandbox();
+beforeAll(() => {
   provisioning = brewbar.provisioning(brewbar.createClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey }));
-});
-afterAll(async () => {
-  await sandbox.close();
 });
 
 function right(entitlementId: string): PartnerRight {
@@ -24,12 +21,7 @@ function right(entitlementId: string): PartnerRight {
   };
 }
 
-async function effectsOf(eventId: string): Promise<unknown[]> {
-  const response = await fetch(`${sandbox.url}/admin/state`, { headers: { authorization: `Bearer ${sandbox.apiKey}` } });
-  const state = (await response.json()) as { effects: Array<{ eventId: string }>; provisioningCalls: Record<string, number> };
-  expect(state.provisioningCalls[eventId]).toBeGreaterThan(0);
-  return state.effects.filter((effect) => effect.eventId === eventId);
-}
+const effectsOf = (eventId: string) => provisioningEffectsOf(sandbox, eventId);
 
 describe('brewbar provisioning', () => {
   it('registers an allowance once when the same event is delivered twice, ACTIVE at once', async () => {

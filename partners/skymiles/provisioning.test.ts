@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PartnerProvisioning, PartnerRight, RunningSandbox } from '../adapter.js';
 import { generateWebhookSecret, verifyWebhook } from '../webhook-signature.js';
+import { sandboxAdminState } from '../testing/sandbox.js';
 import { skymiles } from './index.js';
 import { startSkymilesSandbox } from './sandbox-server.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.fixture.js';
@@ -45,10 +46,7 @@ interface AdminState {
   effects: Array<{ eventId: string; action: string }>;
 }
 
-async function adminState(): Promise<AdminState> {
-  const response = await fetch(`${sandbox.url}/admin/state`, { headers: { authorization: `Bearer ${sandbox.apiKey}` } });
-  return (await response.json()) as AdminState;
-}
+const adminState = () => sandboxAdminState<AdminState>(sandbox);
 
 /** The acknowledgement webhook of one entitlement, verified, once it has arrived. */
 async function acknowledgementOf(entitlementId: string): Promise<Record<string, unknown>> {

@@ -1,16 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PartnerProvisioning, PartnerRight, RunningSandbox } from '../adapter.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { PartnerProvisioning, PartnerRight } from '../adapter.js';
+import { provisioningEffectsOf, useSandbox } from '../testing/sandbox.js';
 import { sparkwash } from './index.js';
 
-let sandbox: RunningSandbox;
+const sandbox = useSandbox(() => sparkwash.startSandbox());
 let provisioning: PartnerProvisioning;
 
-beforeAll(async () => {
-  sandbox = await sparkwash.startSandbox();
+beforeAll(() => {
   provisioning = sparkwash.provisioning(sparkwash.createClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey }));
-});
-afterAll(async () => {
-  await sandbox.close();
 });
 
 function right(entitlementId: string): PartnerRight {
@@ -24,12 +21,7 @@ function right(entitlementId: string): PartnerRight {
   };
 }
 
-async function effectsOf(eventId: string): Promise<unknown[]> {
-  const response = await fetch(`${sandbox.url}/admin/state`, { headers: { authorization: `Bearer ${sandbox.apiKey}` } });
-  const state = (await response.json()) as { effects: Array<{ eventId: string }>; provisioningCalls: Record<string, number> };
-  expect(state.provisioningCalls[eventId]).toBeGreaterThan(0);
-  return state.effects.filter((effect) => effect.eventId === eventId);
-}
+const effectsOf = (eventId: string) => provisioningEffectsOf(sandbox, eventId);
 
 describe('sparkwash provisioning', () => {
   it('activates a right once when the same event is delivered twice', async () => {

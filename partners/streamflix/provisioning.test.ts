@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PartnerClientOptions, PartnerProvisioning, PartnerRight } from '../adapter.js';
 import { generateWebhookSecret } from '../webhook-signature.js';
+import { sandboxAdminState } from '../testing/sandbox.js';
 import { streamflix } from './index.js';
 import type { RunningStreamflixSandbox } from './sandbox-server.js';
 
@@ -37,10 +38,7 @@ interface AdminState {
   effects: Array<{ eventId: string | null; action: string; entitlementId: string }>;
 }
 
-async function adminState(): Promise<AdminState> {
-  const response = await fetch(`${sandbox.url}/admin/state`, { headers: { authorization: `Bearer ${sandbox.apiKey}` } });
-  return (await response.json()) as AdminState;
-}
+const adminState = () => sandboxAdminState<AdminState>(sandbox);
 
 async function effectsOf(eventId: string): Promise<AdminState['effects']> {
   return (await adminState()).effects.filter((effect) => effect.eventId === eventId);

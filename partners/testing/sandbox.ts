@@ -122,3 +122,13 @@ export function itBehavesLikeASandbox(contract: SandboxContract): void {
     await expect(start({ latencyMs: -1 })).rejects.toThrow(/latencyMs must be 0 or more, got -1/);
   });
 }
+
+/**
+ * The effects one provisioning event had on a sandbox that counts its provisioning calls
+ * (SparkWash, BrewBar), after checking the event reached it at all.
+ */
+export async function provisioningEffectsOf(target: Pick<RunningSandbox, 'url' | 'apiKey'>, eventId: string): Promise<unknown[]> {
+  const state = await sandboxAdminState<{ effects: Array<{ eventId: string }>; provisioningCalls: Record<string, number> }>(target);
+  expect(state.provisioningCalls[eventId]).toBeGreaterThan(0);
+  return state.effects.filter((effect) => effect.eventId === eventId);
+}
