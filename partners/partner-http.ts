@@ -1,7 +1,7 @@
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import type { z } from 'zod';
 import { AppError } from '../src/shared/errors.js';
-import type { PartnerClientOptions } from './adapter.js';
+import type { PartnerClientOptions, PartnerProvisioning } from './adapter.js';
 
 const DEFAULT_TIMEOUT_MS = 2000;
 const DEFAULT_CONSECUTIVE_FAILURES = 5;
@@ -307,4 +307,42 @@ export class PartnerRightsResource<T> {
   private path(entitlementId: string): string {
     return `${this.base}/${encodeURIComponent(entitlementId)}`;
   }
+}
+
+/** What a rights resource holds for an entitlement, as provisioning reads it. */
+export interface PartnerRightRecord {
+  status: 'ACTIVE' | 'PENDING' | 'REVOKED';
+  validUntil: Date;
+}
+
+/**
+ * Provisioning over a {@link PartnerRightsResource}: a right is the resource keyed by its
+ * entitlement id, so repeating a call updates one record rather than adding one. Provision
+ * is a PUT, revoke a DELETE, status a GET. A record still REVOKED after the PUT (or, with
+ * `activeAtOnce`, anything but ACTIVE) is the partner failing: DOWNSTREAM_SERVICE_ERROR
+ * naming `what`, e.g. "pass".
+ */
+export function rightsResourceProvisioning(
+  partnerId: string,
+  rights: PartnerRightsResource<PartnerRightRecord>,
+  options: { what: string; activeAtOnce: boolean },
+): PartnerProvisioning {
+  return {
+    async provision(right, eventId) {
+      const record = await rights.put(right.entitlementId, { ...right, eventId });
+      if (record.status === 'REVOKED' || (options.activeAtOnce && record.status !== 'ACTIVE')) {
+        throw AppError.downstream(partnerId, `${options.what} ${right.entitlementId} is still ${record.status.toLowerCase()} after provisioning`);
+      }
+      return { status: record.status };
+    },
+
+    async revoke(entitlementId, eventId) {
+      await rights.delete(entitlementId, eventId);
+    },
+
+    async status(entitlementId) {
+      const record = await rights.get(entitlementId);
+      return record ? { status: record.status, validUntil: record.validUntil } : { status: 'UNKNOWN' };
+    },
+  };
 }

@@ -93,7 +93,8 @@ export type BrewbarCallOptions = PartnerCallOptions;
  */
 export class BrewbarClient {
   private readonly http: PartnerHttp;
-  private readonly members: PartnerRightsResource<CoffeeMemberRecord>;
+  /** BrewBar's members: one monthly allowance per entitlement (what provisioning drives). */
+  readonly members: PartnerRightsResource<CoffeeMemberRecord>;
 
   constructor(options: PartnerHttpClientOptions) {
     if (!options.baseUrl) throw new TypeError('BrewbarClient: set baseUrl to the BrewBar API URL');

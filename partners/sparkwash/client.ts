@@ -64,7 +64,8 @@ export type SparkwashCallOptions = PartnerCallOptions;
  */
 export class SparkwashClient {
   private readonly http: PartnerHttp;
-  private readonly passes: PartnerRightsResource<WashPassRecord>;
+  /** SparkWash's passes: one per entitlement (what provisioning drives). */
+  readonly passes: PartnerRightsResource<WashPassRecord>;
 
   constructor(options: PartnerHttpClientOptions) {
     if (!options.baseUrl) throw new TypeError('SparkwashClient: set baseUrl to the SparkWash API URL');
