@@ -390,3 +390,29 @@ export async function startSandboxServer(config: SandboxServerConfig): Promise<R
     },
   };
 }
+
+/**
+ * `GET|PUT|DELETE <resource>/:entitlementId` of a rights book: the right (404 `notFound`
+ * when unknown), its provisioning ({@link provisionRight}, `build` adding the partner's
+ * fields) or its revocation ({@link revokeRight}); 405 for any other method.
+ */
+export async function rightsResourceRoute<Right extends { status: string; updatedAt: string }>(
+  book: RightsBook<Right>,
+  req: IncomingMessage,
+  entitlementId: string,
+  options: { notFound: string; build: (active: ActiveRight, existing: Right | undefined) => Right },
+): Promise<Outcome> {
+  switch (req.method ?? 'GET') {
+    case 'GET': {
+      const right = book.rights.get(entitlementId);
+      if (!right) throw new HttpProblem(404, options.notFound);
+      return { status: 200, body: book.rightView(right) };
+    }
+    case 'PUT':
+      return provisionRight(book, req, entitlementId, await readJson(req), options.build);
+    case 'DELETE':
+      return revokeRight(book, req, entitlementId);
+    default:
+      throw new HttpProblem(405, 'method_not_allowed');
+  }
+}

@@ -9,9 +9,8 @@ import {
   IdempotencyStore,
   listVenues,
   parseBody,
-  provisionRight,
+  rightsResourceRoute,
   readJson,
-  revokeRight,
   sandboxSettings,
   startSandboxServer,
   type Outcome,
@@ -192,20 +191,7 @@ async function route(state: BrewbarSandboxState, req: IncomingMessage, url: URL)
   }
   const memberMatch = /^\/v1\/members\/([^/]+)$/.exec(url.pathname);
   if (memberMatch) {
-    const entitlementId = decodeURIComponent(memberMatch[1]!);
-    switch (method) {
-      case 'GET': {
-        const member = state.rights.get(entitlementId);
-        if (!member) throw new HttpProblem(404, 'member_not_found');
-        return { status: 200, body: state.rightView(member) };
-      }
-      case 'PUT':
-        return provisionRight(state, req, entitlementId, await readJson(req), (active) => active);
-      case 'DELETE':
-        return revokeRight(state, req, entitlementId);
-      default:
-        throw new HttpProblem(405, 'method_not_allowed');
-    }
+    return rightsResourceRoute(state, req, decodeURIComponent(memberMatch[1]!), { notFound: 'member_not_found', build: (active) => active });
   }
   throw new HttpProblem(404, 'not_found');
 }

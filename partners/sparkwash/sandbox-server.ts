@@ -9,9 +9,8 @@ import {
   IdempotencyStore,
   listVenues,
   parseBody,
-  provisionRight,
+  rightsResourceRoute,
   readJson,
-  revokeRight,
   sandboxSettings,
   startSandboxServer,
   type Outcome,
@@ -169,24 +168,14 @@ async function route(state: SparkwashSandboxState, req: IncomingMessage, url: UR
   }
   const passMatch = /^\/v1\/passes\/([^/]+)$/.exec(url.pathname);
   if (passMatch) {
-    const entitlementId = decodeURIComponent(passMatch[1]!);
-    switch (method) {
-      case 'GET': {
-        const pass = state.rights.get(entitlementId);
-        if (!pass) throw new HttpProblem(404, 'pass_not_found');
-        return { status: 200, body: state.rightView(pass) };
-      }
-      case 'PUT':
-        return provisionRight(state, req, entitlementId, await readJson(req), ({ entitlementId, ...active }, existing) => ({
-          entitlementId,
-          memberNumber: existing?.memberNumber ?? state.issueMemberNumber(),
-          ...active,
-        }));
-      case 'DELETE':
-        return revokeRight(state, req, entitlementId);
-      default:
-        throw new HttpProblem(405, 'method_not_allowed');
-    }
+    return rightsResourceRoute(state, req, decodeURIComponent(passMatch[1]!), {
+      notFound: 'pass_not_found',
+      build: ({ entitlementId, ...active }, existing) => ({
+        entitlementId,
+        memberNumber: existing?.memberNumber ?? state.issueMemberNumber(),
+        ...active,
+      }),
+    });
   }
   throw new HttpProblem(404, 'not_found');
 }
