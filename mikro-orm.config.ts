@@ -1,6 +1,6 @@
 // Configuration for the MikroORM CLI (`npm run migration:create`, `migration:check`).
 // The CLI loads the compiled copy (dist/mikro-orm.config.js), which has decorator metadata.
-import { ormConfig } from './src/db/orm.js';
+import { ormConfig } from './src/platform/db/orm.js';
 
 const port = process.env.EMBEDDED_PG_PORT ?? '54329';
 export default ormConfig({

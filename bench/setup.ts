@@ -7,12 +7,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres, type RunningPostgres } from '../src/db/embedded-postgres.js';
-import type { DevIssuer } from '../src/auth/index.js';
-import { PartnerKeyService } from '../src/partner/index.js';
-import { Closers, openCore, openDevIssuer } from '../src/server/app.js';
-import { loadConfig } from '../src/shared/config.js';
-import { createLogger } from '../src/shared/logger.js';
+import { startEmbeddedPostgres, type RunningPostgres } from '../src/platform/db/embedded-postgres.js';
+import type { DevIssuer } from '../src/modules/auth/index.js';
+import { PartnerKeyService } from '../src/modules/partner/index.js';
+import { Closers, openCore, openDevIssuer } from '../src/runtime/app.js';
+import { loadConfig } from '../src/platform/config.js';
+import { createLogger } from '../src/platform/logger.js';
 
 export interface BenchDatabase {
   url: string;

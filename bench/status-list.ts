@@ -12,9 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import pg from 'pg';
-import { connectOrm, migrateUp } from '../src/db/orm.js';
+import { connectOrm, migrateUp } from '../src/platform/db/orm.js';
 import { seedDemoCatalog } from '../src/seed/demo-catalog.js';
-import { encodeStatusList, FileSigningKeyStore, StatusLists, StatusListTokenSigner } from '../src/token/index.js';
+import { encodeStatusList, FileSigningKeyStore, StatusLists, StatusListTokenSigner } from '../src/modules/token/index.js';
 import { createBenchDatabase } from './setup.js';
 
 const TOKENS = Number(process.env.STATUS_BENCH_TOKENS ?? 1_000_000);

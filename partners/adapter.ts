@@ -1,6 +1,6 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { DocumentNode } from 'graphql';
-import type { LocalizedText } from '../src/shared/localized.js';
+import type { LocalizedText } from '../src/platform/localized.js';
 
 /**
  * What every partner subgraph resolver sees, built from the headers the gateway forwards.

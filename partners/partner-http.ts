@@ -1,6 +1,6 @@
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import type { z } from 'zod';
-import { AppError } from '../src/shared/errors.js';
+import { AppError } from '../src/platform/errors.js';
 import type { PartnerClientOptions, PartnerProvisioning } from './adapter.js';
 
 const DEFAULT_TIMEOUT_MS = 2000;

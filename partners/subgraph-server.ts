@@ -2,9 +2,9 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLSchema } from 'graphql';
-import { formatError } from '../src/shared/errors.js';
-import type { Logger } from '../src/shared/logger.js';
-import { startSubgraphHttp, type RunningSubgraphHttp } from '../src/server/subgraph-http.js';
+import { formatError } from '../src/platform/errors.js';
+import type { Logger } from '../src/platform/logger.js';
+import { startSubgraphHttp, type RunningSubgraphHttp } from '../src/hosting/subgraph-http.js';
 import type { PartnerAdapter, PartnerSubgraphContext } from './adapter.js';
 
 /** How to serve one partner subgraph. */

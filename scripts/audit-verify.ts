@@ -2,8 +2,8 @@
 // `audit chain intact: N entries`, or the first broken seq and exits 1.
 // Uses the database of DATABASE_URL, or the embedded one.
 import 'reflect-metadata';
-import { verifyAuditChain } from '../src/audit/index.js';
-import { connectOrm } from '../src/db/orm.js';
+import { verifyAuditChain } from '../src/modules/audit/index.js';
+import { connectOrm } from '../src/platform/db/orm.js';
 import { withDatabase } from './database.js';
 
 await withDatabase(async (databaseUrl) => {

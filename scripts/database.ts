@@ -1,7 +1,7 @@
-import { loadConfig } from '../src/shared/config.js';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
+import { loadConfig } from '../src/platform/config.js';
+import { startEmbeddedPostgres } from '../src/platform/db/embedded-postgres.js';
 import path from 'node:path';
-import { connectOrm, migrateUp } from '../src/db/orm.js';
+import { connectOrm, migrateUp } from '../src/platform/db/orm.js';
 import { seedDemoCatalog } from '../src/seed/demo-catalog.js';
 
 /**

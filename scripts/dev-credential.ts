@@ -2,10 +2,10 @@
 // Prints one line: a usable bearer credential for local development. Refuses in production.
 import 'reflect-metadata';
 import path from 'node:path';
-import { DevIssuer } from '../src/auth/index.js';
-import { connectOrm } from '../src/db/orm.js';
-import { PartnerKeyService } from '../src/partner/index.js';
-import { loadConfig } from '../src/shared/config.js';
+import { DevIssuer } from '../src/modules/auth/index.js';
+import { connectOrm } from '../src/platform/db/orm.js';
+import { PartnerKeyService } from '../src/modules/partner/index.js';
+import { loadConfig } from '../src/platform/config.js';
 import { withDatabase } from './database.js';
 
 const USAGE = 'usage: npm run -s dev:credential -- <member|admin|partner> <id>';

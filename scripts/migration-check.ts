@@ -4,7 +4,7 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { connectOrm, migrateUp } from '../src/db/orm.js';
+import { connectOrm, migrateUp } from '../src/platform/db/orm.js';
 import { withDatabase } from './database.js';
 
 const changes = await withDatabase(async (databaseUrl) => {

@@ -1,7 +1,7 @@
 // Writes a migration for the difference between the entities and the database schema.
 // Uses the database of DATABASE_URL, or starts the embedded one.
 import 'reflect-metadata';
-import { connectOrm, migrateUp } from '../src/db/orm.js';
+import { connectOrm, migrateUp } from '../src/platform/db/orm.js';
 import { withDatabase } from './database.js';
 
 await withDatabase(async (databaseUrl) => {

@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Kind, parse, print } from 'graphql';
-import { operationHash } from '../src/server/persisted-operations.js';
+import { operationHash } from '../src/edge/persisted-operations.js';
 
 const dir = path.resolve('operations');
 const manifest: Record<string, string> = {};

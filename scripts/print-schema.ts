@@ -4,8 +4,8 @@
 import 'reflect-metadata';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { builtInSubgraphs } from '../src/server/subgraph-catalog.js';
-import { composeSupergraphWithApi } from '../src/server/supergraph.js';
+import { builtInSubgraphs } from '../src/composition/subgraph-catalog.js';
+import { composeSupergraphWithApi } from '../src/composition/supergraph.js';
 
 const check = process.argv.includes('--check');
 const dir = path.resolve('schema');

@@ -6,15 +6,15 @@
 // DATABASE_URL, partners' own registered subgraphs are composed in too. SUBGRAPH_SECRET must
 // be the subgraphs' own (outside production: the file under the shared DATA_DIR).
 import 'reflect-metadata';
-import { connectOrm } from './db/orm.js';
-import { Authenticator, IdentityTokenVerifier } from './auth/index.js';
-import { Closers, openDevIssuer, openPublicPort, signingKeyStoreOptions, statusListsOf, subgraphSecretOf } from './server/app.js';
-import { signingFetch } from './server/subgraph-signature.js';
-import { builtInSubgraphs } from './server/subgraph-catalog.js';
-import type { SubgraphDefinition } from './server/supergraph.js';
-import { loadConfig } from './shared/config.js';
-import { createLogger } from './shared/logger.js';
-import { FileSigningKeyStore } from './token/index.js';
+import { connectOrm } from './platform/db/orm.js';
+import { Authenticator, IdentityTokenVerifier } from './modules/auth/index.js';
+import { Closers, openDevIssuer, openPublicPort, signingKeyStoreOptions, statusListsOf, subgraphSecretOf } from './runtime/app.js';
+import { signingFetch } from './hosting/subgraph-signature.js';
+import { builtInSubgraphs } from './composition/subgraph-catalog.js';
+import type { SubgraphDefinition } from './composition/supergraph.js';
+import { loadConfig } from './platform/config.js';
+import { createLogger } from './platform/logger.js';
+import { FileSigningKeyStore } from './modules/token/index.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel);

@@ -2,10 +2,10 @@
 // DATABASE_URL points elsewhere.
 import 'reflect-metadata';
 import path from 'node:path';
-import { startEmbeddedPostgres, type RunningPostgres } from './db/embedded-postgres.js';
-import { startApp, type RunningApp } from './server/app.js';
-import { loadConfig } from './shared/config.js';
-import { createLogger } from './shared/logger.js';
+import { startEmbeddedPostgres, type RunningPostgres } from './platform/db/embedded-postgres.js';
+import { startApp, type RunningApp } from './runtime/app.js';
+import { loadConfig } from './platform/config.js';
+import { createLogger } from './platform/logger.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel);

@@ -6,11 +6,11 @@
 // It answers only requests the gateway signed with SUBGRAPH_SECRET (the same value in every process).
 import 'reflect-metadata';
 import { partnerAdapters } from '../partners/index.js';
-import { Closers, openCore, startPartnerSubgraphs, subgraphSecretOf } from './server/app.js';
-import { startMembershipSubgraph } from './server/membership-subgraph.js';
-import { FIRST_PARTNER_SUBGRAPH_PORT, MEMBERSHIP_SUBGRAPH_PORT } from './server/subgraph-catalog.js';
-import { loadConfig } from './shared/config.js';
-import { createLogger } from './shared/logger.js';
+import { Closers, openCore, startPartnerSubgraphs, subgraphSecretOf } from './runtime/app.js';
+import { startMembershipSubgraph } from './hosting/membership-subgraph.js';
+import { FIRST_PARTNER_SUBGRAPH_PORT, MEMBERSHIP_SUBGRAPH_PORT } from './composition/subgraph-catalog.js';
+import { loadConfig } from './platform/config.js';
+import { createLogger } from './platform/logger.js';
 
 const name = process.argv[2];
 const names = ['membership', ...partnerAdapters.map((a) => a.id)];

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAuditChain } from '../src/audit/index.js';
-import { hashApiKey } from '../src/auth/index.js';
-import { connectOrm } from '../src/db/orm.js';
+import { verifyAuditChain } from '../src/modules/audit/index.js';
+import { hashApiKey } from '../src/modules/auth/index.js';
+import { connectOrm } from '../src/platform/db/orm.js';
 import { startTestApp, type SubscribedMember, type TestApp } from './support/app.js';
 
 const REDEEM = `mutation($token: String!, $key: String!, $units: Int) {

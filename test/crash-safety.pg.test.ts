@@ -11,9 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DevIssuer } from '../src/auth/index.js';
-import { connectOrm } from '../src/db/orm.js';
-import { PartnerKeyService } from '../src/partner/index.js';
+import { DevIssuer } from '../src/modules/auth/index.js';
+import { connectOrm } from '../src/platform/db/orm.js';
+import { PartnerKeyService } from '../src/modules/partner/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 const MAIN = path.resolve('dist/src/main.js');

@@ -6,12 +6,12 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { decodeJwt } from 'jose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAuditChain } from '../src/audit/index.js';
-import { DEV_ISSUER } from '../src/auth/index.js';
-import { connectOrm } from '../src/db/orm.js';
-import { ERASED_ISSUER, MemberDirectory } from '../src/member/index.js';
-import { DATA_EXPORT_SECTIONS, PSEUDONYM_SECTION, SELF_SERVICE_REASON } from '../src/privacy/index.js';
-import { createServices } from '../src/server/request-scope.js';
+import { verifyAuditChain } from '../src/modules/audit/index.js';
+import { DEV_ISSUER } from '../src/modules/auth/index.js';
+import { connectOrm } from '../src/platform/db/orm.js';
+import { ERASED_ISSUER, MemberDirectory } from '../src/modules/member/index.js';
+import { DATA_EXPORT_SECTIONS, PSEUDONYM_SECTION, SELF_SERVICE_REASON } from '../src/modules/privacy/index.js';
+import { createServices } from '../src/hosting/request-scope.js';
 import { DeleteMyAccountDocument, MyDataExportDocument } from './generated/operations.js';
 import { startTestApp, type TestApp } from './support/app.js';
 

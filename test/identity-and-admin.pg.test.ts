@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemberDirectory } from '../src/member/index.js';
+import { MemberDirectory } from '../src/modules/member/index.js';
 import { MeDocument } from './generated/operations.js';
 import { startTestApp, type TestApp } from './support/app.js';
 

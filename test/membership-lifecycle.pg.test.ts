@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sweepEntitlementPeriods } from '../src/entitlement/index.js';
-import type { ChargeRequest, ChargeResult, PaymentProvider, RefundRequest } from '../src/membership/index.js';
-import { createServices } from '../src/server/request-scope.js';
+import { sweepEntitlementPeriods } from '../src/modules/entitlement/index.js';
+import type { ChargeRequest, ChargeResult, PaymentProvider, RefundRequest } from '../src/modules/membership/index.js';
+import { createServices } from '../src/hosting/request-scope.js';
 import { MeDocument, SubscribeDocument } from './generated/operations.js';
 import { startTestApp, type TestApp } from './support/app.js';
 

@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import { Kind, parse, print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { operationHash } from '../src/server/persisted-operations.js';
+import { operationHash } from '../src/edge/persisted-operations.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
 const MANIFEST = 'operations/manifest.json';

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutboxWorker } from '../src/provisioning/outbox-worker.js';
-import { createLogger } from '../src/shared/logger.js';
+import { OutboxWorker } from '../src/modules/provisioning/outbox-worker.js';
+import { createLogger } from '../src/platform/logger.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
 let t: TestApp;

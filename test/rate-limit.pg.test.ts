@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { generateKeyPair, SignJWT } from 'jose';
-import { DEV_ISSUER } from '../src/auth/index.js';
+import { DEV_ISSUER } from '../src/modules/auth/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
 

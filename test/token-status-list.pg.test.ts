@@ -7,7 +7,7 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEntitlementVerifier, EntitlementVerificationError } from '../partners/verifier-kit/index.js';
-import { sweepEntitlementPeriods } from '../src/entitlement/index.js';
+import { sweepEntitlementPeriods } from '../src/modules/entitlement/index.js';
 import { startTestApp, type SubscribedMember, type TestApp } from './support/app.js';
 
 const ISSUER = 'http://issuer.test';

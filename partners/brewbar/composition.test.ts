@@ -1,6 +1,6 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { buildMembershipSubgraph } from '../../src/server/membership-schema.js';
+import { buildMembershipSubgraph } from '../../src/hosting/membership-schema.js';
 import { sparkwash } from '../sparkwash/index.js';
 import { composeWithMembership as compose, printedSubgraphOf, subgraphOf, typeBlock } from '../testing/composition.js';
 import { brewbar } from './index.js';

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import type { LocalizedText } from '../../src/shared/localized.js';
+import type { LocalizedText } from '../../src/platform/localized.js';
 import type { RunningSandbox, SandboxOptions } from '../adapter.js';
 import {
   allowMethod,

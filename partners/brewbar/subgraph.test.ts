@@ -3,7 +3,7 @@ import type { RunningSandbox } from '../adapter.js';
 import { startPartnerSubgraph, type RunningPartnerSubgraph } from '../subgraph-server.js';
 import type { BrewbarClient } from './client.js';
 import { brewbar } from './index.js';
-import { signingFetch } from '../../src/server/subgraph-signature.js';
+import { signingFetch } from '../../src/hosting/subgraph-signature.js';
 
 /** The gateway's secret: the subgraph answers signed requests only. */
 const SUBGRAPH_SECRET = 'a-test-subgraph-secret-of-32-characters-or-more';

@@ -4,7 +4,7 @@ import { startPartnerSubgraph, type RunningPartnerSubgraph } from '../subgraph-s
 import type { SkymilesClient } from './client.js';
 import { skymiles } from './index.js';
 import { startSkymilesSandbox } from './sandbox-server.js';
-import { signingFetch } from '../../src/server/subgraph-signature.js';
+import { signingFetch } from '../../src/hosting/subgraph-signature.js';
 
 /** The gateway's secret: the subgraph answers signed requests only. */
 const SUBGRAPH_SECRET = 'a-test-subgraph-secret-of-32-characters-or-more';

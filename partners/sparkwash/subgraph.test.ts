@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSandbox } from '../adapter.js';
 import { startPartnerSubgraph, type RunningPartnerSubgraph } from '../subgraph-server.js';
 import { sparkwash } from './index.js';
-import { signingFetch } from '../../src/server/subgraph-signature.js';
+import { signingFetch } from '../../src/hosting/subgraph-signature.js';
 
 /** The gateway's secret: the subgraph answers signed requests only. */
 const SUBGRAPH_SECRET = 'a-test-subgraph-secret-of-32-characters-or-more';

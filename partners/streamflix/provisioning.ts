@@ -1,4 +1,4 @@
-import { AppError } from '../../src/shared/errors.js';
+import { AppError } from '../../src/platform/errors.js';
 import type { PartnerProvisioning, PartnerRightStatus } from '../adapter.js';
 import { STREAMFLIX_ID, type StreamflixClient, type StreamflixRightStatus } from './client.js';
 

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
-import { localize, negotiateLocale, type Locale, type LocalizedText } from '../../src/shared/localized.js';
+import { localize, negotiateLocale, type Locale, type LocalizedText } from '../../src/platform/localized.js';
 import type { RunningSandbox, SandboxOptions } from '../adapter.js';
 import {
   allowMethod,

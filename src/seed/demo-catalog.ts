@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Benefit, BenefitKind, BenefitPeriod, Bundle, BundleBenefit, BundleVersion } from '../bundle/index.js';
-import { Partner } from '../partner/index.js';
-import { BillingPeriod, Plan } from '../plan/index.js';
+import { Benefit, BenefitKind, BenefitPeriod, Bundle, BundleBenefit, BundleVersion } from '../modules/bundle/index.js';
+import { Partner } from '../modules/partner/index.js';
+import { BillingPeriod, Plan } from '../modules/plan/index.js';
 
 /** What the demo catalog seeded, for the start-up banner. */
 export interface SeedSummary {

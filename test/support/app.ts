@@ -4,9 +4,9 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import os from 'node:os';
 import path from 'node:path';
-import { startApp, type RunningApp, type StartAppOptions } from '../../src/server/app.js';
-import { loadConfig } from '../../src/shared/config.js';
-import { createLogger, type Logger } from '../../src/shared/logger.js';
+import { startApp, type RunningApp, type StartAppOptions } from '../../src/runtime/app.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { createLogger, type Logger } from '../../src/platform/logger.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export interface TestApp {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { connectOrm, migrateUp } from '../../src/db/orm.js';
+import { connectOrm, migrateUp } from '../../src/platform/db/orm.js';
 import type { MikroORM } from '@mikro-orm/postgresql';
 
 export interface TestDatabase {

@@ -4,10 +4,10 @@
 // SANDBOX_URL, SANDBOX_API_KEY, PSEUDONYM_SECRET). Exits 3 when nothing was due.
 import 'reflect-metadata';
 import { sparkwash } from '../../partners/sparkwash/index.js';
-import { connectOrm } from '../../src/db/orm.js';
-import { OutboxWorker } from '../../src/provisioning/outbox-worker.js';
-import { createLogger } from '../../src/shared/logger.js';
-import { MemberPseudonymizer } from '../../src/token/index.js';
+import { connectOrm } from '../../src/platform/db/orm.js';
+import { OutboxWorker } from '../../src/modules/provisioning/outbox-worker.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { MemberPseudonymizer } from '../../src/modules/token/index.js';
 
 const orm = await connectOrm({ databaseUrl: process.env.DATABASE_URL!, poolSize: 1 });
 // A generous timeout: under load a slow partner answer must not turn the planned kill into a retry.

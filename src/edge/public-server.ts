@@ -1,0 +1,281 @@
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { GatewayRuntime } from '@graphql-hive/gateway-runtime';
+import { STATUS_LIST_MEDIA_TYPE, type PublishedStatusList } from '../modules/token/index.js';
+import { requestIdOf } from './gateway.js';
+import type { Metrics } from './metrics.js';
+
+export interface PublicRoutes {
+  /** The gateway; undefined while the process is still starting (503). */
+  gateway: () => GatewayRuntime | undefined;
+  /** Signed events from partners (`POST /partners/{id}/events`). */
+  partnerEvents?: (partnerId: string, rawBody: string, headers: http.IncomingHttpHeaders) => Promise<{ status: number; body: unknown }>;
+  metrics: Metrics;
+  jwks: () => Promise<unknown>;
+  /** `Cache-Control` of the JWKS (see `jwksCacheControl`). @default 'public, max-age=300, stale-while-revalidate=60' */
+  jwksCacheControl?: string;
+  issuerMetadata: () => unknown;
+  /** Resolves to the problems that make the service not ready (empty when ready). */
+  readiness: () => Promise<string[]>;
+  /** The token status lists under `/.well-known/status-lists`; 404 when not given. */
+  statusLists?: StatusListRoutes;
+}
+
+/** What `/.well-known/status-lists[/<partner>[/<ordinal>]]` serves. */
+export interface StatusListRoutes {
+  /** Every list's URI. */
+  index: () => Promise<unknown>;
+  /** One partner's list URIs; null for a partner without lists. */
+  aggregation: (partnerId: string) => Promise<unknown>;
+  /** One signed list; null when there is none. */
+  publish: (partnerId: string, ordinal: number) => Promise<PublishedStatusList | null>;
+}
+
+export interface RunningPublicServer {
+  server: http.Server;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The one public port: the supergraph on /graphql, the issuer's well-known documents,
+ * health and readiness. Everything else is 404, /metrics included (it has a port of its
+ * own, see startMetricsServer).
+ */
+export async function startPublicServer(routes: PublicRoutes, listen: { host: string; port: number }): Promise<RunningPublicServer> {
+  const server = http.createServer((req, res) => {
+    const requestId = requestIdOf(req.headers['x-request-id']);
+    req.headers['x-request-id'] = requestId;
+    res.setHeader('x-request-id', requestId);
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const route = routeName(path);
+    res.on('finish', () => routes.metrics.httpRequests.inc({ route, status: String(res.statusCode) }));
+    handle(route, req, res, routes).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal server error' });
+      else res.destroy(error as Error);
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listen.port, listen.host, () => resolve());
+  });
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+type Route = 'graphql' | 'jwks' | 'issuer' | 'status_list' | 'healthz' | 'readyz' | 'partner_events' | 'not_found';
+
+const PARTNER_EVENTS = /^\/partners\/([a-z0-9][a-z0-9-]{0,62})\/events$/;
+const STATUS_LISTS = /^\/\.well-known\/status-lists(?:\/([a-z0-9][a-z0-9-]{0,62})(?:\/([1-9][0-9]{0,8}))?)?$/;
+const MAX_EVENT_BYTES = 64 * 1024;
+/** GraphQL request bodies (the runtime's own default limit). */
+const MAX_GRAPHQL_BYTES = 25_000_000;
+
+function routeName(path: string): Route {
+  if (PARTNER_EVENTS.test(path)) return 'partner_events';
+  if (STATUS_LISTS.test(path)) return 'status_list';
+  switch (path) {
+    case '/graphql':
+      return 'graphql';
+    case '/.well-known/jwks.json':
+      return 'jwks';
+    case '/.well-known/entitlement-issuer':
+      return 'issuer';
+    case '/healthz':
+    case '/readyz':
+      return path.slice(1) as Route;
+    default:
+      return 'not_found';
+  }
+}
+
+async function handle(route: Route, req: http.IncomingMessage, res: http.ServerResponse, routes: PublicRoutes): Promise<void> {
+  if (route === 'graphql') {
+    const gateway = routes.gateway();
+    if (!gateway) {
+      res.setHeader('retry-after', '1');
+      sendJson(res, 503, { error: 'starting' });
+      return;
+    }
+    if (req.method === 'POST' && /json/i.test(req.headers['content-type'] ?? '')) {
+      const body = Number(req.headers['content-length'] ?? 0) > MAX_GRAPHQL_BYTES ? null : await readRawBody(req, MAX_GRAPHQL_BYTES);
+      if (body === null) {
+        res.setHeader('connection', 'close'); // the rest of the body is not read
+        sendJson(res, 413, { errors: [{ message: 'Request body too large', extensions: { code: 'REQUEST_ENTITY_TOO_LARGE' } }] });
+        return;
+      }
+      (req as { body?: unknown }).body = parsedGraphQLBody(body);
+    }
+    await gateway(req, res);
+    return;
+  }
+  if (route === 'partner_events' && routes.partnerEvents) {
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      sendJson(res, 405, { error: 'method not allowed' });
+      return;
+    }
+    const body = await readBody(req, MAX_EVENT_BYTES);
+    if (body === null) {
+      sendJson(res, 413, { error: 'payload too large' });
+      return;
+    }
+    const partnerId = PARTNER_EVENTS.exec((req.url ?? '').split('?')[0] ?? '')![1]!;
+    const answer = await routes.partnerEvents(partnerId, body, req.headers);
+    sendJson(res, answer.status, answer.body);
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('allow', 'GET, HEAD');
+    sendJson(res, 405, { error: 'method not allowed' });
+    return;
+  }
+  switch (route) {
+    case 'jwks': {
+      // Partners cache the key set; rotation publishes new keys well before they sign.
+      res.setHeader('cache-control', routes.jwksCacheControl ?? 'public, max-age=300, stale-while-revalidate=60');
+      const body = JSON.stringify(await routes.jwks());
+      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+      res.setHeader('etag', etag);
+      if (matchesEtag(req.headers['if-none-match'], etag)) {
+        res.statusCode = 304;
+        res.end();
+        return;
+      }
+      res.statusCode = 200;
+      res.setHeader('content-type', 'application/jwk-set+json; charset=utf-8');
+      res.end(body);
+      return;
+    }
+    case 'status_list':
+      await serveStatusList(req, res, routes.statusLists);
+      return;
+    case 'issuer':
+      res.setHeader('cache-control', 'public, max-age=3600');
+      sendJson(res, 200, routes.issuerMetadata());
+      return;
+    case 'healthz':
+      sendJson(res, 200, { status: 'ok' });
+      return;
+    case 'readyz': {
+      const problems = await routes.readiness();
+      sendJson(res, problems.length ? 503 : 200, problems.length ? { status: 'unavailable', problems } : { status: 'ready' });
+      return;
+    }
+    default:
+      sendJson(res, 404, { error: 'not found' });
+  }
+}
+
+/**
+ * The status lists (IETF Token Status List): public, like the JWKS, since a list tells
+ * nothing without a token naming an entry. A list is a `statuslist+jwt` cacheable for what
+ * is left of its `ttl`; the index and a partner's aggregation are JSON.
+ */
+async function serveStatusList(req: http.IncomingMessage, res: http.ServerResponse, lists: StatusListRoutes | undefined): Promise<void> {
+  const [, partnerId, ordinal] = STATUS_LISTS.exec((req.url ?? '').split('?')[0] ?? '') ?? [];
+  res.setHeader('access-control-allow-origin', '*');
+  if (!lists) {
+    sendJson(res, 404, { error: 'not found' });
+    return;
+  }
+  if (partnerId === undefined || ordinal === undefined) {
+    const body = partnerId === undefined ? await lists.index() : await lists.aggregation(partnerId);
+    if (body === null) {
+      sendJson(res, 404, { error: 'not found' });
+      return;
+    }
+    res.setHeader('cache-control', 'public, max-age=60');
+    sendJson(res, 200, body);
+    return;
+  }
+  const published = await lists.publish(partnerId, Number(ordinal));
+  if (!published) {
+    sendJson(res, 404, { error: 'not found' });
+    return;
+  }
+  res.setHeader('cache-control', `public, max-age=${published.maxAgeSeconds}`);
+  // Weak: the gzip and identity encodings of one list are the same list.
+  res.setHeader('etag', `W/${published.etag}`);
+  if (matchesEtag(req.headers['if-none-match'], published.etag)) {
+    res.statusCode = 304;
+    res.end();
+    return;
+  }
+  res.statusCode = 200;
+  res.setHeader('content-type', STATUS_LIST_MEDIA_TYPE);
+  res.setHeader('vary', 'accept-encoding');
+  if (acceptsGzip(req.headers['accept-encoding'])) {
+    res.setHeader('content-encoding', 'gzip');
+    res.end(published.gzipped);
+    return;
+  }
+  res.end(published.token);
+}
+
+/** True when `Accept-Encoding` lists gzip (or `*`) with a non-zero weight. */
+function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  return (acceptEncoding ?? '').split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    if (coding !== 'gzip' && coding !== '*') return false;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
+/** RFC 9110 weak comparison, as `If-None-Match` asks: `W/` prefixes are ignored. */
+function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.split(',').some((tag) => {
+    const candidate = tag.trim();
+    return candidate === '*' || candidate.replace(/^W\//, '') === etag;
+  });
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
+  res.statusCode = status;
+  res.setHeader('content-type', `${contentType}; charset=utf-8`);
+  res.end(JSON.stringify(body));
+}
+
+async function readBody(req: http.IncomingMessage, limit: number): Promise<string | null> {
+  const body = await readRawBody(req, limit);
+  return body === null ? null : body.toString('utf8');
+}
+
+async function readRawBody(req: http.IncomingMessage, limit: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * A JSON GraphQL body for the gateway as `req.body`. A parsed object makes the runtime's
+ * request adapter hand it to GraphQL Yoga as is; a stream body instead goes through Yoga's
+ * size-limiting TransformStream + stream.pipeline, which cost ~0.2 ms of gateway CPU per
+ * request (measured). Anything that is not a non-empty JSON object stays raw bytes, so
+ * Yoga answers it exactly as before (its JSON and parameter errors).
+ */
+function parsedGraphQLBody(body: Buffer): unknown {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && Object.keys(parsed).length > 0) return parsed;
+  } catch {
+    // Yoga reports the syntax error from the raw bytes.
+  }
+  return body;
+}

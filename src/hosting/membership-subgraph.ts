@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Authenticator, Principal } from '../modules/auth/index.js';
+import { AppError, formatError } from '../platform/errors.js';
+import { currentRequestId } from '../platform/request-id.js';
+import { negotiateLocale } from '../platform/localized.js';
+import type { Logger } from '../platform/logger.js';
+import { buildMembershipSubgraph } from './membership-schema.js';
+import { createLoaders, createServices, type AppDependencies, type RequestContext } from './request-scope.js';
+import { startSubgraphHttp } from './subgraph-http.js';
+
+export interface MembershipSubgraphOptions {
+  orm: MikroORM;
+  authenticator: Authenticator;
+  deps: AppDependencies;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default 0 (an ephemeral port) */
+  port?: number;
+  /** Stack traces in errors. @default false */
+  development?: boolean;
+  /** The gateway's signing secret (`SUBGRAPH_SECRET`): unsigned requests get 401. */
+  secret: string;
+  /** Receives one line per operation (debug) with the gateway's request id. */
+  logger?: Logger;
+}
+
+export interface RunningSubgraph {
+  url: string;
+  typeDefs: string;
+  close(): Promise<void>;
+}
+
+/** Serves the membership subgraph over HTTP on a loopback port. */
+export async function startMembershipSubgraph(options: MembershipSubgraphOptions): Promise<RunningSubgraph> {
+  const { schema, typeDefs } = await buildMembershipSubgraph();
+  const running = await startSubgraphHttp<RequestContext>({
+    name: 'membership',
+    secret: options.secret,
+    logger: options.logger,
+    host: options.host,
+    port: options.port,
+    apollo: (plugins) =>
+      new ApolloServer<RequestContext>({
+        schema,
+        formatError: (formatted, error) => formatError(formatted, error, options.development ?? false),
+        introspection: true,
+        // The process owns shutdown (it closes subgraphs in order); Apollo must not race it.
+        stopOnTerminationSignals: false,
+        // Inline traces only feed GraphOS, which this deployment does not use.
+        plugins: [...plugins, ApolloServerPluginInlineTraceDisabled()],
+        includeStacktraceInErrorResponses: options.development ?? false,
+      }),
+    context: async (headers) => {
+      // A refused credential is reported by the fields that need one, not as a failed request.
+      const principal = await options.authenticator
+        .authenticate(headers.get('authorization'))
+        .catch((error: unknown): Principal => {
+          if (error instanceof AppError) return { kind: 'anonymous', rejected: error };
+          throw error;
+        });
+      const em = options.orm.em.fork();
+      return {
+        // The one id of this operation (subgraph-http runs it under the gateway's, or a fresh one).
+        requestId: currentRequestId() ?? randomUUID(),
+        partnerOperations: options.deps.partnerOperations,
+        principal,
+        locale: negotiateLocale(headers.get('accept-language')),
+        loaders: createLoaders(em),
+        services: createServices(em, options.deps),
+      };
+    },
+  });
+  return { url: running.url, typeDefs, close: running.close };
+}

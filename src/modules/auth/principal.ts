@@ -1,0 +1,19 @@
+/** Who is calling, as established from the bearer credential. */
+import type { AppError } from '../../platform/errors.js';
+
+export type Principal =
+  /** No usable credential; `rejected` says why a credential that was sent was refused. */
+  | { kind: 'anonymous'; rejected?: AppError }
+  | {
+      kind: 'member';
+      memberId: string;
+      issuer: string;
+      subject: string;
+      /** True when the identity provider gave the caller the admin role. */
+      isAdmin: boolean;
+    }
+  | { kind: 'partner'; partnerId: string; apiKeyId: string };
+
+export type PrincipalKind = Principal['kind'] | 'admin';
+
+export const ANONYMOUS: Principal = { kind: 'anonymous' };

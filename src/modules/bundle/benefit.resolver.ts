@@ -1,0 +1,47 @@
+import { Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { requirePartner } from '../auth/index.js';
+import type { Partner } from '../partner/partner.entity.js';
+import { PartnerType } from '../partner/partner.types.js';
+import type { RequestContext } from '../../hosting/request-scope.js';
+import { Money } from '../../platform/graphql-types.js';
+import { localize } from '../../platform/localized.js';
+import type { PriceView } from './benefit.service.js';
+import type { Benefit, BundleBenefit } from './bundle.entity.js';
+import { BenefitType, PlanBenefitType } from './benefit.types.js';
+
+@Resolver(() => BenefitType)
+export class BenefitResolver {
+  @Query(() => [BenefitType], { description: "The calling partner's own benefits (partners only)" })
+  partnerBenefits(@Ctx() ctx: RequestContext): Promise<Benefit[]> {
+    const partner = requirePartner(ctx.principal, 'partnerBenefits');
+    return ctx.services.benefits.listForPartner(partner.partnerId);
+  }
+
+  @FieldResolver(() => String)
+  name(@Root() benefit: Benefit, @Ctx() ctx: RequestContext): string {
+    return localize(benefit.name, ctx.locale);
+  }
+
+  @FieldResolver(() => String)
+  description(@Root() benefit: Benefit, @Ctx() ctx: RequestContext): string {
+    return localize(benefit.description, ctx.locale);
+  }
+
+  @FieldResolver(() => PartnerType)
+  async partner(@Root() benefit: Benefit, @Ctx() ctx: RequestContext): Promise<Partner> {
+    return (await ctx.loaders.partnerById.load(benefit.partner.id))!;
+  }
+
+  @FieldResolver(() => Money, { nullable: true })
+  unitPrice(@Root() benefit: Benefit, @Ctx() ctx: RequestContext): PriceView | null {
+    return ctx.services.benefits.unitPriceFor(ctx.principal, benefit);
+  }
+}
+
+@Resolver(() => PlanBenefitType)
+export class PlanBenefitResolver {
+  @FieldResolver(() => BenefitType)
+  async benefit(@Root() grant: BundleBenefit, @Ctx() ctx: RequestContext): Promise<Benefit> {
+    return (await ctx.loaders.benefitById.load(grant.benefit.id))!;
+  }
+}

@@ -1,0 +1,33 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { batchLoader, groupLoader } from '../../platform/loader.js';
+import { Benefit, BundleBenefit, BundleVersion } from './bundle.entity.js';
+
+export function bundleLoaders(em: EntityManager) {
+  return {
+    benefitById: batchLoader((ids: readonly string[]) => em.find(Benefit, { id: { $in: [...ids] } }), (b) => b.id),
+    benefitByCode: batchLoader((codes: readonly string[]) => em.find(Benefit, { code: { $in: [...codes] } }), (b) => b.code),
+    bundleVersionById: batchLoader(
+      (ids: readonly string[]) => em.find(BundleVersion, { id: { $in: [...ids] } }),
+      (v) => v.id,
+    ),
+    /** The benefits a bundle version grants, in display order. */
+    benefitsByBundleVersion: groupLoader(
+      (versionIds: readonly string[]) =>
+        em.find(BundleBenefit, { bundleVersion: { $in: [...versionIds] } }, { orderBy: { position: 'asc' } }),
+      (bb) => bb.bundleVersion.id,
+    ),
+    /** The version of each bundle in effect now (latest effectiveFrom not in the future). */
+    currentVersionByBundle: batchLoader(
+      async (bundleIds: readonly string[]) => {
+        const versions = await em.find(
+          BundleVersion,
+          { bundle: { $in: [...bundleIds] }, effectiveFrom: { $lte: new Date() } },
+          { orderBy: { bundle: 'asc', effectiveFrom: 'desc', version: 'desc' } },
+        );
+        const seen = new Set<string>();
+        return versions.filter((v) => !seen.has(v.bundle.id) && seen.add(v.bundle.id));
+      },
+      (v) => v.bundle.id,
+    ),
+  };
+}

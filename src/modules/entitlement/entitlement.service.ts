@@ -1,0 +1,110 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { AuditLog, auditReason, type AuditContext } from '../audit/index.js';
+import { MembershipStatus, type Membership } from '../membership/membership.entity.js';
+import { AppError } from '../../platform/errors.js';
+import { isUuid } from '../../platform/loader.js';
+import { Entitlement, EntitlementStatus } from './entitlement.entity.js';
+import { materializeCurrentPeriods } from './materialize.js';
+import { revokeRights } from './revoke.js';
+
+
+export interface EntitlementServiceOptions {
+  timeZone: string;
+  /** Partners with a provisioning adapter. */
+  provisionedPartners: readonly string[];
+  now?: () => Date;
+}
+
+/** Materializes and reads entitlements: one member's right to one benefit for one period. */
+export class EntitlementService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly options: EntitlementServiceOptions,
+  ) {}
+
+  /** Partners with a provisioning adapter. */
+  get provisionedPartners(): readonly string[] {
+    return this.options.provisionedPartners;
+  }
+
+  private now(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+
+  /**
+   * Creates the current period's entitlements of a membership that just became active,
+   * with their provisioning events. Call inside the transaction that activated it.
+   */
+  materializeCurrentPeriod(em: EntityManager, membership: Membership): Promise<number> {
+    return materializeCurrentPeriods(em, {
+      now: this.now(),
+      timeZone: this.options.timeZone,
+      provisionedPartners: this.options.provisionedPartners,
+      membershipId: membership.id,
+    });
+  }
+
+  /** The member's entitlements whose period contains now, of an active membership, in bundle order. */
+  async listCurrent(memberId: string): Promise<Entitlement[]> {
+    const now = this.now();
+    return this.em.find(
+      Entitlement,
+      // Rights of a membership that ended early (a refund) are gone from "what I have".
+      { member: memberId, membership: { status: MembershipStatus.ACTIVE }, periodStart: { $lte: now }, periodEnd: { $gt: now } },
+      { orderBy: { createdAt: 'asc', id: 'asc' } },
+    );
+  }
+
+  /** One of the member's entitlements; someone else's is NOT_FOUND, exactly like an unknown id. */
+  async getOwned(memberId: string, entitlementId: string): Promise<Entitlement> {
+    const found = isUuid(entitlementId)
+      ? await this.em.findOne(Entitlement, { id: entitlementId, member: memberId })
+      : null;
+    if (!found) throw AppError.notFound('Entitlement', entitlementId);
+    return found;
+  }
+
+  /**
+   * Takes one right back now (admins, e.g. fraud): REVOKED here, a revocation queued for its
+   * partner, its live tokens INVALID in the partner's status list, and an
+   * `entitlement.revoke` audit row, in one transaction. Revoking a revoked right changes
+   * nothing; a right that already ended cannot be revoked (ENTITLEMENT_INACTIVE).
+   */
+  async revoke(entitlementId: string, reason: string, audit: AuditContext): Promise<Entitlement> {
+    const why = auditReason(reason);
+    const found = isUuid(entitlementId) ? await this.em.findOne(Entitlement, { id: entitlementId }) : null;
+    if (!found) throw AppError.notFound('Entitlement', entitlementId);
+    const now = this.now();
+    const revoked = await this.em.transactional(async (tx) => {
+      const [right] = await revokeRights(tx, { entitlementIds: [found.id] }, { now, provisionedPartners: this.options.provisionedPartners });
+      if (!right) return false;
+      await AuditLog.append(tx, audit, {
+        action: 'entitlement.revoke',
+        subject: right.id,
+        before: { entitlement: { id: right.id, status: right.previousStatus } },
+        after: { entitlement: { id: right.id, status: EntitlementStatus.REVOKED }, reason: why },
+      });
+      return true;
+    });
+    const current = await this.em.findOneOrFail(Entitlement, { id: found.id }, { refresh: true });
+    if (!revoked && current.status !== EntitlementStatus.REVOKED) throw AppError.entitlementInactive(current.status === EntitlementStatus.ACTIVE ? 'EXPIRED' : current.status);
+    return current;
+  }
+
+  /** Throws unless the entitlement can be used right now (status and period). */
+  assertUsable(entitlement: Pick<Entitlement, 'status' | 'periodStart' | 'periodEnd'>): void {
+    const now = this.now();
+    if (entitlement.status !== EntitlementStatus.ACTIVE) throw AppError.entitlementInactive(entitlement.status);
+    if (now < entitlement.periodStart || now >= entitlement.periodEnd) throw AppError.entitlementInactive('EXPIRED');
+  }
+}
+
+/** True when the entitlement can be used at `now`: ACTIVE and its period contains `now`. */
+export function isUsableAt(entitlement: Pick<Entitlement, 'status' | 'periodStart' | 'periodEnd'>, now: Date): boolean {
+  return entitlement.status === EntitlementStatus.ACTIVE && entitlement.periodStart <= now && now < entitlement.periodEnd;
+}
+
+/** Units left in the period; null when unlimited. */
+export function remainingOf(entitlement: Pick<Entitlement, 'quota' | 'used'>): number | null {
+  return entitlement.quota == null ? null : Math.max(0, entitlement.quota - entitlement.used);
+}

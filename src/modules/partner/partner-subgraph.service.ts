@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { AuditLog, type AuditContext } from '../audit/index.js';
+import { registeredSubgraphName } from '../../composition/supergraph-source.js';
+import { composeSupergraphWithApi, type SubgraphDefinition } from '../../composition/supergraph.js';
+import { AppError, InputValidator } from '../../platform/errors.js';
+import { Partner } from './partner.entity.js';
+import { PartnerSubgraph } from './partner-subgraph.entity.js';
+
+export interface PartnerSubgraphOptions {
+  /** The built-in subgraphs the registration must compose with. */
+  builtIns: () => Promise<SubgraphDefinition[]>;
+  /** Told after a registration changed, so the local gateway recomposes at once. */
+  onChange?: () => Promise<void>;
+  /** Timeout for fetching the subgraph's SDL. @default 5000 */
+  fetchTimeoutMs?: number;
+}
+
+/**
+ * Partners' own subgraphs, registered by admins: the SDL is fetched from the subgraph
+ * (`_service { sdl }`), composed with everything already served, and stored only when
+ * composition succeeds; a failing one is refused with the composition errors listed and
+ * the running supergraph is untouched.
+ */
+export class PartnerSubgraphService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly options: PartnerSubgraphOptions,
+  ) {}
+
+  async register(partnerId: string, url: string, audit: AuditContext): Promise<PartnerSubgraph> {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    new InputValidator()
+      .check(parsed !== undefined && ['http:', 'https:'].includes(parsed.protocol), 'url', 'must be an http(s) URL')
+      .throwIfInvalid();
+    const partner = await this.em.findOne(Partner, { id: partnerId });
+    if (!partner) throw AppError.notFound('Partner', partnerId);
+
+    const sdl = await this.fetchSdl(partnerId, url);
+    const others = (await this.em.find(PartnerSubgraph, { partnerId: { $ne: partnerId } })).map((r) => ({
+      name: registeredSubgraphName(r.partnerId),
+      url: r.url,
+      typeDefs: r.sdl,
+    }));
+    try {
+      composeSupergraphWithApi([...(await this.options.builtIns()), ...others, { name: registeredSubgraphName(partnerId), url, typeDefs: sdl }]);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const compositionErrors = message.split('\n').slice(1).map((l) => l.replace(/^\s*-\s*/, '')).filter(Boolean);
+      throw new AppError('BAD_USER_INPUT', `The subgraph of ${partnerId} does not compose with the supergraph: ${compositionErrors.join('; ')}`, {
+        compositionErrors,
+      });
+    }
+    await this.em.transactional(async (em) => {
+      const [previous] = await em.execute<{ url: string; sdl: string }[]>(
+        'select url, sdl from partner_subgraph where partner_id = ? for update',
+        [partnerId],
+      );
+      await em.upsert(PartnerSubgraph, { partnerId, url, sdl, registeredAt: new Date() });
+      await AuditLog.append(em, audit, {
+        action: 'partner_subgraph.register',
+        subject: partnerId,
+        before: previous ? registration(previous.url, previous.sdl) : null,
+        after: registration(url, sdl),
+      });
+    });
+    await this.options.onChange?.();
+    return this.em.findOneOrFail(PartnerSubgraph, { partnerId }, { refresh: true });
+  }
+
+  /** Removes a partner's subgraph from the supergraph; false when none was registered. */
+  async unregister(partnerId: string, audit: AuditContext): Promise<boolean> {
+    const removed = await this.em.transactional(async (em) => {
+      const [row] = await em.execute<{ url: string; sdl: string }[]>(
+        'delete from partner_subgraph where partner_id = ? returning url, sdl',
+        [partnerId],
+      );
+      if (!row) return false;
+      await AuditLog.append(em, audit, {
+        action: 'partner_subgraph.unregister',
+        subject: partnerId,
+        before: registration(row.url, row.sdl),
+        after: null,
+      });
+      return true;
+    });
+    if (removed) await this.options.onChange?.();
+    return removed;
+  }
+
+  list(): Promise<PartnerSubgraph[]> {
+    return this.em.find(PartnerSubgraph, {}, { orderBy: { partnerId: 'asc' } });
+  }
+
+  private async fetchSdl(partnerId: string, url: string): Promise<string> {
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ _service { sdl } }' }),
+        signal: AbortSignal.timeout(this.options.fetchTimeoutMs ?? 5000),
+      });
+      const body = (await response.json()) as { data?: { _service?: { sdl?: unknown } } };
+      const sdl = body.data?._service?.sdl;
+      if (typeof sdl !== 'string' || !sdl.trim()) throw new Error('no SDL in the answer to { _service { sdl } }');
+      return sdl;
+    } catch (error) {
+      throw AppError.downstream(partnerId, `its subgraph at ${url} did not give its SDL (${error instanceof Error ? error.message : error})`);
+    }
+  }
+}
+
+/** What the audit log keeps of a registration: the SDL by its digest, not its text. */
+function registration(url: string, sdl: string): { url: string; sdlSha256: string } {
+  return { url, sdlSha256: createHash('sha256').update(sdl).digest('hex') };
+}

@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto';
+import { Entity, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import type { Opt, Rel } from '@mikro-orm/core';
+import type { LocalizedText } from '../../platform/localized.js';
+
+/** A partner company; its id is its slug (`sparkwash`): a token's `aud`, its folder under `partners/`. */
+@Entity({ tableName: 'partner' })
+export class Partner {
+  @PrimaryKey({ type: 'text' })
+  id!: string;
+
+  @Property({ type: 'json' })
+  name!: LocalizedText;
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  createdAt: Opt<Date> = new Date();
+}
+
+/** A partner API key: shown once at creation, stored as its SHA-256, revocable. */
+@Entity({ tableName: 'partner_api_key' })
+export class PartnerApiKey {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @ManyToOne({ entity: () => Partner, deleteRule: 'cascade' })
+  partner!: Rel<Partner>;
+
+  /** Hex SHA-256 of the whole key; keys carry 256 random bits, so a fast hash is enough. */
+  @Property({ type: 'text', unique: true })
+  keyHash!: string;
+
+  /** First characters of the key, to tell keys apart in listings. */
+  @Property({ type: 'text' })
+  prefix!: string;
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  createdAt: Opt<Date> = new Date();
+
+  @Property({ type: 'datetime', nullable: true })
+  revokedAt?: Date | null;
+}

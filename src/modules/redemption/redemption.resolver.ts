@@ -1,0 +1,96 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { auditContextOf } from '../audit/index.js';
+import { requirePartner } from '../auth/index.js';
+import type { Benefit } from '../bundle/bundle.entity.js';
+import { BenefitType } from '../bundle/benefit.types.js';
+import type { Entitlement } from '../entitlement/entitlement.entity.js';
+import { EntitlementType } from '../entitlement/entitlement.types.js';
+import type { RequestContext } from '../../hosting/request-scope.js';
+import type { RedemptionPageView } from './redemption-history.service.js';
+import type { Redemption } from './redemption.entity.js';
+import type { TokenCheckView } from './redemption.service.js';
+import { RedemptionConnectionType, RedemptionType, TokenCheckType } from './redemption.types.js';
+
+@Resolver(() => RedemptionType)
+export class RedemptionResolver {
+  @Mutation(() => RedemptionType, {
+    description: 'Redeems a member\'s entitlement token (partners only). A token is redeemed once; the idempotency key makes retries safe.',
+  })
+  redeemEntitlement(
+    @Arg('token', () => String) token: string,
+    @Arg('idempotencyKey', () => String) idempotencyKey: string,
+    @Arg('units', () => Int, { defaultValue: 1 }) units: number,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Redemption> {
+    const partner = requirePartner(ctx.principal, 'redeemEntitlement');
+    return ctx.services.redemptions.redeem(partner.partnerId, { token, idempotencyKey, units }, auditContextOf(ctx));
+  }
+
+  @Query(() => TokenCheckType, {
+    description: 'Verifies a token as redeemEntitlement would and says whether it could be redeemed now and what is left, consuming nothing (partners only)',
+  })
+  checkEntitlementToken(@Arg('token', () => String) token: string, @Ctx() ctx: RequestContext): Promise<TokenCheckView> {
+    const partner = requirePartner(ctx.principal, 'checkEntitlementToken');
+    return ctx.services.redemptions.check(partner.partnerId, token);
+  }
+
+  @Mutation(() => RedemptionType, {
+    description:
+      'Voids one of the calling partner\'s redemptions shortly after it was made (REDEMPTION_VOID_WINDOW_SECONDS): the units go back to the entitlement, the token stays used, the void is recorded (partners only)',
+  })
+  voidRedemption(
+    @Arg('redemptionId', () => ID) redemptionId: string,
+    @Arg('reason', () => String) reason: string,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Redemption> {
+    const partner = requirePartner(ctx.principal, 'voidRedemption');
+    return ctx.services.redemptions.void(partner.partnerId, redemptionId, reason, auditContextOf(ctx));
+  }
+
+  @Query(() => RedemptionConnectionType, {
+    description: 'The calling partner\'s redemptions, newest first, optionally redeemed in [from, to) and of one benefit (partners only)',
+  })
+  partnerRedemptions(
+    @Arg('first', () => Int, { defaultValue: 50, description: 'Page size, at most 200' }) first: number,
+    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page' }) after: string | null,
+    @Arg('from', () => Date, { nullable: true, description: 'Redeemed at or after (inclusive)' }) from: Date | null,
+    @Arg('to', () => Date, { nullable: true, description: 'Redeemed before (exclusive)' }) to: Date | null,
+    @Arg('benefitCode', () => String, { nullable: true }) benefitCode: string | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<RedemptionPageView> {
+    const partner = requirePartner(ctx.principal, 'partnerRedemptions');
+    return ctx.services.redemptionHistory.page(partner.partnerId, { first, after, from, to, benefitCode });
+  }
+
+  @FieldResolver(() => EntitlementType)
+  async entitlement(@Root() redemption: Redemption, @Ctx() ctx: RequestContext): Promise<Entitlement> {
+    return (await ctx.loaders.entitlementById.load(redemption.entitlement.id))!;
+  }
+
+  @FieldResolver(() => BenefitType)
+  async benefit(@Root() redemption: Redemption, @Ctx() ctx: RequestContext): Promise<Benefit> {
+    const entitlement = await ctx.loaders.entitlementById.load(redemption.entitlement.id);
+    return (await ctx.loaders.benefitById.load(entitlement!.benefit.id))!;
+  }
+
+  @FieldResolver(() => String)
+  async memberPseudonym(@Root() redemption: Redemption, @Ctx() ctx: RequestContext): Promise<string> {
+    const entitlement = await ctx.loaders.entitlementById.load(redemption.entitlement.id);
+    return ctx.services.pseudonyms.forPartner(entitlement!.member.id, redemption.partner.id);
+  }
+
+  @FieldResolver(() => Boolean)
+  async voided(@Root() redemption: Redemption, @Ctx() ctx: RequestContext): Promise<boolean> {
+    return (await ctx.loaders.voidByRedemptionId.load(redemption.id)) !== undefined;
+  }
+
+  @FieldResolver(() => Date, { nullable: true })
+  async voidedAt(@Root() redemption: Redemption, @Ctx() ctx: RequestContext): Promise<Date | null> {
+    return (await ctx.loaders.voidByRedemptionId.load(redemption.id))?.createdAt ?? null;
+  }
+
+  @FieldResolver(() => String, { nullable: true })
+  async voidReason(@Root() redemption: Redemption, @Ctx() ctx: RequestContext): Promise<string | null> {
+    return (await ctx.loaders.voidByRedemptionId.load(redemption.id))?.reason ?? null;
+  }
+}

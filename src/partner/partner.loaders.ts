@@ -1,9 +1,0 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { batchLoader } from '../shared/loader.js';
-import { Partner } from './partner.entity.js';
-
-export function partnerLoaders(em: EntityManager) {
-  return {
-    partnerById: batchLoader((ids: readonly string[]) => em.find(Partner, { id: { $in: [...ids] } }), (p) => p.id),
-  };
-}

@@ -1,0 +1,274 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_GRAPHQL_LIMITS, type GraphqlLimits } from '../edge/graphql-limits.js';
+
+/**
+ * Everything the process reads from its environment, validated once at start-up.
+ * A bad value throws a plain `Error` that names the variable to fix.
+ */
+export interface AppConfig {
+  nodeEnv: 'development' | 'test' | 'production';
+  /** Public port serving the contract. @default 4000 */
+  port: number;
+  /** Host the public port binds to. @default '0.0.0.0' */
+  host: string;
+  /** How clients reach the public port; also the token issuer. @default `http://localhost:$PORT` */
+  publicUrl: string;
+  /** PostgreSQL connection string; absent means the embedded database. */
+  databaseUrl: string | undefined;
+  /** Where local state lives (embedded database, keys). @default '.data' */
+  dataDir: string;
+  /** Port of the embedded PostgreSQL. @default 54329 */
+  embeddedPgPort: number;
+  /** Directory of the Ed25519 signing keys (private keys never leave it). @default `$DATA_DIR/keys` */
+  signingKeysDir: string;
+  /**
+   * Seconds a new signing key is published in the JWKS before it signs (`npm run -s keys -- rotate`);
+   * the JWKS cache lifetime is kept well under it. @default 86400
+   */
+  signingKeyRotationLeadSeconds: number;
+  /**
+   * AES-256 key (`SIGNING_KEYS_ENCRYPTION_KEY`, base64 of 32 bytes) sealing the private signing
+   * keys at rest; absent, key files hold plaintext JWKs (mode 0600).
+   */
+  signingKeysEncryptionKey: Buffer | undefined;
+  /** Secret for per-partner member pseudonyms; read from a file when not set. */
+  pseudonymSecret: string | undefined;
+  /** File holding the pseudonym secret, created on first start. @default `$DATA_DIR/secrets/pseudonym.key` */
+  pseudonymSecretFile: string;
+  /**
+   * Secret the gateway signs every subgraph request with (`SUBGRAPH_SECRET`, at least 32
+   * characters; required in production); subgraphs refuse unsigned requests. Absent, it is
+   * read from `subgraphSecretFile`, created on first start.
+   */
+  subgraphSecret: string | undefined;
+  /** File holding the subgraph secret outside production. @default `$DATA_DIR/secrets/subgraph.key` */
+  subgraphSecretFile: string;
+  /**
+   * Port serving Prometheus `/metrics` (`METRICS_PORT`; 0 picks a free one), apart from the
+   * public port. @default 9464 (0 under test)
+   */
+  metricsPort: number;
+  /** Interface the metrics port binds to (`METRICS_HOST`). @default '127.0.0.1' */
+  metricsHost: string;
+  /** Lifetime of an entitlement token in seconds. @default 600 */
+  tokenTtlSeconds: number;
+  /** Entries in each new token status list (`STATUS_LIST_CAPACITY`). @default 1048576 */
+  statusListCapacity: number;
+  /**
+   * The status lists' `ttl` (`STATUS_LIST_TTL_SECONDS`): how long partners may cache one, so the
+   * longest a revoked token can still pass an offline check. @default 60
+   */
+  statusListTtlSeconds: number;
+  /** How long after a redemption its partner may still void it, in seconds (0: never). @default 900 */
+  redemptionVoidWindowSeconds: number;
+  /** Program time zone for periods and member days. @default 'Asia/Shanghai' */
+  timeZone: string;
+  auth: {
+    /** Issuer (`iss`) of member and admin JWTs from the identity provider. */
+    issuer: string | undefined;
+    /** JWKS URL of the identity provider. */
+    jwksUrl: string | undefined;
+    /** Expected `aud` of member and admin JWTs. @default 'coalition-gateway' */
+    audience: string;
+    /** Claim holding the caller's roles (a string or an array). @default 'roles' */
+    roleClaim: string;
+    /** Role value that makes a caller an admin. @default 'admin' */
+    adminRole: string;
+  };
+  /** Per-caller rate limits, counted per window (see src/edge/rate-limit.ts). */
+  rateLimit: RateLimitSettings;
+  /**
+   * Redis holding the rate-limit counters, so every gateway replica counts against the same
+   * budget; absent means counters in process memory (one replica's own view).
+   */
+  redisUrl: string | undefined;
+  /**
+   * Proxy hops in front of the public port whose `X-Forwarded-For` entries are trusted for
+   * the client address of anonymous callers (0: the socket address). @default 0
+   */
+  trustProxy: number;
+  /** Browser origins allowed by CORS. @default localhost origins in development */
+  corsOrigins: string[];
+  /** Log level for pino. @default 'info' ('warn' under test) */
+  logLevel: string;
+  /** Safelist of operations (JSON sha256 → document, see `npm run -s operations:manifest`); absent: none. */
+  persistedOperationsFile: string | undefined;
+  /** Refuse any operation not in the safelist (production clients). @default false */
+  persistedOperationsOnly: boolean;
+  /**
+   * Largest operation the gateway accepts: `GRAPHQL_MAX_DEPTH`, `GRAPHQL_MAX_ALIASES`,
+   * `GRAPHQL_MAX_TOKENS`, `GRAPHQL_MAX_DIRECTIVES`, `GRAPHQL_MAX_COST`.
+   * @default { depth: 10, aliases: 15, tokens: 2000, directives: 10, cost: 20000 }
+   */
+  graphqlLimits: GraphqlLimits;
+}
+
+/** Operations allowed per window and per caller; a mutation costs one per root field. */
+export interface RateLimitSettings {
+  /** Length of a window in seconds. @default 60 */
+  windowSeconds: number;
+  /** Queries per window per member (admins included). @default 120 */
+  memberQueries: number;
+  /** Mutations (root fields) per window per member. @default 30 */
+  memberMutations: number;
+  /** Queries per window per partner API key. @default 600 */
+  partnerQueries: number;
+  /** Mutations (root fields, e.g. redemptions) per window per partner API key. @default 600 */
+  partnerMutations: number;
+  /** Operations of any kind per window per anonymous client address. @default 60 */
+  anonymous: number;
+  /** Prefix of the counters' keys (in Redis: replicas of one deployment share it). @default 'coalition:rl' */
+  keyPrefix: string;
+}
+
+const budget = z.coerce.number().int().min(1).max(1_000_000_000);
+
+const limit = z.coerce.number().int().min(1).max(1_000_000);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: z.url().optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATA_DIR: z.string().default('.data'),
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  SIGNING_KEYS_DIR: z.string().optional(),
+  SIGNING_KEY_ROTATION_LEAD_SECONDS: z.coerce.number().int().min(0).max(2_592_000).default(86_400),
+  SIGNING_KEYS_ENCRYPTION_KEY: z
+    .string()
+    .refine(isBase64Of32Bytes, 'must be the base64 of 32 random bytes (e.g. `openssl rand -base64 32`)')
+    .optional(),
+  PSEUDONYM_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  PSEUDONYM_SECRET_FILE: z.string().optional(),
+  SUBGRAPH_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
+  STATUS_LIST_CAPACITY: z.coerce.number().int().min(8).max(2 ** 31 - 1).default(1 << 20),
+  STATUS_LIST_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  REDEMPTION_VOID_WINDOW_SECONDS: z.coerce.number().int().min(0).max(604_800).default(900),
+  PROGRAM_TIME_ZONE: z.string().default('Asia/Shanghai'),
+  AUTH_ISSUER: z.string().optional(),
+  AUTH_JWKS_URL: z.url().optional(),
+  AUTH_AUDIENCE: z.string().default('coalition-gateway'),
+  AUTH_ROLE_CLAIM: z.string().default('roles'),
+  AUTH_ADMIN_ROLE: z.string().default('admin'),
+  CORS_ORIGINS: z.string().optional(),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  RATE_LIMIT_MEMBER_QUERIES: budget.default(120),
+  RATE_LIMIT_MEMBER_MUTATIONS: budget.default(30),
+  RATE_LIMIT_PARTNER_QUERIES: budget.default(600),
+  RATE_LIMIT_PARTNER_MUTATIONS: budget.default(600),
+  RATE_LIMIT_ANONYMOUS: budget.default(60),
+  RATE_LIMIT_KEY_PREFIX: z.string().regex(/^[\w.:-]{1,100}$/, 'letters, digits and . : - _ only').default('coalition:rl'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  TRUST_PROXY: z.string().regex(/^(true|false|\d)$/, 'must be a number of proxy hops (0-9), true (1) or false (0)').default('0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  PERSISTED_OPERATIONS_FILE: z.string().optional(),
+  PERSISTED_OPERATIONS_ONLY: z.enum(['true', 'false']).default('false'),
+  GRAPHQL_MAX_DEPTH: limit.default(DEFAULT_GRAPHQL_LIMITS.depth),
+  GRAPHQL_MAX_ALIASES: limit.default(DEFAULT_GRAPHQL_LIMITS.aliases),
+  GRAPHQL_MAX_TOKENS: limit.default(DEFAULT_GRAPHQL_LIMITS.tokens),
+  GRAPHQL_MAX_DIRECTIVES: limit.default(DEFAULT_GRAPHQL_LIMITS.directives),
+  GRAPHQL_MAX_COST: limit.default(DEFAULT_GRAPHQL_LIMITS.cost),
+});
+
+/** Reads and validates the configuration from `env` (the process environment by default). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse(stripEmpty(env));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration, set these environment variables:\n${problems.join('\n')}`);
+  }
+  const e = parsed.data;
+  if ((e.AUTH_ISSUER === undefined) !== (e.AUTH_JWKS_URL === undefined)) {
+    throw new Error('Invalid configuration: set AUTH_ISSUER and AUTH_JWKS_URL together (or neither)');
+  }
+  if (e.PERSISTED_OPERATIONS_ONLY === 'true' && !e.PERSISTED_OPERATIONS_FILE) {
+    throw new Error('Invalid configuration: PERSISTED_OPERATIONS_ONLY=true needs PERSISTED_OPERATIONS_FILE (npm run -s operations:manifest writes one)');
+  }
+  if (e.NODE_ENV === 'production' && !e.AUTH_ISSUER) {
+    throw new Error('Invalid configuration: production needs AUTH_ISSUER and AUTH_JWKS_URL (the dev issuer is never trusted there)');
+  }
+  if (e.NODE_ENV === 'production' && !e.SUBGRAPH_SECRET) {
+    throw new Error('Invalid configuration: production needs SUBGRAPH_SECRET (the gateway signs subgraph requests with it; e.g. `openssl rand -base64 32`, the same in the gateway and every subgraph)');
+  }
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: e.PROGRAM_TIME_ZONE });
+  } catch {
+    throw new Error(`Invalid configuration: PROGRAM_TIME_ZONE "${e.PROGRAM_TIME_ZONE}" is not an IANA time zone`);
+  }
+  const dataDir = path.resolve(e.DATA_DIR);
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const corsOrigins = e.CORS_ORIGINS
+    ? e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean)
+    : e.NODE_ENV === 'production'
+      ? []
+      : [`http://localhost:${e.PORT}`, 'http://localhost:3000', 'http://localhost:5173', 'http://127.0.0.1:5173'];
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    databaseUrl: e.DATABASE_URL,
+    dataDir,
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    signingKeysDir: path.resolve(e.SIGNING_KEYS_DIR ?? path.join(dataDir, 'keys')),
+    signingKeyRotationLeadSeconds: e.SIGNING_KEY_ROTATION_LEAD_SECONDS,
+    signingKeysEncryptionKey: e.SIGNING_KEYS_ENCRYPTION_KEY ? Buffer.from(e.SIGNING_KEYS_ENCRYPTION_KEY, 'base64') : undefined,
+    pseudonymSecret: e.PSEUDONYM_SECRET,
+    pseudonymSecretFile: path.resolve(e.PSEUDONYM_SECRET_FILE ?? path.join(dataDir, 'secrets', 'pseudonym.key')),
+    subgraphSecret: e.SUBGRAPH_SECRET,
+    subgraphSecretFile: path.join(dataDir, 'secrets', 'subgraph.key'),
+    metricsPort: e.METRICS_PORT ?? (e.NODE_ENV === 'test' ? 0 : 9464),
+    metricsHost: e.METRICS_HOST,
+    tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
+    statusListCapacity: e.STATUS_LIST_CAPACITY,
+    statusListTtlSeconds: e.STATUS_LIST_TTL_SECONDS,
+    redemptionVoidWindowSeconds: e.REDEMPTION_VOID_WINDOW_SECONDS,
+    timeZone: e.PROGRAM_TIME_ZONE,
+    auth: {
+      issuer: e.AUTH_ISSUER,
+      jwksUrl: e.AUTH_JWKS_URL,
+      audience: e.AUTH_AUDIENCE,
+      roleClaim: e.AUTH_ROLE_CLAIM,
+      adminRole: e.AUTH_ADMIN_ROLE,
+    },
+    rateLimit: {
+      windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+      memberQueries: e.RATE_LIMIT_MEMBER_QUERIES,
+      memberMutations: e.RATE_LIMIT_MEMBER_MUTATIONS,
+      partnerQueries: e.RATE_LIMIT_PARTNER_QUERIES,
+      partnerMutations: e.RATE_LIMIT_PARTNER_MUTATIONS,
+      anonymous: e.RATE_LIMIT_ANONYMOUS,
+      keyPrefix: e.RATE_LIMIT_KEY_PREFIX,
+    },
+    redisUrl: e.REDIS_URL,
+    trustProxy: e.TRUST_PROXY === 'true' ? 1 : e.TRUST_PROXY === 'false' ? 0 : Number(e.TRUST_PROXY),
+    corsOrigins,
+    logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'warn' : 'info'),
+    persistedOperationsFile: e.PERSISTED_OPERATIONS_FILE,
+    persistedOperationsOnly: e.PERSISTED_OPERATIONS_ONLY === 'true',
+    graphqlLimits: {
+      depth: e.GRAPHQL_MAX_DEPTH,
+      aliases: e.GRAPHQL_MAX_ALIASES,
+      tokens: e.GRAPHQL_MAX_TOKENS,
+      directives: e.GRAPHQL_MAX_DIRECTIVES,
+      cost: e.GRAPHQL_MAX_COST,
+    },
+  };
+}
+
+function isBase64Of32Bytes(value: string): boolean {
+  // Buffer.from skips characters outside the alphabet; re-encoding catches a mistyped key.
+  const bytes = Buffer.from(value, 'base64');
+  return bytes.length === 32 && bytes.toString('base64') === value.replace(/=+$/, '').padEnd(44, '=');
+}
+
+function stripEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') out[k] = v;
+  return out;
+}

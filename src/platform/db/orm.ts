@@ -1,0 +1,69 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
+import { Migrator } from '@mikro-orm/migrations';
+import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
+import { entities } from '../../modules/entities.js';
+
+// Works from src/platform/db (vitest) and dist/src/platform/db (compiled) alike.
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = here.includes(`${path.sep}dist${path.sep}`)
+  ? path.resolve(here, '../../../..')
+  : path.resolve(here, '../../..');
+
+export interface OrmOptions {
+  /** PostgreSQL connection string. */
+  databaseUrl: string;
+  /** Connection pool size. @default 10 */
+  poolSize?: number;
+  /** Called with every SQL statement (tests count them). */
+  onQuery?: (sql: string) => void;
+}
+
+/** The MikroORM configuration shared by the server, the CLI and the tests. */
+export function ormConfig(options: OrmOptions): Options {
+  return defineConfig({
+    clientUrl: options.databaseUrl,
+    entities,
+    metadataProvider: ReflectMetadataProvider,
+    extensions: [Migrator],
+    pool: { min: 0, max: options.poolSize ?? 10 },
+    migrations: {
+      tableName: 'mikro_orm_migrations',
+      path: path.join(repoRoot, 'dist', 'migrations'),
+      pathTs: path.join(repoRoot, 'migrations'),
+      glob: '!(*.d).{js,ts}',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      emit: 'ts',
+      silent: true,
+    },
+    forceUtcTimezone: true,
+    // Each request and job forks its own EntityManager; the global one is never used.
+    allowGlobalContext: false,
+    debug: options.onQuery ? ['query'] : false,
+    ...(options.onQuery
+      ? {
+          logger: (message: string) => options.onQuery?.(message),
+        }
+      : {}),
+  });
+}
+
+/** Connects to PostgreSQL; does not touch the schema. */
+export async function connectOrm(options: OrmOptions): Promise<MikroORM> {
+  return MikroORM.init(ormConfig(options));
+}
+
+/** Applies pending migrations; returns the names applied. */
+export async function migrateUp(orm: MikroORM): Promise<string[]> {
+  const applied = await orm.migrator.up();
+  return applied.map((m) => m.name);
+}
+
+/** True when every migration on disk has been applied. */
+export async function migrationsApplied(orm: MikroORM): Promise<boolean> {
+  const pending = await orm.migrator.getPending();
+  return pending.length === 0;
+}
