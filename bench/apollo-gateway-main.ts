@@ -3,7 +3,7 @@
 // the same composition our gateway uses. Serves on HOST:PORT (default 127.0.0.1:0) and prints
 // `apollo gateway listening on <url>` when ready. Signs subgraph requests with SUBGRAPH_SECRET,
 // as our gateway does (the subgraphs refuse unsigned ones).
-import { signingFetch } from '../src/hosting/subgraph-signature.js';
+import { signingFetch } from '../partners/sdk/subgraph-signature.js';
 import { composeSupergraph, type SubgraphDefinition } from '../src/composition/supergraph.js';
 import { startApolloGateway, type RunningApolloGateway } from './apollo-gateway.js';
 

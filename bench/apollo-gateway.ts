@@ -4,7 +4,7 @@ import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOp
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import type { Fetcher } from '@apollo/utils.fetcher';
-import { SUBGRAPH_SIGNATURE_HEADER, signSubgraphRequest } from '../src/hosting/subgraph-signature.js';
+import { SUBGRAPH_SIGNATURE_HEADER, signSubgraphRequest } from '../partners/sdk/subgraph-signature.js';
 
 interface ForwardedHeaders {
   authorization?: string;

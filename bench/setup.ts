@@ -10,7 +10,9 @@ import pg from 'pg';
 import { startEmbeddedPostgres, type RunningPostgres } from '../src/platform/db/embedded-postgres.js';
 import type { DevIssuer } from '../src/modules/auth/index.js';
 import { PartnerKeyService } from '../src/modules/partner/index.js';
-import { Closers, openCore, openDevIssuer } from '../src/runtime/app.js';
+import { BUILT_IN_PARTNERS } from '../src/built-in-partners.js';
+import { Closers } from '../src/runtime/closers.js';
+import { openCore, openDevIssuer } from '../src/runtime/core.js';
 import { loadConfig } from '../src/platform/config.js';
 import { createLogger } from '../src/platform/logger.js';
 
@@ -145,7 +147,7 @@ export async function prepareBenchState(databaseUrl: string, partnerId: string):
   const logger = createLogger('silent');
   const closers = new Closers(logger);
   try {
-    const core = await openCore({ config, databaseUrl, logger, migrate: true, seed: true }, closers);
+    const core = await openCore({ config, databaseUrl, logger, partners: BUILT_IN_PARTNERS, migrate: true, seed: true }, closers);
     const { key: partnerKey } = await new PartnerKeyService(core.orm.em.fork()).create(partnerId);
     await closers.closeAll();
     const devIssuer = await openDevIssuer(config);

@@ -16,6 +16,7 @@ import { connectOrm, migrateUp } from '../src/platform/db/orm.js';
 import { seedDemoCatalog } from '../src/seed/demo-catalog.js';
 import { encodeStatusList, FileSigningKeyStore, StatusLists, StatusListTokenSigner } from '../src/modules/token/index.js';
 import { createBenchDatabase } from './setup.js';
+import { loadModules } from '../src/modules/index.js';
 
 const TOKENS = Number(process.env.STATUS_BENCH_TOKENS ?? 1_000_000);
 const REVOKED_SHARE = Number(process.env.STATUS_BENCH_REVOKED ?? 0.01);
@@ -69,7 +70,7 @@ console.log('\nServing one list from PostgreSQL (1M issued tokens in one 2^20 li
 const database = await createBenchDatabase((line) => console.log(line));
 const keysDir = await mkdtemp(path.join(os.tmpdir(), 'status-bench-keys-'));
 try {
-  const orm = await connectOrm({ databaseUrl: database.url, poolSize: 2 });
+  const orm = await connectOrm({ databaseUrl: database.url, entities: (await loadModules()).entities(), poolSize: 2 });
   await migrateUp(orm);
   await seedDemoCatalog(orm.em.fork());
   const client = new pg.Client({ connectionString: database.url });

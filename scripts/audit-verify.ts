@@ -7,7 +7,7 @@ import { connectOrm } from '../src/platform/db/orm.js';
 import { withDatabase } from './database.js';
 
 await withDatabase(async (databaseUrl) => {
-  const orm = await connectOrm({ databaseUrl, poolSize: 1 });
+  const orm = await connectOrm({ databaseUrl, entities: [], poolSize: 1 });
   try {
     const em = orm.em.fork();
     const [table] = await em.execute<{ exists: boolean }[]>(`select to_regclass('audit_log') is not null as exists`);

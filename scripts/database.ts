@@ -3,6 +3,7 @@ import { startEmbeddedPostgres } from '../src/platform/db/embedded-postgres.js';
 import path from 'node:path';
 import { connectOrm, migrateUp } from '../src/platform/db/orm.js';
 import { seedDemoCatalog } from '../src/seed/demo-catalog.js';
+import { loadModules } from '../src/modules/index.js';
 
 /**
  * Runs `work` against DATABASE_URL, or against the embedded PostgreSQL (started for the
@@ -31,7 +32,7 @@ export async function withDatabase<T>(
 }
 
 async function prepare(databaseUrl: string): Promise<void> {
-  const orm = await connectOrm({ databaseUrl, poolSize: 1 });
+  const orm = await connectOrm({ databaseUrl, entities: (await loadModules()).entities(), poolSize: 1 });
   try {
     await migrateUp(orm);
     await seedDemoCatalog(orm.em.fork());

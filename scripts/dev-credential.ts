@@ -7,6 +7,7 @@ import { connectOrm } from '../src/platform/db/orm.js';
 import { PartnerKeyService } from '../src/modules/partner/index.js';
 import { loadConfig } from '../src/platform/config.js';
 import { withDatabase } from './database.js';
+import { loadModules } from '../src/modules/index.js';
 
 const USAGE = 'usage: npm run -s dev:credential -- <member|admin|partner> <id>';
 
@@ -17,7 +18,7 @@ async function main(): Promise<string> {
   const config = loadConfig();
   if (role === 'partner') {
     return withDatabase(async (databaseUrl) => {
-      const orm = await connectOrm({ databaseUrl, poolSize: 1 });
+      const orm = await connectOrm({ databaseUrl, entities: (await loadModules()).entities(), poolSize: 1 });
       try {
         return (await new PartnerKeyService(orm.em.fork()).create(id)).key;
       } finally {

@@ -38,7 +38,7 @@ const OPERATOR: AuditContext = { actor: `operator:${os.userInfo().username}`, re
 async function audited<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
   return withDatabase(
     async (databaseUrl) => {
-      const orm = await connectOrm({ databaseUrl, poolSize: 1 });
+      const orm = await connectOrm({ databaseUrl, entities: [], poolSize: 1 });
       try {
         return await work(orm.em.fork());
       } finally {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { connectOrm, migrateUp } from '../src/platform/db/orm.js';
 import { withDatabase } from './database.js';
+import { loadModules } from '../src/modules/index.js';
 
 const changes = await withDatabase(async (databaseUrl) => {
   const name = `migration_check_${randomBytes(4).toString('hex')}`;
@@ -17,7 +18,7 @@ const changes = await withDatabase(async (databaseUrl) => {
   try {
     const scratch = new URL(databaseUrl);
     scratch.pathname = `/${name}`;
-    const orm = await connectOrm({ databaseUrl: scratch.toString(), poolSize: 1 });
+    const orm = await connectOrm({ databaseUrl: scratch.toString(), entities: (await loadModules()).entities(), poolSize: 1 });
     try {
       const applied = await migrateUp(orm);
       console.log(`applied ${applied.length} migration(s) to a scratch database`);

@@ -3,9 +3,10 @@
 import 'reflect-metadata';
 import { connectOrm, migrateUp } from '../src/platform/db/orm.js';
 import { withDatabase } from './database.js';
+import { loadModules } from '../src/modules/index.js';
 
 await withDatabase(async (databaseUrl) => {
-  const orm = await connectOrm({ databaseUrl });
+  const orm = await connectOrm({ databaseUrl, entities: (await loadModules()).entities() });
   try {
     await migrateUp(orm);
     const initial = process.argv.includes('--initial');

@@ -3,24 +3,28 @@
 //   SUBGRAPHS="membership=http://10.0.0.5:4001/graphql,sparkwash=http://10.0.0.6:4011/graphql" \
 //     node dist/src/gateway-main.js
 // Default SUBGRAPHS: the built-in subgraphs at their standalone localhost ports. With
-// DATABASE_URL, partners' own registered subgraphs are composed in too. SUBGRAPH_SECRET must
-// be the subgraphs' own (outside production: the file under the shared DATA_DIR).
-import 'reflect-metadata';
-import { connectOrm } from './platform/db/orm.js';
-import { Authenticator, IdentityTokenVerifier } from './modules/auth/index.js';
-import { Closers, openDevIssuer, openPublicPort, signingKeyStoreOptions, statusListsOf, subgraphSecretOf } from './runtime/app.js';
-import { signingFetch } from './hosting/subgraph-signature.js';
-import { builtInSubgraphs } from './composition/subgraph-catalog.js';
+// DATABASE_URL, partners' own registered subgraphs are composed in too and the token status
+// lists are served. SUBGRAPH_SECRET must be the subgraphs' own (outside production: the file
+// under the shared DATA_DIR). The gateway loads no module definition, entity or sandbox.
+import { loadSubgraphSecret, signingFetch } from '../partners/sdk/index.js';
+import { BUILT_IN_PARTNERS } from './built-in-partners.js';
+import { standaloneSubgraphPort } from './composition/subgraph-catalog.js';
 import type { SubgraphDefinition } from './composition/supergraph.js';
-import { loadConfig } from './platform/config.js';
-import { createLogger } from './platform/logger.js';
+import { loadErrorCatalog } from './modules/index.js';
+import { Authenticator, IdentityTokenVerifier } from './modules/auth/index.js';
 import { FileSigningKeyStore } from './modules/token/index.js';
+import { loadConfig } from './platform/config.js';
+import { connectOrm } from './platform/db/orm.js';
+import { createLogger } from './platform/logger.js';
+import { Closers } from './runtime/closers.js';
+import { openDevIssuer, signingKeyStoreOptions, statusListsOf } from './runtime/core.js';
+import { openPublicPort } from './runtime/public-port.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
 const closers = new Closers(logger);
 // Subgraphs answer signed requests only: the SDL fetch and the readiness probe sign too.
-const subgraphFetch = signingFetch(await subgraphSecretOf(config));
+const subgraphFetch = signingFetch(await loadSubgraphSecret({ secret: config.subgraphSecret, file: config.subgraphSecretFile }));
 
 async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'shutting down');
@@ -30,14 +34,14 @@ async function shutdown(signal: string): Promise<void> {
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
-async function subgraphList(): Promise<Array<{ name: string; url: string }>> {
-  const configured = process.env.SUBGRAPHS;
-  if (!configured) return (await builtInSubgraphs()).map(({ name, url }) => ({ name, url }));
-  return configured.split(',').map((entry) => {
-    const [name, url] = entry.split('=').map((s) => s.trim());
-    if (!name || !url) throw new Error(`SUBGRAPHS: expected name=url pairs, got "${entry}"`);
-    return { name, url };
-  });
+function subgraphList(): Array<{ name: string; url: string }> {
+  return (
+    config.subgraphs ??
+    ['membership', ...BUILT_IN_PARTNERS.map((p) => p.id)].map((name) => ({
+      name,
+      url: `http://localhost:${standaloneSubgraphPort(name, BUILT_IN_PARTNERS)}/graphql`,
+    }))
+  );
 }
 
 async function fetchSdl(subgraph: { name: string; url: string }): Promise<SubgraphDefinition> {
@@ -73,27 +77,23 @@ async function reachable(subgraphs: Array<{ name: string; url: string }>): Promi
 }
 
 try {
-  const list = await subgraphList();
+  const list = subgraphList();
   const subgraphs = await Promise.all(list.map(fetchSdl));
   const keyStore = await FileSigningKeyStore.open(config.signingKeysDir, signingKeyStoreOptions(config, logger));
-  // With DATABASE_URL the gateway also serves the subgraphs partners registered at run
-  // time (picking up new registrations within seconds) and the token status lists.
-  const orm = config.databaseUrl ? await connectOrm({ databaseUrl: config.databaseUrl, poolSize: 2 }) : undefined;
+  // With DATABASE_URL the gateway also serves the subgraphs partners registered at run time
+  // (picking up new registrations within seconds) and the token status lists: plain SQL, no entities.
+  const orm = config.databaseUrl ? await connectOrm({ databaseUrl: config.databaseUrl, entities: [], poolSize: 2 }) : undefined;
   if (orm) closers.push(() => orm.close(), 'database connections');
-  const port = await openPublicPort(
-    {
-      config,
-      logger,
-      keyStore,
-      readiness: () => reachable(list),
-      identityTokens: new IdentityTokenVerifier(Authenticator.issuersFor(config.auth, (await openDevIssuer(config))?.publicKey), config.auth.audience),
-      ...(orm ? { statusLists: { lists: statusListsOf(config, keyStore), orm } } : {}),
-    },
-    closers,
-  );
-  await port.serve(subgraphs, orm);
-  const url = port.url;
-  console.log(`gateway listening on ${url}/graphql over ${list.map((s) => `${s.name} ${s.url}`).join(', ')}`);
+  const port = await openPublicPort(config, logger, closers);
+  await port.serve({
+    subgraphs,
+    errors: await loadErrorCatalog(),
+    keyStore,
+    identityTokens: new IdentityTokenVerifier(Authenticator.issuersFor(config.auth, (await openDevIssuer(config))?.publicKey), config.auth.audience),
+    readiness: () => reachable(list),
+    ...(orm ? { orm, statusLists: statusListsOf(config, keyStore) } : {}),
+  });
+  console.log(`gateway listening on ${port.url}/graphql over ${list.map((s) => `${s.name} ${s.url}`).join(', ')}`);
 } catch (error) {
   logger.fatal({ err: error }, 'start-up failed');
   console.error(error instanceof Error ? error.message : error);

@@ -3,6 +3,7 @@
 import 'reflect-metadata';
 import path from 'node:path';
 import { startEmbeddedPostgres, type RunningPostgres } from './platform/db/embedded-postgres.js';
+import { BUILT_IN_PARTNERS, loadSandboxes } from './built-in-partners.js';
 import { startApp, type RunningApp } from './runtime/app.js';
 import { loadConfig } from './platform/config.js';
 import { createLogger } from './platform/logger.js';
@@ -43,7 +44,14 @@ try {
     if (embedded.initialised) console.log('  initialised a new database cluster');
     databaseUrl = embedded.url;
   }
-  app = await startApp({ config, databaseUrl, logger });
+  app = await startApp({
+    config,
+    databaseUrl,
+    logger,
+    partners: BUILT_IN_PARTNERS,
+    // Sandboxes stand in for partners left unconfigured; production loads none (it requires PARTNER_<ID>_URL).
+    ...(config.nodeEnv === 'production' ? {} : { sandboxes: await loadSandboxes() }),
+  });
   printBanner(app, databaseUrl);
 } catch (error) {
   logger.fatal({ err: error }, 'start-up failed');

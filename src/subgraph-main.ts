@@ -4,16 +4,21 @@
 //   node dist/src/subgraph-main.js sparkwash       (PARTNER_SPARKWASH_URL/_API_KEY, or its sandbox outside production)
 // SUBGRAPH_PORT sets the port (default: 4001 for membership, 4011… for partners), SUBGRAPH_HOST the interface.
 // It answers only requests the gateway signed with SUBGRAPH_SECRET (the same value in every process).
+// The membership subgraph runs no jobs (workers do); given the partners' APIs it serves admins'
+// reconciliations too.
 import 'reflect-metadata';
-import { partnerAdapters } from '../partners/index.js';
-import { Closers, openCore, startPartnerSubgraphs, subgraphSecretOf } from './runtime/app.js';
+import { loadSubgraphSecret } from '../partners/sdk/index.js';
+import { BUILT_IN_PARTNERS, loadSandboxes } from './built-in-partners.js';
+import { standaloneSubgraphPort } from './composition/subgraph-catalog.js';
 import { startMembershipSubgraph } from './hosting/membership-subgraph.js';
-import { FIRST_PARTNER_SUBGRAPH_PORT, MEMBERSHIP_SUBGRAPH_PORT } from './composition/subgraph-catalog.js';
 import { loadConfig } from './platform/config.js';
 import { createLogger } from './platform/logger.js';
+import { Closers } from './runtime/closers.js';
+import { openCore } from './runtime/core.js';
+import { connectPartners, startPartnerSubgraphs } from './runtime/partners.js';
 
 const name = process.argv[2];
-const names = ['membership', ...partnerAdapters.map((a) => a.id)];
+const names = ['membership', ...BUILT_IN_PARTNERS.map((a) => a.id)];
 if (!name || !names.includes(name)) {
   console.error(`usage: node dist/src/subgraph-main.js <${names.join('|')}>`);
   process.exit(2);
@@ -21,9 +26,8 @@ if (!name || !names.includes(name)) {
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
 const closers = new Closers(logger);
-const host = process.env.SUBGRAPH_HOST ?? '127.0.0.1';
-const partnerIndex = partnerAdapters.findIndex((a) => a.id === name);
-const port = Number(process.env.SUBGRAPH_PORT ?? (name === 'membership' ? MEMBERSHIP_SUBGRAPH_PORT : FIRST_PARTNER_SUBGRAPH_PORT + partnerIndex));
+const host = config.subgraphHost;
+const port = config.subgraphPort ?? standaloneSubgraphPort(name, BUILT_IN_PARTNERS);
 
 async function shutdown(signal: string): Promise<void> {
   logger.info({ signal, subgraph: name }, 'shutting down');
@@ -35,24 +39,25 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
 try {
   let url: string;
+  const secret = await loadSubgraphSecret({ secret: config.subgraphSecret, file: config.subgraphSecretFile });
+  const development = config.nodeEnv === 'development';
   if (name === 'membership') {
     if (!config.databaseUrl) throw new Error('The membership subgraph on its own needs DATABASE_URL');
-    const core = await openCore({ config, databaseUrl: config.databaseUrl, logger, seed: false }, closers);
-    const subgraph = await startMembershipSubgraph({
-      orm: core.orm,
-      authenticator: core.authenticator,
-      deps: core.deps,
-      host,
-      port,
-      development: config.nodeEnv === 'development',
-      secret: await subgraphSecretOf(config),
-      logger,
-    });
+    // Admins' reconciliations reach the partners configured here (no sandboxes: those belong to one process).
+    const configured = BUILT_IN_PARTNERS.filter((p) => config.partnerEndpoints.has(p.id));
+    const partners = await connectPartners(configured, config, closers);
+    const core = await openCore(
+      { config, databaseUrl: config.databaseUrl, logger, partners: BUILT_IN_PARTNERS, partnerProvisioning: partners.provisioning, seed: false },
+      closers,
+    );
+    const subgraph = await startMembershipSubgraph({ ...core, host, port, development, secret, logger });
     closers.push(() => subgraph.close());
     url = subgraph.url;
   } else {
-    const partners = await startPartnerSubgraphs(config, closers, { only: name, port, logger });
-    url = partners.subgraphs[0]!.url;
+    const partner = BUILT_IN_PARTNERS.filter((p) => p.id === name);
+    const connected = await connectPartners(partner, config, closers, config.nodeEnv === 'production' ? {} : { sandboxes: await loadSandboxes() });
+    const [subgraph] = await startPartnerSubgraphs(partner, connected, { secret, development, logger, host, port }, closers);
+    url = subgraph!.url;
   }
   // One line on stdout, so a supervisor (or the benchmark) can read where it listens.
   console.log(`subgraph ${name} listening on ${url}`);

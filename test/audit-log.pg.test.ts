@@ -33,7 +33,7 @@ let adminId: string;
 
 beforeAll(async () => {
   t = await startTestApp();
-  orm = await connectOrm({ databaseUrl: t.db.url, poolSize: 2 });
+  orm = await connectOrm({ databaseUrl: t.db.url, entities: [], poolSize: 2 });
   sparkwash = await t.partnerKey('sparkwash');
   admin = await t.adminToken(`admin-${randomUUID()}`);
   adminId = (await t.graphql(`{ me { id } }`, {}, { bearer: admin })).data.me.id;

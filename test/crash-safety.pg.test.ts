@@ -197,7 +197,7 @@ describe('crash safety', () => {
       adminRole: 'admin',
       nodeEnv: 'development',
     });
-    const orm = await connectOrm({ databaseUrl: db.url, poolSize: 1 });
+    const orm = await connectOrm({ databaseUrl: db.url, entities: [], poolSize: 1 });
     let partnerKey: string;
     try {
       partnerKey = (await new PartnerKeyService(orm.em.fork()).create('sparkwash')).key;

@@ -11,7 +11,6 @@ import { DEV_ISSUER } from '../src/modules/auth/index.js';
 import { connectOrm } from '../src/platform/db/orm.js';
 import { ERASED_ISSUER, MemberDirectory } from '../src/modules/member/index.js';
 import { DATA_EXPORT_SECTIONS, PSEUDONYM_SECTION, SELF_SERVICE_REASON } from '../src/modules/privacy/index.js';
-import { createServices } from '../src/hosting/request-scope.js';
 import { DeleteMyAccountDocument, MyDataExportDocument } from './generated/operations.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
@@ -44,7 +43,7 @@ let adminId: string;
 
 beforeAll(async () => {
   t = await startTestApp();
-  orm = await connectOrm({ databaseUrl: t.db.url, poolSize: 2 });
+  orm = await connectOrm({ databaseUrl: t.db.url, entities: [], poolSize: 2 });
   const [sparkwash, brewbar, streamflix, skymiles] = await Promise.all(['sparkwash', 'brewbar', 'streamflix', 'skymiles'].map((p) => t.partnerKey(p)));
   partnerKeys = { sparkwash: sparkwash!, brewbar: brewbar!, streamflix: streamflix!, skymiles: skymiles! };
   admin = await t.adminToken(`admin-${randomUUID()}`);
@@ -582,7 +581,7 @@ describe('erasure', () => {
     const erased = await t.graphql(ERASE, { id: member.memberId, reason: 'ticket 2' }, { bearer: admin });
     expect(erased.errors).toBeUndefined();
     // What a request resolved before the erasure (or a replica with a stale cache) would do.
-    const services = createServices(t.app.orm.em.fork(), t.app.deps);
+    const services = t.app.services();
     // A coded error, not an INTERNAL_SERVER_ERROR: the caller's account is gone.
     await expect(services.memberships.subscribe(member.memberId, 'PLUS', 'after-erasure')).rejects.toMatchObject({
       extensions: { code: 'UNAUTHENTICATED' },
@@ -629,7 +628,7 @@ describe('erasure', () => {
       // The erasure's first statement: the member row, locked until commit.
       await eraser.query('begin');
       await eraser.query('select id from member where id = $1 for update', [member.memberId]);
-      const services = createServices(t.app.orm.em.fork(), t.app.deps);
+      const services = t.app.services();
       const inFlight = services.memberships.subscribe(member.memberId, 'PLUS', 'in-flight').then(
         () => 'subscribed',
         (error: Error & { extensions?: { code?: string } }) => `${error.extensions?.code}: ${error.message}`,

@@ -67,7 +67,7 @@ const ISSUE = `mutation($id: ID!) { issueEntitlementToken(entitlementId: $id) { 
 
 beforeAll(async () => {
   t = await startTestApp();
-  orm = await connectOrm({ databaseUrl: t.db.url, poolSize: 1 });
+  orm = await connectOrm({ databaseUrl: t.db.url, entities: [], poolSize: 1 });
   const [a, b, sparkwash, brewbar, admin] = await Promise.all([
     t.subscribedMember(),
     t.subscribedMember(),

@@ -1,6 +1,6 @@
 import { Lexer, Source, TokenKind } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { partnerAdapters } from '../partners/index.js';
+import { BUILT_IN_PARTNERS } from '../src/built-in-partners.js';
 import { startTestApp, type GraphQLResponse, type TestApp } from './support/app.js';
 
 // Small limits so each one is easy to reach; every query below stays within the others.
@@ -157,7 +157,7 @@ describe('introspection and field suggestions in production', () => {
 
   beforeAll(async () => {
     // Production never starts sandbox partners: point each adapter at an address (never called here).
-    for (const { id } of partnerAdapters) {
+    for (const { id } of BUILT_IN_PARTNERS) {
       vi.stubEnv(`PARTNER_${id.toUpperCase()}_URL`, 'http://127.0.0.1:9');
       vi.stubEnv(`PARTNER_${id.toUpperCase()}_API_KEY`, 'unused');
     }

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/platform/logger.js';
-import { signingFetch, SUBGRAPH_SIGNATURE_HEADER, signSubgraphRequest } from '../src/hosting/subgraph-signature.js';
+import { signingFetch, SUBGRAPH_SIGNATURE_HEADER, signSubgraphRequest } from '../partners/sdk/subgraph-signature.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
 // Issue 4, internal surfaces: subgraphs answer the gateway only, metrics are not public,

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepEntitlementPeriods } from '../src/modules/entitlement/index.js';
 import type { ChargeRequest, ChargeResult, PaymentProvider, RefundRequest } from '../src/modules/membership/index.js';
-import { createServices } from '../src/hosting/request-scope.js';
 import { MeDocument, SubscribeDocument } from './generated/operations.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
@@ -47,11 +46,11 @@ describe('a payment confirmed later', () => {
     expect(pending.data.me.membership?.status).toBe('PENDING_PAYMENT');
     expect(pending.data.me.entitlements).toEqual([]);
 
-    const services = createServices(t.app.orm.em.fork(), t.app.deps);
+    const services = t.app.services();
     const confirmed = await services.memberships.settlePayment(provider.charges[0]!.paymentId, 'SUCCEEDED');
     expect(confirmed.status).toBe('ACTIVE');
     // A duplicate confirmation from the provider changes nothing.
-    await createServices(t.app.orm.em.fork(), t.app.deps).memberships.settlePayment(provider.charges[0]!.paymentId, 'SUCCEEDED');
+    await t.app.services().memberships.settlePayment(provider.charges[0]!.paymentId, 'SUCCEEDED');
 
     const active = await t.graphql(MeDocument, {}, { bearer });
     expect(active.data.me.membership?.status).toBe('ACTIVE');
@@ -68,7 +67,7 @@ describe('a payment confirmed later', () => {
 
     // The provider confirms anyway (the shopper paid before the cancel reached it), twice.
     for (let i = 0; i < 2; i++) {
-      const settled = await createServices(t.app.orm.em.fork(), t.app.deps).memberships.settlePayment(paymentId, 'SUCCEEDED');
+      const settled = await t.app.services().memberships.settlePayment(paymentId, 'SUCCEEDED');
       expect(settled.status).toBe('CANCELED');
     }
     expect(provider.refunds.filter((r) => r.paymentId === paymentId)).toHaveLength(1);
@@ -83,7 +82,7 @@ describe('a payment confirmed later', () => {
     const bearer = await t.memberToken(`member-${randomUUID()}`);
     const first = await t.graphql(SubscribeDocument, { planCode: 'PLUS', idempotencyKey: 'fail-1' }, { bearer });
     const paymentId = provider.charges.at(-1)!.paymentId;
-    await createServices(t.app.orm.em.fork(), t.app.deps).memberships.settlePayment(paymentId, 'FAILED');
+    await t.app.services().memberships.settlePayment(paymentId, 'FAILED');
     const me = await t.graphql(MeDocument, {}, { bearer });
     expect(me.data.me).toMatchObject({ membership: null, entitlements: [] });
     const again = await t.graphql(SubscribeDocument, { planCode: 'PLUS', idempotencyKey: 'fail-2' }, { bearer });

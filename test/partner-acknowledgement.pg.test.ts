@@ -3,7 +3,7 @@
 // skymiles once the airline credits the miles).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateWebhookSecret, signWebhook } from '../partners/webhook-signature.js';
+import { generateWebhookSecret, signWebhook } from '../partners/sdk/webhook-signature.js';
 import { MeDocument, SubscribeDocument } from './generated/operations.js';
 import { startTestApp, type TestApp } from './support/app.js';
 

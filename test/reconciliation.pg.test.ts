@@ -1,7 +1,7 @@
 // Reconciliation: compare each partner's view of current rights with ours and repair drift.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateWebhookSecret } from '../partners/webhook-signature.js';
+import { generateWebhookSecret } from '../partners/sdk/webhook-signature.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
 const RECONCILE = `mutation($p: ID!) { reconcilePartner(partnerId: $p) { partnerId checked unreadable fixed { entitlementId ours theirs action } } }`;

@@ -2,9 +2,9 @@ import { createServer } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningSandbox } from '../adapter.js';
 import { BrewbarClient, brewbarQrPayload, codeFromScan } from './client.js';
 import { startBrewbarSandbox } from './sandbox-server.js';
+import { type RunningSandbox } from '../sdk/index.js';
 
 const downstream = (detail: RegExp) =>
   expect.objectContaining({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PartnerHttp, PartnerRightsResource, type PartnerAnswer, type PartnerCircuitState, type PartnerHttpClientOptions, type PartnerCallOptions, type PartnerRightGrant } from '../partner-http.js';
+import { PartnerHttp, PartnerRightsResource, type PartnerAnswer, type PartnerCallOptions, type PartnerCircuitState, type PartnerHttpClientOptions, type PartnerRightGrant } from '../sdk/index.js';
 
 /** The partner slug, as errors and tokens name it. */
 export const BREWBAR_ID = 'brewbar';

@@ -4,6 +4,7 @@ import { buildMembershipSubgraph } from '../../src/hosting/membership-schema.js'
 import { sparkwash } from '../sparkwash/index.js';
 import { composeWithMembership as compose, printedSubgraphOf, subgraphOf, typeBlock } from '../testing/composition.js';
 import { brewbar } from './index.js';
+import { loadModules } from '../../src/modules/index.js';
 
 const brewbarSubgraph = subgraphOf(brewbar);
 const sparkwashSubgraph = subgraphOf(sparkwash);
@@ -59,7 +60,7 @@ describe('brewbar subgraph composition', () => {
   });
 
   it('composes with the membership subgraph as src/ builds it, vouchers and all', async () => {
-    const membership = await buildMembershipSubgraph();
+    const membership = await buildMembershipSubgraph(await loadModules());
     const result = compose([sparkwashSubgraph, brewbarSubgraph], parse(membership.typeDefs));
     expect(result.errors).toBeUndefined();
     if (result.errors) return;

@@ -1,9 +1,7 @@
-import type { PartnerAdapter } from '../adapter.js';
-import { loadPartnerTypeDefs } from '../type-defs-loader.js';
 import { BREWBAR_ID, BrewbarClient } from './client.js';
 import { brewbarProvisioning } from './provisioning.js';
 import { brewbarResolvers } from './resolvers.js';
-import { startBrewbarSandbox } from './sandbox-server.js';
+import { loadPartnerTypeDefs, type PartnerAdapter } from '../sdk/index.js';
 
 /**
  * BrewBar, a coffee chain: the VOUCHER benefit `COFFEE` (10 coffees a month), its codes
@@ -17,7 +15,6 @@ export const brewbar: PartnerAdapter<BrewbarClient> = {
   resolvers: (client) => brewbarResolvers(client),
   createClient: (options) => new BrewbarClient(options),
   provisioning: (client) => brewbarProvisioning(client),
-  startSandbox: (options) => startBrewbarSandbox(options),
 };
 
 export { BREWBAR_ID, BREWBAR_QR_PREFIX, BrewbarClient, brewbarQrPayload, codeFromScan } from './client.js';
@@ -30,4 +27,3 @@ export type {
   ScanResult,
   VoucherCodeRecord,
 } from './client.js';
-export { SANDBOX_STORES as BREWBAR_SANDBOX_STORES, startBrewbarSandbox } from './sandbox-server.js';

@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { PartnerProvisioning, PartnerRight } from '../adapter.js';
 import { provisioningEffectsOf, useSandbox } from '../testing/sandbox.js';
 import { brewbar } from './index.js';
+import { type PartnerProvisioning, type PartnerRight } from '../sdk/index.js';
+import { brewbarSandbox } from './sandbox-server.js';
 
-const sandbox = useSandbox(() => brewbar.startSandbox());
+const sandbox = useSandbox(() => brewbarSandbox.start());
 let provisioning: PartnerProvisioning;
 
 beforeAll(() => {

@@ -1,6 +1,5 @@
-import type { PartnerProvisioning } from '../adapter.js';
-import { rightsResourceProvisioning } from '../partner-http.js';
 import { BREWBAR_ID, type BrewbarClient } from './client.js';
+import { rightsResourceProvisioning, type PartnerProvisioning } from '../sdk/index.js';
 
 /**
  * Provisioning on BrewBar's side: a right is a member's monthly coffee allowance keyed by

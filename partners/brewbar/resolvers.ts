@@ -1,10 +1,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
-import { InputValidator } from '../../src/platform/errors.js';
-import { localize, negotiateLocale, type LocalizedText } from '../../src/platform/localized.js';
-import type { PartnerSubgraphContext } from '../adapter.js';
-import { DateTimeISO } from '../date-time-iso-scalar.js';
 import { BREWBAR_ID, brewbarQrPayload, type BrewbarClient, type CoffeeStoreRecord, type VoucherCodeRecord } from './client.js';
+import { DateTimeISO, InputValidator, localize, negotiateLocale, type LocalizedText, type PartnerSubgraphContext } from '../sdk/index.js';
 
 /** An `Entitlement` representation from the gateway, with the fields `coffee` requires. */
 interface EntitlementRepresentation {

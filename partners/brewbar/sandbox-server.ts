@@ -1,8 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import type { LocalizedText } from '../../src/platform/localized.js';
-import type { RunningSandbox, SandboxOptions } from '../adapter.js';
 import {
   allowMethod,
   HttpProblem,
@@ -16,8 +14,11 @@ import {
   type Outcome,
   type RightsBook,
   type SandboxVenue,
-} from '../sandbox-kit.js';
+} from '../sdk/sandbox-kit.js';
 import { codeFromScan } from './client.js';
+import { type LocalizedText, type RunningSandbox, type SandboxOptions } from '../sdk/index.js';
+import type { PartnerSandbox } from '../sdk/index.js';
+import { BREWBAR_ID } from './client.js';
 
 // The sandbox plays BrewBar: its wire format is BrewBar's, described in client.ts.
 
@@ -239,3 +240,7 @@ function adminState(state: BrewbarSandboxState): unknown {
     effects: state.effects,
   };
 }
+
+/** BrewBar's sandbox, for the demo and the tests (never loaded in production). */
+export const brewbarSandbox: PartnerSandbox = { id: BREWBAR_ID, start: (options) => startBrewbarSandbox(options) };
+

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningSandbox } from '../adapter.js';
-import { startPartnerSubgraph, type RunningPartnerSubgraph } from '../subgraph-server.js';
 import type { BrewbarClient } from './client.js';
 import { brewbar } from './index.js';
-import { signingFetch } from '../../src/hosting/subgraph-signature.js';
+import { signingFetch, startPartnerSubgraph, type RunningPartnerSubgraph, type RunningSandbox } from '../sdk/index.js';
+import { brewbarSandbox } from './sandbox-server.js';
 
 /** The gateway's secret: the subgraph answers signed requests only. */
 const SUBGRAPH_SECRET = 'a-test-subgraph-secret-of-32-characters-or-more';
@@ -61,7 +60,7 @@ async function querySubgraph(
 }
 
 beforeAll(async () => {
-  sandbox = await brewbar.startSandbox();
+  sandbox = await brewbarSandbox.start();
   client = brewbar.createClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, timeoutMs: 1000 });
   subgraph = await startPartnerSubgraph(brewbar, { client, secret: SUBGRAPH_SECRET });
 

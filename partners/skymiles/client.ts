@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PartnerHttp, type PartnerCircuitState, type PartnerHttpClientOptions } from '../partner-http.js';
+import { PartnerHttp, type PartnerCircuitState, type PartnerHttpClientOptions } from '../sdk/index.js';
 
 /** The partner slug, as errors and tokens name it. */
 export const SKYMILES_ID = 'skymiles';

@@ -1,9 +1,7 @@
-import type { PartnerAdapter } from '../adapter.js';
-import { loadPartnerTypeDefs } from '../type-defs-loader.js';
 import { SKYMILES_ID, SkymilesClient } from './client.js';
 import { skymilesProvisioning } from './provisioning.js';
 import { skymilesResolvers } from './resolvers.js';
-import { startSkymilesSandbox } from './sandbox-server.js';
+import { loadPartnerTypeDefs, type PartnerAdapter } from '../sdk/index.js';
 
 /**
  * SkyMiles, an airline: the conversion benefit `SKYMILES_BONUS` (e.g. 2,000 bonus miles a
@@ -18,10 +16,7 @@ export const skymiles: PartnerAdapter<SkymilesClient> = {
   resolvers: (client) => skymilesResolvers(client),
   createClient: (options) => new SkymilesClient(options),
   provisioning: (client) => skymilesProvisioning(client),
-  startSandbox: (options) => startSkymilesSandbox(options),
 };
 
 export { SKYMILES_ID, SkymilesClient } from './client.js';
 export type { ConversionRecord, ConversionRequest, ConversionStatus, SkymilesCallOptions } from './client.js';
-export { startSkymilesSandbox } from './sandbox-server.js';
-export type { SkymilesSandboxOptions } from './sandbox-server.js';

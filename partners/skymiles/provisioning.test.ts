@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { PartnerProvisioning, PartnerRight, RunningSandbox } from '../adapter.js';
-import { generateWebhookSecret, verifyWebhook } from '../webhook-signature.js';
 import { sandboxAdminState } from '../testing/sandbox.js';
 import { skymiles } from './index.js';
 import { startSkymilesSandbox } from './sandbox-server.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.fixture.js';
+import { generateWebhookSecret, verifyWebhook, type PartnerProvisioning, type PartnerRight, type RunningSandbox } from '../sdk/index.js';
+import { skymilesSandbox } from './sandbox-server.js';
 
 const CONFIRM_AFTER_MS = 100;
 const secret = generateWebhookSecret();
@@ -150,7 +150,7 @@ describe('skymiles provisioning', () => {
   });
 
   it('starts its sandbox through the adapter with the defaults, confirming after 200 ms', async () => {
-    const defaults = await skymiles.startSandbox();
+    const defaults = await skymilesSandbox.start();
     try {
       const own = skymiles.provisioning(skymiles.createClient({ baseUrl: defaults.url, apiKey: defaults.apiKey }));
       const started = Date.now();

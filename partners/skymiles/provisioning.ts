@@ -1,5 +1,5 @@
-import type { PartnerProvisioning, PartnerRightStatus } from '../adapter.js';
 import type { ConversionStatus, SkymilesClient } from './client.js';
+import { type PartnerProvisioning, type PartnerRightStatus } from '../sdk/index.js';
 
 // SkyMiles credits asynchronously: a credited conversion is the active right, a reversed or
 // rejected one is the revoked right.

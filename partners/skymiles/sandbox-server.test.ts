@@ -1,9 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { RunningSandbox } from '../adapter.js';
 import { callSandbox, itBehavesLikeASandbox, sandboxAdminState, type SandboxCallInit } from '../testing/sandbox.js';
-import { generateWebhookSecret, verifyWebhook } from '../webhook-signature.js';
 import { startSkymilesSandbox, type SkymilesSandboxOptions } from './sandbox-server.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.fixture.js';
+import { generateWebhookSecret, verifyWebhook, type RunningSandbox } from '../sdk/index.js';
 
 const CONFIRM_AFTER_MS = 50;
 const secret = generateWebhookSecret();

@@ -2,7 +2,6 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
-import type { RunningSandbox, SandboxOptions } from '../adapter.js';
 import {
   allowMethod,
   headerValue,
@@ -12,8 +11,10 @@ import {
   requireIdempotencyKey,
   sandboxSettings,
   startSandboxServer,
-} from '../sandbox-kit.js';
-import { signWebhook } from '../webhook-signature.js';
+} from '../sdk/sandbox-kit.js';
+import { signWebhook, type RunningSandbox, type SandboxOptions } from '../sdk/index.js';
+import type { PartnerSandbox } from '../sdk/index.js';
+import { SKYMILES_ID } from './client.js';
 
 // The sandbox plays SkyMiles: its wire format is SkyMiles', described in client.ts.
 
@@ -379,3 +380,7 @@ function adminState(state: SkymilesSandboxState): unknown {
     acknowledgements: state.acknowledgements,
   };
 }
+
+/** SkyMiles's sandbox, for the demo and the tests (never loaded in production). */
+export const skymilesSandbox: PartnerSandbox = { id: SKYMILES_ID, start: (options) => startSkymilesSandbox(options) };
+

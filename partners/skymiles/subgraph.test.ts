@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { RunningSandbox } from '../adapter.js';
-import { startPartnerSubgraph, type RunningPartnerSubgraph } from '../subgraph-server.js';
 import type { SkymilesClient } from './client.js';
 import { skymiles } from './index.js';
 import { startSkymilesSandbox } from './sandbox-server.js';
-import { signingFetch } from '../../src/hosting/subgraph-signature.js';
+import { signingFetch, startPartnerSubgraph, type RunningPartnerSubgraph, type RunningSandbox } from '../sdk/index.js';
 
 /** The gateway's secret: the subgraph answers signed requests only. */
 const SUBGRAPH_SECRET = 'a-test-subgraph-secret-of-32-characters-or-more';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PartnerHttp, PartnerRightsResource, type PartnerCircuitState, type PartnerHttpClientOptions, type PartnerCallOptions, type PartnerRightGrant } from '../partner-http.js';
+import { PartnerHttp, PartnerRightsResource, type PartnerCallOptions, type PartnerCircuitState, type PartnerHttpClientOptions, type PartnerRightGrant } from '../sdk/index.js';
 
 /** The partner slug, as errors and tokens name it. */
 export const SPARKWASH_ID = 'sparkwash';

@@ -1,9 +1,7 @@
-import type { PartnerAdapter } from '../adapter.js';
-import { loadPartnerTypeDefs } from '../type-defs-loader.js';
 import { SPARKWASH_ID, SparkwashClient } from './client.js';
 import { sparkwashProvisioning } from './provisioning.js';
 import { sparkwashResolvers } from './resolvers.js';
-import { startSparkwashSandbox } from './sandbox-server.js';
+import { loadPartnerTypeDefs, type PartnerAdapter } from '../sdk/index.js';
 
 /**
  * SparkWash, a car-wash chain: the QUOTA benefit `CAR_WASH` (4 washes a membership year).
@@ -16,7 +14,6 @@ export const sparkwash: PartnerAdapter<SparkwashClient> = {
   resolvers: (client) => sparkwashResolvers(client),
   createClient: (options) => new SparkwashClient(options),
   provisioning: (client) => sparkwashProvisioning(client),
-  startSandbox: (options) => startSparkwashSandbox(options),
 };
 
 export { SPARKWASH_ID, SparkwashClient } from './client.js';
@@ -28,4 +25,3 @@ export type {
   WashPassRecord,
   WashSiteRecord,
 } from './client.js';
-export { SANDBOX_SITES as SPARKWASH_SANDBOX_SITES, startSparkwashSandbox } from './sandbox-server.js';

@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { PartnerProvisioning, PartnerRight } from '../adapter.js';
 import { provisioningEffectsOf, useSandbox } from '../testing/sandbox.js';
 import { sparkwash } from './index.js';
+import { type PartnerProvisioning, type PartnerRight } from '../sdk/index.js';
+import { sparkwashSandbox } from './sandbox-server.js';
 
-const sandbox = useSandbox(() => sparkwash.startSandbox());
+const sandbox = useSandbox(() => sparkwashSandbox.start());
 let provisioning: PartnerProvisioning;
 
 beforeAll(() => {

@@ -1,6 +1,5 @@
-import type { PartnerProvisioning } from '../adapter.js';
-import { rightsResourceProvisioning } from '../partner-http.js';
 import { SPARKWASH_ID, type SparkwashClient } from './client.js';
+import { rightsResourceProvisioning, type PartnerProvisioning } from '../sdk/index.js';
 
 /**
  * Provisioning on SparkWash's side: a right is a car-wash pass keyed by the entitlement id,

@@ -1,9 +1,6 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
-import { InputValidator } from '../../src/platform/errors.js';
-import { localize, negotiateLocale, type LocalizedText } from '../../src/platform/localized.js';
-import type { PartnerSubgraphContext } from '../adapter.js';
-import { DateTimeISO } from '../date-time-iso-scalar.js';
 import { SPARKWASH_ID, type SparkwashClient, type WashPassRecord, type WashSiteRecord } from './client.js';
+import { DateTimeISO, InputValidator, localize, negotiateLocale, type LocalizedText, type PartnerSubgraphContext } from '../sdk/index.js';
 
 /** An `Entitlement` representation from the gateway, with the fields `carWash` requires. */
 interface EntitlementRepresentation {

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import type { LocalizedText } from '../../src/platform/localized.js';
-import type { RunningSandbox, SandboxOptions } from '../adapter.js';
 import {
   allowMethod,
   HttpProblem,
@@ -16,7 +14,10 @@ import {
   type Outcome,
   type RightsBook,
   type SandboxVenue,
-} from '../sandbox-kit.js';
+} from '../sdk/sandbox-kit.js';
+import { type LocalizedText, type RunningSandbox, type SandboxOptions } from '../sdk/index.js';
+import type { PartnerSandbox } from '../sdk/index.js';
+import { SPARKWASH_ID } from './client.js';
 
 // The sandbox plays SparkWash: its wire format is SparkWash's, described in client.ts.
 
@@ -208,3 +209,7 @@ function adminState(state: SparkwashSandboxState): unknown {
     effects: state.effects,
   };
 }
+
+/** SparkWash's sandbox, for the demo and the tests (never loaded in production). */
+export const sparkwashSandbox: PartnerSandbox = { id: SPARKWASH_ID, start: (options) => startSparkwashSandbox(options) };
+

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningSandbox } from '../adapter.js';
-import { startPartnerSubgraph, type RunningPartnerSubgraph } from '../subgraph-server.js';
 import { sparkwash } from './index.js';
-import { signingFetch } from '../../src/hosting/subgraph-signature.js';
+import { signingFetch, startPartnerSubgraph, type RunningPartnerSubgraph, type RunningSandbox } from '../sdk/index.js';
+import { sparkwashSandbox } from './sandbox-server.js';
 
 /** The gateway's secret: the subgraph answers signed requests only. */
 const SUBGRAPH_SECRET = 'a-test-subgraph-secret-of-32-characters-or-more';
@@ -62,7 +61,7 @@ async function sandboxCall(path: string, method: string, body?: unknown): Promis
 }
 
 beforeAll(async () => {
-  sandbox = await sparkwash.startSandbox();
+  sandbox = await sparkwashSandbox.start();
   const client = sparkwash.createClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, timeoutMs: 1000 });
   subgraph = await startPartnerSubgraph(sparkwash, { client, secret: SUBGRAPH_SECRET });
 

@@ -2,9 +2,9 @@ import { createServer } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { generateWebhookSecret } from '../webhook-signature.js';
 import { StreamflixClient } from './client.js';
 import { startStreamflixSandbox } from './sandbox-server.js';
+import { generateWebhookSecret } from '../sdk/index.js';
 
 const downstream = (detail: RegExp) =>
   expect.objectContaining({

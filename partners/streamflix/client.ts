@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { PartnerHttp, type PartnerCircuitState, type PartnerHttpClientOptions } from '../partner-http.js';
-import { assertWebhookSecrets, signWebhook } from '../webhook-signature.js';
+import { assertWebhookSecrets, PartnerHttp, signWebhook, type PartnerCircuitState, type PartnerHttpClientOptions } from '../sdk/index.js';
 
 /** The partner slug, as errors and tokens name it. */
 export const STREAMFLIX_ID = 'streamflix';

@@ -1,9 +1,7 @@
-import type { PartnerAdapter } from '../adapter.js';
-import { loadPartnerTypeDefs } from '../type-defs-loader.js';
 import { createStreamflixClient, STREAMFLIX_ID, type StreamflixClient } from './client.js';
 import { streamflixProvisioning } from './provisioning.js';
 import { streamflixResolvers } from './resolvers.js';
-import { startStreamflixSandbox } from './sandbox-server.js';
+import { loadPartnerTypeDefs, type PartnerAdapter } from '../sdk/index.js';
 
 /**
  * Streamflix, a streaming service: the ACCESS benefit `STREAMING_VIP` (a VIP for the
@@ -12,7 +10,7 @@ import { startStreamflixSandbox } from './sandbox-server.js';
  * `Entitlement.streamingAccount` (status, active until, activation link).
  *
  * `createClient` reads `webhookSecrets` from its options, besides the API key: the secrets
- * the coalition signs its webhooks with. `startSandbox` resolves to a
+ * the coalition signs its webhooks with. Its sandbox (`streamflixSandbox`) resolves to a
  * `RunningStreamflixSandbox`, which exposes the secrets it verifies against.
  */
 export const streamflix: PartnerAdapter<StreamflixClient> = {
@@ -22,7 +20,6 @@ export const streamflix: PartnerAdapter<StreamflixClient> = {
   resolvers: (client) => streamflixResolvers(client),
   createClient: (options) => createStreamflixClient(options),
   provisioning: (client) => streamflixProvisioning(client),
-  startSandbox: (options) => startStreamflixSandbox(options),
 };
 
 export { createStreamflixClient, STREAMFLIX_ID, STREAMFLIX_WEBHOOK_PATH, StreamflixClient } from './client.js';
@@ -38,5 +35,3 @@ export type {
   StreamflixWebhookReceipt,
 } from './client.js';
 export { streamflixProvisioning } from './provisioning.js';
-export { startStreamflixSandbox } from './sandbox-server.js';
-export type { RunningStreamflixSandbox, StreamflixSandboxOptions } from './sandbox-server.js';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PartnerClientOptions, PartnerProvisioning, PartnerRight } from '../adapter.js';
-import { generateWebhookSecret } from '../webhook-signature.js';
 import { sandboxAdminState } from '../testing/sandbox.js';
 import { streamflix } from './index.js';
 import type { RunningStreamflixSandbox } from './sandbox-server.js';
+import { generateWebhookSecret, type PartnerClientOptions, type PartnerProvisioning, type PartnerRight } from '../sdk/index.js';
+import { streamflixSandbox } from './sandbox-server.js';
 
 let sandbox: RunningStreamflixSandbox;
 let provisioning: PartnerProvisioning;
@@ -15,7 +15,7 @@ function clientOptions(webhookSecrets: string[] = sandbox.webhookSecrets): Partn
 
 beforeAll(async () => {
   // Through the adapter, with defaults: the sandbox generates the secret and exposes it.
-  sandbox = (await streamflix.startSandbox()) as RunningStreamflixSandbox;
+  sandbox = (await streamflixSandbox.start()) as RunningStreamflixSandbox;
   provisioning = streamflix.provisioning(streamflix.createClient(clientOptions()));
 });
 afterAll(async () => {

@@ -1,6 +1,5 @@
-import { AppError } from '../../src/platform/errors.js';
-import type { PartnerProvisioning, PartnerRightStatus } from '../adapter.js';
 import { STREAMFLIX_ID, type StreamflixClient, type StreamflixRightStatus } from './client.js';
+import { CodedError, type PartnerProvisioning, type PartnerRightStatus } from '../sdk/index.js';
 
 const RIGHT_STATUS: Record<StreamflixRightStatus, PartnerRightStatus> = {
   // Streamflix holds the VIP, but it plays only once the member links a Streamflix account.
@@ -30,7 +29,7 @@ export function streamflixProvisioning(client: StreamflixClient): PartnerProvisi
         eventId,
       );
       if (receipt.status !== 'ACTIVE' && receipt.status !== 'PENDING_LINK') {
-        throw AppError.downstream(STREAMFLIX_ID, `right ${right.entitlementId} is ${receipt.status ?? 'unknown'} after right.activate`);
+        throw CodedError.downstream(STREAMFLIX_ID, `right ${right.entitlementId} is ${receipt.status ?? 'unknown'} after right.activate`);
       }
       return { status: RIGHT_STATUS[receipt.status] as 'ACTIVE' | 'PENDING' };
     },

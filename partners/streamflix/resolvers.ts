@@ -1,7 +1,6 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
-import type { PartnerSubgraphContext } from '../adapter.js';
-import { DateTimeISO } from '../date-time-iso-scalar.js';
 import { STREAMFLIX_ID, type StreamflixClient, type StreamflixRightRecord } from './client.js';
+import { DateTimeISO, type PartnerSubgraphContext } from '../sdk/index.js';
 
 /** An `Entitlement` representation from the gateway, with the fields `streamingAccount` requires. */
 interface EntitlementRepresentation {

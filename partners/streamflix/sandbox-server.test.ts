@@ -3,8 +3,8 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { callSandbox, itBehavesLikeASandbox, sandboxAdminState } from '../testing/sandbox.js';
-import { generateWebhookSecret, signWebhook, verifyWebhook } from '../webhook-signature.js';
 import { startStreamflixSandbox, type RunningStreamflixSandbox } from './sandbox-server.js';
+import { generateWebhookSecret, signWebhook, verifyWebhook } from '../sdk/index.js';
 
 /** A stand-in for the coalition's acknowledgement endpoint: records every request, answers the queued statuses, then 204. */
 interface AcknowledgementReceiver {

@@ -2,8 +2,6 @@ import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
-import { localize, negotiateLocale, type Locale, type LocalizedText } from '../../src/platform/localized.js';
-import type { RunningSandbox, SandboxOptions } from '../adapter.js';
 import {
   allowMethod,
   headerValue,
@@ -15,16 +13,11 @@ import {
   sha256,
   startSandboxServer,
   type Outcome,
-} from '../sandbox-kit.js';
-import {
-  assertWebhookSecrets,
-  generateWebhookSecret,
-  signWebhook,
-  verifyWebhook,
-  WebhookVerificationError,
-  type WebhookVerificationReason,
-} from '../webhook-signature.js';
+} from '../sdk/sandbox-kit.js';
 import { STREAMFLIX_WEBHOOK_PATH, type StreamflixRightStatus } from './client.js';
+import { assertWebhookSecrets, generateWebhookSecret, localize, negotiateLocale, signWebhook, verifyWebhook, WebhookVerificationError, type Locale, type LocalizedText, type RunningSandbox, type SandboxOptions, type WebhookVerificationReason } from '../sdk/index.js';
+import type { PartnerSandbox } from '../sdk/index.js';
+import { STREAMFLIX_ID } from './client.js';
 
 // The sandbox plays Streamflix: its wire format is Streamflix's, described in client.ts.
 
@@ -506,3 +499,7 @@ function adminState(state: StreamflixSandboxState): unknown {
     acknowledgements: state.acknowledgements,
   };
 }
+
+/** Streamflix's sandbox, for the demo and the tests (never loaded in production). */
+export const streamflixSandbox: PartnerSandbox = { id: STREAMFLIX_ID, start: (options) => startStreamflixSandbox(options) };
+

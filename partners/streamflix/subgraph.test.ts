@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPartnerSubgraph, type RunningPartnerSubgraph } from '../subgraph-server.js';
 import { createStreamflixClient, streamflix } from './index.js';
 import { startStreamflixSandbox, type RunningStreamflixSandbox } from './sandbox-server.js';
-import { signingFetch } from '../../src/hosting/subgraph-signature.js';
+import { signingFetch, startPartnerSubgraph, type RunningPartnerSubgraph } from '../sdk/index.js';
 
 /** The gateway's secret: the subgraph answers signed requests only. */
 const SUBGRAPH_SECRET = 'a-test-subgraph-secret-of-32-characters-or-more';

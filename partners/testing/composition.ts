@@ -1,8 +1,7 @@
 import { composeServices } from '@apollo/composition';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { parse, type DocumentNode } from 'graphql';
-import type { PartnerAdapter } from '../adapter.js';
-import { buildPartnerSubgraphSchema } from '../subgraph-server.js';
+import { buildPartnerSubgraphSchema, type PartnerAdapter } from '../sdk/index.js';
 
 // Test helper: composing partner subgraphs with a stub of the membership subgraph, as the build does.
 

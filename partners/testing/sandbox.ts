@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RunningSandbox, SandboxOptions } from '../adapter.js';
+import { type RunningSandbox, type SandboxOptions } from '../sdk/index.js';
 
 // Test helpers for the partner sandboxes of partners/*/sandbox-server.ts.
 

@@ -34,3 +34,9 @@ export function composeSupergraphWithApi(subgraphs: SubgraphDefinition[]): Compo
 export function composeSupergraph(subgraphs: SubgraphDefinition[]): string {
   return composeSupergraphWithApi(subgraphs).supergraphSdl;
 }
+
+/** The individual composition errors a failed {@link composeSupergraphWithApi} listed. */
+export function compositionErrorsOf(error: unknown): string[] {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n').slice(1).map((line) => line.replace(/^\s*-\s*/, '')).filter(Boolean);
+}

@@ -19,16 +19,18 @@ import {
   valueFromASTUntyped,
   visit,
 } from 'graphql';
-import { AppError, isKnownErrorCode, type InputProblem } from '../platform/errors.js';
+import { AppError, type ErrorCatalog, type InputProblem } from '../platform/errors.js';
 import { CSRF_HEADERS, DEFAULT_GRAPHQL_LIMITS, graphqlLimitsPlugins, type GraphqlLimits } from './graphql-limits.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from './metrics.js';
 import { rateLimitPlugin, type RateLimitPluginOptions } from './rate-limit.js';
-import { SUBGRAPH_SIGNATURE_HEADER, signSubgraphRequest } from '../hosting/subgraph-signature.js';
+import { SUBGRAPH_SIGNATURE_HEADER, signSubgraphRequest } from '../../partners/sdk/index.js';
 
 export interface GatewayOptions {
   /** Returns the current supergraph SDL (recomposed when subgraphs change). */
   supergraph: () => string;
+  /** The error codes clients may see, and which `extensions` fields of each. */
+  errors: ErrorCatalog;
   /** Receives an error line for every error the gateway itself turns into INTERNAL_SERVER_ERROR. */
   logger?: Logger;
   metrics: Metrics;
@@ -135,7 +137,7 @@ export function createGateway(options: GatewayOptions): GatewayRuntime {
           const errors = (result as { errors?: GraphQLError[] } | null)?.errors;
           if (!Array.isArray(errors) || errors.length === 0) return;
           const normalized = errors.map((e) => {
-            const answer = normalizeGatewayError(e, options.development ?? false);
+            const answer = normalizeGatewayError(e, options.errors, options.development ?? false);
             // The client learns nothing; the log says what broke (subgraphs log their own).
             if (answer !== e && answer.extensions.code === 'INTERNAL_SERVER_ERROR' && e.extensions?.code !== 'INTERNAL_SERVER_ERROR') {
               options.logger?.error({ err: e.originalError ?? e, path: e.path, message: e.message }, 'internal error at the gateway');
@@ -333,15 +335,13 @@ function withoutKey(record: Record<string, unknown>, key: string): Record<string
   return rest;
 }
 
-const CLIENT_EXTENSIONS = new Set(['code', 'problems', 'remaining', 'status', 'service', 'redemptionId', 'compositionErrors']);
-
 /**
  * What a client may see of an error the gateway assembled: a subgraph's coded error keeps
  * its code, message and its own fields; a subgraph that failed (down, timed out, answered
  * garbage) becomes DOWNSTREAM_SERVICE_ERROR naming the service, never the internal
  * request the gateway sent it (which carries entity ids and the query plan).
  */
-export function normalizeGatewayError(error: GraphQLError, development: boolean): GraphQLError {
+export function normalizeGatewayError(error: GraphQLError, errors: ErrorCatalog, development: boolean): GraphQLError {
   const extensions = (error.extensions ?? {}) as Record<string, unknown>;
   const code = typeof extensions.code === 'string' ? extensions.code : undefined;
   const serviceName = typeof extensions.serviceName === 'string' ? extensions.serviceName : undefined;
@@ -368,17 +368,18 @@ export function normalizeGatewayError(error: GraphQLError, development: boolean)
       extensions: { code: 'INTERNAL_SERVER_ERROR', ...(development ? { detail: error.message } : {}) },
     });
   }
-  if (!code || !isKnownErrorCode(code)) {
+  const spec = code ? errors.spec(code) : undefined;
+  if (!code || !spec) {
     const service = serviceName?.startsWith('ext-') ? serviceName.slice(4) : (serviceName ?? 'a partner service');
     return new GraphQLError(`Partner service ${service} is unavailable`, {
       ...(error.path ? { path: error.path } : {}),
       extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', service },
     });
   }
-  const kept: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(extensions)) {
-    if (CLIENT_EXTENSIONS.has(key) || (development && key === 'stacktrace')) kept[key] = value;
-  }
+  // Exactly the fields the error table declares for this code (and the stack in development).
+  const kept: Record<string, unknown> = { code };
+  for (const key of spec.extensions) if (key in extensions) kept[key] = extensions[key];
+  if (development && 'stacktrace' in extensions) kept.stacktrace = extensions.stacktrace;
   return new GraphQLError(error.message, {
     ...(error.path ? { path: error.path } : {}),
     ...(error.nodes ? { nodes: error.nodes } : {}),

@@ -7,11 +7,10 @@ import { requestIdOf } from './gateway.js';
 import type { Metrics } from './metrics.js';
 
 export interface PublicRoutes {
-  /** The gateway; undefined while the process is still starting (503). */
-  gateway: () => GatewayRuntime | undefined;
-  /** Signed events from partners (`POST /partners/{id}/events`). */
-  partnerEvents?: (partnerId: string, rawBody: string, headers: http.IncomingHttpHeaders) => Promise<{ status: number; body: unknown }>;
-  metrics: Metrics;
+  /** The gateway. */
+  gateway: GatewayRuntime;
+  /** Signed events from partners (`POST /partners/{id}/events`); 404 when this process does not take them. */
+  partnerEvents?: PartnerEventsRoute;
   jwks: () => Promise<unknown>;
   /** `Cache-Control` of the JWKS (see `jwksCacheControl`). @default 'public, max-age=300, stale-while-revalidate=60' */
   jwksCacheControl?: string;
@@ -38,20 +37,28 @@ export interface RunningPublicServer {
   close(): Promise<void>;
 }
 
+/** What a partner's signed event gets back. */
+export type PartnerEventsRoute = (partnerId: string, rawBody: string, headers: http.IncomingHttpHeaders) => Promise<{ status: number; body: unknown }>;
+
 /**
  * The one public port: the supergraph on /graphql, the issuer's well-known documents,
  * health and readiness. Everything else is 404, /metrics included (it has a port of its
- * own, see startMetricsServer).
+ * own, see startMetricsServer). It is bound before the process has its routes (partners'
+ * sandboxes need its address): until `routes()` gives them, everything but /healthz is 503.
  */
-export async function startPublicServer(routes: PublicRoutes, listen: { host: string; port: number }): Promise<RunningPublicServer> {
+export async function startPublicServer(
+  routes: () => PublicRoutes | undefined,
+  metrics: Metrics,
+  listen: { host: string; port: number },
+): Promise<RunningPublicServer> {
   const server = http.createServer((req, res) => {
     const requestId = requestIdOf(req.headers['x-request-id']);
     req.headers['x-request-id'] = requestId;
     res.setHeader('x-request-id', requestId);
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const route = routeName(path);
-    res.on('finish', () => routes.metrics.httpRequests.inc({ route, status: String(res.statusCode) }));
-    handle(route, req, res, routes).catch((error: unknown) => {
+    res.on('finish', () => metrics.httpRequests.inc({ route, status: String(res.statusCode) }));
+    handle(route, req, res, routes()).catch((error: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { error: 'internal server error' });
       else res.destroy(error as Error);
     });
@@ -98,14 +105,18 @@ function routeName(path: string): Route {
   }
 }
 
-async function handle(route: Route, req: http.IncomingMessage, res: http.ServerResponse, routes: PublicRoutes): Promise<void> {
+async function handle(route: Route, req: http.IncomingMessage, res: http.ServerResponse, routes: PublicRoutes | undefined): Promise<void> {
+  if (route === 'healthz') {
+    sendJson(res, 200, { status: 'ok' });
+    return;
+  }
+  if (!routes) {
+    res.setHeader('retry-after', '1');
+    sendJson(res, 503, route === 'readyz' ? { status: 'unavailable', problems: ['starting'] } : { error: 'starting' });
+    return;
+  }
   if (route === 'graphql') {
-    const gateway = routes.gateway();
-    if (!gateway) {
-      res.setHeader('retry-after', '1');
-      sendJson(res, 503, { error: 'starting' });
-      return;
-    }
+    const gateway = routes.gateway;
     if (req.method === 'POST' && /json/i.test(req.headers['content-type'] ?? '')) {
       const body = Number(req.headers['content-length'] ?? 0) > MAX_GRAPHQL_BYTES ? null : await readRawBody(req, MAX_GRAPHQL_BYTES);
       if (body === null) {
@@ -119,19 +130,7 @@ async function handle(route: Route, req: http.IncomingMessage, res: http.ServerR
     return;
   }
   if (route === 'partner_events' && routes.partnerEvents) {
-    if (req.method !== 'POST') {
-      res.setHeader('allow', 'POST');
-      sendJson(res, 405, { error: 'method not allowed' });
-      return;
-    }
-    const body = await readBody(req, MAX_EVENT_BYTES);
-    if (body === null) {
-      sendJson(res, 413, { error: 'payload too large' });
-      return;
-    }
-    const partnerId = PARTNER_EVENTS.exec((req.url ?? '').split('?')[0] ?? '')![1]!;
-    const answer = await routes.partnerEvents(partnerId, body, req.headers);
-    sendJson(res, answer.status, answer.body);
+    await servePartnerEvent(req, res, routes.partnerEvents);
     return;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -163,9 +162,6 @@ async function handle(route: Route, req: http.IncomingMessage, res: http.ServerR
       res.setHeader('cache-control', 'public, max-age=3600');
       sendJson(res, 200, routes.issuerMetadata());
       return;
-    case 'healthz':
-      sendJson(res, 200, { status: 'ok' });
-      return;
     case 'readyz': {
       const problems = await routes.readiness();
       sendJson(res, problems.length ? 503 : 200, problems.length ? { status: 'unavailable', problems } : { status: 'ready' });
@@ -174,6 +170,27 @@ async function handle(route: Route, req: http.IncomingMessage, res: http.ServerR
     default:
       sendJson(res, 404, { error: 'not found' });
   }
+}
+
+/** `POST /partners/{id}/events`: a partner's signed event (on the public port, or a worker's own). */
+export async function servePartnerEvent(req: http.IncomingMessage, res: http.ServerResponse, receive: PartnerEventsRoute): Promise<void> {
+  const match = PARTNER_EVENTS.exec((req.url ?? '').split('?')[0] ?? '');
+  if (!match) {
+    sendJson(res, 404, { error: 'not found' });
+    return;
+  }
+  if (req.method !== 'POST') {
+    res.setHeader('allow', 'POST');
+    sendJson(res, 405, { error: 'method not allowed' });
+    return;
+  }
+  const body = await readBody(req, MAX_EVENT_BYTES);
+  if (body === null) {
+    sendJson(res, 413, { error: 'payload too large' });
+    return;
+  }
+  const answer = await receive(match[1]!, body, req.headers);
+  sendJson(res, answer.status, answer.body);
 }
 
 /**

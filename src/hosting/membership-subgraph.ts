@@ -2,17 +2,23 @@ import { randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Authenticator, Principal } from '../modules/auth/index.js';
-import { AppError, formatError } from '../platform/errors.js';
-import { currentRequestId } from '../platform/request-id.js';
+import type { Authenticator } from '../modules/auth/index.js';
+import type { Principal } from '../platform/principal.js';
+import { AppError, type ErrorCatalog } from '../platform/errors.js';
+import { currentRequestId, withRequestId } from '../platform/request-id.js';
 import { negotiateLocale } from '../platform/localized.js';
 import type { Logger } from '../platform/logger.js';
 import { buildMembershipSubgraph } from './membership-schema.js';
-import { createLoaders, createServices, type AppDependencies, type RequestContext } from './request-scope.js';
-import { startSubgraphHttp } from './subgraph-http.js';
+import type { AppDependencies, RequestContext } from '../platform/context.js';
+import type { ModuleSet } from '../platform/module.js';
+import { startSubgraphHttp } from '../../partners/sdk/index.js';
 
 export interface MembershipSubgraphOptions {
   orm: MikroORM;
+  /** The modules it serves (their resolvers, loaders and services). */
+  modules: ModuleSet;
+  /** Their error codes: anything else reaches clients as INTERNAL_SERVER_ERROR. */
+  errors: ErrorCatalog;
   authenticator: Authenticator;
   deps: AppDependencies;
   /** @default '127.0.0.1' */
@@ -35,17 +41,20 @@ export interface RunningSubgraph {
 
 /** Serves the membership subgraph over HTTP on a loopback port. */
 export async function startMembershipSubgraph(options: MembershipSubgraphOptions): Promise<RunningSubgraph> {
-  const { schema, typeDefs } = await buildMembershipSubgraph();
+  const { schema, typeDefs } = await buildMembershipSubgraph(options.modules);
   const running = await startSubgraphHttp<RequestContext>({
     name: 'membership',
     secret: options.secret,
     logger: options.logger,
+    isInternalError: (code) => options.errors.isInternal(code),
+    // What an operation queues for jobs remembers the gateway's request id (see request-id.ts).
+    runInRequest: withRequestId,
     host: options.host,
     port: options.port,
     apollo: (plugins) =>
       new ApolloServer<RequestContext>({
         schema,
-        formatError: (formatted, error) => formatError(formatted, error, options.development ?? false),
+        formatError: (formatted) => options.errors.formatError(formatted, options.development ?? false),
         introspection: true,
         // The process owns shutdown (it closes subgraphs in order); Apollo must not race it.
         stopOnTerminationSignals: false,
@@ -65,11 +74,10 @@ export async function startMembershipSubgraph(options: MembershipSubgraphOptions
       return {
         // The one id of this operation (subgraph-http runs it under the gateway's, or a fresh one).
         requestId: currentRequestId() ?? randomUUID(),
-        partnerOperations: options.deps.partnerOperations,
         principal,
         locale: negotiateLocale(headers.get('accept-language')),
-        loaders: createLoaders(em),
-        services: createServices(em, options.deps),
+        loaders: options.modules.createLoaders(em),
+        services: options.modules.createServices(em, options.deps),
       };
     },
   });

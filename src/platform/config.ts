@@ -102,6 +102,32 @@ export interface AppConfig {
    * @default { depth: 10, aliases: 15, tokens: 2000, directives: 10, cost: 20000 }
    */
   graphqlLimits: GraphqlLimits;
+  /**
+   * Each partner's real API, by partner id, from `PARTNER_<ID>_URL`, `_API_KEY`,
+   * `_WEBHOOK_SECRETS` and `_CALLBACK_SECRETS` (secrets comma-separated). A partner left out
+   * gets its sandbox outside production; production refuses to start without it.
+   */
+  partnerEndpoints: ReadonlyMap<string, PartnerEndpointConfig>;
+  /** Subgraphs the standalone gateway composes (`SUBGRAPHS`, `name=url` pairs); absent: the built-in ones at their standalone ports. */
+  subgraphs: Array<{ name: string; url: string }> | undefined;
+  /** Interface a standalone subgraph binds (`SUBGRAPH_HOST`). @default '127.0.0.1' */
+  subgraphHost: string;
+  /** Port of a standalone subgraph (`SUBGRAPH_PORT`; 0 picks one). @default its standard port (4001 membership, 4011… partners) */
+  subgraphPort: number | undefined;
+  /** Interface the worker's partner-callback port binds (`WORKER_HOST`). @default '0.0.0.0' */
+  workerHost: string;
+  /** Port of the worker's partner callbacks, health and readiness (`WORKER_PORT`; 0 picks one). @default 4002 */
+  workerPort: number;
+}
+
+/** A partner's real API as configured (`PARTNER_<ID>_…`). */
+export interface PartnerEndpointConfig {
+  url: string;
+  apiKey: string;
+  /** Standard Webhooks secrets we sign what we send this partner with. */
+  webhookSecrets: string[];
+  /** Secrets this partner signs the events it sends us with. */
+  callbackSecrets: string[];
 }
 
 /** Operations allowed per window and per caller; a mutation costs one per root field. */
@@ -173,7 +199,14 @@ const envSchema = z.object({
   GRAPHQL_MAX_TOKENS: limit.default(DEFAULT_GRAPHQL_LIMITS.tokens),
   GRAPHQL_MAX_DIRECTIVES: limit.default(DEFAULT_GRAPHQL_LIMITS.directives),
   GRAPHQL_MAX_COST: limit.default(DEFAULT_GRAPHQL_LIMITS.cost),
+  SUBGRAPHS: z.string().optional(),
+  SUBGRAPH_HOST: z.string().default('127.0.0.1'),
+  SUBGRAPH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  WORKER_HOST: z.string().default('0.0.0.0'),
+  WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(4002),
 });
+
+const PARTNER_VARIABLE = /^PARTNER_([A-Z0-9_]+)_(URL|API_KEY|WEBHOOK_SECRETS|CALLBACK_SECRETS)$/;
 
 /** Reads and validates the configuration from `env` (the process environment by default). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -201,6 +234,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new Error(`Invalid configuration: PROGRAM_TIME_ZONE "${e.PROGRAM_TIME_ZONE}" is not an IANA time zone`);
   }
   const dataDir = path.resolve(e.DATA_DIR);
+  const partnerEndpoints = partnerEndpointsOf(stripEmpty(env));
+  const subgraphs = e.SUBGRAPHS?.split(',').map((entry) => {
+    const [name, url] = entry.split('=').map((s) => s.trim());
+    if (!name || !url) throw new Error(`Invalid configuration: SUBGRAPHS expects name=url pairs, got "${entry}"`);
+    return { name, url };
+  });
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const corsOrigins = e.CORS_ORIGINS
     ? e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean)
@@ -258,7 +297,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       directives: e.GRAPHQL_MAX_DIRECTIVES,
       cost: e.GRAPHQL_MAX_COST,
     },
+    partnerEndpoints,
+    subgraphs,
+    subgraphHost: e.SUBGRAPH_HOST,
+    subgraphPort: e.SUBGRAPH_PORT,
+    workerHost: e.WORKER_HOST,
+    workerPort: e.WORKER_PORT,
   };
+}
+
+/** `PARTNER_<ID>_URL` and friends, by partner id (`PARTNER_SPARKWASH_URL` → `sparkwash`). */
+function partnerEndpointsOf(env: Record<string, string>): Map<string, PartnerEndpointConfig> {
+  const found = new Map<string, Partial<Record<'URL' | 'API_KEY' | 'WEBHOOK_SECRETS' | 'CALLBACK_SECRETS', string>>>();
+  for (const [name, value] of Object.entries(env)) {
+    const match = PARTNER_VARIABLE.exec(name);
+    if (!match) continue;
+    const id = match[1]!.toLowerCase().replace(/_/g, '-');
+    found.set(id, { ...found.get(id), [match[2]!]: value });
+  }
+  const list = (value: string | undefined) => (value ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+  const endpoints = new Map<string, PartnerEndpointConfig>();
+  for (const [id, vars] of found) {
+    if (!vars.URL && !vars.API_KEY) continue;
+    const prefix = `PARTNER_${id.toUpperCase().replace(/-/g, '_')}`;
+    if (!vars.URL || !vars.API_KEY) throw new Error(`Invalid configuration: set ${prefix}_URL and ${prefix}_API_KEY together`);
+    endpoints.set(id, { url: vars.URL, apiKey: vars.API_KEY, webhookSecrets: list(vars.WEBHOOK_SECRETS), callbackSecrets: list(vars.CALLBACK_SECRETS) });
+  }
+  return endpoints;
 }
 
 function isBase64Of32Bytes(value: string): boolean {

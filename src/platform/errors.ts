@@ -1,26 +1,78 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 
-/** Every `extensions.code` the API returns; the contract's minimum plus our additive ones. */
-export type ErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'BAD_USER_INPUT'
-  | 'NOT_FOUND'
-  | 'QUOTA_EXHAUSTED'
-  | 'ENTITLEMENT_INACTIVE'
-  | 'TOKEN_INVALID'
-  | 'TOKEN_EXPIRED'
-  | 'TOKEN_REVOKED'
-  | 'ALREADY_REDEEMED'
-  | 'IDEMPOTENCY_CONFLICT'
-  | 'ALREADY_MEMBER'
-  | 'ALREADY_VOIDED'
-  | 'VOID_WINDOW_CLOSED'
-  | 'VOUCHER_POOL_EMPTY'
-  | 'QUERY_TOO_COMPLEX'
-  | 'RATE_LIMITED'
-  | 'DOWNSTREAM_SERVICE_ERROR'
-  | 'INTERNAL_SERVER_ERROR';
+/**
+ * One row of the error table: how an `extensions.code` reaches clients. The table is the one
+ * source for the union type {@link ErrorCode}, the fields the gateway passes through to
+ * clients, the subgraphs' `formatError` and the README's error section
+ * (`npm run -s schema:print` writes it).
+ */
+export interface ErrorSpec {
+  /** HTTP status of a response whose only error is this one (200: a field error in a GraphQL result). */
+  readonly http: number;
+  /** The `extensions` fields a client sees besides `code`; any other field is dropped at the gateway. */
+  readonly extensions: readonly string[];
+  /** One line of meaning, for the README. */
+  readonly meaning: string;
+}
+
+export type ErrorTable = Readonly<Record<string, ErrorSpec>>;
+
+/** Declares a module's error codes (keeps the literal keys for {@link ErrorCodeRegistry}). */
+export function defineErrors<const T extends ErrorTable>(table: T): T {
+  return table;
+}
+
+/** `{ CODE: true }` for each code of a table: what a module adds to {@link ErrorCodeRegistry}. */
+export type ErrorCodesOf<T extends ErrorTable> = { readonly [K in keyof T]: true };
+
+/**
+ * Codes every room may use: authentication, authorization, input, lookups, idempotency, the
+ * gateway's own refusals, partner failures and the internal catch-all.
+ */
+export const PLATFORM_ERRORS = defineErrors({
+  UNAUTHENTICATED: { http: 200, extensions: [], meaning: 'No usable credential: missing, malformed, expired, revoked or from an untrusted issuer (the message says which).' },
+  FORBIDDEN: { http: 200, extensions: [], meaning: 'The caller\'s role may not call this operation at all (a member calling a partner operation, say).' },
+  BAD_USER_INPUT: {
+    http: 200,
+    extensions: ['problems', 'compositionErrors'],
+    meaning: 'Invalid input, every problem listed in `extensions.problems` (`field`, `message`); nothing changed. A partner subgraph that does not compose lists `extensions.compositionErrors`.',
+  },
+  NOT_FOUND: { http: 200, extensions: [], meaning: 'Unknown id — or someone else\'s, which looks exactly the same.' },
+  IDEMPOTENCY_CONFLICT: { http: 200, extensions: [], meaning: 'The idempotency key was used before with a different request; the first request\'s effect stands.' },
+  QUERY_TOO_COMPLEX: {
+    http: 200,
+    extensions: ['limit', 'max'],
+    meaning: 'The operation is over a `GRAPHQL_MAX_*` limit (`extensions.limit`, with its `max`); nothing of it ran.',
+  },
+  RATE_LIMITED: {
+    http: 429,
+    extensions: ['retryAfter'],
+    meaning: 'The caller spent its budget for the window; `Retry-After` (and `extensions.retryAfter`) says when to come back. Nothing ran.',
+  },
+  DOWNSTREAM_SERVICE_ERROR: { http: 200, extensions: ['service'], meaning: 'A partner service (named in `extensions.service`) failed or is unreachable; the rest of the answer stands.' },
+  INTERNAL_SERVER_ERROR: { http: 200, extensions: [], meaning: 'Our fault; the message is generic and the log holds the cause under the request id.' },
+});
+
+/**
+ * Every `extensions.code` the API returns. Modules add theirs by declaration merging:
+ * `declare module '…/platform/errors.js' { interface ErrorCodeRegistry extends ErrorCodesOf<typeof myErrors> {} }`.
+ */
+export interface ErrorCodeRegistry extends ErrorCodesOf<typeof PLATFORM_ERRORS> {}
+
+export type ErrorCode = keyof ErrorCodeRegistry & string;
+
+/**
+ * Codes graphql-js and the GraphQL server produce for a malformed request (parse and validation
+ * errors, an unknown persisted operation, a missing or ambiguous operation name): shown to
+ * clients as they are.
+ */
+export const REQUEST_ERRORS = defineErrors({
+  GRAPHQL_PARSE_FAILED: { http: 400, extensions: [], meaning: 'The document does not parse.' },
+  GRAPHQL_VALIDATION_FAILED: { http: 400, extensions: [], meaning: 'The document does not validate against the schema (unknown field, wrong argument type, …).' },
+  BAD_REQUEST: { http: 400, extensions: [], meaning: 'The HTTP request is not a GraphQL request we take (a batch, a GET without a CSRF header, a malformed body).' },
+  PERSISTED_QUERY_NOT_FOUND: { http: 200, extensions: [], meaning: 'No operation with this hash in the safelist.' },
+  OPERATION_RESOLUTION_FAILURE: { http: 400, extensions: [], meaning: 'The operation to run cannot be chosen: unknown or missing operation name.' },
+});
 
 /** A size limit the gateway puts on an operation before planning it. */
 export type QueryLimit = 'depth' | 'aliases' | 'tokens' | 'directives' | 'cost';
@@ -31,7 +83,11 @@ export interface InputProblem {
   message: string;
 }
 
-/** Base class of every error a client may see: a message and a stable `extensions.code`. */
+/**
+ * Base class of every error a client may see: a message and a stable `extensions.code`.
+ * Modules extend it with a class of their own and one static constructor per case
+ * (`TokenError.expired()`).
+ */
 export class AppError extends GraphQLError {
   readonly code: ErrorCode;
 
@@ -55,64 +111,13 @@ export class AppError extends GraphQLError {
   }
 
   /** All validation problems of one request, reported together. */
-  static badInput(problems: InputProblem[]): AppError {
+  static badInput(problems: InputProblem[], extensions: Record<string, unknown> = {}): AppError {
     const message = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
-    return new AppError('BAD_USER_INPUT', `Invalid input: ${message}`, { problems });
-  }
-
-  static quotaExhausted(remaining: number, requested: number): AppError {
-    return new AppError(
-      'QUOTA_EXHAUSTED',
-      `Quota exhausted: ${remaining} left in this period, ${requested} requested`,
-      { remaining },
-    );
-  }
-
-  static entitlementInactive(status: string): AppError {
-    return new AppError('ENTITLEMENT_INACTIVE', `The entitlement is ${status}, not ACTIVE`, { status });
-  }
-
-  static tokenInvalid(reason: string): AppError {
-    return new AppError('TOKEN_INVALID', `Invalid entitlement token: ${reason}`);
-  }
-
-  static tokenExpired(): AppError {
-    return new AppError('TOKEN_EXPIRED', 'The entitlement token has expired; ask the member for a fresh one');
-  }
-
-  static tokenRevoked(): AppError {
-    return new AppError('TOKEN_REVOKED', 'This entitlement token was revoked (see its status list entry); ask the member for a fresh one');
-  }
-
-  static alreadyRedeemed(): AppError {
-    return new AppError('ALREADY_REDEEMED', 'This token has already been redeemed; a token is presented once');
+    return new AppError('BAD_USER_INPUT', `Invalid input: ${message}`, { ...extensions, problems });
   }
 
   static idempotencyConflict(): AppError {
-    return new AppError(
-      'IDEMPOTENCY_CONFLICT',
-      'This idempotency key was already used with a different request',
-    );
-  }
-
-  static alreadyMember(planCode: string): AppError {
-    return new AppError('ALREADY_MEMBER', `You already hold an active ${planCode} membership`);
-  }
-
-  static alreadyVoided(redemptionId: string): AppError {
-    return new AppError('ALREADY_VOIDED', `Redemption ${redemptionId} has already been voided`, { redemptionId });
-  }
-
-  static voidWindowClosed(redemptionId: string, windowSeconds: number): AppError {
-    return new AppError(
-      'VOID_WINDOW_CLOSED',
-      `Redemption ${redemptionId} can no longer be voided: a redemption is voided within ${windowSeconds} seconds`,
-      { redemptionId, windowSeconds },
-    );
-  }
-
-  static voucherPoolEmpty(benefitCode: string): AppError {
-    return new AppError('VOUCHER_POOL_EMPTY', `No ${benefitCode} voucher is left right now; your quota was not used. Try again later.`);
+    return new AppError('IDEMPOTENCY_CONFLICT', 'This idempotency key was already used with a different request');
   }
 
   /**
@@ -133,11 +138,7 @@ export class AppError extends GraphQLError {
   }
 
   static downstream(service: string, detail?: string): AppError {
-    return new AppError(
-      'DOWNSTREAM_SERVICE_ERROR',
-      `Partner service ${service} is unavailable${detail ? `: ${detail}` : ''}`,
-      { service },
-    );
+    return new AppError('DOWNSTREAM_SERVICE_ERROR', `Partner service ${service} is unavailable${detail ? `: ${detail}` : ''}`, { service });
   }
 }
 
@@ -156,45 +157,63 @@ export class InputValidator {
   }
 }
 
-const KNOWN_CODES = new Set<string>([
-  'UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'QUOTA_EXHAUSTED',
-  'ENTITLEMENT_INACTIVE', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'TOKEN_REVOKED', 'ALREADY_REDEEMED',
-  'IDEMPOTENCY_CONFLICT', 'ALREADY_MEMBER', 'ALREADY_VOIDED', 'VOID_WINDOW_CLOSED', 'VOUCHER_POOL_EMPTY', 'QUERY_TOO_COMPLEX', 'RATE_LIMITED', 'DOWNSTREAM_SERVICE_ERROR', 'INTERNAL_SERVER_ERROR',
-  // codes produced by graphql-js / Apollo for malformed operations
-  'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND',
-  'OPERATION_RESOLUTION_FAILURE',
-]);
-
-/** True for a code this API documents (ours, or graphql-js's for malformed operations). */
-export function isKnownErrorCode(code: string): boolean {
-  return KNOWN_CODES.has(code);
-}
-
-/** True when an error with this `extensions.code` reaches clients as INTERNAL_SERVER_ERROR (see {@link formatError}). */
-export function isInternalErrorCode(code: unknown): boolean {
-  if (typeof code !== 'string') return true;
-  if (code.startsWith('GRAPHQL_')) return false;
-  return code === 'INTERNAL_SERVER_ERROR' || !KNOWN_CODES.has(code);
-}
-
 /**
- * The one `formatError` of every subgraph: coded errors pass through, anything else
- * becomes `INTERNAL_SERVER_ERROR` with a generic message. Stack traces only in development.
+ * The codes a process knows (the platform's, its modules', the request errors), with what
+ * clients may see of each; throws at start-up when two tables claim one code.
  */
-export function formatError(formatted: GraphQLFormattedError, _error: unknown, exposeStack = false): GraphQLFormattedError {
-  const code = formatted.extensions?.code;
-  if (!isInternalErrorCode(code)) {
-    if (exposeStack || (typeof code === 'string' && code.startsWith('GRAPHQL_'))) return formatted;
-    const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions };
+export class ErrorCatalog {
+  private readonly specs = new Map<string, ErrorSpec>();
+
+  constructor(tables: readonly ErrorTable[]) {
+    for (const table of [PLATFORM_ERRORS, REQUEST_ERRORS, ...tables]) {
+      for (const [code, spec] of Object.entries(table)) {
+        const known = this.specs.get(code);
+        if (known && known !== spec) throw new Error(`Error code ${code} is declared twice`);
+        this.specs.set(code, spec);
+      }
+    }
   }
-  return {
-    message: 'Internal server error',
-    ...(formatted.path ? { path: formatted.path } : {}),
-    ...(formatted.locations ? { locations: formatted.locations } : {}),
-    extensions: {
-      code: 'INTERNAL_SERVER_ERROR',
-      ...(exposeStack ? { detail: formatted.message, stacktrace: formatted.extensions?.stacktrace } : {}),
-    },
-  };
+
+  /** Code → spec, in declaration order (platform first). */
+  entries(): ReadonlyArray<[string, ErrorSpec]> {
+    return [...this.specs.entries()];
+  }
+
+  spec(code: string): ErrorSpec | undefined {
+    return this.specs.get(code);
+  }
+
+  /** True for a code this API documents (ours, or a malformed request's). */
+  isKnown(code: string): boolean {
+    return this.specs.has(code);
+  }
+
+  /** True when an error with this `extensions.code` reaches clients as INTERNAL_SERVER_ERROR (see {@link formatError}). */
+  isInternal(code: unknown): boolean {
+    if (typeof code !== 'string') return true;
+    if (code.startsWith('GRAPHQL_')) return false;
+    return code === 'INTERNAL_SERVER_ERROR' || !this.specs.has(code);
+  }
+
+  /**
+   * The one `formatError` of every subgraph: coded errors pass through, anything else
+   * becomes `INTERNAL_SERVER_ERROR` with a generic message. Stack traces only in development.
+   */
+  formatError(formatted: GraphQLFormattedError, exposeStack = false): GraphQLFormattedError {
+    const code = formatted.extensions?.code;
+    if (!this.isInternal(code)) {
+      if (exposeStack || (typeof code === 'string' && code.startsWith('GRAPHQL_'))) return formatted;
+      const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    return {
+      message: 'Internal server error',
+      ...(formatted.path ? { path: formatted.path } : {}),
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      extensions: {
+        code: 'INTERNAL_SERVER_ERROR',
+        ...(exposeStack ? { detail: formatted.message, stacktrace: formatted.extensions?.stacktrace } : {}),
+      },
+    };
+  }
 }

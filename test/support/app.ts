@@ -4,6 +4,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import os from 'node:os';
 import path from 'node:path';
+import { BUILT_IN_PARTNERS, loadSandboxes } from '../../src/built-in-partners.js';
 import { startApp, type RunningApp, type StartAppOptions } from '../../src/runtime/app.js';
 import { loadConfig } from '../../src/platform/config.js';
 import { createLogger, type Logger } from '../../src/platform/logger.js';
@@ -61,7 +62,15 @@ export async function startTestApp(
   const db = await createTestDatabase();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'coalition-test-'));
   const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PUBLIC_URL: 'http://issuer.test', METRICS_PORT: '0', ...UNLIMITED, ...env });
-  const app = await startApp({ config, databaseUrl: db.url, logger, jobs: false, ...appOptions });
+  const app = await startApp({
+    config,
+    databaseUrl: db.url,
+    logger,
+    jobs: false,
+    partners: BUILT_IN_PARTNERS,
+    sandboxes: await loadSandboxes(),
+    ...appOptions,
+  });
   const graphql: TestApp['graphql'] = async (query, variables, options = {}) => {
     const response = await fetch(options.url ?? app.graphqlUrl, {
       method: 'POST',

@@ -23,7 +23,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   url.pathname = `/${name}`;
   const dbUrl = url.toString();
 
-  const orm: MikroORM = await connectOrm({ databaseUrl: dbUrl, poolSize: 2 });
+  const orm: MikroORM = await connectOrm({ databaseUrl: dbUrl, entities: [], poolSize: 2 });
   await migrateUp(orm);
   await orm.close();
 

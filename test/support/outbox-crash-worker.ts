@@ -9,7 +9,7 @@ import { OutboxWorker } from '../../src/modules/provisioning/outbox-worker.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { MemberPseudonymizer } from '../../src/modules/token/index.js';
 
-const orm = await connectOrm({ databaseUrl: process.env.DATABASE_URL!, poolSize: 1 });
+const orm = await connectOrm({ databaseUrl: process.env.DATABASE_URL!, entities: [], poolSize: 1 });
 // A generous timeout: under load a slow partner answer must not turn the planned kill into a retry.
 const client = sparkwash.createClient({ baseUrl: process.env.SANDBOX_URL!, apiKey: process.env.SANDBOX_API_KEY!, timeoutMs: 15_000 });
 const worker = new OutboxWorker(orm, {

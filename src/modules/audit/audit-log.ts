@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Principal } from '../auth/index.js';
+import type { Principal } from '../../platform/principal.js';
 import { InputValidator } from '../../platform/errors.js';
 
 /** Who asked for a change and in which request: what every audited service method takes. */

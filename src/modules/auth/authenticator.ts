@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type CryptoKey } from 'jose';
 import { AppError } from '../../platform/errors.js';
 import { DEV_ISSUER } from './dev-issuer.js';
-import type { Principal } from './principal.js';
-import { ANONYMOUS } from './principal.js';
+import type { Principal } from '../../platform/principal.js';
+import { ANONYMOUS } from '../../platform/principal.js';
 
 /** Prefix of partner API keys; anything else is treated as a JWT. */
 export const PARTNER_KEY_PREFIX = 'cgk_';

@@ -1,13 +1,12 @@
 import { Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
-import { requirePartner } from '../auth/index.js';
-import type { Partner } from '../partner/partner.entity.js';
-import { PartnerType } from '../partner/partner.types.js';
-import type { RequestContext } from '../../hosting/request-scope.js';
+import { requirePartner } from '../../platform/guards.js';
+import type { RequestContext } from '../../platform/context.js';
 import { Money } from '../../platform/graphql-types.js';
 import { localize } from '../../platform/localized.js';
 import type { PriceView } from './benefit.service.js';
 import type { Benefit, BundleBenefit } from './bundle.entity.js';
 import { BenefitType, PlanBenefitType } from './benefit.types.js';
+import { type Partner, PartnerType } from '../partner/index.js';
 
 @Resolver(() => BenefitType)
 export class BenefitResolver {

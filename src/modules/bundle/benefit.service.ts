@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Principal } from '../auth/index.js';
+import type { Principal } from '../../platform/principal.js';
 import { Benefit } from './bundle.entity.js';
 
 /** An amount in minor units with its ISO 4217 currency. */

@@ -1,7 +1,7 @@
 import { Directive, Field, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { PartnerType } from '../partner/partner.types.js';
 import { Money } from '../../platform/graphql-types.js';
 import { BenefitKind, BenefitPeriod } from './bundle.entity.js';
+import { PartnerType } from '../partner/index.js';
 
 registerEnumType(BenefitKind, {
   name: 'BenefitKind',

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Collection, type Opt, type Rel } from '@mikro-orm/core';
 import { Check, Entity, Enum, ManyToOne, OneToMany, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
-import { Partner } from '../partner/partner.entity.js';
 import type { LocalizedText } from '../../platform/localized.js';
+import { Partner } from '../partner/index.js';
 
 export enum BenefitKind {
   /** Access for a period (a streaming VIP). */

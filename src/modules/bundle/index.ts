@@ -2,3 +2,4 @@ export { Benefit, BenefitKind, BenefitPeriod, Bundle, BundleBenefit, BundleVersi
 export { bundleLoaders } from './bundle.loaders.js';
 export { agreedUnitPrice, BenefitService } from './benefit.service.js';
 export type { PriceView } from './benefit.service.js';
+export { BenefitType, PlanBenefitType } from './benefit.types.js';

@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Benefit } from '../bundle/bundle.entity.js';
-import { AppError } from '../../platform/errors.js';
 import type { EntitlementTokenSigner, MemberPseudonymizer, StatusLists } from '../token/index.js';
 import type { Entitlement } from './entitlement.entity.js';
 import { remainingOf, type EntitlementService } from './entitlement.service.js';
+import { EntitlementError } from './entitlement.errors.js';
+import { Benefit } from '../bundle/index.js';
 
 export interface IssuedTokenView {
   token: string;
@@ -36,7 +36,7 @@ export class EntitlementTokenService {
         [entitlement.id],
       );
       this.deps.entitlements.assertUsable({ status: current!.status, periodStart: current!.period_start, periodEnd: current!.period_end });
-      if (remainingOf(current!) === 0) throw AppError.quotaExhausted(0, 1);
+      if (remainingOf(current!) === 0) throw EntitlementError.quotaExhausted(0, 1);
       // The token names its status-list entry, so it is signed for a candidate entry and
       // recorded only if that entry is still free (the unique index decides).
       return this.deps.statusLists.reserve(tx, partnerId, async (entry) => {

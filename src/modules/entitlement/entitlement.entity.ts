@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Opt, Rel } from '@mikro-orm/core';
 import { Check, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
-import { Benefit } from '../bundle/bundle.entity.js';
-import { Member } from '../member/member.entity.js';
-import { Membership } from '../membership/membership.entity.js';
+import { Benefit } from '../bundle/index.js';
+import { Member } from '../member/index.js';
+import { Membership } from '../membership/index.js';
 
 export enum EntitlementStatus {
   PENDING_PROVISION = 'PENDING_PROVISION',

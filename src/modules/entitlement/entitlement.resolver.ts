@@ -1,13 +1,13 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
 import { auditContextOf } from '../audit/index.js';
-import { requireAdmin, requireMember } from '../auth/index.js';
-import type { Benefit } from '../bundle/bundle.entity.js';
-import { BenefitType } from '../bundle/benefit.types.js';
-import type { RequestContext } from '../../hosting/request-scope.js';
+import { requireAdmin, requireMember } from '../../platform/guards.js';
+import type { RequestContext } from '../../platform/context.js';
 import type { Entitlement } from './entitlement.entity.js';
 import { remainingOf } from './entitlement.service.js';
 import type { IssuedTokenView } from './entitlement-token.service.js';
 import { EntitlementTokenType, EntitlementType } from './entitlement.types.js';
+import { MemberType, type MemberView } from '../member/index.js';
+import { type Benefit, BenefitType } from '../bundle/index.js';
 
 @Resolver(() => EntitlementType)
 export class EntitlementResolver {
@@ -64,5 +64,13 @@ export class EntitlementTokenResolver {
   @FieldResolver(() => EntitlementType)
   async entitlement(@Root() token: IssuedTokenView, @Ctx() ctx: RequestContext): Promise<Entitlement> {
     return (await ctx.loaders.entitlementById.load(token.entitlementId))!;
+  }
+}
+
+@Resolver(() => MemberType)
+export class MemberEntitlementsResolver {
+  @FieldResolver(() => [EntitlementType], { description: 'Rights whose period contains now' })
+  entitlements(@Root() member: MemberView, @Ctx() ctx: RequestContext): Promise<Entitlement[]> {
+    return ctx.services.entitlements.listCurrent(member.id);
   }
 }

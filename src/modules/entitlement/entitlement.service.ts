@@ -1,11 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditLog, auditReason, type AuditContext } from '../audit/index.js';
-import { MembershipStatus, type Membership } from '../membership/membership.entity.js';
 import { AppError } from '../../platform/errors.js';
 import { isUuid } from '../../platform/loader.js';
 import { Entitlement, EntitlementStatus } from './entitlement.entity.js';
 import { materializeCurrentPeriods } from './materialize.js';
 import { revokeRights } from './revoke.js';
+import { EntitlementError } from './entitlement.errors.js';
+import { type Membership, MembershipStatus } from '../membership/index.js';
 
 
 export interface EntitlementServiceOptions {
@@ -87,15 +88,15 @@ export class EntitlementService {
       return true;
     });
     const current = await this.em.findOneOrFail(Entitlement, { id: found.id }, { refresh: true });
-    if (!revoked && current.status !== EntitlementStatus.REVOKED) throw AppError.entitlementInactive(current.status === EntitlementStatus.ACTIVE ? 'EXPIRED' : current.status);
+    if (!revoked && current.status !== EntitlementStatus.REVOKED) throw EntitlementError.inactive(current.status === EntitlementStatus.ACTIVE ? 'EXPIRED' : current.status);
     return current;
   }
 
   /** Throws unless the entitlement can be used right now (status and period). */
   assertUsable(entitlement: Pick<Entitlement, 'status' | 'periodStart' | 'periodEnd'>): void {
     const now = this.now();
-    if (entitlement.status !== EntitlementStatus.ACTIVE) throw AppError.entitlementInactive(entitlement.status);
-    if (now < entitlement.periodStart || now >= entitlement.periodEnd) throw AppError.entitlementInactive('EXPIRED');
+    if (entitlement.status !== EntitlementStatus.ACTIVE) throw EntitlementError.inactive(entitlement.status);
+    if (now < entitlement.periodStart || now >= entitlement.periodEnd) throw EntitlementError.inactive('EXPIRED');
   }
 }
 

@@ -1,6 +1,6 @@
 import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { BenefitType } from '../bundle/benefit.types.js';
 import { EntitlementStatus } from './entitlement.entity.js';
+import { BenefitType } from '../bundle/index.js';
 
 registerEnumType(EntitlementStatus, {
   name: 'EntitlementStatus',

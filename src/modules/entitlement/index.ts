@@ -11,3 +11,5 @@ export type { PeriodSweepResult } from './entitlement-period.job.js';
 export { takeQuota } from './take-quota.js';
 export { revokeRights } from './revoke.js';
 export type { RevocationScope, RevokedRight } from './revoke.js';
+export { EntitlementError } from './entitlement.errors.js';
+export { EntitlementType } from './entitlement.types.js';

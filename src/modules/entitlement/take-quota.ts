@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AppError } from '../../platform/errors.js';
 import { Entitlement, EntitlementStatus } from './entitlement.entity.js';
 import { remainingOf } from './entitlement.service.js';
+import { EntitlementError } from './entitlement.errors.js';
 
 /**
  * Takes `units` of an entitlement's quota in one conditional UPDATE (never exceeded,
@@ -19,7 +19,7 @@ export async function takeQuota(em: EntityManager, entitlementId: string, units:
   );
   if (taken.length > 0) return taken[0]!.used;
   const current = await em.findOneOrFail(Entitlement, { id: entitlementId }, { refresh: true });
-  if (current.status !== EntitlementStatus.ACTIVE) throw AppError.entitlementInactive(current.status);
-  if (now < current.periodStart || now >= current.periodEnd) throw AppError.entitlementInactive('EXPIRED');
-  throw AppError.quotaExhausted(remainingOf(current) ?? 0, units);
+  if (current.status !== EntitlementStatus.ACTIVE) throw EntitlementError.inactive(current.status);
+  if (now < current.periodStart || now >= current.periodEnd) throw EntitlementError.inactive('EXPIRED');
+  throw EntitlementError.quotaExhausted(remainingOf(current) ?? 0, units);
 }

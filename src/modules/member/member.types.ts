@@ -1,17 +1,10 @@
 import { Field, ID, ObjectType } from 'type-graphql';
-import { EntitlementType } from '../entitlement/entitlement.types.js';
-import { MembershipType } from '../membership/membership.types.js';
 
+/** The calling member; other modules add its fields (membership, entitlements, …) with field resolvers. */
 @ObjectType('Member', { description: 'The calling member' })
 export class MemberType {
   @Field(() => ID)
   id!: string;
-
-  @Field(() => MembershipType, { nullable: true, description: 'The current paid membership; null when none' })
-  membership!: MembershipType | null;
-
-  @Field(() => [EntitlementType], { description: 'Rights whose period contains now' })
-  entitlements!: EntitlementType[];
 }
 
 /** What `me` resolves to before its fields are asked for. */

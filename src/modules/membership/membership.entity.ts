@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Opt, Rel } from '@mikro-orm/core';
 import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
-import { BundleVersion } from '../bundle/bundle.entity.js';
-import { Member } from '../member/member.entity.js';
-import { Plan } from '../plan/plan.entity.js';
+import { BundleVersion } from '../bundle/index.js';
+import { Member } from '../member/index.js';
+import { Plan } from '../plan/index.js';
 
 export enum MembershipStatus {
   /** Waiting for the payment provider to confirm. */

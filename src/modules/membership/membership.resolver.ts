@@ -1,11 +1,11 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
 import { auditContextOf } from '../audit/index.js';
-import { requireAdmin, requireMember } from '../auth/index.js';
-import type { Plan } from '../plan/plan.entity.js';
-import { PlanType } from '../plan/plan.types.js';
-import type { RequestContext } from '../../hosting/request-scope.js';
+import { requireAdmin, requireMember } from '../../platform/guards.js';
+import type { RequestContext } from '../../platform/context.js';
 import type { Membership } from './membership.entity.js';
 import { MembershipType } from './membership.types.js';
+import { MemberType, type MemberView } from '../member/index.js';
+import { type Plan, PlanType } from '../plan/index.js';
 
 @Resolver(() => MembershipType)
 export class MembershipResolver {
@@ -38,5 +38,13 @@ export class MembershipResolver {
   @FieldResolver(() => PlanType)
   async plan(@Root() membership: Membership, @Ctx() ctx: RequestContext): Promise<Plan> {
     return (await ctx.loaders.planById.load(membership.plan.id))!;
+  }
+}
+
+@Resolver(() => MemberType)
+export class MemberMembershipResolver {
+  @FieldResolver(() => MembershipType, { nullable: true, description: 'The current paid membership; null when none' })
+  membership(@Root() member: MemberView, @Ctx() ctx: RequestContext): Promise<Membership | null> {
+    return ctx.services.memberships.current(member.id);
   }
 }

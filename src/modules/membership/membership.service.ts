@@ -1,17 +1,17 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditLog, SYSTEM_AUDIT, type AuditContext } from '../audit/index.js';
-import { BundleVersion } from '../bundle/bundle.entity.js';
-import type { EntitlementService } from '../entitlement/entitlement.service.js';
-import { revokeRights } from '../entitlement/revoke.js';
-import { Member } from '../member/member.entity.js';
-import { BillingPeriod, Plan } from '../plan/plan.entity.js';
 import { restrictViolation, uniqueViolation } from '../../platform/sql.js';
 import { AppError, InputValidator } from '../../platform/errors.js';
 import { isUuid } from '../../platform/loader.js';
 import { addMonths } from '../../platform/zoned-time.js';
 import { Membership, MembershipStatus, Payment, PaymentStatus } from './membership.entity.js';
 import type { ChargeOutcome, PaymentProvider } from './payment-provider.js';
+import { MembershipError } from './membership.errors.js';
+import { BundleVersion } from '../bundle/index.js';
+import { type EntitlementService, revokeRights } from '../entitlement/index.js';
+import { Member } from '../member/index.js';
+import { BillingPeriod, Plan } from '../plan/index.js';
 
 export interface MembershipServiceOptions {
   payments: PaymentProvider;
@@ -92,7 +92,7 @@ export class MembershipService {
       // answer as it did. (Which unique index reports the clash first is up to PostgreSQL.)
       const winner = await this.replay(memberId, planCode, idempotencyKey, true);
       if (winner) return winner;
-      if (constraint === 'membership_one_live_per_member') throw AppError.alreadyMember(planCode);
+      if (constraint === 'membership_one_live_per_member') throw MembershipError.alreadyMember(planCode);
       throw error;
     }
     return this.charge(created.membership.id, created.payment.id, memberId, plan);

@@ -1,6 +1,6 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
-import { PlanType } from '../plan/plan.types.js';
 import { MembershipStatus } from './membership.entity.js';
+import { PlanType } from '../plan/index.js';
 
 registerEnumType(MembershipStatus, {
   name: 'MembershipStatus',

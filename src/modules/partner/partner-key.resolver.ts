@@ -1,7 +1,7 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { auditContextOf } from '../audit/index.js';
-import { requireAdmin } from '../auth/index.js';
-import type { RequestContext } from '../../hosting/request-scope.js';
+import { requireAdmin } from '../../platform/guards.js';
+import type { RequestContext } from '../../platform/context.js';
 import type { Partner } from './partner.entity.js';
 import type { CreatedApiKey } from './partner-key.service.js';
 import { PartnerApiKeyCreatedType } from './partner-key.types.js';

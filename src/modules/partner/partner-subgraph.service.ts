@@ -1,17 +1,30 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditLog, type AuditContext } from '../audit/index.js';
-import { registeredSubgraphName } from '../../composition/supergraph-source.js';
-import { composeSupergraphWithApi, type SubgraphDefinition } from '../../composition/supergraph.js';
 import { AppError, InputValidator } from '../../platform/errors.js';
 import { Partner } from './partner.entity.js';
 import { PartnerSubgraph } from './partner-subgraph.entity.js';
 
-export interface PartnerSubgraphOptions {
-  /** The built-in subgraphs the registration must compose with. */
-  builtIns: () => Promise<SubgraphDefinition[]>;
+/** A partner's subgraph as registered: where it is and its SDL. */
+export interface SubgraphRegistration {
+  partnerId: string;
+  url: string;
+  sdl: string;
+}
+
+/**
+ * How registrations meet the supergraph, implemented by the process (src/composition): a
+ * trial composition, and a nudge to the local gateway after a change.
+ */
+export interface SubgraphCompositionPort {
+  /** Every composition error of the served supergraph plus `candidate` (replacing `others`' entry of the same partner); empty when it composes. */
+  compositionErrors(candidate: SubgraphRegistration, others: SubgraphRegistration[]): Promise<string[]>;
   /** Told after a registration changed, so the local gateway recomposes at once. */
   onChange?: () => Promise<void>;
+}
+
+export interface PartnerSubgraphOptions {
+  composition: SubgraphCompositionPort;
   /** Timeout for fetching the subgraph's SDL. @default 5000 */
   fetchTimeoutMs?: number;
 }
@@ -42,16 +55,9 @@ export class PartnerSubgraphService {
     if (!partner) throw AppError.notFound('Partner', partnerId);
 
     const sdl = await this.fetchSdl(partnerId, url);
-    const others = (await this.em.find(PartnerSubgraph, { partnerId: { $ne: partnerId } })).map((r) => ({
-      name: registeredSubgraphName(r.partnerId),
-      url: r.url,
-      typeDefs: r.sdl,
-    }));
-    try {
-      composeSupergraphWithApi([...(await this.options.builtIns()), ...others, { name: registeredSubgraphName(partnerId), url, typeDefs: sdl }]);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      const compositionErrors = message.split('\n').slice(1).map((l) => l.replace(/^\s*-\s*/, '')).filter(Boolean);
+    const others = (await this.em.find(PartnerSubgraph, { partnerId: { $ne: partnerId } })).map((r) => ({ partnerId: r.partnerId, url: r.url, sdl: r.sdl }));
+    const compositionErrors = await this.options.composition.compositionErrors({ partnerId, url, sdl }, others);
+    if (compositionErrors.length > 0) {
       throw new AppError('BAD_USER_INPUT', `The subgraph of ${partnerId} does not compose with the supergraph: ${compositionErrors.join('; ')}`, {
         compositionErrors,
       });
@@ -69,7 +75,7 @@ export class PartnerSubgraphService {
         after: registration(url, sdl),
       });
     });
-    await this.options.onChange?.();
+    await this.options.composition.onChange?.();
     return this.em.findOneOrFail(PartnerSubgraph, { partnerId }, { refresh: true });
   }
 
@@ -89,7 +95,7 @@ export class PartnerSubgraphService {
       });
       return true;
     });
-    if (removed) await this.options.onChange?.();
+    if (removed) await this.options.composition.onChange?.();
     return removed;
   }
 

@@ -1,5 +1,5 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
-import type { RequestContext } from '../../hosting/request-scope.js';
+import type { RequestContext } from '../../platform/context.js';
 import { localize } from '../../platform/localized.js';
 import type { Partner } from './partner.entity.js';
 import { PartnerType } from './partner.types.js';

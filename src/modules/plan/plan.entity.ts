@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Opt, Rel } from '@mikro-orm/core';
 import { Entity, Enum, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
-import { Bundle } from '../bundle/bundle.entity.js';
 import type { LocalizedText } from '../../platform/localized.js';
+import { Bundle } from '../bundle/index.js';
 
 export enum BillingPeriod {
   MONTH = 'MONTH',

@@ -1,11 +1,10 @@
 import { Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
-import type { BundleBenefit } from '../bundle/bundle.entity.js';
-import { PlanBenefitType } from '../bundle/benefit.types.js';
-import type { RequestContext } from '../../hosting/request-scope.js';
+import type { RequestContext } from '../../platform/context.js';
 import { Money } from '../../platform/graphql-types.js';
 import { localize } from '../../platform/localized.js';
 import type { Plan } from './plan.entity.js';
 import { PlanType } from './plan.types.js';
+import { type BundleBenefit, PlanBenefitType } from '../bundle/index.js';
 
 @Resolver(() => PlanType)
 export class PlanResolver {

@@ -1,7 +1,7 @@
 import { Directive, Field, ObjectType, registerEnumType } from 'type-graphql';
-import { PlanBenefitType } from '../bundle/benefit.types.js';
 import { Money } from '../../platform/graphql-types.js';
 import { BillingPeriod } from './plan.entity.js';
+import { PlanBenefitType } from '../bundle/index.js';
 
 registerEnumType(BillingPeriod, { name: 'BillingPeriod' });
 

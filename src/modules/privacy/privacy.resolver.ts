@@ -1,7 +1,7 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { auditContextOf } from '../audit/index.js';
-import { requireAdmin, requireMember } from '../auth/index.js';
-import type { RequestContext } from '../../hosting/request-scope.js';
+import { requireAdmin, requireMember } from '../../platform/guards.js';
+import type { RequestContext } from '../../platform/context.js';
 import type { DataExportView } from './data-export.js';
 import type { ErasureView } from './privacy.service.js';
 import { DataExportType, MemberErasureType } from './privacy.types.js';

@@ -1,5 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import type { PartnerProvisioning, PartnerRight } from '../../../partners/adapter.js';
+import type { PartnerProvisioning, PartnerRight } from '../../../partners/sdk/index.js';
 import { pgTextArray } from '../../platform/sql.js';
 import type { Logger } from '../../platform/logger.js';
 import type { MemberPseudonymizer } from '../token/index.js';

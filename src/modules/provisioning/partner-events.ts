@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { verifyWebhook, WebhookVerificationError, type WebhookRequestHeaders } from '../../../partners/webhook-signature.js';
+import { verifyWebhook, WebhookVerificationError, type WebhookRequestHeaders } from '../../../partners/sdk/index.js';
 import { isUuid } from '../../platform/loader.js';
 import type { Logger } from '../../platform/logger.js';
 

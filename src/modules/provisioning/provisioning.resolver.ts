@@ -1,8 +1,7 @@
 import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
 import { auditContextOf } from '../audit/index.js';
-import { requireAdmin } from '../auth/index.js';
-import type { RequestContext } from '../../hosting/request-scope.js';
-import { AppError } from '../../platform/errors.js';
+import { requireAdmin } from '../../platform/guards.js';
+import type { RequestContext } from '../../platform/context.js';
 import { ReconciliationReportType } from './provisioning.types.js';
 import type { ReconciliationReport } from './reconciliation.js';
 
@@ -13,8 +12,6 @@ export class ProvisioningResolver {
   })
   reconcilePartner(@Arg('partnerId', () => ID) partnerId: string, @Ctx() ctx: RequestContext): Promise<ReconciliationReport> {
     requireAdmin(ctx.principal, 'reconcilePartner');
-    const reconcile = ctx.partnerOperations?.reconcile;
-    if (!reconcile) throw AppError.notFound('Partner', partnerId);
-    return reconcile(partnerId, auditContextOf(ctx));
+    return ctx.services.provisioning.reconcile(partnerId, auditContextOf(ctx));
   }
 }

@@ -1,7 +1,7 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditLog, SYSTEM_AUDIT, type AuditContext } from '../audit/index.js';
 import { currentRequestId } from '../../platform/request-id.js';
-import type { PartnerProvisioning, PartnerRightStatus } from '../../../partners/adapter.js';
+import type { PartnerProvisioning, PartnerRightStatus } from '../../../partners/sdk/index.js';
 
 export type ReconciliationAction =
   /** The partner holds it but its acknowledgement never reached us. */
@@ -44,14 +44,14 @@ interface Candidate {
  * found something (the scheduled run every 5 minutes otherwise leaves no row).
  */
 export async function reconcilePartner(
-  orm: MikroORM,
+  fork: () => EntityManager,
   partnerId: string,
   partner: PartnerProvisioning,
   options: { now?: Date; concurrency?: number; limit?: number; audit?: AuditContext } = {},
 ): Promise<ReconciliationReport> {
   const now = options.now ?? new Date();
   const audit = options.audit ?? SYSTEM_AUDIT;
-  const em = orm.em.fork();
+  const em = fork();
   const candidates = await em.execute<Candidate[]>(
     `select e.id, e.status from entitlement e join benefit b on b.id = e.benefit_id
      where b.partner_id = ? and e.period_start <= ? and e.period_end > ?
@@ -77,7 +77,7 @@ export async function reconcilePartner(
       const action = decide(candidate.status, theirs);
       if (!action) continue;
       const fix: ReconciliationFix = { entitlementId: candidate.id, ours: candidate.status, theirs, action };
-      const applied = await orm.em.fork().transactional(async (tx) => {
+      const applied = await fork().transactional(async (tx) => {
         if (!(await apply(tx, partnerId, candidate, action))) return false;
         await AuditLog.append(tx, audit, {
           action: 'reconciliation.fix',
@@ -93,7 +93,7 @@ export async function reconcilePartner(
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, candidates.length) }, worker));
   // A run someone asked for is recorded; the scheduled one only when it found something.
   if (audit.actor !== SYSTEM_AUDIT.actor || report.fixed.length > 0 || report.unreadable > 0) {
-    await orm.em.fork().transactional((tx) =>
+    await fork().transactional((tx) =>
       AuditLog.append(tx, audit, {
         action: 'reconciliation.run',
         subject: partnerId,

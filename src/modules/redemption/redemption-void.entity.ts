@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Opt, Rel } from '@mikro-orm/core';
 import { Check, Entity, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
-import { Partner } from '../partner/partner.entity.js';
 import { Redemption } from './redemption.entity.js';
+import { Partner } from '../partner/index.js';
 
 /**
  * The compensating entry of a redemption its partner voided (a mistaken scan): the

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Opt, Rel } from '@mikro-orm/core';
 import { Check, Entity, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
-import { Entitlement } from '../entitlement/entitlement.entity.js';
-import { Partner } from '../partner/partner.entity.js';
+import { Entitlement } from '../entitlement/index.js';
+import { Partner } from '../partner/index.js';
 
 /**
  * One accepted use of an entitlement by a partner. Append-only: a row is never updated

@@ -1,15 +1,13 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { auditContextOf } from '../audit/index.js';
-import { requirePartner } from '../auth/index.js';
-import type { Benefit } from '../bundle/bundle.entity.js';
-import { BenefitType } from '../bundle/benefit.types.js';
-import type { Entitlement } from '../entitlement/entitlement.entity.js';
-import { EntitlementType } from '../entitlement/entitlement.types.js';
-import type { RequestContext } from '../../hosting/request-scope.js';
+import { requirePartner } from '../../platform/guards.js';
+import type { RequestContext } from '../../platform/context.js';
 import type { RedemptionPageView } from './redemption-history.service.js';
 import type { Redemption } from './redemption.entity.js';
 import type { TokenCheckView } from './redemption.service.js';
 import { RedemptionConnectionType, RedemptionType, TokenCheckType } from './redemption.types.js';
+import { type Benefit, BenefitType } from '../bundle/index.js';
+import { type Entitlement, EntitlementType } from '../entitlement/index.js';
 
 @Resolver(() => RedemptionType)
 export class RedemptionResolver {

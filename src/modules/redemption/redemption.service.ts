@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditLog, auditReason, type AuditContext } from '../audit/index.js';
-import { Benefit } from '../bundle/bundle.entity.js';
 import { Entitlement, isUsableAt, remainingOf, takeQuota } from '../entitlement/index.js';
 import { uniqueViolation } from '../../platform/sql.js';
 import { AppError, InputValidator } from '../../platform/errors.js';
 import { isUuid } from '../../platform/loader.js';
-import { IssuedToken, TokenStatus, type EntitlementTokenClaims, type EntitlementTokenVerifier } from '../token/index.js';
+import { IssuedToken, TokenError, TokenStatus, type EntitlementTokenClaims, type EntitlementTokenVerifier } from '../token/index.js';
 import { RedemptionVoid } from './redemption-void.entity.js';
 import { Redemption } from './redemption.entity.js';
+import { RedemptionError } from './redemption.errors.js';
+import { Benefit } from '../bundle/index.js';
 
 export interface RedeemInput {
   token: string;
@@ -133,7 +134,7 @@ export class RedemptionService {
       // Our twin committed first: same key and request -> its result; else the token was used.
       const winner = await this.replay(this.em.fork(), partnerId, input.idempotencyKey, requestHash);
       if (winner) return winner;
-      if (constraint === 'redemption_token_jti_unique') throw AppError.alreadyRedeemed();
+      if (constraint === 'redemption_token_jti_unique') throw TokenError.alreadyRedeemed();
       throw error;
     }
   }
@@ -169,10 +170,10 @@ export class RedemptionService {
     const why = auditReason(reason);
     const redemption = isUuid(redemptionId) ? await this.em.findOne(Redemption, { id: redemptionId, partner: partnerId }) : null;
     if (!redemption) throw AppError.notFound('Redemption', redemptionId);
-    if ((await this.em.count(RedemptionVoid, { redemption: redemption.id })) > 0) throw AppError.alreadyVoided(redemption.id);
+    if ((await this.em.count(RedemptionVoid, { redemption: redemption.id })) > 0) throw RedemptionError.alreadyVoided(redemption.id);
     const now = this.now();
     if (now.getTime() - redemption.createdAt.getTime() > this.voidWindowSeconds * 1000) {
-      throw AppError.voidWindowClosed(redemption.id, this.voidWindowSeconds);
+      throw RedemptionError.voidWindowClosed(redemption.id, this.voidWindowSeconds);
     }
     try {
       await this.em.transactional(async (em) => {
@@ -201,7 +202,7 @@ export class RedemptionService {
         });
       });
     } catch (error) {
-      if (uniqueViolation(error) === 'redemption_void_redemption_unique') throw AppError.alreadyVoided(redemption.id);
+      if (uniqueViolation(error) === 'redemption_void_redemption_unique') throw RedemptionError.alreadyVoided(redemption.id);
       throw error;
     }
     return redemption;
@@ -225,11 +226,11 @@ export class RedemptionService {
     // A validly signed token was always recorded for a real entitlement of this partner's
     // benefit; anything else means the token is not ours to honour.
     if (!issued || !entitlement || !benefit || entitlement.id !== claims.ent || benefit.partner.id !== partnerId || benefit.code !== claims.ben) {
-      throw AppError.tokenInvalid('the token does not match an entitlement of this partner');
+      throw TokenError.invalid('the token does not match an entitlement of this partner');
     }
     // A right that ended says so (ENTITLEMENT_INACTIVE); a usable right's token whose status
     // list entry was flipped (a suspension since lifted) stays refused.
-    if (isUsableAt(entitlement, this.now()) && issued.status !== TokenStatus.VALID) throw AppError.tokenRevoked();
+    if (isUsableAt(entitlement, this.now()) && issued.status !== TokenStatus.VALID) throw TokenError.revoked();
     return { claims, entitlement, benefit };
   }
 

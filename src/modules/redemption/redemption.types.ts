@@ -1,7 +1,7 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { BenefitType } from '../bundle/benefit.types.js';
-import { EntitlementType } from '../entitlement/entitlement.types.js';
 import { TokenProblem } from './redemption.service.js';
+import { BenefitType } from '../bundle/index.js';
+import { EntitlementType } from '../entitlement/index.js';
 
 registerEnumType(TokenProblem, {
   name: 'TokenProblem',

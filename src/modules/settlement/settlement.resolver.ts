@@ -1,12 +1,10 @@
 import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
-import { requirePartner } from '../auth/index.js';
-import type { Benefit } from '../bundle/bundle.entity.js';
-import { BenefitType } from '../bundle/benefit.types.js';
-import type { Partner } from '../partner/partner.entity.js';
-import { PartnerType } from '../partner/partner.types.js';
-import type { RequestContext } from '../../hosting/request-scope.js';
+import { requirePartner } from '../../platform/guards.js';
+import type { RequestContext } from '../../platform/context.js';
 import type { SettlementLineView, SettlementView } from './settlement.service.js';
 import { SettlementLineType, SettlementType } from './settlement.types.js';
+import { type Benefit, BenefitType } from '../bundle/index.js';
+import { type Partner, PartnerType } from '../partner/index.js';
 
 @Resolver(() => SettlementType)
 export class SettlementResolver {

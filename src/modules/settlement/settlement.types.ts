@@ -1,8 +1,8 @@
 import { GraphQLSafeInt } from 'graphql-scalars';
 import { Field, Int, ObjectType } from 'type-graphql';
-import { BenefitType } from '../bundle/benefit.types.js';
-import { PartnerType } from '../partner/partner.types.js';
 import { Money } from '../../platform/graphql-types.js';
+import { BenefitType } from '../bundle/index.js';
+import { PartnerType } from '../partner/index.js';
 
 @ObjectType('SettlementAmount', {
   description: "An amount owed in minor units (fen for CNY) with its ISO 4217 currency; a 53-bit integer, since a period's total can pass what Int holds",

@@ -3,6 +3,7 @@ import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload, typ
 import { AppError } from '../../platform/errors.js';
 import type { SigningKeyStore } from './signing-key-store.js';
 import type { StatusClaim } from './status-list.js';
+import { TokenError } from './token.errors.js';
 
 /** The `typ` header of every entitlement token (RFC 8725 explicit typing). */
 export const ENTITLEMENT_TOKEN_TYPE = 'entitlement+jwt';
@@ -172,44 +173,44 @@ export class EntitlementTokenVerifier {
 
   /** Header checks jose leaves to us or does more loosely; the key comes only from our store. */
   private async resolveKey(header: ProtectedHeaderParameters): Promise<CryptoKey> {
-    if (header.crit !== undefined) throw AppError.tokenInvalid('the "crit" header is not accepted');
+    if (header.crit !== undefined) throw TokenError.invalid('the "crit" header is not accepted');
     for (const name of KEY_SOURCE_HEADERS) {
       if (name in header) {
-        throw AppError.tokenInvalid(`the "${name}" header is not accepted; keys come only from the issuer's JWKS`);
+        throw TokenError.invalid(`the "${name}" header is not accepted; keys come only from the issuer's JWKS`);
       }
     }
     if (header.alg !== ALGORITHM) {
-      throw AppError.tokenInvalid(`alg ${JSON.stringify(header.alg ?? null)} is not accepted; only ${ALGORITHM}`);
+      throw TokenError.invalid(`alg ${JSON.stringify(header.alg ?? null)} is not accepted; only ${ALGORITHM}`);
     }
     // Exact match: jose's own typ check ignores case and an "application/" prefix.
     if (header.typ !== ENTITLEMENT_TOKEN_TYPE) {
-      throw AppError.tokenInvalid(`typ must be "${ENTITLEMENT_TOKEN_TYPE}", got ${JSON.stringify(header.typ ?? null)}`);
+      throw TokenError.invalid(`typ must be "${ENTITLEMENT_TOKEN_TYPE}", got ${JSON.stringify(header.typ ?? null)}`);
     }
     if (typeof header.kid !== 'string' || header.kid === '') {
-      throw AppError.tokenInvalid('the "kid" header is missing');
+      throw TokenError.invalid('the "kid" header is missing');
     }
     const key = await this.keyStore.publicKey(header.kid);
-    if (!key) throw AppError.tokenInvalid(`unknown signing key (kid "${header.kid}")`);
+    if (!key) throw TokenError.invalid(`unknown signing key (kid "${header.kid}")`);
     return key;
   }
 
   private checkClaims(payload: JWTPayload, currentDate: Date): EntitlementTokenClaims {
     const { iss, aud, sub, jti, iat, exp, ent, ben } = payload;
     // jose accepts an array containing the audience; our tokens name exactly one partner.
-    if (typeof aud !== 'string') throw AppError.tokenInvalid('aud must be a single partner id, not an array');
+    if (typeof aud !== 'string') throw TokenError.invalid('aud must be a single partner id, not an array');
     for (const [name, value] of [['sub', sub], ['jti', jti], ['ent', ent], ['ben', ben]] as const) {
       if (typeof value !== 'string' || value === '') {
-        throw AppError.tokenInvalid(`the "${name}" claim must be a non-empty string`);
+        throw TokenError.invalid(`the "${name}" claim must be a non-empty string`);
       }
     }
     if (typeof iat !== 'number' || typeof exp !== 'number') {
-      throw AppError.tokenInvalid('the "iat" and "exp" claims must be numbers');
+      throw TokenError.invalid('the "iat" and "exp" claims must be numbers');
     }
     // jose only checks iat against the clock when maxTokenAge is set; exp alone bounds our tokens.
     if (iat > currentDate.getTime() / 1000 + this.clockTolerance) {
-      throw AppError.tokenInvalid('the token was issued in the future (iat)');
+      throw TokenError.invalid('the token was issued in the future (iat)');
     }
-    if (exp <= iat) throw AppError.tokenInvalid('exp is not after iat');
+    if (exp <= iat) throw TokenError.invalid('exp is not after iat');
     return {
       iss: iss as string,
       aud,
@@ -224,54 +225,54 @@ export class EntitlementTokenVerifier {
 }
 
 function assertCompact(token: string): void {
-  if (typeof token !== 'string' || token === '') throw AppError.tokenInvalid('the token is empty');
-  if (token.length > MAX_TOKEN_LENGTH) throw AppError.tokenInvalid(`the token is longer than ${MAX_TOKEN_LENGTH} characters`);
+  if (typeof token !== 'string' || token === '') throw TokenError.invalid('the token is empty');
+  if (token.length > MAX_TOKEN_LENGTH) throw TokenError.invalid(`the token is longer than ${MAX_TOKEN_LENGTH} characters`);
   if (COMPACT_JWS.test(token)) {
     // base64url leaves spare bits in a last character: several spellings decode to the
     // same bytes. Only the canonical one is the token we issued.
     for (const part of token.split('.')) {
       if (Buffer.from(part, 'base64url').toString('base64url') !== part) {
-        throw AppError.tokenInvalid('the token is not canonically base64url-encoded');
+        throw TokenError.invalid('the token is not canonically base64url-encoded');
       }
     }
     return;
   }
   if (token.trimStart().startsWith('{')) {
-    throw AppError.tokenInvalid('expected a compact JWS, got a JSON serialization');
+    throw TokenError.invalid('expected a compact JWS, got a JSON serialization');
   }
-  if (token.split('.').length === 5) throw AppError.tokenInvalid('expected a compact JWS, got an encrypted token (JWE)');
-  throw AppError.tokenInvalid('expected a compact JWS: three base64url parts separated by dots');
+  if (token.split('.').length === 5) throw TokenError.invalid('expected a compact JWS, got an encrypted token (JWE)');
+  throw TokenError.invalid('expected a compact JWS: three base64url parts separated by dots');
 }
 
 function decodeHeader(token: string): ProtectedHeaderParameters {
   try {
     return decodeProtectedHeader(token);
   } catch {
-    throw AppError.tokenInvalid('the protected header is not base64url-encoded JSON');
+    throw TokenError.invalid('the protected header is not base64url-encoded JSON');
   }
 }
 
 /** jose errors to client errors: an expired token is TOKEN_EXPIRED, anything else TOKEN_INVALID. */
 function translateJoseError(error: unknown): Error {
   if (error instanceof AppError) return error;
-  if (error instanceof errors.JWTExpired) return AppError.tokenExpired();
+  if (error instanceof errors.JWTExpired) return TokenError.expired();
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.claim === 'aud' && error.reason === 'check_failed') {
-      return AppError.tokenInvalid('the token was issued to another partner');
+      return TokenError.invalid('the token was issued to another partner');
     }
     if (error.claim === 'iss' && error.reason === 'check_failed') {
-      return AppError.tokenInvalid('the token was not issued by this issuer');
+      return TokenError.invalid('the token was not issued by this issuer');
     }
-    if (error.reason === 'missing') return AppError.tokenInvalid(`the "${error.claim}" claim is missing`);
-    if (error.reason === 'invalid') return AppError.tokenInvalid(`the "${error.claim}" claim has the wrong type`);
-    return AppError.tokenInvalid(`the "${error.claim}" claim is not acceptable`);
+    if (error.reason === 'missing') return TokenError.invalid(`the "${error.claim}" claim is missing`);
+    if (error.reason === 'invalid') return TokenError.invalid(`the "${error.claim}" claim has the wrong type`);
+    return TokenError.invalid(`the "${error.claim}" claim is not acceptable`);
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) {
-    return AppError.tokenInvalid('the signature does not match the header and payload');
+    return TokenError.invalid('the signature does not match the header and payload');
   }
-  if (error instanceof errors.JOSEAlgNotAllowed) return AppError.tokenInvalid(`only ${ALGORITHM} is accepted`);
-  if (error instanceof errors.JWTInvalid) return AppError.tokenInvalid('the payload is not a JSON claims set');
-  if (error instanceof errors.JOSEError) return AppError.tokenInvalid(`malformed token (${error.code})`);
+  if (error instanceof errors.JOSEAlgNotAllowed) return TokenError.invalid(`only ${ALGORITHM} is accepted`);
+  if (error instanceof errors.JWTInvalid) return TokenError.invalid('the payload is not a JSON claims set');
+  if (error instanceof errors.JOSEError) return TokenError.invalid(`malformed token (${error.code})`);
   // Not about the token (a bug or a broken key): let formatError report it as internal.
   return error instanceof Error ? error : new Error(String(error));
 }

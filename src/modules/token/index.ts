@@ -42,3 +42,4 @@ export {
 export { StatusList, type StatusListState } from './status-list.entity.js';
 export { StatusLists, type PublishedStatusList, type StatusEntry, type StatusListsOptions } from './status-list.service.js';
 export { revokeSigningKey, rotateSigningKey } from './key-operations.js';
+export { TokenError } from './token.errors.js';

@@ -1,6 +1,6 @@
 import type { Opt, Rel } from '@mikro-orm/core';
 import { Check, Entity, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
-import { Entitlement } from '../entitlement/entitlement.entity.js';
+import { Entitlement } from '../entitlement/index.js';
 
 /**
  * Every entitlement token issued, by `jti`: what revocation and audits start from. Each

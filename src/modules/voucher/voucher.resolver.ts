@@ -1,10 +1,9 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { requireMember, requirePartner } from '../auth/index.js';
-import type { Entitlement } from '../entitlement/entitlement.entity.js';
-import { EntitlementType } from '../entitlement/entitlement.types.js';
-import type { RequestContext } from '../../hosting/request-scope.js';
+import { requireMember, requirePartner } from '../../platform/guards.js';
+import type { RequestContext } from '../../platform/context.js';
 import type { ClaimedVoucher, VoucherPoolStatus, VoucherUploadReport } from './voucher.service.js';
 import { VoucherPoolStatusType, VoucherType, VoucherUploadReportType } from './voucher.types.js';
+import { type Entitlement, EntitlementType } from '../entitlement/index.js';
 
 interface VoucherView extends ClaimedVoucher {
   qrPayload: string;

@@ -5,6 +5,7 @@ import { pgTextArray } from '../../platform/sql.js';
 import { AppError, InputValidator } from '../../platform/errors.js';
 import { isUuid } from '../../platform/loader.js';
 import type { Logger } from '../../platform/logger.js';
+import { VoucherError } from './voucher.errors.js';
 
 /** Most codes one upload call takes; the upload CLI sends bigger files in chunks of this. */
 export const MAX_CODES_PER_UPLOAD = 5000;
@@ -118,7 +119,7 @@ export class VoucherService {
          returning code, claimed_at`,
         [now, entitlementId, memberId, entitlement.benefit_id],
       );
-      if (!code) throw AppError.voucherPoolEmpty(entitlement.code);
+      if (!code) throw VoucherError.poolEmpty(entitlement.code);
       return { code: code.code, partnerId: entitlement.partner_id, entitlementId, claimedAt: new Date(code.claimed_at) };
     });
     await this.alertIfLow(entitlement.partner_id, entitlement.benefit_id, entitlement.code);

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
-import { entities } from '../../modules/entities.js';
+import type { EntityClass } from '../module.js';
 
 // Works from src/platform/db (vitest) and dist/src/platform/db (compiled) alike.
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -14,6 +14,11 @@ const repoRoot = here.includes(`${path.sep}dist${path.sep}`)
 export interface OrmOptions {
   /** PostgreSQL connection string. */
   databaseUrl: string;
+  /**
+   * The entities to map (the module list's, `(await loadModules()).entities()`); none for a
+   * process that only runs SQL of its own (the gateway, migrations, scripts).
+   */
+  entities: readonly EntityClass[];
   /** Connection pool size. @default 10 */
   poolSize?: number;
   /** Called with every SQL statement (tests count them). */
@@ -24,7 +29,8 @@ export interface OrmOptions {
 export function ormConfig(options: OrmOptions): Options {
   return defineConfig({
     clientUrl: options.databaseUrl,
-    entities,
+    entities: [...options.entities] as never[],
+    discovery: { warnWhenNoEntities: false },
     metadataProvider: ReflectMetadataProvider,
     extensions: [Migrator],
     pool: { min: 0, max: options.poolSize ?? 10 },

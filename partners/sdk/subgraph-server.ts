@@ -2,10 +2,13 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLSchema } from 'graphql';
-import { formatError } from '../src/platform/errors.js';
-import type { Logger } from '../src/platform/logger.js';
-import { startSubgraphHttp, type RunningSubgraphHttp } from '../src/hosting/subgraph-http.js';
+import { formatSubgraphError, isInternalError, PARTNER_ERROR_CODES } from './errors.js';
+import type { SubgraphLogger } from './logger.js';
+import { startSubgraphHttp, type RunningSubgraphHttp } from './subgraph-http.js';
 import type { PartnerAdapter, PartnerSubgraphContext } from './adapter.js';
+
+const KNOWN_CODES = new Set<string>(PARTNER_ERROR_CODES);
+const isKnown = (code: string) => KNOWN_CODES.has(code);
 
 /** How to serve one partner subgraph. */
 export interface PartnerSubgraphOptions<Client> {
@@ -14,7 +17,7 @@ export interface PartnerSubgraphOptions<Client> {
   /** The gateway's signing secret (`SUBGRAPH_SECRET`): unsigned requests get 401. */
   secret: string;
   /** Receives one line per operation (debug) with the gateway's request id. */
-  logger?: Logger;
+  logger?: SubgraphLogger;
   /** Interface to bind; subgraphs stay on loopback. @default '127.0.0.1' */
   host?: string;
   /** Port to listen on; 0 picks a free one. @default 0 */
@@ -45,12 +48,13 @@ export async function startPartnerSubgraph<Client>(
     name: adapter.id,
     secret: options.secret,
     logger: options.logger,
+    isInternalError: (code) => isInternalError(code, isKnown),
     host: options.host,
     port: options.port,
     apollo: (plugins) =>
       new ApolloServer<PartnerSubgraphContext>({
         schema: buildPartnerSubgraphSchema(adapter, client),
-        formatError: (formatted, error) => formatError(formatted, error, exposeStackTraces),
+        formatError: (formatted) => formatSubgraphError(formatted, isKnown, exposeStackTraces),
         includeStacktraceInErrorResponses: exposeStackTraces,
         // Inline (ftv1) traces only feed Apollo GraphOS, which this gateway does not report to.
         plugins: [...plugins, ApolloServerPluginInlineTraceDisabled()],

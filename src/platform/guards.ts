@@ -1,4 +1,4 @@
-import { AppError } from '../../platform/errors.js';
+import { AppError } from './errors.js';
 import type { Principal } from './principal.js';
 
 type MemberPrincipal = Extract<Principal, { kind: 'member' }>;

@@ -1,6 +1,6 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { DocumentNode } from 'graphql';
-import type { LocalizedText } from '../src/platform/localized.js';
+import type { LocalizedText } from './localized.js';
 
 /**
  * What every partner subgraph resolver sees, built from the headers the gateway forwards.
@@ -101,6 +101,15 @@ export interface PartnerAdapter<Client = unknown> {
   createClient(options: PartnerClientOptions): Client;
   /** Provisioning on the partner's side (used by the outbox worker): activate/revoke a right, read its status. Idempotent by `right.entitlementId`. */
   provisioning(client: Client): PartnerProvisioning;
-  /** Starts the sandbox partner server (a real HTTP server on loopback) for the demo and tests. */
-  startSandbox(options?: SandboxOptions): Promise<RunningSandbox>;
+}
+
+/**
+ * A partner's sandbox: a real HTTP server on loopback playing the partner's API, for the demo
+ * and the tests. Development and tests only: it lives in the partner's `sandbox-server.ts`,
+ * which production code never imports.
+ */
+export interface PartnerSandbox {
+  /** The adapter's id. */
+  readonly id: string;
+  start(options?: SandboxOptions): Promise<RunningSandbox>;
 }

@@ -4,9 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type ApolloServerPlugin, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { isInternalErrorCode } from '../platform/errors.js';
-import { withRequestId } from '../platform/request-id.js';
-import type { Logger } from '../platform/logger.js';
+import type { SubgraphLogger as Logger } from './logger.js';
 import { SUBGRAPH_SIGNATURE_HEADER, verifySubgraphRequest } from './subgraph-signature.js';
 
 /** How to serve one subgraph (membership or a partner's) behind the gateway. */
@@ -17,6 +15,8 @@ export interface SubgraphHttpOptions<TContext extends BaseContext> {
   secret: string;
   /** Receives one line per operation (debug) and every refused request (warn), with the request id. */
   logger?: Logger | undefined;
+  /** True for an `extensions.code` clients only see as INTERNAL_SERVER_ERROR: such errors are logged with their cause. */
+  isInternalError: (code: unknown) => boolean;
   /** @default '127.0.0.1' */
   host?: string | undefined;
   /** @default 0 (an ephemeral port) */
@@ -25,6 +25,11 @@ export interface SubgraphHttpOptions<TContext extends BaseContext> {
   apollo: (plugins: ApolloServerPlugin<TContext>[]) => ApolloServer<TContext>;
   /** The per-request context from the request headers. */
   context: (headers: HeaderMap) => Promise<TContext>;
+  /**
+   * Runs each operation on behalf of the gateway's request id (`x-request-id`, or a fresh one),
+   * e.g. in an AsyncLocalStorage so work it queues records the id. @default runs it as is
+   */
+  runInRequest?: <T>(requestId: string, work: () => T) => T;
 }
 
 /** A subgraph listening behind the gateway. */
@@ -46,7 +51,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
  */
 export async function startSubgraphHttp<TContext extends BaseContext>(options: SubgraphHttpOptions<TContext>): Promise<RunningSubgraphHttp> {
   const httpServer = createServer();
-  const apollo = options.apollo([ApolloServerPluginDrainHttpServer({ httpServer }), operationLogPlugin(options.name, options.logger)]);
+  const apollo = options.apollo([ApolloServerPluginDrainHttpServer({ httpServer }), operationLogPlugin(options.name, options.logger, options.isInternalError)]);
   await apollo.start();
   httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
     handleRequest(apollo, options, req, res).catch(() => {
@@ -118,8 +123,8 @@ async function handleRequest<TContext extends BaseContext>(
     }
   }
   const httpGraphQLRequest: HTTPGraphQLRequest = { method: 'POST', headers, search: url.search, body };
-  // What this operation queues for jobs remembers the gateway's request id (see request-id.ts).
-  const response = await withRequestId(headers.get('x-request-id') ?? randomUUID(), () =>
+  const runInRequest = options.runInRequest ?? (<T>(_id: string, work: () => T): T => work());
+  const response = await runInRequest(headers.get('x-request-id') ?? randomUUID(), () =>
     apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => options.context(headers) }),
   );
 
@@ -139,7 +144,11 @@ async function handleRequest<TContext extends BaseContext>(
  * And one error line, with the cause and its stack, for every error the client only sees
  * as INTERNAL_SERVER_ERROR: the response says nothing, the log says what broke.
  */
-export function operationLogPlugin<TContext extends BaseContext>(subgraph: string, logger: Logger | undefined): ApolloServerPlugin<TContext> {
+export function operationLogPlugin<TContext extends BaseContext>(
+  subgraph: string,
+  logger: Logger | undefined,
+  isInternalError: (code: unknown) => boolean,
+): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart({ request }) {
       if (!logger) return;
@@ -148,7 +157,7 @@ export function operationLogPlugin<TContext extends BaseContext>(subgraph: strin
       return {
         async didEncounterErrors({ operationName, errors }) {
           for (const error of errors) {
-            if (!isInternalErrorCode(error.extensions?.code)) continue;
+            if (!isInternalError(error.extensions?.code)) continue;
             log.error({ operation: operationName ?? null, path: error.path, err: error.originalError ?? error }, 'internal error');
           }
         },

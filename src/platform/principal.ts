@@ -1,5 +1,5 @@
 /** Who is calling, as established from the bearer credential. */
-import type { AppError } from '../../platform/errors.js';
+import type { AppError } from './errors.js';
 
 export type Principal =
   /** No usable credential; `rejected` says why a credential that was sent was refused. */

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
-import type { LocalizedText } from '../src/platform/localized.js';
+import type { LocalizedText } from './localized.js';
 import type { RunningSandbox, SandboxOptions } from './adapter.js';
 
 // What every partner sandbox shares: the HTTP plumbing around its partner-specific routes.

@@ -1,6 +1,6 @@
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 import type { z } from 'zod';
-import { AppError } from '../src/platform/errors.js';
+import { CodedError } from './errors.js';
 import type { PartnerClientOptions, PartnerProvisioning } from './adapter.js';
 
 const DEFAULT_TIMEOUT_MS = 2000;
@@ -21,7 +21,7 @@ export interface PartnerHttpClientOptions extends PartnerClientOptions {
 }
 
 export interface PartnerHttpOptions {
-  /** The partner slug errors name (`AppError.downstream(partnerId, …)`). */
+  /** The partner slug errors name (`CodedError.downstream(partnerId, …)`). */
   partnerId: string;
   /** Base URL of the partner's API; a trailing slash is dropped. */
   baseUrl: string;
@@ -81,12 +81,12 @@ export interface PartnerRequestSpec<T> {
 export type PartnerCircuitState = 'closed' | 'open' | 'half-open';
 
 /** What a call to a partner came to, when the partner answered at all. */
-type Outcome<T> = { ok: true; value: T } | { ok: false; error: AppError };
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: CodedError };
 
 /**
  * The one way partner clients call their partner over HTTP: auth header, idempotency key,
  * request id, a timeout that covers the body, statuses mapped to answers, zod parsing, and
- * every failure to get a good answer in time as `AppError.downstream(partnerId, detail)`.
+ * every failure to get a good answer in time as `CodedError.downstream(partnerId, detail)`.
  *
  * Every call goes through the partner's circuit breaker: after `consecutiveFailures`
  * consecutive unhealthy outcomes (timeouts, connection errors, HTTP 5xx; never a 4xx,
@@ -120,7 +120,7 @@ export class PartnerHttp {
     }
     if (!(this.halfOpenAfterMs >= 0)) throw new RangeError(`PartnerHttp(${this.partnerId}): breaker.halfOpenAfterMs must be >= 0`);
     // Only what the fn below throws counts against the partner: it throws for unhealthy outcomes alone.
-    this.breaker = circuitBreaker(handleWhen((error) => error instanceof AppError), {
+    this.breaker = circuitBreaker(handleWhen((error) => error instanceof CodedError), {
       breaker: new ConsecutiveBreaker(this.consecutiveFailures),
       halfOpenAfter: this.halfOpenAfterMs,
     });
@@ -141,7 +141,7 @@ export class PartnerHttp {
     }
   }
 
-  /** Makes one call; resolves to its result, or rejects with `AppError.downstream(partnerId, …)`. */
+  /** Makes one call; resolves to its result, or rejects with `CodedError.downstream(partnerId, …)`. */
   async request<T>(spec: PartnerRequestSpec<T>): Promise<T> {
     let outcome: Outcome<T>;
     try {
@@ -184,7 +184,7 @@ export class PartnerHttp {
       // The body is read under the same timeout: a partner that stalls mid-body is as down as one that never answers.
       text = await response.text();
     } catch (error) {
-      throw AppError.downstream(this.partnerId, describeFetchFailure(call, error, this.timeoutMs));
+      throw CodedError.downstream(this.partnerId, describeFetchFailure(call, error, this.timeoutMs));
     }
 
     const answer: PartnerAnswer = { status: response.status, text };
@@ -195,7 +195,7 @@ export class PartnerHttp {
     }
     if (!response.ok) {
       const reason = this.refusalReason?.(text);
-      const error = AppError.downstream(this.partnerId, `${call} answered HTTP ${response.status}${reason ? ` (${reason})` : ''}`);
+      const error = CodedError.downstream(this.partnerId, `${call} answered HTTP ${response.status}${reason ? ` (${reason})` : ''}`);
       if (response.status >= 500) throw error;
       return { ok: false, error };
     }
@@ -204,19 +204,19 @@ export class PartnerHttp {
     try {
       json = JSON.parse(text);
     } catch {
-      return { ok: false, error: AppError.downstream(this.partnerId, `${call} answered with a body that is not JSON`) };
+      return { ok: false, error: CodedError.downstream(this.partnerId, `${call} answered with a body that is not JSON`) };
     }
     const parsed = spec.schema.safeParse(json);
     if (!parsed.success) {
-      return { ok: false, error: AppError.downstream(this.partnerId, `${call} answered with an unexpected body`) };
+      return { ok: false, error: CodedError.downstream(this.partnerId, `${call} answered with an unexpected body`) };
     }
     return { ok: true, value: parsed.data };
   }
 
-  private circuitOpen(): AppError {
+  private circuitOpen(): CodedError {
     const remainingMs = Math.max(0, this.openedAt + this.halfOpenAfterMs - Date.now());
     const seconds = Math.ceil(remainingMs / 100) / 10;
-    return AppError.downstream(
+    return CodedError.downstream(
       this.partnerId,
       `circuit open after ${this.consecutiveFailures} consecutive failures; retrying in ${seconds}s`,
     );
@@ -331,7 +331,7 @@ export function rightsResourceProvisioning(
     async provision(right, eventId) {
       const record = await rights.put(right.entitlementId, { ...right, eventId });
       if (record.status === 'REVOKED' || (options.activeAtOnce && record.status !== 'ACTIVE')) {
-        throw AppError.downstream(partnerId, `${options.what} ${right.entitlementId} is still ${record.status.toLowerCase()} after provisioning`);
+        throw CodedError.downstream(partnerId, `${options.what} ${right.entitlementId} is still ${record.status.toLowerCase()} after provisioning`);
       }
       return { status: record.status };
     },

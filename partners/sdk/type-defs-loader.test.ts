@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPartnerTypeDefs } from './type-defs-loader.js';
 
-const partnersDir = path.dirname(new URL(import.meta.url).pathname);
+const partnersDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
 describe('loadPartnerTypeDefs', () => {
   it('reads the SDL next to the module', () => {

@@ -1,0 +1,9 @@
+// Development and tests only: the built-in partners' sandboxes. Loaded with a dynamic
+// import() by loadSandboxes (built-in-partners.ts); nothing imports this file statically.
+import { brewbarSandbox } from '../partners/brewbar/sandbox-server.js';
+import type { PartnerSandbox } from '../partners/sdk/index.js';
+import { skymilesSandbox } from '../partners/skymiles/sandbox-server.js';
+import { sparkwashSandbox } from '../partners/sparkwash/sandbox-server.js';
+import { streamflixSandbox } from '../partners/streamflix/sandbox-server.js';
+
+export const DEV_SANDBOXES: readonly PartnerSandbox[] = [sparkwashSandbox, streamflixSandbox, skymilesSandbox, brewbarSandbox];

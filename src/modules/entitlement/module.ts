@@ -1,0 +1,55 @@
+import { clockOf } from '../../platform/context.js';
+import { defineModule } from '../../platform/module.js';
+import { sweepEntitlementPeriods } from './entitlement-period.job.js';
+import { EntitlementTokenService } from './entitlement-token.service.js';
+import { Entitlement } from './entitlement.entity.js';
+import { entitlementLoaders } from './entitlement.loaders.js';
+import { EntitlementResolver, EntitlementTokenResolver, MemberEntitlementsResolver } from './entitlement.resolver.js';
+import { EntitlementService } from './entitlement.service.js';
+
+declare module '../../platform/context.js' {
+  interface AppDependencies {
+    /** Partners with a provisioning adapter: their rights are provisioned through the outbox. */
+    provisionedPartners: readonly string[];
+  }
+  interface Services {
+    entitlements: EntitlementService;
+    tokens: EntitlementTokenService;
+  }
+  interface Loaders extends EntitlementLoaders {}
+}
+type EntitlementLoaders = ReturnType<typeof entitlementLoaders>;
+
+/** Entitlements: one member's right to one benefit for one period, and its state transitions. */
+export const module = defineModule({
+  name: 'entitlement',
+  entities: [Entitlement],
+  resolvers: [EntitlementResolver, EntitlementTokenResolver, MemberEntitlementsResolver],
+  references: {
+    // Only the owner (or the benefit's partner) may see an entitlement, through any path.
+    Entitlement: async (ref, ctx) => {
+      const entitlement = await ctx.loaders.entitlementById.load(String(ref.id));
+      if (!entitlement) return null;
+      if (ctx.principal.kind === 'member' && entitlement.member.id === ctx.principal.memberId) return entitlement;
+      if (ctx.principal.kind === 'partner') {
+        const benefit = await ctx.loaders.benefitById.load(entitlement.benefit.id);
+        if (benefit?.partner.id === ctx.principal.partnerId) return entitlement;
+      }
+      return null;
+    },
+  },
+  loaders: entitlementLoaders,
+  services: {
+    entitlements: ({ em, deps }) => new EntitlementService(em, { timeZone: deps.timeZone, provisionedPartners: deps.provisionedPartners, ...clockOf(deps) }),
+    tokens: ({ em, deps, services }) =>
+      new EntitlementTokenService(em, { entitlements: services.entitlements, signer: deps.signer, pseudonyms: deps.pseudonyms, statusLists: deps.statusLists }),
+  },
+  jobs: [
+    {
+      name: 'entitlement-periods',
+      everyMs: 60_000,
+      // One sweep at a time across every worker (a try-lock inside); idempotent anyway.
+      run: ({ orm, deps, now }) => sweepEntitlementPeriods(orm.em.fork(), { now, timeZone: deps.timeZone, provisionedPartners: deps.provisionedPartners }),
+    },
+  ],
+});

@@ -1,0 +1,34 @@
+import { defineModule } from '../../platform/module.js';
+import { PartnerAdminResolver } from './partner-key.resolver.js';
+import { PartnerKeyService } from './partner-key.service.js';
+import { PartnerSubgraph } from './partner-subgraph.entity.js';
+import { PartnerSubgraphService, type SubgraphCompositionPort } from './partner-subgraph.service.js';
+import { Partner, PartnerApiKey } from './partner.entity.js';
+import { partnerLoaders } from './partner.loaders.js';
+import { PartnerResolver } from './partner.resolver.js';
+
+declare module '../../platform/context.js' {
+  interface AppDependencies {
+    /** How partners' own subgraphs are checked against the supergraph and served (src/composition). */
+    subgraphComposition: SubgraphCompositionPort;
+  }
+  interface Services {
+    partnerKeys: PartnerKeyService;
+    partnerSubgraphs: PartnerSubgraphService;
+  }
+  interface Loaders extends PartnerLoaders {}
+}
+type PartnerLoaders = ReturnType<typeof partnerLoaders>;
+
+/** The coalition's partners: their API keys and their own registered subgraphs. */
+export const module = defineModule({
+  name: 'partner',
+  entities: [Partner, PartnerApiKey, PartnerSubgraph],
+  resolvers: [PartnerResolver, PartnerAdminResolver],
+  references: { Partner: (ref, ctx) => ctx.loaders.partnerById.load(String(ref.id)) },
+  loaders: partnerLoaders,
+  services: {
+    partnerKeys: ({ em }) => new PartnerKeyService(em),
+    partnerSubgraphs: ({ em, deps }) => new PartnerSubgraphService(em, { composition: deps.subgraphComposition }),
+  },
+});

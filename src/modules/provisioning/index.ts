@@ -1,0 +1,8 @@
+export { InboundPartnerEvent, OutboxEvent } from './outbox-event.entity.js';
+export { OutboxWorker, retryDelayMs } from './outbox-worker.js';
+export type { DeliveryOutcome, OutboxWorkerOptions } from './outbox-worker.js';
+export { PartnerEventReceiver } from './partner-events.js';
+export type { PartnerEventResponse } from './partner-events.js';
+export { reconcilePartner } from './reconciliation.js';
+export type { ReconciliationAction, ReconciliationFix, ReconciliationReport } from './reconciliation.js';
+export { ProvisioningService } from './provisioning.service.js';

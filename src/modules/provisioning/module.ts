@@ -1,0 +1,61 @@
+import type { PartnerProvisioning } from '../../../partners/sdk/index.js';
+import { clockOf } from '../../platform/context.js';
+import type { Logger } from '../../platform/logger.js';
+import { defineModule } from '../../platform/module.js';
+import { SYSTEM_AUDIT } from '../audit/index.js';
+import { InboundPartnerEvent, OutboxEvent } from './outbox-event.entity.js';
+import { OutboxWorker } from './outbox-worker.js';
+import { ProvisioningResolver } from './provisioning.resolver.js';
+import { ProvisioningService } from './provisioning.service.js';
+
+declare module '../../platform/context.js' {
+  interface AppDependencies {
+    logger: Logger;
+    /**
+     * Provisioning on each partner's side, by partner id: set in processes that run the partner
+     * adapters (workers, the all-in-one process, the membership subgraph for admins' reconciliations).
+     */
+    partnerProvisioning?: ReadonlyMap<string, PartnerProvisioning>;
+  }
+  interface Services {
+    provisioning: ProvisioningService;
+  }
+}
+
+/** Provisioning rights at partners: the outbox's delivery, partners' acknowledgements, reconciliation. */
+export const module = defineModule({
+  name: 'provisioning',
+  entities: [OutboxEvent, InboundPartnerEvent],
+  resolvers: [ProvisioningResolver],
+  services: {
+    provisioning: ({ em, deps }) => new ProvisioningService(em, { targets: deps.partnerProvisioning, logger: deps.logger, ...clockOf(deps) }),
+  },
+  jobs: [
+    {
+      name: 'provisioning-outbox',
+      everyMs: 1000,
+      // Workers claim events with SKIP LOCKED under a lease: several run side by side.
+      run: async ({ orm, deps }) => {
+        if (!deps.partnerProvisioning) return undefined;
+        return new OutboxWorker(orm, { targets: deps.partnerProvisioning, pseudonyms: deps.pseudonyms, logger: deps.logger, ...clockOf(deps) }).drain(50);
+      },
+    },
+    {
+      name: 'partner-reconciliation',
+      everyMs: 5 * 60_000,
+      // One run per partner at a time across every worker: the run holds a transaction try-lock.
+      run: async ({ orm, deps }) => {
+        const targets = deps.partnerProvisioning;
+        if (!targets) return undefined;
+        for (const partnerId of targets.keys()) {
+          await orm.em.fork().transactional(async (tx) => {
+            const [lock] = await tx.execute<{ locked: boolean }[]>(`select pg_try_advisory_xact_lock(hashtext('partner-reconciliation'), hashtext(?)) as locked`, [partnerId]);
+            if (!lock?.locked) return;
+            await new ProvisioningService(orm.em.fork(), { targets, logger: deps.logger, ...clockOf(deps) }).reconcile(partnerId, SYSTEM_AUDIT);
+          });
+        }
+        return undefined;
+      },
+    },
+  ],
+});

@@ -1,0 +1,128 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { loadSubgraphSecret } from '../../partners/sdk/index.js';
+import type { SubgraphChanges } from '../composition/subgraph-changes.js';
+import { SupergraphSource } from '../composition/supergraph-source.js';
+import type { SubgraphDefinition } from '../composition/supergraph.js';
+import { createGateway } from '../edge/gateway.js';
+import { Metrics, startMetricsServer } from '../edge/metrics.js';
+import { loadPersistedOperations } from '../edge/persisted-operations.js';
+import { startPublicServer, type PartnerEventsRoute, type PublicRoutes } from '../edge/public-server.js';
+import { cachedMemberIdentities, createRateLimiter } from '../edge/rate-limit.js';
+import type { IdentityTokenVerifier } from '../modules/auth/index.js';
+import { issuerMetadata, jwksCacheControl, jwksDocument, type SigningKeyStore, type StatusLists } from '../modules/token/index.js';
+import type { AppConfig } from '../platform/config.js';
+import type { ErrorCatalog } from '../platform/errors.js';
+import type { Logger } from '../platform/logger.js';
+import type { Closers } from './closers.js';
+
+/** What the public port serves once the process has it. */
+export interface PublicPortServing {
+  /** The subgraphs to compose (partners' registered ones are added when `orm` is given). */
+  subgraphs: SubgraphDefinition[];
+  /** Error codes clients may see (what the gateway passes through of subgraphs' errors). */
+  errors: ErrorCatalog;
+  keyStore: SigningKeyStore;
+  /** Verifies member JWTs before the rate limiter buckets them. */
+  identityTokens: IdentityTokenVerifier;
+  /** Problems that make the process not ready (empty when ready). */
+  readiness: () => Promise<string[]>;
+  /** Reads partners' registered subgraphs and serves the status lists, when given. */
+  orm?: MikroORM;
+  /** The token status lists (with `orm`). */
+  statusLists?: StatusLists;
+  /** Receives partners' signed events, when this process handles them. */
+  partnerEvents?: PartnerEventsRoute;
+  /** Registrations made in this process: recompose at once. */
+  subgraphChanges?: SubgraphChanges;
+}
+
+export interface PublicPort {
+  /** Bound base URL, e.g. http://127.0.0.1:4000 */
+  url: string;
+  /** Prometheus `/metrics` on the metrics port, e.g. http://127.0.0.1:9464/metrics */
+  metricsUrl: string;
+  /** Composes the supergraph, starts the gateway and serves every route (503 until then). */
+  serve(serving: PublicPortServing): Promise<void>;
+}
+
+/**
+ * The public port, bound first (partners' sandboxes need its address for their callbacks)
+ * and serving the supergraph, the issuer documents, health and readiness once `serve` is
+ * called; Prometheus metrics on a port of their own.
+ */
+export async function openPublicPort(config: AppConfig, logger: Logger, closers: Closers): Promise<PublicPort> {
+  const metrics = new Metrics();
+  let routes: PublicRoutes | undefined;
+  const server = await startPublicServer(() => routes, metrics, { host: config.host, port: config.port });
+  closers.pushFirst(() => server.close(), 'public server');
+  const metricsServer = await startMetricsServer(metrics, { host: config.metricsHost, port: config.metricsPort });
+  closers.push(() => metricsServer.close(), 'metrics server');
+  const subgraphSecret = await loadSubgraphSecret({ secret: config.subgraphSecret, file: config.subgraphSecretFile });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    metricsUrl: metricsServer.url,
+    async serve(serving) {
+      const source = new SupergraphSource(serving.subgraphs, serving.orm, logger);
+      const ours = new Set(serving.subgraphs.map((s) => s.url));
+      await source.refresh();
+      // Closed after the gateway (closers run last-in first-out): no operation is left to count.
+      const limiter = createRateLimiter({ ...config.rateLimit, redisUrl: config.redisUrl }, logger);
+      closers.push(() => limiter.close(), 'rate-limit store');
+      await limiter.ready();
+      const persistedOperations = config.persistedOperationsFile
+        ? { operations: await loadPersistedOperations(config.persistedOperationsFile), only: config.persistedOperationsOnly }
+        : undefined;
+      const gateway = createGateway({
+        ...(persistedOperations ? { persistedOperations } : {}),
+        supergraph: () => source.current(),
+        errors: serving.errors,
+        logger,
+        metrics,
+        graphiql: config.nodeEnv === 'development',
+        corsOrigins: config.corsOrigins,
+        development: config.nodeEnv === 'development',
+        rateLimit: {
+          limiter,
+          windowSeconds: config.rateLimit.windowSeconds,
+          trustProxy: config.trustProxy,
+          identities: cachedMemberIdentities(serving.identityTokens),
+        },
+        limits: config.graphqlLimits,
+        introspection: config.nodeEnv !== 'production',
+        subgraphSecret,
+        // Partners' own registered subgraphs are third parties: they never get our signature.
+        signs: (url) => ours.has(url),
+      });
+      const recompose = async () => {
+        if (await source.refresh()) gateway.invalidateUnifiedGraph();
+      };
+      const unsubscribe = serving.subgraphChanges?.subscribe(recompose);
+      // Other replicas register subgraphs too: converge within a few seconds.
+      const poll = setInterval(() => void recompose().catch((error: unknown) => logger.error({ err: error }, 'supergraph refresh failed')), 5000);
+      poll.unref();
+      closers.push(async () => {
+        clearInterval(poll);
+        unsubscribe?.();
+        await gateway.dispose();
+      }, 'gateway');
+      const { orm, statusLists } = serving;
+      routes = {
+        gateway,
+        jwks: () => jwksDocument(serving.keyStore),
+        jwksCacheControl: jwksCacheControl(config.signingKeyRotationLeadSeconds),
+        issuerMetadata: () => issuerMetadata(config.publicUrl, { tokenTtlSeconds: config.tokenTtlSeconds }),
+        readiness: serving.readiness,
+        ...(serving.partnerEvents ? { partnerEvents: serving.partnerEvents } : {}),
+        ...(orm && statusLists
+          ? {
+              statusLists: {
+                index: () => statusLists.index(orm.em.fork()),
+                aggregation: (partnerId: string) => statusLists.aggregation(orm.em.fork(), partnerId),
+                publish: (partnerId: string, ordinal: number) => statusLists.publish(orm.em.fork(), partnerId, ordinal),
+              },
+            }
+          : {}),
+      };
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { servePartnerEvent, type PartnerEventsRoute } from '../edge/public-server.js';
+import { OutboxWorker, PartnerEventReceiver } from '../modules/provisioning/index.js';
+import type { AppConfig } from '../platform/config.js';
+import { clockOf } from '../platform/context.js';
+import { JobScheduler } from '../platform/jobs.js';
+import type { Logger } from '../platform/logger.js';
+import type { Closers } from './closers.js';
+import type { Core } from './core.js';
+import type { ConnectedPartners } from './partners.js';
+
+/** The work of a worker process, whatever else the process does. */
+export interface RunningWork {
+  /** Delivers provisioning events (its job runs it; tests drive it directly). */
+  outbox: OutboxWorker;
+  /** Partners' signed events (`POST /partners/{id}/events`). */
+  partnerEvents: PartnerEventsRoute;
+}
+
+/**
+ * What workers do: the modules' jobs on their schedules (outbox delivery, reconciliation,
+ * entitlement periods, …; each safe with several workers running) and the receiver of
+ * partners' signed callbacks. `jobs: false` leaves the schedules off (tests drive them).
+ */
+export function startWork(core: Core, partners: ConnectedPartners, options: { logger: Logger; jobs?: boolean }, closers: Closers): RunningWork {
+  const { orm, deps } = core;
+  const outbox = new OutboxWorker(orm, { targets: partners.provisioning, pseudonyms: deps.pseudonyms, logger: options.logger, ...clockOf(deps) });
+  const receiver = new PartnerEventReceiver(orm, partners.callbackSecrets, options.logger);
+  if (options.jobs ?? true) {
+    const scheduler = new JobScheduler(options.logger);
+    for (const job of core.modules.jobs()) {
+      scheduler.start({
+        name: job.name,
+        everyMs: job.everyMs,
+        run: () => job.run({ orm, deps, logger: options.logger, now: deps.now?.() ?? new Date() }),
+      });
+    }
+    closers.push(() => scheduler.stop(), 'jobs');
+  }
+  return { outbox, partnerEvents: (partnerId, body, headers) => receiver.receive(partnerId, body, headers) };
+}
+
+/**
+ * A worker process's own port (`WORKER_PORT`): partners' signed callbacks on
+ * `POST /partners/{id}/events` (route them here from the public address), `/healthz` and
+ * `/readyz`. Nothing else.
+ */
+export async function startWorkerPort(
+  config: AppConfig,
+  work: RunningWork,
+  readiness: () => Promise<string[]>,
+  closers: Closers,
+): Promise<{ url: string }> {
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify(body));
+    };
+    const handled =
+      path === '/healthz'
+        ? Promise.resolve(reply(200, { status: 'ok' }))
+        : path === '/readyz'
+          ? readiness().then((problems) => reply(problems.length ? 503 : 200, problems.length ? { status: 'unavailable', problems } : { status: 'ready' }))
+          : servePartnerEvent(req, res, work.partnerEvents);
+    handled.catch(() => {
+      if (!res.headersSent) reply(500, { error: 'internal server error' });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.workerPort, config.workerHost, () => resolve());
+  });
+  closers.pushFirst(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+    'worker port',
+  );
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}

@@ -1,0 +1,47 @@
+// Runs a worker on its own, the production shape (gateways ×N, subgraphs ×N, workers ×N on
+// one database): the modules' jobs (provisioning outbox delivery, partner reconciliation,
+// entitlement periods, …), each safe with several workers running, and partners' signed
+// callbacks on WORKER_PORT (`POST /partners/{id}/events`; route them here from the public
+// address), with /healthz and /readyz.
+//   DATABASE_URL=postgres://… PARTNER_SPARKWASH_URL=… PARTNER_SPARKWASH_API_KEY=… … node dist/src/worker-main.js
+// Every partner must be configured (PARTNER_<ID>_URL, _API_KEY, and _WEBHOOK_SECRETS /
+// _CALLBACK_SECRETS where the partner uses them): a worker never starts sandboxes, since
+// subgraphs and workers must reach the same partner.
+import 'reflect-metadata';
+import { BUILT_IN_PARTNERS } from './built-in-partners.js';
+import { loadConfig } from './platform/config.js';
+import { createLogger } from './platform/logger.js';
+import { databaseReadiness } from './runtime/app.js';
+import { Closers } from './runtime/closers.js';
+import { openCore } from './runtime/core.js';
+import { connectPartners } from './runtime/partners.js';
+import { startWork, startWorkerPort } from './runtime/worker.js';
+
+const config = loadConfig();
+const logger = createLogger(config.logLevel);
+const closers = new Closers(logger);
+
+async function shutdown(signal: string): Promise<void> {
+  logger.info({ signal }, 'shutting down');
+  await closers.closeAll();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+try {
+  if (!config.databaseUrl) throw new Error('A worker on its own needs DATABASE_URL');
+  const partners = await connectPartners(BUILT_IN_PARTNERS, config, closers);
+  const core = await openCore(
+    { config, databaseUrl: config.databaseUrl, logger, partners: BUILT_IN_PARTNERS, partnerProvisioning: partners.provisioning, seed: false },
+    closers,
+  );
+  const work = startWork(core, partners, { logger }, closers);
+  const port = await startWorkerPort(config, work, () => databaseReadiness(core.orm), closers);
+  console.log(`worker listening on ${port.url} (jobs: ${core.modules.jobs().map((j) => j.name).join(', ')})`);
+} catch (error) {
+  logger.fatal({ err: error }, 'start-up failed');
+  console.error(error instanceof Error ? error.message : error);
+  await closers.closeAll();
+  process.exit(1);
+}
