@@ -98,6 +98,36 @@ describe('redemption under real concurrency', () => {
     expect(ent).toEqual({ used: 1 });
   });
 
+  it('redeems one token sent 20 times at once under 20 idempotency keys once, and answers the other 19 ALREADY_REDEEMED', async () => {
+    const member = await newMember();
+    const token = await issue(member);
+    const entitlementId = member.entitlementIds.CAR_WASH!;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => t.graphql(REDEEM, { token, key: `one-token-${i}` }, { bearer: sparkwash })),
+    );
+    const accepted = results.filter((r) => r.data?.redeemEntitlement);
+    const refused = results.filter((r) => r.errors);
+    expect(accepted).toHaveLength(1);
+    expect(accepted[0]!.data.redeemEntitlement).toMatchObject({ units: 1, entitlement: { id: entitlementId, remaining: 3 } });
+    expect(refused).toHaveLength(19);
+    for (const r of refused) {
+      expect(r.errors).toHaveLength(1);
+      expect(r.errors![0]!.extensions?.code).toBe('ALREADY_REDEEMED');
+      expect(r.errors![0]!.message).toBe('This token has already been redeemed; a token is presented once');
+    }
+
+    // One redemption row, the quota moved by one, one audit row: the 19 left no trace.
+    const rows = await t.db.query(`select id, idempotency_key from redemption where entitlement_id = $1`, [entitlementId]);
+    expect(rows).toEqual([{ id: accepted[0]!.data.redeemEntitlement.id, idempotency_key: expect.stringMatching(/^one-token-\d+$/) }]);
+    const [ent] = await t.db.query(`select used from entitlement where id = $1`, [entitlementId]);
+    expect(ent).toEqual({ used: 1 });
+    const audit = await t.db.query(
+      `select subject from audit_log where action = 'redemption.create' and after -> 'entitlement' ->> 'id' = $1`,
+      [entitlementId],
+    );
+    expect(audit).toEqual([{ subject: rows[0]!.id }]);
+  });
+
   it('subscribes once when the same purchase is sent 20 times at once', async () => {
     const bearer = await t.memberToken(`member-${randomUUID()}`);
     const results = await Promise.all(
@@ -148,6 +178,51 @@ describe('bad input gets a coded error and changes nothing', () => {
   it('refuses more units than remain with QUOTA_EXHAUSTED', async () => {
     const token = await issue(await newMember());
     await expectRefused(t.graphql(REDEEM, { token, key: 'five', units: 5 }, { bearer: sparkwash }), 'QUOTA_EXHAUSTED');
+  });
+
+  it('refuses the same idempotency key with another token with IDEMPOTENCY_CONFLICT, leaving that token unused', async () => {
+    const member = await newMember();
+    const [first, second] = [await issue(member), await issue(member)];
+    const done = await t.graphql(REDEEM, { token: first, key: 'conflict-token' }, { bearer: sparkwash });
+    expect(done.errors).toBeUndefined();
+    await expectRefused(
+      t.graphql(REDEEM, { token: second, key: 'conflict-token' }, { bearer: sparkwash }),
+      'IDEMPOTENCY_CONFLICT',
+      /^This idempotency key was already used with a different request$/,
+    );
+    // The other token was not consumed: a request of its own redeems it.
+    const own = await t.graphql(REDEEM, { token: second, key: 'conflict-token-own' }, { bearer: sparkwash });
+    expect(own.errors).toBeUndefined();
+    expect(own.data.redeemEntitlement).toMatchObject({ units: 1, entitlement: { remaining: 2 } });
+  });
+
+  it('refuses the same idempotency key and token with other units with IDEMPOTENCY_CONFLICT, taking nothing more', async () => {
+    const member = await newMember();
+    const token = await issue(member);
+    const done = await t.graphql(REDEEM, { token, key: 'conflict-units' }, { bearer: sparkwash });
+    expect(done.errors).toBeUndefined();
+    await expectRefused(
+      t.graphql(REDEEM, { token, key: 'conflict-units', units: 2 }, { bearer: sparkwash }),
+      'IDEMPOTENCY_CONFLICT',
+      /^This idempotency key was already used with a different request$/,
+    );
+    const [ent] = await t.db.query(`select used from entitlement where id = $1`, [member.entitlementIds.CAR_WASH]);
+    expect(ent).toEqual({ used: 1 });
+  });
+
+  it('refuses a brewbar token redeemed by sparkwash with TOKEN_INVALID naming the audience, and brewbar can still redeem it', async () => {
+    const member = await newMember();
+    const token = await issue(member, 'COFFEE');
+    await expectRefused(
+      t.graphql(REDEEM, { token, key: 'foreign-aud' }, { bearer: sparkwash }),
+      'TOKEN_INVALID',
+      /^Invalid entitlement token: the token was issued to another partner$/,
+    );
+    const check = await t.graphql(`query($token: String!) { checkEntitlementToken(token: $token) { valid alreadyRedeemed problem } }`, { token }, { bearer: brewbar });
+    expect(check.data.checkEntitlementToken).toEqual({ valid: true, alreadyRedeemed: false, problem: null });
+    const own = await t.graphql(REDEEM, { token, key: 'foreign-aud' }, { bearer: brewbar });
+    expect(own.errors).toBeUndefined();
+    expect(own.data.redeemEntitlement).toMatchObject({ units: 1, entitlement: { id: member.entitlementIds.COFFEE, remaining: 9 } });
   });
 
   it("refuses a partner redeeming another partner's token with TOKEN_INVALID", async () => {
