@@ -113,7 +113,8 @@ async function carWashOfNewMember(): Promise<string> {
 async function failActivations(entitlementIds: string[]): Promise<void> {
   partnerSandbox().setDown(true);
   try {
-    const down = await worker().drain(entitlementIds.length);
+    // Retries 30-60 s out: none comes due again while the others fail, however slow the machine.
+    const down = await worker({ baseDelayMs: 60_000 }).drain(entitlementIds.length);
     expect(down).toEqual({ delivered: 0, retrying: entitlementIds.length, dead: 0 });
   } finally {
     partnerSandbox().setDown(false);
