@@ -4,7 +4,7 @@
 // state (SparkWash's sandbox, a real HTTP server) is the judge.
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PartnerProvisioning, RunningSandbox } from '../partners/adapter.js';
+import type { PartnerProvisioning, RunningSandbox } from '../partners/sdk/index.js';
 import { sparkwash, SparkwashClient } from '../partners/sparkwash/index.js';
 import { callSandbox, sandboxAdminState } from '../partners/testing/sandbox.js';
 import { connectOrm } from '../src/platform/db/orm.js';
@@ -20,7 +20,7 @@ let otherOrm: MikroORM;
 beforeAll(async () => {
   t = await startTestApp();
   admin = await t.adminToken('ops');
-  otherOrm = await connectOrm({ databaseUrl: t.db.url, poolSize: 4 });
+  otherOrm = await connectOrm({ databaseUrl: t.db.url, entities: [], poolSize: 4 });
 });
 afterAll(async () => {
   await otherOrm?.close();
