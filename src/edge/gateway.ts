@@ -20,6 +20,7 @@ import {
   visit,
 } from 'graphql';
 import { AppError, type ErrorCatalog, type InputProblem } from '../platform/errors.js';
+import { graphiqlAssetsPlugin, renderGraphiQL } from './graphiql.js';
 import { CSRF_HEADERS, DEFAULT_GRAPHQL_LIMITS, graphqlLimitsPlugins, type GraphqlLimits } from './graphql-limits.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from './metrics.js';
@@ -34,7 +35,7 @@ export interface GatewayOptions {
   /** Receives an error line for every error the gateway itself turns into INTERNAL_SERVER_ERROR. */
   logger?: Logger;
   metrics: Metrics;
-  /** Show the GraphQL IDE on GET /graphql. @default false */
+  /** Show the GraphQL IDE on GET /graphql, its assets served by us (graphiql.ts). @default false */
   graphiql: boolean;
   corsOrigins: string[];
   /** Per-subgraph request timeout. @default 10_000 */
@@ -74,6 +75,7 @@ export function createGateway(options: GatewayOptions): GatewayRuntime {
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: options.graphiql,
+    renderGraphiQL,
     logging: 'error',
     cors: {
       origin: options.corsOrigins,
@@ -110,6 +112,7 @@ export function createGateway(options: GatewayOptions): GatewayRuntime {
       },
     },
     plugins: () => [
+      ...(options.graphiql ? [graphiqlAssetsPlugin()] : []),
       signSubgraphRequests(options.subgraphSecret, options.signs ?? (() => true)),
       subgraphTimeout(options.upstreamTimeoutMs ?? 10_000),
       ...(options.rateLimit ? [rateLimitPlugin(options.rateLimit)] : []),

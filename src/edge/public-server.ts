@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { GatewayRuntime } from '@graphql-hive/gateway-runtime';
 import { STATUS_LIST_MEDIA_TYPE, type PublishedStatusList } from '../modules/token/index.js';
 import { requestIdOf } from './gateway.js';
+import { GRAPHIQL_ASSETS_PATH } from './graphiql.js';
 import type { Metrics } from './metrics.js';
 
 export interface PublicRoutes {
@@ -79,7 +80,7 @@ export async function startPublicServer(
   };
 }
 
-type Route = 'graphql' | 'jwks' | 'issuer' | 'status_list' | 'healthz' | 'readyz' | 'partner_events' | 'not_found';
+type Route = 'graphql' | 'graphiql' | 'jwks' | 'issuer' | 'status_list' | 'healthz' | 'readyz' | 'partner_events' | 'not_found';
 
 const PARTNER_EVENTS = /^\/partners\/([a-z0-9][a-z0-9-]{0,62})\/events$/;
 const STATUS_LISTS = /^\/\.well-known\/status-lists(?:\/([a-z0-9][a-z0-9-]{0,62})(?:\/([1-9][0-9]{0,8}))?)?$/;
@@ -90,6 +91,7 @@ const MAX_GRAPHQL_BYTES = 25_000_000;
 function routeName(path: string): Route {
   if (PARTNER_EVENTS.test(path)) return 'partner_events';
   if (STATUS_LISTS.test(path)) return 'status_list';
+  if (path.startsWith(GRAPHIQL_ASSETS_PATH)) return 'graphiql'; // the IDE's assets: the gateway has them when it shows the IDE
   switch (path) {
     case '/graphql':
       return 'graphql';
@@ -115,7 +117,7 @@ async function handle(route: Route, req: http.IncomingMessage, res: http.ServerR
     sendJson(res, 503, route === 'readyz' ? { status: 'unavailable', problems: ['starting'] } : { error: 'starting' });
     return;
   }
-  if (route === 'graphql') {
+  if (route === 'graphql' || route === 'graphiql') {
     const gateway = routes.gateway;
     if (req.method === 'POST' && /json/i.test(req.headers['content-type'] ?? '')) {
       const body = Number(req.headers['content-length'] ?? 0) > MAX_GRAPHQL_BYTES ? null : await readRawBody(req, MAX_GRAPHQL_BYTES);
