@@ -8,7 +8,7 @@
 // except where a rule names them.
 
 /** Files that compose processes and so may name concrete partners. */
-const COMPOSITION_ROOTS = ['^src/[^/]+-main\\.ts$', '^src/built-in-partners\\.ts$', '^src/dev-sandboxes\\.ts$'];
+const COMPOSITION_ROOTS = ['^src/[a-z-]*main\\.ts$', '^src/built-in-partners\\.ts$', '^src/dev-sandboxes\\.ts$'];
 const NOT_PRODUCTION = ['\\.test\\.ts$', '^test/', '^bench/', '^scripts/', '^partners/testing/', '\\.fixture\\.ts$'];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -115,7 +115,6 @@ module.exports = {
   ],
   options: {
     parser: 'swc',
-    tsPreCompilationDeps: true,
     doNotFollow: { path: 'node_modules' },
     // TypeScript 7's compiler has no JS API for dependency-cruiser: swc parses the sources.
     enhancedResolveOptions: { extensions: ['.ts', '.js', '.d.ts'] },

@@ -1,37 +1,10 @@
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { GraphQLError } from 'graphql';
+import { DEFAULT_GRAPHQL_LIMITS, type GraphqlLimits } from '../platform/config.js';
 import { AppError, type QueryLimit } from '../platform/errors.js';
 
-/**
- * How big an operation the gateway accepts, checked before it is planned, so an
- * operation over a limit never reaches a subgraph. The app's own operations
- * (`operations/*.graphql`) stay far below each default.
- */
-export interface GraphqlLimits {
-  /** Deepest field nesting; fragments do not add a level. @default 10 */
-  depth: number;
-  /** Aliased fields (`__typename` aliases are free). @default 15 */
-  aliases: number;
-  /** Lexical tokens of the document (names, punctuation, literals). @default 2000 */
-  tokens: number;
-  /** Directive uses (`@include`, `@skip`, …). @default 10 */
-  directives: number;
-  /**
-   * graphql-armor's cost: 1 per scalar, 2 per object, children weighted ×1.5 per level,
-   * a literal `first`/`last` multiplying its field. A full page of
-   * `partnerRedemptions(first: 200)` with every field costs about 13,600. @default 20000
-   */
-  cost: number;
-}
-
-export const DEFAULT_GRAPHQL_LIMITS: Readonly<GraphqlLimits> = Object.freeze({
-  depth: 10,
-  aliases: 15,
-  tokens: 2000,
-  directives: 10,
-  cost: 20_000,
-});
+export { DEFAULT_GRAPHQL_LIMITS, type GraphqlLimits };
 
 export interface GraphqlLimitsOptions {
   /**

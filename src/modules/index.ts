@@ -13,6 +13,7 @@ export const MODULES: readonly ModuleEntry[] = [
   { name: 'bundle', definition: () => import('./bundle/module.js') },
   { name: 'partner', definition: () => import('./partner/module.js') },
   { name: 'member', definition: () => import('./member/module.js') },
+  { name: 'outbox', definition: () => import('./outbox/module.js') },
   { name: 'membership', definition: () => import('./membership/module.js'), errors: () => import('./membership/membership.errors.js') },
   { name: 'entitlement', definition: () => import('./entitlement/module.js'), errors: () => import('./entitlement/entitlement.errors.js') },
   { name: 'token', definition: () => import('./token/module.js'), errors: () => import('./token/token.errors.js') },

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_GRAPHQL_LIMITS, type GraphqlLimits } from '../edge/graphql-limits.js';
 
 /**
  * Everything the process reads from its environment, validated once at start-up.
@@ -147,6 +146,37 @@ export interface RateLimitSettings {
   /** Prefix of the counters' keys (in Redis: replicas of one deployment share it). @default 'coalition:rl' */
   keyPrefix: string;
 }
+
+
+/**
+ * How big an operation the gateway accepts, checked before it is planned, so an
+ * operation over a limit never reaches a subgraph. The app's own operations
+ * (`operations/*.graphql`) stay far below each default.
+ */
+export interface GraphqlLimits {
+  /** Deepest field nesting; fragments do not add a level. @default 10 */
+  depth: number;
+  /** Aliased fields (`__typename` aliases are free). @default 15 */
+  aliases: number;
+  /** Lexical tokens of the document (names, punctuation, literals). @default 2000 */
+  tokens: number;
+  /** Directive uses (`@include`, `@skip`, …). @default 10 */
+  directives: number;
+  /**
+   * graphql-armor's cost: 1 per scalar, 2 per object, children weighted ×1.5 per level,
+   * a literal `first`/`last` multiplying its field. A full page of
+   * `partnerRedemptions(first: 200)` with every field costs about 13,600. @default 20000
+   */
+  cost: number;
+}
+
+export const DEFAULT_GRAPHQL_LIMITS: Readonly<GraphqlLimits> = Object.freeze({
+  depth: 10,
+  aliases: 15,
+  tokens: 2000,
+  directives: 10,
+  cost: 20_000,
+});
 
 const budget = z.coerce.number().int().min(1).max(1_000_000_000);
 

@@ -1,25 +1,15 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
 import { auditContextOf } from '../audit/index.js';
-import { requireAdmin, requireMember } from '../../platform/guards.js';
+import { requireAdmin } from '../../platform/guards.js';
 import type { RequestContext } from '../../platform/context.js';
 import type { Entitlement } from './entitlement.entity.js';
 import { remainingOf } from './entitlement.service.js';
-import type { IssuedTokenView } from './entitlement-token.service.js';
-import { EntitlementTokenType, EntitlementType } from './entitlement.types.js';
+import { EntitlementType } from './entitlement.types.js';
 import { MemberType, type MemberView } from '../member/index.js';
 import { type Benefit, BenefitType } from '../bundle/index.js';
 
 @Resolver(() => EntitlementType)
 export class EntitlementResolver {
-  @Mutation(() => EntitlementTokenType, { description: 'A fresh token for one presentation of the entitlement to its partner' })
-  issueEntitlementToken(
-    @Arg('entitlementId', () => ID) entitlementId: string,
-    @Ctx() ctx: RequestContext,
-  ): Promise<IssuedTokenView> {
-    const member = requireMember(ctx.principal, 'issueEntitlementToken');
-    return ctx.services.tokens.issue(member.memberId, entitlementId);
-  }
-
   @Mutation(() => EntitlementType, {
     description:
       "Takes one right back now (admins, e.g. fraud): revoked here and at its partner, its live tokens invalid in the partner's status list",
@@ -56,14 +46,6 @@ export class EntitlementResolver {
   @FieldResolver(() => Date)
   validUntil(@Root() entitlement: Entitlement): Date {
     return entitlement.periodEnd;
-  }
-}
-
-@Resolver(() => EntitlementTokenType)
-export class EntitlementTokenResolver {
-  @FieldResolver(() => EntitlementType)
-  async entitlement(@Root() token: IssuedTokenView, @Ctx() ctx: RequestContext): Promise<Entitlement> {
-    return (await ctx.loaders.entitlementById.load(token.entitlementId))!;
   }
 }
 

@@ -6,7 +6,7 @@ import { Entitlement, EntitlementStatus } from './entitlement.entity.js';
 import { materializeCurrentPeriods } from './materialize.js';
 import { revokeRights } from './revoke.js';
 import { EntitlementError } from './entitlement.errors.js';
-import { type Membership, MembershipStatus } from '../membership/index.js';
+import { MembershipStatus } from '../membership/index.js';
 
 
 export interface EntitlementServiceOptions {
@@ -36,13 +36,21 @@ export class EntitlementService {
    * Creates the current period's entitlements of a membership that just became active,
    * with their provisioning events. Call inside the transaction that activated it.
    */
-  materializeCurrentPeriod(em: EntityManager, membership: Membership): Promise<number> {
+  materializeCurrentPeriod(em: EntityManager, membership: { id: string }): Promise<number> {
     return materializeCurrentPeriods(em, {
       now: this.now(),
       timeZone: this.options.timeZone,
       provisionedPartners: this.options.provisionedPartners,
       membershipId: membership.id,
     });
+  }
+
+  /**
+   * Takes back now every current right of a membership that ended early (a refund), queueing
+   * a revocation for each one held at a partner. Call inside the transaction that ended it.
+   */
+  async revokeMembershipRights(em: EntityManager, membershipId: string, now: Date): Promise<void> {
+    await revokeRights(em, { membershipId }, { now, provisionedPartners: this.options.provisionedPartners });
   }
 
   /** The member's entitlements whose period contains now, of an active membership, in bundle order. */

@@ -40,15 +40,3 @@ export class EntitlementType {
   @Field(() => Date, { description: 'End of the period (exclusive)' })
   validUntil!: Date;
 }
-
-@ObjectType('EntitlementToken', { description: 'A signed token to present to the partner once' })
-export class EntitlementTokenType {
-  @Field(() => String, { description: 'Compact JWS (EdDSA, typ entitlement+jwt); partners verify it against /.well-known/jwks.json' })
-  token!: string;
-
-  @Field(() => Date)
-  expiresAt!: Date;
-
-  @Field(() => EntitlementType)
-  entitlement!: EntitlementType;
-}

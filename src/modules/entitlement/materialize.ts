@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pgTextArray } from '../../platform/sql.js';
-import { currentRequestId } from '../../platform/request-id.js';
+import { Outbox } from '../outbox/index.js';
 
 export interface MaterializeOptions {
   now: Date;
@@ -21,6 +21,7 @@ export interface MaterializeOptions {
  */
 export async function materializeCurrentPeriods(em: EntityManager, options: MaterializeOptions): Promise<number> {
   const { now, timeZone, provisionedPartners } = options;
+  const announce = Outbox.queueForRightsCte('inserted', 'right.activate', provisionedPartners);
   const [row] = await em.execute<{ count: number }[]>(
     `with month as (
        select (date_trunc('month', ?::timestamptz at time zone ?) at time zone ?) as start,
@@ -43,20 +44,14 @@ export async function materializeCurrentPeriods(em: EntityManager, options: Mate
          and (?::uuid is null or m.id = ?::uuid)
        on conflict (membership_id, benefit_id, period_start) do nothing
        returning id, benefit_id
-     ), announced as (
-       insert into outbox_event (id, partner_id, type, entitlement_id, request_id)
-       select gen_random_uuid(), b.partner_id, 'right.activate', i.id, ?::text
-       from inserted i join benefit b on b.id = i.benefit_id
-       where b.partner_id = any(?::text[])
-     )
+     ), announced as (${announce.sql})
      select count(*)::int as count from inserted`,
     [
       now, timeZone, timeZone, now, timeZone, timeZone,
       pgTextArray(provisionedPartners),
       now, now,
       options.membershipId ?? null, options.membershipId ?? null,
-      currentRequestId(),
-      pgTextArray(provisionedPartners),
+      ...announce.params,
     ],
   );
   return row?.count ?? 0;

@@ -1,30 +1,24 @@
 import { clockOf } from '../../platform/context.js';
 import { defineModule } from '../../platform/module.js';
 import { sweepEntitlementPeriods } from './entitlement-period.job.js';
-import { EntitlementTokenService } from './entitlement-token.service.js';
 import { Entitlement } from './entitlement.entity.js';
 import { entitlementLoaders } from './entitlement.loaders.js';
-import { EntitlementResolver, EntitlementTokenResolver, MemberEntitlementsResolver } from './entitlement.resolver.js';
+import { EntitlementResolver, MemberEntitlementsResolver } from './entitlement.resolver.js';
 import { EntitlementService } from './entitlement.service.js';
 
 declare module '../../platform/context.js' {
-  interface AppDependencies {
-    /** Partners with a provisioning adapter: their rights are provisioned through the outbox. */
-    provisionedPartners: readonly string[];
-  }
   interface Services {
     entitlements: EntitlementService;
-    tokens: EntitlementTokenService;
   }
   interface Loaders extends EntitlementLoaders {}
 }
 type EntitlementLoaders = ReturnType<typeof entitlementLoaders>;
 
-/** Entitlements: one member's right to one benefit for one period, and its state transitions. */
+/** Entitlements: one member's right to one benefit for one period; the only writer of its state (transitions.ts, revoke.ts, materialize.ts). */
 export const module = defineModule({
   name: 'entitlement',
   entities: [Entitlement],
-  resolvers: [EntitlementResolver, EntitlementTokenResolver, MemberEntitlementsResolver],
+  resolvers: [EntitlementResolver, MemberEntitlementsResolver],
   references: {
     // Only the owner (or the benefit's partner) may see an entitlement, through any path.
     Entitlement: async (ref, ctx) => {
@@ -41,8 +35,6 @@ export const module = defineModule({
   loaders: entitlementLoaders,
   services: {
     entitlements: ({ em, deps }) => new EntitlementService(em, { timeZone: deps.timeZone, provisionedPartners: deps.provisionedPartners, ...clockOf(deps) }),
-    tokens: ({ em, deps, services }) =>
-      new EntitlementTokenService(em, { entitlements: services.entitlements, signer: deps.signer, pseudonyms: deps.pseudonyms, statusLists: deps.statusLists }),
   },
   jobs: [
     {

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pgTextArray } from '../../platform/sql.js';
-import { currentRequestId } from '../../platform/request-id.js';
+import { Outbox } from '../outbox/index.js';
 import { EntitlementStatus } from './entitlement.entity.js';
 
 /** Which rights to take back: a membership's current ones, or named entitlements. */
@@ -31,6 +31,7 @@ export async function revokeRights(
     'membershipId' in scope
       ? ['e.membership_id = ?', scope.membershipId]
       : ['e.id = any(?::uuid[])', pgTextArray(scope.entitlementIds)];
+  const announce = Outbox.queueForRightsCte('revoked', 'right.revoke', options.provisionedPartners);
   const rows = await em.execute<{ id: string; partner_id: string; previous_status: EntitlementStatus }[]>(
     `with target as (
        select e.id, e.status from entitlement e
@@ -40,15 +41,11 @@ export async function revokeRights(
        update entitlement e set status = 'REVOKED' from target
        where e.id = target.id
        returning e.id, e.benefit_id, target.status as previous_status),
-     queued as (
-       insert into outbox_event (id, partner_id, type, entitlement_id, request_id)
-       select gen_random_uuid(), b.partner_id, 'right.revoke', r.id, ?::text
-       from revoked r join benefit b on b.id = r.benefit_id
-       where b.partner_id = any(?::text[]))
+     queued as (${announce.sql})
      select r.id, b.partner_id, r.previous_status
      from revoked r join benefit b on b.id = r.benefit_id
      order by r.id`,
-    [parameter, options.now, pgTextArray(LIVE_STATUSES), currentRequestId(), pgTextArray(options.provisionedPartners)],
+    [parameter, options.now, pgTextArray(LIVE_STATUSES), ...announce.params],
   );
   return rows.map((row) => ({ id: row.id, partnerId: row.partner_id, previousStatus: row.previous_status }));
 }

@@ -9,13 +9,23 @@ import { Membership, MembershipStatus, Payment, PaymentStatus } from './membersh
 import type { ChargeOutcome, PaymentProvider } from './payment-provider.js';
 import { MembershipError } from './membership.errors.js';
 import { BundleVersion } from '../bundle/index.js';
-import { type EntitlementService, revokeRights } from '../entitlement/index.js';
 import { Member } from '../member/index.js';
 import { BillingPeriod, Plan } from '../plan/index.js';
 
+/**
+ * What a membership's lifecycle does to the rights it grants: the port this module drives,
+ * implemented by the entitlement module (which builds on this one), wired in module.ts.
+ */
+export interface MembershipRights {
+  /** Creates the current period's rights of a membership that just became active (in its transaction). */
+  materializeCurrentPeriod(em: EntityManager, membership: { id: string }): Promise<number>;
+  /** Takes back now every current right of a membership that ended early (in its transaction). */
+  revokeMembershipRights(em: EntityManager, membershipId: string, now: Date): Promise<void>;
+}
+
 export interface MembershipServiceOptions {
   payments: PaymentProvider;
-  entitlements: EntitlementService;
+  rights: MembershipRights;
   timeZone: string;
   now?: () => Date;
 }
@@ -123,7 +133,7 @@ export class MembershipService {
           this.options.timeZone,
         );
         await em.flush();
-        await this.options.entitlements.materializeCurrentPeriod(em, membership);
+        await this.options.rights.materializeCurrentPeriod(em, membership);
       } else if (outcome === 'FAILED' && membership.status === MembershipStatus.PENDING_PAYMENT) {
         membership.status = MembershipStatus.PAYMENT_FAILED;
       }
@@ -198,7 +208,7 @@ export class MembershipService {
       locked.currentPeriodEnd = now;
       await tx.nativeUpdate(Payment, { id: payment.id }, { status: PaymentStatus.REFUNDED, settledAt: now });
       await tx.flush();
-      await revokeRights(tx, { membershipId: locked.id }, { now, provisionedPartners: this.options.entitlements.provisionedPartners });
+      await this.options.rights.revokeMembershipRights(tx, locked.id, now);
       await AuditLog.append(tx, audit, {
         action: 'membership.refund',
         subject: locked.id,

@@ -22,6 +22,6 @@ export const module = defineModule({
   resolvers: [MembershipResolver, MemberMembershipResolver],
   services: {
     memberships: ({ em, deps, services }) =>
-      new MembershipService(em, { payments: deps.payments, entitlements: services.entitlements, timeZone: deps.timeZone, ...clockOf(deps) }),
+      new MembershipService(em, { payments: deps.payments, rights: services.entitlements, timeZone: deps.timeZone, ...clockOf(deps) }),
   },
 });

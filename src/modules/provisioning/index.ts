@@ -1,4 +1,4 @@
-export { InboundPartnerEvent, OutboxEvent } from './outbox-event.entity.js';
+export { InboundPartnerEvent } from './inbound-partner-event.entity.js';
 export { OutboxWorker, retryDelayMs } from './outbox-worker.js';
 export type { DeliveryOutcome, OutboxWorkerOptions } from './outbox-worker.js';
 export { PartnerEventReceiver } from './partner-events.js';

@@ -3,7 +3,7 @@ import { clockOf } from '../../platform/context.js';
 import type { Logger } from '../../platform/logger.js';
 import { defineModule } from '../../platform/module.js';
 import { SYSTEM_AUDIT } from '../audit/index.js';
-import { InboundPartnerEvent, OutboxEvent } from './outbox-event.entity.js';
+import { InboundPartnerEvent } from './inbound-partner-event.entity.js';
 import { OutboxWorker } from './outbox-worker.js';
 import { ProvisioningResolver } from './provisioning.resolver.js';
 import { ProvisioningService } from './provisioning.service.js';
@@ -25,7 +25,7 @@ declare module '../../platform/context.js' {
 /** Provisioning rights at partners: the outbox's delivery, partners' acknowledgements, reconciliation. */
 export const module = defineModule({
   name: 'provisioning',
-  entities: [OutboxEvent, InboundPartnerEvent],
+  entities: [InboundPartnerEvent],
   resolvers: [ProvisioningResolver],
   services: {
     provisioning: ({ em, deps }) => new ProvisioningService(em, { targets: deps.partnerProvisioning, logger: deps.logger, ...clockOf(deps) }),

@@ -1,6 +1,7 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { PartnerProvisioning, PartnerRight } from '../../../partners/sdk/index.js';
-import { pgTextArray } from '../../platform/sql.js';
+import { acknowledgeProvisioning, EntitlementStatus } from '../entitlement/index.js';
+import { Outbox, type ClaimedEvent } from '../outbox/index.js';
 import type { Logger } from '../../platform/logger.js';
 import type { MemberPseudonymizer } from '../token/index.js';
 
@@ -27,15 +28,7 @@ export interface OutboxWorkerOptions {
 
 export type DeliveryOutcome = 'delivered' | 'retrying' | 'dead' | 'idle';
 
-interface OutboxRow {
-  id: string;
-  partner_id: string;
-  type: 'right.activate' | 'right.revoke';
-  entitlement_id: string;
-  attempts: number;
-  /** The request or job run that queued it. */
-  request_id: string | null;
-}
+type OutboxRow = ClaimedEvent;
 
 interface RightRow {
   member_id: string;
@@ -94,10 +87,8 @@ export class OutboxWorker {
     }
     await this.options.afterPartnerAccepted?.(event.id);
     await em.transactional(async (tx) => {
-      await tx.execute(`update outbox_event set delivered_at = ?, last_error = null where id = ? and delivered_at is null`, [this.now(), event.id]);
-      if (acknowledged) {
-        await tx.execute(`update entitlement set status = 'ACTIVE' where id = ? and status = 'PENDING_PROVISION'`, [event.entitlement_id]);
-      }
+      await Outbox.markDelivered(tx, event.id, this.now());
+      if (acknowledged) await acknowledgeProvisioning(tx, event.entitlement_id, EntitlementStatus.ACTIVE);
     });
     this.options.logger.info(
       { eventId: event.id, requestId: event.request_id, partner: event.partner_id, type: event.type, attempts: event.attempts, acknowledged },
@@ -112,26 +103,12 @@ export class OutboxWorker {
    * it (even after the partner's 2xx) only delays it until the lease runs out, and an event
    * that crashes its worker every time still reaches its attempt limit.
    */
-  private async claim(now: Date): Promise<OutboxRow | undefined> {
-    const partners = pgTextArray([...this.options.targets.keys()]);
-    const leaseUntil = new Date(now.getTime() + (this.options.leaseMs ?? 60_000));
-    const [event] = await this.orm.em.fork().execute<OutboxRow[]>(
-      `update outbox_event set attempts = attempts + 1, available_at = ?
-       where id = (
-         select e.id from outbox_event e
-         where e.delivered_at is null and e.dead_at is null and e.available_at <= ?
-           and e.partner_id = any(?::text[])
-           and not exists (
-             select 1 from outbox_event earlier
-             where earlier.entitlement_id = e.entitlement_id and earlier.delivered_at is null
-               and earlier.dead_at is null and earlier.created_at < e.created_at)
-         order by e.available_at, e.created_at
-         limit 1
-         for update skip locked)
-       returning id, partner_id, type, entitlement_id, attempts, request_id`,
-      [leaseUntil, now, partners],
-    );
-    return event;
+  private claim(now: Date): Promise<OutboxRow | undefined> {
+    return Outbox.claimNext(this.orm.em.fork(), {
+      partners: [...this.options.targets.keys()],
+      now,
+      leaseUntil: new Date(now.getTime() + (this.options.leaseMs ?? 60_000)),
+    });
   }
 
   private async rightOf(tx: EntityManager, event: OutboxRow): Promise<PartnerRight> {
@@ -157,10 +134,7 @@ export class OutboxWorker {
     const message = error instanceof Error ? error.message : String(error);
     const dead = attempts >= maxAttempts;
     const delay = retryDelayMs(attempts, this.options.baseDelayMs ?? 1000, this.options.maxDelayMs ?? 600_000);
-    await em.execute(
-      `update outbox_event set last_error = ?, available_at = ?, dead_at = ? where id = ?`,
-      [message.slice(0, 1000), new Date(now.getTime() + delay), dead ? now : null, event.id],
-    );
+    await Outbox.scheduleRetry(em, event.id, { error: message, availableAt: new Date(now.getTime() + delay), deadAt: dead ? now : null });
     this.options.logger.warn(
       { eventId: event.id, requestId: event.request_id, partner: event.partner_id, attempts, dead, retryInMs: dead ? null : delay, error: message },
       dead ? 'provisioning event parked after too many attempts' : 'provisioning delivery failed; will retry',

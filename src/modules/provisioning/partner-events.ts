@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { verifyWebhook, WebhookVerificationError, type WebhookRequestHeaders } from '../../../partners/sdk/index.js';
 import { isUuid } from '../../platform/loader.js';
 import type { Logger } from '../../platform/logger.js';
+import { acknowledgeProvisioning, EntitlementStatus } from '../entitlement/index.js';
 
 const acknowledged = z.object({
   type: z.literal('right.acknowledged'),
@@ -62,18 +63,17 @@ export class PartnerEventReceiver {
         [webhookId, partnerId, event.type, JSON.stringify(event)],
       );
       if (fresh.length === 0) return { status: 200, body: { duplicate: true } };
-      const changed = await tx.execute<{ id: string }[]>(
-        `update entitlement e set status = ?
-         from benefit b
-         where e.id = ? and b.id = e.benefit_id and b.partner_id = ? and e.status = 'PENDING_PROVISION'
-         returning e.id`,
-        [event.status === 'ACTIVE' ? 'ACTIVE' : 'REVOKED', event.entitlementId, partnerId],
+      const applied = await acknowledgeProvisioning(
+        tx,
+        event.entitlementId,
+        event.status === 'ACTIVE' ? EntitlementStatus.ACTIVE : EntitlementStatus.REVOKED,
+        { partnerId },
       );
       this.logger.info(
-        { partner: partnerId, webhookId, entitlementId: event.entitlementId, status: event.status, applied: changed.length > 0 },
+        { partner: partnerId, webhookId, entitlementId: event.entitlementId, status: event.status, applied },
         'partner acknowledged a right',
       );
-      return { status: 200, body: { applied: changed.length > 0 } };
+      return { status: 200, body: { applied } };
     });
   }
 }

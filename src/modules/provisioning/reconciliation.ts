@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditLog, SYSTEM_AUDIT, type AuditContext } from '../audit/index.js';
-import { currentRequestId } from '../../platform/request-id.js';
 import type { PartnerProvisioning, PartnerRightStatus } from '../../../partners/sdk/index.js';
+import { acknowledgeProvisioning, EntitlementStatus } from '../entitlement/index.js';
+import { Outbox } from '../outbox/index.js';
 
 export type ReconciliationAction =
   /** The partner holds it but its acknowledgement never reached us. */
@@ -123,19 +124,11 @@ function decide(ours: string, theirs: PartnerRightStatus): ReconciliationAction 
 async function apply(em: EntityManager, partnerId: string, candidate: Candidate, action: ReconciliationAction): Promise<boolean> {
   switch (action) {
     case 'MARKED_ACTIVE':
-    case 'MARKED_REVOKED': {
-      const rows = await em.execute<{ id: string }[]>(
-        `update entitlement set status = ? where id = ? and status = 'PENDING_PROVISION' returning id`,
-        [action === 'MARKED_ACTIVE' ? 'ACTIVE' : 'REVOKED', candidate.id],
-      );
-      return rows.length > 0;
-    }
+    case 'MARKED_REVOKED':
+      return acknowledgeProvisioning(em, candidate.id, action === 'MARKED_ACTIVE' ? EntitlementStatus.ACTIVE : EntitlementStatus.REVOKED);
     case 'REPROVISIONED':
     case 'REVOKED_AT_PARTNER':
-      await em.execute(
-        `insert into outbox_event (id, partner_id, type, entitlement_id, request_id) values (gen_random_uuid(), ?, ?, ?, ?)`,
-        [partnerId, action === 'REPROVISIONED' ? 'right.activate' : 'right.revoke', candidate.id, currentRequestId()],
-      );
+      await Outbox.queue(em, { partnerId, type: action === 'REPROVISIONED' ? 'right.activate' : 'right.revoke', entitlementId: candidate.id });
       return true;
   }
 }

@@ -27,9 +27,9 @@ export const module = defineModule({
   resolvers: [RedemptionResolver],
   loaders: redemptionLoaders,
   services: {
-    redemptions: ({ em, deps }) =>
+    redemptions: ({ em, deps, services }) =>
       new RedemptionService(em, {
-        verifier: deps.verifier,
+        tokens: services.tokens,
         ...(deps.redemptionVoidWindowSeconds !== undefined ? { voidWindowSeconds: deps.redemptionVoidWindowSeconds } : {}),
         ...clockOf(deps),
       }),

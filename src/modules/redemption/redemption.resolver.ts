@@ -4,8 +4,7 @@ import { requirePartner } from '../../platform/guards.js';
 import type { RequestContext } from '../../platform/context.js';
 import type { RedemptionPageView } from './redemption-history.service.js';
 import type { Redemption } from './redemption.entity.js';
-import type { TokenCheckView } from './redemption.service.js';
-import { RedemptionConnectionType, RedemptionType, TokenCheckType } from './redemption.types.js';
+import { RedemptionConnectionType, RedemptionType } from './redemption.types.js';
 import { type Benefit, BenefitType } from '../bundle/index.js';
 import { type Entitlement, EntitlementType } from '../entitlement/index.js';
 
@@ -22,14 +21,6 @@ export class RedemptionResolver {
   ): Promise<Redemption> {
     const partner = requirePartner(ctx.principal, 'redeemEntitlement');
     return ctx.services.redemptions.redeem(partner.partnerId, { token, idempotencyKey, units }, auditContextOf(ctx));
-  }
-
-  @Query(() => TokenCheckType, {
-    description: 'Verifies a token as redeemEntitlement would and says whether it could be redeemed now and what is left, consuming nothing (partners only)',
-  })
-  checkEntitlementToken(@Arg('token', () => String) token: string, @Ctx() ctx: RequestContext): Promise<TokenCheckView> {
-    const partner = requirePartner(ctx.principal, 'checkEntitlementToken');
-    return ctx.services.redemptions.check(partner.partnerId, token);
   }
 
   @Mutation(() => RedemptionType, {

@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditLog, auditReason, type AuditContext } from '../audit/index.js';
-import { Entitlement, isUsableAt, remainingOf, takeQuota } from '../entitlement/index.js';
+import { Entitlement, returnUnits, takeQuota } from '../entitlement/index.js';
 import { uniqueViolation } from '../../platform/sql.js';
 import { AppError, InputValidator } from '../../platform/errors.js';
 import { isUuid } from '../../platform/loader.js';
-import { IssuedToken, TokenError, TokenStatus, type EntitlementTokenClaims, type EntitlementTokenVerifier } from '../token/index.js';
+import { checkTokenInput, consumeToken, TokenError, type TokenService } from '../token/index.js';
 import { RedemptionVoid } from './redemption-void.entity.js';
 import { Redemption } from './redemption.entity.js';
 import { RedemptionError } from './redemption.errors.js';
-import { Benefit } from '../bundle/index.js';
 
 export interface RedeemInput {
   token: string;
@@ -19,50 +18,24 @@ export interface RedeemInput {
 
 /** Options of {@link RedemptionService}. */
 export interface RedemptionServiceOptions {
-  verifier: EntitlementTokenVerifier;
+  /** Verifies and consumes the tokens partners present. */
+  tokens: TokenService;
   /** How long after a redemption its partner may still void it, in seconds (`REDEMPTION_VOID_WINDOW_SECONDS`). @default 900 */
   voidWindowSeconds?: number;
   /** The clock. @default () => new Date() */
   now?: () => Date;
 }
 
-/** Why a verified token cannot be redeemed right now. */
-export enum TokenProblem {
-  ALREADY_REDEEMED = 'ALREADY_REDEEMED',
-  ENTITLEMENT_INACTIVE = 'ENTITLEMENT_INACTIVE',
-  QUOTA_EXHAUSTED = 'QUOTA_EXHAUSTED',
-}
-
-/** What a partner learns about a token without redeeming it. */
-export interface TokenCheckView {
-  /** True when redeeming one unit now would succeed (barring a concurrent redemption). */
-  valid: boolean;
-  alreadyRedeemed: boolean;
-  /** Why it is not valid; null when it is. */
-  problem: TokenProblem | null;
-  entitlement: Entitlement;
-  benefit: Benefit;
-  expiresAt: Date;
-}
-
-/** A token verified for the calling partner, with the entitlement and benefit it names. */
-interface VerifiedToken {
-  claims: EntitlementTokenClaims;
-  entitlement: Entitlement;
-  benefit: Benefit;
-}
-
 const DEFAULT_VOID_WINDOW_SECONDS = 900;
 const MAX_KEY_LENGTH = 200;
-const MAX_TOKEN_LENGTH = 8192;
 const MAX_UNITS = 1000;
 
 /**
  * Partners redeem entitlement tokens here. A redemption is exactly-once on every axis:
  * the token's `jti` is consumed (ALREADY_REDEEMED after), the quota is taken in one
  * conditional UPDATE (never exceeded, whatever the concurrency), and the partner's
- * idempotency key returns the first result for the same request. Partners can also check
- * a token without consuming it, and void a mistaken redemption shortly after.
+ * idempotency key returns the first result for the same request. Partners can also void a
+ * mistaken redemption shortly after.
  */
 export class RedemptionService {
   private readonly voidWindowSeconds: number;
@@ -83,7 +56,7 @@ export class RedemptionService {
 
   /** Redeems, and records `redemption.create` in the audit log in the same transaction. */
   async redeem(partnerId: string, input: RedeemInput, audit: AuditContext): Promise<Redemption> {
-    checkToken(new InputValidator(), input.token)
+    checkTokenInput(new InputValidator(), input.token)
       .check(input.idempotencyKey.trim().length > 0, 'idempotencyKey', 'must not be empty')
       .check(input.idempotencyKey.length <= MAX_KEY_LENGTH, 'idempotencyKey', `must be at most ${MAX_KEY_LENGTH} characters`)
       .check(Number.isInteger(input.units) && input.units >= 1, 'units', 'must be a positive integer')
@@ -94,7 +67,7 @@ export class RedemptionService {
     const replay = await this.replay(this.em, partnerId, input.idempotencyKey, requestHash);
     if (replay) return replay;
 
-    const { claims, entitlement } = await this.verifiedToken(partnerId, input.token);
+    const { claims, entitlement } = await this.deps.tokens.verifyForPartner(partnerId, input.token);
 
     try {
       const redeemed = await this.em.transactional(async (em) => {
@@ -111,6 +84,7 @@ export class RedemptionService {
         // The insert claims the jti and the idempotency key first: a concurrent twin waits
         // on the unique index and sees our outcome.
         await em.flush();
+        await consumeToken(em, claims.jti, now);
         // Kept off the entity: a second UPDATE of the row would re-check its foreign keys
         // (KEY SHARE on membership and member) and deadlock with a refund or an erasure.
         const used = await takeQuota(em, entitlement.id, input.units, now);
@@ -137,24 +111,6 @@ export class RedemptionService {
       if (constraint === 'redemption_token_jti_unique') throw TokenError.alreadyRedeemed();
       throw error;
     }
-  }
-
-  /**
-   * Verifies a token exactly as {@link redeem} does and says whether it could be redeemed
-   * now, and how much is left, without consuming anything (the token, the quota).
-   */
-  async check(partnerId: string, token: string): Promise<TokenCheckView> {
-    checkToken(new InputValidator(), token).throwIfInvalid();
-    const { claims, entitlement, benefit } = await this.verifiedToken(partnerId, token);
-    const alreadyRedeemed = (await this.em.count(Redemption, { tokenJti: claims.jti })) > 0;
-    const problem = alreadyRedeemed
-      ? TokenProblem.ALREADY_REDEEMED
-      : !isUsableAt(entitlement, this.now())
-        ? TokenProblem.ENTITLEMENT_INACTIVE
-        : remainingOf(entitlement) === 0
-          ? TokenProblem.QUOTA_EXHAUSTED
-          : null;
-    return { valid: problem === null, alreadyRedeemed, problem, entitlement, benefit, expiresAt: new Date(claims.exp * 1000) };
   }
 
   /**
@@ -186,14 +142,7 @@ export class RedemptionService {
         // The insert claims the redemption first: a concurrent void waits on the unique
         // index and fails once we commit, so the units come back exactly once.
         await em.flush();
-        const restored = await em.execute<{ used: number }[]>(
-          'update entitlement set used = used - ? where id = ? and used >= ? returning used',
-          [redemption.units, redemption.entitlement.id, redemption.units],
-        );
-        if (restored.length === 0) {
-          throw new Error(`entitlement ${redemption.entitlement.id} has fewer units used than redemption ${redemption.id} gives back`);
-        }
-        const used = restored[0]!.used;
+        const used = await returnUnits(em, redemption.entitlement.id, redemption.units);
         await AuditLog.append(em, audit, {
           action: 'redemption.void',
           subject: redemption.id,
@@ -208,32 +157,6 @@ export class RedemptionService {
     return redemption;
   }
 
-  /**
-   * The one way a partner's token is turned into an entitlement: verified for this partner
-   * (`aud`), naming an entitlement of this partner's benefit; TOKEN_INVALID or
-   * TOKEN_EXPIRED otherwise.
-   */
-  private async verifiedToken(partnerId: string, token: string): Promise<VerifiedToken> {
-    const claims = await this.deps.verifier.verify(token, partnerId);
-    // One query, one snapshot: the token as issued, its entitlement and the benefit.
-    const issued = await this.em.findOne(
-      IssuedToken,
-      { jti: claims.jti },
-      { populate: ['entitlement', 'entitlement.benefit'], strategy: 'joined' },
-    );
-    const entitlement = issued?.entitlement;
-    const benefit = entitlement?.benefit;
-    // A validly signed token was always recorded for a real entitlement of this partner's
-    // benefit; anything else means the token is not ours to honour.
-    if (!issued || !entitlement || !benefit || entitlement.id !== claims.ent || benefit.partner.id !== partnerId || benefit.code !== claims.ben) {
-      throw TokenError.invalid('the token does not match an entitlement of this partner');
-    }
-    // A right that ended says so (ENTITLEMENT_INACTIVE); a usable right's token whose status
-    // list entry was flipped (a suspension since lifted) stays refused.
-    if (isUsableAt(entitlement, this.now()) && issued.status !== TokenStatus.VALID) throw TokenError.revoked();
-    return { claims, entitlement, benefit };
-  }
-
   private async replay(em: EntityManager, partnerId: string, idempotencyKey: string, requestHash: string): Promise<Redemption | null> {
     const existing = await em.findOne(Redemption, { partner: partnerId, idempotencyKey });
     if (!existing) return null;
@@ -242,9 +165,3 @@ export class RedemptionService {
   }
 }
 
-/** The checks every token argument gets before any cryptography. */
-function checkToken(validator: InputValidator, token: string): InputValidator {
-  return validator
-    .check(token.length > 0, 'token', 'must not be empty')
-    .check(token.length <= MAX_TOKEN_LENGTH, 'token', `must be at most ${MAX_TOKEN_LENGTH} characters`);
-}

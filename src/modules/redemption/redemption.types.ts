@@ -1,17 +1,6 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { TokenProblem } from './redemption.service.js';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { BenefitType } from '../bundle/index.js';
 import { EntitlementType } from '../entitlement/index.js';
-
-registerEnumType(TokenProblem, {
-  name: 'TokenProblem',
-  description: 'Why a genuine, unexpired token cannot be redeemed now',
-  valuesConfig: {
-    ALREADY_REDEEMED: { description: 'The token was redeemed already; a token is presented once' },
-    ENTITLEMENT_INACTIVE: { description: 'The entitlement is not ACTIVE or its period is over' },
-    QUOTA_EXHAUSTED: { description: 'Nothing is left in this period' },
-  },
-});
 
 @ObjectType('Redemption', { description: 'One accepted use of an entitlement by its partner (append-only; a mistake is voided, never edited)' })
 export class RedemptionType {
@@ -68,25 +57,4 @@ export class RedemptionConnectionType {
 
   @Field(() => PageInfoType)
   pageInfo!: PageInfoType;
-}
-
-@ObjectType('TokenCheck', { description: 'What a genuine token is good for, checked without redeeming it' })
-export class TokenCheckType {
-  @Field(() => Boolean, { description: 'True when redeeming one unit now would succeed (barring a concurrent redemption)' })
-  valid!: boolean;
-
-  @Field(() => Boolean, { description: 'True when the token was redeemed already (a voided redemption still used it up)' })
-  alreadyRedeemed!: boolean;
-
-  @Field(() => TokenProblem, { nullable: true, description: 'Why it is not valid; null when it is' })
-  problem!: TokenProblem | null;
-
-  @Field(() => EntitlementType, { description: 'The entitlement it names: status and remaining quota' })
-  entitlement!: EntitlementType;
-
-  @Field(() => BenefitType)
-  benefit!: BenefitType;
-
-  @Field(() => Date, { description: 'When the token expires' })
-  expiresAt!: Date;
 }

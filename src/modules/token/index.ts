@@ -43,3 +43,5 @@ export { StatusList, type StatusListState } from './status-list.entity.js';
 export { StatusLists, type PublishedStatusList, type StatusEntry, type StatusListsOptions } from './status-list.service.js';
 export { revokeSigningKey, rotateSigningKey } from './key-operations.js';
 export { TokenError } from './token.errors.js';
+export { checkTokenInput, consumeToken, TokenProblem, TokenService } from './token.service.js';
+export type { IssuedTokenView, TokenCheckView, TokenServiceOptions, VerifiedToken } from './token.service.js';

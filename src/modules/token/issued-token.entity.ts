@@ -48,4 +48,8 @@ export class IssuedToken {
 
   @Property({ type: 'datetime', nullable: true })
   statusChangedAt?: Date;
+
+  /** When a redemption consumed it (a token is presented once); null while unused. */
+  @Property({ type: 'datetime', nullable: true })
+  redeemedAt?: Date | null;
 }

@@ -1,0 +1,61 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Entitlement, EntitlementStatus } from './entitlement.entity.js';
+import { remainingOf } from './entitlement.service.js';
+import { EntitlementError } from './entitlement.errors.js';
+
+/**
+ * Takes `units` of an entitlement's quota in one conditional UPDATE (never exceeded,
+ * whatever the concurrency) and returns the new `used`; when nothing could be taken, says
+ * why with the coded error (inactive, outside its period, quota exhausted). Call inside the
+ * transaction that records the use, so a later failure gives the units back.
+ */
+export async function takeQuota(em: EntityManager, entitlementId: string, units: number, now: Date): Promise<number> {
+  const taken = await em.execute<{ used: number }[]>(
+    `update entitlement set used = used + ?
+     where id = ? and status = ? and period_start <= ? and period_end > ?
+       and (quota is null or used + ? <= quota)
+     returning used`,
+    [units, entitlementId, EntitlementStatus.ACTIVE, now, now, units],
+  );
+  if (taken.length > 0) return taken[0]!.used;
+  const current = await em.findOneOrFail(Entitlement, { id: entitlementId }, { refresh: true });
+  if (current.status !== EntitlementStatus.ACTIVE) throw EntitlementError.inactive(current.status);
+  if (now < current.periodStart || now >= current.periodEnd) throw EntitlementError.inactive('EXPIRED');
+  throw EntitlementError.quotaExhausted(remainingOf(current) ?? 0, units);
+}
+
+/**
+ * Gives `units` back to an entitlement (a voided redemption), in the caller's transaction;
+ * returns the new `used`. Never below zero: an entitlement with fewer units used than given
+ * back is a broken invariant, and throws.
+ */
+export async function returnUnits(em: EntityManager, entitlementId: string, units: number): Promise<number> {
+  const restored = await em.execute<{ used: number }[]>('update entitlement set used = used - ? where id = ? and used >= ? returning used', [
+    units,
+    entitlementId,
+    units,
+  ]);
+  if (restored.length === 0) throw new Error(`entitlement ${entitlementId} has fewer units used than the ${units} given back`);
+  return restored[0]!.used;
+}
+
+/**
+ * Applies a partner's verdict on a right waiting for it: PENDING_PROVISION becomes ACTIVE
+ * (the partner holds it) or REVOKED (it rejected it). Only a right still pending changes;
+ * with `partnerId`, only a right of that partner's benefits. True when it changed.
+ */
+export async function acknowledgeProvisioning(
+  em: EntityManager,
+  entitlementId: string,
+  verdict: EntitlementStatus.ACTIVE | EntitlementStatus.REVOKED,
+  options: { partnerId?: string } = {},
+): Promise<boolean> {
+  const rows = await em.execute<{ id: string }[]>(
+    `update entitlement e set status = ?
+     from benefit b
+     where e.id = ? and b.id = e.benefit_id and (?::text is null or b.partner_id = ?) and e.status = 'PENDING_PROVISION'
+     returning e.id`,
+    [verdict, entitlementId, options.partnerId ?? null, options.partnerId ?? null],
+  );
+  return rows.length > 0;
+}

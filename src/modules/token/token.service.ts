@@ -1,0 +1,162 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { InputValidator } from '../../platform/errors.js';
+import { Benefit } from '../bundle/index.js';
+import { EntitlementError, isUsableAt, remainingOf, type Entitlement, type EntitlementService } from '../entitlement/index.js';
+import type { EntitlementTokenClaims, EntitlementTokenSigner, EntitlementTokenVerifier } from './entitlement-token.js';
+import { IssuedToken } from './issued-token.entity.js';
+import type { MemberPseudonymizer } from './pseudonym.js';
+import { TokenStatus } from './status-list.js';
+import type { StatusLists } from './status-list.service.js';
+import { TokenError } from './token.errors.js';
+
+export interface IssuedTokenView {
+  token: string;
+  expiresAt: Date;
+  entitlementId: string;
+}
+
+/** Why a genuine, unexpired token cannot be redeemed right now. */
+export enum TokenProblem {
+  ALREADY_REDEEMED = 'ALREADY_REDEEMED',
+  ENTITLEMENT_INACTIVE = 'ENTITLEMENT_INACTIVE',
+  QUOTA_EXHAUSTED = 'QUOTA_EXHAUSTED',
+}
+
+/** What a partner learns about a token without redeeming it. */
+export interface TokenCheckView {
+  /** True when redeeming one unit now would succeed (barring a concurrent redemption). */
+  valid: boolean;
+  alreadyRedeemed: boolean;
+  /** Why it is not valid; null when it is. */
+  problem: TokenProblem | null;
+  entitlement: Entitlement;
+  benefit: Benefit;
+  expiresAt: Date;
+}
+
+/** A token verified for the calling partner, with the entitlement and benefit it names. */
+export interface VerifiedToken {
+  claims: EntitlementTokenClaims;
+  entitlement: Entitlement;
+  benefit: Benefit;
+  /** When it was redeemed; null while it is unused. */
+  redeemedAt: Date | null;
+}
+
+export interface TokenServiceOptions {
+  entitlements: EntitlementService;
+  signer: EntitlementTokenSigner;
+  verifier: EntitlementTokenVerifier;
+  pseudonyms: MemberPseudonymizer;
+  statusLists: StatusLists;
+  now?: () => Date;
+}
+
+const MAX_TOKEN_LENGTH = 8192;
+
+/**
+ * The lifecycle of an entitlement token, in one place: issued to a member for one
+ * presentation (signed, recorded with its status-list entry), checked by its partner,
+ * consumed once by a redemption, and revoked through its status list when its right stops
+ * being usable (the database flips the entry, see the entitlement's trigger).
+ */
+export class TokenService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly options: TokenServiceOptions,
+  ) {}
+
+  private now(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+
+  /** A fresh token for one presentation of the member's entitlement to its partner. */
+  async issue(memberId: string, entitlementId: string): Promise<IssuedTokenView> {
+    const { entitlements, signer, pseudonyms, statusLists } = this.options;
+    const entitlement = await entitlements.getOwned(memberId, entitlementId);
+    const benefit = await this.em.findOneOrFail(Benefit, { id: entitlement.benefit.id });
+    const partnerId = benefit.partner.id;
+    const subject = pseudonyms.forPartner(memberId, partnerId);
+    const issued = await this.em.transactional(async (tx) => {
+      // Held until the token is recorded: a revocation committing meanwhile would miss the
+      // new token, leaving its status-list entry VALID. This lock makes it wait, then flip it.
+      const [current] = await tx.execute<Array<Pick<Entitlement, 'status' | 'quota' | 'used'> & { period_start: Date; period_end: Date }>>(
+        'select status, period_start, period_end, quota, used from entitlement where id = ? for share',
+        [entitlement.id],
+      );
+      entitlements.assertUsable({ status: current!.status, periodStart: current!.period_start, periodEnd: current!.period_end });
+      if (remainingOf(current!) === 0) throw EntitlementError.quotaExhausted(0, 1);
+      // The token names its status-list entry, so it is signed for a candidate entry and
+      // recorded only if that entry is still free (the unique index decides).
+      return statusLists.reserve(tx, partnerId, async (entry) => {
+        const token = await signer.sign({ partnerId, subject, entitlementId: entitlement.id, benefitCode: benefit.code, status: entry.claim });
+        const recorded = await tx.execute<{ jti: string }[]>(
+          `insert into issued_token (jti, entitlement_id, partner_id, kid, issued_at, expires_at, status_list_ordinal, status_idx)
+           values (?, ?, ?, ?, ?, ?, ?, ?)
+           on conflict do nothing
+           returning jti`,
+          [token.jti, entitlement.id, partnerId, token.kid, new Date(token.claims.iat * 1000), token.expiresAt, entry.ordinal, entry.idx],
+        );
+        return recorded.length > 0 ? token : null;
+      });
+    });
+    return { token: issued.token, expiresAt: issued.expiresAt, entitlementId: entitlement.id };
+  }
+
+  /**
+   * The one way a partner's token is turned into an entitlement: verified for this partner
+   * (`aud`), naming an entitlement of this partner's benefit as it was issued; TOKEN_INVALID,
+   * TOKEN_EXPIRED or TOKEN_REVOKED otherwise.
+   */
+  async verifyForPartner(partnerId: string, token: string): Promise<VerifiedToken> {
+    checkTokenInput(new InputValidator(), token).throwIfInvalid();
+    const claims = await this.options.verifier.verify(token, partnerId);
+    // One query, one snapshot: the token as issued, its entitlement and the benefit.
+    const issued = await this.em.findOne(IssuedToken, { jti: claims.jti }, { populate: ['entitlement', 'entitlement.benefit'], strategy: 'joined' });
+    const entitlement = issued?.entitlement;
+    const benefit = entitlement?.benefit;
+    // A validly signed token was always recorded for a real entitlement of this partner's
+    // benefit; anything else means the token is not ours to honour.
+    if (!issued || !entitlement || !benefit || entitlement.id !== claims.ent || benefit.partner.id !== partnerId || benefit.code !== claims.ben) {
+      throw TokenError.invalid('the token does not match an entitlement of this partner');
+    }
+    // A right that ended says so (ENTITLEMENT_INACTIVE); a usable right's token whose status
+    // list entry was flipped (a suspension since lifted) stays refused.
+    if (isUsableAt(entitlement, this.now()) && issued.status !== TokenStatus.VALID) throw TokenError.revoked();
+    return { claims, entitlement, benefit: benefit as Benefit, redeemedAt: issued.redeemedAt ?? null };
+  }
+
+  /**
+   * Verifies a token exactly as a redemption does and says whether it could be redeemed
+   * now, and how much is left, without consuming anything (the token, the quota).
+   */
+  async check(partnerId: string, token: string): Promise<TokenCheckView> {
+    const { claims, entitlement, benefit, redeemedAt } = await this.verifyForPartner(partnerId, token);
+    const alreadyRedeemed = redeemedAt !== null;
+    const problem = alreadyRedeemed
+      ? TokenProblem.ALREADY_REDEEMED
+      : !isUsableAt(entitlement, this.now())
+        ? TokenProblem.ENTITLEMENT_INACTIVE
+        : remainingOf(entitlement) === 0
+          ? TokenProblem.QUOTA_EXHAUSTED
+          : null;
+    return { valid: problem === null, alreadyRedeemed, problem, entitlement, benefit, expiresAt: new Date(claims.exp * 1000) };
+  }
+}
+
+/**
+ * Consumes a token for good, in the transaction of the redemption that uses it: a token is
+ * presented once (ALREADY_REDEEMED after; a concurrent twin waits for the row and then sees
+ * it used). A voided redemption leaves its token consumed.
+ */
+export async function consumeToken(em: EntityManager, jti: string, at: Date): Promise<void> {
+  const consumed = await em.execute<{ jti: string }[]>('update issued_token set redeemed_at = ? where jti = ? and redeemed_at is null returning jti', [at, jti]);
+  if (consumed.length === 0) throw TokenError.alreadyRedeemed();
+}
+
+/** The checks every token argument gets before any cryptography, added to `validator`. */
+export function checkTokenInput(validator: InputValidator, token: string): InputValidator {
+  return validator
+    .check(token.length > 0, 'token', 'must not be empty')
+    .check(token.length <= MAX_TOKEN_LENGTH, 'token', `must be at most ${MAX_TOKEN_LENGTH} characters`);
+}
