@@ -1,6 +1,6 @@
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
-import { type GraphQLSchema, parse } from 'graphql';
+import { type GraphQLSchema, lexicographicSortSchema, parse } from 'graphql';
 import { buildSchema, createResolversMap, type NonEmptyArray } from 'type-graphql';
 import type { RequestContext } from '../platform/context.js';
 import { DateTimeISO } from '../platform/date-time-iso.js';
@@ -33,7 +33,8 @@ export function buildMembershipSubgraph(modules: ModuleSet): Promise<MembershipS
         validate: false,
         emitSchemaFile: false,
       });
-      const typeDefs = `${FEDERATION_LINK}\n\n${printSchemaWithDirectives(base)}`;
+      // Sorted: the printed SDL (schema/membership.graphql) must not depend on the order modules load in.
+      const typeDefs = `${FEDERATION_LINK}\n\n${printSchemaWithDirectives(lexicographicSortSchema(base))}`;
       const resolvers = createResolversMap(base) as GraphQLResolverMap<RequestContext>;
       for (const [typeName, resolve] of Object.entries(modules.references())) {
         resolvers[typeName] = { ...(resolvers[typeName] as object), __resolveReference: resolve } as GraphQLResolverMap<RequestContext>[string];
