@@ -8,7 +8,7 @@ import { builtInSubgraphs } from '../src/composition/subgraph-catalog.js';
 import { composeSupergraphWithApi } from '../src/composition/supergraph.js';
 import { BUILT_IN_PARTNERS } from '../src/built-in-partners.js';
 import { buildMembershipSubgraph } from '../src/hosting/membership-schema.js';
-import { loadModules } from '../src/modules/index.js';
+import { loadErrorCatalog, loadModules } from '../src/modules/index.js';
 
 const check = process.argv.includes('--check');
 const dir = path.resolve('schema');
@@ -22,7 +22,26 @@ const files = new Map<string, string>([
   ['api.graphql', HEADER + composed.apiSdl.trim() + '\n'],
 ]);
 
+// The README's error section, from the error table.
+const README = path.resolve('README.md');
+const BEGIN = /<!-- error-codes:begin[^>]*-->\n/;
+const END = '<!-- error-codes:end -->';
+const readme = await fs.readFile(README, 'utf8');
+const begin = BEGIN.exec(readme);
+const endAt = readme.indexOf(END);
+if (!begin || endAt < begin.index) throw new Error('README.md has no <!-- error-codes:begin --> … <!-- error-codes:end --> section');
+const cell = (text: string) => text.replace(/\|/g, '\\|');
+const rows = (await loadErrorCatalog()).entries().map(
+  ([code, spec]) => `| \`${code}\` | ${spec.http} | ${spec.extensions.map((e) => `\`${e}\``).join(', ') || '—'} | ${cell(spec.meaning)} |`,
+);
+const table = ['| code | HTTP | extensions | meaning |', '|---|---|---|---|', ...rows].join('\n') + '\n';
+const newReadme = readme.slice(0, begin.index + begin[0].length) + table + readme.slice(endAt);
+
 const drifted: string[] = [];
+if (newReadme !== readme) {
+  drifted.push('README.md (error codes)');
+  if (!check) await fs.writeFile(README, newReadme);
+}
 for (const [name, content] of files) {
   const file = path.join(dir, name);
   const current = await fs.readFile(file, 'utf8').catch(() => null);

@@ -67,9 +67,17 @@ export type ErrorCode = keyof ErrorCodeRegistry & string;
  * clients as they are.
  */
 export const REQUEST_ERRORS = defineErrors({
-  GRAPHQL_PARSE_FAILED: { http: 400, extensions: [], meaning: 'The document does not parse.' },
-  GRAPHQL_VALIDATION_FAILED: { http: 400, extensions: [], meaning: 'The document does not validate against the schema (unknown field, wrong argument type, …).' },
-  BAD_REQUEST: { http: 400, extensions: [], meaning: 'The HTTP request is not a GraphQL request we take (a batch, a GET without a CSRF header, a malformed body).' },
+  GRAPHQL_PARSE_FAILED: { http: 200, extensions: [], meaning: 'The document does not parse (HTTP 400 for a client that accepts `application/graphql-response+json`).' },
+  GRAPHQL_VALIDATION_FAILED: {
+    http: 200,
+    extensions: [],
+    meaning: 'The document does not validate against the schema: unknown field, wrong argument type, … (HTTP 400 for `application/graphql-response+json`).',
+  },
+  BAD_REQUEST: {
+    http: 400,
+    extensions: [],
+    meaning: 'The HTTP request is not one we take: a batch (an array), a malformed body; a GET or form post without an `x-graphql-csrf` or `apollo-require-preflight` header is refused with 403.',
+  },
   PERSISTED_QUERY_NOT_FOUND: { http: 200, extensions: [], meaning: 'No operation with this hash in the safelist.' },
   OPERATION_RESOLUTION_FAILURE: { http: 400, extensions: [], meaning: 'The operation to run cannot be chosen: unknown or missing operation name.' },
 });
