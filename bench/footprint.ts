@@ -36,6 +36,10 @@ interface Footprint {
   dependencies: number;
   rssMiB: number;
   heapMiB: number;
+  /** The npm packages that brought the most files. */
+  topPackages: Array<[string, number]>;
+  /** Our files it loaded, by folder (src/modules/token, partners/sdk, …). */
+  ourFolders: Array<[string, number]>;
 }
 
 const repoRoot = path.resolve(distFile('.'), '../..');
@@ -152,7 +156,18 @@ function summarize(name: string, report: { files: string[]; rss: number; heapUse
     dependencies: report.files.filter((f) => f.includes(`${path.sep}node_modules${path.sep}`)).length,
     rssMiB: Math.round(report.rss / 1024 / 1024),
     heapMiB: Math.round(report.heapUsed / 1024 / 1024),
+    topPackages: countBy(
+      report.files.filter((f) => f.includes(`${path.sep}node_modules${path.sep}`)),
+      (f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)![1]!,
+    ).slice(0, 12),
+    ourFolders: countBy(ours, (f) => path.dirname(path.relative(distRoot, f))),
   };
+}
+
+function countBy(items: string[], key: (item: string) => string): Array<[string, number]> {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1]);
 }
 
 async function waitForJson(file: string): Promise<{ files: string[]; rss: number; heapUsed: number }> {

@@ -12,7 +12,8 @@ import type { DevIssuer } from '../src/modules/auth/index.js';
 import { PartnerKeyService } from '../src/modules/partner/index.js';
 import { BUILT_IN_PARTNERS } from '../src/built-in-partners.js';
 import { Closers } from '../src/runtime/closers.js';
-import { openCore, openDevIssuer } from '../src/runtime/core.js';
+import { openCore } from '../src/runtime/core.js';
+import { openDevIssuer } from '../src/runtime/keys.js';
 import { loadConfig } from '../src/platform/config.js';
 import { createLogger } from '../src/platform/logger.js';
 

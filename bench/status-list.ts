@@ -14,7 +14,8 @@ import { gzipSync } from 'node:zlib';
 import pg from 'pg';
 import { connectOrm, migrateUp } from '../src/platform/db/orm.js';
 import { seedDemoCatalog } from '../src/seed/demo-catalog.js';
-import { encodeStatusList, FileSigningKeyStore, StatusLists, StatusListTokenSigner } from '../src/modules/token/index.js';
+import { encodeStatusList, StatusLists, StatusListTokenSigner } from '../src/modules/status-list/index.js';
+import { FileSigningKeyStore } from '../src/modules/keys/index.js';
 import { createBenchDatabase } from './setup.js';
 import { loadModules } from '../src/modules/index.js';
 

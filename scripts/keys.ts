@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import type { AuditContext } from '../src/modules/audit/index.js';
 import { connectOrm } from '../src/platform/db/orm.js';
 import { loadConfig, type AppConfig } from '../src/platform/config.js';
-import { AesGcmKeyEncryption, FileSigningKeyStore, revokeSigningKey, rotateSigningKey, type ScheduledKey } from '../src/modules/token/index.js';
+import { AesGcmKeyEncryption, FileSigningKeyStore, revokeSigningKey, rotateSigningKey, type ScheduledKey } from '../src/modules/keys/index.js';
 import { withDatabase } from './database.js';
 
 function fail(error: unknown): never {

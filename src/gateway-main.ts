@@ -12,12 +12,12 @@ import { standaloneSubgraphPort } from './composition/subgraph-catalog.js';
 import type { SubgraphDefinition } from './composition/supergraph.js';
 import { loadErrorCatalog } from './modules/index.js';
 import { Authenticator, IdentityTokenVerifier } from './modules/auth/index.js';
-import { FileSigningKeyStore } from './modules/token/index.js';
+import { FileSigningKeyStore } from './modules/keys/index.js';
 import { loadConfig } from './platform/config.js';
 import { connectOrm } from './platform/db/orm.js';
 import { createLogger } from './platform/logger.js';
 import { Closers } from './runtime/closers.js';
-import { openDevIssuer, signingKeyStoreOptions, statusListsOf } from './runtime/core.js';
+import { openDevIssuer, signingKeyStoreOptions, statusListsOf } from './runtime/keys.js';
 import { openPublicPort } from './runtime/public-port.js';
 
 const config = loadConfig();

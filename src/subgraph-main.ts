@@ -6,15 +6,15 @@
 // It answers only requests the gateway signed with SUBGRAPH_SECRET (the same value in every process).
 // The membership subgraph runs no jobs (workers do); given the partners' APIs it serves admins'
 // reconciliations too.
+// A partner subgraph's process loads the partner SDK and its adapter only: the core (modules,
+// ORM entities, type-graphql) is imported for the membership subgraph alone.
 import 'reflect-metadata';
 import { loadSubgraphSecret } from '../partners/sdk/index.js';
 import { BUILT_IN_PARTNERS, loadSandboxes } from './built-in-partners.js';
 import { standaloneSubgraphPort } from './composition/subgraph-catalog.js';
-import { startMembershipSubgraph } from './hosting/membership-subgraph.js';
 import { loadConfig } from './platform/config.js';
 import { createLogger } from './platform/logger.js';
 import { Closers } from './runtime/closers.js';
-import { openCore } from './runtime/core.js';
 import { connectPartners, startPartnerSubgraphs } from './runtime/partners.js';
 
 const name = process.argv[2];
@@ -46,6 +46,7 @@ try {
     // Admins' reconciliations reach the partners configured here (no sandboxes: those belong to one process).
     const configured = BUILT_IN_PARTNERS.filter((p) => config.partnerEndpoints.has(p.id));
     const partners = await connectPartners(configured, config, closers);
+    const [{ openCore }, { startMembershipSubgraph }] = await Promise.all([import('./runtime/core.js'), import('./hosting/membership-subgraph.js')]);
     const core = await openCore(
       { config, databaseUrl: config.databaseUrl, logger, partners: BUILT_IN_PARTNERS, partnerProvisioning: partners.provisioning, seed: false },
       closers,

@@ -1,7 +1,7 @@
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../src/modules/audit/index.js';
-import { FileSigningKeyStore, revokeSigningKey, rotateSigningKey } from '../src/modules/token/index.js';
+import { FileSigningKeyStore, revokeSigningKey, rotateSigningKey } from '../src/modules/keys/index.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
 const ISSUE = `mutation Issue($id: ID!) { issueEntitlementToken(entitlementId: $id) { token } }`;

@@ -17,7 +17,8 @@ import { BUILT_IN_PARTNERS, loadSandboxes } from '../src/built-in-partners.js';
 import { loadConfig } from '../src/platform/config.js';
 import { createLogger } from '../src/platform/logger.js';
 import { Closers } from '../src/runtime/closers.js';
-import { openCore, openDevIssuer } from '../src/runtime/core.js';
+import { openCore } from '../src/runtime/core.js';
+import { openDevIssuer } from '../src/runtime/keys.js';
 import type { DevIssuer } from '../src/modules/auth/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 

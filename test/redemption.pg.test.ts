@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EntitlementTokenSigner, FileSigningKeyStore } from '../src/modules/token/index.js';
+import { EntitlementTokenSigner } from '../src/modules/token/index.js';
+import { FileSigningKeyStore } from '../src/modules/keys/index.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
 const REDEEM = `mutation Redeem($token: String!, $key: String!, $units: Int) {

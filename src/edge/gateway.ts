@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { createGatewayRuntime, type GatewayPlugin, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
 import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
 import httpTransport from '@graphql-mesh/transport-http';
@@ -320,12 +319,6 @@ function signSubgraphRequests(secret: string, signs: (url: string) => boolean): 
       setOptions({ ...options, headers: { ...options.headers, [SUBGRAPH_SIGNATURE_HEADER]: signSubgraphRequest(secret, body) } });
     },
   };
-}
-
-/** The caller's request id, or a fresh one. */
-export function requestIdOf(header: string | string[] | undefined): string {
-  const value = Array.isArray(header) ? header[0] : header;
-  return value && /^[\w.:-]{1,128}$/.test(value) ? value : randomUUID();
 }
 
 function hasErrors(result: unknown): boolean {

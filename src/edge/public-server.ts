@@ -2,10 +2,14 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatewayRuntime } from '@graphql-hive/gateway-runtime';
-import { STATUS_LIST_MEDIA_TYPE, type PublishedStatusList } from '../modules/token/index.js';
-import { requestIdOf } from './gateway.js';
+import { STATUS_LIST_MEDIA_TYPE, type PublishedStatusList } from '../modules/status-list/index.js';
+import { requestIdOf } from '../platform/request-id.js';
 import { GRAPHIQL_ASSETS_PATH } from './graphiql.js';
 import type { Metrics } from './metrics.js';
+import { readRawBody, sendJson } from './http-util.js';
+import { PARTNER_EVENTS_PATH, servePartnerEvent, type PartnerEventsRoute } from './partner-events-route.js';
+
+export type { PartnerEventsRoute };
 
 export interface PublicRoutes {
   /** The gateway. */
@@ -38,8 +42,6 @@ export interface RunningPublicServer {
   close(): Promise<void>;
 }
 
-/** What a partner's signed event gets back. */
-export type PartnerEventsRoute = (partnerId: string, rawBody: string, headers: http.IncomingHttpHeaders) => Promise<{ status: number; body: unknown }>;
 
 /**
  * The one public port: the supergraph on /graphql, the issuer's well-known documents,
@@ -82,14 +84,12 @@ export async function startPublicServer(
 
 type Route = 'graphql' | 'graphiql' | 'jwks' | 'issuer' | 'status_list' | 'healthz' | 'readyz' | 'partner_events' | 'not_found';
 
-const PARTNER_EVENTS = /^\/partners\/([a-z0-9][a-z0-9-]{0,62})\/events$/;
 const STATUS_LISTS = /^\/\.well-known\/status-lists(?:\/([a-z0-9][a-z0-9-]{0,62})(?:\/([1-9][0-9]{0,8}))?)?$/;
-const MAX_EVENT_BYTES = 64 * 1024;
 /** GraphQL request bodies (the runtime's own default limit). */
 const MAX_GRAPHQL_BYTES = 25_000_000;
 
 function routeName(path: string): Route {
-  if (PARTNER_EVENTS.test(path)) return 'partner_events';
+  if (PARTNER_EVENTS_PATH.test(path)) return 'partner_events';
   if (STATUS_LISTS.test(path)) return 'status_list';
   if (path.startsWith(GRAPHIQL_ASSETS_PATH)) return 'graphiql'; // the IDE's assets: the gateway has them when it shows the IDE
   switch (path) {
@@ -174,27 +174,6 @@ async function handle(route: Route, req: http.IncomingMessage, res: http.ServerR
   }
 }
 
-/** `POST /partners/{id}/events`: a partner's signed event (on the public port, or a worker's own). */
-export async function servePartnerEvent(req: http.IncomingMessage, res: http.ServerResponse, receive: PartnerEventsRoute): Promise<void> {
-  const match = PARTNER_EVENTS.exec((req.url ?? '').split('?')[0] ?? '');
-  if (!match) {
-    sendJson(res, 404, { error: 'not found' });
-    return;
-  }
-  if (req.method !== 'POST') {
-    res.setHeader('allow', 'POST');
-    sendJson(res, 405, { error: 'method not allowed' });
-    return;
-  }
-  const body = await readBody(req, MAX_EVENT_BYTES);
-  if (body === null) {
-    sendJson(res, 413, { error: 'payload too large' });
-    return;
-  }
-  const answer = await receive(match[1]!, body, req.headers);
-  sendJson(res, answer.status, answer.body);
-}
-
 /**
  * The status lists (IETF Token Status List): public, like the JWKS, since a list tells
  * nothing without a token naming an entry. A list is a `statuslist+jwt` cacheable for what
@@ -258,28 +237,6 @@ function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
     const candidate = tag.trim();
     return candidate === '*' || candidate.replace(/^W\//, '') === etag;
   });
-}
-
-function sendJson(res: http.ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
-  res.statusCode = status;
-  res.setHeader('content-type', `${contentType}; charset=utf-8`);
-  res.end(JSON.stringify(body));
-}
-
-async function readBody(req: http.IncomingMessage, limit: number): Promise<string | null> {
-  const body = await readRawBody(req, limit);
-  return body === null ? null : body.toString('utf8');
-}
-
-async function readRawBody(req: http.IncomingMessage, limit: number): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 /**

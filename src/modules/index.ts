@@ -16,6 +16,7 @@ export const MODULES: readonly ModuleEntry[] = [
   { name: 'outbox', definition: () => import('./outbox/module.js') },
   { name: 'membership', definition: () => import('./membership/module.js'), errors: () => import('./membership/membership.errors.js') },
   { name: 'entitlement', definition: () => import('./entitlement/module.js'), errors: () => import('./entitlement/entitlement.errors.js') },
+  { name: 'status-list', definition: () => import('./status-list/module.js') },
   { name: 'token', definition: () => import('./token/module.js'), errors: () => import('./token/token.errors.js') },
   { name: 'redemption', definition: () => import('./redemption/module.js'), errors: () => import('./redemption/redemption.errors.js') },
   { name: 'settlement', definition: () => import('./settlement/module.js') },

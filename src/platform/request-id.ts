@@ -21,3 +21,9 @@ export function currentRequestId(): string | null {
 export function jobRunId(job: string): string {
   return `job:${job}:${randomUUID().slice(0, 8)}`;
 }
+
+/** The caller's request id (`x-request-id`) when it is a sane one, or a fresh one. */
+export function requestIdOf(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value && /^[\w.:-]{1,128}$/.test(value) ? value : randomUUID();
+}

@@ -9,7 +9,7 @@ import { PartnerKeyService } from '../modules/partner/index.js';
 import type { OutboxWorker } from '../modules/provisioning/index.js';
 import type { AppConfig } from '../platform/config.js';
 import type { AppDependencies, Services } from '../platform/context.js';
-import { migrationsApplied } from '../platform/db/orm.js';
+import { databaseReadiness } from '../platform/db/orm.js';
 import type { Logger } from '../platform/logger.js';
 import type { ModuleSet } from '../platform/module.js';
 import type { SeedSummary } from '../seed/demo-catalog.js';
@@ -136,15 +136,5 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   } catch (error) {
     await closers.closeAll();
     throw error;
-  }
-}
-
-/** Ready when the database answers and every migration is applied. */
-export async function databaseReadiness(orm: MikroORM): Promise<string[]> {
-  try {
-    await orm.em.fork().execute('select 1');
-    return (await migrationsApplied(orm)) ? [] : ['database migrations pending'];
-  } catch {
-    return ['database unreachable'];
   }
 }

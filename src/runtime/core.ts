@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { PartnerAdapter, PartnerProvisioning } from '../../partners/sdk/index.js';
 import { builtInSubgraphs } from '../composition/subgraph-catalog.js';
@@ -7,22 +6,12 @@ import { composeSupergraphWithApi, compositionErrorsOf } from '../composition/su
 import { registeredSubgraphName } from '../composition/supergraph-source.js';
 import { buildMembershipSubgraph } from '../hosting/membership-schema.js';
 import { loadErrorCatalog, loadModules } from '../modules/index.js';
-import { Authenticator, DevIssuer } from '../modules/auth/index.js';
+import { Authenticator, type DevIssuer } from '../modules/auth/index.js';
 import { MemberDirectory } from '../modules/member/index.js';
 import { DevPaymentProvider, type PaymentProvider } from '../modules/membership/index.js';
 import { PartnerKeyService, type SubgraphCompositionPort } from '../modules/partner/index.js';
-import {
-  AesGcmKeyEncryption,
-  EntitlementTokenSigner,
-  EntitlementTokenVerifier,
-  FileSigningKeyStore,
-  loadPseudonymSecret,
-  MemberPseudonymizer,
-  StatusLists,
-  StatusListTokenSigner,
-  type FileSigningKeyStoreOptions,
-  type SigningKeyStore,
-} from '../modules/token/index.js';
+import { EntitlementTokenSigner, EntitlementTokenVerifier } from '../modules/token/index.js';
+import { FileSigningKeyStore, loadPseudonymSecret, MemberPseudonymizer, type SigningKeyStore } from '../modules/keys/index.js';
 import type { AppConfig } from '../platform/config.js';
 import type { AppDependencies } from '../platform/context.js';
 import { connectOrm, migrateUp } from '../platform/db/orm.js';
@@ -31,6 +20,7 @@ import type { Logger } from '../platform/logger.js';
 import type { ModuleSet } from '../platform/module.js';
 import { seedDemoCatalog, type SeedSummary } from '../seed/demo-catalog.js';
 import type { Closers } from './closers.js';
+import { openDevIssuer, signingKeyStoreOptions, statusListsOf } from './keys.js';
 
 export interface CoreOptions {
   config: AppConfig;
@@ -135,39 +125,4 @@ function registrationComposer(modules: ModuleSet, partners: readonly PartnerAdap
     },
     ...(changes ? { onChange: () => changes.notify() } : {}),
   };
-}
-
-/** The partners' token status lists, signed with the entitlement token keys. */
-export function statusListsOf(config: AppConfig, keyStore: SigningKeyStore, now?: () => Date): StatusLists {
-  return new StatusLists({
-    issuer: config.publicUrl,
-    capacity: config.statusListCapacity,
-    ttlSeconds: config.statusListTtlSeconds,
-    signer: new StatusListTokenSigner(config.publicUrl, keyStore),
-    ...(now ? { now } : {}),
-  });
-}
-
-/**
- * How this process opens the signing keys: sealed at rest under `SIGNING_KEYS_ENCRYPTION_KEY`
- * when set, schedule decisions by the app's clock, re-read failures logged.
- */
-export function signingKeyStoreOptions(config: AppConfig, logger: Logger, now?: () => Date): FileSigningKeyStoreOptions {
-  return {
-    ...(now ? { now } : {}),
-    ...(config.signingKeysEncryptionKey ? { encryption: new AesGcmKeyEncryption(config.signingKeysEncryptionKey) } : {}),
-    onReloadError: (error) => logger.error({ err: error }, 'signing key manifest re-read failed; serving the keys already loaded'),
-  };
-}
-
-/** The dev issuer outside production (it mints member and admin JWTs); undefined in production. */
-export async function openDevIssuer(config: AppConfig): Promise<DevIssuer | undefined> {
-  if (config.nodeEnv === 'production') return undefined;
-  return DevIssuer.open({
-    dir: path.join(config.dataDir, 'dev-issuer'),
-    audience: config.auth.audience,
-    roleClaim: config.auth.roleClaim,
-    adminRole: config.auth.adminRole,
-    nodeEnv: config.nodeEnv,
-  });
 }

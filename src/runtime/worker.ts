@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { servePartnerEvent, type PartnerEventsRoute } from '../edge/public-server.js';
+import { sendJson } from '../edge/http-util.js';
+import { servePartnerEvent, type PartnerEventsRoute } from '../edge/partner-events-route.js';
 import { OutboxWorker, PartnerEventReceiver } from '../modules/provisioning/index.js';
 import type { AppConfig } from '../platform/config.js';
 import { clockOf } from '../platform/context.js';
@@ -54,10 +55,7 @@ export async function startWorkerPort(
 ): Promise<{ url: string }> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    const reply = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify(body));
-    };
+    const reply = (status: number, body: unknown) => sendJson(res, status, body);
     const handled =
       path === '/healthz'
         ? Promise.resolve(reply(200, { status: 'ok' }))

@@ -7,7 +7,7 @@ import { sparkwash } from '../../partners/sparkwash/index.js';
 import { connectOrm } from '../../src/platform/db/orm.js';
 import { OutboxWorker } from '../../src/modules/provisioning/outbox-worker.js';
 import { createLogger } from '../../src/platform/logger.js';
-import { MemberPseudonymizer } from '../../src/modules/token/index.js';
+import { MemberPseudonymizer } from '../../src/modules/keys/index.js';
 
 const orm = await connectOrm({ databaseUrl: process.env.DATABASE_URL!, entities: [], poolSize: 1 });
 // A generous timeout: under load a slow partner answer must not turn the planned kill into a retry.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pgTextArray } from '../../platform/sql.js';
-import type { MemberPseudonymizer } from '../token/index.js';
+import type { MemberPseudonymizer } from '../keys/index.js';
 
 /** Version of the export document's layout; bumped on any change a reader would notice. */
 export const DATA_EXPORT_SCHEMA_VERSION = 1;

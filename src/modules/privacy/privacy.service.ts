@@ -6,7 +6,7 @@ import { ERASED_ISSUER, MemberDirectory } from '../member/index.js';
 import { pgTextArray } from '../../platform/sql.js';
 import { AppError, InputValidator } from '../../platform/errors.js';
 import { isUuid } from '../../platform/loader.js';
-import type { MemberPseudonymizer } from '../token/index.js';
+import type { MemberPseudonymizer } from '../keys/index.js';
 import { buildDataExport, type DataExportView } from './data-export.js';
 
 /** What a member must type to delete their account. */

@@ -3,7 +3,7 @@ import type { PartnerProvisioning, PartnerRight } from '../../../partners/sdk/in
 import { acknowledgeProvisioning, EntitlementStatus } from '../entitlement/index.js';
 import { Outbox, type ClaimedEvent } from '../outbox/index.js';
 import type { Logger } from '../../platform/logger.js';
-import type { MemberPseudonymizer } from '../token/index.js';
+import type { MemberPseudonymizer } from '../keys/index.js';
 
 export interface OutboxWorkerOptions {
   /** Provisioning per partner id. */

@@ -5,12 +5,11 @@ import { base64url, decodeJwt, decodeProtectedHeader, FlattenedSign, generateKey
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../platform/errors.js';
 import {
-  ENTITLEMENT_TOKEN_TYPE,
   EntitlementTokenSigner,
   EntitlementTokenVerifier,
   type EntitlementTokenClaims,
 } from './entitlement-token.js';
-import { FileSigningKeyStore, type SigningKey } from './signing-key-store.js';
+import { ENTITLEMENT_TOKEN_TYPE, FileSigningKeyStore, type SigningKey } from '../keys/index.js';
 
 const ISSUER = 'https://gateway.example';
 const TTL = 600;

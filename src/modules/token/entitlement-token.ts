@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { AppError } from '../../platform/errors.js';
-import type { SigningKeyStore } from './signing-key-store.js';
-import type { StatusClaim } from './status-list.js';
 import { TokenError } from './token.errors.js';
+import type { SigningKeyStore } from '../keys/index.js';
+import type { StatusClaim } from '../status-list/index.js';
+import { ENTITLEMENT_TOKEN_TYPE } from '../keys/index.js';
 
-/** The `typ` header of every entitlement token (RFC 8725 explicit typing). */
-export const ENTITLEMENT_TOKEN_TYPE = 'entitlement+jwt';
 
 const ALGORITHM = 'EdDSA';
 // Far above a real token (~400 characters); keeps hostile input from costing us work.

@@ -2,11 +2,10 @@ import { clockOf } from '../../platform/context.js';
 import { defineModule } from '../../platform/module.js';
 import type { EntitlementTokenSigner, EntitlementTokenVerifier } from './entitlement-token.js';
 import { IssuedToken } from './issued-token.entity.js';
-import type { MemberPseudonymizer } from './pseudonym.js';
-import { StatusList } from './status-list.entity.js';
-import type { StatusLists } from './status-list.service.js';
 import { TokenResolver } from './token.resolver.js';
 import { TokenService } from './token.service.js';
+import type { MemberPseudonymizer } from '../keys/index.js';
+import type { StatusLists } from '../status-list/index.js';
 
 declare module '../../platform/context.js' {
   interface AppDependencies {
@@ -26,7 +25,7 @@ declare module '../../platform/context.js' {
 /** Entitlement tokens and their whole lifecycle (issue, check, consume, status lists), signing keys and pseudonyms. */
 export const module = defineModule({
   name: 'token',
-  entities: [IssuedToken, StatusList],
+  entities: [IssuedToken],
   resolvers: [TokenResolver],
   services: {
     pseudonyms: ({ deps }) => deps.pseudonyms,

@@ -8,7 +8,7 @@ import { base64url, SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../platform/errors.js';
 import { EntitlementTokenSigner, EntitlementTokenVerifier } from './entitlement-token.js';
-import { FileSigningKeyStore, type SigningKey } from './signing-key-store.js';
+import { FileSigningKeyStore, type SigningKey } from '../keys/index.js';
 
 const ISSUER = 'https://gateway.example';
 const NOW = new Date('2026-03-01T08:00:00Z');

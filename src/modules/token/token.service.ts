@@ -4,10 +4,9 @@ import { Benefit } from '../bundle/index.js';
 import { EntitlementError, isUsableAt, remainingOf, type Entitlement, type EntitlementService } from '../entitlement/index.js';
 import type { EntitlementTokenClaims, EntitlementTokenSigner, EntitlementTokenVerifier } from './entitlement-token.js';
 import { IssuedToken } from './issued-token.entity.js';
-import type { MemberPseudonymizer } from './pseudonym.js';
-import { TokenStatus } from './status-list.js';
-import type { StatusLists } from './status-list.service.js';
 import { TokenError } from './token.errors.js';
+import type { MemberPseudonymizer } from '../keys/index.js';
+import { type StatusLists, TokenStatus } from '../status-list/index.js';
 
 export interface IssuedTokenView {
   token: string;

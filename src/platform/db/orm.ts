@@ -73,3 +73,13 @@ export async function migrationsApplied(orm: MikroORM): Promise<boolean> {
   const pending = await orm.migrator.getPending();
   return pending.length === 0;
 }
+
+/** Ready when the database answers and every migration is applied. */
+export async function databaseReadiness(orm: MikroORM): Promise<string[]> {
+  try {
+    await orm.em.fork().execute('select 1');
+    return (await migrationsApplied(orm)) ? [] : ['database migrations pending'];
+  } catch {
+    return ['database unreachable'];
+  }
+}

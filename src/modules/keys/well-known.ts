@@ -1,6 +1,8 @@
 import type { JWK } from 'jose';
-import { ENTITLEMENT_TOKEN_TYPE } from './entitlement-token.js';
 import type { SigningKeyStore } from './signing-key-store.js';
+
+/** The `typ` header of every entitlement token (RFC 8725 explicit typing). */
+export const ENTITLEMENT_TOKEN_TYPE = 'entitlement+jwt';
 
 /** Body of `GET /.well-known/entitlement-issuer`: how partners find and check our tokens. */
 export interface IssuerMetadata {

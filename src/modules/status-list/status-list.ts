@@ -1,6 +1,6 @@
 import { deflateSync } from 'node:zlib';
 import { SignJWT } from 'jose';
-import type { SigningKeyStore } from './signing-key-store.js';
+import type { SigningKeyStore } from '../keys/index.js';
 
 /**
  * The IETF Token Status List (draft-ietf-oauth-status-list): a compressed bit array per

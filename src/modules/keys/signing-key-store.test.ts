@@ -5,9 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../platform/errors.js';
-import { EntitlementTokenSigner, EntitlementTokenVerifier } from './entitlement-token.js';
 import { AesGcmKeyEncryption } from './key-encryption.js';
 import { FileSigningKeyStore, type FileSigningKeyStoreOptions } from './signing-key-store.js';
+import { EntitlementTokenSigner, EntitlementTokenVerifier } from '../token/index.js';
 
 let dir: string;
 
