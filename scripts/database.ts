@@ -1,37 +1,68 @@
-import { loadConfig } from '../src/platform/config.js';
-import { startEmbeddedPostgres } from '../src/platform/db/embedded-postgres.js';
 import path from 'node:path';
-import { connectOrm, migrateUp } from '../src/platform/db/orm.js';
-import { seedDemoCatalog } from '../src/seed/demo-catalog.js';
-import { loadModules } from '../src/modules/index.js';
+import { loadConfig, type AppConfig } from '../src/platform/config.js';
+
+// The ORM and the embedded server are imported only when a command needs them: a command
+// talking to a running server's database stays fast (dev:credential answers in well under a
+// second).
+
+/** The database a command works on, and how to name it to its user (never with a password). */
+export interface DatabaseTarget {
+  url: string;
+  /** E.g. `DATABASE_URL postgres://postgres@127.0.0.1:5432/coalition`. */
+  description: string;
+}
+
+export interface WithDatabaseOptions {
+  /** Apply migrations and seed the demo catalog when the command starts the embedded server itself. */
+  migrateAndSeed?: boolean;
+  /** The configuration to follow. @default loadConfig() */
+  config?: AppConfig;
+}
 
 /**
  * Runs `work` against DATABASE_URL, or against the embedded PostgreSQL (started for the
- * duration when the server is not already running it).
+ * duration when the server is not already running it), as the server would find it.
  */
 export async function withDatabase<T>(
-  work: (databaseUrl: string) => Promise<T>,
-  options: { migrateAndSeed?: boolean } = {},
+  work: (databaseUrl: string, target: DatabaseTarget) => Promise<T>,
+  options: WithDatabaseOptions = {},
 ): Promise<T> {
-  const config = loadConfig();
-  if (config.databaseUrl) return work(config.databaseUrl);
+  const config = options.config ?? loadConfig();
+  if (config.databaseUrl) {
+    return work(config.databaseUrl, { url: config.databaseUrl, description: `DATABASE_URL ${withoutPassword(config.databaseUrl)}` });
+  }
   const url = `postgres://postgres:postgres@127.0.0.1:${config.embeddedPgPort}/coalition`;
   const { default: pg } = await import('pg');
   const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
   const running = await probe.connect().then(() => true, () => false);
   await probe.end().catch(() => {});
-  if (running) return work(url);
-  const db = await startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'pg'), port: config.embeddedPgPort });
-  // The server seeds the catalog; a partner key needs its partner, so migrate and seed here too.
-  if (options.migrateAndSeed) await prepare(db.url);
+  if (running) {
+    return work(url, { url, description: `the embedded PostgreSQL running on ${withoutPassword(url)} (EMBEDDED_PG_PORT)` });
+  }
+  const dataDir = path.join(config.dataDir, 'pg');
+  const { startEmbeddedPostgres } = await import('../src/platform/db/embedded-postgres.js');
+  const db = await startEmbeddedPostgres({ dataDir, port: config.embeddedPgPort });
   try {
-    return await work(db.url);
+    // The server seeds the catalog; a partner key needs its partner, so migrate and seed here too.
+    if (options.migrateAndSeed) await prepare(db.url);
+    return await work(db.url, { url: db.url, description: `the embedded PostgreSQL in ${dataDir} (started for this command, stopped again)` });
   } finally {
     await db.stop();
   }
 }
 
+/** The URL with its password left out, fit to print. */
+export function withoutPassword(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  url.password = '';
+  return url.toString();
+}
+
 async function prepare(databaseUrl: string): Promise<void> {
+  await import('reflect-metadata');
+  const { connectOrm, migrateUp } = await import('../src/platform/db/orm.js');
+  const { loadModules } = await import('../src/modules/index.js');
+  const { seedDemoCatalog } = await import('../src/seed/demo-catalog.js');
   const orm = await connectOrm({ databaseUrl, entities: (await loadModules()).entities(), poolSize: 1 });
   try {
     await migrateUp(orm);

@@ -1,39 +1,20 @@
 // npm run -s dev:credential -- <member|admin|partner> <id>
-// Prints one line: a usable bearer credential for local development. Refuses in production.
-import 'reflect-metadata';
-import path from 'node:path';
-import { DevIssuer } from '../src/modules/auth/index.js';
-import { connectOrm } from '../src/platform/db/orm.js';
-import { PartnerKeyService } from '../src/modules/partner/index.js';
+// Prints one line on stdout, a usable bearer credential for local development, and on stderr
+// where it comes from (which dev issuer signed it, which database the key was written to).
+// Reads the server's configuration (DATA_DIR, DATABASE_URL, EMBEDDED_PG_PORT). Refuses in production.
 import { loadConfig } from '../src/platform/config.js';
-import { withDatabase } from './database.js';
-import { loadModules } from '../src/modules/index.js';
+import { CREDENTIAL_ROLES, devCredential, type CredentialRole } from './credentials.js';
 
-const USAGE = 'usage: npm run -s dev:credential -- <member|admin|partner> <id>';
+const USAGE = `usage: npm run -s dev:credential -- <${CREDENTIAL_ROLES.join('|')}> <id>`;
 
 async function main(): Promise<string> {
+  // Before loadConfig: production's own checks would hide this answer.
   if (process.env.NODE_ENV === 'production') throw new Error('dev:credential refuses to run when NODE_ENV=production');
-  const [role, id] = process.argv.slice(2);
-  if (!role || !id || !['member', 'admin', 'partner'].includes(role)) throw new Error(USAGE);
-  const config = loadConfig();
-  if (role === 'partner') {
-    return withDatabase(async (databaseUrl) => {
-      const orm = await connectOrm({ databaseUrl, entities: (await loadModules()).entities(), poolSize: 1 });
-      try {
-        return (await new PartnerKeyService(orm.em.fork()).create(id)).key;
-      } finally {
-        await orm.close();
-      }
-    }, { migrateAndSeed: true });
-  }
-  const issuer = await DevIssuer.open({
-    dir: path.join(config.dataDir, 'dev-issuer'),
-    audience: config.auth.audience,
-    roleClaim: config.auth.roleClaim,
-    adminRole: config.auth.adminRole,
-    nodeEnv: config.nodeEnv,
-  });
-  return issuer.mint(id, { admin: role === 'admin' });
+  const [role, id, ...rest] = process.argv.slice(2);
+  if (!role || !id || rest.length > 0 || !CREDENTIAL_ROLES.includes(role as CredentialRole)) throw new Error(USAGE);
+  const { credential, origin } = await devCredential(loadConfig(), role as CredentialRole, id);
+  process.stderr.write(`${origin}\n`);
+  return credential;
 }
 
 main().then(

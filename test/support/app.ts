@@ -13,6 +13,8 @@ import { createTestDatabase, type TestDatabase } from './database.js';
 export interface TestApp {
   app: RunningApp;
   db: TestDatabase;
+  /** The app's DATA_DIR (dev issuer, keys, secrets): commands run against the app need it. */
+  dataDir: string;
   /** Where the app keeps its signing keys. */
   keysDir: string;
   /** A member JWT from the dev issuer. */
@@ -87,6 +89,7 @@ export async function startTestApp(
   return {
     app,
     db,
+    dataDir,
     keysDir: config.signingKeysDir,
     memberToken: (subject) => app.devIssuer!.mint(subject),
     adminToken: (subject) => app.devIssuer!.mint(subject, { admin: true }),

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditLog, SYSTEM_AUDIT, type AuditContext } from '../audit/index.js';
-import { hashApiKey, PARTNER_KEY_PREFIX } from '../auth/index.js';
 import { AppError } from '../../platform/errors.js';
 import { isUuid } from '../../platform/loader.js';
+import { newPartnerApiKey, partnerApiKeyCreatedAudit } from './partner-api-key.js';
 import { Partner, PartnerApiKey } from './partner.entity.js';
 
 export interface CreatedApiKey {
@@ -26,20 +25,11 @@ export class PartnerKeyService {
   async create(partnerId: string, audit: AuditContext = SYSTEM_AUDIT): Promise<CreatedApiKey> {
     const partner = await this.em.findOne(Partner, { id: partnerId });
     if (!partner) throw AppError.notFound('Partner', partnerId);
-    const key = `${PARTNER_KEY_PREFIX}${partnerId}_${randomBytes(32).toString('base64url')}`;
+    const { key, keyHash, prefix } = newPartnerApiKey(partnerId);
     const row = await this.em.transactional(async (em) => {
-      const created = em.create(PartnerApiKey, {
-        partner: em.getReference(Partner, partnerId),
-        keyHash: hashApiKey(key),
-        prefix: key.slice(0, PARTNER_KEY_PREFIX.length + partnerId.length + 7),
-      });
+      const created = em.create(PartnerApiKey, { partner: em.getReference(Partner, partnerId), keyHash, prefix });
       await em.flush();
-      await AuditLog.append(em, audit, {
-        action: 'partner_api_key.create',
-        subject: created.id,
-        before: null,
-        after: { id: created.id, partnerId, prefix: created.prefix, revokedAt: null },
-      });
+      await AuditLog.append(em, audit, partnerApiKeyCreatedAudit({ id: created.id, partnerId, prefix }));
       return created;
     });
     return { id: row.id, partnerId, key, prefix: row.prefix };

@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+import type { AuditRecord } from '../audit/index.js';
+import { hashApiKey, PARTNER_KEY_PREFIX } from '../auth/index.js';
+
+// No ORM here: `dev:credential` creates keys with plain `pg` through these.
+
+/** A partner API key before it is stored: the key (shown once) and what is stored of it. */
+export interface NewPartnerApiKey {
+  /** `cgk_<partner>_<43 base64url characters>`: 256 random bits. */
+  key: string;
+  /** Hex SHA-256 of the key: the only form stored. */
+  keyHash: string;
+  /** The first characters, to tell keys apart in listings. */
+  prefix: string;
+}
+
+/** Draws a new API key for `partnerId`. */
+export function newPartnerApiKey(partnerId: string): NewPartnerApiKey {
+  const key = `${PARTNER_KEY_PREFIX}${partnerId}_${randomBytes(32).toString('base64url')}`;
+  return { key, keyHash: hashApiKey(key), prefix: key.slice(0, PARTNER_KEY_PREFIX.length + partnerId.length + 7) };
+}
+
+/** The audit row of a created key: its id and prefix, never the key or its hash. */
+export function partnerApiKeyCreatedAudit(created: { id: string; partnerId: string; prefix: string }): AuditRecord {
+  return {
+    action: 'partner_api_key.create',
+    subject: created.id,
+    before: null,
+    after: { id: created.id, partnerId: created.partnerId, prefix: created.prefix, revokedAt: null },
+  };
+}
