@@ -80,6 +80,10 @@ function printBanner(running: RunningApp, databaseUrl: string): void {
     seed
       ? `  Demo catalog     ${seed.seeded ? 'seeded' : 'already present'}: plans ${seed.plans.join(', ')}; benefits ${seed.benefits.join(', ')}; partners ${seed.partners.join(', ')}`
       : '',
+    ...(seed?.voucherPools ?? []).map(
+      (pool) =>
+        `  Voucher pool     ${pool.benefitCode} (${pool.partnerId}): ${pool.available} codes left${pool.seeded ? ` (${pool.seeded} demo codes seeded)` : ''}`,
+    ),
     '',
     config.nodeEnv === 'production'
       ? ''
@@ -87,6 +91,7 @@ function printBanner(running: RunningApp, databaseUrl: string): void {
           'Try it:',
           '  npm run -s dev:credential -- member alice     # a member JWT',
           '  npm run -s dev:credential -- partner sparkwash # a partner API key (shown once)',
+          '  npm run demo                                   # the README\'s "Try it" path, step by step',
           `  curl -s ${base}/graphql -H 'content-type: application/json' -d '{"query":"{ plans { code name price { amount currency } } }"}'`,
           '',
         ].join('\n'),

@@ -68,6 +68,7 @@ describe('the embedded default', () => {
     expect(banner).toContain(`JWKS             http://localhost:${port}/.well-known/jwks.json`);
     expect(banner).toContain('npm run -s dev:credential -- member alice');
     expect(banner).toMatch(/Demo catalog +seeded: plans PLUS/);
+    expect(banner).toMatch(/Voucher pool +COFFEE \(brewbar\): 500 codes left \(500 demo codes seeded\)\n/);
 
     const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: 'POST',
@@ -85,6 +86,7 @@ describe('the embedded default', () => {
     // Data is kept between runs: the second start finds the catalog instead of seeding it.
     const second = await start(port, pgPort);
     expect(second.output()).toMatch(/Demo catalog +already present/);
+    expect(second.output()).toMatch(/Voucher pool +COFFEE \(brewbar\): 500 codes left\n/); // a restart adds no codes
     const stopped = new Promise<number | null>((resolve) => second.child.on('exit', resolve));
     second.child.kill('SIGTERM');
     expect(await stopped).toBe(0);

@@ -1,5 +1,6 @@
 // BrewBar's coffee vouchers: a pool the partner uploads, claimed by members one code per use.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_VOUCHER_CODES, seedDemoCatalog } from '../src/seed/demo-catalog.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
 const UPLOAD = `mutation($b: String!, $c: [String!]!) { uploadVoucherCodes(benefitCode: $b, codes: $c) { received accepted duplicates duplicateSamples available } }`;
@@ -23,13 +24,42 @@ async function coffeeMember(): Promise<{ bearer: string; coffee: string }> {
 
 const codes = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(5, '0')}`);
 
+async function pool(): Promise<{ available: number; claimed: number }> {
+  const status = await t.graphql(`{ voucherPool(benefitCode: "COFFEE") { available claimed } }`, {}, { bearer: brewbar });
+  return status.data.voucherPool;
+}
+
+describe('the demo voucher pool', () => {
+  it('is seeded on a fresh start, so a member claims a coffee before any upload', async () => {
+    expect(await pool()).toEqual({ available: DEMO_VOUCHER_CODES, claimed: 0 });
+    const { bearer, coffee } = await coffeeMember();
+
+    const res = await t.graphql(CLAIM, { id: coffee }, { bearer });
+
+    expect(res.errors).toBeUndefined();
+    expect(res.data.claimVoucher.code).toMatch(/^DEMO-COFFEE-\d{4}$/);
+    expect(await pool()).toEqual({ available: DEMO_VOUCHER_CODES - 1, claimed: 1 });
+  });
+
+  it('is not added to by a restart', async () => {
+    const before = await pool();
+
+    const restart = await seedDemoCatalog(t.app.orm.em.fork());
+
+    expect(restart.seeded).toBe(false);
+    expect(restart.voucherPools).toEqual([{ partnerId: 'brewbar', benefitCode: 'COFFEE', seeded: 0, available: before.available }]);
+    expect(await pool()).toEqual(before);
+  });
+});
+
 describe('the voucher pool', () => {
   it('takes a bulk upload, refusing and reporting duplicates', async () => {
+    const { available } = await pool();
     const first = await t.graphql(UPLOAD, { b: 'COFFEE', c: codes('A', 100) }, { bearer: brewbar });
-    expect(first.data.uploadVoucherCodes).toMatchObject({ received: 100, accepted: 100, duplicates: 0, available: 100 });
+    expect(first.data.uploadVoucherCodes).toMatchObject({ received: 100, accepted: 100, duplicates: 0, available: available + 100 });
     const overlap = [...codes('A', 10), 'B-00001', 'B-00001'];
     const second = await t.graphql(UPLOAD, { b: 'COFFEE', c: overlap }, { bearer: brewbar });
-    expect(second.data.uploadVoucherCodes).toMatchObject({ received: 12, accepted: 1, duplicates: 11, available: 101 });
+    expect(second.data.uploadVoucherCodes).toMatchObject({ received: 12, accepted: 1, duplicates: 11, available: available + 101 });
     expect(second.data.uploadVoucherCodes.duplicateSamples).toContain('A-00000');
     expect(second.data.uploadVoucherCodes.duplicateSamples).toContain('B-00001');
   });
@@ -88,5 +118,9 @@ describe('the voucher pool', () => {
     expect(dupes.n).toBe(0);
     const status = await t.graphql(`{ voucherPool(benefitCode: "COFFEE") { available claimed low lowWatermark } }`, {}, { bearer: brewbar });
     expect(status.data.voucherPool).toMatchObject({ available: 0, low: true });
+
+    // Emptied, the pool still gets no demo codes back on a restart: it is not untouched.
+    const restart = await seedDemoCatalog(t.app.orm.em.fork());
+    expect(restart.voucherPools).toEqual([{ partnerId: 'brewbar', benefitCode: 'COFFEE', seeded: 0, available: 0 }]);
   }, 120_000);
 });

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Benefit, BenefitKind, BenefitPeriod, Bundle, BundleBenefit, BundleVersion } from '../modules/bundle/index.js';
 import { Partner } from '../modules/partner/index.js';
 import { BillingPeriod, Plan } from '../modules/plan/index.js';
+import { VoucherService } from '../modules/voucher/index.js';
 
 /** What the demo catalog seeded, for the start-up banner. */
 export interface SeedSummary {
@@ -9,6 +10,25 @@ export interface SeedSummary {
   plans: string[];
   benefits: string[];
   partners: string[];
+  /** The demo voucher pools: codes added by this start (0 after the first) and codes left. */
+  voucherPools: DemoVoucherPool[];
+}
+
+export interface DemoVoucherPool {
+  partnerId: string;
+  benefitCode: string;
+  /** Codes this start added: the demo count into an untouched pool, else 0. */
+  seeded: number;
+  /** Unclaimed codes in the pool now. */
+  available: number;
+}
+
+/** Codes seeded into BrewBar's COFFEE pool, so `claimVoucher` works on a fresh start. */
+export const DEMO_VOUCHER_CODES = 500;
+
+/** `DEMO-COFFEE-0001` …: fixed, so two processes seeding at once still store each code once. */
+export function demoVoucherCodes(benefitCode: string, count = DEMO_VOUCHER_CODES): string[] {
+  return Array.from({ length: count }, (_, i) => `DEMO-${benefitCode}-${String(i + 1).padStart(4, '0')}`);
 }
 
 const PARTNERS = [
@@ -67,7 +87,9 @@ const BENEFITS = [
 /**
  * Seeds the demo catalog (plan PLUS, ¥198 a year, with STREAMING_VIP, CAR_WASH, COFFEE
  * and SKYMILES_BONUS, each with the unit price agreed with its partner) when the database
- * has no plan yet. Never touches an existing catalog.
+ * has no plan yet, and {@link DEMO_VOUCHER_CODES} codes into the COFFEE pool while that pool
+ * has never held a code. Never touches an existing catalog or a pool a partner filled, and a
+ * restart adds nothing.
  */
 export async function seedDemoCatalog(em: EntityManager): Promise<SeedSummary> {
   const summary = {
@@ -75,7 +97,27 @@ export async function seedDemoCatalog(em: EntityManager): Promise<SeedSummary> {
     benefits: BENEFITS.map((b) => b.code),
     partners: PARTNERS.map((p) => p.id),
   };
-  if ((await em.count(Plan, {})) > 0) return { seeded: false, ...summary };
+  const seeded = (await em.count(Plan, {})) === 0;
+  if (seeded) await createCatalog(em);
+  const voucherPools = await seedVoucherPools(em);
+  return { seeded, ...summary, voucherPools };
+}
+
+async function seedVoucherPools(em: EntityManager): Promise<DemoVoucherPool[]> {
+  const pools = new VoucherService(em);
+  const seeded: DemoVoucherPool[] = [];
+  for (const benefit of BENEFITS.filter((b) => b.kind === BenefitKind.VOUCHER)) {
+    // A catalog changed since (the benefit gone or moved to another partner) is left alone.
+    const before = await pools.status(benefit.partner, benefit.code).catch(() => null);
+    if (!before) continue;
+    const untouched = before.available + before.claimed === 0;
+    const added = untouched ? (await pools.upload(benefit.partner, benefit.code, demoVoucherCodes(benefit.code))).accepted : 0;
+    seeded.push({ partnerId: benefit.partner, benefitCode: benefit.code, seeded: added, available: before.available + added });
+  }
+  return seeded;
+}
+
+async function createCatalog(em: EntityManager): Promise<void> {
   await em.transactional(async (tx) => {
     const partners = new Map(PARTNERS.map((p) => [p.id, tx.create(Partner, p)]));
     const bundle = tx.create(Bundle, { code: 'PLUS_BUNDLE' });
@@ -101,5 +143,4 @@ export async function seedDemoCatalog(em: EntityManager): Promise<SeedSummary> {
       bundle,
     });
   });
-  return { seeded: true, ...summary };
 }
