@@ -12,7 +12,7 @@ import { standaloneSubgraphPort } from './composition/subgraph-catalog.js';
 import type { SubgraphDefinition } from './composition/supergraph.js';
 import { loadErrorCatalog } from './modules/index.js';
 import { Authenticator, IdentityTokenVerifier } from './modules/auth/index.js';
-import { FileSigningKeyStore } from './modules/keys/index.js';
+import { FileSigningKeyStore, loadPseudonymSecret, MemberPseudonymizer } from './modules/keys/index.js';
 import { loadConfig } from './platform/config.js';
 import { connectOrm } from './platform/db/orm.js';
 import { createLogger } from './platform/logger.js';
@@ -91,7 +91,14 @@ try {
     keyStore,
     identityTokens: new IdentityTokenVerifier(Authenticator.issuersFor(config.auth, (await openDevIssuer(config))?.publicKey), config.auth.audience),
     readiness: () => reachable(list),
-    ...(orm ? { orm, statusLists: statusListsOf(config, keyStore) } : {}),
+    ...(orm
+      ? {
+          orm,
+          statusLists: statusListsOf(config, keyStore),
+          // Partners' registered subgraphs get a member assertion with that partner's pseudonym.
+          pseudonyms: new MemberPseudonymizer(await loadPseudonymSecret({ secret: config.pseudonymSecret, file: config.pseudonymSecretFile })),
+        }
+      : {}),
   });
   console.log(`gateway listening on ${port.url}/graphql over ${list.map((s) => `${s.name} ${s.url}`).join(', ')}`);
 } catch (error) {

@@ -2,17 +2,24 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../platform/logger.js';
 import { composeSupergraph, type SubgraphDefinition } from './supergraph.js';
 
+const REGISTERED_PREFIX = 'ext-';
+
 /** The name a partner's own subgraph takes in the supergraph (apart from built-in adapters). */
 export function registeredSubgraphName(partnerId: string): string {
-  return `ext-${partnerId}`;
+  return `${REGISTERED_PREFIX}${partnerId}`;
+}
+
+/** True for the name of a partner's own registered subgraph: a third party. */
+export function isRegisteredSubgraphName(name: string): boolean {
+  return name.startsWith(REGISTERED_PREFIX);
 }
 
 /** Registered partner subgraphs, as stored. */
-export async function registeredSubgraphs(orm: MikroORM): Promise<SubgraphDefinition[]> {
+export async function registeredSubgraphs(orm: MikroORM): Promise<Array<SubgraphDefinition & { partnerId: string }>> {
   const rows = await orm.em.fork().execute<{ partner_id: string; url: string; sdl: string }[]>(
     `select partner_id, url, sdl from partner_subgraph order by partner_id`,
   );
-  return rows.map((r) => ({ name: registeredSubgraphName(r.partner_id), url: r.url, typeDefs: r.sdl }));
+  return rows.map((r) => ({ name: registeredSubgraphName(r.partner_id), url: r.url, typeDefs: r.sdl, partnerId: r.partner_id }));
 }
 
 /**
@@ -24,6 +31,8 @@ export async function registeredSubgraphs(orm: MikroORM): Promise<SubgraphDefini
 export class SupergraphSource {
   private sdl: string;
   private registrationsKey = '';
+  /** Registered subgraphs' URLs, to their partner. */
+  private partners = new Map<string, string>();
 
   constructor(
     private readonly builtIns: SubgraphDefinition[],
@@ -37,6 +46,11 @@ export class SupergraphSource {
     return this.sdl;
   }
 
+  /** The partner whose registered subgraph is served at `url`; undefined for a built-in subgraph. */
+  partnerOf(url: string): string | undefined {
+    return this.partners.get(url);
+  }
+
   async refresh(): Promise<boolean> {
     if (!this.orm) return false;
     const registered = await registeredSubgraphs(this.orm);
@@ -44,6 +58,7 @@ export class SupergraphSource {
     if (key === this.registrationsKey) return false;
     try {
       this.sdl = composeSupergraph([...this.builtIns, ...registered]);
+      this.partners = new Map(registered.map((r) => [r.url, r.partnerId]));
       const first = this.registrationsKey === '';
       this.registrationsKey = key;
       if (!first || registered.length > 0) {

@@ -20,6 +20,8 @@ import {
 } from 'graphql';
 import { AppError, type ErrorCatalog, type InputProblem } from '../platform/errors.js';
 import { graphiqlAssetsPlugin, renderGraphiQL } from './graphiql.js';
+import { isRegisteredSubgraphName } from '../composition/supergraph-source.js';
+import { thirdPartySubgraphsPlugin, type ThirdPartySubgraphsOptions } from './third-party-subgraphs.js';
 import { CSRF_HEADERS, DEFAULT_GRAPHQL_LIMITS, graphqlLimitsPlugins, type GraphqlLimits } from './graphql-limits.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from './metrics.js';
@@ -56,10 +58,14 @@ export interface GatewayOptions {
    * (a signed request handed to a third party could be replayed against ours). @default every URL
    */
   signs?: (url: string) => boolean;
+  /** Partners' own registered subgraphs: called through a policed fetch, told who the member is only by an assertion. */
+  thirdParties?: ThirdPartySubgraphsOptions;
 }
 
-/** Headers the gateway forwards to every subgraph. */
+/** Headers the gateway forwards to our subgraphs. */
 const FORWARDED = ['authorization', 'accept-language', 'x-request-id'] as const;
+/** Headers the gateway forwards to partners' own registered subgraphs (plus a member assertion, see third-party-subgraphs.ts). */
+const FORWARDED_TO_THIRD_PARTIES = ['accept-language', 'x-request-id'] as const;
 
 /**
  * The federation gateway: Hive Gateway's runtime with Hive Router's Rust query planner
@@ -101,9 +107,11 @@ export function createGateway(options: GatewayOptions): GatewayRuntime {
     // on the schema they started with instead of aborting them.
     gracefulSchemaReload: { drainTimeout: 30_000 },
     propagateHeaders: {
-      fromClientToSubgraphs: ({ request }) => {
+      fromClientToSubgraphs: ({ request, subgraphName }) => {
         const headers: Record<string, string> = {};
-        for (const name of FORWARDED) {
+        // A partner's own registered subgraph is a third party: never the member's credential.
+        const forwarded = isRegisteredSubgraphName(subgraphName) ? FORWARDED_TO_THIRD_PARTIES : FORWARDED;
+        for (const name of forwarded) {
           const value = request.headers.get(name);
           if (value) headers[name] = value;
         }
@@ -112,6 +120,7 @@ export function createGateway(options: GatewayOptions): GatewayRuntime {
     },
     plugins: () => [
       ...(options.graphiql ? [graphiqlAssetsPlugin()] : []),
+      ...(options.thirdParties ? [thirdPartySubgraphsPlugin(options.thirdParties)] : []),
       signSubgraphRequests(options.subgraphSecret, options.signs ?? (() => true)),
       subgraphTimeout(options.upstreamTimeoutMs ?? 10_000),
       ...(options.rateLimit ? [rateLimitPlugin(options.rateLimit)] : []),

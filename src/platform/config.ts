@@ -113,6 +113,13 @@ export interface AppConfig {
   subgraphHost: string;
   /** Port of a standalone subgraph (`SUBGRAPH_PORT`; 0 picks one). @default its standard port (4001 membership, 4011… partners) */
   subgraphPort: number | undefined;
+  /**
+   * Where partners' own registered subgraphs may be: HTTPS only and public addresses only, checked
+   * at registration and at every connection. Production always requires both; elsewhere
+   * `PARTNER_SUBGRAPH_PUBLIC_ONLY=true` turns both on (loopback subgraphs are allowed by default
+   * in development and tests).
+   */
+  partnerSubgraphs: { requireHttps: boolean; publicOnly: boolean };
   /** Interface the worker's partner-callback port binds (`WORKER_HOST`). @default '0.0.0.0' */
   workerHost: string;
   /** Port of the worker's partner callbacks, health and readiness (`WORKER_PORT`; 0 picks one). @default 4002 */
@@ -233,6 +240,7 @@ const envSchema = z.object({
   SUBGRAPH_HOST: z.string().default('127.0.0.1'),
   SUBGRAPH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   WORKER_HOST: z.string().default('0.0.0.0'),
+  PARTNER_SUBGRAPH_PUBLIC_ONLY: z.enum(['true', 'false']).optional(),
   WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(4002),
 });
 
@@ -254,6 +262,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (e.NODE_ENV === 'production' && !e.AUTH_ISSUER) {
     throw new Error('Invalid configuration: production needs AUTH_ISSUER and AUTH_JWKS_URL (the dev issuer is never trusted there)');
+  }
+  if (e.NODE_ENV === 'production' && e.PARTNER_SUBGRAPH_PUBLIC_ONLY === 'false') {
+    throw new Error('Invalid configuration: PARTNER_SUBGRAPH_PUBLIC_ONLY=false is refused in production (partners\' subgraphs are third parties: https and public addresses only)');
   }
   if (e.NODE_ENV === 'production' && !e.SUBGRAPH_SECRET) {
     throw new Error('Invalid configuration: production needs SUBGRAPH_SECRET (the gateway signs subgraph requests with it; e.g. `openssl rand -base64 32`, the same in the gateway and every subgraph)');
@@ -331,6 +342,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     subgraphs,
     subgraphHost: e.SUBGRAPH_HOST,
     subgraphPort: e.SUBGRAPH_PORT,
+    partnerSubgraphs: {
+      requireHttps: e.NODE_ENV === 'production' || e.PARTNER_SUBGRAPH_PUBLIC_ONLY === 'true',
+      publicOnly: e.NODE_ENV === 'production' || e.PARTNER_SUBGRAPH_PUBLIC_ONLY === 'true',
+    },
     workerHost: e.WORKER_HOST,
     workerPort: e.WORKER_PORT,
   };

@@ -112,6 +112,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       readiness: () => databaseReadiness(orm),
       orm,
       statusLists: core.deps.statusLists,
+      pseudonyms: core.deps.pseudonyms,
       partnerEvents: work.partnerEvents,
       subgraphChanges,
     });

@@ -91,6 +91,7 @@ export async function openCore(options: CoreOptions, closers: Closers): Promise<
     pseudonyms: new MemberPseudonymizer(pseudonymSecret),
     statusLists: statusListsOf(config, keyStore, options.now),
     subgraphComposition: registrationComposer(modules, options.partners, options.subgraphChanges),
+    partnerSubgraphPolicy: config.partnerSubgraphs,
     ...(options.partnerProvisioning ? { partnerProvisioning: options.partnerProvisioning } : {}),
     ...clock,
   };

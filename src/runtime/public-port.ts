@@ -7,13 +7,15 @@ import { createGateway } from '../edge/gateway.js';
 import { Metrics, startMetricsServer } from '../edge/metrics.js';
 import { loadPersistedOperations } from '../edge/persisted-operations.js';
 import { startPublicServer, type PartnerEventsRoute, type PublicRoutes } from '../edge/public-server.js';
-import { cachedMemberIdentities, createRateLimiter } from '../edge/rate-limit.js';
-import type { IdentityTokenVerifier } from '../modules/auth/index.js';
-import { issuerMetadata, jwksCacheControl, jwksDocument, type SigningKeyStore } from '../modules/keys/index.js';
+import { MemberAssertions } from '../edge/member-assertion.js';
+import { cachedMemberIdentities, createRateLimiter, type MemberIdentities } from '../edge/rate-limit.js';
+import { PARTNER_KEY_PREFIX, type IdentityTokenVerifier } from '../modules/auth/index.js';
+import { issuerMetadata, jwksCacheControl, jwksDocument, type MemberPseudonymizer, type SigningKeyStore } from '../modules/keys/index.js';
 import { type StatusLists } from '../modules/status-list/index.js';
 import type { AppConfig } from '../platform/config.js';
 import type { ErrorCatalog } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
+import { policedFetch } from '../platform/outbound.js';
 import type { Closers } from './closers.js';
 
 /** What the public port serves once the process has it. */
@@ -33,6 +35,8 @@ export interface PublicPortServing {
   statusLists?: StatusLists;
   /** Receives partners' signed events, when this process handles them. */
   partnerEvents?: PartnerEventsRoute;
+  /** Derives the member pseudonyms of the assertions partners' registered subgraphs receive (with `orm`). */
+  pseudonyms?: MemberPseudonymizer;
   /** Registrations made in this process: recompose at once. */
   subgraphChanges?: SubgraphChanges;
 }
@@ -70,6 +74,8 @@ export async function openPublicPort(config: AppConfig, logger: Logger, closers:
       const limiter = createRateLimiter({ ...config.rateLimit, redisUrl: config.redisUrl }, logger);
       closers.push(() => limiter.close(), 'rate-limit store');
       await limiter.ready();
+      const identities = cachedMemberIdentities(serving.identityTokens);
+      const { orm, statusLists, pseudonyms } = serving;
       const persistedOperations = config.persistedOperationsFile
         ? { operations: await loadPersistedOperations(config.persistedOperationsFile), only: config.persistedOperationsOnly }
         : undefined;
@@ -86,13 +92,23 @@ export async function openPublicPort(config: AppConfig, logger: Logger, closers:
           limiter,
           windowSeconds: config.rateLimit.windowSeconds,
           trustProxy: config.trustProxy,
-          identities: cachedMemberIdentities(serving.identityTokens),
+          identities,
         },
         limits: config.graphqlLimits,
         introspection: config.nodeEnv !== 'production',
         subgraphSecret,
-        // Partners' own registered subgraphs are third parties: they never get our signature.
+        // Partners' own registered subgraphs are third parties: they never get our signature,
+        // nor the member's credential; they get a member assertion, over a policed connection.
         signs: (url) => ours.has(url),
+        ...(orm && pseudonyms
+          ? {
+              thirdParties: {
+                partnerOf: (url: string) => source.partnerOf(url),
+                assertion: memberAssertionOf(identities, new MemberAssertions({ issuer: config.publicUrl, keyStore: serving.keyStore, pseudonyms, memberIdOf: memberLookup(orm) })),
+                fetch: policedFetch(config.partnerSubgraphs),
+              },
+            }
+          : {}),
       });
       const recompose = async () => {
         if (await source.refresh()) gateway.invalidateUnifiedGraph();
@@ -106,7 +122,6 @@ export async function openPublicPort(config: AppConfig, logger: Logger, closers:
         unsubscribe?.();
         await gateway.dispose();
       }, 'gateway');
-      const { orm, statusLists } = serving;
       routes = {
         gateway,
         jwks: () => jwksDocument(serving.keyStore),
@@ -125,5 +140,34 @@ export async function openPublicPort(config: AppConfig, logger: Logger, closers:
           : {}),
       };
     },
+  };
+}
+
+/** The member assertion for a request's verified member JWT; null for a partner, an anonymous caller or an unknown member. */
+function memberAssertionOf(identities: MemberIdentities, assertions: MemberAssertions): (request: Request, partnerId: string) => Promise<string | null> {
+  return async (request, partnerId) => {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '');
+    const credential = match?.[1];
+    if (!credential || credential.startsWith(PARTNER_KEY_PREFIX)) return null;
+    const identity = await identities.identify(credential);
+    return identity ? assertions.for(identity, partnerId) : null;
+  };
+}
+
+/**
+ * Our member id for an identity provider's (`iss`, `sub`), read (never created) from the
+ * database, remembered for a minute as other replicas' member caches are (an erased member's
+ * answer goes stale within that minute).
+ */
+function memberLookup(orm: MikroORM): (issuer: string, subject: string) => Promise<string | null> {
+  const cache = new Map<string, { id: string | null; until: number }>();
+  return async (issuer, subject) => {
+    const key = `${issuer}\u0000${subject}`;
+    const cached = cache.get(key);
+    if (cached && cached.until > Date.now()) return cached.id;
+    const [row] = await orm.em.fork().execute<{ id: string }[]>('select id from member where issuer = ? and subject = ? and erased_at is null', [issuer, subject]);
+    if (cache.size >= 10_000) cache.clear();
+    cache.set(key, { id: row?.id ?? null, until: Date.now() + 60_000 });
+    return row?.id ?? null;
   };
 }

@@ -1,4 +1,5 @@
 import { defineModule } from '../../platform/module.js';
+import type { OutboundPolicy } from '../../platform/outbound.js';
 import { PartnerAdminResolver } from './partner-key.resolver.js';
 import { PartnerKeyService } from './partner-key.service.js';
 import { PartnerSubgraph } from './partner-subgraph.entity.js';
@@ -11,6 +12,8 @@ declare module '../../platform/context.js' {
   interface AppDependencies {
     /** How partners' own subgraphs are checked against the supergraph and served (src/composition). */
     subgraphComposition: SubgraphCompositionPort;
+    /** Where partners' own subgraphs may be (https, public addresses), at registration and every call. */
+    partnerSubgraphPolicy: OutboundPolicy;
   }
   interface Services {
     partnerKeys: PartnerKeyService;
@@ -29,6 +32,6 @@ export const module = defineModule({
   loaders: partnerLoaders,
   services: {
     partnerKeys: ({ em }) => new PartnerKeyService(em),
-    partnerSubgraphs: ({ em, deps }) => new PartnerSubgraphService(em, { composition: deps.subgraphComposition }),
+    partnerSubgraphs: ({ em, deps }) => new PartnerSubgraphService(em, { composition: deps.subgraphComposition, outbound: deps.partnerSubgraphPolicy }),
   },
 });

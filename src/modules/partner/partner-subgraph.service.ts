@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditLog, type AuditContext } from '../audit/index.js';
-import { AppError, InputValidator } from '../../platform/errors.js';
+import { AppError } from '../../platform/errors.js';
+import { outboundUrlProblems, policedFetch, type OutboundPolicy } from '../../platform/outbound.js';
 import { Partner } from './partner.entity.js';
 import { PartnerSubgraph } from './partner-subgraph.entity.js';
 
@@ -25,6 +26,8 @@ export interface SubgraphCompositionPort {
 
 export interface PartnerSubgraphOptions {
   composition: SubgraphCompositionPort;
+  /** Where a partner's subgraph may be (`PARTNER_SUBGRAPH_PUBLIC_ONLY`; production: https and public addresses only). */
+  outbound: OutboundPolicy;
   /** Timeout for fetching the subgraph's SDL. @default 5000 */
   fetchTimeoutMs?: number;
 }
@@ -42,15 +45,8 @@ export class PartnerSubgraphService {
   ) {}
 
   async register(partnerId: string, url: string, audit: AuditContext): Promise<PartnerSubgraph> {
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(url);
-    } catch {
-      parsed = undefined;
-    }
-    new InputValidator()
-      .check(parsed !== undefined && ['http:', 'https:'].includes(parsed.protocol), 'url', 'must be an http(s) URL')
-      .throwIfInvalid();
+    const problems = await outboundUrlProblems(url, this.options.outbound);
+    if (problems.length) throw AppError.badInput(problems.map((message) => ({ field: 'url', message })));
     const partner = await this.em.findOne(Partner, { id: partnerId });
     if (!partner) throw AppError.notFound('Partner', partnerId);
 
@@ -105,7 +101,8 @@ export class PartnerSubgraphService {
 
   private async fetchSdl(partnerId: string, url: string): Promise<string> {
     try {
-      const response = await fetch(url, {
+      // At the connection too: a name may resolve elsewhere now than a moment ago.
+      const response = await policedFetch(this.options.outbound)(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: '{ _service { sdl } }' }),
