@@ -15,6 +15,7 @@ import { DevIssuer } from '../src/modules/auth/index.js';
 import { connectOrm } from '../src/platform/db/orm.js';
 import { PartnerKeyService } from '../src/modules/partner/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { loadModules } from '../src/modules/index.js';
 
 const MAIN = path.resolve('dist/src/main.js');
 const KILLS = 20;
@@ -197,7 +198,7 @@ describe('crash safety', () => {
       adminRole: 'admin',
       nodeEnv: 'development',
     });
-    const orm = await connectOrm({ databaseUrl: db.url, entities: [], poolSize: 1 });
+    const orm = await connectOrm({ databaseUrl: db.url, entities: (await loadModules()).entities(), poolSize: 1 });
     let partnerKey: string;
     try {
       partnerKey = (await new PartnerKeyService(orm.em.fork()).create('sparkwash')).key;

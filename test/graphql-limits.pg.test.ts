@@ -1,5 +1,5 @@
 import { Lexer, Source, TokenKind } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILT_IN_PARTNERS } from '../src/built-in-partners.js';
 import { startTestApp, type GraphQLResponse, type TestApp } from './support/app.js';
 
@@ -157,16 +157,23 @@ describe('introspection and field suggestions in production', () => {
 
   beforeAll(async () => {
     // Production never starts sandbox partners: point each adapter at an address (never called here).
-    for (const { id } of BUILT_IN_PARTNERS) {
-      vi.stubEnv(`PARTNER_${id.toUpperCase()}_URL`, 'http://127.0.0.1:9');
-      vi.stubEnv(`PARTNER_${id.toUpperCase()}_API_KEY`, 'unused');
-    }
+    const partners = Object.fromEntries(
+      BUILT_IN_PARTNERS.flatMap(({ id }) => [
+        [`PARTNER_${id.toUpperCase()}_URL`, 'http://127.0.0.1:9'],
+        [`PARTNER_${id.toUpperCase()}_API_KEY`, 'unused'],
+      ]),
+    );
     prod = await startTestApp({
-      env: { NODE_ENV: 'production', AUTH_ISSUER: 'https://idp.test', AUTH_JWKS_URL: 'https://idp.test/jwks.json', SUBGRAPH_SECRET: 'a-test-subgraph-secret-of-32-characters-or-more' },
+      env: {
+        NODE_ENV: 'production',
+        AUTH_ISSUER: 'https://idp.test',
+        AUTH_JWKS_URL: 'https://idp.test/jwks.json',
+        SUBGRAPH_SECRET: 'a-test-subgraph-secret-of-32-characters-or-more',
+        ...partners,
+      },
     });
   });
   afterAll(async () => {
-    vi.unstubAllEnvs();
     await prod?.close();
   });
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditLog, type AuditContext } from '../audit/index.js';
 import { AppError } from '../../platform/errors.js';
-import { outboundUrlProblems, policedFetch, type OutboundPolicy } from '../../platform/outbound.js';
+import { OutboundAddressError, outboundUrlProblems, policedFetch, type OutboundPolicy } from '../../platform/outbound.js';
 import { Partner } from './partner.entity.js';
 import { PartnerSubgraph } from './partner-subgraph.entity.js';
 
@@ -108,15 +108,28 @@ export class PartnerSubgraphService {
         body: JSON.stringify({ query: '{ _service { sdl } }' }),
         signal: AbortSignal.timeout(this.options.fetchTimeoutMs ?? 5000),
       });
-      const body = (await response.json()) as { data?: { _service?: { sdl?: unknown } } };
-      const sdl = body.data?._service?.sdl;
-      if (typeof sdl !== 'string' || !sdl.trim()) throw new Error('no SDL in the answer to { _service { sdl } }');
+      if (!response.ok) throw new SdlUnavailable(`it answered HTTP ${response.status}`);
+      const body = (await response.json().catch(() => null)) as { data?: { _service?: { sdl?: unknown } } } | null;
+      const sdl = body?.data?._service?.sdl;
+      if (typeof sdl !== 'string' || !sdl.trim()) throw new SdlUnavailable('no SDL in its answer to { _service { sdl } }');
       return sdl;
     } catch (error) {
-      throw AppError.downstream(partnerId, `its subgraph at ${url} did not give its SDL (${error instanceof Error ? error.message : error})`);
+      // What the admin may know; the network's own words (addresses, syscalls) stay in our logs.
+      const reason =
+        error instanceof SdlUnavailable
+          ? error.message
+          : error instanceof OutboundAddressError
+            ? 'its address is not a public one'
+            : (error as { name?: string }).name === 'TimeoutError'
+              ? 'it did not answer in time'
+              : 'it could not be reached';
+      throw AppError.downstream(partnerId, `its subgraph at ${url} did not give its SDL (${reason})`);
     }
   }
 }
+
+/** A subgraph that answered, but not with its SDL. */
+class SdlUnavailable extends Error {}
 
 /** What the audit log keeps of a registration: the SDL by its digest, not its text. */
 function registration(url: string, sdl: string): { url: string; sdlSha256: string } {
