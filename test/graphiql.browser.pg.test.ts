@@ -3,7 +3,7 @@ import path from 'node:path';
 import { stripIgnoredCharacters } from 'graphql';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { renderGraphiQL } from '../src/edge/graphiql.js';
+import { renderGraphiQL } from '../src/edge/plugins/graphiql.js';
 import { startTestApp, type SubscribedMember, type TestApp } from './support/app.js';
 
 // The GraphQL IDE on GET /graphql works with no internet: a real Chromium (Debian's) opens

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { GatewayRuntime } from '@graphql-hive/gateway-runtime';
 import { STATUS_LIST_MEDIA_TYPE, type PublishedStatusList } from '../modules/status-list/index.js';
 import { requestIdOf } from '../platform/request-id.js';
-import { GRAPHIQL_ASSETS_PATH } from './graphiql.js';
+import { GRAPHIQL_ASSETS_PATH } from './plugins/graphiql.js';
 import type { Metrics } from './metrics.js';
 import { readRawBody, sendJson } from './http-util.js';
 import { PARTNER_EVENTS_PATH, servePartnerEvent, type PartnerEventsRoute } from './partner-events-route.js';

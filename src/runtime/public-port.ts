@@ -8,7 +8,7 @@ import { Metrics, startMetricsServer } from '../edge/metrics.js';
 import { loadPersistedOperations } from '../edge/persisted-operations.js';
 import { startPublicServer, type PartnerEventsRoute, type PublicRoutes } from '../edge/public-server.js';
 import { MemberAssertions } from '../edge/member-assertion.js';
-import { cachedMemberIdentities, createRateLimiter, type MemberIdentities } from '../edge/rate-limit.js';
+import { cachedMemberIdentities, createRateLimiter, type MemberIdentities } from '../edge/plugins/rate-limit.js';
 import { PARTNER_KEY_PREFIX, type IdentityTokenVerifier } from '../modules/auth/index.js';
 import { issuerMetadata, jwksCacheControl, jwksDocument, type MemberPseudonymizer, type SigningKeyStore } from '../modules/keys/index.js';
 import { type StatusLists } from '../modules/status-list/index.js';

@@ -5,10 +5,10 @@ import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, 
 import { Redis } from 'ioredis';
 import { decodeJwt } from 'jose';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { PARTNER_KEY_PREFIX } from '../modules/auth/index.js';
-import type { RateLimitSettings } from '../platform/config.js';
-import { AppError } from '../platform/errors.js';
-import type { Logger } from '../platform/logger.js';
+import { PARTNER_KEY_PREFIX } from '../../modules/auth/index.js';
+import type { RateLimitSettings } from '../../platform/config.js';
+import { AppError } from '../../platform/errors.js';
+import type { Logger } from '../../platform/logger.js';
 
 /**
  * Rate limits per caller, checked by the gateway before anything reaches a subgraph.

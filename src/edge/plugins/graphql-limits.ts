@@ -1,8 +1,8 @@
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { GraphQLError } from 'graphql';
-import { DEFAULT_GRAPHQL_LIMITS, type GraphqlLimits } from '../platform/config.js';
-import { AppError, type QueryLimit } from '../platform/errors.js';
+import { DEFAULT_GRAPHQL_LIMITS, type GraphqlLimits } from '../../platform/config.js';
+import { AppError, type QueryLimit } from '../../platform/errors.js';
 
 export { DEFAULT_GRAPHQL_LIMITS, type GraphqlLimits };
 

@@ -1,5 +1,5 @@
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
-import { MEMBER_ASSERTION_HEADER } from './member-assertion.js';
+import { MEMBER_ASSERTION_HEADER } from '../member-assertion.js';
 
 /** How the gateway treats partners' own registered subgraphs. */
 export interface ThirdPartySubgraphsOptions {

@@ -1,0 +1,103 @@
+import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import {
+  getDirectiveValues,
+  getOperationAST,
+  getVariableValues,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  valueFromASTUntyped,
+  visit,
+} from 'graphql';
+import { AppError, type InputProblem } from '../../platform/errors.js';
+
+/**
+ * What can be answered from the operation and its variables alone, before the query planner
+ * sees them:
+ * - variables that do not coerce: their errors, as execution would report them (the planner
+ *   runs first and would fail on what the variables were meant to decide);
+ * - a string argument holding U+0000 or a lone surrogate: BAD_USER_INPUT. PostgreSQL text
+ *   cannot store NUL, and a lone surrogate has no UTF-8 form (the driver turns it into U+FFFD,
+ *   jsonb refuses it): no such value is ever valid, and refusing it here keeps it from every
+ *   service;
+ * - root fields all skipped (`@skip`/`@include`), or only `__typename`: the data. Hive
+ *   Router's planner fails on an empty root selection ("Failed to build a plan", a 500) and
+ *   the runtime drops `data` from an empty plan's result (`{}`), where GraphQL says
+ *   `{ "data": {} }`.
+ */
+export function answerBeforePlanning(): GatewayPlugin {
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const operation = getOperationAST(args.document, args.operationName);
+      if (!operation) return;
+      const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], (args.variableValues ?? {}) as Record<string, unknown>);
+      if (coerced.errors) {
+        setResultAndStopExecution({ errors: coerced.errors });
+        return;
+      }
+      const unstorable = unstorableText(args.document, coerced.coerced);
+      if (unstorable.length > 0) {
+        setResultAndStopExecution({ errors: [AppError.badInput(unstorable)] });
+        return;
+      }
+      const keys = rootResponseKeys(args.document, operation, coerced.coerced);
+      if (!keys || [...keys.values()].some((field) => field !== '__typename')) return;
+      const rootType = operation.operation === 'mutation' ? args.schema.getMutationType() : operation.operation === 'subscription' ? args.schema.getSubscriptionType() : args.schema.getQueryType();
+      if (!rootType) return;
+      setResultAndStopExecution({ data: Object.fromEntries([...keys.keys()].map((key) => [key, rootType.name])) });
+    },
+  };
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Arguments of the document whose value (variables resolved) holds text no database column can. */
+function unstorableText(document: DocumentNode, variables: Record<string, unknown>): InputProblem[] {
+  const problems: InputProblem[] = [];
+  const strings = (value: unknown): string[] =>
+    typeof value === 'string'
+      ? [value]
+      : Array.isArray(value)
+        ? value.flatMap(strings)
+        : value !== null && typeof value === 'object'
+          ? Object.values(value).flatMap(strings)
+          : [];
+  visit(document, {
+    Argument(node) {
+      const texts = strings(valueFromASTUntyped(node.value, variables));
+      if (texts.some((t) => t.includes('\u0000'))) problems.push({ field: node.name.value, message: 'must not contain the NUL character (U+0000)' });
+      if (texts.some((t) => LONE_SURROGATE.test(t))) problems.push({ field: node.name.value, message: 'must be well-formed Unicode (a lone surrogate is not)' });
+    },
+  });
+  return problems;
+}
+
+/** Response key -> field name of the root fields that run with these variables; undefined when unsure. */
+function rootResponseKeys(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): Map<string, string> | undefined {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  const keys = new Map<string, string>();
+  const seen = new Set<string>();
+  const walk = (set: SelectionSetNode): boolean => {
+    for (const selection of set.selections) {
+      if (getDirectiveValues(GraphQLSkipDirective, selection, variables)?.if === true) continue;
+      if (getDirectiveValues(GraphQLIncludeDirective, selection, variables)?.if === false) continue;
+      if (selection.kind === Kind.FIELD) keys.set(selection.alias?.value ?? selection.name.value, selection.name.value);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        if (!walk(selection.selectionSet)) return false;
+      } else {
+        const fragment = fragments.get(selection.name.value);
+        if (!fragment) return false;
+        if (seen.has(fragment.name.value)) continue;
+        seen.add(fragment.name.value);
+        if (!walk(fragment.selectionSet)) return false;
+      }
+    }
+    return true;
+  };
+  return walk(operation.selectionSet) ? keys : undefined;
+}
