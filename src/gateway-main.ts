@@ -13,28 +13,13 @@ import type { SubgraphDefinition } from './composition/supergraph.js';
 import { loadErrorCatalog } from './modules/index.js';
 import { Authenticator, IdentityTokenVerifier } from './modules/auth/index.js';
 import { FileSigningKeyStore, loadPseudonymSecret, MemberPseudonymizer } from './modules/keys/index.js';
-import { loadConfig } from './platform/config.js';
+import type { AppConfig } from './platform/config.js';
 import { connectOrm } from './platform/db/orm.js';
-import { createLogger } from './platform/logger.js';
-import { Closers } from './runtime/closers.js';
 import { openDevIssuer, signingKeyStoreOptions, statusListsOf } from './runtime/keys.js';
 import { openPublicPort } from './runtime/public-port.js';
+import { runStandalone } from './runtime/standalone.js';
 
-const config = loadConfig();
-const logger = createLogger(config.logLevel);
-const closers = new Closers(logger);
-// Subgraphs answer signed requests only: the SDL fetch and the readiness probe sign too.
-const subgraphFetch = signingFetch(await loadSubgraphSecret({ secret: config.subgraphSecret, file: config.subgraphSecretFile }));
-
-async function shutdown(signal: string): Promise<void> {
-  logger.info({ signal }, 'shutting down');
-  await closers.closeAll();
-  process.exit(0);
-}
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-
-function subgraphList(): Array<{ name: string; url: string }> {
+function subgraphList(config: AppConfig): Array<{ name: string; url: string }> {
   return (
     config.subgraphs ??
     ['membership', ...BUILT_IN_PARTNERS.map((p) => p.id)].map((name) => ({
@@ -44,7 +29,7 @@ function subgraphList(): Array<{ name: string; url: string }> {
   );
 }
 
-async function fetchSdl(subgraph: { name: string; url: string }): Promise<SubgraphDefinition> {
+async function fetchSdl(subgraphFetch: typeof fetch, subgraph: { name: string; url: string }): Promise<SubgraphDefinition> {
   const response = await subgraphFetch(subgraph.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -57,7 +42,7 @@ async function fetchSdl(subgraph: { name: string; url: string }): Promise<Subgra
   return { ...subgraph, typeDefs: sdl };
 }
 
-async function reachable(subgraphs: Array<{ name: string; url: string }>): Promise<string[]> {
+async function reachable(subgraphFetch: typeof fetch, subgraphs: Array<{ name: string; url: string }>): Promise<string[]> {
   const problems = await Promise.all(
     subgraphs.map(async (s) => {
       try {
@@ -76,9 +61,11 @@ async function reachable(subgraphs: Array<{ name: string; url: string }>): Promi
   return problems.filter((p): p is string => p !== null);
 }
 
-try {
-  const list = subgraphList();
-  const subgraphs = await Promise.all(list.map(fetchSdl));
+await runStandalone('gateway', async ({ config, logger, closers }) => {
+  // Subgraphs answer signed requests only: the SDL fetch and the readiness probe sign too.
+  const subgraphFetch = signingFetch(await loadSubgraphSecret({ secret: config.subgraphSecret, file: config.subgraphSecretFile }));
+  const list = subgraphList(config);
+  const subgraphs = await Promise.all(list.map((s) => fetchSdl(subgraphFetch, s)));
   const keyStore = await FileSigningKeyStore.open(config.signingKeysDir, signingKeyStoreOptions(config, logger));
   // With DATABASE_URL the gateway also serves the subgraphs partners registered at run time
   // (picking up new registrations within seconds) and the token status lists: plain SQL, no entities.
@@ -90,7 +77,7 @@ try {
     errors: await loadErrorCatalog(),
     keyStore,
     identityTokens: new IdentityTokenVerifier(Authenticator.issuersFor(config.auth, (await openDevIssuer(config))?.publicKey), config.auth.audience),
-    readiness: () => reachable(list),
+    readiness: () => reachable(subgraphFetch, list),
     ...(orm
       ? {
           orm,
@@ -100,10 +87,5 @@ try {
         }
       : {}),
   });
-  console.log(`gateway listening on ${port.url}/graphql over ${list.map((s) => `${s.name} ${s.url}`).join(', ')}`);
-} catch (error) {
-  logger.fatal({ err: error }, 'start-up failed');
-  console.error(error instanceof Error ? error.message : error);
-  await closers.closeAll();
-  process.exit(1);
-}
+  return `gateway listening on ${port.url}/graphql over ${list.map((s) => `${s.name} ${s.url}`).join(', ')}`;
+});

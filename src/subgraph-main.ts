@@ -12,10 +12,8 @@ import 'reflect-metadata';
 import { loadSubgraphSecret } from '../partners/sdk/index.js';
 import { BUILT_IN_PARTNERS, loadSandboxes } from './built-in-partners.js';
 import { standaloneSubgraphPort } from './composition/subgraph-catalog.js';
-import { loadConfig } from './platform/config.js';
-import { createLogger } from './platform/logger.js';
-import { Closers } from './runtime/closers.js';
 import { connectPartners, startPartnerSubgraphs } from './runtime/partners.js';
+import { runStandalone } from './runtime/standalone.js';
 
 const name = process.argv[2];
 const names = ['membership', ...BUILT_IN_PARTNERS.map((a) => a.id)];
@@ -23,21 +21,9 @@ if (!name || !names.includes(name)) {
   console.error(`usage: node dist/src/subgraph-main.js <${names.join('|')}>`);
   process.exit(2);
 }
-const config = loadConfig();
-const logger = createLogger(config.logLevel);
-const closers = new Closers(logger);
-const host = config.subgraphHost;
-const port = config.subgraphPort ?? standaloneSubgraphPort(name, BUILT_IN_PARTNERS);
-
-async function shutdown(signal: string): Promise<void> {
-  logger.info({ signal, subgraph: name }, 'shutting down');
-  await closers.closeAll();
-  process.exit(0);
-}
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-
-try {
+await runStandalone(`subgraph ${name}`, async ({ config, logger, closers }) => {
+  const host = config.subgraphHost;
+  const port = config.subgraphPort ?? standaloneSubgraphPort(name, BUILT_IN_PARTNERS);
   let url: string;
   const secret = await loadSubgraphSecret({ secret: config.subgraphSecret, file: config.subgraphSecretFile });
   const development = config.nodeEnv === 'development';
@@ -60,11 +46,5 @@ try {
     const [subgraph] = await startPartnerSubgraphs(partner, connected, { secret, development, logger, host, port }, closers);
     url = subgraph!.url;
   }
-  // One line on stdout, so a supervisor (or the benchmark) can read where it listens.
-  console.log(`subgraph ${name} listening on ${url}`);
-} catch (error) {
-  logger.fatal({ err: error }, 'start-up failed');
-  console.error(error instanceof Error ? error.message : error);
-  await closers.closeAll();
-  process.exit(1);
-}
+  return `subgraph ${name} listening on ${url}`;
+});

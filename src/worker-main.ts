@@ -9,27 +9,13 @@
 // subgraphs and workers must reach the same partner.
 import 'reflect-metadata';
 import { BUILT_IN_PARTNERS } from './built-in-partners.js';
-import { loadConfig } from './platform/config.js';
-import { createLogger } from './platform/logger.js';
 import { databaseReadiness } from './platform/db/orm.js';
-import { Closers } from './runtime/closers.js';
 import { openCore } from './runtime/core.js';
 import { connectPartners } from './runtime/partners.js';
+import { runStandalone } from './runtime/standalone.js';
 import { startWork, startWorkerPort } from './runtime/worker.js';
 
-const config = loadConfig();
-const logger = createLogger(config.logLevel);
-const closers = new Closers(logger);
-
-async function shutdown(signal: string): Promise<void> {
-  logger.info({ signal }, 'shutting down');
-  await closers.closeAll();
-  process.exit(0);
-}
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-
-try {
+await runStandalone('worker', async ({ config, logger, closers }) => {
   if (!config.databaseUrl) throw new Error('A worker on its own needs DATABASE_URL');
   const partners = await connectPartners(BUILT_IN_PARTNERS, config, closers);
   const core = await openCore(
@@ -38,10 +24,5 @@ try {
   );
   const work = startWork(core, partners, { logger }, closers);
   const port = await startWorkerPort(config, work, () => databaseReadiness(core.orm), closers);
-  console.log(`worker listening on ${port.url} (jobs: ${core.modules.jobs().map((j) => j.name).join(', ')})`);
-} catch (error) {
-  logger.fatal({ err: error }, 'start-up failed');
-  console.error(error instanceof Error ? error.message : error);
-  await closers.closeAll();
-  process.exit(1);
-}
+  return `worker listening on ${port.url} (jobs: ${core.modules.jobs().map((j) => j.name).join(', ')})`;
+});

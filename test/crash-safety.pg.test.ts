@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -16,6 +15,7 @@ import { connectOrm } from '../src/platform/db/orm.js';
 import { PartnerKeyService } from '../src/modules/partner/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { loadModules } from '../src/modules/index.js';
+import { freePort } from './support/free-port.js';
 
 const MAIN = path.resolve('dist/src/main.js');
 const KILLS = 20;
@@ -38,16 +38,6 @@ function prng(seed: number): () => number {
   };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Reply {
   status: number;

@@ -2,10 +2,10 @@
 // Ctrl-C. Needs dist/ (npm test builds first).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from './support/free-port.js';
 
 const MAIN = path.resolve('dist/src/main.js');
 const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'coalition-start-'));
@@ -13,16 +13,6 @@ const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'coalition-start-'));
 afterAll(async () => {
   await fs.rm(dataDir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Started {
   child: ChildProcess;

@@ -6,7 +6,6 @@
 // workers deliver provisioning and take the partner's signed acknowledgement.
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +20,7 @@ import { openCore } from '../src/runtime/core.js';
 import { openDevIssuer } from '../src/runtime/keys.js';
 import type { DevIssuer } from '../src/modules/auth/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { freePort } from './support/free-port.js';
 
 const dist = (file: string) => path.resolve('dist/src', file);
 
@@ -32,16 +32,6 @@ const sandboxes: RunningSandbox[] = [];
 let gateways: string[] = [];
 let workers: Child[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   db = await createTestDatabase();

@@ -24,25 +24,36 @@ export class CodedError extends GraphQLError {
   }
 
   /** Every problem of one request, reported together (`BAD_USER_INPUT`, `extensions.problems`). */
-  static badInput(problems: InputProblem[], extensions: Record<string, unknown> = {}): CodedError {
+  static badInput<T extends CodedErrorClass>(this: T, problems: InputProblem[], extensions: Record<string, unknown> = {}): InstanceType<T> {
     const message = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
-    return new this('BAD_USER_INPUT', `Invalid input: ${message}`, { ...extensions, problems });
+    return construct(this, 'BAD_USER_INPUT', `Invalid input: ${message}`, { ...extensions, problems });
   }
 
   /** Unknown and someone else's look exactly the same. */
-  static notFound(what: string, id: string): CodedError {
-    return new this('NOT_FOUND', `${what} ${id} not found`);
+  static notFound<T extends CodedErrorClass>(this: T, what: string, id: string): InstanceType<T> {
+    return construct(this, 'NOT_FOUND', `${what} ${id} not found`);
   }
 
   /** A partner's API failed or is unreachable (`extensions.service` names it). */
-  static downstream(service: string, detail?: string): CodedError {
-    return new this('DOWNSTREAM_SERVICE_ERROR', `Partner service ${service} is unavailable${detail ? `: ${detail}` : ''}`, { service });
+  static downstream<T extends CodedErrorClass>(this: T, service: string, detail?: string): InstanceType<T> {
+    return construct(this, 'DOWNSTREAM_SERVICE_ERROR', `Partner service ${service} is unavailable${detail ? `: ${detail}` : ''}`, { service });
   }
 }
+
+/** An instance of `errorClass` (whose constructor may take a narrower code type, as `AppError`'s does). */
+function construct<T extends CodedErrorClass>(errorClass: T, code: string, message: string, extensions: Record<string, unknown> = {}): InstanceType<T> {
+  return new (errorClass as unknown as new (code: string, message: string, extensions?: Record<string, unknown>) => CodedError)(code, message, extensions) as InstanceType<T>;
+}
+
+/** {@link CodedError} or a subclass of it (the coalition's `AppError`). */
+export type CodedErrorClass = new (code: never, message: string, extensions?: Record<string, unknown>) => CodedError;
 
 /** Collects validation problems so a request reports all of them at once. */
 export class InputValidator {
   private readonly problems: InputProblem[] = [];
+
+  /** @param errors the class of the error it throws. @default CodedError */
+  constructor(private readonly errors: { badInput(problems: InputProblem[]): Error } = CodedError) {}
 
   check(condition: boolean, field: string, message: string): this {
     if (!condition) this.problems.push({ field, message });
@@ -51,7 +62,7 @@ export class InputValidator {
 
   /** Throws `BAD_USER_INPUT` listing every failed check, if any. */
   throwIfInvalid(): void {
-    if (this.problems.length > 0) throw CodedError.badInput(this.problems);
+    if (this.problems.length > 0) throw this.errors.badInput(this.problems);
   }
 }
 

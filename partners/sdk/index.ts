@@ -14,6 +14,7 @@ export type {
 } from './adapter.js';
 export { DateTimeISO } from './date-time-iso-scalar.js';
 export { CodedError, formatSubgraphError, InputValidator, isInternalError, PARTNER_ERROR_CODES } from './errors.js';
+export type { CodedErrorClass } from './errors.js';
 export type { InputProblem } from './errors.js';
 export { DEFAULT_LOCALE, localize, negotiateLocale, SUPPORTED_LOCALES } from './localized.js';
 export type { Locale, LocalizedText } from './localized.js';

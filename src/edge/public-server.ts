@@ -6,7 +6,7 @@ import { STATUS_LIST_MEDIA_TYPE, type PublishedStatusList } from '../modules/sta
 import { requestIdOf } from '../platform/request-id.js';
 import { GRAPHIQL_ASSETS_PATH } from './plugins/graphiql.js';
 import type { Metrics } from './metrics.js';
-import { readRawBody, sendJson } from './http-util.js';
+import { acceptsGzip, matchesEtag, readRawBody, sendJson } from './http-util.js';
 import { PARTNER_EVENTS_PATH, servePartnerEvent, type PartnerEventsRoute } from './partner-events-route.js';
 
 export type { PartnerEventsRoute };
@@ -218,25 +218,6 @@ async function serveStatusList(req: http.IncomingMessage, res: http.ServerRespon
     return;
   }
   res.end(published.token);
-}
-
-/** True when `Accept-Encoding` lists gzip (or `*`) with a non-zero weight. */
-function acceptsGzip(acceptEncoding: string | undefined): boolean {
-  return (acceptEncoding ?? '').split(',').some((part) => {
-    const [coding, ...params] = part.trim().toLowerCase().split(';');
-    if (coding !== 'gzip' && coding !== '*') return false;
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    return q === undefined || Number(q.slice(2)) > 0;
-  });
-}
-
-/** RFC 9110 weak comparison, as `If-None-Match` asks: `W/` prefixes are ignored. */
-function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (!ifNoneMatch) return false;
-  return ifNoneMatch.split(',').some((tag) => {
-    const candidate = tag.trim();
-    return candidate === '*' || candidate.replace(/^W\//, '') === etag;
-  });
 }
 
 /**

@@ -1,4 +1,7 @@
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { GraphQLFormattedError } from 'graphql';
+import { CodedError, formatSubgraphError, InputValidator as SdkInputValidator, isInternalError, type InputProblem } from '../../partners/sdk/index.js';
+
+export type { InputProblem };
 
 /**
  * One row of the error table: how an `extensions.code` reaches clients. The table is the one
@@ -85,23 +88,17 @@ export const REQUEST_ERRORS = defineErrors({
 /** A size limit the gateway puts on an operation before planning it. */
 export type QueryLimit = 'depth' | 'aliases' | 'tokens' | 'directives' | 'cost';
 
-export interface InputProblem {
-  /** Argument or field path, e.g. `units`. */
-  field: string;
-  message: string;
-}
-
 /**
- * Base class of every error a client may see: a message and a stable `extensions.code`.
- * Modules extend it with a class of their own and one static constructor per case
- * (`TokenError.expired()`).
+ * Base class of every error a client may see: a message and a stable `extensions.code` of
+ * the error table. Modules extend it with a class of their own and one static constructor per
+ * case (`TokenError.expired()`); the partner SDK's `CodedError` it extends brings `badInput`,
+ * `notFound` and `downstream`, which build an `AppError` when called on it.
  */
-export class AppError extends GraphQLError {
-  readonly code: ErrorCode;
+export class AppError extends CodedError {
+  declare readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
-    super(message, { extensions: { ...extensions, code } });
-    this.code = code;
+    super(code, message, extensions);
     this.name = 'AppError';
   }
 
@@ -111,17 +108,6 @@ export class AppError extends GraphQLError {
 
   static forbidden(operation: string, role: string): AppError {
     return new AppError('FORBIDDEN', `A ${role} may not call ${operation}`);
-  }
-
-  /** Unknown and someone else's look exactly the same. */
-  static notFound(what: string, id: string): AppError {
-    return new AppError('NOT_FOUND', `${what} ${id} not found`);
-  }
-
-  /** All validation problems of one request, reported together. */
-  static badInput(problems: InputProblem[], extensions: Record<string, unknown> = {}): AppError {
-    const message = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
-    return new AppError('BAD_USER_INPUT', `Invalid input: ${message}`, { ...extensions, problems });
   }
 
   static idempotencyConflict(): AppError {
@@ -144,24 +130,12 @@ export class AppError extends GraphQLError {
   static queryTooComplex(limit: QueryLimit, max: number, detail: string): AppError {
     return new AppError('QUERY_TOO_COMPLEX', `Operation refused, too complex: ${detail}`, { limit, max });
   }
-
-  static downstream(service: string, detail?: string): AppError {
-    return new AppError('DOWNSTREAM_SERVICE_ERROR', `Partner service ${service} is unavailable${detail ? `: ${detail}` : ''}`, { service });
-  }
 }
 
-/** Collects validation problems so a request reports all of them at once. */
-export class InputValidator {
-  private readonly problems: InputProblem[] = [];
-
-  check(condition: boolean, field: string, message: string): this {
-    if (!condition) this.problems.push({ field, message });
-    return this;
-  }
-
-  /** Throws `BAD_USER_INPUT` listing every failed check, if any. */
-  throwIfInvalid(): void {
-    if (this.problems.length > 0) throw AppError.badInput(this.problems);
+/** Collects validation problems so a request reports all of them at once (as one `BAD_USER_INPUT` AppError). */
+export class InputValidator extends SdkInputValidator {
+  constructor() {
+    super(AppError);
   }
 }
 
@@ -198,9 +172,7 @@ export class ErrorCatalog {
 
   /** True when an error with this `extensions.code` reaches clients as INTERNAL_SERVER_ERROR (see {@link formatError}). */
   isInternal(code: unknown): boolean {
-    if (typeof code !== 'string') return true;
-    if (code.startsWith('GRAPHQL_')) return false;
-    return code === 'INTERNAL_SERVER_ERROR' || !this.specs.has(code);
+    return isInternalError(code, (known) => this.specs.has(known));
   }
 
   /**
@@ -208,20 +180,6 @@ export class ErrorCatalog {
    * becomes `INTERNAL_SERVER_ERROR` with a generic message. Stack traces only in development.
    */
   formatError(formatted: GraphQLFormattedError, exposeStack = false): GraphQLFormattedError {
-    const code = formatted.extensions?.code;
-    if (!this.isInternal(code)) {
-      if (exposeStack || (typeof code === 'string' && code.startsWith('GRAPHQL_'))) return formatted;
-      const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions };
-    }
-    return {
-      message: 'Internal server error',
-      ...(formatted.path ? { path: formatted.path } : {}),
-      ...(formatted.locations ? { locations: formatted.locations } : {}),
-      extensions: {
-        code: 'INTERNAL_SERVER_ERROR',
-        ...(exposeStack ? { detail: formatted.message, stacktrace: formatted.extensions?.stacktrace } : {}),
-      },
-    };
+    return formatSubgraphError(formatted, (known) => this.specs.has(known), exposeStack);
   }
 }

@@ -1,11 +1,11 @@
 // Gives the PostgreSQL test project a server: DATABASE_URL when set (the test machines
 // run one on 127.0.0.1:5432), otherwise an embedded PostgreSQL kept under the OS temp dir.
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/platform/db/embedded-postgres.js';
+import { freePort } from '../support/free-port.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -40,13 +40,3 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
