@@ -129,3 +129,31 @@ describe('reconciliation', () => {
     expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 });
+
+describe('the scheduled reconciliation with several workers', () => {
+  it('reconciles each partner once when two workers run the job at the same moment', async () => {
+    await member();
+    await t.app.outbox.drain();
+    const job = t.app.modules.jobs().find((j) => j.name === 'partner-reconciliation')!;
+    const real = t.app.provisioning.get('sparkwash')!;
+    let statusCalls = 0;
+    // A slow partner: the first run is still asking when the second starts.
+    const slow = {
+      ...real,
+      status: async (entitlementId: string) => {
+        statusCalls++;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return real.status(entitlementId);
+      },
+    };
+    const deps = { ...t.app.deps, partnerProvisioning: new Map([['sparkwash', slow]]) };
+    const [candidates] = await t.db.query<{ n: string }>(
+      `select count(*) as n from entitlement e join benefit b on b.id = e.benefit_id
+       where b.partner_id = 'sparkwash' and e.period_start <= now() and e.period_end > now() and e.status in ('PENDING_PROVISION', 'ACTIVE', 'REVOKED')`,
+    );
+    const scope = { orm: t.app.orm, deps, logger: t.app.deps.logger, now: new Date() };
+    await Promise.all([job.run(scope), job.run(scope)]);
+    expect(Number(candidates!.n)).toBeGreaterThan(0);
+    expect(statusCalls).toBe(Number(candidates!.n));
+  });
+});
