@@ -56,11 +56,12 @@ async function createPartnerKey(config: AppConfig, partnerId: string): Promise<D
   return withDatabase(
     async (databaseUrl, target) => {
       // Loaded here, not above: a member or admin JWT needs none of it.
-      const [{ default: Pg }, { AuditLog }, { newPartnerApiKey, partnerApiKeyCreatedAudit }] = await Promise.all([
+      const [{ default: Pg }, { AuditLog, openAuditLog }, { newPartnerApiKey, partnerApiKeyCreatedAudit }] = await Promise.all([
         import('pg'),
         import('../src/modules/audit/index.js'),
         import('../src/modules/partner/index.js'),
       ]);
+      await openAuditLog(config); // the key's audit row is HMAC-ed under the server's audit key
       const client = new Pg.Client({ connectionString: databaseUrl });
       await client.connect();
       try {

@@ -7,7 +7,7 @@
 import os from 'node:os';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Command } from 'commander';
-import type { AuditContext } from '../src/modules/audit/index.js';
+import { openAuditLog, type AuditContext } from '../src/modules/audit/index.js';
 import { connectOrm } from '../src/platform/db/orm.js';
 import { loadConfig, type AppConfig } from '../src/platform/config.js';
 import { AesGcmKeyEncryption, FileSigningKeyStore, revokeSigningKey, rotateSigningKey, type ScheduledKey } from '../src/modules/keys/index.js';
@@ -36,6 +36,7 @@ function openStore(): Promise<FileSigningKeyStore> {
 const OPERATOR: AuditContext = { actor: `operator:${os.userInfo().username}`, requestId: null };
 
 async function audited<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+  await openAuditLog(config);
   return withDatabase(
     async (databaseUrl) => {
       const orm = await connectOrm({ databaseUrl, entities: [], poolSize: 1 });

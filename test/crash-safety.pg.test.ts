@@ -10,9 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
+import { AuditKeyring, configureAuditLog } from '../src/modules/audit/index.js';
 import { DevIssuer } from '../src/modules/auth/index.js';
 import { connectOrm } from '../src/platform/db/orm.js';
 import { PartnerKeyService } from '../src/modules/partner/index.js';
+import { TEST_AUDIT_HMAC_KEY } from './support/audit-key.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { loadModules } from '../src/modules/index.js';
 import { freePort } from './support/free-port.js';
@@ -112,6 +114,8 @@ async function startServer(): Promise<Server> {
     METRICS_PORT: '0',
     NODE_ENV: 'development',
     LOG_LEVEL: 'warn',
+    // The test process writes an audited change too (the partner key): one key for both.
+    AUDIT_HMAC_KEY: TEST_AUDIT_HMAC_KEY,
     // The load is the point here, not the limiter (whose counters restart with each process).
     RATE_LIMIT_PARTNER_MUTATIONS: '1000000',
     RATE_LIMIT_PARTNER_QUERIES: '1000000',
@@ -189,6 +193,7 @@ describe('crash safety', () => {
       nodeEnv: 'development',
     });
     const orm = await connectOrm({ databaseUrl: db.url, entities: (await loadModules()).entities(), poolSize: 1 });
+    configureAuditLog({ keyring: AuditKeyring.of(TEST_AUDIT_HMAC_KEY) });
     let partnerKey: string;
     try {
       partnerKey = (await new PartnerKeyService(orm.em.fork()).create('sparkwash')).key;

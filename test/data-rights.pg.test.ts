@@ -226,7 +226,7 @@ async function rowsOf(memberId: string): Promise<unknown> {
     vouchers: await q(`select * from voucher_code where member_id = $1 order by id`),
     outbox: await q(`select o.id, o.type from outbox_event o join entitlement e on e.id = o.entitlement_id where e.member_id = $1 order by o.id`),
     acknowledgements: await q(`select i.* from inbound_partner_event i join entitlement e on e.id::text = i.body ->> 'entitlementId' where e.member_id = $1 order by i.id`),
-    audit: await q(`select seq from audit_log where subject = $1 or actor = 'member:' || $1 order by seq`),
+    audit: await q(`select chain, seq from audit_log where subject = $1 or actor = 'member:' || $1 order by chain, seq`),
   };
 }
 

@@ -115,7 +115,7 @@ describe('reconciliation', () => {
     expect(fixes[0]!.before).toEqual({ entitlement: { id: ids.CAR_WASH, status: 'ACTIVE' }, partnerStatus: 'REVOKED' });
     expect(fixes[0]!.after).toEqual({ partnerId: 'sparkwash', action: 'REPROVISIONED' });
     const [run] = await t.db.query<{ actor: string; after: any }>(
-      `select actor, after from audit_log where action = 'reconciliation.run' and subject = 'sparkwash' order by seq desc limit 1`,
+      `select actor, after from audit_log where action = 'reconciliation.run' and subject = 'sparkwash' order by at desc limit 1`,
     );
     expect(run!.actor).toMatch(/^admin:/);
     expect(run!.after).toEqual({ checked: report.checked, fixed: report.fixed.length, unreadable: report.unreadable });

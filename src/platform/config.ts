@@ -44,6 +44,15 @@ export interface AppConfig {
   /** File holding the subgraph secret outside production. @default `$DATA_DIR/secrets/subgraph.key` */
   subgraphSecretFile: string;
   /**
+   * Key (`AUDIT_HMAC_KEY`, at least 32 characters; required in production) every new audit-log
+   * row is HMAC-ed under, kept outside the database. Absent, it is read from `auditHmacKeyFile`.
+   */
+  auditHmacKey: string | undefined;
+  /** File holding the audit key when `AUDIT_HMAC_KEY` is unset, created on first start. @default `$DATA_DIR/secrets/audit.key` */
+  auditHmacKeyFile: string;
+  /** Earlier audit keys (`AUDIT_HMAC_KEYS_OLD`, comma-separated), kept to verify rows written before a rotation. @default [] */
+  auditHmacKeysOld: string[];
+  /**
    * Port serving Prometheus `/metrics` (`METRICS_PORT`; 0 picks a free one), apart from the
    * public port. @default 9464 (0 under test)
    */
@@ -206,6 +215,11 @@ const envSchema = z.object({
   PSEUDONYM_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   PSEUDONYM_SECRET_FILE: z.string().optional(),
   SUBGRAPH_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional(),
+  AUDIT_HMAC_KEY: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional(),
+  AUDIT_HMAC_KEYS_OLD: z
+    .string()
+    .refine((v) => splitList(v).every((k) => k.length >= 32), 'must be comma-separated keys of at least 32 characters each')
+    .optional(),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   METRICS_HOST: z.string().default('127.0.0.1'),
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
@@ -269,6 +283,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (e.NODE_ENV === 'production' && !e.SUBGRAPH_SECRET) {
     throw new Error('Invalid configuration: production needs SUBGRAPH_SECRET (the gateway signs subgraph requests with it; e.g. `openssl rand -base64 32`, the same in the gateway and every subgraph)');
   }
+  if (e.NODE_ENV === 'production' && !e.AUDIT_HMAC_KEY) {
+    throw new Error('Invalid configuration: production needs AUDIT_HMAC_KEY (new audit-log rows are HMAC-ed under it; e.g. `openssl rand -base64 32`, the same in every process that writes, kept outside the database)');
+  }
   try {
     new Intl.DateTimeFormat('en', { timeZone: e.PROGRAM_TIME_ZONE });
   } catch {
@@ -302,6 +319,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     pseudonymSecretFile: path.resolve(e.PSEUDONYM_SECRET_FILE ?? path.join(dataDir, 'secrets', 'pseudonym.key')),
     subgraphSecret: e.SUBGRAPH_SECRET,
     subgraphSecretFile: path.join(dataDir, 'secrets', 'subgraph.key'),
+    auditHmacKey: e.AUDIT_HMAC_KEY,
+    auditHmacKeyFile: path.join(dataDir, 'secrets', 'audit.key'),
+    auditHmacKeysOld: splitList(e.AUDIT_HMAC_KEYS_OLD ?? ''),
     metricsPort: e.METRICS_PORT ?? (e.NODE_ENV === 'test' ? 0 : 9464),
     metricsHost: e.METRICS_HOST,
     tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
@@ -375,6 +395,10 @@ function isBase64Of32Bytes(value: string): boolean {
   // Buffer.from skips characters outside the alphabet; re-encoding catches a mistyped key.
   const bytes = Buffer.from(value, 'base64');
   return bytes.length === 32 && bytes.toString('base64') === value.replace(/=+$/, '').padEnd(44, '=');
+}
+
+function splitList(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 function stripEmpty(env: NodeJS.ProcessEnv): Record<string, string> {

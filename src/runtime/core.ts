@@ -6,6 +6,7 @@ import { composeSupergraphWithApi, compositionErrorsOf } from '../composition/su
 import { registeredSubgraphName } from '../composition/supergraph-source.js';
 import { buildMembershipSubgraph } from '../hosting/membership-schema.js';
 import { loadErrorCatalog, loadModules } from '../modules/index.js';
+import { openAuditLog } from '../modules/audit/index.js';
 import { Authenticator, type DevIssuer } from '../modules/auth/index.js';
 import { MemberDirectory } from '../modules/member/index.js';
 import { DevPaymentProvider, type PaymentProvider } from '../modules/membership/index.js';
@@ -57,12 +58,15 @@ export interface Core {
 }
 
 /**
- * The core of a process that serves the membership subgraph or runs jobs: the modules, the
- * database (migrated, demo catalog seeded when empty), the signing keys, the pseudonym secret,
- * the credential checks, and the dependencies every request and job shares, built once.
+ * The core of a process that serves the membership subgraph or runs jobs: the audit-log key,
+ * the modules, the database (migrated, demo catalog seeded when empty), the signing keys, the
+ * pseudonym secret, the credential checks, and the dependencies every request and job shares,
+ * built once.
  */
 export async function openCore(options: CoreOptions, closers: Closers): Promise<Core> {
   const { config, logger } = options;
+  // Before anything can write an audited change: new audit rows are HMAC-ed under this key.
+  await openAuditLog(config);
   const [modules, errors] = await Promise.all([loadModules(), loadErrorCatalog()]);
   const orm = await connectOrm({
     databaseUrl: options.databaseUrl,

@@ -8,6 +8,7 @@ import { BUILT_IN_PARTNERS, loadSandboxes } from '../../src/built-in-partners.js
 import { startApp, type RunningApp, type StartAppOptions } from '../../src/runtime/app.js';
 import { loadConfig } from '../../src/platform/config.js';
 import { createLogger, type Logger } from '../../src/platform/logger.js';
+import { TEST_AUDIT_HMAC_KEY } from './audit-key.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export interface TestApp {
@@ -63,7 +64,7 @@ export async function startTestApp(
   const { env = {}, logger = createLogger('silent'), ...appOptions } = overrides;
   const db = await createTestDatabase();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'coalition-test-'));
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PUBLIC_URL: 'http://issuer.test', METRICS_PORT: '0', ...UNLIMITED, ...env });
+  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PUBLIC_URL: 'http://issuer.test', METRICS_PORT: '0', AUDIT_HMAC_KEY: TEST_AUDIT_HMAC_KEY, ...UNLIMITED, ...env });
   const app = await startApp({
     config,
     databaseUrl: db.url,

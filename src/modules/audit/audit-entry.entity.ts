@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { Entity, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 
 /**
  * One audited change: who (`actor`), what (`action` on `subject`), the state before and
- * after, and the request it came from. Append-only and hash-chained: `hash` covers the
- * row and `prevHash` (the hash of row `seq - 1`), so editing or removing any row breaks
- * every hash after it. Rows are written only by {@link AuditLog.append}.
+ * after, and the request it came from. Append-only and hash-chained, in independent chains
+ * (one per transaction, see {@link AuditLog.append}): `hash` covers the row, its chain and
+ * `prevHash` (the hash of row `seq - 1` of the same chain), so editing or removing any row
+ * breaks every hash after it in its chain. New rows are HMAC-ed under a key kept outside the
+ * database (`keyId`); legacy rows (chain 0, no key id) are plain SHA-256. Rows are written
+ * only by {@link AuditLog.append}.
  */
+@Unique({ name: 'audit_log_chain_seq_unique', properties: ['chain', 'seq'] })
 @Entity({
   tableName: 'audit_log',
   // The database itself refuses UPDATE and DELETE: the log is only ever appended to. (No
@@ -25,8 +29,15 @@ export class AuditEntry {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
-  /** 1, 2, 3, … without gaps: appends are serialized, so the order is the chain's order. */
-  @Property({ type: 'bigint', unique: 'audit_log_seq_unique' })
+  /**
+   * Which chain the row belongs to (0 to AUDIT_CHAINS - 1). Legacy rows, written before there
+   * were chains, are chain 0. No default: a writer that does not choose a chain fails.
+   */
+  @Property({ type: 'smallint' })
+  chain!: number;
+
+  /** 1, 2, 3, … without gaps within a chain: appends to one chain are serialized, so the order is the chain's order. */
+  @Property({ type: 'bigint' })
   seq!: string;
 
   @Property({ type: 'datetime' })
@@ -56,6 +67,11 @@ export class AuditEntry {
   @Property({ type: 'text' })
   prevHash!: string;
 
+  /** The HMAC key the row is under (first 16 hex of the key's SHA-256); null for a legacy plain-SHA-256 row. */
+  @Property({ type: 'text', nullable: true })
+  keyId: string | null = null;
+
+  /** HMAC-SHA256 under `keyId` (or, for a legacy row, plain SHA-256) of the row's fields and `prevHash`. */
   @Property({ type: 'text' })
   hash!: string;
 }

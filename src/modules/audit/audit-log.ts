@@ -1,7 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Principal } from '../../platform/principal.js';
 import { InputValidator } from '../../platform/errors.js';
+import type { AppConfig } from '../../platform/config.js';
+import { auditHmac, GENESIS_HASH, type KeyedChainedFields } from './audit-hash.js';
+import { auditKeySourceOf, loadAuditKeyring, type AuditKey, type AuditKeyring } from './audit-keyring.js';
 
 /** Who asked for a change and in which request: what every audited service method takes. */
 export interface AuditContext {
@@ -41,7 +43,7 @@ export function auditContextOf(request: { principal: Principal; requestId: strin
   return { actor, requestId: request.requestId };
 }
 
-/** What a caller records; the log adds seq, time and the hashes. */
+/** What a caller records; the log adds chain, seq, time, key id and the hashes. */
 export interface AuditRecord {
   action: string;
   subject: string;
@@ -51,49 +53,71 @@ export interface AuditRecord {
   after?: unknown;
 }
 
-/** The hashed fields of one row, as they are stored. */
-export interface ChainedFields {
-  seq: number;
-  at: Date;
-  actor: string;
-  action: string;
-  subject: string;
-  before: unknown;
-  after: unknown;
-  requestId: string | null;
-  prevHash: string;
+/**
+ * How many independent hash chains new rows spread over. A transaction appends to chain
+ * `hashtext(its xid) & (AUDIT_CHAINS - 1)`; the verifier discovers chains from the data, so
+ * changing this later strands nothing.
+ */
+export const AUDIT_CHAINS = 32;
+
+// Advisory-lock namespace ("audt"), two-key form: (AUDIT_LOCK_NAMESPACE, chain) is one chain's lock.
+const AUDIT_LOCK_NAMESPACE = 0x61756474;
+
+// The chain of the current transaction, from its own transaction id: every row of one
+// transaction lands on one chain, so a transaction never holds two chain locks.
+const CHAIN_OF_TRANSACTION = `(hashtext(pg_current_xact_id()::text) & ${AUDIT_CHAINS - 1})`;
+
+let keyring: AuditKeyring | undefined;
+
+/** Options of {@link configureAuditLog}. */
+export interface AuditLogOptions {
+  /** The keys: new rows are HMAC-ed under `keyring.current`; the verifier also accepts the older ones. */
+  keyring: AuditKeyring;
 }
 
-/** The `prev_hash` of the first row. */
-export const GENESIS_HASH = '0'.repeat(64);
-
-// A fixed advisory-lock key ("audt"): every append in this database takes the same one.
-const CHAIN_LOCK_KEY = 0x61756474;
-
-/** JSON with object keys sorted at every level, so equal values hash equally (jsonb reorders keys). */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+/**
+ * Sets the audit log's keys for this process, once at start-up (`openCore`, the CLI
+ * commands that write audited changes). Configuring again with the same current key adds
+ * the older keys it brings; a different current key throws, so two parts of one process
+ * can never write rows under different keys.
+ *
+ * @throws Error when the keyring has no current key, or a different current key is already configured.
+ */
+export function configureAuditLog(options: AuditLogOptions): void {
+  const next = options.keyring;
+  if (!next.current) throw new Error('configureAuditLog needs a current key (AUDIT_HMAC_KEY or $DATA_DIR/secrets/audit.key)');
+  if (keyring?.current && keyring.current.id !== next.current.id) {
+    throw new Error(
+      `The audit log of this process already writes under key ${keyring.current.id}; refusing a second, different key ${next.current.id} ` +
+        '(every app in one process must share one AUDIT_HMAC_KEY, or no verifier can check all their rows)',
+    );
+  }
+  keyring = keyring ? keyring.merge(next) : next;
 }
 
-/** SHA-256 (hex) over the canonical JSON of a row's chained fields. */
-export function auditHash(fields: ChainedFields): string {
-  const canonical = canonicalJson({
-    seq: fields.seq,
-    at: fields.at.toISOString(),
-    actor: fields.actor,
-    action: fields.action,
-    subject: fields.subject,
-    before: fields.before,
-    after: fields.after,
-    request_id: fields.requestId,
-    prev_hash: fields.prevHash,
-  });
-  return createHash('sha256').update(canonical).digest('hex');
+/**
+ * Loads the audit keys of the process configuration (creating `$DATA_DIR/secrets/audit.key`
+ * when neither it nor `AUDIT_HMAC_KEY` exists) and configures the audit log with them: what a
+ * process that writes audited changes calls once at start-up.
+ */
+export async function openAuditLog(config: Pick<AppConfig, 'auditHmacKey' | 'auditHmacKeyFile' | 'auditHmacKeysOld'>): Promise<void> {
+  configureAuditLog({ keyring: await loadAuditKeyring(auditKeySourceOf(config), { create: true }) });
+}
+
+/** The keyring {@link configureAuditLog} set in this process, if any (the verifier's default). */
+export function configuredAuditKeyring(): AuditKeyring | undefined {
+  return keyring;
+}
+
+function currentKey(): AuditKey {
+  const key = keyring?.current;
+  if (!key) {
+    throw new Error(
+      'The audit log has no key: call openAuditLog(config) (or configureAuditLog) at process start-up, ' +
+        'before any audited write (openCore does)',
+    );
+  }
+  return key;
 }
 
 /** As it will read back from jsonb: dates become ISO strings, undefined fields vanish. */
@@ -101,22 +125,52 @@ function asStored(value: unknown): unknown {
   return value === undefined ? null : JSON.parse(JSON.stringify(value));
 }
 
+/** @internal Options of {@link AuditLog.append} for tests. */
+export interface AppendOptions {
+  /** @internal Append to this chain instead of the transaction's own (tests of the locking). */
+  chain?: number;
+}
+
 /**
- * The audit log: one hash-chained row per audited change, written in the caller's
- * transaction so the change and its row commit or roll back together.
+ * The audit log: one HMAC-chained row per audited change, written in the caller's
+ * transaction so the change and its row commit or roll back together. Rows spread over
+ * {@link AUDIT_CHAINS} independent chains, one per transaction, so audited writes of
+ * different transactions rarely wait for each other.
  */
 export const AuditLog = {
   /**
-   * Appends one row. MUST be called inside the caller's transaction (`em` from
-   * `em.transactional`), as its last statement: the chain lock it takes is held until
-   * commit, and taking it last means its holder never waits on another lock.
+   * Appends one row to the chain of the caller's transaction. MUST be called inside the
+   * caller's READ COMMITTED transaction (`em` from `em.transactional`), as its last
+   * statements: the chain lock it takes is held until commit, and taking it last means its
+   * holder never waits on another lock.
+   *
+   * @throws Error when called outside a transaction, in a snapshot isolation level, or before
+   *   {@link configureAuditLog}.
    */
-  async append(em: EntityManager, context: AuditContext, record: AuditRecord): Promise<void> {
+  async append(em: EntityManager, context: AuditContext, record: AuditRecord, options: AppendOptions = {}): Promise<void> {
     if (!em.isInTransaction()) throw new Error('AuditLog.append must run inside the transaction of the change it records');
-    // Serializes appends until commit: each row links to the one committed just before it.
-    await em.execute('select pg_advisory_xact_lock(?)', [CHAIN_LOCK_KEY]);
-    const [last] = await em.execute<{ seq: string; hash: string }[]>('select seq, hash from audit_log order by seq desc limit 1');
-    const fields: ChainedFields = {
+    const key = currentKey();
+    const pinned = options.chain;
+    if (pinned !== undefined && !(Number.isInteger(pinned) && pinned >= 0 && pinned < AUDIT_CHAINS)) {
+      throw new TypeError(`chain must be an integer in [0, ${AUDIT_CHAINS}), got ${pinned}`);
+    }
+    // The lock in a statement of its own: in READ COMMITTED the next statement's snapshot is
+    // taken after the lock is granted, so it sees the row committed by the previous holder.
+    const [locked] = await em.execute<{ chain: number; isolation: string }[]>(
+      `select c.chain, pg_advisory_xact_lock(?::int, c.chain)::text as locked, current_setting('transaction_isolation') as isolation
+       from (select ${pinned === undefined ? CHAIN_OF_TRANSACTION : '?::int'} as chain) c`,
+      pinned === undefined ? [AUDIT_LOCK_NAMESPACE] : [AUDIT_LOCK_NAMESPACE, pinned],
+    );
+    if (locked!.isolation !== 'read committed') {
+      throw new Error(`AuditLog.append needs a READ COMMITTED transaction, not ${locked!.isolation}: its snapshot would miss rows committed while it waited for the chain`);
+    }
+    const chain = Number(locked!.chain);
+    const [last] = await em.execute<{ seq: string; hash: string }[]>(
+      'select seq, hash from audit_log where chain = ? order by seq desc limit 1',
+      [chain],
+    );
+    const fields: KeyedChainedFields = {
+      chain,
       seq: last ? Number(last.seq) + 1 : 1,
       at: new Date(),
       actor: context.actor,
@@ -126,11 +180,13 @@ export const AuditLog = {
       after: asStored(record.after),
       requestId: context.requestId,
       prevHash: last?.hash ?? GENESIS_HASH,
+      keyId: key.id,
     };
     await em.execute(
-      `insert into audit_log (id, seq, at, actor, action, subject, before, after, request_id, prev_hash, hash)
-       values (gen_random_uuid(), ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?)`,
+      `insert into audit_log (id, chain, seq, at, actor, action, subject, before, after, request_id, prev_hash, key_id, hash)
+       values (gen_random_uuid(), ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?)`,
       [
+        fields.chain,
         fields.seq,
         fields.at,
         fields.actor,
@@ -140,52 +196,9 @@ export const AuditLog = {
         fields.after === null ? null : JSON.stringify(fields.after),
         fields.requestId,
         fields.prevHash,
-        auditHash(fields),
+        fields.keyId,
+        auditHmac(key, fields),
       ],
     );
   },
 };
-
-/** The outcome of {@link verifyAuditChain}. */
-export type AuditChainReport =
-  | { intact: true; entries: number }
-  | { intact: false; entries: number; brokenSeq: number; reason: string };
-
-/**
- * Walks the log in `seq` order and recomputes every hash: the first row whose seq, link or
- * hash does not match is reported (a tampered row, a removed one, a reordering).
- */
-export async function verifyAuditChain(em: EntityManager, batchSize = 1000): Promise<AuditChainReport> {
-  let expectedSeq = 1;
-  let prevHash = GENESIS_HASH;
-  for (;;) {
-    const rows = await em.execute<
-      { seq: string; at: Date; actor: string; action: string; subject: string; before: unknown; after: unknown; request_id: string | null; prev_hash: string; hash: string }[]
-    >(
-      `select seq, at, actor, action, subject, before, after, request_id, prev_hash, hash
-       from audit_log where seq >= ? order by seq limit ?`,
-      [expectedSeq, batchSize],
-    );
-    for (const row of rows) {
-      const seq = Number(row.seq);
-      const broken = (reason: string): AuditChainReport => ({ intact: false, entries: expectedSeq - 1, brokenSeq: seq, reason });
-      if (seq !== expectedSeq) return { intact: false, entries: expectedSeq - 1, brokenSeq: expectedSeq, reason: `row ${expectedSeq} is missing` };
-      if (row.prev_hash !== prevHash) return broken('prev_hash does not match the hash of the row before');
-      const recomputed = auditHash({
-        seq,
-        at: new Date(row.at),
-        actor: row.actor,
-        action: row.action,
-        subject: row.subject,
-        before: row.before,
-        after: row.after,
-        requestId: row.request_id,
-        prevHash: row.prev_hash,
-      });
-      if (recomputed !== row.hash) return broken('hash does not match the row');
-      prevHash = row.hash;
-      expectedSeq += 1;
-    }
-    if (rows.length < batchSize) return { intact: true, entries: expectedSeq - 1 };
-  }
-}

@@ -186,7 +186,7 @@ async function auditRows(em: EntityManager, memberId: string, sections: Record<s
                  else jsonb_build_object('seq', a.seq, 'at', a.at, 'actor', a.actor, 'action', a.action) end as row
      from audit_log a
      where a.actor = any(?::text[]) or a.subject = any(?::text[])
-     order by a.seq`,
+     order by a.at, a.chain, a.seq`,
     [`member:${memberId}`, pgTextArray(subjects), pgTextArray([`member:${memberId}`, `admin:${memberId}`]), pgTextArray(subjects)],
   );
   return result.map((r) => camelKeys(r.row));
