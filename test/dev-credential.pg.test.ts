@@ -77,7 +77,7 @@ describe('npm run -s dev:credential', () => {
 
     const [stored] = await t.db.query(`select key_hash, prefix from partner_api_key where key_hash = $1`, [hashApiKey(key)]);
     expect(stored).toEqual({ key_hash: hashApiKey(key), prefix: key.slice(0, 20) });
-    const [audit] = await t.db.query(`select actor, action, after from audit_log order by seq desc limit 1`);
+    const [audit] = await t.db.query(`select actor, action, after from audit_log order by at desc limit 1`);
     expect(audit).toMatchObject({ actor: expect.stringMatching(/^operator:/), action: 'partner_api_key.create', after: { partnerId: 'sparkwash', prefix: key.slice(0, 20) } });
     expect(JSON.stringify(audit)).not.toContain(key);
     expect(await verifyAuditChain(t.app.orm.em.fork())).toMatchObject({ intact: true });

@@ -21,6 +21,7 @@ import { openDevIssuer } from '../src/runtime/keys.js';
 import type { DevIssuer } from '../src/modules/auth/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { freePort } from './support/free-port.js';
+import { TEST_AUDIT_HMAC_KEY } from './support/audit-key.js';
 
 const dist = (file: string) => path.resolve('dist/src', file);
 
@@ -49,6 +50,7 @@ beforeAll(async () => {
     SUBGRAPH_PORT: '0',
     SUBGRAPH_SECRET: randomBytes(32).toString('base64url'),
     PSEUDONYM_SECRET: randomBytes(32).toString('base64url'),
+    AUDIT_HMAC_KEY: TEST_AUDIT_HMAC_KEY,
     ...Object.fromEntries(['MEMBER_QUERIES', 'MEMBER_MUTATIONS', 'PARTNER_QUERIES', 'PARTNER_MUTATIONS', 'ANONYMOUS'].map((n) => [`RATE_LIMIT_${n}`, '1000000'])),
   };
   // What an operator prepares once: the schema, the demo catalog, the keys every process shares.

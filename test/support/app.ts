@@ -64,6 +64,9 @@ export async function startTestApp(
   const { env = {}, logger = createLogger('silent'), ...appOptions } = overrides;
   const db = await createTestDatabase();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'coalition-test-'));
+  // The same audit key where commands run against this app look for it (dev:credential, demo).
+  await fs.mkdir(path.join(dataDir, 'secrets'), { mode: 0o700 });
+  await fs.writeFile(path.join(dataDir, 'secrets', 'audit.key'), `${TEST_AUDIT_HMAC_KEY}\n`, { mode: 0o600 });
   const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PUBLIC_URL: 'http://issuer.test', METRICS_PORT: '0', AUDIT_HMAC_KEY: TEST_AUDIT_HMAC_KEY, ...UNLIMITED, ...env });
   const app = await startApp({
     config,
