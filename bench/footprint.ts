@@ -89,6 +89,7 @@ async function main(): Promise<void> {
     AUTH_ISSUER: 'https://id.example.com/',
     AUTH_JWKS_URL: 'https://id.example.com/.well-known/jwks.json',
     PSEUDONYM_SECRET: randomBytes(32).toString('base64url'),
+    AUDIT_HMAC_KEY: randomBytes(32).toString('base64url'),
     ...Object.fromEntries(
       ['SPARKWASH', 'STREAMFLIX', 'SKYMILES', 'BREWBAR'].flatMap((id) => [
         [`PARTNER_${id}_URL`, 'http://127.0.0.1:9'],

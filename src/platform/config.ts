@@ -44,8 +44,9 @@ export interface AppConfig {
   /** File holding the subgraph secret outside production. @default `$DATA_DIR/secrets/subgraph.key` */
   subgraphSecretFile: string;
   /**
-   * Key (`AUDIT_HMAC_KEY`, at least 32 characters; required in production) every new audit-log
-   * row is HMAC-ed under, kept outside the database. Absent, it is read from `auditHmacKeyFile`.
+   * Key (`AUDIT_HMAC_KEY`, at least 32 characters) every new audit-log row is HMAC-ed under, kept
+   * outside the database. Absent, it is read from `auditHmacKeyFile`, except in production, where
+   * a process that writes or verifies the audit log refuses to start without it (a gateway needs none).
    */
   auditHmacKey: string | undefined;
   /** File holding the audit key when `AUDIT_HMAC_KEY` is unset, created on first start. @default `$DATA_DIR/secrets/audit.key` */
@@ -282,9 +283,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (e.NODE_ENV === 'production' && !e.SUBGRAPH_SECRET) {
     throw new Error('Invalid configuration: production needs SUBGRAPH_SECRET (the gateway signs subgraph requests with it; e.g. `openssl rand -base64 32`, the same in the gateway and every subgraph)');
-  }
-  if (e.NODE_ENV === 'production' && !e.AUDIT_HMAC_KEY) {
-    throw new Error('Invalid configuration: production needs AUDIT_HMAC_KEY (new audit-log rows are HMAC-ed under it; e.g. `openssl rand -base64 32`, the same in every process that writes, kept outside the database)');
   }
   try {
     new Intl.DateTimeFormat('en', { timeZone: e.PROGRAM_TIME_ZONE });

@@ -48,6 +48,13 @@ describe('the audit keyring', () => {
     await expect(fs.stat(keyFile)).rejects.toThrow(/ENOENT/);
   });
 
+  it('needs AUDIT_HMAC_KEY itself where it is required (production), never a file', async () => {
+    const keyFile = path.join(dir, 'secrets', 'audit.key');
+    await expect(loadAuditKeyring({ key: undefined, keyFile, oldKeys: [], keyRequired: true }, { create: true })).rejects.toThrow(/production needs AUDIT_HMAC_KEY/);
+    await expect(fs.stat(keyFile)).rejects.toThrow(/ENOENT/);
+    expect((await loadAuditKeyring({ key: KEY, keyFile, oldKeys: [], keyRequired: true }, { create: true })).current?.id).toBe(auditKeyId(Buffer.from(KEY)));
+  });
+
   it('refuses a key shorter than 32 characters, naming where it came from', async () => {
     const keyFile = path.join(dir, 'audit.key');
     await fs.writeFile(keyFile, 'short\n');

@@ -75,11 +75,13 @@ export interface AuditKeySource {
   keyFile: string;
   /** `AUDIT_HMAC_KEYS_OLD`: keys of earlier rows, kept to verify them after a rotation. */
   oldKeys: readonly string[];
+  /** `key` must be set, no file instead (production: the key lives in the secret store, not on a disk by the data). @default false */
+  keyRequired?: boolean;
 }
 
 /** The audit keys' source in the process configuration (`AUDIT_HMAC_KEY`, `$DATA_DIR/secrets/audit.key`, `AUDIT_HMAC_KEYS_OLD`). */
-export function auditKeySourceOf(config: Pick<AppConfig, 'auditHmacKey' | 'auditHmacKeyFile' | 'auditHmacKeysOld'>): AuditKeySource {
-  return { key: config.auditHmacKey, keyFile: config.auditHmacKeyFile, oldKeys: config.auditHmacKeysOld };
+export function auditKeySourceOf(config: Pick<AppConfig, 'nodeEnv' | 'auditHmacKey' | 'auditHmacKeyFile' | 'auditHmacKeysOld'>): AuditKeySource {
+  return { key: config.auditHmacKey, keyFile: config.auditHmacKeyFile, oldKeys: config.auditHmacKeysOld, keyRequired: config.nodeEnv === 'production' };
 }
 
 /**
@@ -88,11 +90,18 @@ export function auditKeySourceOf(config: Pick<AppConfig, 'auditHmacKey' | 'audit
  * 0700 directory); without it (the verifier, which must never invent a key) a missing file
  * leaves the keyring without a current key, and only `oldKeys` verify.
  *
- * @throws Error when a key or the file's content is shorter than 32 characters.
+ * @throws Error when a key or the file's content is shorter than 32 characters, or `keyRequired`
+ *   and `key` is unset.
  */
 export async function loadAuditKeyring(source: AuditKeySource, options: { create: boolean }): Promise<AuditKeyring> {
   let current = source.key !== undefined && source.key !== '' ? source.key : undefined;
   let origin = 'AUDIT_HMAC_KEY';
+  if (current === undefined && source.keyRequired) {
+    throw new Error(
+      'Invalid configuration: production needs AUDIT_HMAC_KEY in every process that writes or verifies the audit log ' +
+        '(new rows are HMAC-ed under it; e.g. `openssl rand -base64 32`, the same everywhere, kept outside the database)',
+    );
+  }
   if (current === undefined) {
     const file = path.resolve(source.keyFile);
     origin = `audit key file ${file}`;

@@ -100,7 +100,7 @@ export function configureAuditLog(options: AuditLogOptions): void {
  * when neither it nor `AUDIT_HMAC_KEY` exists) and configures the audit log with them: what a
  * process that writes audited changes calls once at start-up.
  */
-export async function openAuditLog(config: Pick<AppConfig, 'auditHmacKey' | 'auditHmacKeyFile' | 'auditHmacKeysOld'>): Promise<void> {
+export async function openAuditLog(config: Pick<AppConfig, 'nodeEnv' | 'auditHmacKey' | 'auditHmacKeyFile' | 'auditHmacKeysOld'>): Promise<void> {
   configureAuditLog({ keyring: await loadAuditKeyring(auditKeySourceOf(config), { create: true }) });
 }
 
