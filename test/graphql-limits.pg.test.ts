@@ -100,6 +100,28 @@ describe('GraphQL operation limits', () => {
 });
 
 describe('requests the gateway refuses', () => {
+  // Regression (fuzzer, FUZZ_SEED=1453056086): variables nested 5,000 levels deep overflowed
+  // the stack of the gateway's checks (INTERNAL_SERVER_ERROR) and of the subgraph behind it.
+  it('refuses a body nested deeper than 64 levels with 400 BAD_REQUEST, before any check or subgraph sees it', async () => {
+    const nested = (depth: number) => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
+    const query = `query($v0: DateTimeISO!) { partnerSettlement(from: $v0, to: "2026-01-01T00:00:00Z") { to } }`;
+    for (const depth of [65, 5_000, 50_000]) {
+      const response = await fetch(t.app.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `{"query": ${JSON.stringify(query)}, "variables": {"v0": ${nested(depth)}}}`,
+      });
+      expect(response.status, `depth ${depth}`).toBe(400);
+      expect(((await response.json()) as GraphQLResponse<unknown>).errors).toEqual([
+        { message: 'Request body nested deeper than 64 levels', extensions: { code: 'BAD_REQUEST' } },
+      ]);
+    }
+    // Strings are not nesting: brackets inside them do not count.
+    const inString = await t.graphql(`mutation($x: String!) { subscribe(planCode: $x, idempotencyKey: "k") { id } }`, { x: '['.repeat(1_000) });
+    expect(inString.status).toBe(200);
+    expect(inString.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
   it('refuses a batched (array) request', async () => {
     const response = await fetch(t.app.graphqlUrl, {
       method: 'POST',

@@ -87,6 +87,12 @@ type Route = 'graphql' | 'graphiql' | 'jwks' | 'issuer' | 'status_list' | 'healt
 const STATUS_LISTS = /^\/\.well-known\/status-lists(?:\/([a-z0-9][a-z0-9-]{0,62})(?:\/([1-9][0-9]{0,8}))?)?$/;
 /** GraphQL request bodies (the runtime's own default limit). */
 const MAX_GRAPHQL_BYTES = 25_000_000;
+/**
+ * Deepest nesting of arrays and objects a GraphQL body may have. Real operations' variables
+ * stay far below; thousands of levels would only overflow the stack of whoever walks them
+ * (the gateway's checks, a subgraph's coercion).
+ */
+const MAX_JSON_DEPTH = 64;
 
 function routeName(path: string): Route {
   if (PARTNER_EVENTS_PATH.test(path)) return 'partner_events';
@@ -124,6 +130,10 @@ async function handle(route: Route, req: http.IncomingMessage, res: http.ServerR
       if (body === null) {
         res.setHeader('connection', 'close'); // the rest of the body is not read
         sendJson(res, 413, { errors: [{ message: 'Request body too large', extensions: { code: 'REQUEST_ENTITY_TOO_LARGE' } }] });
+        return;
+      }
+      if (jsonDepth(body) > MAX_JSON_DEPTH) {
+        sendJson(res, 400, { errors: [{ message: `Request body nested deeper than ${MAX_JSON_DEPTH} levels`, extensions: { code: 'BAD_REQUEST' } }] });
         return;
       }
       (req as { body?: unknown }).body = parsedGraphQLBody(body);
@@ -218,6 +228,23 @@ async function serveStatusList(req: http.IncomingMessage, res: http.ServerRespon
     return;
   }
   res.end(published.token);
+}
+
+/** The deepest nesting of arrays and objects in a JSON text, counted without parsing it (strings skipped). */
+function jsonDepth(body: Buffer): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
 }
 
 /**

@@ -58,14 +58,6 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 /** Arguments of the document whose value (variables resolved) holds text no database column can. */
 function unstorableText(document: DocumentNode, variables: Record<string, unknown>): InputProblem[] {
   const problems: InputProblem[] = [];
-  const strings = (value: unknown): string[] =>
-    typeof value === 'string'
-      ? [value]
-      : Array.isArray(value)
-        ? value.flatMap(strings)
-        : value !== null && typeof value === 'object'
-          ? Object.values(value).flatMap(strings)
-          : [];
   visit(document, {
     Argument(node) {
       const texts = strings(valueFromASTUntyped(node.value, variables));
@@ -74,6 +66,23 @@ function unstorableText(document: DocumentNode, variables: Record<string, unknow
     },
   });
   return problems;
+}
+
+/**
+ * Every string inside `value` (lists and input objects walked), without recursion: a client may
+ * send variables nested tens of thousands of levels deep, which a recursive walk would answer
+ * with a stack overflow.
+ */
+function strings(value: unknown): string[] {
+  const found: string[] = [];
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next === 'string') found.push(next);
+    else if (Array.isArray(next)) pending.push(...next);
+    else if (next !== null && typeof next === 'object') pending.push(...Object.values(next));
+  }
+  return found;
 }
 
 /** Response key -> field name of the root fields that run with these variables; undefined when unsure. */
