@@ -1,12 +1,9 @@
 // Development credentials as `npm run -s dev:credential` and `npm run demo` make them: a JWT
 // from the dev issuer kept under DATA_DIR, or a fresh partner API key written to the database
 // the server uses (DATABASE_URL, or the embedded one). Plain `pg`, no ORM: it answers fast.
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type pg from 'pg';
 import type { AuditContext } from '../src/modules/audit/index.js';
 import { DEV_ISSUER, DevIssuer } from '../src/modules/auth/index.js';
 import type { AppConfig } from '../src/platform/config.js';
@@ -56,10 +53,11 @@ async function createPartnerKey(config: AppConfig, partnerId: string): Promise<D
   return withDatabase(
     async (databaseUrl, target) => {
       // Loaded here, not above: a member or admin JWT needs none of it.
-      const [{ default: Pg }, { AuditLog, openAuditLog }, { newPartnerApiKey, partnerApiKeyCreatedAudit }] = await Promise.all([
+      const [{ default: Pg }, { openAuditLog }, { insertPartnerApiKey }, { pgTransaction }] = await Promise.all([
         import('pg'),
         import('../src/modules/audit/index.js'),
         import('../src/modules/partner/index.js'),
+        import('../src/platform/sql.js'),
       ]);
       await openAuditLog(config); // the key's audit row is HMAC-ed under the server's audit key
       const client = new Pg.Client({ connectionString: databaseUrl });
@@ -73,10 +71,7 @@ async function createPartnerKey(config: AppConfig, partnerId: string): Promise<D
         if (!partners.some((p) => p.id === partnerId)) {
           throw new Error(`Partner "${partnerId}" not found in ${target.description}; partners there: ${partners.map((p) => p.id).join(', ') || 'none'}`);
         }
-        const { key, keyHash, prefix } = newPartnerApiKey(partnerId);
-        const id = randomUUID();
-        await client.query('insert into partner_api_key (id, partner_id, key_hash, prefix) values ($1, $2, $3, $4)', [id, partnerId, keyHash, prefix]);
-        await AuditLog.append(auditTransaction(client), OPERATOR, partnerApiKeyCreatedAudit({ id, partnerId, prefix }));
+        const { key, prefix } = await insertPartnerApiKey(pgTransaction(client), partnerId, OPERATOR);
         await client.query('commit');
         return { credential: key, origin: `partner API key ${prefix}… for "${partnerId}" written to ${target.description}` };
       } catch (error) {
@@ -88,17 +83,4 @@ async function createPartnerKey(config: AppConfig, partnerId: string): Promise<D
     },
     { migrateAndSeed: true, config },
   );
-}
-
-/**
- * A pg client inside `begin … commit`, seen as the two EntityManager methods `AuditLog.append`
- * uses (`isInTransaction`, `execute` with `?` placeholders): the key's audit row joins the
- * hash chain exactly as the server's rows do, without loading the ORM.
- */
-function auditTransaction(client: pg.ClientBase): EntityManager {
-  const execute = async (sql: string, params: unknown[] = []) => {
-    let n = 0;
-    return (await client.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows;
-  };
-  return { isInTransaction: () => true, execute } as unknown as EntityManager;
 }

@@ -20,3 +20,25 @@ export function restrictViolation(error: unknown): boolean {
 export function pgTextArray(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 }
+
+/**
+ * SQL inside one transaction, `?` placeholders: what an EntityManager inside
+ * `em.transactional` offers, and what {@link pgTransaction} makes of a plain `pg` client between
+ * `begin` and `commit` (commands that answer fast without loading the ORM).
+ */
+export interface SqlTransaction {
+  isInTransaction(): boolean;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows are typed by each caller
+  execute(sql: string, params?: unknown[]): Promise<any>;
+}
+
+/** A `pg` client inside `begin … commit` as a {@link SqlTransaction} (`?` become `$1`, `$2`, …). */
+export function pgTransaction(client: { query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> }): SqlTransaction {
+  return {
+    isInTransaction: () => true,
+    execute: async (sql, params = []) => {
+      let n = 0;
+      return (await client.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows;
+    },
+  };
+}

@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { SqlTransaction } from '../../platform/sql.js';
 import type { Principal } from '../../platform/principal.js';
 import { InputValidator } from '../../platform/errors.js';
 import type { AppConfig } from '../../platform/config.js';
@@ -147,7 +147,7 @@ export const AuditLog = {
    * @throws Error when called outside a transaction, in a snapshot isolation level, or before
    *   {@link configureAuditLog}.
    */
-  async append(em: EntityManager, context: AuditContext, record: AuditRecord, options: AppendOptions = {}): Promise<void> {
+  async append(em: SqlTransaction, context: AuditContext, record: AuditRecord, options: AppendOptions = {}): Promise<void> {
     if (!em.isInTransaction()) throw new Error('AuditLog.append must run inside the transaction of the change it records');
     const key = currentKey();
     const pinned = options.chain;
@@ -156,7 +156,7 @@ export const AuditLog = {
     }
     // The lock in a statement of its own: in READ COMMITTED the next statement's snapshot is
     // taken after the lock is granted, so it sees the row committed by the previous holder.
-    const [locked] = await em.execute<{ chain: number; isolation: string }[]>(
+    const [locked]: Array<{ chain: number; isolation: string }> = await em.execute(
       `select c.chain, pg_advisory_xact_lock(?::int, c.chain)::text as locked, current_setting('transaction_isolation') as isolation
        from (select ${pinned === undefined ? CHAIN_OF_TRANSACTION : '?::int'} as chain) c`,
       pinned === undefined ? [AUDIT_LOCK_NAMESPACE] : [AUDIT_LOCK_NAMESPACE, pinned],
@@ -165,7 +165,7 @@ export const AuditLog = {
       throw new Error(`AuditLog.append needs a READ COMMITTED transaction, not ${locked!.isolation}: its snapshot would miss rows committed while it waited for the chain`);
     }
     const chain = Number(locked!.chain);
-    const [last] = await em.execute<{ seq: string; hash: string }[]>(
+    const [last]: Array<{ seq: string; hash: string }> = await em.execute(
       'select seq, hash from audit_log where chain = ? order by seq desc limit 1',
       [chain],
     );

@@ -1,7 +1,7 @@
 export { Partner, PartnerApiKey } from './partner.entity.js';
 export { PartnerKeyService } from './partner-key.service.js';
-export type { CreatedApiKey } from './partner-key.service.js';
-export { newPartnerApiKey, partnerApiKeyCreatedAudit } from './partner-api-key.js';
+export type { CreatedApiKey } from './partner-api-key.js';
+export { insertPartnerApiKey, newPartnerApiKey, partnerApiKeyCreatedAudit } from './partner-api-key.js';
 export type { NewPartnerApiKey } from './partner-api-key.js';
 export { PartnerSubgraph } from './partner-subgraph.entity.js';
 export { PartnerSubgraphService } from './partner-subgraph.service.js';

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { AuditRecord } from '../audit/index.js';
+import type { SqlTransaction } from '../../platform/sql.js';
+import { AuditLog, type AuditContext, type AuditRecord } from '../audit/index.js';
 import { hashApiKey, PARTNER_KEY_PREFIX } from '../auth/index.js';
 
-// No ORM here: `dev:credential` creates keys with plain `pg` through these.
+// No ORM here: `dev:credential` creates keys with plain `pg` through these (see pgTransaction).
 
 /** A partner API key before it is stored: the key (shown once) and what is stored of it. */
 export interface NewPartnerApiKey {
@@ -28,4 +29,26 @@ export function partnerApiKeyCreatedAudit(created: { id: string; partnerId: stri
     before: null,
     after: { id: created.id, partnerId: created.partnerId, prefix: created.prefix, revokedAt: null },
   };
+}
+
+/** A key just created: the key itself is shown this once. */
+export interface CreatedApiKey {
+  id: string;
+  partnerId: string;
+  key: string;
+  prefix: string;
+}
+
+/**
+ * Creates an API key for `partnerId` in the caller's transaction (an EntityManager, or a
+ * plain `pg` client through `pgTransaction`), with its `partner_api_key.create` audit row.
+ */
+export async function insertPartnerApiKey(tx: SqlTransaction, partnerId: string, audit: AuditContext): Promise<CreatedApiKey> {
+  const { key, keyHash, prefix } = newPartnerApiKey(partnerId);
+  const [row]: Array<{ id: string }> = await tx.execute(
+    'insert into partner_api_key (id, partner_id, key_hash, prefix) values (gen_random_uuid(), ?, ?, ?) returning id',
+    [partnerId, keyHash, prefix],
+  );
+  await AuditLog.append(tx, audit, partnerApiKeyCreatedAudit({ id: row!.id, partnerId, prefix }));
+  return { id: row!.id, partnerId, key, prefix };
 }

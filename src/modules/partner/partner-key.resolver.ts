@@ -3,7 +3,7 @@ import { auditContextOf } from '../audit/index.js';
 import { requireAdmin } from '../../platform/guards.js';
 import type { RequestContext } from '../../platform/context.js';
 import type { Partner } from './partner.entity.js';
-import type { CreatedApiKey } from './partner-key.service.js';
+import type { CreatedApiKey } from './partner-api-key.js';
 import { PartnerApiKeyCreatedType } from './partner-key.types.js';
 import { PartnerType } from './partner.types.js';
 import type { PartnerSubgraph } from './partner-subgraph.entity.js';

@@ -2,16 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditLog, SYSTEM_AUDIT, type AuditContext } from '../audit/index.js';
 import { AppError } from '../../platform/errors.js';
 import { isUuid } from '../../platform/loader.js';
-import { newPartnerApiKey, partnerApiKeyCreatedAudit } from './partner-api-key.js';
+import { insertPartnerApiKey, type CreatedApiKey } from './partner-api-key.js';
 import { Partner, PartnerApiKey } from './partner.entity.js';
-
-export interface CreatedApiKey {
-  id: string;
-  partnerId: string;
-  /** The whole key: shown this once, only its hash is stored. */
-  key: string;
-  prefix: string;
-}
 
 /**
  * Partner API keys: created (shown once), looked up by hash, revoked. Creating and revoking
@@ -25,14 +17,7 @@ export class PartnerKeyService {
   async create(partnerId: string, audit: AuditContext = SYSTEM_AUDIT): Promise<CreatedApiKey> {
     const partner = await this.em.findOne(Partner, { id: partnerId });
     if (!partner) throw AppError.notFound('Partner', partnerId);
-    const { key, keyHash, prefix } = newPartnerApiKey(partnerId);
-    const row = await this.em.transactional(async (em) => {
-      const created = em.create(PartnerApiKey, { partner: em.getReference(Partner, partnerId), keyHash, prefix });
-      await em.flush();
-      await AuditLog.append(em, audit, partnerApiKeyCreatedAudit({ id: created.id, partnerId, prefix }));
-      return created;
-    });
-    return { id: row.id, partnerId, key, prefix: row.prefix };
+    return this.em.transactional((em) => insertPartnerApiKey(em, partnerId, audit));
   }
 
   /** The partner owning an active key with this hash, or null. */
