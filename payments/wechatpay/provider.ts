@@ -144,7 +144,7 @@ class WechatPayProvider implements PaymentProvider {
           amount,
           payer: { openid: request.payerId },
         });
-    if (answer.status === 200) return { outcome: 'PENDING' };
+    if (isSuccess(answer)) return { outcome: 'PENDING' };
     const error = answer.body as WireError;
     // A retry of a charge already decided (paid, or closed after a failure): the order says how.
     if (error.code === 'ORDERPAID' || error.code === 'ORDER_CLOSED') return this.query(request.paymentId);
@@ -170,12 +170,12 @@ class WechatPayProvider implements PaymentProvider {
       contract_notify_url: this.settings.notifyUrl,
       out_user_code: request.payerId.slice(0, 32),
     });
-    if (signing.status !== 200) throw refusal(signing, 'mandate signing');
+    if (!isSuccess(signing)) throw refusal(signing, 'mandate signing');
     const preSignId = field(signing.body, 'pre_entrustweb_id');
     const contract = await this.call('GET', `/v3/papay/sign/contracts/plan-id/${planId}/out-contract-code/${encodeURIComponent(code)}`);
     // Not signed yet: the payer has still to confirm (the pre-sign id names the pending request).
     if (contract.status === 404) return { mandateId: preSignId, status: 'PENDING' };
-    if (contract.status !== 200) throw refusal(contract, 'mandate query');
+    if (!isSuccess(contract)) throw refusal(contract, 'mandate query');
     const wire = contract.body as WireContract;
     const mandateId = field(wire, 'contract_id');
     return { mandateId, status: wire.contract_state === 'ADD' ? 'ACTIVE' : 'REFUSED' };
@@ -187,7 +187,7 @@ class WechatPayProvider implements PaymentProvider {
       'GET',
       `/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}?mchid=${encodeURIComponent(this.settings.mchId)}`,
     );
-    if (answer.status !== 200) throw refusal(answer, 'query');
+    if (!isSuccess(answer)) throw refusal(answer, 'query');
     const transaction = answer.body as WireTransaction;
     if (transaction.out_trade_no !== outTradeNo || typeof transaction.trade_state !== 'string') {
       throw new WechatPayError('UNEXPECTED_ANSWER', `the query for ${outTradeNo} answered about ${String(transaction.out_trade_no)}`, { status: 200 });
@@ -211,7 +211,7 @@ class WechatPayProvider implements PaymentProvider {
       out_refund_no: request.refundId,
       amount: { refund: request.amount, total: request.paidAmount, currency: 'CNY' },
     });
-    if (answer.status === 200) {
+    if (isSuccess(answer)) {
       const refund = answer.body as WireRefund;
       const outcome = refund.status === 'SUCCESS' ? 'SUCCEEDED' : refund.status === 'PROCESSING' ? 'PENDING' : 'FAILED';
       return { outcome, providerReference: field(refund, 'refund_id') };
@@ -349,6 +349,10 @@ class WechatPayProvider implements PaymentProvider {
     if (!timestampWithinTolerance(timestamp, this.now())) return `the answer was signed at ${timestamp}, more than 5 minutes from now`;
     return null;
   }
+}
+
+function isSuccess(answer: Answer): boolean {
+  return answer.status >= 200 && answer.status < 300;
 }
 
 function headerValue(headers: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
