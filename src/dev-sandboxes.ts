@@ -7,3 +7,6 @@ import { sparkwashSandbox } from '../partners/sparkwash/sandbox-server.js';
 import { streamflixSandbox } from '../partners/streamflix/sandbox-server.js';
 
 export const DEV_SANDBOXES: readonly PartnerSandbox[] = [sparkwashSandbox, streamflixSandbox, skymilesSandbox, brewbarSandbox];
+
+/** The payment provider's sandbox (WeChat Pay API v3 style, on loopback). */
+export { startWechatPaySandbox as DEV_PAYMENT_SANDBOX } from '../payments/wechatpay/sandbox-server.js';

@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import path from 'node:path';
 import { startEmbeddedPostgres, type RunningPostgres } from './platform/db/embedded-postgres.js';
 import { BUILT_IN_PARTNERS, loadSandboxes } from './built-in-partners.js';
+import { loadPaymentSandbox, PAYMENT_ADAPTER } from './built-in-payments.js';
 import { startApp, type RunningApp } from './runtime/app.js';
 import { loadConfig } from './platform/config.js';
 import { createLogger } from './platform/logger.js';
@@ -51,6 +52,9 @@ try {
     partners: BUILT_IN_PARTNERS,
     // Sandboxes stand in for partners left unconfigured; production loads none (it requires PARTNER_<ID>_URL).
     ...(config.nodeEnv === 'production' ? {} : { sandboxes: await loadSandboxes() }),
+    // Likewise the payment provider's sandbox, when PAYMENT_WECHATPAY_* is not set.
+    paymentAdapter: PAYMENT_ADAPTER,
+    ...(config.nodeEnv === 'production' ? {} : { paymentSandbox: await loadPaymentSandbox() }),
   });
   printBanner(app, databaseUrl);
 } catch (error) {

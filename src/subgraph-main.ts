@@ -1,6 +1,6 @@
 // Runs one subgraph on its own, the production shape (each subgraph its own stateless
 // process behind the gateway):
-//   node dist/src/subgraph-main.js membership      (needs DATABASE_URL)
+//   node dist/src/subgraph-main.js membership      (needs DATABASE_URL and PAYMENT_WECHATPAY_*)
 //   node dist/src/subgraph-main.js sparkwash       (PARTNER_SPARKWASH_URL/_API_KEY, or its sandbox outside production)
 // SUBGRAPH_PORT sets the port (default: 4001 for membership, 4011… for partners), SUBGRAPH_HOST the interface.
 // It answers only requests the gateway signed with SUBGRAPH_SECRET (the same value in every process).
@@ -11,6 +11,7 @@
 import 'reflect-metadata';
 import { loadSubgraphSecret } from '../partners/sdk/index.js';
 import { BUILT_IN_PARTNERS, loadSandboxes } from './built-in-partners.js';
+import { PAYMENT_ADAPTER } from './built-in-payments.js';
 import { standaloneSubgraphPort } from './composition/subgraph-catalog.js';
 import { connectPartners, startPartnerSubgraphs } from './runtime/partners.js';
 import { runStandalone } from './runtime/standalone.js';
@@ -32,9 +33,15 @@ await runStandalone(`subgraph ${name}`, async ({ config, logger, closers }) => {
     // Admins' reconciliations reach the partners configured here (no sandboxes: those belong to one process).
     const configured = BUILT_IN_PARTNERS.filter((p) => config.partnerEndpoints.has(p.id));
     const partners = await connectPartners(configured, config, closers);
-    const [{ openCore }, { startMembershipSubgraph }] = await Promise.all([import('./runtime/core.js'), import('./hosting/membership-subgraph.js')]);
+    const [{ openCore }, { startMembershipSubgraph }, { connectPayments }] = await Promise.all([
+      import('./runtime/core.js'),
+      import('./hosting/membership-subgraph.js'),
+      import('./runtime/payments.js'),
+    ]);
+    // Members subscribe and pay here: the provider must be configured (PAYMENT_WECHATPAY_*).
+    const payments = await connectPayments(PAYMENT_ADAPTER, config, closers);
     const core = await openCore(
-      { config, databaseUrl: config.databaseUrl, logger, partners: BUILT_IN_PARTNERS, partnerProvisioning: partners.provisioning, seed: false },
+      { config, databaseUrl: config.databaseUrl, logger, partners: BUILT_IN_PARTNERS, partnerProvisioning: partners.provisioning, payments: payments.provider, seed: false },
       closers,
     );
     const subgraph = await startMembershipSubgraph({ ...core, host, port, development, secret, logger });

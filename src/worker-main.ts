@@ -1,25 +1,30 @@
 // Runs a worker on its own, the production shape (gateways ×N, subgraphs ×N, workers ×N on
-// one database): the modules' jobs (provisioning outbox delivery, partner reconciliation,
-// entitlement periods, …), each safe with several workers running, and partners' signed
-// callbacks on WORKER_PORT (`POST /partners/{id}/events`; route them here from the public
-// address), with /healthz and /readyz.
+// one database): the modules' jobs (provisioning outbox delivery, partner reconciliation, …)
+// and due work (renewals, retries, reminders, months of rights), each safe with several
+// workers running, and partners' signed callbacks and the payment provider's notifications on
+// WORKER_PORT (`POST /partners/{id}/events`, `POST /payments/{provider}/notify`; route them here
+// from the public address), with /healthz and /readyz. The payment provider must be configured
+// (PAYMENT_WECHATPAY_*, see payments/wechatpay/README.md).
 //   DATABASE_URL=postgres://… PARTNER_SPARKWASH_URL=… PARTNER_SPARKWASH_API_KEY=… … node dist/src/worker-main.js
 // Every partner must be configured (PARTNER_<ID>_URL, _API_KEY, and _WEBHOOK_SECRETS /
 // _CALLBACK_SECRETS where the partner uses them): a worker never starts sandboxes, since
 // subgraphs and workers must reach the same partner.
 import 'reflect-metadata';
 import { BUILT_IN_PARTNERS } from './built-in-partners.js';
+import { PAYMENT_ADAPTER } from './built-in-payments.js';
 import { databaseReadiness } from './platform/db/orm.js';
 import { openCore } from './runtime/core.js';
 import { connectPartners } from './runtime/partners.js';
+import { connectPayments } from './runtime/payments.js';
 import { runStandalone } from './runtime/standalone.js';
 import { startWork, startWorkerPort } from './runtime/worker.js';
 
 await runStandalone('worker', async ({ config, logger, closers }) => {
   if (!config.databaseUrl) throw new Error('A worker on its own needs DATABASE_URL');
   const partners = await connectPartners(BUILT_IN_PARTNERS, config, closers);
+  const payments = await connectPayments(PAYMENT_ADAPTER, config, closers);
   const core = await openCore(
-    { config, databaseUrl: config.databaseUrl, logger, partners: BUILT_IN_PARTNERS, partnerProvisioning: partners.provisioning, seed: false },
+    { config, databaseUrl: config.databaseUrl, logger, partners: BUILT_IN_PARTNERS, partnerProvisioning: partners.provisioning, payments: payments.provider, seed: false },
     closers,
   );
   const work = startWork(core, partners, { logger }, closers);

@@ -7,7 +7,6 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEntitlementVerifier, EntitlementVerificationError } from '../partners/verifier-kit/index.js';
-import { sweepEntitlementPeriods } from '../src/modules/entitlement/index.js';
 import { startTestApp, type SubscribedMember, type TestApp } from './support/app.js';
 
 const ISSUER = 'http://issuer.test';
@@ -262,10 +261,9 @@ describe('token status lists (default capacity)', () => {
     expect(cancel.data.cancelMembership.cancelAtPeriodEnd).toBe(true);
     // Cancelling keeps the rights (and their tokens) until the end of the paid year...
     expect(await entryOf(t, token)).toBe(0);
-    // ...when the period sweep ends the membership and its rights.
+    // ...when the membership's due work at the period's end ends it and its rights.
     const end = new Date(cancel.data.cancelMembership.currentPeriodEnd);
-    const sweep = (now: Date) =>
-      sweepEntitlementPeriods(t.app.orm.em.fork(), { now, timeZone: 'Asia/Shanghai', provisionedPartners: t.app.deps.provisionedPartners });
+    const sweep = (now: Date) => t.app.deps.dueWork!.runDue(null, now);
     await sweep(new Date(end.getTime() - 60_000));
     await pastRevisionCheck();
     expect(await entryOf(t, token)).toBe(0);

@@ -127,3 +127,16 @@ export interface RunningPaymentSandbox {
   adapterSettings: Record<string, string>;
   close(): Promise<void>;
 }
+
+/**
+ * A provider as the composition root sees it: its name, the environment variables it is
+ * configured by (`PAYMENT_<PROVIDER>_…`, like partners' `PARTNER_<ID>_…`) and how to build it
+ * from them, or from a sandbox's `adapterSettings`.
+ */
+export interface PaymentAdapter {
+  readonly name: string;
+  /** Prefix of its environment variables, e.g. `PAYMENT_WECHATPAY_`. */
+  readonly envPrefix: string;
+  /** Builds the provider from its settings; throws naming what to set when something is missing. */
+  create(settings: Readonly<Record<string, string | undefined>>): PaymentProvider;
+}

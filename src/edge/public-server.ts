@@ -8,14 +8,17 @@ import { GRAPHIQL_ASSETS_PATH } from './plugins/graphiql.js';
 import type { Metrics } from './metrics.js';
 import { acceptsGzip, matchesEtag, readRawBody, sendJson } from './http-util.js';
 import { PARTNER_EVENTS_PATH, servePartnerEvent, type PartnerEventsRoute } from './partner-events-route.js';
+import { PAYMENT_NOTIFY_PATH, servePaymentNotification, type PaymentNotifyRoute } from './payment-notify-route.js';
 
-export type { PartnerEventsRoute };
+export type { PartnerEventsRoute, PaymentNotifyRoute };
 
 export interface PublicRoutes {
   /** The gateway. */
   gateway: GatewayRuntime;
   /** Signed events from partners (`POST /partners/{id}/events`); 404 when this process does not take them. */
   partnerEvents?: PartnerEventsRoute;
+  /** Signed notifications from the payment provider (`POST /payments/{provider}/notify`); 404 when this process does not take them. */
+  paymentNotifications?: PaymentNotifyRoute;
   jwks: () => Promise<unknown>;
   /** `Cache-Control` of the JWKS (see `jwksCacheControl`). @default 'public, max-age=300, stale-while-revalidate=60' */
   jwksCacheControl?: string;
@@ -82,7 +85,7 @@ export async function startPublicServer(
   };
 }
 
-type Route = 'graphql' | 'graphiql' | 'jwks' | 'issuer' | 'status_list' | 'healthz' | 'readyz' | 'partner_events' | 'not_found';
+type Route = 'graphql' | 'graphiql' | 'jwks' | 'issuer' | 'status_list' | 'healthz' | 'readyz' | 'partner_events' | 'payment_notify' | 'not_found';
 
 const STATUS_LISTS = /^\/\.well-known\/status-lists(?:\/([a-z0-9][a-z0-9-]{0,62})(?:\/([1-9][0-9]{0,8}))?)?$/;
 /** GraphQL request bodies (the runtime's own default limit). */
@@ -96,6 +99,7 @@ const MAX_JSON_DEPTH = 64;
 
 function routeName(path: string): Route {
   if (PARTNER_EVENTS_PATH.test(path)) return 'partner_events';
+  if (PAYMENT_NOTIFY_PATH.test(path)) return 'payment_notify';
   if (STATUS_LISTS.test(path)) return 'status_list';
   if (path.startsWith(GRAPHIQL_ASSETS_PATH)) return 'graphiql'; // the IDE's assets: the gateway has them when it shows the IDE
   switch (path) {
@@ -143,6 +147,10 @@ async function handle(route: Route, req: http.IncomingMessage, res: http.ServerR
   }
   if (route === 'partner_events' && routes.partnerEvents) {
     await servePartnerEvent(req, res, routes.partnerEvents);
+    return;
+  }
+  if (route === 'payment_notify' && routes.paymentNotifications) {
+    await servePaymentNotification(req, res, routes.paymentNotifications);
     return;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {

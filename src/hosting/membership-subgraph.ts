@@ -9,7 +9,7 @@ import { currentRequestId, withRequestId } from '../platform/request-id.js';
 import { negotiateLocale } from '../platform/localized.js';
 import type { Logger } from '../platform/logger.js';
 import { buildMembershipSubgraph } from './membership-schema.js';
-import type { AppDependencies, RequestContext } from '../platform/context.js';
+import { depsForMember, type AppDependencies, type RequestContext } from '../platform/context.js';
 import type { ModuleSet } from '../platform/module.js';
 import { startSubgraphHttp } from '../../partners/sdk/index.js';
 
@@ -71,13 +71,15 @@ export async function startMembershipSubgraph(options: MembershipSubgraphOptions
           throw error;
         });
       const em = options.orm.em.fork();
+      // A member on a test clock does everything at the clock's time (outside production).
+      const deps = principal.kind === 'member' ? await depsForMember(options.deps, em, principal.memberId) : options.deps;
       return {
         // The one id of this operation (subgraph-http runs it under the gateway's, or a fresh one).
         requestId: currentRequestId() ?? randomUUID(),
         principal,
         locale: negotiateLocale(headers.get('accept-language')),
         loaders: options.modules.createLoaders(em),
-        services: options.modules.createServices(em, options.deps),
+        services: options.modules.createServices(em, deps),
       };
     },
   });

@@ -14,6 +14,7 @@ export const MODULES: readonly ModuleEntry[] = [
   { name: 'partner', definition: () => import('./partner/module.js') },
   { name: 'member', definition: () => import('./member/module.js') },
   { name: 'outbox', definition: () => import('./outbox/module.js') },
+  { name: 'notification', definition: () => import('./notification/module.js') },
   { name: 'membership', definition: () => import('./membership/module.js'), errors: () => import('./membership/membership.errors.js') },
   { name: 'entitlement', definition: () => import('./entitlement/module.js'), errors: () => import('./entitlement/entitlement.errors.js') },
   { name: 'status-list', definition: () => import('./status-list/module.js') },
@@ -23,6 +24,7 @@ export const MODULES: readonly ModuleEntry[] = [
   { name: 'provisioning', definition: () => import('./provisioning/module.js') },
   { name: 'voucher', definition: () => import('./voucher/module.js'), errors: () => import('./voucher/voucher.errors.js') },
   { name: 'privacy', definition: () => import('./privacy/module.js') },
+  { name: 'test-clock', definition: () => import('./test-clock/module.js'), errors: () => import('./test-clock/test-clock.errors.js') },
 ];
 
 let loaded: Promise<ModuleSet> | undefined;

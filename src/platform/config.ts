@@ -117,6 +117,20 @@ export interface AppConfig {
    * gets its sandbox outside production; production refuses to start without it.
    */
   partnerEndpoints: ReadonlyMap<string, PartnerEndpointConfig>;
+  /**
+   * The payment provider's settings: every `PAYMENT_<PROVIDER>_…` variable as given (the
+   * provider's adapter reads its own, e.g. `PAYMENT_WECHATPAY_URL`). None set: the all-in-one
+   * process starts the provider's sandbox outside production; production refuses to start.
+   */
+  paymentEnv: Readonly<Record<string, string>>;
+  /**
+   * How long `subscribe` and `payPastDue` wait for the provider to confirm a charge before
+   * answering with it still pending (`PAYMENT_CONFIRM_WAIT_MS`; the app then polls, and the
+   * membership activates when the notification comes). @default 3000 outside production, 0 in production
+   */
+  paymentConfirmWaitMs: number;
+  /** Test clocks (`createTestClock`, …): on outside production, always off in production. */
+  testClocks: boolean;
   /** Subgraphs the standalone gateway composes (`SUBGRAPHS`, `name=url` pairs); absent: the built-in ones at their standalone ports. */
   subgraphs: Array<{ name: string; url: string }> | undefined;
   /** Interface a standalone subgraph binds (`SUBGRAPH_HOST`). @default '127.0.0.1' */
@@ -227,6 +241,7 @@ const envSchema = z.object({
   STATUS_LIST_CAPACITY: z.coerce.number().int().min(8).max(2 ** 31 - 1).default(1 << 20),
   STATUS_LIST_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   REDEMPTION_VOID_WINDOW_SECONDS: z.coerce.number().int().min(0).max(604_800).default(900),
+  PAYMENT_CONFIRM_WAIT_MS: z.coerce.number().int().min(0).max(30_000).optional(),
   PROGRAM_TIME_ZONE: z.string().default('Asia/Shanghai'),
   AUTH_ISSUER: z.string().optional(),
   AUTH_JWKS_URL: z.url().optional(),
@@ -357,6 +372,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       cost: e.GRAPHQL_MAX_COST,
     },
     partnerEndpoints,
+    paymentEnv: Object.fromEntries(Object.entries(stripEmpty(env)).filter(([name]) => name.startsWith('PAYMENT_'))),
+    testClocks: e.NODE_ENV !== 'production',
+    paymentConfirmWaitMs: e.PAYMENT_CONFIRM_WAIT_MS ?? (e.NODE_ENV === 'production' ? 0 : 3000),
     subgraphs,
     subgraphHost: e.SUBGRAPH_HOST,
     subgraphPort: e.SUBGRAPH_PORT,

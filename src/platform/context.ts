@@ -1,3 +1,4 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Locale } from './localized.js';
 import type { Principal } from './principal.js';
 
@@ -17,6 +18,48 @@ export interface AppDependencies {
   timeZone: string;
   /** The clock. @default () => new Date() */
   now?: () => Date;
+  /**
+   * Members' test clocks (development and tests; absent in production, where every member is
+   * on real time). A member on a clock does everything at the clock's time.
+   */
+  memberClocks?: MemberClocks;
+  /** Runs what is due for members on real time or on one test clock (see {@link DueWorkRunner}). */
+  dueWork?: DueWorkRunner;
+}
+
+/** A member's test clock, as of now. */
+export interface MemberClock {
+  clockId: string;
+  /** The clock's frozen time: the member's "now". */
+  now: Date;
+}
+
+/** Where members' test clocks are looked up (the test-clock module implements it). */
+export interface MemberClocks {
+  /** The member's clock; null for a member on real time. */
+  of(em: EntityManager, memberId: string): Promise<MemberClock | null>;
+}
+
+/** Runs the modules' due work (src/platform/due-work.ts), for the test clocks' advance. */
+export interface DueWorkRunner {
+  /** The earliest instant anything is due for the members on `clockId` (null: real time); null when nothing is. */
+  nextDue(clockId: string | null): Promise<Date | null>;
+  /** Runs everything due at or before `now` for those members, until nothing is left; returns how many items ran. */
+  runDue(clockId: string | null, now: Date): Promise<number>;
+}
+
+/** The dependencies of one member's request: `now` on the member's test clock when they are on one. */
+export async function depsForMember(deps: AppDependencies, em: EntityManager, memberId: string): Promise<AppDependencies> {
+  const clock = await deps.memberClocks?.of(em, memberId);
+  if (!clock) return deps;
+  const now = clock.now;
+  return { ...deps, now: () => now };
+}
+
+/** "Now" for one member: their test clock's time when they are on one, else the process clock. */
+export async function memberNow(deps: Pick<AppDependencies, 'now' | 'memberClocks'>, em: EntityManager, memberId: string): Promise<Date> {
+  const clock = await deps.memberClocks?.of(em, memberId);
+  return clock?.now ?? deps.now?.() ?? new Date();
 }
 
 /**

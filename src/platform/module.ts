@@ -37,6 +37,38 @@ export interface ModuleJob {
   run(scope: JobScope): Promise<unknown>;
 }
 
+/** What one run of due work is given. */
+export interface DueWorkScope {
+  /** A fresh EntityManager for this run. */
+  readonly em: EntityManager;
+  /** The process's dependencies, with `now` on the run's clock. */
+  readonly deps: AppDependencies;
+  /** Services on the run's EntityManager and clock. */
+  readonly services: Services;
+  readonly logger: Logger;
+  /** The run's instant: real time, or the test clock's frozen time. */
+  readonly now: Date;
+  /** The test clock whose members this run serves; null: members on real time. */
+  readonly clockId: string | null;
+  /** At most this many items per run (a batch). */
+  readonly limit: number;
+}
+
+/**
+ * Work that falls due at an instant stored on its rows (a renewal at a period's end, a
+ * retry, a reminder): found through an index on that instant, never by scanning, for the
+ * members on real time (workers) or on one test clock (its advance). Every implementation
+ * must be safe with several workers running it at once (claims under `SKIP LOCKED` with a
+ * lease) and must move each row's due instant past `now` once it has run.
+ */
+export interface DueWork {
+  readonly name: string;
+  /** The earliest due instant of its rows for `clockId` (null: real time), or null when none is due ever. */
+  nextDue(em: EntityManager, clockId: string | null): Promise<Date | null>;
+  /** Runs up to `limit` items due at or before `now`; returns how many ran (fewer than `limit`: nothing else is due). */
+  runDue(scope: DueWorkScope): Promise<number>;
+}
+
 /** An entity class as MikroORM discovers it. */
 export type EntityClass = abstract new (...args: never[]) => object;
 
@@ -59,6 +91,8 @@ export interface ModuleDefinition {
   readonly services?: ServiceFactories;
   /** Its periodic jobs (run by worker processes). */
   readonly jobs?: readonly ModuleJob[];
+  /** Its work due at instants stored on rows (renewals, retries, reminders), run by workers and test clocks. */
+  readonly dueWork?: readonly DueWork[];
 }
 
 /** Declares a module (a typed identity: the list and the processes do the rest). */
@@ -131,6 +165,10 @@ export class ModuleSet {
 
   jobs(): ModuleJob[] {
     return this.definitions.flatMap((d) => d.jobs ?? []);
+  }
+
+  dueWork(): DueWork[] {
+    return this.definitions.flatMap((d) => d.dueWork ?? []);
   }
 
   createLoaders(em: EntityManager): Loaders {

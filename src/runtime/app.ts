@@ -1,10 +1,11 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { loadSubgraphSecret, type PartnerAdapter, type PartnerProvisioning, type PartnerSandbox, type RunningSandbox } from '../../partners/sdk/index.js';
+import type { PaymentAdapter, PaymentProvider, RunningPaymentSandbox } from '../../payments/sdk/index.js';
+import type { PaymentSandboxStarter } from '../built-in-payments.js';
 import { SubgraphChanges } from '../composition/subgraph-changes.js';
 import type { SubgraphDefinition } from '../composition/supergraph.js';
 import { startMembershipSubgraph } from '../hosting/membership-subgraph.js';
 import type { DevIssuer } from '../modules/auth/index.js';
-import type { PaymentProvider } from '../modules/membership/index.js';
 import { PartnerKeyService } from '../modules/partner/index.js';
 import type { OutboxWorker } from '../modules/provisioning/index.js';
 import type { AppConfig } from '../platform/config.js';
@@ -16,6 +17,7 @@ import type { SeedSummary } from '../seed/demo-catalog.js';
 import { Closers } from './closers.js';
 import { openCore } from './core.js';
 import { connectPartners, startPartnerSubgraphs } from './partners.js';
+import { connectPayments } from './payments.js';
 import { openPublicPort } from './public-port.js';
 import { startWork } from './worker.js';
 
@@ -31,7 +33,10 @@ export interface StartAppOptions {
   migrate?: boolean;
   /** Seed the demo catalog when the database has none. @default true */
   seed?: boolean;
-  payments?: PaymentProvider;
+  /** The payment provider (named by the entry point). */
+  paymentAdapter: PaymentAdapter;
+  /** Its sandbox, started when the provider is not configured (development and tests; see loadPaymentSandbox). */
+  paymentSandbox?: PaymentSandboxStarter;
   now?: () => Date;
   /** Called with every SQL statement the app runs (tests count them). */
   onQuery?: (sql: string) => void;
@@ -52,11 +57,17 @@ export interface RunningApp {
   services(): Services;
   subgraphs: SubgraphDefinition[];
   sandboxes: ReadonlyMap<string, RunningSandbox>;
+  /** Where members pay. */
+  payments: PaymentProvider;
+  /** The payment provider's sandbox, when this process started it. */
+  paymentSandbox: RunningPaymentSandbox | undefined;
   seed: SeedSummary | null;
   /** The dev issuer (absent in production) for minting member and admin credentials. */
   devIssuer: DevIssuer | undefined;
   /** Delivers provisioning events (runs as a job; tests drive it directly). */
   outbox: OutboxWorker;
+  /** Runs what is due now for members on real time (renewals, retries, reminders, months of rights). */
+  runDue(): Promise<number>;
   provisioning: ReadonlyMap<string, PartnerProvisioning>;
   /** Secrets each partner signs its events to us with (sandbox ones generated at start). */
   partnerCallbackSecrets: ReadonlyMap<string, string[]>;
@@ -79,6 +90,10 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       callbackBaseUrl: publicPort.url,
       ...(options.sandboxes ? { sandboxes: options.sandboxes } : {}),
     });
+    const payments = await connectPayments(options.paymentAdapter, config, closers, {
+      notifyBaseUrl: publicPort.url,
+      ...(options.paymentSandbox ? { sandbox: options.paymentSandbox } : {}),
+    });
     const subgraphChanges = new SubgraphChanges();
     const core = await openCore(
       {
@@ -90,7 +105,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         subgraphChanges,
         ...(options.migrate !== undefined ? { migrate: options.migrate } : {}),
         ...(options.seed !== undefined ? { seed: options.seed } : {}),
-        ...(options.payments ? { payments: options.payments } : {}),
+        payments: payments.provider,
         ...(options.now ? { now: options.now } : {}),
         ...(options.onQuery ? { onQuery: options.onQuery } : {}),
       },
@@ -114,6 +129,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       statusLists: core.deps.statusLists,
       pseudonyms: core.deps.pseudonyms,
       partnerEvents: work.partnerEvents,
+      paymentNotifications: work.paymentNotifications,
       subgraphChanges,
     });
     return {
@@ -126,9 +142,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       services: () => core.modules.createServices(orm.em.fork(), core.deps),
       subgraphs,
       sandboxes: partners.sandboxes,
+      payments: payments.provider,
+      paymentSandbox: payments.sandbox,
       seed: core.seed,
       devIssuer: core.devIssuer,
       outbox: work.outbox,
+      runDue: work.runDue,
       provisioning: partners.provisioning,
       partnerCallbackSecrets: partners.callbackSecrets,
       createPartnerKey: async (partnerId) => (await new PartnerKeyService(orm.em.fork()).create(partnerId)).key,

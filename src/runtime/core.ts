@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { PartnerAdapter, PartnerProvisioning } from '../../partners/sdk/index.js';
+import type { PaymentProvider } from '../../payments/sdk/index.js';
 import { builtInSubgraphs } from '../composition/subgraph-catalog.js';
 import type { SubgraphChanges } from '../composition/subgraph-changes.js';
 import { composeSupergraphWithApi, compositionErrorsOf } from '../composition/supergraph.js';
@@ -9,9 +10,10 @@ import { loadErrorCatalog, loadModules } from '../modules/index.js';
 import { openAuditLog } from '../modules/audit/index.js';
 import { Authenticator, type DevIssuer } from '../modules/auth/index.js';
 import { MemberDirectory } from '../modules/member/index.js';
-import { DevPaymentProvider, type PaymentProvider } from '../modules/membership/index.js';
 import { PartnerKeyService, type SubgraphCompositionPort } from '../modules/partner/index.js';
 import { EntitlementTokenSigner, EntitlementTokenVerifier } from '../modules/token/index.js';
+import { testClocks } from '../modules/test-clock/index.js';
+import { createDueWorkRunner } from '../platform/due-work.js';
 import { FileSigningKeyStore, loadPseudonymSecret, MemberPseudonymizer, type SigningKeyStore } from '../modules/keys/index.js';
 import type { AppConfig } from '../platform/config.js';
 import type { AppDependencies } from '../platform/context.js';
@@ -22,6 +24,7 @@ import type { ModuleSet } from '../platform/module.js';
 import { seedDemoCatalog, type SeedSummary } from '../seed/demo-catalog.js';
 import type { Closers } from './closers.js';
 import { openDevIssuer, signingKeyStoreOptions, statusListsOf } from './keys.js';
+import { noPayments } from './payments.js';
 
 export interface CoreOptions {
   config: AppConfig;
@@ -37,6 +40,7 @@ export interface CoreOptions {
   migrate?: boolean;
   /** Seed the demo catalog when the database has none. @default true */
   seed?: boolean;
+  /** Where members pay (see connectPayments). @default none: every payment fails (a process that only migrates and seeds) */
   payments?: PaymentProvider;
   now?: () => Date;
   /** Called with every SQL statement the process runs (tests count them). */
@@ -89,7 +93,10 @@ export async function openCore(options: CoreOptions, closers: Closers): Promise<
     logger,
     provisionedPartners: options.partners.map((a) => a.id),
     redemptionVoidWindowSeconds: config.redemptionVoidWindowSeconds,
-    payments: options.payments ?? new DevPaymentProvider(),
+    payments: options.payments ?? noPayments('this process opened the core without a payment provider'),
+    paymentConfirmWaitMs: config.paymentConfirmWaitMs,
+    // Members on test clocks live at their clock's time; production has no clocks at all.
+    ...(config.testClocks ? { memberClocks: testClocks } : {}),
     signer: new EntitlementTokenSigner({ issuer: config.publicUrl, keyStore, ttlSeconds: config.tokenTtlSeconds, ...clock }),
     verifier: new EntitlementTokenVerifier({ issuer: config.publicUrl, keyStore, ...clock }),
     pseudonyms: new MemberPseudonymizer(pseudonymSecret),
@@ -99,6 +106,7 @@ export async function openCore(options: CoreOptions, closers: Closers): Promise<
     ...(options.partnerProvisioning ? { partnerProvisioning: options.partnerProvisioning } : {}),
     ...clock,
   };
+  deps.dueWork = createDueWorkRunner({ orm, modules, deps, logger });
   const devIssuer = await openDevIssuer(config);
   const members = new MemberDirectory(() => orm.em.fork());
   const authenticator = new Authenticator({

@@ -6,7 +6,7 @@ import type { SubgraphDefinition } from '../composition/supergraph.js';
 import { createGateway } from '../edge/gateway.js';
 import { Metrics, startMetricsServer } from '../edge/metrics.js';
 import { loadPersistedOperations } from '../edge/persisted-operations.js';
-import { startPublicServer, type PartnerEventsRoute, type PublicRoutes } from '../edge/public-server.js';
+import { startPublicServer, type PartnerEventsRoute, type PaymentNotifyRoute, type PublicRoutes } from '../edge/public-server.js';
 import { MemberAssertions } from '../edge/member-assertion.js';
 import { cachedMemberIdentities, createRateLimiter, type MemberIdentities } from '../edge/plugins/rate-limit.js';
 import { PARTNER_KEY_PREFIX, type IdentityTokenVerifier } from '../modules/auth/index.js';
@@ -35,6 +35,8 @@ export interface PublicPortServing {
   statusLists?: StatusLists;
   /** Receives partners' signed events, when this process handles them. */
   partnerEvents?: PartnerEventsRoute;
+  /** Receives the payment provider's signed notifications, when this process handles them. */
+  paymentNotifications?: PaymentNotifyRoute;
   /** Derives the member pseudonyms of the assertions partners' registered subgraphs receive (with `orm`). */
   pseudonyms?: MemberPseudonymizer;
   /** Registrations made in this process: recompose at once. */
@@ -129,6 +131,7 @@ export async function openPublicPort(config: AppConfig, logger: Logger, closers:
         issuerMetadata: () => issuerMetadata(config.publicUrl, { tokenTtlSeconds: config.tokenTtlSeconds }),
         readiness: serving.readiness,
         ...(serving.partnerEvents ? { partnerEvents: serving.partnerEvents } : {}),
+        ...(serving.paymentNotifications ? { paymentNotifications: serving.paymentNotifications } : {}),
         ...(orm && statusLists
           ? {
               statusLists: {

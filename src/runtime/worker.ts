@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sendJson } from '../edge/http-util.js';
 import { servePartnerEvent, type PartnerEventsRoute } from '../edge/partner-events-route.js';
+import { PAYMENT_NOTIFY_PATH, servePaymentNotification, type PaymentNotifyRoute } from '../edge/payment-notify-route.js';
 import { OutboxWorker, PartnerEventReceiver } from '../modules/provisioning/index.js';
 import type { AppConfig } from '../platform/config.js';
 import { clockOf } from '../platform/context.js';
@@ -17,17 +18,27 @@ export interface RunningWork {
   outbox: OutboxWorker;
   /** Partners' signed events (`POST /partners/{id}/events`). */
   partnerEvents: PartnerEventsRoute;
+  /** The payment provider's signed notifications (`POST /payments/{provider}/notify`). */
+  paymentNotifications: PaymentNotifyRoute;
+  /** Runs what is due for members on real time now (its job does it every few seconds; tests drive it directly). */
+  runDue(): Promise<number>;
 }
 
+/** Seconds between two looks for due work (renewals, retries, reminders, months of rights) of members on real time. */
+const DUE_WORK_EVERY_MS = 5_000;
+
 /**
- * What workers do: the modules' jobs on their schedules (outbox delivery, reconciliation,
- * entitlement periods, …; each safe with several workers running) and the receiver of
- * partners' signed callbacks. `jobs: false` leaves the schedules off (tests drive them).
+ * What workers do: the modules' jobs on their schedules (outbox delivery, reconciliation, …)
+ * and their due work (renewals, retries, reminders, months of rights: every few seconds, for
+ * members on real time), each safe with several workers running; and the receivers of
+ * partners' signed callbacks and the payment provider's notifications. `jobs: false` leaves
+ * the schedules off (tests drive them).
  */
 export function startWork(core: Core, partners: ConnectedPartners, options: { logger: Logger; jobs?: boolean }, closers: Closers): RunningWork {
   const { orm, deps } = core;
   const outbox = new OutboxWorker(orm, { targets: partners.provisioning, pseudonyms: deps.pseudonyms, logger: options.logger, ...clockOf(deps) });
   const receiver = new PartnerEventReceiver(orm, partners.callbackSecrets, options.logger);
+  const runDue = () => deps.dueWork!.runDue(null, deps.now?.() ?? new Date());
   if (options.jobs ?? true) {
     const scheduler = new JobScheduler(options.logger);
     for (const job of core.modules.jobs()) {
@@ -37,14 +48,23 @@ export function startWork(core: Core, partners: ConnectedPartners, options: { lo
         run: () => job.run({ orm, deps, logger: options.logger, now: deps.now?.() ?? new Date() }),
       });
     }
+    // Due work of members on real time (members on test clocks run when their clock is advanced).
+    scheduler.start({ name: 'due-work', everyMs: DUE_WORK_EVERY_MS, run: () => runDue() });
     closers.push(() => scheduler.stop(), 'jobs');
   }
-  return { outbox, partnerEvents: (partnerId, body, headers) => receiver.receive(partnerId, body, headers) };
+  return {
+    outbox,
+    partnerEvents: (partnerId, body, headers) => receiver.receive(partnerId, body, headers),
+    paymentNotifications: (provider, body, headers) =>
+      core.modules.createServices(orm.em.fork(), deps).memberships.receivePaymentNotification(provider, headers, body),
+    runDue,
+  };
 }
 
 /**
  * A worker process's own port (`WORKER_PORT`): partners' signed callbacks on
- * `POST /partners/{id}/events` (route them here from the public address), `/healthz` and
+ * `POST /partners/{id}/events` and the payment provider's notifications on
+ * `POST /payments/{provider}/notify` (route both here from the public address), `/healthz` and
  * `/readyz`. Nothing else.
  */
 export async function startWorkerPort(
@@ -61,7 +81,9 @@ export async function startWorkerPort(
         ? Promise.resolve(reply(200, { status: 'ok' }))
         : path === '/readyz'
           ? readiness().then((problems) => reply(problems.length ? 503 : 200, problems.length ? { status: 'unavailable', problems } : { status: 'ready' }))
-          : servePartnerEvent(req, res, work.partnerEvents);
+          : PAYMENT_NOTIFY_PATH.test(path)
+            ? servePaymentNotification(req, res, work.paymentNotifications)
+            : servePartnerEvent(req, res, work.partnerEvents);
     handled.catch(() => {
       if (!res.headersSent) reply(500, { error: 'internal server error' });
       else res.destroy();

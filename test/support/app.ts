@@ -5,6 +5,7 @@ import { print } from 'graphql';
 import os from 'node:os';
 import path from 'node:path';
 import { BUILT_IN_PARTNERS, loadSandboxes } from '../../src/built-in-partners.js';
+import { loadPaymentSandbox, PAYMENT_ADAPTER } from '../../src/built-in-payments.js';
 import { startApp, type RunningApp, type StartAppOptions } from '../../src/runtime/app.js';
 import { loadConfig } from '../../src/platform/config.js';
 import { createLogger, type Logger } from '../../src/platform/logger.js';
@@ -75,6 +76,8 @@ export async function startTestApp(
     jobs: false,
     partners: BUILT_IN_PARTNERS,
     sandboxes: await loadSandboxes(),
+    paymentAdapter: PAYMENT_ADAPTER,
+    paymentSandbox: await loadPaymentSandbox(),
     ...appOptions,
   });
   const graphql: TestApp['graphql'] = async (query, variables, options = {}) => {

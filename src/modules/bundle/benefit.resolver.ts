@@ -31,6 +31,15 @@ export class BenefitResolver {
     return (await ctx.loaders.partnerById.load(benefit.partner.id))!;
   }
 
+  @FieldResolver(() => Money, {
+    nullable: true,
+    description:
+      "What it is worth to a member (a car wash is worth ¥39, whatever the partner is paid): per use for QUOTA and VOUCHER, per unit credited for CONVERSION, per 30 days for ACCESS; the basis of `Membership.savings`. Null when not set",
+  })
+  memberValue(@Root() benefit: Benefit): Money | null {
+    return benefit.memberValueAmount == null ? null : { amount: benefit.memberValueAmount, currency: benefit.memberValueCurrency! };
+  }
+
   @FieldResolver(() => Money, { nullable: true })
   unitPrice(@Root() benefit: Benefit, @Ctx() ctx: RequestContext): PriceView | null {
     return ctx.services.benefits.unitPriceFor(ctx.principal, benefit);

@@ -35,6 +35,12 @@ export enum BenefitPeriod {
   expression:
     "(unit_price_amount is null and unit_price_currency is null) or (unit_price_amount >= 0 and unit_price_currency ~ '^[A-Z]{3}$')",
 })
+// What a benefit is worth to a member, likewise.
+@Check({
+  name: 'benefit_member_value_valid',
+  expression:
+    "(member_value_amount is null and member_value_currency is null) or (member_value_amount >= 0 and member_value_currency ~ '^[A-Z]{3}$')",
+})
 export class Benefit {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -64,6 +70,18 @@ export class Benefit {
   /** ISO 4217 currency of `unitPriceAmount`; set together with it. */
   @Property({ type: 'text', nullable: true })
   unitPriceCurrency?: string | null;
+
+  /**
+   * What the benefit is worth to a member, whatever the partner is paid (a car wash is worth
+   * ¥39 to a member): per use for QUOTA and VOUCHER, per unit credited for CONVERSION (a mile),
+   * per 30 days of access for ACCESS. The basis of "total saved". Null: not counted.
+   */
+  @Property({ type: 'integer', nullable: true })
+  memberValueAmount?: number | null;
+
+  /** ISO 4217 currency of `memberValueAmount`; set together with it. */
+  @Property({ type: 'text', nullable: true })
+  memberValueCurrency?: string | null;
 }
 
 /** A named, versioned set of benefits that plans sell. */

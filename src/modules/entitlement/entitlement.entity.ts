@@ -67,6 +67,14 @@ export class Entitlement {
   @Property({ type: 'integer', default: 0 })
   used: Opt<number> = 0;
 
+  /** When it became usable (its period's start); null while it waits for its partner, or never was. */
+  @Property({ type: 'datetime', nullable: true })
+  activatedAt?: Date | null;
+
+  /** When it was taken back before its period ended (refund, fraud, a membership that ended unpaid). */
+  @Property({ type: 'datetime', nullable: true })
+  revokedAt?: Date | null;
+
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Opt<Date> = new Date();
 }

@@ -5,6 +5,7 @@ import { isUuid } from '../../platform/loader.js';
 import { Entitlement, EntitlementStatus } from './entitlement.entity.js';
 import { materializeCurrentPeriods } from './materialize.js';
 import { revokeRights } from './revoke.js';
+import { expireEndedRights, resumeRights, suspendRights } from './membership-rights.js';
 import { EntitlementError } from './entitlement.errors.js';
 import { MembershipStatus } from '../membership/index.js';
 
@@ -33,24 +34,32 @@ export class EntitlementService {
   }
 
   /**
-   * Creates the current period's entitlements of a membership that just became active,
-   * with their provisioning events. Call inside the transaction that activated it.
+   * Rolls memberships' rights to `now` (in the caller's transaction): rights whose period is
+   * over expire — announced as revoked at partners holding ACCESS when the membership `ended` —
+   * and the current period's rights exist, with their provisioning events.
    */
-  materializeCurrentPeriod(em: EntityManager, membership: { id: string }): Promise<number> {
-    return materializeCurrentPeriods(em, {
-      now: this.now(),
-      timeZone: this.options.timeZone,
-      provisionedPartners: this.options.provisionedPartners,
-      membershipId: membership.id,
-    });
+  async refresh(em: EntityManager, membershipIds: readonly string[], now: Date, options: { ended?: boolean } = {}): Promise<void> {
+    const { provisionedPartners, timeZone } = this.options;
+    await expireEndedRights(em, membershipIds, now, { provisionedPartners, announce: options.ended ?? false });
+    if (!options.ended) await materializeCurrentPeriods(em, { now, timeZone, provisionedPartners, membershipIds });
   }
 
   /**
-   * Takes back now every current right of a membership that ended early (a refund), queueing
-   * a revocation for each one held at a partner. Call inside the transaction that ended it.
+   * Takes back now every current right of a membership that ended early (a refund, an unpaid
+   * grace), queueing a revocation for each one held at a partner. Call inside the transaction that ended it.
    */
   async revokeMembershipRights(em: EntityManager, membershipId: string, now: Date): Promise<void> {
     await revokeRights(em, { membershipId }, { now, provisionedPartners: this.options.provisionedPartners });
+  }
+
+  /** Suspends a membership's current rights (unpaid, in a grace that suspends). */
+  async suspend(em: EntityManager, membershipId: string, now: Date): Promise<void> {
+    await suspendRights(em, membershipId, now, this.options);
+  }
+
+  /** Makes a membership's suspended rights usable again (paid). */
+  async resume(em: EntityManager, membershipId: string, now: Date): Promise<void> {
+    await resumeRights(em, membershipId, now, this.options);
   }
 
   /** The member's entitlements whose period contains now, of an active membership, in bundle order. */
@@ -59,7 +68,7 @@ export class EntitlementService {
     return this.em.find(
       Entitlement,
       // Rights of a membership that ended early (a refund) are gone from "what I have".
-      { member: memberId, membership: { status: MembershipStatus.ACTIVE }, periodStart: { $lte: now }, periodEnd: { $gt: now } },
+      { member: memberId, membership: { status: { $in: [MembershipStatus.TRIALING, MembershipStatus.ACTIVE, MembershipStatus.PAST_DUE] } }, periodStart: { $lte: now }, periodEnd: { $gt: now } },
       { orderBy: { createdAt: 'asc', id: 'asc' } },
     );
   }

@@ -1,6 +1,5 @@
 import { clockOf } from '../../platform/context.js';
 import { defineModule } from '../../platform/module.js';
-import { sweepEntitlementPeriods } from './entitlement-period.job.js';
 import { Entitlement } from './entitlement.entity.js';
 import { entitlementLoaders } from './entitlement.loaders.js';
 import { EntitlementResolver, MemberEntitlementsResolver } from './entitlement.resolver.js';
@@ -14,7 +13,11 @@ declare module '../../platform/context.js' {
 }
 type EntitlementLoaders = ReturnType<typeof entitlementLoaders>;
 
-/** Entitlements: one member's right to one benefit for one period; the only writer of its state (transitions.ts, revoke.ts, materialize.ts). */
+/**
+ * Entitlements: one member's right to one benefit for one period; the only writer of its state
+ * (transitions.ts, revoke.ts, materialize.ts, membership-rights.ts). Periods roll with their
+ * membership's due work (the membership module drives them through the MembershipRights port).
+ */
 export const module = defineModule({
   name: 'entitlement',
   entities: [Entitlement],
@@ -36,12 +39,4 @@ export const module = defineModule({
   services: {
     entitlements: ({ em, deps }) => new EntitlementService(em, { timeZone: deps.timeZone, provisionedPartners: deps.provisionedPartners, ...clockOf(deps) }),
   },
-  jobs: [
-    {
-      name: 'entitlement-periods',
-      everyMs: 60_000,
-      // One sweep at a time across every worker (a try-lock inside); idempotent anyway.
-      run: ({ orm, deps, now }) => sweepEntitlementPeriods(orm.em.fork(), { now, timeZone: deps.timeZone, provisionedPartners: deps.provisionedPartners }),
-    },
-  ],
 });

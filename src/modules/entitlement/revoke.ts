@@ -38,14 +38,14 @@ export async function revokeRights(
        where ${filter} and e.period_end > ? and e.status = any(?::entitlement_status[])
        for update),
      revoked as (
-       update entitlement e set status = 'REVOKED' from target
+       update entitlement e set status = 'REVOKED', revoked_at = ? from target
        where e.id = target.id
        returning e.id, e.benefit_id, target.status as previous_status),
      queued as (${announce.sql})
      select r.id, b.partner_id, r.previous_status
      from revoked r join benefit b on b.id = r.benefit_id
      order by r.id`,
-    [parameter, options.now, pgTextArray(LIVE_STATUSES), ...announce.params],
+    [parameter, options.now, pgTextArray(LIVE_STATUSES), options.now, ...announce.params],
   );
   return rows.map((row) => ({ id: row.id, partnerId: row.partner_id, previousStatus: row.previous_status }));
 }

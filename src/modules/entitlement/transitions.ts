@@ -51,11 +51,11 @@ export async function acknowledgeProvisioning(
   options: { partnerId?: string } = {},
 ): Promise<boolean> {
   const rows = await em.execute<{ id: string }[]>(
-    `update entitlement e set status = ?
+    `update entitlement e set status = ?, activated_at = case when ? = 'ACTIVE' then e.period_start end
      from benefit b
      where e.id = ? and b.id = e.benefit_id and (?::text is null or b.partner_id = ?) and e.status = 'PENDING_PROVISION'
      returning e.id`,
-    [verdict, entitlementId, options.partnerId ?? null, options.partnerId ?? null],
+    [verdict, verdict, entitlementId, options.partnerId ?? null, options.partnerId ?? null],
   );
   return rows.length > 0;
 }

@@ -1,38 +1,86 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { auditContextOf } from '../audit/index.js';
 import { requireAdmin, requireMember } from '../../platform/guards.js';
 import type { RequestContext } from '../../platform/context.js';
-import type { Membership } from './membership.entity.js';
-import { MembershipType } from './membership.types.js';
+import { AppError, InputValidator } from '../../platform/errors.js';
+import { Money } from '../../platform/graphql-types.js';
+import type { Membership, MembershipEvent, Payment, PaymentRefund } from './membership.entity.js';
+import type { RefundQuote } from './membership.service.js';
+import { MembershipEventType, MembershipType, PaymentRefundType, PaymentType, RefundQuoteType } from './membership.types.js';
 import { MemberType, type MemberView } from '../member/index.js';
-import { type Plan, PlanType } from '../plan/index.js';
+import { type Plan, PlanType, RefundPolicy } from '../plan/index.js';
+
+const MAX_PAYMENTS = 100;
 
 @Resolver(() => MembershipType)
 export class MembershipResolver {
   @Mutation(() => MembershipType, {
-    description: 'Buys a plan. Repeating the idempotency key with the same plan returns the first result.',
+    description:
+      'Buys a plan, or starts its free trial (`trial: true`; one per member, TRIAL_ALREADY_USED after). Repeating the idempotency key with the same request returns the first result.',
   })
   subscribe(
     @Arg('planCode', () => String) planCode: string,
     @Arg('idempotencyKey', () => String) idempotencyKey: string,
+    @Arg('trial', () => Boolean, { defaultValue: false, description: "Start the plan's free trial instead of paying now" }) trial: boolean,
     @Ctx() ctx: RequestContext,
   ): Promise<Membership> {
     const member = requireMember(ctx.principal, 'subscribe');
-    return ctx.services.memberships.subscribe(member.memberId, planCode, idempotencyKey);
+    return ctx.services.memberships.subscribe(member.memberId, planCode, idempotencyKey, { trial });
   }
 
-  @Mutation(() => MembershipType, { description: 'Cancels at the end of the paid period; rights stay until then' })
+  @Mutation(() => MembershipType, {
+    description: 'Cancels: at the end of the paid period or trial (rights stay until then); a PAST_DUE membership ends now',
+  })
   cancelMembership(@Arg('membershipId', () => ID) membershipId: string, @Ctx() ctx: RequestContext): Promise<Membership> {
     const member = requireMember(ctx.principal, 'cancelMembership');
     return ctx.services.memberships.cancelAtPeriodEnd(member.memberId, membershipId);
   }
 
   @Mutation(() => MembershipType, {
-    description: 'Refunds a membership now (admins): its rights are revoked here and at the partners',
+    description: "Turns renewal at the period's end on or off; turning it on may ask the payment provider for a mandate (MANDATE_REFUSED)",
   })
-  refundMembership(@Arg('membershipId', () => ID) membershipId: string, @Ctx() ctx: RequestContext): Promise<Membership> {
-    requireAdmin(ctx.principal, 'refundMembership');
-    return ctx.services.memberships.refund(membershipId, auditContextOf(ctx));
+  setAutoRenew(
+    @Arg('membershipId', () => ID) membershipId: string,
+    @Arg('autoRenew', () => Boolean) autoRenew: boolean,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Membership> {
+    const member = requireMember(ctx.principal, 'setAutoRenew');
+    return ctx.services.memberships.setAutoRenew(member.memberId, membershipId, autoRenew);
+  }
+
+  @Mutation(() => MembershipType, {
+    description:
+      'Pays a PAST_DUE renewal now (a one-off charge, or `newMandate: true` to give a new mandate that also pays later renewals): ACTIVE again once confirmed, same period, no gap, never charged twice',
+  })
+  payPastDue(
+    @Arg('membershipId', () => ID) membershipId: string,
+    @Arg('newMandate', () => Boolean, { defaultValue: false }) newMandate: boolean,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Membership> {
+    const member = requireMember(ctx.principal, 'payPastDue');
+    return ctx.services.memberships.payPastDue(member.memberId, membershipId, { newMandate });
+  }
+
+  @Mutation(() => MembershipType, {
+    description:
+      "Refunds a membership now under its plan's refund policy and ends it: its rights are revoked here and at the partners. A member refunds their own, passing the amount `refundQuote` showed (`expectedAmount`; REFUND_QUOTE_CHANGED when it moved); admins any, optionally under another `policy`",
+  })
+  refundMembership(
+    @Arg('membershipId', () => ID) membershipId: string,
+    @Arg('expectedAmount', () => Int, { nullable: true, description: 'Minor units, as refundQuote.amount showed it (required for members)' }) expectedAmount: number | null,
+    @Arg('policy', () => RefundPolicy, { nullable: true, description: "Admins only: refund under this policy instead of the plan's" }) policy: RefundPolicy | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Membership> {
+    const caller = requireMember(ctx.principal, 'refundMembership');
+    if (caller.isAdmin) {
+      return ctx.services.memberships.refund(membershipId, auditContextOf(ctx), {
+        ...(expectedAmount !== null ? { expectedAmount } : {}),
+        ...(policy ? { policy } : {}),
+      });
+    }
+    if (policy) throw AppError.forbidden('refundMembership(policy)', 'member');
+    new InputValidator().check(expectedAmount !== null, 'expectedAmount', 'is required: pass refundQuote.amount.amount').throwIfInvalid();
+    return ctx.services.memberships.refund(membershipId, auditContextOf(ctx), { memberId: caller.memberId, expectedAmount: expectedAmount! });
   }
 
   @FieldResolver(() => PlanType)
@@ -43,8 +91,59 @@ export class MembershipResolver {
 
 @Resolver(() => MemberType)
 export class MemberMembershipResolver {
-  @FieldResolver(() => MembershipType, { nullable: true, description: 'The current paid membership; null when none' })
+  @FieldResolver(() => MembershipType, { nullable: true, description: 'The current membership (pending, trialing, active or past due); null when none' })
   membership(@Root() member: MemberView, @Ctx() ctx: RequestContext): Promise<Membership | null> {
     return ctx.services.memberships.current(member.id);
+  }
+
+  @FieldResolver(() => [PaymentType], { description: "The member's payments and receipts, newest first, with their refunds" })
+  payments(@Root() member: MemberView, @Arg('first', () => Int, { defaultValue: 20 }) first: number, @Ctx() ctx: RequestContext): Promise<Payment[]> {
+    new InputValidator().check(first >= 1 && first <= MAX_PAYMENTS, 'first', `must be between 1 and ${MAX_PAYMENTS}`).throwIfInvalid();
+    return ctx.services.memberships.payments(member.id, first);
+  }
+}
+
+@Resolver()
+export class MembershipAdminResolver {
+  @Query(() => RefundQuoteType, { description: "What refunding the membership now would give back under its plan's policy (the member's own, or any for admins)" })
+  refundQuote(@Arg('membershipId', () => ID) membershipId: string, @Ctx() ctx: RequestContext): Promise<RefundQuote> {
+    const caller = requireMember(ctx.principal, 'refundQuote');
+    return ctx.services.memberships.refundQuote(caller.isAdmin ? null : caller.memberId, membershipId);
+  }
+
+  @Query(() => [MembershipEventType], { description: "A membership's timeline, oldest first (admins)" })
+  async membershipTimeline(@Arg('membershipId', () => ID) membershipId: string, @Ctx() ctx: RequestContext): Promise<Array<{ type: string; at: Date; details: string | null }>> {
+    requireAdmin(ctx.principal, 'membershipTimeline');
+    const events: MembershipEvent[] = await ctx.services.memberships.timeline(membershipId);
+    return events.map((e) => ({ type: e.type, at: e.at, details: e.data ? JSON.stringify(e.data) : null }));
+  }
+}
+
+@Resolver(() => PaymentType)
+export class PaymentResolver {
+  @FieldResolver(() => Money)
+  amount(@Root() payment: Payment): Money {
+    return { amount: payment.amount, currency: payment.currency };
+  }
+
+  @FieldResolver(() => Money)
+  refunded(@Root() payment: Payment): Money {
+    return { amount: payment.refundedAmount, currency: payment.currency };
+  }
+
+  @FieldResolver(() => String, { nullable: true })
+  async planCode(@Root() payment: Payment, @Ctx() ctx: RequestContext): Promise<string | null> {
+    return payment.plan ? ((await ctx.loaders.planById.load(payment.plan.id))?.code ?? null) : null;
+  }
+
+  @FieldResolver(() => Date)
+  chargedAt(@Root() payment: Payment): Date {
+    return payment.chargedAt ?? payment.createdAt;
+  }
+
+  @FieldResolver(() => [PaymentRefundType])
+  async refunds(@Root() payment: Payment, @Ctx() ctx: RequestContext): Promise<Array<Omit<PaymentRefundType, 'amount'> & { amount: Money }>> {
+    const refunds: PaymentRefund[] = (await ctx.services.memberships.refundsOf([payment.id])).get(payment.id) ?? [];
+    return refunds.map((r) => ({ id: r.id, amount: { amount: r.amount, currency: r.currency }, status: r.status, reason: r.reason, requestedAt: r.requestedAt }));
   }
 }

@@ -1,95 +1,152 @@
+import { createHash } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AuditLog, SYSTEM_AUDIT, type AuditContext } from '../audit/index.js';
+import type { MandateResult } from '../../../payments/sdk/index.js';
+import { AuditLog, type AuditContext } from '../audit/index.js';
 import { restrictViolation, uniqueViolation } from '../../platform/sql.js';
 import { AppError, InputValidator } from '../../platform/errors.js';
 import { isUuid } from '../../platform/loader.js';
-import { addMonths } from '../../platform/zoned-time.js';
-import { Membership, MembershipStatus, Payment, PaymentStatus } from './membership.entity.js';
-import type { ChargeOutcome, PaymentProvider } from './payment-provider.js';
+import {
+  LIVE_MEMBERSHIP_STATUSES,
+  Membership,
+  MembershipEvent,
+  MembershipStatus,
+  Payment,
+  PaymentKind,
+  PaymentRefund,
+  PaymentStatus,
+  PERIOD_PAYMENT_KINDS,
+} from './membership.entity.js';
 import { MembershipError } from './membership.errors.js';
+import { MembershipLifecycle, type Effect, type LifecycleOptions } from './lifecycle.js';
+import { addDays, unusedShare } from './periods.js';
+import { receivePaymentNotification, type NotificationAnswer } from './payment-notifications.js';
+import { MembershipEventType, recordEvent } from './timeline.js';
 import { BundleVersion } from '../bundle/index.js';
 import { Member } from '../member/index.js';
-import { BillingPeriod, Plan } from '../plan/index.js';
+import { Plan, RefundPolicy } from '../plan/index.js';
+
+export type MembershipServiceOptions = LifecycleOptions;
+
+const MAX_KEY_LENGTH = 200;
+const LIVE = [...LIVE_MEMBERSHIP_STATUSES];
+
+/** What a refund of a membership now would give back, under its plan's policy. */
+export interface RefundQuote {
+  membershipId: string;
+  policy: RefundPolicy;
+  /** Paid for the current period (charges of the period and prorations, minus refunds so far). */
+  paid: { amount: number; currency: string };
+  /** The share of the period not yet lived, 0 to 1. */
+  unusedShare: number;
+  /** Member-facing value of the benefits used this period (what PRO_RATA_MINUS_USED deducts). */
+  usedValue: { amount: number; currency: string };
+  /** What the member would get back now. */
+  amount: { amount: number; currency: string };
+  at: Date;
+}
 
 /**
- * What a membership's lifecycle does to the rights it grants: the port this module drives,
- * implemented by the entitlement module (which builds on this one), wired in module.ts.
+ * Paid memberships as members and support act on them: subscribe (with a free trial and a
+ * renewal mandate), cancel, turn auto-renewal off and on, pay a renewal that failed, refund
+ * under the plan's policy; and what they read: payments and the timeline. What happens on its
+ * own as time passes is in {@link MembershipLifecycle}.
  */
-export interface MembershipRights {
-  /** Creates the current period's rights of a membership that just became active (in its transaction). */
-  materializeCurrentPeriod(em: EntityManager, membership: { id: string }): Promise<number>;
-  /** Takes back now every current right of a membership that ended early (in its transaction). */
-  revokeMembershipRights(em: EntityManager, membershipId: string, now: Date): Promise<void>;
-}
-
-export interface MembershipServiceOptions {
-  payments: PaymentProvider;
-  rights: MembershipRights;
-  timeZone: string;
-  now?: () => Date;
-}
-
-const LIVE = [MembershipStatus.PENDING_PAYMENT, MembershipStatus.ACTIVE];
-const MAX_KEY_LENGTH = 200;
-
-/** Paid memberships: subscribe (idempotent), payment settlement, cancellation. */
 export class MembershipService {
+  readonly lifecycle: MembershipLifecycle;
+
   constructor(
     private readonly em: EntityManager,
     private readonly options: MembershipServiceOptions,
-  ) {}
+  ) {
+    this.lifecycle = new MembershipLifecycle(em, options);
+  }
 
+  /** The request's clock: the member's test clock when the caller is on one. */
   private now(): Date {
     return this.options.now?.() ?? new Date();
   }
 
-  /** The member's live membership (pending payment or active), or null. */
+  /** The member's live membership (pending payment, trialing, active or past due), or null. */
   current(memberId: string): Promise<Membership | null> {
     return this.em.findOne(Membership, { member: memberId, status: { $in: LIVE } });
   }
 
+  /** One of the member's memberships; someone else's is NOT_FOUND, like an unknown id. */
+  private async owned(memberId: string | null, membershipId: string, em = this.em): Promise<Membership> {
+    const found = isUuid(membershipId)
+      ? await em.findOne(Membership, memberId ? { id: membershipId, member: memberId } : { id: membershipId })
+      : null;
+    if (!found) throw AppError.notFound('Membership', membershipId);
+    return found;
+  }
+
   /**
-   * Buys `planCode`. The same idempotency key with the same plan returns the first
-   * membership; with another plan it is IDEMPOTENCY_CONFLICT. A member holds at most
-   * one live membership (ALREADY_MEMBER).
+   * Buys `planCode`, or starts its free trial (`trial`: one per member, ever). The member gives
+   * a renewal mandate at once (a trial needs one: MANDATE_REFUSED otherwise; a paid membership
+   * without one simply does not renew on its own). The same idempotency key with the same
+   * request returns the first membership; with another, IDEMPOTENCY_CONFLICT. A member holds at
+   * most one live membership (ALREADY_MEMBER).
    */
-  async subscribe(memberId: string, planCode: string, idempotencyKey: string): Promise<Membership> {
+  async subscribe(memberId: string, planCode: string, idempotencyKey: string, options: { trial?: boolean } = {}): Promise<Membership> {
+    const trial = options.trial ?? false;
     new InputValidator()
       .check(planCode.trim().length > 0, 'planCode', 'must not be empty')
       .check(idempotencyKey.trim().length > 0, 'idempotencyKey', 'must not be empty')
       .check(idempotencyKey.length <= MAX_KEY_LENGTH, 'idempotencyKey', `must be at most ${MAX_KEY_LENGTH} characters`)
       .throwIfInvalid();
 
-    const replay = await this.replay(memberId, planCode, idempotencyKey);
+    const replay = await this.replay(memberId, planCode, idempotencyKey, trial);
     if (replay) return replay;
 
+    const now = this.now();
     const plan = await this.em.findOne(Plan, { code: planCode, active: true });
     if (!plan) throw AppError.notFound('Plan', planCode);
+    if (trial) {
+      new InputValidator().check(plan.trialDays > 0, 'trial', `plan ${planCode} has no free trial`).throwIfInvalid();
+      if ((await this.em.count(Membership, { member: memberId, trialEndsAt: { $ne: null } })) > 0) throw MembershipError.trialAlreadyUsed();
+    }
     const version = await this.em.findOne(
       BundleVersion,
-      { bundle: plan.bundle.id, effectiveFrom: { $lte: this.now() } },
+      { bundle: plan.bundle.id, effectiveFrom: { $lte: now } },
       { orderBy: { effectiveFrom: 'desc', version: 'desc' } },
     );
     if (!version) throw AppError.notFound('Plan', planCode);
+    const clock = await this.options.clocks?.of(this.em, memberId);
 
-    let created: { membership: Membership; payment: Payment };
+    // The mandate first, outside any transaction (asking again with the same id returns the same one).
+    const mandate = await this.requestMandate(memberId, plan, `subscribe:${memberId}:${idempotencyKey}`).catch((error: unknown) => {
+      if (trial) throw error;
+      this.options.logger?.warn({ err: error, memberId }, 'mandate request failed; the membership will not renew on its own');
+      return null;
+    });
+    const mandateGiven = mandate !== null && mandate.status !== 'REFUSED';
+    if (trial && !mandateGiven) throw MembershipError.mandateRefused();
+
+    let created: { membership: Membership; payment: Payment | null };
     try {
       created = await this.em.transactional(async (em) => {
         const membership = em.create(Membership, {
           member: em.getReference(Member, memberId),
           plan,
           bundleVersion: version,
-          status: MembershipStatus.PENDING_PAYMENT,
+          status: trial ? MembershipStatus.TRIALING : MembershipStatus.PENDING_PAYMENT,
           idempotencyKey,
+          autoRenew: mandateGiven,
+          mandateId: mandateGiven ? mandate!.mandateId : null,
+          testClockId: clock?.clockId ?? null,
+          ...(trial ? { currentPeriodStart: now, currentPeriodEnd: addDays(now, plan.trialDays), trialEndsAt: addDays(now, plan.trialDays) } : {}),
         });
-        const payment = em.create(Payment, {
-          membership,
-          provider: this.options.payments.name,
-          amount: plan.priceAmount,
-          currency: plan.currency,
-          status: PaymentStatus.PENDING,
+        const payment = trial ? null : this.lifecycle.createPayment(em, membership, plan, { kind: PaymentKind.INITIAL, attempt: 1, mandateId: null, now, periodStart: null, periodEnd: null });
+        await em.flush();
+        await recordEvent(em, membership.id, trial ? MembershipEventType.TRIAL_STARTED : MembershipEventType.SUBSCRIBED, now, {
+          planCode,
+          bundleVersionId: version.id,
+          ...(trial ? { trialEndsAt: membership.trialEndsAt!.toISOString() } : { paymentId: payment!.id, amount: { amount: plan.priceAmount, currency: plan.currency } }),
         });
+        await recordEvent(em, membership.id, mandateGiven ? MembershipEventType.MANDATE_GIVEN : MembershipEventType.MANDATE_REFUSED, now, mandateGiven ? { mandateId: mandate!.mandateId } : {});
+        if (trial) await this.options.rights.refresh(em, [membership.id], now);
+        membership.nextDueAt = await this.lifecycle.computeNextDue(em, membership, plan, now);
         await em.flush();
         return { membership, payment };
       });
@@ -100,170 +157,292 @@ export class MembershipService {
       if (constraint === undefined) throw error;
       // A concurrent request won the race. With the same key it is a retry of this one:
       // answer as it did. (Which unique index reports the clash first is up to PostgreSQL.)
-      const winner = await this.replay(memberId, planCode, idempotencyKey, true);
+      const winner = await this.replay(memberId, planCode, idempotencyKey, trial, true);
       if (winner) return winner;
+      if (constraint === 'membership_one_trial_per_member') throw MembershipError.trialAlreadyUsed();
       if (constraint === 'membership_one_live_per_member') throw MembershipError.alreadyMember(planCode);
       throw error;
     }
-    return this.charge(created.membership.id, created.payment.id, memberId, plan);
+    if (created.payment) await this.lifecycle.chargeAndWait(created.payment.id);
+    return this.em.fork().findOneOrFail(Membership, { id: created.membership.id });
   }
 
-  /**
-   * Records the provider's verdict on a payment (called at once by synchronous
-   * providers, later by an asynchronous one's confirmation). Idempotent.
-   */
-  async settlePayment(paymentId: string, outcome: Exclude<ChargeOutcome, 'PENDING'>, providerReference?: string): Promise<Membership> {
-    const membership = await this.em.transactional(async (em) => {
-      const payment = isUuid(paymentId)
-        ? await em.findOne(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE })
-        : null;
-      if (!payment) throw AppError.notFound('Payment', paymentId);
-      const membership = await em.findOneOrFail(Membership, { id: payment.membership.id }, { populate: ['plan'] });
-      if (payment.status !== PaymentStatus.PENDING) return membership;
-      payment.status = outcome === 'SUCCEEDED' ? PaymentStatus.SUCCEEDED : PaymentStatus.FAILED;
-      payment.settledAt = this.now();
-      if (providerReference) payment.providerReference = providerReference;
-      if (outcome === 'SUCCEEDED' && membership.status === MembershipStatus.PENDING_PAYMENT) {
-        const start = this.now();
-        membership.status = MembershipStatus.ACTIVE;
-        membership.currentPeriodStart = start;
-        membership.currentPeriodEnd = addMonths(
-          start,
-          membership.plan.billingPeriod === BillingPeriod.YEAR ? 12 : 1,
-          this.options.timeZone,
-        );
-        await em.flush();
-        await this.options.rights.materializeCurrentPeriod(em, membership);
-      } else if (outcome === 'FAILED' && membership.status === MembershipStatus.PENDING_PAYMENT) {
-        membership.status = MembershipStatus.PAYMENT_FAILED;
-      }
-      await em.flush();
-      return membership;
-    });
-    await this.refundUnwanted(paymentId);
-    return membership;
-  }
-
-  /**
-   * A charge confirmed after its membership ended unpaid (cancelled or erased while the
-   * provider was still deciding) buys nothing: it is refunded at once and recorded as
-   * `payment.refund_unwanted`. Each confirmation (a provider's retries too) tries again
-   * until the refund goes through; a membership that was ever active is never touched.
-   */
-  private async refundUnwanted(paymentId: string): Promise<void> {
-    const em = this.em.fork();
-    const payment = await em.findOne(Payment, { id: paymentId, status: PaymentStatus.SUCCEEDED }, { populate: ['membership'] });
-    const membership = payment?.membership;
-    if (!payment || !membership || membership.status !== MembershipStatus.CANCELED || membership.currentPeriodStart) return;
-    const refunded = await this.options.payments.refund({
-      paymentId: payment.id,
-      providerReference: payment.providerReference ?? null,
-      amount: payment.amount,
-      currency: payment.currency,
-    });
-    if (refunded.outcome !== 'SUCCEEDED') return;
-    await em.transactional(async (tx) => {
-      const updated = await tx.nativeUpdate(Payment, { id: payment.id, status: PaymentStatus.SUCCEEDED }, { status: PaymentStatus.REFUNDED, settledAt: this.now() });
-      if (updated === 0) return;
-      await AuditLog.append(tx, SYSTEM_AUDIT, {
-        action: 'payment.refund_unwanted',
-        subject: payment.id,
-        before: { payment: { id: payment.id, status: PaymentStatus.SUCCEEDED }, membership: { id: membership.id, status: membership.status } },
-        after: { payment: { id: payment.id, status: PaymentStatus.REFUNDED, providerRefund: refunded.providerReference } },
-      });
+  private async requestMandate(memberId: string, plan: Plan, requestKey: string): Promise<MandateResult> {
+    return this.options.payments.createMandate({
+      mandateRequestId: `m${createHash('sha256').update(requestKey).digest('hex').slice(0, 31)}`,
+      payerId: this.options.payerIdOf(memberId),
+      planCode: plan.code,
+      maxAmount: plan.priceAmount,
+      currency: plan.currency,
     });
   }
 
-  /**
-   * Refunds a membership now (admins): the provider refunds the payment, then in one
-   * transaction the membership ends, its current rights are revoked and a revocation
-   * event is queued for every partner that holds one, with its `membership.refund` audit
-   * row. Idempotent (a repeat changes nothing and records nothing).
-   */
-  async refund(membershipId: string, audit: AuditContext): Promise<Membership> {
-    const membership = isUuid(membershipId) ? await this.em.findOne(Membership, { id: membershipId }) : null;
-    if (!membership) throw AppError.notFound('Membership', membershipId);
-    const payment = await this.em.findOne(Payment, { membership: membership.id, status: { $in: [PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED] } });
-    if (membership.status !== MembershipStatus.ACTIVE || !payment) {
-      if (payment?.status === PaymentStatus.REFUNDED) return membership;
-      throw AppError.badInput([{ field: 'membershipId', message: `a ${membership.status} membership has no payment to refund` }]);
-    }
-    const refunded = await this.options.payments.refund({
-      paymentId: payment.id,
-      providerReference: payment.providerReference ?? null,
-      amount: payment.amount,
-      currency: payment.currency,
-    });
-    if (refunded.outcome === 'FAILED') throw AppError.downstream(this.options.payments.name, 'the refund was declined');
-    const now = this.now();
-    return this.em.transactional(async (tx) => {
-      const locked = await tx.findOneOrFail(Membership, { id: membership.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (locked.status !== MembershipStatus.ACTIVE) return locked;
-      const before = {
-        membership: { id: locked.id, status: locked.status, canceledAt: locked.canceledAt ?? null, currentPeriodEnd: locked.currentPeriodEnd ?? null },
-        payment: { id: payment.id, status: payment.status, amount: payment.amount, currency: payment.currency },
-      };
-      locked.status = MembershipStatus.CANCELED;
-      locked.canceledAt = now;
-      locked.currentPeriodEnd = now;
-      await tx.nativeUpdate(Payment, { id: payment.id }, { status: PaymentStatus.REFUNDED, settledAt: now });
-      await tx.flush();
-      await this.options.rights.revokeMembershipRights(tx, locked.id, now);
-      await AuditLog.append(tx, audit, {
-        action: 'membership.refund',
-        subject: locked.id,
-        before,
-        after: {
-          membership: { id: locked.id, status: locked.status, canceledAt: now, currentPeriodEnd: now },
-          payment: { ...before.payment, status: PaymentStatus.REFUNDED, providerRefund: refunded.outcome },
-        },
-      });
-      return locked;
-    });
-  }
-
-  /** Cancels at the end of the paid period: rights stay until then. */
-  async cancelAtPeriodEnd(memberId: string, membershipId: string): Promise<Membership> {
-    const membership = isUuid(membershipId)
-      ? await this.em.findOne(Membership, { id: membershipId, member: memberId })
-      : null;
-    if (!membership) throw AppError.notFound('Membership', membershipId);
-    if (membership.status === MembershipStatus.PENDING_PAYMENT) {
-      membership.status = MembershipStatus.CANCELED;
-      membership.canceledAt = this.now();
-    } else if (membership.status === MembershipStatus.ACTIVE && !membership.cancelAtPeriodEnd) {
-      membership.cancelAtPeriodEnd = true;
-      membership.canceledAt = this.now();
-    }
-    await this.em.flush();
-    return membership;
-  }
-
-  private async replay(memberId: string, planCode: string, idempotencyKey: string, fresh = false): Promise<Membership | null> {
+  private async replay(memberId: string, planCode: string, idempotencyKey: string, trial: boolean, fresh = false): Promise<Membership | null> {
     const em = fresh ? this.em.fork() : this.em;
     const existing = await em.findOne(Membership, { member: memberId, idempotencyKey }, { populate: ['plan'] });
     if (!existing) return null;
-    if (existing.plan.code !== planCode) throw AppError.idempotencyConflict();
+    if (existing.plan.code !== planCode || (existing.trialEndsAt != null) !== trial) throw AppError.idempotencyConflict();
     if (existing.status === MembershipStatus.PENDING_PAYMENT) {
       // The first attempt may have stopped before charging: charge again (providers dedupe on payment id).
-      const payment = await em.findOne(Payment, { membership: existing.id, status: PaymentStatus.PENDING });
-      if (payment) return this.charge(existing.id, payment.id, memberId, existing.plan);
+      const payment = await em.findOne(Payment, { membership: existing.id, status: PaymentStatus.PENDING, kind: PaymentKind.INITIAL });
+      if (payment) {
+        await this.lifecycle.chargeAndWait(payment.id);
+        return this.em.fork().findOneOrFail(Membership, { id: existing.id });
+      }
     }
     return existing;
   }
 
-  private async charge(membershipId: string, paymentId: string, memberId: string, plan: Plan): Promise<Membership> {
-    const result = await this.options.payments.charge({
-      paymentId,
-      memberId,
-      amount: plan.priceAmount,
-      currency: plan.currency,
-      description: `${plan.code} membership`,
-    });
-    if (result.outcome === 'PENDING') {
-      const pending = await this.em.fork().findOne(Membership, { id: membershipId });
-      return pending!;
-    }
-    return this.settlePayment(paymentId, result.outcome, result.providerReference);
+  /** Records the provider's verdict on a payment (a synchronous answer, a notification, a query). Idempotent. */
+  async settlePayment(paymentId: string, outcome: 'SUCCEEDED' | 'FAILED', providerReference?: string): Promise<Membership> {
+    const payment = isUuid(paymentId) ? await this.em.fork().findOne(Payment, { id: paymentId }) : null;
+    if (!payment) throw AppError.notFound('Payment', paymentId);
+    await this.lifecycle.settle(paymentId, { outcome, ...(providerReference ? { providerReference } : {}) });
+    return this.em.fork().findOneOrFail(Membership, { id: payment.membership.id });
   }
+
+  /**
+   * Cancels: a membership waiting for its first payment ends now; an active or trialing one at
+   * the end of its period (rights stay until then; a trial does not convert); a PAST_DUE one
+   * now, since its period is unpaid (its rights are revoked).
+   */
+  async cancelAtPeriodEnd(memberId: string, membershipId: string): Promise<Membership> {
+    await this.owned(memberId, membershipId);
+    const now = this.now();
+    return this.mutate(membershipId, now, async (tx, m) => {
+      if (m.status === MembershipStatus.PENDING_PAYMENT) {
+        m.status = MembershipStatus.CANCELED;
+        m.canceledAt = now;
+        m.endedAt = now;
+        await recordEvent(tx, m.id, MembershipEventType.ENDED, now, { reason: 'CANCELED_BEFORE_PAYMENT', status: m.status });
+      } else if ((m.status === MembershipStatus.ACTIVE || m.status === MembershipStatus.TRIALING) && !m.cancelAtPeriodEnd) {
+        m.cancelAtPeriodEnd = true;
+        m.canceledAt = now;
+        await recordEvent(tx, m.id, MembershipEventType.CANCEL_REQUESTED, now, { endsAt: m.currentPeriodEnd!.toISOString() });
+      } else if (m.status === MembershipStatus.PAST_DUE) {
+        m.status = MembershipStatus.CANCELED;
+        m.canceledAt = now;
+        m.endedAt = now;
+        m.cancelAtPeriodEnd = true;
+        await this.options.rights.revokeMembershipRights(tx, m.id, now);
+        await recordEvent(tx, m.id, MembershipEventType.ENDED, now, { reason: 'CANCELED_WHILE_PAST_DUE', status: m.status });
+      }
+    });
+  }
+
+  /**
+   * Turns renewal through the mandate on or off (`cancelAtPeriodEnd` is separate: a cancelled
+   * membership ends at its period's end either way). Turning it on without a mandate asks the
+   * provider for one (MANDATE_REFUSED when refused; nothing changes).
+   */
+  async setAutoRenew(memberId: string, membershipId: string, on: boolean): Promise<Membership> {
+    const membership = await this.owned(memberId, membershipId);
+    if (!(LIVE as string[]).includes(membership.status)) {
+      throw AppError.badInput([{ field: 'membershipId', message: `a ${membership.status} membership does not renew` }]);
+    }
+    let mandateId: string | null = null;
+    if (on && !membership.mandateId) {
+      const plan = await this.em.findOneOrFail(Plan, { id: membership.plan.id });
+      const mandate = await this.requestMandate(memberId, plan, `auto-renew:${membership.id}`);
+      if (mandate.status === 'REFUSED') throw MembershipError.mandateRefused();
+      mandateId = mandate.mandateId;
+    }
+    const now = this.now();
+    return this.mutate(membershipId, now, async (tx, m) => {
+      if (mandateId && !m.mandateId) {
+        m.mandateId = mandateId;
+        await recordEvent(tx, m.id, MembershipEventType.MANDATE_GIVEN, now, { mandateId });
+      }
+      if (m.autoRenew === on) return;
+      m.autoRenew = on;
+      await recordEvent(tx, m.id, on ? MembershipEventType.AUTO_RENEW_ON : MembershipEventType.AUTO_RENEW_OFF, now);
+    });
+  }
+
+  /**
+   * Pays a PAST_DUE membership's period now, as a one-off charge or through a new mandate
+   * (`newMandate`, which then also pays later renewals). Once the provider confirms, the
+   * membership is ACTIVE again in the same period, with no gap; a period is never paid twice
+   * (a retry racing this payment is refunded). PAYMENT_IN_PROGRESS while another charge of the
+   * period is being confirmed.
+   */
+  async payPastDue(memberId: string, membershipId: string, options: { newMandate?: boolean } = {}): Promise<Membership> {
+    const membership = await this.owned(memberId, membershipId);
+    if (membership.status !== MembershipStatus.PAST_DUE) throw MembershipError.notPastDue(membership.status);
+    const plan = await this.em.findOneOrFail(Plan, { id: membership.plan.id });
+    let mandateId: string | null = null;
+    if (options.newMandate) {
+      const mandate = await this.requestMandate(memberId, plan, `recovery:${membership.id}:${membership.currentPeriodStart!.toISOString()}`);
+      if (mandate.status === 'REFUSED') throw MembershipError.mandateRefused();
+      mandateId = mandate.mandateId;
+    }
+    const now = this.now();
+    let paymentId: string | null = null;
+    await this.mutate(membershipId, now, async (tx, m) => {
+      if (m.status !== MembershipStatus.PAST_DUE) throw MembershipError.notPastDue(m.status);
+      const pending = await tx.count(Payment, { membership: m.id, status: PaymentStatus.PENDING, periodStart: m.currentPeriodStart });
+      if (pending > 0) throw MembershipError.paymentInProgress();
+      if (mandateId) {
+        m.mandateId = mandateId;
+        m.autoRenew = true;
+        await recordEvent(tx, m.id, MembershipEventType.MANDATE_GIVEN, now, { mandateId });
+      }
+      const payment = this.lifecycle.createPayment(tx, m, plan, { kind: PaymentKind.RECOVERY, attempt: m.failedAttempts + 1, mandateId, now });
+      await tx.flush();
+      paymentId = payment.id;
+    });
+    await this.lifecycle.chargeAndWait(paymentId!);
+    return this.em.fork().findOneOrFail(Membership, { id: membershipId });
+  }
+
+  /**
+   * What refunding the membership now would give back, under its plan's policy (or `policy`,
+   * for support): FULL, PRO_RATA (the unused share of the period), or PRO_RATA_MINUS_USED (that,
+   * minus the member-facing value of the benefits used this period; never below zero).
+   */
+  async refundQuote(memberId: string | null, membershipId: string, policy?: RefundPolicy, em: EntityManager = this.em, at?: Date): Promise<RefundQuote> {
+    const membership = await this.owned(memberId, membershipId, em);
+    const plan = await em.findOneOrFail(Plan, { id: membership.plan.id });
+    const chosen = policy ?? plan.refundPolicy;
+    const now = at ?? this.now();
+    const payments = await this.periodPayments(em, membership);
+    const currency = payments[0]?.currency ?? plan.currency;
+    const paid = payments.reduce((sum, p) => sum + p.amount - p.refundedAmount, 0);
+    const share = membership.currentPeriodStart && membership.currentPeriodEnd ? unusedShare(membership.currentPeriodStart, membership.currentPeriodEnd, now) : 0;
+    const used = chosen === RefundPolicy.PRO_RATA_MINUS_USED && this.options.value ? await this.options.value.thisPeriod(em, membership, now) : { amount: 0, currency };
+    const amount =
+      chosen === RefundPolicy.FULL ? paid : chosen === RefundPolicy.PRO_RATA ? Math.floor(paid * share) : Math.max(0, Math.floor(paid * share) - used.amount);
+    return {
+      membershipId: membership.id,
+      policy: chosen,
+      paid: { amount: paid, currency },
+      unusedShare: share,
+      usedValue: used,
+      amount: { amount: Math.max(0, Math.min(amount, paid)), currency },
+      at: now,
+    };
+  }
+
+  /** The succeeded charges that paid for the membership's current period (its prorations too). */
+  private async periodPayments(em: EntityManager, membership: Membership): Promise<Payment[]> {
+    if (!membership.currentPeriodStart || ![MembershipStatus.ACTIVE, MembershipStatus.PAST_DUE].includes(membership.status)) return [];
+    const all = await em.find(Payment, { membership: membership.id, status: PaymentStatus.SUCCEEDED }, { orderBy: { createdAt: 'desc' } });
+    return all.filter(
+      (p) =>
+        p.periodStart?.getTime() === membership.currentPeriodStart!.getTime() ||
+        (p.kind === PaymentKind.PRORATION && p.periodEnd?.getTime() === membership.currentPeriodEnd?.getTime()),
+    );
+  }
+
+  /**
+   * Refunds a membership now under its plan's policy (members their own, after seeing the
+   * quote: `expectedAmount` must match it, REFUND_QUOTE_CHANGED otherwise; admins any, with an
+   * optional `policy`). In one transaction the membership ends, its current rights are revoked
+   * here and at partners (status lists flip), the refund is recorded and the `membership.refund`
+   * audit row written; then the provider is asked (again later if it does not answer).
+   * Refunding an ended membership changes nothing.
+   */
+  async refund(
+    membershipId: string,
+    audit: AuditContext,
+    options: { memberId?: string; expectedAmount?: number; policy?: RefundPolicy } = {},
+  ): Promise<Membership> {
+    const membership = await this.owned(options.memberId ?? null, membershipId);
+    if (membership.status === MembershipStatus.CANCELED || membership.status === MembershipStatus.EXPIRED) return membership;
+    if (![MembershipStatus.ACTIVE, MembershipStatus.PAST_DUE].includes(membership.status)) {
+      throw AppError.badInput([{ field: 'membershipId', message: `a ${membership.status} membership has no payment to refund` }]);
+    }
+    const now = this.now();
+    const effects: Effect[] = [];
+    const result = await this.mutate(
+      membershipId,
+      now,
+      async (tx, m) => {
+        if (m.status === MembershipStatus.CANCELED || m.status === MembershipStatus.EXPIRED) return;
+        const quote = await this.refundQuote(null, m.id, options.policy, tx, now);
+        if (options.expectedAmount !== undefined && options.expectedAmount !== quote.amount.amount) {
+          throw MembershipError.refundQuoteChanged(quote.amount.amount, quote.amount.currency);
+        }
+        const before = {
+          membership: { id: m.id, status: m.status, canceledAt: m.canceledAt ?? null, currentPeriodEnd: m.currentPeriodEnd ?? null },
+          refund: { policy: quote.policy, paid: quote.paid, amount: quote.amount },
+        };
+        const payments = await this.periodPayments(tx, m);
+        m.status = MembershipStatus.CANCELED;
+        m.canceledAt = now;
+        m.endedAt = now;
+        m.currentPeriodEnd = now;
+        m.autoRenew = false;
+        let left = quote.amount.amount;
+        const refunds: string[] = [];
+        for (const payment of payments) {
+          const part = Math.min(left, payment.amount - payment.refundedAmount);
+          if (part <= 0) continue;
+          const refund = this.lifecycle.queueRefund(tx, payment, part, options.memberId ? 'MEMBER_REQUEST' : 'ADMIN', now, effects);
+          refunds.push(refund.id);
+          left -= part;
+        }
+        await tx.flush();
+        await this.options.rights.revokeMembershipRights(tx, m.id, now);
+        await recordEvent(tx, m.id, MembershipEventType.REFUNDED, now, { policy: quote.policy, amount: quote.amount, paid: quote.paid, usedValue: quote.usedValue, refunds });
+        await recordEvent(tx, m.id, MembershipEventType.ENDED, now, { reason: 'REFUNDED', status: m.status });
+        await AuditLog.append(tx, audit, {
+          action: 'membership.refund',
+          subject: m.id,
+          before,
+          after: { membership: { id: m.id, status: m.status, canceledAt: now, currentPeriodEnd: now }, refunds },
+        });
+      },
+    );
+    await this.lifecycle.perform(effects);
+    return result;
+  }
+
+  /**
+   * Runs `change` on the membership under its row lock, then recomputes when it is next due
+   * (what is due changes with what the member did). Returns the membership as committed.
+   */
+  private async mutate(membershipId: string, now: Date, change: (tx: EntityManager, m: Membership) => Promise<void>): Promise<Membership> {
+    const id = await this.em.transactional(async (tx) => {
+      const m = await tx.findOneOrFail(Membership, { id: membershipId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      await change(tx, m);
+      const plan = await tx.findOneOrFail(Plan, { id: m.plan.id });
+      m.nextDueAt = await this.lifecycle.computeNextDue(tx, m, plan, now);
+      await tx.flush();
+      return m.id;
+    });
+    return this.em.fork().findOneOrFail(Membership, { id });
+  }
+
+  /** The member's payments, newest first, with their refunds. */
+  async payments(memberId: string, first: number): Promise<Payment[]> {
+    return this.em.find(Payment, { membership: { member: memberId } }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: first, populate: ['plan'] });
+  }
+
+  /** Refunds of some payments, by payment id. */
+  async refundsOf(paymentIds: readonly string[]): Promise<Map<string, PaymentRefund[]>> {
+    const refunds = await this.em.find(PaymentRefund, { payment: { $in: [...paymentIds] } }, { orderBy: { requestedAt: 'asc', id: 'asc' } });
+    const byPayment = new Map<string, PaymentRefund[]>();
+    for (const refund of refunds) byPayment.set(refund.payment.id, [...(byPayment.get(refund.payment.id) ?? []), refund]);
+    return byPayment;
+  }
+
+  /** A membership's timeline (support), oldest first. */
+  async timeline(membershipId: string): Promise<MembershipEvent[]> {
+    await this.owned(null, membershipId);
+    return this.em.find(MembershipEvent, { membership: membershipId }, { orderBy: { at: 'asc', recordedAt: 'asc', id: 'asc' } });
+  }
+
+  /** A payment provider's notification (`POST /payments/{provider}/notify`), verified and applied once. */
+  receivePaymentNotification(providerName: string, headers: Readonly<Record<string, string | undefined>>, rawBody: string): Promise<NotificationAnswer> {
+    return receivePaymentNotification(
+      { em: this.em, lifecycle: this.lifecycle, payments: this.options.payments, ...(this.options.logger ? { logger: this.options.logger } : {}) },
+      providerName,
+      headers,
+      rawBody,
+    );
+  }
+
+  /** Kinds that pay a whole period, for readers. */
+  static readonly periodPaymentKinds = PERIOD_PAYMENT_KINDS;
 }

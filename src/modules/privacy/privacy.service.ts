@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditLog, auditReason, type AuditContext } from '../audit/index.js';
 import { revokeRights } from '../entitlement/index.js';
 import { ERASED_ISSUER, MemberDirectory } from '../member/index.js';
+import { LIVE_MEMBERSHIP_STATUSES } from '../membership/index.js';
 import { pgTextArray } from '../../platform/sql.js';
 import { AppError, InputValidator } from '../../platform/errors.js';
 import { isUuid } from '../../platform/loader.js';
@@ -14,7 +15,7 @@ export const DELETE_CONFIRMATION = 'DELETE';
 /** The reason recorded when members delete their own account. */
 export const SELF_SERVICE_REASON = 'deleted by the member';
 
-const LIVE_MEMBERSHIPS = ['PENDING_PAYMENT', 'ACTIVE'];
+const LIVE_MEMBERSHIPS = [...LIVE_MEMBERSHIP_STATUSES];
 
 export interface PrivacyServiceOptions {
   pseudonyms: MemberPseudonymizer;
@@ -119,11 +120,11 @@ export class PrivacyService {
         .throwIfInvalid();
 
       const ended = await tx.execute<{ id: string }[]>(
-        `update membership set status = 'CANCELED', canceled_at = ?,
-           current_period_end = case when status = 'ACTIVE' then least(current_period_end, ?) else current_period_end end
+        `update membership set status = 'CANCELED', canceled_at = ?, ended_at = ?, next_due_at = null, auto_renew = false,
+           current_period_end = case when current_period_end is not null then least(current_period_end, ?) end
          where member_id = ? and status = any(?::membership_status[])
          returning id`,
-        [now, now, memberId, pgTextArray(LIVE_MEMBERSHIPS)],
+        [now, now, now, memberId, pgTextArray(LIVE_MEMBERSHIPS)],
       );
       // Keys the member's app chose may carry anything: replaced, still unique per member.
       await tx.execute(`update membership set idempotency_key = 'erased:' || id where member_id = ?`, [memberId]);

@@ -31,6 +31,7 @@ export const module = defineModule({
       new RedemptionService(em, {
         tokens: services.tokens,
         ...(deps.redemptionVoidWindowSeconds !== undefined ? { voidWindowSeconds: deps.redemptionVoidWindowSeconds } : {}),
+        ...(deps.memberClocks ? { memberClocks: deps.memberClocks } : {}),
         ...clockOf(deps),
       }),
     redemptionHistory: ({ em }) => new RedemptionHistoryService(em),

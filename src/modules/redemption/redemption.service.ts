@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { memberNow, type MemberClocks } from '../../platform/context.js';
 import { AuditLog, auditReason, type AuditContext } from '../audit/index.js';
 import { Entitlement, returnUnits, takeQuota } from '../entitlement/index.js';
 import { uniqueViolation } from '../../platform/sql.js';
@@ -24,6 +25,8 @@ export interface RedemptionServiceOptions {
   voidWindowSeconds?: number;
   /** The clock. @default () => new Date() */
   now?: () => Date;
+  /** Members' test clocks: a redemption of a member on one happens at the clock's time. */
+  memberClocks?: MemberClocks;
 }
 
 const DEFAULT_VOID_WINDOW_SECONDS = 900;
@@ -67,11 +70,10 @@ export class RedemptionService {
     const replay = await this.replay(this.em, partnerId, input.idempotencyKey, requestHash);
     if (replay) return replay;
 
-    const { claims, entitlement } = await this.deps.tokens.verifyForPartner(partnerId, input.token);
+    const { claims, entitlement, now } = await this.deps.tokens.verifyForPartner(partnerId, input.token);
 
     try {
       const redeemed = await this.em.transactional(async (em) => {
-        const now = this.now();
         const redemption = em.create(Redemption, {
           entitlement: em.getReference(Entitlement, entitlement.id),
           partner: partnerId,
@@ -127,7 +129,9 @@ export class RedemptionService {
     const redemption = isUuid(redemptionId) ? await this.em.findOne(Redemption, { id: redemptionId, partner: partnerId }) : null;
     if (!redemption) throw AppError.notFound('Redemption', redemptionId);
     if ((await this.em.count(RedemptionVoid, { redemption: redemption.id })) > 0) throw RedemptionError.alreadyVoided(redemption.id);
-    const now = this.now();
+    // On the member's clock, like the redemption's own time.
+    const [owner] = await this.em.execute<{ member_id: string }[]>('select member_id from entitlement where id = ?', [redemption.entitlement.id]);
+    const now = owner ? await memberNow({ ...(this.deps.now ? { now: this.deps.now } : {}), ...(this.deps.memberClocks ? { memberClocks: this.deps.memberClocks } : {}) }, this.em, owner.member_id) : this.now();
     if (now.getTime() - redemption.createdAt.getTime() > this.voidWindowSeconds * 1000) {
       throw RedemptionError.voidWindowClosed(redemption.id, this.voidWindowSeconds);
     }

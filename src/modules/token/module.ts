@@ -36,6 +36,7 @@ export const module = defineModule({
         verifier: deps.verifier,
         pseudonyms: deps.pseudonyms,
         statusLists: deps.statusLists,
+        ...(deps.memberClocks ? { memberClocks: deps.memberClocks } : {}),
         ...clockOf(deps),
       }),
   },

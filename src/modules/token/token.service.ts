@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { MemberClocks } from '../../platform/context.js';
 import { InputValidator } from '../../platform/errors.js';
 import { Benefit } from '../bundle/index.js';
 import { EntitlementError, isUsableAt, remainingOf, type Entitlement, type EntitlementService } from '../entitlement/index.js';
@@ -40,6 +41,8 @@ export interface VerifiedToken {
   benefit: Benefit;
   /** When it was redeemed; null while it is unused. */
   redeemedAt: Date | null;
+  /** "Now" for the token's member (their test clock's time when they are on one). */
+  now: Date;
 }
 
 export interface TokenServiceOptions {
@@ -49,6 +52,8 @@ export interface TokenServiceOptions {
   pseudonyms: MemberPseudonymizer;
   statusLists: StatusLists;
   now?: () => Date;
+  /** Members' test clocks: a partner checks and redeems a member's token at the member's time. */
+  memberClocks?: MemberClocks;
 }
 
 const MAX_TOKEN_LENGTH = 8192;
@@ -67,6 +72,12 @@ export class TokenService {
 
   private now(): Date {
     return this.options.now?.() ?? new Date();
+  }
+
+  /** "Now" for the member a partner's token is about: their test clock's time when they are on one. */
+  private async nowFor(memberId: string): Promise<Date> {
+    const clock = await this.options.memberClocks?.of(this.em, memberId);
+    return clock?.now ?? this.now();
   }
 
   /** A fresh token for one presentation of the member's entitlement to its partner. */
@@ -121,8 +132,9 @@ export class TokenService {
     }
     // A right that ended says so (ENTITLEMENT_INACTIVE); a usable right's token whose status
     // list entry was flipped (a suspension since lifted) stays refused.
-    if (isUsableAt(entitlement, this.now()) && issued.status !== TokenStatus.VALID) throw TokenError.revoked();
-    return { claims, entitlement, benefit: benefit as Benefit, redeemedAt: issued.redeemedAt ?? null };
+    const now = await this.nowFor(entitlement.member.id);
+    if (isUsableAt(entitlement, now) && issued.status !== TokenStatus.VALID) throw TokenError.revoked();
+    return { claims, entitlement, benefit: benefit as Benefit, redeemedAt: issued.redeemedAt ?? null, now };
   }
 
   /**
@@ -130,11 +142,11 @@ export class TokenService {
    * now, and how much is left, without consuming anything (the token, the quota).
    */
   async check(partnerId: string, token: string): Promise<TokenCheckView> {
-    const { claims, entitlement, benefit, redeemedAt } = await this.verifyForPartner(partnerId, token);
+    const { claims, entitlement, benefit, redeemedAt, now } = await this.verifyForPartner(partnerId, token);
     const alreadyRedeemed = redeemedAt !== null;
     const problem = alreadyRedeemed
       ? TokenProblem.ALREADY_REDEEMED
-      : !isUsableAt(entitlement, this.now())
+      : !isUsableAt(entitlement, now)
         ? TokenProblem.ENTITLEMENT_INACTIVE
         : remainingOf(entitlement) === 0
           ? TokenProblem.QUOTA_EXHAUSTED
