@@ -52,7 +52,7 @@ export class Migration20261207013754 extends Migration {
     this.addSql(`create index "membership_due" on "membership" ("next_due_at") where "next_due_at" is not null and "test_clock_id" is null;`);
     this.addSql(`create unique index "membership_one_trial_per_member" on "membership" ("member_id") where "trial_ends_at" is not null;`);
 
-    this.addSql(`alter table "payment" add "kind" "payment_kind" not null default 'INITIAL', add "plan_id" uuid null, add "period_start" timestamptz null, add "period_end" timestamptz null, add "mandate_id" text null, add "attempt" int not null default 1, add "failure_reason" text null, add "refunded_amount" int not null default 0, add "query_at" timestamptz null, add "charged_at" timestamptz null;`);
+    this.addSql(`alter table "payment" add "kind" "payment_kind" not null default 'INITIAL', add "plan_id" uuid null, add "period_start" timestamptz null, add "period_end" timestamptz null, add "mandate_id" text null, add "attempt" int not null default 1, add "failure_reason" text null, add "refunded_amount" int not null default 0, add "credit_applied" int not null default 0, add "query_at" timestamptz null, add "request_id" text null, add "charged_at" timestamptz null;`);
     this.addSql(`alter table "payment" add constraint "payment_plan_id_foreign" foreign key ("plan_id") references "plan" ("id") on delete set null;`);
     this.addSql(`create unique index "payment_one_pending_per_period" on "payment" ("membership_id", "period_start") where "status" = 'PENDING';`);
     this.addSql(`create unique index "payment_one_success_per_period" on "payment" ("membership_id", "period_start") where "status" not in ('PENDING', 'FAILED') and "kind" <> 'PRORATION';`);
@@ -119,7 +119,7 @@ export class Migration20261207013754 extends Migration {
 
     this.addSql(`drop index "payment_one_pending_per_period";`);
     this.addSql(`drop index "payment_one_success_per_period";`);
-    this.addSql(`alter table "payment" drop column "kind", drop column "plan_id", drop column "period_start", drop column "period_end", drop column "mandate_id", drop column "attempt", drop column "failure_reason", drop column "refunded_amount", drop column "query_at", drop column "charged_at";`);
+    this.addSql(`alter table "payment" drop column "kind", drop column "plan_id", drop column "period_start", drop column "period_end", drop column "mandate_id", drop column "attempt", drop column "failure_reason", drop column "refunded_amount", drop column "credit_applied", drop column "query_at", drop column "request_id", drop column "charged_at";`);
 
     this.addSql(`alter table "plan" drop constraint "plan_lifecycle_days_valid";`);
     this.addSql(`alter table "plan" drop column "trial_days", drop column "trial_benefit_codes", drop column "reminder_days", drop column "grace_days", drop column "grace_access", drop column "retry_days", drop column "refund_policy", drop column "grandfathered";`);

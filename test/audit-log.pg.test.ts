@@ -32,7 +32,7 @@ const ISSUE = `mutation($id: ID!) { issueEntitlementToken(entitlementId: $id) { 
 const VOID = `mutation($id: ID!, $reason: String!) { voidRedemption(redemptionId: $id, reason: $reason) { id } }`;
 const CREATE_KEY = `mutation($p: ID!) { createPartnerApiKey(partnerId: $p) { id key prefix } }`;
 const REVOKE_KEY = `mutation($id: ID!) { revokePartnerApiKey(id: $id) }`;
-const REFUND = `mutation($id: ID!) { refundMembership(membershipId: $id) { status } }`;
+const REFUND = `mutation($id: ID!) { refundMembership(membershipId: $id, policy: FULL) { status } }`;
 
 interface AuditRow {
   seq: string;
@@ -146,8 +146,8 @@ describe('the audit log', () => {
       actor: `admin:${adminId}`,
       action: 'membership.refund',
       subject: member.membershipId,
-      before: { membership: { status: 'ACTIVE' }, payment: { status: 'SUCCEEDED' } },
-      after: { membership: { status: 'CANCELED' }, payment: { status: 'REFUNDED' } },
+      before: { membership: { status: 'ACTIVE' }, payments: [{ kind: 'INITIAL', status: 'SUCCEEDED', amount: 19_800, refunded: 0 }], refund: { policy: 'FULL', amount: { amount: 19_800 } } },
+      after: { membership: { status: 'CANCELED' }, payments: [{ kind: 'INITIAL', status: 'REFUNDED', amount: 19_800, refunded: 19_800 }] },
     });
   });
 

@@ -38,6 +38,10 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     voucherPool: 'partner',
     partnerSubgraphs: 'admin',
     partners: 'admin',
+    refundQuote: 'member',
+    planChangeQuote: 'member',
+    membershipTimeline: 'admin',
+    testClock: 'admin',
   },
   Mutation: {
     subscribe: 'member',
@@ -45,6 +49,10 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     issueEntitlementToken: 'member',
     claimVoucher: 'member',
     deleteMyAccount: 'member',
+    setAutoRenew: 'member',
+    payPastDue: 'member',
+    changePlan: 'member',
+    refundMyMembership: 'member',
     redeemEntitlement: 'partner',
     voidRedemption: 'partner',
     uploadVoucherCodes: 'partner',
@@ -56,6 +64,9 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     revokePartnerApiKey: 'admin',
     registerPartnerSubgraph: 'admin',
     unregisterPartnerSubgraph: 'admin',
+    createTestClock: 'admin',
+    attachTestClock: 'admin',
+    advanceTestClock: 'admin',
   },
 };
 

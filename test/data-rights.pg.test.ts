@@ -10,7 +10,7 @@ import { verifyAuditChain } from '../src/modules/audit/index.js';
 import { DEV_ISSUER } from '../src/modules/auth/index.js';
 import { connectOrm } from '../src/platform/db/orm.js';
 import { ERASED_ISSUER, MemberDirectory } from '../src/modules/member/index.js';
-import { DATA_EXPORT_SECTIONS, PSEUDONYM_SECTION, SELF_SERVICE_REASON } from '../src/modules/privacy/index.js';
+import { DATA_EXPORT_SCHEMA_VERSION, DATA_EXPORT_SECTIONS, PSEUDONYM_SECTION, SELF_SERVICE_REASON } from '../src/modules/privacy/index.js';
 import { DeleteMyAccountDocument, MyDataExportDocument } from './generated/operations.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
@@ -20,7 +20,7 @@ const ISSUE = `mutation($id: ID!) { issueEntitlementToken(entitlementId: $id) { 
 const REDEEM = `mutation($token: String!, $key: String!, $units: Int) { redeemEntitlement(token: $token, idempotencyKey: $key, units: $units) { id } }`;
 const VOID = `mutation($id: ID!, $reason: String!) { voidRedemption(redemptionId: $id, reason: $reason) { id } }`;
 const CLAIM = `mutation($id: ID!) { claimVoucher(entitlementId: $id) { code } }`;
-const REFUND = `mutation($id: ID!) { refundMembership(membershipId: $id) { status } }`;
+const REFUND = `mutation($id: ID!) { refundMembership(membershipId: $id, policy: FULL) { status } }`;
 const ADMIN_EXPORT = `query($id: ID!) { memberDataExport(memberId: $id) { memberId fileName format schemaVersion generatedAt sha256 byteLength json } }`;
 const ERASE = `mutation($id: ID!, $reason: String!) {
   eraseMember(memberId: $id, reason: $reason) { memberId erasedAt alreadyErased membershipsEnded rightsRevoked revocationsQueued partnerReferencesRemoved }
@@ -75,9 +75,15 @@ async function eventually(check: () => Promise<boolean>, what: string, ms = 10_0
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** A member subscribed to PLUS through the gateway, signing in as `subject`. */
-async function newMember(subject = `privacy-${randomUUID()}`, key = `sub-${randomUUID()}`): Promise<TestMember> {
+/** A member subscribed to PLUS through the gateway, signing in as `subject` (on a test clock frozen now, with `onClock`). */
+async function newMember(subject = `privacy-${randomUUID()}`, key = `sub-${randomUUID()}`, onClock = false): Promise<TestMember> {
   const bearer = await t.memberToken(subject);
+  if (onClock) {
+    const fresh = await t.graphql(`{ me { id } }`, {}, { bearer });
+    const clock = await t.graphql(`mutation($at: DateTimeISO!) { createTestClock(frozenTime: $at) { id } }`, { at: new Date().toISOString() }, { bearer: admin });
+    const attached = await t.graphql(`mutation($c: ID!, $m: ID!) { attachTestClock(testClockId: $c, memberId: $m) { id } }`, { c: clock.data.createTestClock.id, m: fresh.data.me.id }, { bearer: admin });
+    expect(attached.errors).toBeUndefined();
+  }
   const sub = await t.graphql(SUBSCRIBE, { key }, { bearer });
   expect(sub.errors).toBeUndefined();
   const me = await t.graphql(ME, {}, { bearer });
@@ -106,8 +112,8 @@ async function redeem(member: TestMember, units: number): Promise<string> {
  * Uses every feature that leaves data behind: provisioning at the partners (and SkyMiles'
  * acknowledgement with its reference), tokens, redemptions, a void, a voucher claim.
  */
-async function activeMember(subject?: string): Promise<TestMember & { redemptionIds: string[]; voucherCode: string }> {
-  const member = await newMember(subject);
+async function activeMember(subject?: string, onClock = false): Promise<TestMember & { redemptionIds: string[]; voucherCode: string }> {
+  const member = await newMember(subject, undefined, onClock);
   await t.app.outbox.drain();
   await eventually(
     async () => (await t.db.query(`select 1 from inbound_partner_event where body ->> 'entitlementId' = $1`, [member.ids.SKYMILES_BONUS])).length > 0,
@@ -242,7 +248,8 @@ function parse(json: string): any {
 describe('the data export', () => {
   it('holds every section, every column of its tables, and exactly what the database holds about the member', async () => {
     const other = await activeMember();
-    const member = await activeMember();
+    // On a test clock: the export holds that too.
+    const member = await activeMember(undefined, true);
     // A refunded membership, then a new one: two memberships, two payments, revoked rights.
     const refund = await t.graphql(REFUND, { id: member.membershipId }, { bearer: admin });
     expect(refund.errors).toBeUndefined();
@@ -255,14 +262,14 @@ describe('the data export', () => {
     const res = await t.graphql(MyDataExportDocument, {}, { bearer: member.bearer });
     expect(res.errors).toBeUndefined();
     const file = res.data.myDataExport;
-    expect(file).toMatchObject({ memberId: member.memberId, format: 'application/json', schemaVersion: 1 });
+    expect(file).toMatchObject({ memberId: member.memberId, format: 'application/json', schemaVersion: DATA_EXPORT_SCHEMA_VERSION });
     expect(file.fileName).toMatch(new RegExp(`^member-data-${member.memberId}-\\d{8}T\\d{6}Z\\.json$`));
     expect(file.sha256).toBe(createHash('sha256').update(file.json, 'utf8').digest('hex'));
     expect(file.byteLength).toBe(Buffer.byteLength(file.json, 'utf8'));
     expect(Math.abs(Date.parse(file.generatedAt) - Date.now())).toBeLessThan(60_000);
 
     const doc = parse(file.json);
-    expect(doc).toMatchObject({ format: 'coalition-loyalty/member-data-export', schemaVersion: 1, memberId: member.memberId, generatedAt: file.generatedAt });
+    expect(doc).toMatchObject({ format: 'coalition-loyalty/member-data-export', schemaVersion: DATA_EXPORT_SCHEMA_VERSION, memberId: member.memberId, generatedAt: file.generatedAt });
     expect(doc.sections.map((s: any) => s.name)).toEqual([...DATA_EXPORT_SECTIONS.map((s) => s.name), PSEUDONYM_SECTION.name]);
     for (const section of doc.sections) {
       expect(typeof section.description, section.name).toBe('string');
@@ -287,6 +294,10 @@ describe('the data export', () => {
     const expectedIds: Record<string, [string, string?]> = {
       memberships: [`select id from membership where member_id = $1`],
       payments: [`select p.id from payment p join membership m on m.id = p.membership_id where m.member_id = $1`],
+      paymentRefunds: [`select r.id from payment_refund r join payment p on p.id = r.payment_id join membership m on m.id = p.membership_id where m.member_id = $1`],
+      paymentNotifications: [`select n.id from payment_notification n join payment p on p.id = n.payment_id join membership m on m.id = p.membership_id where m.member_id = $1`],
+      membershipEvents: [`select e.id from membership_event e join membership m on m.id = e.membership_id where m.member_id = $1`],
+      notifications: [`select id from member_notification where member_id = $1`],
       entitlements: [`select id from entitlement where member_id = $1`],
       issuedTokens: [`select it.jti from issued_token it join entitlement e on e.id = it.entitlement_id where e.member_id = $1`, 'jti'],
       redemptions: [`select r.id from redemption r join entitlement e on e.id = r.entitlement_id where e.member_id = $1`],
@@ -303,6 +314,11 @@ describe('the data export', () => {
       [['ACTIVE', 'PLUS', 'second-membership'], ['CANCELED', 'PLUS', expect.stringMatching(/^sub-/)]].sort(),
     );
     expect(doc.payments.map((p: any) => [p.status, p.amount, p.currency]).sort()).toEqual([['REFUNDED', 19_800, 'CNY'], ['SUCCEEDED', 19_800, 'CNY']]);
+    expect(doc.paymentRefunds).toEqual([expect.objectContaining({ amount: 19_800, reason: 'ADMIN' })]);
+    expect(doc.paymentNotifications).toHaveLength(2);
+    expect(doc.membershipEvents.map((e: any) => e.type)).toEqual(expect.arrayContaining(['SUBSCRIBED', 'CHARGED', 'REFUNDED', 'ENDED']));
+    expect(doc.notifications.map((n: any) => n.type)).toEqual(['membership.payment_receipt', 'membership.payment_receipt']);
+    expect(doc.testClock).toEqual([expect.objectContaining({ memberId: member.memberId })]);
     expect(doc.entitlements).toHaveLength(8);
     expect(doc.entitlements.filter((e: any) => e.status === 'REVOKED').map((e: any) => e.benefitCode).sort()).toEqual(['CAR_WASH', 'COFFEE', 'SKYMILES_BONUS', 'STREAMING_VIP']);
     expect(doc.redemptions.map((r: any) => [r.id, r.partnerId, r.units, r.benefitCode]).sort()).toEqual(
@@ -400,7 +416,7 @@ describe('the data export', () => {
     expect(parse(file.json)).toMatchObject({ memberId: member.memberId, member: { subject: member.subject } });
     const rows = await t.db.query(`select actor, action, subject, after from audit_log where request_id = $1`, [requestId]);
     expect(rows).toEqual([
-      { actor: `admin:${adminId}`, action: 'member.data_export', subject: member.memberId, after: expect.objectContaining({ sha256: file.sha256, byteLength: file.byteLength, schemaVersion: 1 }) },
+      { actor: `admin:${adminId}`, action: 'member.data_export', subject: member.memberId, after: expect.objectContaining({ sha256: file.sha256, byteLength: file.byteLength, schemaVersion: DATA_EXPORT_SCHEMA_VERSION }) },
     ]);
     // The log records that an export happened, never its content.
     expect(JSON.stringify(rows)).not.toContain(member.subject);

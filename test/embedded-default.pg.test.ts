@@ -65,7 +65,14 @@ describe('the embedded default', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ plans { code price { amount currency } } }' }),
     });
-    expect(await res.json()).toEqual({ data: { plans: [{ code: 'PLUS', price: { amount: 19800, currency: 'CNY' } }] } });
+    expect(await res.json()).toEqual({
+      data: {
+        plans: [
+          { code: 'PLUS_MONTHLY', price: { amount: 2500, currency: 'CNY' } },
+          { code: 'PLUS', price: { amount: 19800, currency: 'CNY' } },
+        ],
+      },
+    });
     expect(postgresProcessesOn(dataDir).length).toBeGreaterThan(0);
 
     const exited = new Promise<number | null>((resolve) => first.child.on('exit', resolve));

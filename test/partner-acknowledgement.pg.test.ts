@@ -129,7 +129,7 @@ describe('a refund', () => {
     expect((await t.app.provisioning.get('sparkwash')!.status(ids.CAR_WASH!)).status).toBe('ACTIVE');
 
     const admin = await t.adminToken('ops');
-    const refunded = await t.graphql(`mutation($id: ID!) { refundMembership(membershipId: $id) { status } }`, { id: sub.data.subscribe.id }, { bearer: admin });
+    const refunded = await t.graphql(`mutation($id: ID!) { refundMembership(membershipId: $id, policy: FULL) { status } }`, { id: sub.data.subscribe.id }, { bearer: admin });
     expect(refunded.errors).toBeUndefined();
     expect(refunded.data.refundMembership.status).toBe('CANCELED');
     const statuses = await t.db.query(`select status from entitlement where membership_id = $1`, [sub.data.subscribe.id]);

@@ -136,8 +136,8 @@ describe('partnerBenefits', () => {
   });
 
   it('keeps unit prices from members and anonymous callers, shows them to admins', async () => {
-    const query = `{ plans { benefits { benefit { code unitPrice { amount } } } } }`;
-    const prices = (res: any) => Object.fromEntries(res.data.plans[0].benefits.map((b: any) => [b.benefit.code, b.benefit.unitPrice?.amount ?? null]));
+    const query = `{ plans { code benefits { benefit { code unitPrice { amount } } } } }`;
+    const prices = (res: any) => Object.fromEntries(res.data.plans.find((p: any) => p.code === 'PLUS').benefits.map((b: any) => [b.benefit.code, b.benefit.unitPrice?.amount ?? null]));
     expect(prices(await t.graphql(query))).toEqual({ STREAMING_VIP: null, CAR_WASH: null, COFFEE: null, SKYMILES_BONUS: null });
     expect(prices(await t.graphql(query, {}, { bearer: await t.memberToken(`member-${randomUUID()}`) }))).toEqual({
       STREAMING_VIP: null, CAR_WASH: null, COFFEE: null, SKYMILES_BONUS: null,

@@ -46,7 +46,7 @@ describe('safelist mode (PERSISTED_OPERATIONS_ONLY)', () => {
   it('serves a persisted operation sent by its hash', async () => {
     const res = await send(t, { extensions: { persistedQuery: { version: 1, sha256Hash: plansHash } } });
     expect(res.errors).toBeUndefined();
-    expect(res.data.plans[0].code).toBe('PLUS');
+    expect(res.data.plans.map((p: { code: string }) => p.code)).toContain('PLUS');
   });
 
   it('refuses an operation sent as text, and an unknown hash', async () => {
@@ -69,7 +69,7 @@ describe('without safelist mode', () => {
   });
 
   it('serves persisted operations and text alike', async () => {
-    expect((await send(t, { extensions: { persistedQuery: { version: 1, sha256Hash: plansHash } } })).data.plans[0].code).toBe('PLUS');
-    expect((await send(t, { query: '{ plans { code } }' })).data.plans[0].code).toBe('PLUS');
+    expect((await send(t, { extensions: { persistedQuery: { version: 1, sha256Hash: plansHash } } })).data.plans.map((p: { code: string }) => p.code)).toContain('PLUS');
+    expect((await send(t, { query: '{ plans { code } }' })).data.plans.map((p: { code: string }) => p.code)).toContain('PLUS');
   });
 });

@@ -13,6 +13,8 @@ import { generateWebhookSecret, type RunningSandbox } from '../partners/sdk/inde
 import { sandboxAdminState } from '../partners/testing/sandbox.js';
 import { startChild, type Child } from '../bench/processes.js';
 import { BUILT_IN_PARTNERS, loadSandboxes } from '../src/built-in-partners.js';
+import { loadPaymentSandbox } from '../src/built-in-payments.js';
+import type { RunningPaymentSandbox } from '../payments/sdk/index.js';
 import { loadConfig } from '../src/platform/config.js';
 import { createLogger } from '../src/platform/logger.js';
 import { Closers } from '../src/runtime/closers.js';
@@ -30,6 +32,7 @@ let dataDir: string;
 let devIssuer: DevIssuer;
 const children: Child[] = [];
 const sandboxes: RunningSandbox[] = [];
+let paymentSandbox: RunningPaymentSandbox | undefined;
 let gateways: string[] = [];
 let workers: Child[] = [];
 
@@ -62,6 +65,10 @@ beforeAll(async () => {
 
   // The partners, configured like real ones; their acknowledgements go to the first worker's port.
   const workerPort = await freePort();
+  // The payment provider too: its notifications go to the first worker's port.
+  const payments = await (await loadPaymentSandbox())({ notifyUrl: `http://127.0.0.1:${workerPort}/payments/wechatpay/notify` });
+  paymentSandbox = payments;
+  Object.assign(env, payments.adapterSettings);
   const available = await loadSandboxes();
   for (const partner of BUILT_IN_PARTNERS) {
     const callbackSecret = generateWebhookSecret();
@@ -104,6 +111,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(children.map((c) => c.stop()));
   await Promise.all(sandboxes.map((s) => s.close()));
+  await paymentSandbox?.close();
   await db?.drop();
   if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
 });

@@ -23,6 +23,7 @@ export const MODULES: readonly ModuleEntry[] = [
   { name: 'settlement', definition: () => import('./settlement/module.js') },
   { name: 'provisioning', definition: () => import('./provisioning/module.js') },
   { name: 'voucher', definition: () => import('./voucher/module.js'), errors: () => import('./voucher/voucher.errors.js') },
+  { name: 'savings', definition: () => import('./savings/module.js') },
   { name: 'privacy', definition: () => import('./privacy/module.js') },
   { name: 'test-clock', definition: () => import('./test-clock/module.js'), errors: () => import('./test-clock/test-clock.errors.js') },
 ];

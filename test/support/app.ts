@@ -68,7 +68,20 @@ export async function startTestApp(
   // The same audit key where commands run against this app look for it (dev:credential, demo).
   await fs.mkdir(path.join(dataDir, 'secrets'), { mode: 0o700 });
   await fs.writeFile(path.join(dataDir, 'secrets', 'audit.key'), `${TEST_AUDIT_HMAC_KEY}\n`, { mode: 0o600 });
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, PUBLIC_URL: 'http://issuer.test', METRICS_PORT: '0', AUDIT_HMAC_KEY: TEST_AUDIT_HMAC_KEY, ...UNLIMITED, ...env });
+  // Production never starts the payment sandbox itself: it gets one configured like a real provider.
+  const configuredPayments = env.NODE_ENV === 'production' ? await (await loadPaymentSandbox())({ notifyUrl: 'http://127.0.0.1:9/payments/wechatpay/notify' }) : undefined;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    PUBLIC_URL: 'http://issuer.test',
+    METRICS_PORT: '0',
+    AUDIT_HMAC_KEY: TEST_AUDIT_HMAC_KEY,
+    ...UNLIMITED,
+    ...configuredPayments?.adapterSettings,
+    ...env,
+  });
   const app = await startApp({
     config,
     databaseUrl: db.url,
@@ -116,6 +129,7 @@ export async function startTestApp(
     },
     close: async () => {
       await app.close();
+      await configuredPayments?.close();
       await db.drop();
       await fs.rm(dataDir, { recursive: true, force: true });
     },

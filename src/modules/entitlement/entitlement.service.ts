@@ -5,7 +5,7 @@ import { isUuid } from '../../platform/loader.js';
 import { Entitlement, EntitlementStatus } from './entitlement.entity.js';
 import { materializeCurrentPeriods } from './materialize.js';
 import { revokeRights } from './revoke.js';
-import { expireEndedRights, resumeRights, suspendRights } from './membership-rights.js';
+import { carryOverRights, expireEndedRights, resumeRights, suspendRights } from './membership-rights.js';
 import { EntitlementError } from './entitlement.errors.js';
 import { MembershipStatus } from '../membership/index.js';
 
@@ -55,6 +55,11 @@ export class EntitlementService {
   /** Suspends a membership's current rights (unpaid, in a grace that suspends). */
   async suspend(em: EntityManager, membershipId: string, now: Date): Promise<void> {
     await suspendRights(em, membershipId, now, this.options);
+  }
+
+  /** A plan change at `at`: current rights move into the new period (used units carry over); see carryOverRights. */
+  async carryOver(em: EntityManager, membershipId: string, change: { at: Date; newBundleVersionId: string; newPeriodEnd: Date }): Promise<void> {
+    await carryOverRights(em, membershipId, { ...change, timeZone: this.options.timeZone, provisionedPartners: this.options.provisionedPartners });
   }
 
   /** Makes a membership's suspended rights usable again (paid). */

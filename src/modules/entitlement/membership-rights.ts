@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pgTextArray } from '../../platform/sql.js';
 import { Outbox } from '../outbox/index.js';
+import { revokeRights } from './revoke.js';
 
 /** Partners with a provisioning adapter: the ones told what changed. */
 export interface RightsOptions {
@@ -72,4 +73,47 @@ export async function resumeRights(em: EntityManager, membershipId: string, now:
     [now, membershipId, now, ...announce.params],
   );
   return row?.count ?? 0;
+}
+
+/**
+ * A plan change now (`at`): the membership's current rights move into its new period in place.
+ * A benefit the new bundle version also grants keeps its row, its units used and its status —
+ * used units carry over, so a period never gives a second full quota — and gets the new
+ * period (a membership-term right to `newPeriodEnd`, a calendar-month one to the month's end)
+ * and the new quota (never below what was used); ACCESS held at a partner is announced again
+ * (its end moved). A benefit the new version does not grant is revoked (and its partner told).
+ * Call in the transaction that changes the membership's period, before materializing what the
+ * new version adds.
+ */
+export async function carryOverRights(
+  em: EntityManager,
+  membershipId: string,
+  change: { at: Date; newBundleVersionId: string; newPeriodEnd: Date; timeZone: string } & RightsOptions,
+): Promise<void> {
+  const { at, newBundleVersionId, newPeriodEnd, timeZone } = change;
+  const announce = Outbox.queueForRightsCte('moved_access', 'right.activate', change.provisionedPartners);
+  await em.execute(
+    `with month_end as (
+       select ((date_trunc('month', ?::timestamptz at time zone ?) + interval '1 month') at time zone ?) as "end"
+     ), moved as (
+       update entitlement e
+       set period_start = ?::timestamptz,
+           period_end = case bb.period when 'MEMBERSHIP_TERM' then ?::timestamptz else least(?::timestamptz, (select "end" from month_end)) end,
+           quota = case when bb.quota is null then null else greatest(bb.quota, e.used) end
+       from bundle_benefit bb
+       where e.membership_id = ? and bb.bundle_version_id = ? and bb.benefit_id = e.benefit_id
+         and e.status in ('ACTIVE', 'PENDING_PROVISION', 'SUSPENDED') and e.period_start <= ? and e.period_end > ?
+       returning e.id, e.benefit_id
+     ), moved_access as (select m.id, m.benefit_id from moved m join benefit b on b.id = m.benefit_id where b.kind = 'ACCESS'),
+     queued as (${announce.sql})
+     select count(*)::int as count from moved`,
+    [at, timeZone, timeZone, at, newPeriodEnd, newPeriodEnd, membershipId, newBundleVersionId, at, at, ...announce.params],
+  );
+  const dropped = await em.execute<{ id: string }[]>(
+    `select e.id from entitlement e
+     where e.membership_id = ? and e.status in ('ACTIVE', 'PENDING_PROVISION', 'SUSPENDED') and e.period_start <= ? and e.period_end > ?
+       and not exists (select 1 from bundle_benefit bb where bb.bundle_version_id = ? and bb.benefit_id = e.benefit_id)`,
+    [membershipId, at, at, newBundleVersionId],
+  );
+  if (dropped.length) await revokeRights(em, { entitlementIds: dropped.map((r) => r.id) }, { now: at, provisionedPartners: change.provisionedPartners });
 }

@@ -9,9 +9,11 @@ export {
   PaymentStatus,
   RefundStatus,
 } from './membership.entity.js';
-export { MembershipService } from './membership.service.js';
-export type { MembershipServiceOptions, RefundQuote } from './membership.service.js';
+export { MembershipService, PlanChangeTiming } from './membership.service.js';
+export type { MembershipServiceOptions, PlanChangeQuote, RefundQuote } from './membership.service.js';
 export { MembershipLifecycle, nextMembershipDue } from './lifecycle.js';
 export type { LifecycleOptions, MembershipRights, MembershipValue } from './lifecycle.js';
 export { MembershipEventType } from './timeline.js';
 export type { NotificationAnswer } from './payment-notifications.js';
+export { formatMoney } from './messages.js';
+export { MembershipType } from './membership.types.js';

@@ -4,6 +4,7 @@ import type { ChargeResult, FailureReason, PaymentProvider } from '../../../paym
 import type { MemberClocks } from '../../platform/context.js';
 import type { Logger } from '../../platform/logger.js';
 import type { DueWorkScope } from '../../platform/module.js';
+import { currentRequestId, withRequestId } from '../../platform/request-id.js';
 import { BundleVersion } from '../bundle/index.js';
 import { Notifications } from '../notification/index.js';
 import { Plan } from '../plan/index.js';
@@ -26,6 +27,8 @@ export interface MembershipRights {
   suspend(em: EntityManager, membershipId: string, now: Date): Promise<void>;
   /** Makes suspended rights usable again (paid). */
   resume(em: EntityManager, membershipId: string, now: Date): Promise<void>;
+  /** A plan change at `at`: current rights move into the new period in place (used units carry over); what the new version lacks is revoked. */
+  carryOver(em: EntityManager, membershipId: string, change: { at: Date; newBundleVersionId: string; newPeriodEnd: Date }): Promise<void>;
 }
 
 /** What a membership gave its member, at member-facing value (the savings module implements it). */
@@ -419,6 +422,7 @@ export class MembershipLifecycle {
       attempt: charge.attempt,
       chargedAt: charge.now,
       queryAt: new Date(charge.now.getTime() + QUERY_DELAYS_MS[0]!),
+      requestId: currentRequestId(),
     });
   }
 
@@ -491,18 +495,32 @@ export class MembershipLifecycle {
    * period that is already paid, or for a membership that ended meanwhile, bought nothing and is
    * refunded at once.
    */
-  async settle(paymentId: string, answer: { outcome: 'SUCCEEDED' | 'FAILED' | 'PENDING'; providerReference?: string; failureReason?: FailureReason }): Promise<void> {
+  async settle(
+    paymentId: string,
+    answer: { outcome: 'SUCCEEDED' | 'FAILED' | 'PENDING'; providerReference?: string; failureReason?: FailureReason },
+    notification?: { provider: string; notificationId: string },
+  ): Promise<void> {
     const { outcome } = answer;
     if (outcome === 'PENDING') return;
     const result = { ...answer, outcome };
     const effects: Effect[] = [];
-    await this.em.fork().transactional(async (tx) => {
-      const [row] = await tx.execute<{ membership_id: string }[]>(`select membership_id from payment where id = ?`, [paymentId]);
-      if (!row) return;
+    const [row] = await this.em.fork().execute<{ membership_id: string; request_id: string | null }[]>(`select membership_id, request_id from payment where id = ?`, [paymentId]);
+    if (!row) return;
+    // What the confirmation changes (rights, their provisioning events) carries the request that made the charge.
+    const requestId = row.request_id ?? currentRequestId();
+    const run = () => this.em.fork().transactional(async (tx) => {
       const m = await tx.findOneOrFail(Membership, { id: row.membership_id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       const payment = await tx.findOneOrFail(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       const plan = (await this.planOf(tx, m))();
       const now = await this.clockNow(tx, m);
+      if (notification) {
+        // Recorded with what it changed (or that it changed nothing), in the same transaction.
+        await tx.execute(
+          `insert into payment_notification (id, provider, notification_id, payment_id, outcome) values (gen_random_uuid(), ?, ?, ?, ?)
+           on conflict (provider, notification_id) do nothing`,
+          [notification.provider, notification.notificationId, paymentId, outcome],
+        );
+      }
       if (payment.status !== PaymentStatus.PENDING) {
         // A success reported for a charge we gave up on: money taken for nothing, given back.
         if (result.outcome === 'SUCCEEDED' && payment.status === PaymentStatus.FAILED && !payment.providerReference) {
@@ -517,6 +535,7 @@ export class MembershipLifecycle {
       m.nextDueAt = await this.computeNextDue(tx, m, plan, now);
       await tx.flush();
     });
+    await (requestId ? withRequestId(requestId, run) : run());
     await this.perform(effects);
   }
 
@@ -554,7 +573,22 @@ export class MembershipLifecycle {
       payment.periodEnd = m.currentPeriodEnd;
       await tx.flush();
       await recordEvent(tx, m.id, MembershipEventType.CHARGED, now, { paymentId: payment.id, kind: payment.kind, ...amount, periodStart: payment.periodStart.toISOString(), periodEnd: payment.periodEnd.toISOString() });
+      await this.receipt(tx, m, plan, payment, now);
       await this.options.rights.refresh(tx, [m.id], now);
+      return;
+    }
+    if (payment.kind === PaymentKind.PRORATION) {
+      const newPlan = payment.plan ? await tx.findOneOrFail(Plan, { id: payment.plan.id }) : null;
+      const at = payment.periodStart!;
+      const stillApplies =
+        newPlan && m.status === MembershipStatus.ACTIVE && m.plan.id !== newPlan.id && m.currentPeriodStart! <= at && at < m.currentPeriodEnd!;
+      if (!stillApplies) {
+        await this.unwanted(tx, m, payment, now, effects, 'the plan change it paid for no longer applies');
+        return;
+      }
+      await recordEvent(tx, m.id, MembershipEventType.CHARGED, now, { paymentId: payment.id, kind: payment.kind, ...amount });
+      await this.applyPlanChange(tx, m, newPlan, { at, periodEnd: payment.periodEnd!, paymentId: payment.id });
+      await this.receipt(tx, m, newPlan, payment, now);
       return;
     }
     const paysCurrentPeriod =
@@ -575,6 +609,7 @@ export class MembershipLifecycle {
     }
     await tx.flush();
     await recordEvent(tx, m.id, MembershipEventType.CHARGED, now, { paymentId: payment.id, kind: payment.kind, attempt: payment.attempt, ...amount });
+    await this.receipt(tx, m, plan, payment, now);
     if (m.status === MembershipStatus.PAST_DUE) {
       m.status = MembershipStatus.ACTIVE;
       m.pastDueSince = null;
@@ -583,6 +618,51 @@ export class MembershipLifecycle {
       await this.options.rights.resume(tx, m.id, now);
       await recordEvent(tx, m.id, MembershipEventType.RESUMED, now, { paymentId: payment.id, periodStart: m.currentPeriodStart!.toISOString() });
     }
+  }
+
+  /**
+   * Moves the membership to `newPlan` now: a new period from `at` (the plan's billing period),
+   * the bundle version the plan sells then, the current rights carried over (used units kept),
+   * the new plan's other rights materialized, partners told.
+   */
+  async applyPlanChange(tx: EntityManager, m: Membership, newPlan: Plan, change: { at: Date; periodEnd: Date; paymentId: string }): Promise<void> {
+    const version = await tx.findOne(BundleVersion, { bundle: newPlan.bundle.id, effectiveFrom: { $lte: change.at } }, { orderBy: { effectiveFrom: 'desc', version: 'desc' } });
+    if (!version) throw new Error(`plan ${newPlan.code} sells no bundle version at ${change.at.toISOString()}`);
+    const from = { planId: m.plan.id, periodStart: m.currentPeriodStart?.toISOString(), periodEnd: m.currentPeriodEnd?.toISOString() };
+    m.plan = newPlan;
+    m.bundleVersion = version;
+    m.currentPeriodStart = change.at;
+    m.currentPeriodEnd = change.periodEnd;
+    m.nextPlan = null;
+    m.remindedFor = null;
+    await tx.flush();
+    await this.options.rights.carryOver(tx, m.id, { at: change.at, newBundleVersionId: version.id, newPeriodEnd: change.periodEnd });
+    await this.options.rights.refresh(tx, [m.id], change.at);
+    await recordEvent(tx, m.id, MembershipEventType.PLAN_CHANGED, change.at, {
+      from,
+      to: { planCode: newPlan.code, bundleVersionId: version.id, periodStart: change.at.toISOString(), periodEnd: change.periodEnd.toISOString() },
+      paymentId: change.paymentId,
+    });
+  }
+
+  /** The member's receipt for a charge that went through, in their notifications. */
+  private async receipt(tx: EntityManager, m: Membership, plan: Plan, payment: Payment, now: Date): Promise<void> {
+    const figures = {
+      paymentId: payment.id,
+      kind: payment.kind,
+      planCode: plan.code,
+      price: { amount: payment.amount, currency: payment.currency },
+      periodStart: payment.periodStart?.toISOString() ?? null,
+      periodEnd: payment.periodEnd?.toISOString() ?? null,
+    };
+    await Notifications.send(tx, {
+      memberId: m.member.id,
+      type: 'membership.payment_receipt',
+      at: now,
+      ...lifecycleMessages.receipt(figures, this.options.timeZone),
+      data: figures,
+      dedupeKey: `receipt:${payment.id}`,
+    });
   }
 
   /** A refused charge: the first period never starts, a renewal puts the membership in grace, a retry counts. */

@@ -243,9 +243,17 @@ export class Payment {
   @Property({ type: 'integer', default: 0 })
   refundedAmount: Opt<number> = 0;
 
+  /** A plan change's credit: what the unused part of the previous period paid towards this one (not charged again). */
+  @Property({ type: 'integer', default: 0 })
+  creditApplied: Opt<number> = 0;
+
   /** When the provider should be asked again (a charge still PENDING). */
   @Property({ type: 'datetime', nullable: true })
   queryAt?: Date | null;
+
+  /** The request (or job run) that made the charge: what its confirmation does later is logged and queued under it. */
+  @Property({ type: 'text', nullable: true })
+  requestId?: string | null;
 
   /** Its creation on the membership's clock (a member on a test clock pays at the clock's time). */
   @Property({ type: 'datetime', nullable: true })

@@ -15,10 +15,11 @@ export const errorCodes = defineErrors({
     extensions: [],
     meaning: 'A charge for this period is still being confirmed by the provider; nothing new was charged. Look again in a moment.',
   },
-  REFUND_QUOTE_CHANGED: {
+  QUOTE_CHANGED: {
     http: 200,
     extensions: ['amount'],
-    meaning: 'The refund would no longer be the amount the member was shown (time passed, a benefit was used): `extensions.amount` is the new figure; nothing was refunded.',
+    meaning:
+      'A refund or plan change would no longer cost or give back the amount the member was shown (time passed, a benefit was used): `extensions.amount` is the new figure; nothing changed.',
   },
 });
 
@@ -47,8 +48,8 @@ export class MembershipError extends AppError {
     return new MembershipError('PAYMENT_IN_PROGRESS', 'A payment for this period is still being confirmed; nothing new was charged');
   }
 
-  static refundQuoteChanged(amount: number, currency: string): MembershipError {
-    return new MembershipError('REFUND_QUOTE_CHANGED', `The refund is now ${amount} ${currency} (minor units); nothing was refunded. Confirm the new amount.`, {
+  static quoteChanged(what: 'refund' | 'plan change', amount: number, currency: string): MembershipError {
+    return new MembershipError('QUOTE_CHANGED', `The ${what} is now ${amount} ${currency} (minor units); nothing changed. Confirm the new amount.`, {
       amount: { amount, currency },
     });
   }

@@ -2,11 +2,11 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } fro
 import { auditContextOf } from '../audit/index.js';
 import { requireAdmin, requireMember } from '../../platform/guards.js';
 import type { RequestContext } from '../../platform/context.js';
-import { AppError, InputValidator } from '../../platform/errors.js';
+import { InputValidator } from '../../platform/errors.js';
 import { Money } from '../../platform/graphql-types.js';
 import type { Membership, MembershipEvent, Payment, PaymentRefund } from './membership.entity.js';
-import type { RefundQuote } from './membership.service.js';
-import { MembershipEventType, MembershipType, PaymentRefundType, PaymentType, RefundQuoteType } from './membership.types.js';
+import { PlanChangeTiming, type PlanChangeQuote, type RefundQuote } from './membership.service.js';
+import { MembershipEventType, MembershipType, PaymentRefundType, PaymentType, PlanChangeQuoteType, RefundQuoteType } from './membership.types.js';
 import { MemberType, type MemberView } from '../member/index.js';
 import { type Plan, PlanType, RefundPolicy } from '../plan/index.js';
 
@@ -63,29 +63,57 @@ export class MembershipResolver {
 
   @Mutation(() => MembershipType, {
     description:
-      "Refunds a membership now under its plan's refund policy and ends it: its rights are revoked here and at the partners. A member refunds their own, passing the amount `refundQuote` showed (`expectedAmount`; REFUND_QUOTE_CHANGED when it moved); admins any, optionally under another `policy`",
+      "Refunds the member's own membership now under its plan's refund policy and ends it (rights revoked here and at the partners), for the amount `refundQuote` showed (`expectedAmount`; QUOTE_CHANGED when it moved)",
+  })
+  refundMyMembership(
+    @Arg('membershipId', () => ID) membershipId: string,
+    @Arg('expectedAmount', () => Int, { description: 'Minor units, as refundQuote.amount showed it' }) expectedAmount: number,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Membership> {
+    const member = requireMember(ctx.principal, 'refundMyMembership');
+    return ctx.services.memberships.refund(membershipId, auditContextOf(ctx), { memberId: member.memberId, expectedAmount });
+  }
+
+  @Mutation(() => MembershipType, {
+    description:
+      "Refunds a membership now (admins) under its plan's refund policy, or `policy` (support's goodwill: FULL), and ends it: its rights are revoked here and at the partners. `expectedAmount` guards against a stale figure",
   })
   refundMembership(
     @Arg('membershipId', () => ID) membershipId: string,
-    @Arg('expectedAmount', () => Int, { nullable: true, description: 'Minor units, as refundQuote.amount showed it (required for members)' }) expectedAmount: number | null,
-    @Arg('policy', () => RefundPolicy, { nullable: true, description: "Admins only: refund under this policy instead of the plan's" }) policy: RefundPolicy | null,
+    @Arg('policy', () => RefundPolicy, { nullable: true, description: "Refund under this policy instead of the plan's" }) policy: RefundPolicy | null,
+    @Arg('expectedAmount', () => Int, { nullable: true, description: 'Minor units: refused with QUOTE_CHANGED when the refund would differ' }) expectedAmount: number | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Membership> {
-    const caller = requireMember(ctx.principal, 'refundMembership');
-    if (caller.isAdmin) {
-      return ctx.services.memberships.refund(membershipId, auditContextOf(ctx), {
-        ...(expectedAmount !== null ? { expectedAmount } : {}),
-        ...(policy ? { policy } : {}),
-      });
-    }
-    if (policy) throw AppError.forbidden('refundMembership(policy)', 'member');
-    new InputValidator().check(expectedAmount !== null, 'expectedAmount', 'is required: pass refundQuote.amount.amount').throwIfInvalid();
-    return ctx.services.memberships.refund(membershipId, auditContextOf(ctx), { memberId: caller.memberId, expectedAmount: expectedAmount! });
+    requireAdmin(ctx.principal, 'refundMembership');
+    return ctx.services.memberships.refund(membershipId, auditContextOf(ctx), {
+      ...(expectedAmount !== null ? { expectedAmount } : {}),
+      ...(policy ? { policy } : {}),
+    });
+  }
+
+  @Mutation(() => MembershipType, {
+    description:
+      'Changes plan (monthly ↔ yearly, …): IMMEDIATELY pays the quoted difference (`expectedAmount`: planChangeQuote.amountDue; QUOTE_CHANGED when it moved) and starts a new period with used units carried over; AT_PERIOD_END renews into the new plan',
+  })
+  changePlan(
+    @Arg('membershipId', () => ID) membershipId: string,
+    @Arg('planCode', () => String) planCode: string,
+    @Arg('timing', () => PlanChangeTiming, { defaultValue: PlanChangeTiming.IMMEDIATELY }) timing: PlanChangeTiming,
+    @Arg('expectedAmount', () => Int, { nullable: true, description: 'Minor units, as planChangeQuote.amountDue showed it' }) expectedAmount: number | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Membership> {
+    const member = requireMember(ctx.principal, 'changePlan');
+    return ctx.services.memberships.changePlan(member.memberId, membershipId, planCode, timing, expectedAmount ?? undefined);
   }
 
   @FieldResolver(() => PlanType)
   async plan(@Root() membership: Membership, @Ctx() ctx: RequestContext): Promise<Plan> {
     return (await ctx.loaders.planById.load(membership.plan.id))!;
+  }
+
+  @FieldResolver(() => PlanType, { nullable: true })
+  async scheduledPlan(@Root() membership: Membership, @Ctx() ctx: RequestContext): Promise<Plan | null> {
+    return membership.nextPlan ? ((await ctx.loaders.planById.load(membership.nextPlan.id)) ?? null) : null;
   }
 }
 
@@ -105,10 +133,21 @@ export class MemberMembershipResolver {
 
 @Resolver()
 export class MembershipAdminResolver {
-  @Query(() => RefundQuoteType, { description: "What refunding the membership now would give back under its plan's policy (the member's own, or any for admins)" })
+  @Query(() => RefundQuoteType, { description: "What refunding the member's own membership now would give back under its plan's policy" })
   refundQuote(@Arg('membershipId', () => ID) membershipId: string, @Ctx() ctx: RequestContext): Promise<RefundQuote> {
-    const caller = requireMember(ctx.principal, 'refundQuote');
-    return ctx.services.memberships.refundQuote(caller.isAdmin ? null : caller.memberId, membershipId);
+    const member = requireMember(ctx.principal, 'refundQuote');
+    return ctx.services.memberships.refundQuote(member.memberId, membershipId);
+  }
+
+  @Query(() => PlanChangeQuoteType, { description: 'What changing the membership to another plan would cost now, or at the period end (the member\'s own)' })
+  planChangeQuote(
+    @Arg('membershipId', () => ID) membershipId: string,
+    @Arg('planCode', () => String) planCode: string,
+    @Arg('timing', () => PlanChangeTiming, { defaultValue: PlanChangeTiming.IMMEDIATELY }) timing: PlanChangeTiming,
+    @Ctx() ctx: RequestContext,
+  ): Promise<PlanChangeQuote> {
+    const member = requireMember(ctx.principal, 'planChangeQuote');
+    return ctx.services.memberships.planChangeQuote(member.memberId, membershipId, planCode, timing);
   }
 
   @Query(() => [MembershipEventType], { description: "A membership's timeline, oldest first (admins)" })

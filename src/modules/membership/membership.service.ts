@@ -19,7 +19,7 @@ import {
 } from './membership.entity.js';
 import { MembershipError } from './membership.errors.js';
 import { MembershipLifecycle, type Effect, type LifecycleOptions } from './lifecycle.js';
-import { addDays, unusedShare } from './periods.js';
+import { addDays, periodEndAfter, unusedShare } from './periods.js';
 import { receivePaymentNotification, type NotificationAnswer } from './payment-notifications.js';
 import { MembershipEventType, recordEvent } from './timeline.js';
 import { BundleVersion } from '../bundle/index.js';
@@ -30,6 +30,32 @@ export type MembershipServiceOptions = LifecycleOptions;
 
 const MAX_KEY_LENGTH = 200;
 const LIVE = [...LIVE_MEMBERSHIP_STATUSES];
+
+/** When a plan change takes effect. */
+export enum PlanChangeTiming {
+  /** Now: a new period on the new plan, the unused part of the current one credited. */
+  IMMEDIATELY = 'IMMEDIATELY',
+  /** At the current period's end: the renewal is on the new plan. */
+  AT_PERIOD_END = 'AT_PERIOD_END',
+}
+
+/** What a plan change would cost or give back. */
+export interface PlanChangeQuote {
+  fromPlanCode: string;
+  toPlanCode: string;
+  timing: PlanChangeTiming;
+  /** The unused part of the current period, credited (IMMEDIATELY). */
+  credit: { amount: number; currency: string };
+  /** Charged now. */
+  amountDue: { amount: number; currency: string };
+  /** Given back now (a credit larger than the new price). */
+  refund: { amount: number; currency: string };
+  /** What each renewal on the new plan charges. */
+  nextCharge: { amount: number; currency: string };
+  periodStart: Date;
+  periodEnd: Date;
+  at: Date;
+}
 
 /** What a refund of a membership now would give back, under its plan's policy. */
 export interface RefundQuote {
@@ -307,7 +333,7 @@ export class MembershipService {
     const now = at ?? this.now();
     const payments = await this.periodPayments(em, membership);
     const currency = payments[0]?.currency ?? plan.currency;
-    const paid = payments.reduce((sum, p) => sum + p.amount - p.refundedAmount, 0);
+    const paid = payments.reduce((sum, p) => sum + p.amount + p.creditApplied - p.refundedAmount, 0);
     const share = membership.currentPeriodStart && membership.currentPeriodEnd ? unusedShare(membership.currentPeriodStart, membership.currentPeriodEnd, now) : 0;
     const used = chosen === RefundPolicy.PRO_RATA_MINUS_USED && this.options.value ? await this.options.value.thisPeriod(em, membership, now) : { amount: 0, currency };
     const amount =
@@ -327,11 +353,13 @@ export class MembershipService {
   private async periodPayments(em: EntityManager, membership: Membership): Promise<Payment[]> {
     if (!membership.currentPeriodStart || ![MembershipStatus.ACTIVE, MembershipStatus.PAST_DUE].includes(membership.status)) return [];
     const all = await em.find(Payment, { membership: membership.id, status: PaymentStatus.SUCCEEDED }, { orderBy: { createdAt: 'desc' } });
-    return all.filter(
-      (p) =>
-        p.periodStart?.getTime() === membership.currentPeriodStart!.getTime() ||
-        (p.kind === PaymentKind.PRORATION && p.periodEnd?.getTime() === membership.currentPeriodEnd?.getTime()),
-    );
+    return all.filter((p) => p.periodStart?.getTime() === membership.currentPeriodStart!.getTime());
+  }
+
+  /** Every charge of the membership that still holds money, newest first: where refunds are taken from. */
+  private async refundable(em: EntityManager, membershipId: string): Promise<Payment[]> {
+    const all = await em.find(Payment, { membership: membershipId, status: PaymentStatus.SUCCEEDED }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+    return all.filter((p) => p.amount > p.refundedAmount);
   }
 
   /**
@@ -361,13 +389,17 @@ export class MembershipService {
         if (m.status === MembershipStatus.CANCELED || m.status === MembershipStatus.EXPIRED) return;
         const quote = await this.refundQuote(null, m.id, options.policy, tx, now);
         if (options.expectedAmount !== undefined && options.expectedAmount !== quote.amount.amount) {
-          throw MembershipError.refundQuoteChanged(quote.amount.amount, quote.amount.currency);
+          throw MembershipError.quoteChanged('refund', quote.amount.amount, quote.amount.currency);
         }
+        // The period's own charges first, then older ones (a plan change's credit came from them).
+        const own = await this.periodPayments(tx, m);
+        const payments = [...own, ...(await this.refundable(tx, m.id)).filter((p) => !own.includes(p))];
+        const paymentsView = () => payments.map((p) => ({ id: p.id, kind: p.kind, status: p.status, amount: p.amount, refunded: p.refundedAmount }));
         const before = {
           membership: { id: m.id, status: m.status, canceledAt: m.canceledAt ?? null, currentPeriodEnd: m.currentPeriodEnd ?? null },
-          refund: { policy: quote.policy, paid: quote.paid, amount: quote.amount },
+          payments: paymentsView(),
+          refund: { policy: quote.policy, paid: quote.paid, usedValue: quote.usedValue, amount: quote.amount },
         };
-        const payments = await this.periodPayments(tx, m);
         m.status = MembershipStatus.CANCELED;
         m.canceledAt = now;
         m.endedAt = now;
@@ -390,11 +422,118 @@ export class MembershipService {
           action: 'membership.refund',
           subject: m.id,
           before,
-          after: { membership: { id: m.id, status: m.status, canceledAt: now, currentPeriodEnd: now }, refunds },
+          after: { membership: { id: m.id, status: m.status, canceledAt: now, currentPeriodEnd: now }, payments: paymentsView(), refunds },
         });
       },
     );
     await this.lifecycle.perform(effects);
+    return result;
+  }
+
+  /**
+   * What changing to `planCode` would cost: IMMEDIATELY, a new period starts now on the new
+   * plan and the unused part of the current one is credited (the paid amount times the unused
+   * share); the member pays the new price minus the credit, or gets back what the credit exceeds.
+   * AT_PERIOD_END, nothing is due now and the renewal charges the new plan's price.
+   */
+  async planChangeQuote(memberId: string, membershipId: string, planCode: string, timing: PlanChangeTiming, em: EntityManager = this.em, at?: Date): Promise<PlanChangeQuote> {
+    const membership = await this.owned(memberId, membershipId, em);
+    const [current, target] = await Promise.all([
+      em.findOneOrFail(Plan, { id: membership.plan.id }),
+      em.findOne(Plan, { code: planCode, active: true }),
+    ]);
+    if (!target) throw AppError.notFound('Plan', planCode);
+    const now = at ?? this.now();
+    new InputValidator()
+      .check(target.id !== current.id, 'planCode', `the membership is already on ${planCode}`)
+      .check(target.currency === current.currency, 'planCode', `${planCode} is sold in ${target.currency}, the membership was paid in ${current.currency}`)
+      .check(
+        timing === PlanChangeTiming.AT_PERIOD_END ? [MembershipStatus.ACTIVE, MembershipStatus.TRIALING].includes(membership.status) : membership.status === MembershipStatus.ACTIVE,
+        'membershipId',
+        timing === PlanChangeTiming.AT_PERIOD_END
+          ? `a ${membership.status} membership does not renew`
+          : `a ${membership.status} membership changes plan at its period's end only (timing: AT_PERIOD_END)`,
+      )
+      .throwIfInvalid();
+    const money = (amount: number) => ({ amount, currency: target.currency });
+    if (timing === PlanChangeTiming.AT_PERIOD_END) {
+      const start = membership.currentPeriodEnd!;
+      return { fromPlanCode: current.code, toPlanCode: target.code, timing, credit: money(0), amountDue: money(0), refund: money(0), nextCharge: money(target.priceAmount), periodStart: start, periodEnd: periodEndAfter(start, target.billingPeriod, this.options.timeZone), at: now };
+    }
+    const payments = await this.periodPayments(em, membership);
+    const paid = payments.reduce((sum, p) => sum + p.amount + p.creditApplied - p.refundedAmount, 0);
+    const credit = Math.floor(paid * unusedShare(membership.currentPeriodStart!, membership.currentPeriodEnd!, now));
+    return {
+      fromPlanCode: current.code,
+      toPlanCode: target.code,
+      timing,
+      credit: money(credit),
+      amountDue: money(Math.max(0, target.priceAmount - credit)),
+      refund: money(Math.max(0, credit - target.priceAmount)),
+      nextCharge: money(target.priceAmount),
+      periodStart: now,
+      periodEnd: periodEndAfter(now, target.billingPeriod, this.options.timeZone),
+      at: now,
+    };
+  }
+
+  /**
+   * Changes the membership's plan: AT_PERIOD_END, the renewal moves to the new plan (its price,
+   * its bundle); IMMEDIATELY, the member pays the quoted difference (`expectedAmount`, the quote's
+   * `amountDue`: QUOTE_CHANGED when it moved), and once it is paid a new period starts on the new
+   * plan with the current rights carried over (used units kept, never a second full quota) and
+   * partners told; a credit larger than the new price is refunded.
+   */
+  async changePlan(memberId: string, membershipId: string, planCode: string, timing: PlanChangeTiming, expectedAmount?: number): Promise<Membership> {
+    await this.owned(memberId, membershipId);
+    const now = this.now();
+    const effects: Effect[] = [];
+    let charge: string | null = null;
+    const result = await this.mutate(membershipId, now, async (tx, m) => {
+      const quote = await this.planChangeQuote(memberId, m.id, planCode, timing, tx, now);
+      if (expectedAmount !== undefined && expectedAmount !== quote.amountDue.amount) throw MembershipError.quoteChanged('plan change', quote.amountDue.amount, quote.amountDue.currency);
+      const target = await tx.findOneOrFail(Plan, { code: planCode });
+      if (timing === PlanChangeTiming.AT_PERIOD_END) {
+        m.nextPlan = target;
+        await recordEvent(tx, m.id, MembershipEventType.PLAN_CHANGE_SCHEDULED, now, { toPlanCode: target.code, at: quote.periodStart.toISOString(), nextCharge: quote.nextCharge });
+        return;
+      }
+      const pending = await tx.count(Payment, { membership: m.id, status: PaymentStatus.PENDING });
+      if (pending > 0) throw MembershipError.paymentInProgress();
+      const payment = this.lifecycle.createPayment(tx, m, target, {
+        kind: PaymentKind.PRORATION,
+        attempt: 1,
+        mandateId: m.mandateId ?? null,
+        now,
+        amount: quote.amountDue.amount,
+        periodStart: quote.periodStart,
+        periodEnd: quote.periodEnd,
+      });
+      payment.creditApplied = quote.credit.amount - quote.refund.amount;
+      await tx.flush();
+      if (quote.amountDue.amount > 0) {
+        charge = payment.id;
+        return;
+      }
+      // Nothing to pay: the change happens now, and a credit beyond the new price goes back.
+      payment.status = PaymentStatus.SUCCEEDED;
+      payment.settledAt = now;
+      payment.queryAt = null;
+      let left = quote.refund.amount;
+      for (const paidBefore of await this.refundable(tx, m.id)) {
+        if (left <= 0) break;
+        if (paidBefore.id === payment.id) continue;
+        const part = Math.min(left, paidBefore.amount - paidBefore.refundedAmount);
+        this.lifecycle.queueRefund(tx, paidBefore, part, 'PLAN_CHANGE', now, effects);
+        left -= part;
+      }
+      await this.lifecycle.applyPlanChange(tx, m, target, { at: now, periodEnd: quote.periodEnd, paymentId: payment.id });
+    });
+    await this.lifecycle.perform(effects);
+    if (charge) {
+      await this.lifecycle.chargeAndWait(charge);
+      return this.em.fork().findOneOrFail(Membership, { id: membershipId });
+    }
     return result;
   }
 

@@ -1,6 +1,7 @@
 import { Field, Float, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { Money } from '../../platform/graphql-types.js';
 import { MembershipStatus, PaymentKind, PaymentStatus, RefundStatus } from './membership.entity.js';
+import { PlanChangeTiming } from './membership.service.js';
 import { PlanType, RefundPolicy } from '../plan/index.js';
 
 registerEnumType(MembershipStatus, {
@@ -27,6 +28,13 @@ registerEnumType(PaymentKind, {
   },
 });
 registerEnumType(RefundStatus, { name: 'RefundStatus' });
+registerEnumType(PlanChangeTiming, {
+  name: 'PlanChangeTiming',
+  valuesConfig: {
+    IMMEDIATELY: { description: 'Now: a new period on the new plan, the unused part of the current one credited' },
+    AT_PERIOD_END: { description: "At the current period's end: the renewal is on the new plan" },
+  },
+});
 
 // Named Membership, never Subscription: a type of that name becomes the subscription root.
 @ObjectType('Membership', { description: "A member's paid membership of a plan" })
@@ -60,6 +68,9 @@ export class MembershipType {
 
   @Field(() => Date, { nullable: true, description: 'When it ended' })
   endedAt!: Date | null;
+
+  @Field(() => PlanType, { nullable: true, description: 'The plan the next period will be on (a change at the period end); null: the same plan' })
+  scheduledPlan!: PlanType | null;
 
   @Field(() => Date)
   createdAt!: Date;
@@ -154,4 +165,34 @@ export class RefundQuoteType {
 
   @Field(() => Date)
   at!: Date;
+}
+
+@ObjectType('PlanChangeQuote', { description: 'What a plan change would cost or give back (shown before the member confirms)' })
+export class PlanChangeQuoteType {
+  @Field(() => String)
+  fromPlanCode!: string;
+
+  @Field(() => String)
+  toPlanCode!: string;
+
+  @Field(() => PlanChangeTiming)
+  timing!: PlanChangeTiming;
+
+  @Field(() => Money, { description: 'The unused part of the current period, credited (IMMEDIATELY)' })
+  credit!: Money;
+
+  @Field(() => Money, { description: 'Charged now: pass its amount as expectedAmount to changePlan' })
+  amountDue!: Money;
+
+  @Field(() => Money, { description: 'Given back now (a credit larger than the new price)' })
+  refund!: Money;
+
+  @Field(() => Money, { description: 'What each renewal on the new plan charges' })
+  nextCharge!: Money;
+
+  @Field(() => Date, { description: 'Start of the first period on the new plan' })
+  periodStart!: Date;
+
+  @Field(() => Date)
+  periodEnd!: Date;
 }

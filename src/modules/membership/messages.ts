@@ -61,6 +61,18 @@ export const lifecycleMessages = {
     };
   },
 
+  receipt(figures: { planCode: string; price: Money; periodStart: string | null; periodEnd: string | null; kind: string }, timeZone: string): Message {
+    const price = formatMoney(figures.price);
+    const period = figures.periodStart && figures.periodEnd ? `${localDate(figures.periodStart, timeZone)} – ${localDate(figures.periodEnd, timeZone)}` : null;
+    return {
+      title: { en: 'Payment received', 'zh-CN': '支付成功' },
+      body: {
+        en: `We received ${price} for your ${figures.planCode} membership${period ? ` (${period})` : ''}. Thank you!`,
+        'zh-CN': `已收到 ${figures.planCode} 会员费用 ${price}${period ? `（${period}）` : ''}，感谢您的支持！`,
+      },
+    };
+  },
+
   ended(): Message {
     return {
       title: { en: 'Your membership has ended', 'zh-CN': '您的会员已到期' },

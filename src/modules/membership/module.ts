@@ -31,6 +31,7 @@ export const module = defineModule({
       new MembershipService(em, {
         payments: deps.payments,
         rights: services.entitlements,
+        value: services.savings,
         timeZone: deps.timeZone,
         payerIdOf: (memberId) => deps.pseudonyms.forPartner(memberId, `payments-${deps.payments.name}`),
         logger: deps.logger,

@@ -42,11 +42,6 @@ export async function receivePaymentNotification(
     logger?.warn({ provider: providerName, notificationId: notification.notificationId, paymentId: notification.paymentId }, 'payment notification about an unknown charge');
     return { status: 200, body: { code: 'SUCCESS', message: 'unknown charge; ignored' } };
   }
-  await lifecycle.settle(notification.paymentId, notification);
-  await em.execute(
-    `insert into payment_notification (id, provider, notification_id, payment_id, outcome) values (gen_random_uuid(), ?, ?, ?, ?)
-     on conflict (provider, notification_id) do nothing`,
-    [providerName, notification.notificationId, notification.paymentId, notification.outcome],
-  );
+  await lifecycle.settle(notification.paymentId, notification, { provider: providerName, notificationId: notification.notificationId });
   return { status: 200, body: { code: 'SUCCESS', message: 'OK' } };
 }

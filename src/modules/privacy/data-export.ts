@@ -4,7 +4,7 @@ import { pgTextArray } from '../../platform/sql.js';
 import type { MemberPseudonymizer } from '../keys/index.js';
 
 /** Version of the export document's layout; bumped on any change a reader would notice. */
-export const DATA_EXPORT_SCHEMA_VERSION = 1;
+export const DATA_EXPORT_SCHEMA_VERSION = 2;
 
 /** What `format` says about the document: a media type and a profile naming its layout. */
 export const DATA_EXPORT_MEDIA_TYPE = 'application/json';
@@ -27,7 +27,12 @@ export interface DataExportSection {
 export const DATA_EXPORT_SECTIONS: readonly DataExportSection[] = [
   { name: 'member', table: 'member', description: 'Your member record: your member id, the identity provider (issuer) and account (subject) you sign in with, when you joined and, after an erasure, when it happened' },
   { name: 'memberships', table: 'membership', description: 'Every membership you bought, with its plan, bundle version, status, paid period and the idempotency key your app sent' },
-  { name: 'payments', table: 'payment', description: "Every charge for your memberships: provider, provider's reference, amount, status" },
+  { name: 'payments', table: 'payment', description: "Every charge for your memberships: provider, provider's reference, kind (first period, renewal, retry, plan change), the period it paid, amount, status, what was refunded" },
+  { name: 'paymentRefunds', table: 'payment_refund', description: 'Every refund of those charges: amount, why (your request, support, a charge for nothing, a plan change), status' },
+  { name: 'paymentNotifications', table: 'payment_notification', description: "The payment provider's confirmations of those charges we applied (their id and outcome)" },
+  { name: 'membershipEvents', table: 'membership_event', description: 'What happened to your memberships, step by step: subscribed, charged, reminded, renewed, past due, resumed, plan changed, refunded, ended' },
+  { name: 'notifications', table: 'member_notification', description: 'The messages we sent you (renewal reminders, failed payments, endings), with the figures they stated' },
+  { name: 'testClock', table: 'test_clock_member', description: 'The test clock your account lives on, if it is a test account (development and tests only)' },
   { name: 'entitlements', table: 'entitlement', description: 'Every right you held, per benefit and period: status, quota and units used' },
   { name: 'issuedTokens', table: 'issued_token', description: 'Every entitlement token issued to you (by its id, never the token itself): partner, signing key, validity and status-list entry' },
   { name: 'redemptions', table: 'redemption', description: 'Every use of your rights a partner recorded: partner, units, token id, the idempotency key the partner sent' },
@@ -74,6 +79,17 @@ const QUERIES: Record<string, string> = {
   payments: `
     select to_jsonb(py) as row from payment py join membership ms on ms.id = py.membership_id
     where ms.member_id = ? order by py.created_at, py.id`,
+  paymentRefunds: `
+    select to_jsonb(rf) as row from payment_refund rf join payment py on py.id = rf.payment_id join membership ms on ms.id = py.membership_id
+    where ms.member_id = ? order by rf.requested_at, rf.id`,
+  paymentNotifications: `
+    select to_jsonb(pn) as row from payment_notification pn join payment py on py.id = pn.payment_id join membership ms on ms.id = py.membership_id
+    where ms.member_id = ? order by pn.received_at, pn.id`,
+  membershipEvents: `
+    select to_jsonb(ev) as row from membership_event ev join membership ms on ms.id = ev.membership_id
+    where ms.member_id = ? order by ev.at, ev.recorded_at, ev.id`,
+  notifications: `select to_jsonb(n) as row from member_notification n where n.member_id = ? order by n.at, n.id`,
+  testClock: `select to_jsonb(tc) as row from test_clock_member tc where tc.member_id = ?`,
   entitlements: `
     select to_jsonb(e) || jsonb_build_object('benefit_code', b.code, 'partner_id', b.partner_id) as row
     from entitlement e join benefit b on b.id = e.benefit_id

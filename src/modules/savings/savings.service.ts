@@ -1,0 +1,109 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Membership, MembershipValue } from '../membership/index.js';
+
+interface Money {
+  amount: number;
+  currency: string;
+}
+
+/** What a membership gave its member against what it cost ("you saved ¥356 on a ¥198 membership"). */
+export interface SavingsView {
+  /** Member-facing value received in the current period, up to now. */
+  thisPeriod: Money;
+  /** Since the member first joined (every membership of theirs). */
+  sinceJoined: Money;
+  /** Fees paid since joining, refunds deducted. */
+  feesPaid: Money;
+}
+
+/** Seconds in the 30 days an ACCESS benefit's member value is stated for. */
+const ACCESS_VALUE_SECONDS = 30 * 86_400;
+
+/**
+ * "Total saved": the member-facing value of what memberships gave (`benefit.member_value_*`),
+ * computed from what happened — QUOTA uses redeemed and not voided, VOUCHER codes claimed,
+ * days of ACCESS the member held (from its period's start, or its acknowledgement, to its end,
+ * its revocation or now), CONVERSION units credited (acknowledged by the partner) — against
+ * the fees paid. Benefits without a member value, or valued in another currency than the
+ * plan's, count nothing. Reads only; one statement per figure.
+ */
+export class SavingsService implements MembershipValue {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly options: { now?: () => Date } = {},
+  ) {}
+
+  private now(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+
+  async forMembership(membership: Membership, now = this.now()): Promise<SavingsView> {
+    const currency = await this.currencyOf(this.em, membership);
+    const [thisPeriod, sinceJoined, feesPaid] = await Promise.all([
+      this.thisPeriod(this.em, membership, now, currency),
+      this.valueReceived(this.em, { memberId: membership.member.id, membershipId: null, from: null, now, currency }),
+      this.feesPaid(membership.member.id, currency),
+    ]);
+    return { thisPeriod, sinceJoined: { amount: sinceJoined, currency }, feesPaid: { amount: feesPaid, currency } };
+  }
+
+  /** The value received in the membership's current period up to `now` (the renewal reminder states it; refunds may deduct it). */
+  async thisPeriod(em: EntityManager, membership: Membership, now: Date, known?: string): Promise<Money> {
+    const currency = known ?? (await this.currencyOf(em, membership));
+    if (!membership.currentPeriodStart) return { amount: 0, currency };
+    const amount = await this.valueReceived(em, { memberId: membership.member.id, membershipId: membership.id, from: membership.currentPeriodStart, now, currency });
+    return { amount, currency };
+  }
+
+  private async currencyOf(em: EntityManager, membership: Membership): Promise<string> {
+    const [row] = await em.execute<{ currency: string }[]>(`select currency from plan where id = ?`, [membership.plan.id]);
+    return row?.currency.trim() ?? 'CNY';
+  }
+
+  private async valueReceived(
+    em: EntityManager,
+    scope: { memberId: string; membershipId: string | null; from: Date | null; now: Date; currency: string },
+  ): Promise<number> {
+    const { memberId, membershipId, from, now, currency } = scope;
+    const [row] = await em.execute<{ total: string | number }[]>(
+      `with rights as (
+         select e.id, e.period_start, e.period_end, e.quota, e.activated_at, e.revoked_at, b.kind, b.member_value_amount as value
+         from entitlement e join benefit b on b.id = e.benefit_id
+         where e.member_id = ? and (?::uuid is null or e.membership_id = ?::uuid)
+           and b.member_value_amount is not null and b.member_value_currency = ?
+       ), used as (
+         select coalesce(sum(r.units * x.value), 0) as v
+         from redemption r join rights x on x.id = r.entitlement_id
+         where x.kind = 'QUOTA' and r.created_at <= ?::timestamptz and (?::timestamptz is null or r.created_at >= ?::timestamptz)
+           and not exists (select 1 from redemption_void rv where rv.redemption_id = r.id)
+       ), claimed as (
+         select coalesce(sum(x.value), 0) as v
+         from voucher_code c join rights x on x.id = c.entitlement_id
+         where x.kind = 'VOUCHER' and c.claimed_at <= ?::timestamptz and (?::timestamptz is null or c.claimed_at >= ?::timestamptz)
+       ), held as (
+         select coalesce(sum(floor(x.value * greatest(0, extract(epoch from (
+                  least(x.period_end, coalesce(x.revoked_at, 'infinity'::timestamptz), ?::timestamptz)
+                  - greatest(x.period_start, coalesce(?::timestamptz, x.period_start))))) / ${ACCESS_VALUE_SECONDS})), 0) as v
+         from rights x where x.kind = 'ACCESS' and x.activated_at is not null
+       ), credited as (
+         select coalesce(sum(coalesce(x.quota, 0) * x.value), 0) as v
+         from rights x
+         where x.kind = 'CONVERSION' and x.activated_at is not null
+           and x.period_start <= ?::timestamptz and (?::timestamptz is null or x.period_start >= ?::timestamptz)
+       )
+       select (select v from used) + (select v from claimed) + (select v from held) + (select v from credited) as total`,
+      [memberId, membershipId, membershipId, currency, now, from, from, now, from, from, now, from, now, from, from],
+    );
+    return Number(row?.total ?? 0);
+  }
+
+  private async feesPaid(memberId: string, currency: string): Promise<number> {
+    const [row] = await this.em.execute<{ total: string | number }[]>(
+      `select coalesce(sum(p.amount - p.refunded_amount), 0) as total
+       from payment p join membership m on m.id = p.membership_id
+       where m.member_id = ? and p.currency = ? and p.status in ('SUCCEEDED', 'REFUNDED')`,
+      [memberId, currency],
+    );
+    return Number(row?.total ?? 0);
+  }
+}
