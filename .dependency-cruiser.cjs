@@ -1,14 +1,15 @@
 // The one-way arrows of docs/architecture.md, checked in CI (`npm run -s check:boundaries`):
 //
-//   entry points (src/*-main.ts, src/built-in-partners.ts) ─▶ runtime ─▶ edge · hosting · composition
-//       ─▶ modules (through each module's index.ts) ─▶ platform ─▶ partners/sdk
+//   entry points (src/*-main.ts, src/built-in-partners.ts, src/built-in-payments.ts) ─▶ runtime
+//       ─▶ edge · hosting · composition ─▶ modules (through each module's index.ts) ─▶ platform ─▶ partners/sdk
 //   partners/<id>/ ─▶ partners/sdk only            partners/verifier-kit/ ─▶ nothing of ours
+//   payments/<provider>/ ─▶ payments/sdk only      modules and runtime ─▶ payments/sdk/index.ts only
 //
 // Tests, benchmarks and scripts may reach further (they are not part of any process's graph),
 // except where a rule names them.
 
-/** Files that compose processes and so may name concrete partners. */
-const COMPOSITION_ROOTS = ['^src/[a-z-]*main\\.ts$', '^src/built-in-partners\\.ts$', '^src/dev-sandboxes\\.ts$'];
+/** Files that compose processes and so may name concrete partners and payment providers. */
+const COMPOSITION_ROOTS = ['^src/[a-z-]*main\\.ts$', '^src/built-in-partners\\.ts$', '^src/built-in-payments\\.ts$', '^src/dev-sandboxes\\.ts$'];
 const NOT_PRODUCTION = ['\\.test\\.ts$', '^test/', '^bench/', '^scripts/', '^partners/testing/', '\\.fixture\\.ts$'];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -17,8 +18,8 @@ module.exports = {
     {
       name: 'no-circular',
       severity: 'error',
-      comment: 'No import cycles (type-only imports included) in src/ or partners/.',
-      from: { path: '^(src|partners)/' },
+      comment: 'No import cycles (type-only imports included) in src/, partners/ or payments/.',
+      from: { path: '^(src|partners|payments)/' },
       to: { circular: true },
     },
     {
@@ -78,6 +79,27 @@ module.exports = {
       to: { path: '^partners/', pathNot: ['^partners/sdk/index\\.ts$'] },
     },
     {
+      name: 'core-never-names-a-payment-provider',
+      severity: 'error',
+      comment: 'Only composition roots name the payment provider; the core drives it through the payment SDK (payments/sdk/index.ts).',
+      from: { path: '^src/', pathNot: COMPOSITION_ROOTS },
+      to: { path: '^payments/', pathNot: ['^payments/sdk/index\\.ts$'] },
+    },
+    {
+      name: 'payment-adapters-build-on-the-sdk',
+      severity: 'error',
+      comment: 'A payment adapter imports its own folder and payments/sdk/index.ts, never src/, a partner or another provider.',
+      from: { path: '^payments/([^/]+)/', pathNot: ['^payments/sdk/', ...NOT_PRODUCTION] },
+      to: { path: '^(src|partners|payments)/', pathNot: ['^payments/$1/', '^payments/sdk/index\\.ts$'] },
+    },
+    {
+      name: 'payment-sdk-stands-alone',
+      severity: 'error',
+      comment: 'The payment SDK imports nothing of ours outside payments/sdk/.',
+      from: { path: '^payments/sdk/', pathNot: NOT_PRODUCTION },
+      to: { path: '^(src|partners|payments)/', pathNot: ['^payments/sdk/'] },
+    },
+    {
       name: 'partners-build-on-the-sdk',
       severity: 'error',
       comment: "A partner adapter imports its own folder and partners/sdk/index.ts, never src/ or another partner (its sandbox may also use the SDK's sandbox kit).",
@@ -102,13 +124,13 @@ module.exports = {
       name: 'sandboxes-never-in-production',
       severity: 'error',
       comment: 'Sandbox files are loaded only in development and tests: only sandboxes, tests and src/dev-sandboxes.ts import them.',
-      from: { pathNot: ['sandbox-server\\.ts$', '^src/dev-sandboxes\\.ts$', '^src/built-in-partners\\.ts$', ...NOT_PRODUCTION] },
+      from: { pathNot: ['sandbox-server\\.ts$', '^src/dev-sandboxes\\.ts$', '^src/built-in-partners\\.ts$', '^src/built-in-payments\\.ts$', ...NOT_PRODUCTION] },
       to: { path: ['sandbox-server\\.ts$', '^partners/sdk/sandbox-kit\\.ts$', '^src/dev-sandboxes\\.ts$'] },
     },
     {
       name: 'dev-sandboxes-loaded-on-demand',
       severity: 'error',
-      comment: 'src/dev-sandboxes.ts is reached only by a dynamic import(), outside production (see loadSandboxes).',
+      comment: 'src/dev-sandboxes.ts is reached only by a dynamic import(), outside production (see loadSandboxes, loadPaymentSandbox).',
       from: { path: '^src/' },
       to: { path: '^src/dev-sandboxes\\.ts$', dependencyTypesNot: ['dynamic-import'] },
     },

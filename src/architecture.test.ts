@@ -24,6 +24,11 @@ const OWNERS: Record<string, string> = {
   issued_token: 'src/modules/token/',
   audit_log: 'src/modules/audit/',
   partner_api_key: 'src/modules/partner/',
+  payment: 'src/modules/membership/',
+  payment_refund: 'src/modules/membership/',
+  membership_event: 'src/modules/membership/',
+  member_notification: 'src/modules/notification/',
+  test_clock: 'src/modules/test-clock/',
 };
 
 /**
@@ -34,7 +39,7 @@ const OWNERS: Record<string, string> = {
 const DECLARED_EXCEPTIONS = [{ file: 'src/modules/entitlement/entitlement.entity.ts', table: 'issued_token' }];
 
 describe('data ownership', () => {
-  it('lets only the owning module write the entitlement, outbox, token, audit and partner key tables', () => {
+  it('lets only the owning module write the entitlement, outbox, token, audit, partner key, payment, timeline, notification and clock tables', () => {
     const offenders: string[] = [];
     for (const file of [...sourceFiles('src'), ...sourceFiles('partners'), ...sourceFiles('scripts')]) {
       const text = readFileSync(path.join(root, file), 'utf8');
@@ -65,6 +70,11 @@ describe('module boundaries', () => {
     'src/modules/b/index.ts': "export { b } from './internal.js';",
     'src/modules/b/internal.ts': "import { c } from '../c/index.js';\nexport const b = c;",
     'src/modules/c/index.ts': "import { b } from '../b/index.js';\nimport { sparkwash } from '../../../partners/sparkwash/index.js';\nexport const c = b + sparkwash;",
+    'src/modules/d/index.ts': "import { port } from '../../../payments/sdk/index.js';\nimport { wechatpay } from '../../../payments/wechatpay/index.js';\nexport const d = port + wechatpay;",
+    'src/built-in-payments.ts': "import { wechatpay } from '../payments/wechatpay/index.js';\nexport const payments = wechatpay;",
+    'payments/sdk/index.ts': "import { errors } from '../../src/platform/errors.js';\nexport const port = errors;",
+    'payments/wechatpay/index.ts': "import { port } from '../sdk/index.js';\nimport { alipay } from '../alipay/index.js';\nimport { config } from '../../src/platform/config.js';\nexport const wechatpay = port + alipay + config;",
+    'payments/alipay/index.ts': "import { port } from '../sdk/index.js';\nexport const alipay = port;",
     'src/runtime/app.ts': "import { main } from '../main.js';\nexport const runtime = main;",
     'src/main.ts': "import { sparkwash } from '../partners/sparkwash/index.js';\nexport const main = sparkwash;",
     'src/built-in-partners.ts': "import { DEV } from './dev-sandboxes.js';\nexport const partners = DEV;",
@@ -84,7 +94,7 @@ describe('module boundaries', () => {
       await fs.writeFile(path.join(tree, file), text);
     }
     const config = createRequire(import.meta.url)(path.join(root, '.dependency-cruiser.cjs')) as IConfiguration;
-    const output = await cruise(['src', 'partners'], { ...config.options, ruleSet: { forbidden: config.forbidden ?? [] }, validate: true, baseDir: tree });
+    const output = await cruise(['src', 'partners', 'payments'], { ...config.options, ruleSet: { forbidden: config.forbidden ?? [] }, validate: true, baseDir: tree });
     result = output.output as ICruiseResult;
   }, 30_000);
 
@@ -111,6 +121,10 @@ describe('module boundaries', () => {
     ['verifier-kit-stands-alone', 'partners/verifier-kit/index.ts → partners/sdk/index.ts'],
     ['sandboxes-never-in-production', 'partners/sparkwash/index.ts → partners/sparkwash/sandbox-server.ts'],
     ['dev-sandboxes-loaded-on-demand', 'src/built-in-partners.ts → src/dev-sandboxes.ts'],
+    ['core-never-names-a-payment-provider', 'src/modules/d/index.ts → payments/wechatpay/index.ts'],
+    ['payment-adapters-build-on-the-sdk', 'payments/wechatpay/index.ts → payments/alipay/index.ts'],
+    ['payment-adapters-build-on-the-sdk', 'payments/wechatpay/index.ts → src/platform/config.ts'],
+    ['payment-sdk-stands-alone', 'payments/sdk/index.ts → src/platform/errors.ts'],
   ])('%s catches %s', (rule, expected) => {
     expect(violations(rule)).toContain(expected);
   });
@@ -120,5 +134,8 @@ describe('module boundaries', () => {
     expect(all).not.toContain('src/modules/b/internal.ts → src/modules/c/index.ts');
     expect(all).not.toContain('src/dev-sandboxes.ts → partners/sparkwash/sandbox-server.ts');
     expect(all).not.toContain('partners/sparkwash/sandbox-server.ts → partners/sdk/sandbox-kit.ts');
+    expect(all).not.toContain('src/modules/d/index.ts → payments/sdk/index.ts');
+    expect(all).not.toContain('src/built-in-payments.ts → payments/wechatpay/index.ts');
+    expect(all).not.toContain('payments/alipay/index.ts → payments/sdk/index.ts');
   });
 });

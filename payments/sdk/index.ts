@@ -119,6 +119,9 @@ export interface PaymentSandboxOptions {
   port?: number;
 }
 
+/** Starts a provider's sandbox (development and tests only). */
+export type PaymentSandboxStarter = (options: PaymentSandboxOptions) => Promise<RunningPaymentSandbox>;
+
 /** A running payment sandbox and what an adapter needs to talk to it. */
 export interface RunningPaymentSandbox {
   /** Base URL of its API. */

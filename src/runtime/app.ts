@@ -1,7 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { loadSubgraphSecret, type PartnerAdapter, type PartnerProvisioning, type PartnerSandbox, type RunningSandbox } from '../../partners/sdk/index.js';
-import type { PaymentAdapter, PaymentProvider, RunningPaymentSandbox } from '../../payments/sdk/index.js';
-import type { PaymentSandboxStarter } from '../built-in-payments.js';
+import type { PaymentAdapter, PaymentProvider, PaymentSandboxStarter, RunningPaymentSandbox } from '../../payments/sdk/index.js';
 import { SubgraphChanges } from '../composition/subgraph-changes.js';
 import type { SubgraphDefinition } from '../composition/supergraph.js';
 import { startMembershipSubgraph } from '../hosting/membership-subgraph.js';

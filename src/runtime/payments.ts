@@ -1,5 +1,4 @@
-import type { PaymentAdapter, PaymentProvider, RunningPaymentSandbox } from '../../payments/sdk/index.js';
-import type { PaymentSandboxStarter } from '../built-in-payments.js';
+import type { PaymentAdapter, PaymentProvider, PaymentSandboxStarter, RunningPaymentSandbox } from '../../payments/sdk/index.js';
 import type { AppConfig } from '../platform/config.js';
 import type { Closers } from './closers.js';
 

@@ -39,14 +39,18 @@ export type EntitlementStatus =
 export type MembershipStatus =
   /** Paid; its rights are materialized */
   | 'ACTIVE'
-  /** Ended by cancellation */
+  /** Ended by cancellation or refund */
   | 'CANCELED'
-  /** The paid period is over */
+  /** Ended: not renewed, or unpaid after its grace */
   | 'EXPIRED'
+  /** A renewal charge failed: retried during the grace period, then the membership ends */
+  | 'PAST_DUE'
   /** The payment failed; never active */
   | 'PAYMENT_FAILED'
   /** Waiting for the payment provider to confirm */
-  | 'PENDING_PAYMENT';
+  | 'PENDING_PAYMENT'
+  /** A free trial: converts to paid at its end unless cancelled */
+  | 'TRIALING';
 
 export type PlansQueryVariables = Exact<{ [key: string]: never; }>;
 
