@@ -49,7 +49,7 @@ export interface WechatPaySandboxOptions extends PaymentSandboxOptions {
   notifyAttempts?: number;
   /** Wait before the first redelivery, doubled for each further one, in milliseconds. @default 100 */
   notifyRetryDelayMs?: number;
-  /** Timeout of one delivery attempt, in milliseconds. @default 2000 */
+  /** Timeout of one delivery attempt, in milliseconds (WeChat Pay gives receivers 5 s). @default 5000 */
   notifyTimeoutMs?: number;
 }
 
@@ -148,7 +148,7 @@ export async function startWechatPaySandbox(options: WechatPaySandboxOptions = {
   const settleAfterMs = options.settleAfterMs ?? 20;
   const notifyAttempts = options.notifyAttempts ?? 5;
   const notifyRetryDelayMs = options.notifyRetryDelayMs ?? 100;
-  const notifyTimeoutMs = options.notifyTimeoutMs ?? 2000;
+  const notifyTimeoutMs = options.notifyTimeoutMs ?? 5000;
 
   const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const platform = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { sendJson } from '../edge/http-util.js';
 import { servePartnerEvent, type PartnerEventsRoute } from '../edge/partner-events-route.js';
 import { PAYMENT_NOTIFY_PATH, servePaymentNotification, type PaymentNotifyRoute } from '../edge/payment-notify-route.js';
+import { paymentNotificationsApplied } from '../modules/membership/index.js';
 import { OutboxWorker, PartnerEventReceiver } from '../modules/provisioning/index.js';
 import type { AppConfig } from '../platform/config.js';
 import { clockOf } from '../platform/context.js';
@@ -39,6 +40,8 @@ export function startWork(core: Core, partners: ConnectedPartners, options: { lo
   const outbox = new OutboxWorker(orm, { targets: partners.provisioning, pseudonyms: deps.pseudonyms, logger: options.logger, ...clockOf(deps) });
   const receiver = new PartnerEventReceiver(orm, partners.callbackSecrets, options.logger);
   const runDue = () => deps.dueWork!.runDue(null, deps.now?.() ?? new Date());
+  // Notifications received here are applied in the background: let them finish before the database closes.
+  closers.push(() => paymentNotificationsApplied(), 'payment notifications');
   if (options.jobs ?? true) {
     const scheduler = new JobScheduler(options.logger);
     for (const job of core.modules.jobs()) {

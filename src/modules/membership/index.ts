@@ -14,6 +14,7 @@ export type { MembershipServiceOptions, PlanChangeQuote, RefundQuote } from './m
 export { MembershipLifecycle, nextMembershipDue } from './lifecycle.js';
 export type { LifecycleOptions, MembershipRights, MembershipValue } from './lifecycle.js';
 export { MembershipEventType } from './timeline.js';
+export { paymentNotificationsApplied } from './payment-notifications.js';
 export type { NotificationAnswer } from './payment-notifications.js';
 export { formatMoney } from './messages.js';
 export { MembershipType } from './membership.types.js';

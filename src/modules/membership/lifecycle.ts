@@ -65,6 +65,13 @@ const LEASE_MS = 5 * 60_000;
 /** Memberships processed at once by one worker. */
 const CONCURRENCY = 8;
 
+/** When the oldest notification left unapplied is due (real time only: notifications come in real time). */
+export async function nextNotificationDue(em: EntityManager, clockId: string | null): Promise<Date | null> {
+  if (clockId) return null;
+  const [row] = await em.execute<{ at: Date | null }[]>(`select min(apply_at) as at from payment_notification where applied_at is null`);
+  return row?.at ? new Date(row.at) : null;
+}
+
 /** The earliest instant anything is due for the memberships on `clockId` (null: members on real time). */
 export async function nextMembershipDue(em: EntityManager, clockId: string | null): Promise<Date | null> {
   const [row] = clockId
@@ -495,11 +502,7 @@ export class MembershipLifecycle {
    * period that is already paid, or for a membership that ended meanwhile, bought nothing and is
    * refunded at once.
    */
-  async settle(
-    paymentId: string,
-    answer: { outcome: 'SUCCEEDED' | 'FAILED' | 'PENDING'; providerReference?: string; failureReason?: FailureReason },
-    notification?: { provider: string; notificationId: string },
-  ): Promise<void> {
+  async settle(paymentId: string, answer: { outcome: 'SUCCEEDED' | 'FAILED' | 'PENDING'; providerReference?: string; failureReason?: FailureReason }): Promise<void> {
     const { outcome } = answer;
     if (outcome === 'PENDING') return;
     const result = { ...answer, outcome };
@@ -513,14 +516,6 @@ export class MembershipLifecycle {
       const payment = await tx.findOneOrFail(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       const plan = (await this.planOf(tx, m))();
       const now = await this.clockNow(tx, m);
-      if (notification) {
-        // Recorded with what it changed (or that it changed nothing), in the same transaction.
-        await tx.execute(
-          `insert into payment_notification (id, provider, notification_id, payment_id, outcome) values (gen_random_uuid(), ?, ?, ?, ?)
-           on conflict (provider, notification_id) do nothing`,
-          [notification.provider, notification.notificationId, paymentId, outcome],
-        );
-      }
       if (payment.status !== PaymentStatus.PENDING) {
         // A success reported for a charge we gave up on: money taken for nothing, given back.
         if (result.outcome === 'SUCCEEDED' && payment.status === PaymentStatus.FAILED && !payment.providerReference) {
@@ -537,6 +532,42 @@ export class MembershipLifecycle {
     });
     await (requestId ? withRequestId(requestId, run) : run());
     await this.perform(effects);
+  }
+
+  /**
+   * Applies a stored provider notification (payment_notification) to its charge, and marks it
+   * applied. A failure leaves it for the workers' due work a minute later.
+   */
+  async applyNotification(recordId: string): Promise<void> {
+    const em = this.em.fork();
+    const [record] = await em.execute<{ payment_id: string; outcome: string; provider_reference: string | null; failure_reason: string | null; applied_at: Date | null }[]>(
+      `select payment_id, outcome, provider_reference, failure_reason, applied_at from payment_notification where id = ?`,
+      [recordId],
+    );
+    if (!record || record.applied_at) return;
+    try {
+      await this.settle(record.payment_id, {
+        outcome: record.outcome as 'SUCCEEDED' | 'FAILED',
+        ...(record.provider_reference ? { providerReference: record.provider_reference } : {}),
+        ...(record.failure_reason ? { failureReason: record.failure_reason as FailureReason } : {}),
+      });
+    } catch (error) {
+      await em.execute(`update payment_notification set apply_at = now() + interval '1 minute' where id = ?`, [recordId]);
+      throw error;
+    }
+    await em.execute(`update payment_notification set applied_at = now() where id = ? and applied_at is null`, [recordId]);
+  }
+
+  /** Notifications received but not applied (their process stopped, or applying failed): applied by workers. */
+  async applyLeftNotifications(now: Date, limit: number): Promise<number> {
+    const due = await this.em.fork().execute<{ id: string }[]>(
+      `select id from payment_notification where applied_at is null and apply_at <= ? order by apply_at limit ?`,
+      [now, limit],
+    );
+    for (const { id } of due) {
+      await this.applyNotification(id).catch((error: unknown) => this.options.logger?.warn({ err: error, notification: id }, 'payment notification not applied; retried in a minute'));
+    }
+    return due.length;
   }
 
   /** What a settled charge does to its membership (in the transaction holding both locks). */

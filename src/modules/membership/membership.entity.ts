@@ -341,11 +341,18 @@ export class MembershipEvent {
 }
 
 /**
- * A provider notification already applied: the same notification delivered again (the
- * provider's retries, a replay) changes nothing.
+ * The payment provider's notifications, as received (an inbox): each verified notification is
+ * stored once (the same notification delivered again, by the provider's retries or a replay,
+ * is the same row) and answered at once, then applied to its charge; `applied_at` says it was.
+ * One not applied a few seconds after it came (a process that stopped meanwhile) is applied by
+ * the workers' due work. Nothing accepted is lost.
  */
 @Entity({ tableName: 'payment_notification' })
 @Unique({ properties: ['provider', 'notificationId'] })
+@Index({
+  name: 'payment_notification_unapplied',
+  expression: `create index "payment_notification_unapplied" on "payment_notification" ("apply_at") where "applied_at" is null`,
+})
 export class PaymentNotificationRecord {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -362,6 +369,20 @@ export class PaymentNotificationRecord {
   @Property({ type: 'text' })
   outcome!: string;
 
+  @Property({ type: 'text', nullable: true })
+  providerReference?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  failureReason?: string | null;
+
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   receivedAt: Opt<Date> = new Date();
+
+  /** When the workers apply it if it is still unapplied then (applied at once, normally; later again after a failure). */
+  @Property({ type: 'datetime', defaultRaw: `now() + interval '10 seconds'` })
+  applyAt?: Opt<Date>;
+
+  /** When it was applied to its charge (which may have been settled already: then it changed nothing). */
+  @Property({ type: 'datetime', nullable: true })
+  appliedAt?: Date | null;
 }

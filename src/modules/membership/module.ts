@@ -1,7 +1,7 @@
 import type { PaymentProvider } from '../../../payments/sdk/index.js';
 import { clockOf } from '../../platform/context.js';
 import { defineModule } from '../../platform/module.js';
-import { nextMembershipDue } from './lifecycle.js';
+import { nextMembershipDue, nextNotificationDue } from './lifecycle.js';
 import { Membership, MembershipEvent, Payment, PaymentNotificationRecord, PaymentRefund } from './membership.entity.js';
 import { MemberMembershipResolver, MembershipAdminResolver, MembershipResolver, PaymentResolver } from './membership.resolver.js';
 import { MembershipService } from './membership.service.js';
@@ -46,6 +46,12 @@ export const module = defineModule({
       nextDue: nextMembershipDue,
       // Claims under SKIP LOCKED with a lease (see MembershipLifecycle.runDue): safe with several workers.
       runDue: (scope) => scope.services.memberships.lifecycle.runDue(scope),
+    },
+    {
+      name: 'payment-notifications',
+      nextDue: nextNotificationDue,
+      // Applying is idempotent (a settled charge is never settled again): two workers may both try.
+      runDue: (scope) => (scope.clockId ? Promise.resolve(0) : scope.services.memberships.lifecycle.applyLeftNotifications(scope.now, scope.limit)),
     },
   ],
 });

@@ -5,19 +5,47 @@ import { isUuid } from '../../platform/loader.js';
 import type { MembershipLifecycle } from './lifecycle.js';
 import { Payment } from './membership.entity.js';
 
-/** What the provider gets back: 2xx means "applied, stop sending". */
+/** What the provider gets back: 2xx means "received, stop sending". */
 export interface NotificationAnswer {
   status: number;
   body: unknown;
 }
 
+/** Notifications applied at once by one process, the rest waiting their turn (the database's connections are few). */
+const APPLYING_AT_ONCE = 4;
+const waiting: Array<() => Promise<void>> = [];
+const inFlight = new Set<Promise<void>>();
+
+function applySoon(task: () => Promise<void>): void {
+  waiting.push(task);
+  pump();
+}
+
+function pump(): void {
+  while (inFlight.size < APPLYING_AT_ONCE && waiting.length > 0) {
+    const running: Promise<void> = waiting
+      .shift()!()
+      .catch(() => undefined)
+      .finally(() => {
+        inFlight.delete(running);
+        pump();
+      });
+    inFlight.add(running);
+  }
+}
+
+/** Waits until the notifications this process received are applied (or failed, to be applied by workers later): at shutdown, and in tests. */
+export async function paymentNotificationsApplied(): Promise<void> {
+  while (inFlight.size > 0 || waiting.length > 0) await Promise.allSettled([...inFlight]);
+}
+
 /**
- * A provider's asynchronous notification (`POST /payments/{provider}/notify`): verified by the
- * provider's adapter (signature, timestamp, decryption), then applied to its charge once. A
- * forged, altered or stale notification is refused (401) and changes nothing; the same
- * notification delivered again (the provider's retries, a replay within its tolerance) is
- * answered 200 and changes nothing either, since a settled charge is never settled again. Every
- * notification applied is recorded with its id.
+ * A provider's asynchronous notification (`POST /payments/{provider}/notify`), an inbox: verified
+ * by the provider's adapter (signature, timestamp, decryption) and stored once, answered 200 at
+ * once (providers give receivers seconds, and retry), then applied to its charge in the
+ * background. A forged, altered or stale notification is refused (401) and stored nowhere; the
+ * same notification delivered again is the same row, answered 200, applied once. One this
+ * process fails to apply (it stopped, the database hiccuped) is applied by the workers' due work.
  */
 export async function receivePaymentNotification(
   options: { em: EntityManager; lifecycle: MembershipLifecycle; payments: PaymentProvider; logger?: Logger },
@@ -42,6 +70,23 @@ export async function receivePaymentNotification(
     logger?.warn({ provider: providerName, notificationId: notification.notificationId, paymentId: notification.paymentId }, 'payment notification about an unknown charge');
     return { status: 200, body: { code: 'SUCCESS', message: 'unknown charge; ignored' } };
   }
-  await lifecycle.settle(notification.paymentId, notification, { provider: providerName, notificationId: notification.notificationId });
+  const [stored] = await em.execute<{ id: string }[]>(
+    `insert into payment_notification (id, provider, notification_id, payment_id, outcome, provider_reference, failure_reason)
+     values (gen_random_uuid(), ?, ?, ?, ?, ?, ?)
+     on conflict (provider, notification_id) do nothing
+     returning id`,
+    [providerName, notification.notificationId, notification.paymentId, notification.outcome, notification.providerReference ?? null, notification.failureReason ?? null],
+  );
+  if (stored) applySoon(() => applyPaymentNotification(lifecycle, stored.id, logger));
   return { status: 200, body: { code: 'SUCCESS', message: 'OK' } };
+}
+
+/** Applies one stored notification to its charge (once: a settled charge is never settled again). */
+export async function applyPaymentNotification(lifecycle: MembershipLifecycle, recordId: string, logger?: Logger): Promise<void> {
+  try {
+    await lifecycle.applyNotification(recordId);
+  } catch (error) {
+    logger?.warn({ err: error, notification: recordId }, 'payment notification not applied; the workers apply it later');
+    throw error;
+  }
 }
