@@ -6,8 +6,11 @@
 // targets run in two rounds in opposite orders (hive, apollo, direct; direct, apollo, hive)
 // and are reported as the mean of both rounds. Each child's CPU time during each
 // measurement is read from /proc, so every gateway's own CPU cost per request is printed.
+// Last, renewals: BENCH_RENEWALS (100,000) memberships due at once, renewed by the worker
+// process through the WeChat Pay sandbox, the rate measured over the first
+// BENCH_RENEWALS_MEASURED (10,000), beside the raw rate of the same UPDATEs sent with `pg`.
 // Prints tables, writes bench-results/latest.json, and exits non-zero when any response
-// during the run was not a clean 200 (or a process died).
+// during the run was not a clean 200, a membership was charged twice, or a process died.
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -18,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { SUBGRAPH_SIGNATURE_HEADER, signSubgraphRequest } from '../partners/sdk/subgraph-signature.js';
 import { runLoad, type LoadItem, type LoadResult, type LoadRun } from './load.js';
 import { distFile, machineBusySeconds, processCpuSeconds, startChild, terminateAll, type Child } from './processes.js';
+import { measureRenewals, seedDueMemberships } from './renewals.js';
 import { createBenchDatabase, graphql, pool, prepareBenchState, progress, type BenchDatabase, type BenchState } from './setup.js';
 
 const ME_QUERY =
@@ -33,6 +37,8 @@ const REDEEM_BENEFIT = 'STREAMING_VIP';
 const settings = {
   members: intEnv('BENCH_MEMBERS', 200),
   seconds: intEnv('BENCH_SECONDS', 8),
+  renewals: intEnv('BENCH_RENEWALS', 100_000),
+  renewalsMeasured: intEnv('BENCH_RENEWALS_MEASURED', 10_000),
   warmupSeconds: intEnv('BENCH_WARMUP_SECONDS', 2),
   connections: intEnv('BENCH_CONNECTIONS', 32),
   rounds: intEnv('BENCH_ROUNDS', 2),
@@ -42,14 +48,15 @@ const settings = {
  * The child processes whose CPU time is read around each measurement, this one (the load
  * generator), and the rest of the machine's busy time (PostgreSQL, anything else running).
  */
-const PROCESS_KEYS = ['hive', 'apollo', 'membership', 'sparkwash', 'loadgen', 'rest'] as const;
+const PROCESS_KEYS = ['hive', 'apollo', 'membership', 'sparkwash', 'worker', 'loadgen', 'rest'] as const;
 type ProcessKey = (typeof PROCESS_KEYS)[number];
 const PROCESS_LABELS: Record<ProcessKey, string> = {
   hive: 'hive gw',
   apollo: 'apollo gw',
   membership: 'membership',
   sparkwash: 'sparkwash',
-  loadgen: 'load gen',
+  worker: 'worker',
+  loadgen: 'load gen, sandboxes',
   rest: 'rest (PostgreSQL, other)',
 };
 
@@ -111,6 +118,8 @@ async function main(): Promise<number> {
   const sparkwash = await start('sparkwash', 'sparkwash subgraph', distFile('../src/subgraph-main.js'), ['sparkwash'], state.env, subgraphReady);
   const gatewayEnv = { ...state.env, SUBGRAPHS: `membership=${membership.url},sparkwash=${sparkwash.url}` };
   const hive = await start('hive', 'hive gateway', distFile('../src/gateway-main.js'), [], gatewayEnv, /^gateway listening on (\S+)/);
+  // The worker: takes the payment provider's confirmations (subscriptions), provisions partners, renews.
+  await start('worker', 'worker', distFile('../src/worker-main.js'), [], state.env, /^worker listening on (\S+)/);
   const apollo = await start('apollo', '@apollo/gateway', distFile('./apollo-gateway-main.js'), [], gatewayEnv, /^apollo gateway listening on (\S+)/);
 
   const members = await createMembers(hive.url, state.devIssuer);
@@ -162,6 +171,11 @@ async function main(): Promise<number> {
   );
   results.push(pooled('redeem', 'redeemEntitlement · hive gateway', hive.url, [redeem]));
 
+  // Renewals: memberships due at once, renewed by the worker through the payment sandbox.
+  log(`renewals: seeding ${settings.renewals.toLocaleString('en-US')} memberships due at once…`);
+  await seedDueMemberships(db.url, state, settings.renewals, log);
+  const renewals = await measureRenewals(db.url, settings.renewals, Math.min(settings.renewals, settings.renewalsMeasured), 1, log, { alive: () => assertAlive('during the renewals') });
+
   // Report.
   const [hiveResult, apolloResult, direct] = results;
   const cpuMsPerRequest = (r: TargetResult, key: ProcessKey) => (r.cpuSeconds[key] / r.measured.requests) * 1000;
@@ -189,6 +203,11 @@ async function main(): Promise<number> {
     `gateway process CPU per request:              ours ${ratios.gatewayCpuMsPerRequest.hive.toFixed(3)} ms, ` +
       `@apollo/gateway ${ratios.gatewayCpuMsPerRequest.apollo.toFixed(3)} ms (apollo / ours ${ratios.apolloVsHiveCpuPerRequest.toFixed(2)}×)`,
   );
+  log(
+    `renewals (${renewals.memberships.toLocaleString('en-US')} due at once, 1 worker): ${renewals.renewalsPerSecond.toFixed(0)}/s over the first ` +
+      `${renewals.measured.toLocaleString('en-US')}; raw UPDATE of the same rows with pg: ${renewals.raw.updatesPerSecond.toFixed(0)}/s ` +
+      `(${renewals.rawOverRenewal.toFixed(1)}× a renewal); none charged twice: ${renewals.chargedOnce}`,
+  );
   if (redeem.measured.exhausted) {
     log(`note: the redemption run used all ${redeemItems.length - warmupCount} pre-issued tokens before ${settings.seconds}s (ran ${redeem.measured.durationSeconds}s); raise BENCH_REDEEM_TOKENS for a full-length run`);
   }
@@ -209,7 +228,7 @@ async function main(): Promise<number> {
         at: new Date().toISOString(),
         machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.release()}` },
         database: db.source,
-        shape: 'one process each: membership subgraph, sparkwash subgraph (+ sandbox), hive gateway, @apollo/gateway; load generator in a worker thread of the bench process',
+        shape: 'one process each: membership subgraph, sparkwash subgraph, hive gateway, @apollo/gateway, worker; the partners\' and the payment provider\'s sandboxes in the bench process; load generator in a worker thread of the bench process',
         processes: Object.fromEntries(Object.entries(processes).map(([k, c]) => [k, { pid: c.pid, url: c.url }])),
         settings: { ...settings, redeemTokens: tokenCount, loadGenerator: 'autocannon 9, 1 worker thread' },
         query: ME_QUERY,
@@ -224,7 +243,8 @@ async function main(): Promise<number> {
           runs: r.runs.map((run) => ({ round: run.round, ...run.measured, cpuSeconds: run.cpuSeconds, warmup: run.warmup })),
         })),
         ratios,
-        ok: failures.length === 0,
+        renewals,
+        ok: failures.length === 0 && renewals.chargedOnce,
         failures: failures.map((f) => ({ target: f.target, phase: f.phase, ...errorSummary(f.result) })),
       },
       null,
@@ -233,6 +253,10 @@ async function main(): Promise<number> {
   );
   log(`results: ${path.relative(process.cwd(), outFile)}`);
 
+  if (!renewals.chargedOnce) {
+    log('!! a membership was charged twice or a renewal failed: the renewal figure is NOT valid');
+    return 1;
+  }
   if (failures.length) {
     log('');
     log('!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!');

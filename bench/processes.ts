@@ -47,7 +47,9 @@ export async function startChild(options: {
   ready: RegExp;
   timeoutMs?: number;
 }): Promise<Child> {
-  const child = spawn(process.execPath, [options.script, ...(options.args ?? [])], {
+  // BENCH_CHILD_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`): profile the children.
+  const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, options.script, ...(options.args ?? [])], {
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -106,7 +108,7 @@ export async function startChild(options: {
   };
 }
 
-async function stopProcess(child: ChildProcess, exited: Promise<void>, graceMs = 5000): Promise<void> {
+async function stopProcess(child: ChildProcess, exited: Promise<void>, graceMs = process.env.BENCH_CHILD_NODE_ARGS ? 30_000 : 5000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
   const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());

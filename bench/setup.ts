@@ -10,7 +10,10 @@ import pg from 'pg';
 import { startEmbeddedPostgres, type RunningPostgres } from '../src/platform/db/embedded-postgres.js';
 import type { DevIssuer } from '../src/modules/auth/index.js';
 import { PartnerKeyService } from '../src/modules/partner/index.js';
-import { BUILT_IN_PARTNERS } from '../src/built-in-partners.js';
+import { BUILT_IN_PARTNERS, loadSandboxes } from '../src/built-in-partners.js';
+import { loadPaymentSandbox } from '../src/built-in-payments.js';
+import type { RunningSandbox } from '../partners/sdk/index.js';
+import type { RunningPaymentSandbox } from '../payments/sdk/index.js';
 import { Closers } from '../src/runtime/closers.js';
 import { openCore } from '../src/runtime/core.js';
 import { openDevIssuer } from '../src/runtime/keys.js';
@@ -106,6 +109,10 @@ async function freePort(start: number): Promise<number> {
 export interface BenchState {
   /** The DATA_DIR every process shares (signing keys, pseudonym secret, dev-issuer key). */
   dataDir: string;
+  /** The payment provider's sandbox (in this process), configured in `env` like a real provider. */
+  paymentSandbox: RunningPaymentSandbox;
+  /** The port the worker's notifications and partner callbacks go to (`WORKER_PORT` in `env`). */
+  workerPort: number;
   /** Environment for every child process (membership, sparkwash, both gateways). */
   env: NodeJS.ProcessEnv;
   /** Mints member JWTs the membership subgraph process accepts (same DATA_DIR). */
@@ -122,6 +129,20 @@ export interface BenchState {
  */
 export async function prepareBenchState(databaseUrl: string, partnerId: string): Promise<BenchState> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'coalition-bench-'));
+  // The partners' and the payment provider's sandboxes run in this process, configured in every
+  // child like real ones (a worker needs every partner, and subscriptions are confirmed to it).
+  const workerPort = await freePort(Number(process.env.BENCH_WORKER_PORT ?? 54360));
+  const sandboxes: RunningSandbox[] = [];
+  const partnerEnv: Record<string, string> = {};
+  for (const [id, sandbox] of await loadSandboxes()) {
+    const running = await sandbox.start({ host: '127.0.0.1', port: 0 });
+    sandboxes.push(running);
+    const prefix = `PARTNER_${id.toUpperCase()}`;
+    partnerEnv[`${prefix}_URL`] = running.url;
+    partnerEnv[`${prefix}_API_KEY`] = running.apiKey;
+    if (running.webhookSecrets?.length) partnerEnv[`${prefix}_WEBHOOK_SECRETS`] = running.webhookSecrets.join(',');
+  }
+  const paymentSandbox = await (await loadPaymentSandbox())({ host: '127.0.0.1', port: 0, notifyUrl: `http://127.0.0.1:${workerPort}/payments/wechatpay/notify` });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'test',
@@ -129,6 +150,10 @@ export async function prepareBenchState(databaseUrl: string, partnerId: string):
     DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
     PUBLIC_URL: 'http://localhost:4000',
+    ...partnerEnv,
+    ...paymentSandbox.adapterSettings,
+    WORKER_HOST: '127.0.0.1',
+    WORKER_PORT: String(workerPort),
     HOST: '127.0.0.1',
     PORT: '0',
     SUBGRAPH_HOST: '127.0.0.1',
@@ -158,16 +183,20 @@ export async function prepareBenchState(databaseUrl: string, partnerId: string):
     process.on('exit', removeAtExit);
     return {
       dataDir,
+      paymentSandbox,
+      workerPort,
       env,
       devIssuer,
       partnerKey,
       close: async () => {
         process.off('exit', removeAtExit);
+        await Promise.all([...sandboxes.map((s) => s.close()), paymentSandbox.close()]);
         await fs.rm(dataDir, { recursive: true, force: true });
       },
     };
   } catch (error) {
     await closers.closeAll();
+    await Promise.all([...sandboxes.map((s) => s.close()), paymentSandbox.close()]);
     await fs.rm(dataDir, { recursive: true, force: true });
     throw error;
   }

@@ -60,6 +60,10 @@ export class Migration20261207013754 extends Migration {
 
     this.addSql(`alter table "entitlement" add "activated_at" timestamptz null, add "revoked_at" timestamptz null;`);
 
+    // The outbox is claimed in (available_at, created_at) order: an index in that order lets a claim stop at the first event it may take.
+    this.addSql(`drop index "outbox_event_due";`);
+    this.addSql(`create index "outbox_event_due" on "outbox_event" ("available_at", "created_at") where "delivered_at" is null and "dead_at" is null;`);
+
     this.addSql(`alter table "member_notification" add constraint "member_notification_member_id_foreign" foreign key ("member_id") references "member" ("id");`);
 
     this.addSql(`alter table "payment_refund" add constraint "payment_refund_payment_id_foreign" foreign key ("payment_id") references "payment" ("id");`);
@@ -112,6 +116,8 @@ export class Migration20261207013754 extends Migration {
     this.addSql(`alter table "benefit" drop column "member_value_amount", drop column "member_value_currency";`);
 
     this.addSql(`alter table "entitlement" drop column "activated_at", drop column "revoked_at";`);
+    this.addSql(`drop index "outbox_event_due";`);
+    this.addSql(`create index "outbox_event_due" on "outbox_event" ("available_at") where "delivered_at" is null and "dead_at" is null;`);
 
     this.addSql(`drop index "membership_due_on_clock";`);
     this.addSql(`drop index "membership_due";`);

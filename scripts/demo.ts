@@ -1,7 +1,8 @@
 // npm run demo [-- --url http://localhost:4000] [--member <id>]
 // Walks the README's "Try it" path against a running server and prints each step: a member
 // credential, subscribe to PLUS, the member's entitlements, a CAR_WASH token, its redemption
-// with a partner key, an idempotent replay, a refused second use, a COFFEE voucher claim.
+// with a partner key, an idempotent replay, a refused second use, a COFFEE voucher claim, and
+// what the membership saved the member so far ("total saved").
 // Credentials come as from `npm run -s dev:credential` (same configuration: DATA_DIR,
 // DATABASE_URL, EMBEDDED_PG_PORT). Exits 1 at the first step that does not do what it should.
 import { randomBytes } from 'node:crypto';
@@ -30,7 +31,7 @@ interface GraphQLAnswer {
   errors?: Array<{ message: string; extensions?: { code?: string } }>;
 }
 
-const STEPS = 10;
+const STEPS = 11;
 
 /** Runs the demo; true when every step did what it should. */
 export async function runDemo(options: DemoOptions): Promise<boolean> {
@@ -169,6 +170,17 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       const after = me.entitlements.find((e: Entitlement) => e.id === coffee.id) as Entitlement;
       expect(after.remaining === coffee.remaining! - 1, `COFFEE has ${after.remaining} left, expected ${coffee.remaining! - 1}`);
       return { value: undefined, shown: [`code ${claimVoucher.code} (QR ${claimVoucher.qrPayload}), ${after.remaining} coffees left this month`] };
+    });
+
+    await step('what the membership saved so far ("total saved")', async () => {
+      const { me } = await ok(member, `{ me { membership { autoRenew savings { thisPeriod { amount } sinceJoined { amount } feesPaid { amount } summary } } } }`);
+      const savings = me.membership.savings;
+      // At least the car wash (¥39) and the coffee (¥28) just used, at their value to a member.
+      expect(savings.thisPeriod.amount >= 3_900 + 2_800 && savings.feesPaid.amount === 19_800, `unexpected savings ${JSON.stringify(savings)}`);
+      return {
+        value: undefined,
+        shown: [savings.summary, `this period ¥${savings.thisPeriod.amount / 100}; renews automatically: ${me.membership.autoRenew}`],
+      };
     });
   } catch (error) {
     if (error instanceof StepFailure) return false;

@@ -81,6 +81,7 @@ function printBanner(running: RunningApp, databaseUrl: string): void {
     `  Database         ${embedded ? 'embedded' : 'external'} PostgreSQL at ${db.host}${db.pathname}`,
     `  Subgraphs        ${running.subgraphs.map((s) => `${s.name} ${s.url}`).join(', ')}`,
     `  Sandbox partners ${[...running.sandboxes.entries()].map(([id, s]) => `${id} ${s.url}`).join(', ') || 'none'}`,
+    `  Payments         ${running.payments.name}${running.paymentSandbox ? ` sandbox ${running.paymentSandbox.url}   (scenarios: PUT ${running.paymentSandbox.url}/sandbox/scenarios)` : ' (configured)'}; notifications on ${base}/payments/${running.payments.name}/notify`,
     seed
       ? `  Demo catalog     ${seed.seeded ? 'seeded' : 'already present'}: plans ${seed.plans.join(', ')}; benefits ${seed.benefits.join(', ')}; partners ${seed.partners.join(', ')}`
       : '',

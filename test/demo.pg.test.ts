@@ -39,8 +39,8 @@ describe('npm run demo', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const out = run.stdout;
-    const steps = out.split('\n').filter((line) => /^ ?\d+\/10 /.test(line));
-    expect(steps).toHaveLength(10);
+    const steps = out.split('\n').filter((line) => /^ ?\d+\/11 /.test(line));
+    expect(steps).toHaveLength(11);
     expect(steps.every((line) => line.endsWith(': ok'))).toBe(true);
     expect(out).toMatch(/member JWT for "demo-[0-9a-f]{8}" signed by the dev issuer in /);
     expect(out).toMatch(/membership [0-9a-f-]{36}: ACTIVE until /);
@@ -53,6 +53,7 @@ describe('npm run demo', () => {
     expect(out).toContain(`redemption ${redeemed![1]} again, 3 left: nothing redeemed twice`);
     expect(out).toContain('ALREADY_REDEEMED: This token has already been redeemed');
     expect(out).toMatch(/code DEMO-COFFEE-\d{4} \(QR coalition-voucher:brewbar:DEMO-COFFEE-\d{4}\), 9 coffees left this month/);
+    expect(out).toMatch(/"total saved"\): ok\n +You saved ¥[\d,.]+ on a ¥198 membership\n +this period ¥[\d.]+; renews automatically: true\n/);
     expect(out).toMatch(/Every step did what it should\.\n$/);
 
     // What the demo did, as the database has it: one redemption, one voucher claimed.
@@ -72,9 +73,9 @@ describe('npm run demo', () => {
       const run = await demo({ DATA_DIR: otherDataDir });
 
       expect(run.code).toBe(1);
-      expect(run.stdout).toMatch(/ 2\/10 a member credential .*: ok\n.*a NEW dev issuer just created in /);
-      expect(run.stdout).toMatch(/ 3\/10 subscribe to PLUS: FAILED\n +UNAUTHENTICATED: /);
-      expect(run.stdout).not.toContain(' 4/10');
+      expect(run.stdout).toMatch(/ 2\/11 a member credential .*: ok\n.*a NEW dev issuer just created in /);
+      expect(run.stdout).toMatch(/ 3\/11 subscribe to PLUS: FAILED\n +UNAUTHENTICATED: /);
+      expect(run.stdout).not.toContain(' 4/11');
       expect(run.stdout).not.toContain('Every step did what it should');
     } finally {
       await fs.rm(otherDataDir, { recursive: true, force: true });

@@ -489,6 +489,30 @@ export async function startWechatPaySandbox(options: WechatPaySandboxOptions = {
     return { status: 200, body: { pre_entrustweb_id: contract.preSignId } };
   };
 
+  /** `POST /sandbox/mandates` `{ payerIds }`: a signed contract for each payer, at once (load tests seed thousands). */
+  const signMandates = (body: Record<string, unknown>) => {
+    const payerIds = body.payerIds;
+    if (!Array.isArray(payerIds) || payerIds.length === 0 || payerIds.length > 1000 || !payerIds.every((p) => typeof p === 'string' && p.length > 0 && p.length <= 128)) {
+      throw new ApiProblem(400, 'PARAM_ERROR', 'payerIds must be 1 to 1000 non-empty strings of at most 128 characters');
+    }
+    const mandates = (payerIds as string[]).map((openid) => {
+      const contract: Contract = {
+        contractId: randomDigits(20),
+        preSignId: `5778aadY9nltAsZzXixCkFIGYnV2V${randomDigits(8)}`,
+        outContractCode: `bulk${randomBytes(12).toString('hex')}`,
+        openid,
+        displayAccount: 'bulk',
+        state: 'ADD',
+        signedAt: chinaTime(Date.now()),
+        notifyUrl: options.notifyUrl ?? '',
+      };
+      contracts.set(contract.outContractCode, contract);
+      contractsById.set(contract.contractId, contract);
+      return { payerId: openid, mandateId: contract.contractId };
+    });
+    return { mandates };
+  };
+
   const refund = (body: Record<string, unknown>) => {
     const outRefundNo = requireString(body, 'out_refund_no', 64);
     const amount = object(body, 'amount');
@@ -617,6 +641,8 @@ export async function startWechatPaySandbox(options: WechatPaySandboxOptions = {
       byAmount.clear();
       return plain(res, 204);
     }
+    // Load tests: mandates signed at once for many payers (as if each had signed in the app).
+    if (path === '/sandbox/mandates' && method === 'POST') return plain(res, 200, signMandates(await readJson(req)));
     // Where notifications go when the sandbox was started without a notifyUrl: taken and dropped.
     if (path === '/sandbox/notify-sink' && method === 'POST') {
       await readBody(req);

@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ChargeResult, FailureReason, PaymentProvider } from '../../../payments/sdk/index.js';
+import type { ChargeRequest, ChargeResult, FailureReason, PaymentProvider } from '../../../payments/sdk/index.js';
 import type { MemberClocks } from '../../platform/context.js';
 import type { Logger } from '../../platform/logger.js';
 import type { DueWorkScope } from '../../platform/module.js';
@@ -53,8 +53,17 @@ export interface LifecycleOptions {
   confirmWaitMs?: number;
 }
 
+/** A provider notification as stored (payment_notification). */
+export interface StoredNotification {
+  id: string;
+  paymentId: string;
+  outcome: string;
+  providerReference: string | null;
+  failureReason: string | null;
+}
+
 /** A provider call decided in a transaction, made after it commits (never inside one). */
-export type Effect = { kind: 'charge'; paymentId: string } | { kind: 'query'; paymentId: string } | { kind: 'refund'; refundId: string };
+export type Effect = { kind: 'charge'; paymentId: string; request?: ChargeRequest } | { kind: 'query'; paymentId: string } | { kind: 'refund'; refundId: string };
 
 /** A charge still PENDING is asked about after these delays (then the last, repeatedly). */
 const QUERY_DELAYS_MS = [5 * 60_000, 30 * 60_000, 2 * 3_600_000, 6 * 3_600_000];
@@ -78,6 +87,23 @@ export async function nextMembershipDue(em: EntityManager, clockId: string | nul
     ? await em.execute<{ at: Date | null }[]>(`select min(next_due_at) as at from membership where test_clock_id = ? and next_due_at is not null`, [clockId])
     : await em.execute<{ at: Date | null }[]>(`select min(next_due_at) as at from membership where test_clock_id is null and next_due_at is not null`);
   return row?.at ? new Date(row.at) : null;
+}
+
+/** What one transaction read of a membership's open charges and refunds (see pendingPayments). */
+interface OpenItems {
+  payments?: Payment[];
+  refunds?: PaymentRefund[];
+}
+const openByTransaction = new WeakMap<EntityManager, Map<string, OpenItems>>();
+/** Transactions in which a renewal already rolled the membership's rights. */
+const refreshed = new WeakSet<EntityManager>();
+
+function openItems(tx: EntityManager, membershipId: string): OpenItems {
+  let byMembership = openByTransaction.get(tx);
+  if (!byMembership) openByTransaction.set(tx, (byMembership = new Map()));
+  let open = byMembership.get(membershipId);
+  if (!open) byMembership.set(membershipId, (open = {}));
+  return open;
 }
 
 // Bundle versions are immutable: whether one has calendar-month benefits never changes.
@@ -154,12 +180,13 @@ export class MembershipLifecycle {
   async process(membershipId: string, now: Date): Promise<void> {
     const effects: Effect[] = [];
     await this.em.fork().transactional(async (tx) => {
-      const m = await tx.findOne(Membership, { id: membershipId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const m = await this.lockWithPlan(tx, membershipId);
       if (!m) return;
-      const plan = await this.planOf(tx, m);
+      const plan = () => m.plan as Plan;
       await this.askAgain(tx, m, plan(), now, effects);
       for (let step = 0; step < 20 && (await this.step(tx, m, plan(), now, effects)); step++);
-      await this.settleRights(tx, m, now);
+      // A renewal rolled the rights already; otherwise what is over expires and a new month begins.
+      if (!refreshed.has(tx)) await this.settleRights(tx, m, now);
       m.nextDueAt = await this.computeNextDue(tx, m, plan(), now);
       await tx.flush();
     });
@@ -217,7 +244,7 @@ export class MembershipLifecycle {
         if (retryAt && retryAt <= now) {
           const payment = this.createPayment(tx, m, plan, { kind: PaymentKind.RENEWAL, attempt: m.failedAttempts + 1, mandateId: m.mandateId ?? null, now });
           await tx.flush();
-          effects.push({ kind: 'charge', paymentId: payment.id });
+          effects.push(this.chargeEffect(m, plan, payment));
           return true;
         }
         return false;
@@ -299,7 +326,8 @@ export class MembershipLifecycle {
     });
     // Old rights expire and the new period's exist (announced to partners through the outbox).
     await this.options.rights.refresh(tx, [m.id], now);
-    if (m.mandateId) effects.push({ kind: 'charge', paymentId: payment.id });
+    refreshed.add(tx);
+    if (m.mandateId) effects.push(this.chargeEffect(m, nextPlan, payment));
     else await this.applyOutcome(tx, m, nextPlan, payment, { outcome: 'FAILED', failureReason: 'MANDATE_INVALID' }, now, effects);
   }
 
@@ -382,17 +410,21 @@ export class MembershipLifecycle {
     return monthly;
   }
 
+  /**
+   * The membership's charges still PENDING, read once per transaction: later calls see what this
+   * transaction created (`createPayment`) and settled (their status), without asking again.
+   */
   private async pendingPayments(tx: EntityManager, membershipId: string): Promise<Payment[]> {
-    // Flushed first: a payment settled in this transaction must not be read back as pending.
-    await tx.flush();
-    const found = await tx.find(Payment, { membership: membershipId, status: PaymentStatus.PENDING }, { orderBy: { createdAt: 'asc' } });
-    return found.filter((p) => p.status === PaymentStatus.PENDING);
+    const open = openItems(tx, membershipId);
+    open.payments ??= await tx.find(Payment, { membership: membershipId, status: PaymentStatus.PENDING }, { orderBy: { createdAt: 'asc' } });
+    return open.payments.filter((p) => p.status === PaymentStatus.PENDING);
   }
 
   /** Refunds the provider has not answered yet (a call that failed): sent again when their `retryAt` comes. */
   private async unsentRefunds(tx: EntityManager, membershipId: string): Promise<PaymentRefund[]> {
-    await tx.flush();
-    return tx.find(PaymentRefund, { payment: { membership: membershipId }, status: RefundStatus.PENDING, retryAt: { $ne: null } });
+    const open = openItems(tx, membershipId);
+    open.refunds ??= await tx.find(PaymentRefund, { payment: { membership: membershipId }, status: RefundStatus.PENDING, retryAt: { $ne: null } });
+    return open.refunds.filter((r) => r.status === RefundStatus.PENDING && r.retryAt);
   }
 
   private nextQueryAt(payment: Payment, now: Date): Date {
@@ -401,10 +433,15 @@ export class MembershipLifecycle {
     return new Date(now.getTime() + delay);
   }
 
-  private async planOf(tx: EntityManager, m: Membership): Promise<() => Plan> {
-    await tx.populate(m, ['plan']);
-    return () => m.plan as Plan;
+  /** The membership under its row lock, with its plan, in one statement. */
+  private lockWithPlan(tx: EntityManager, membershipId: string): Promise<Membership | null> {
+    return tx.findOne(
+      Membership,
+      { id: membershipId },
+      { populate: ['plan'], strategy: 'joined', lockMode: LockMode.PESSIMISTIC_WRITE, lockTableAliases: ['m0'] },
+    );
   }
+
 
   // ---------------------------------------------------------------- charges
 
@@ -415,7 +452,7 @@ export class MembershipLifecycle {
     plan: Plan,
     charge: { kind: PaymentKind; attempt: number; mandateId: string | null; now: Date; amount?: number; periodStart?: Date | null; periodEnd?: Date | null },
   ): Payment {
-    return tx.create(Payment, {
+    const payment = tx.create(Payment, {
       membership: m,
       provider: this.options.payments.name,
       amount: charge.amount ?? plan.priceAmount,
@@ -431,13 +468,31 @@ export class MembershipLifecycle {
       queryAt: new Date(charge.now.getTime() + QUERY_DELAYS_MS[0]!),
       requestId: currentRequestId(),
     });
+    openItems(tx, m.id).payments?.push(payment);
+    return payment;
+  }
+
+  /** A charge to send after the transaction commits, with everything the provider needs (no reading it back). */
+  private chargeEffect(m: Membership, plan: Plan, payment: Payment): Extract<Effect, { kind: 'charge' }> {
+    return {
+      kind: 'charge',
+      paymentId: payment.id,
+      request: {
+        paymentId: payment.id,
+        payerId: this.options.payerIdOf(m.member.id),
+        amount: payment.amount,
+        currency: payment.currency,
+        description: `${plan.code} ${payment.kind.toLowerCase()}`,
+        ...(payment.mandateId ? { mandateId: payment.mandateId } : {}),
+      },
+    };
   }
 
   /** Makes the provider calls decided in a transaction, now that it committed. */
   async perform(effects: readonly Effect[]): Promise<void> {
     for (const effect of effects) {
       try {
-        if (effect.kind === 'charge') await this.sendCharge(effect.paymentId);
+        if (effect.kind === 'charge') await (effect.request ? this.sendChargeRequest(effect.request) : this.sendCharge(effect.paymentId));
         else if (effect.kind === 'query') await this.queryCharge(effect.paymentId);
         else await this.sendRefund(effect.refundId);
       } catch (error) {
@@ -452,16 +507,12 @@ export class MembershipLifecycle {
     const em = this.em.fork();
     const payment = await em.findOneOrFail(Payment, { id: paymentId }, { populate: ['membership', 'plan'] });
     if (payment.status !== PaymentStatus.PENDING) return { outcome: payment.status === PaymentStatus.FAILED ? 'FAILED' : 'SUCCEEDED' };
-    const membership = payment.membership as Membership;
-    const result = await this.options.payments.charge({
-      paymentId: payment.id,
-      payerId: this.options.payerIdOf(membership.member.id),
-      amount: payment.amount,
-      currency: payment.currency,
-      description: `${payment.plan?.code ?? 'membership'} ${payment.kind.toLowerCase()}`,
-      ...(payment.mandateId ? { mandateId: payment.mandateId } : {}),
-    });
-    if (result.outcome !== 'PENDING') await this.settle(payment.id, result);
+    return this.sendChargeRequest(this.chargeEffect(payment.membership as Membership, payment.plan as Plan, payment).request!);
+  }
+
+  private async sendChargeRequest(request: ChargeRequest): Promise<ChargeResult> {
+    const result = await this.options.payments.charge(request);
+    if (result.outcome !== 'PENDING') await this.settle(request.paymentId, result);
     return result;
   }
 
@@ -502,20 +553,26 @@ export class MembershipLifecycle {
    * period that is already paid, or for a membership that ended meanwhile, bought nothing and is
    * refunded at once.
    */
-  async settle(paymentId: string, answer: { outcome: 'SUCCEEDED' | 'FAILED' | 'PENDING'; providerReference?: string; failureReason?: FailureReason }): Promise<void> {
+  async settle(
+    paymentId: string,
+    answer: { outcome: 'SUCCEEDED' | 'FAILED' | 'PENDING'; providerReference?: string; failureReason?: FailureReason },
+    /** The stored notification that brought the verdict: marked applied in the same transaction. */
+    notificationId?: string,
+  ): Promise<boolean> {
     const { outcome } = answer;
-    if (outcome === 'PENDING') return;
+    if (outcome === 'PENDING') return false;
     const result = { ...answer, outcome };
     const effects: Effect[] = [];
     const [row] = await this.em.fork().execute<{ membership_id: string; request_id: string | null }[]>(`select membership_id, request_id from payment where id = ?`, [paymentId]);
-    if (!row) return;
+    if (!row) return false;
     // What the confirmation changes (rights, their provisioning events) carries the request that made the charge.
     const requestId = row.request_id ?? currentRequestId();
     const run = () => this.em.fork().transactional(async (tx) => {
-      const m = await tx.findOneOrFail(Membership, { id: row.membership_id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const m = (await this.lockWithPlan(tx, row.membership_id))!;
       const payment = await tx.findOneOrFail(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      const plan = (await this.planOf(tx, m))();
+      const plan = m.plan as Plan;
       const now = await this.clockNow(tx, m);
+      if (notificationId) await tx.execute(`update payment_notification set applied_at = now() where id = ? and applied_at is null`, [notificationId]);
       if (payment.status !== PaymentStatus.PENDING) {
         // A success reported for a charge we gave up on: money taken for nothing, given back.
         if (result.outcome === 'SUCCEEDED' && payment.status === PaymentStatus.FAILED && !payment.providerReference) {
@@ -526,36 +583,46 @@ export class MembershipLifecycle {
         return;
       }
       await this.applyOutcome(tx, m, plan, payment, result, now, effects);
-      await this.settleRights(tx, m, now);
-      m.nextDueAt = await this.computeNextDue(tx, m, plan, now);
+      // (What the outcome does to rights, applyOutcome did: materialized, resumed, suspended.)
+      m.nextDueAt = await this.computeNextDue(tx, m, m.plan as Plan, now);
       await tx.flush();
     });
     await (requestId ? withRequestId(requestId, run) : run());
     await this.perform(effects);
+    return true;
   }
 
   /**
    * Applies a stored provider notification (payment_notification) to its charge, and marks it
    * applied. A failure leaves it for the workers' due work a minute later.
    */
-  async applyNotification(recordId: string): Promise<void> {
+  async applyNotification(recordId: string, known?: StoredNotification): Promise<void> {
     const em = this.em.fork();
-    const [record] = await em.execute<{ payment_id: string; outcome: string; provider_reference: string | null; failure_reason: string | null; applied_at: Date | null }[]>(
-      `select payment_id, outcome, provider_reference, failure_reason, applied_at from payment_notification where id = ?`,
-      [recordId],
-    );
-    if (!record || record.applied_at) return;
+    let record = known;
+    if (!record) {
+      const [row] = await em.execute<{ payment_id: string; outcome: string; provider_reference: string | null; failure_reason: string | null; applied_at: Date | null }[]>(
+        `select payment_id, outcome, provider_reference, failure_reason, applied_at from payment_notification where id = ?`,
+        [recordId],
+      );
+      if (!row || row.applied_at) return;
+      record = { id: recordId, paymentId: row.payment_id, outcome: row.outcome, providerReference: row.provider_reference, failureReason: row.failure_reason };
+    }
     try {
-      await this.settle(record.payment_id, {
-        outcome: record.outcome as 'SUCCEEDED' | 'FAILED',
-        ...(record.provider_reference ? { providerReference: record.provider_reference } : {}),
-        ...(record.failure_reason ? { failureReason: record.failure_reason as FailureReason } : {}),
-      });
+      const applied = await this.settle(
+        record.paymentId,
+        {
+          outcome: record.outcome as 'SUCCEEDED' | 'FAILED',
+          ...(record.providerReference ? { providerReference: record.providerReference } : {}),
+          ...(record.failureReason ? { failureReason: record.failureReason as FailureReason } : {}),
+        },
+        recordId,
+      );
+      // About no charge any more (cannot happen while payments are never deleted): nothing to apply.
+      if (!applied) await em.execute(`update payment_notification set applied_at = now() where id = ? and applied_at is null`, [recordId]);
     } catch (error) {
       await em.execute(`update payment_notification set apply_at = now() + interval '1 minute' where id = ?`, [recordId]);
       throw error;
     }
-    await em.execute(`update payment_notification set applied_at = now() where id = ? and applied_at is null`, [recordId]);
   }
 
   /** Notifications received but not applied (their process stopped, or applying failed): applied by workers. */
@@ -744,6 +811,7 @@ export class MembershipLifecycle {
 
   /** Records a refund to ask the provider for after the transaction commits. */
   queueRefund(tx: EntityManager, payment: Payment, amount: number, reason: string, now: Date, effects: Effect[]): PaymentRefund {
+    const membershipId = payment.membership.id;
     const refund = tx.create(PaymentRefund, {
       payment,
       amount,
@@ -755,6 +823,7 @@ export class MembershipLifecycle {
     });
     payment.refundedAmount += amount;
     if (payment.refundedAmount >= payment.amount) payment.status = PaymentStatus.REFUNDED;
+    openItems(tx, membershipId).refunds?.push(refund);
     effects.push({ kind: 'refund', refundId: refund.id });
     return refund;
   }

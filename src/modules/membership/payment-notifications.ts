@@ -2,8 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { PaymentNotificationError, type PaymentProvider } from '../../../payments/sdk/index.js';
 import type { Logger } from '../../platform/logger.js';
 import { isUuid } from '../../platform/loader.js';
-import type { MembershipLifecycle } from './lifecycle.js';
-import { Payment } from './membership.entity.js';
+import type { MembershipLifecycle, StoredNotification } from './lifecycle.js';
 
 /** What the provider gets back: 2xx means "received, stop sending". */
 export interface NotificationAnswer {
@@ -65,28 +64,45 @@ export async function receivePaymentNotification(
     }
     throw error;
   }
-  if (!isUuid(notification.paymentId) || !(await em.count(Payment, { id: notification.paymentId }))) {
+  const unknown = () => {
     // Signed by the provider but about no charge of ours: nothing to apply, and no reason to hear it again.
     logger?.warn({ provider: providerName, notificationId: notification.notificationId, paymentId: notification.paymentId }, 'payment notification about an unknown charge');
     return { status: 200, body: { code: 'SUCCESS', message: 'unknown charge; ignored' } };
-  }
-  const [stored] = await em.execute<{ id: string }[]>(
-    `insert into payment_notification (id, provider, notification_id, payment_id, outcome, provider_reference, failure_reason)
-     values (gen_random_uuid(), ?, ?, ?, ?, ?, ?)
-     on conflict (provider, notification_id) do nothing
-     returning id`,
-    [providerName, notification.notificationId, notification.paymentId, notification.outcome, notification.providerReference ?? null, notification.failureReason ?? null],
+  };
+  if (!isUuid(notification.paymentId)) return unknown();
+  // Stored once, in one statement, and only about a charge of ours.
+  const [stored] = await em.execute<{ id: string; known: boolean }[]>(
+    `with known as (select exists (select 1 from payment where id = ?::uuid) as known),
+     stored as (
+       insert into payment_notification (id, provider, notification_id, payment_id, outcome, provider_reference, failure_reason)
+       select gen_random_uuid(), ?, ?, ?::uuid, ?, ?, ? from known where known
+       on conflict (provider, notification_id) do nothing
+       returning id)
+     select (select id from stored) as id, known from known`,
+    [
+      notification.paymentId,
+      providerName,
+      notification.notificationId,
+      notification.paymentId,
+      notification.outcome,
+      notification.providerReference ?? null,
+      notification.failureReason ?? null,
+    ],
   );
-  if (stored) applySoon(() => applyPaymentNotification(lifecycle, stored.id, logger));
+  if (!stored?.known) return unknown();
+  if (stored.id) {
+    const record = { id: stored.id, paymentId: notification.paymentId, outcome: notification.outcome, providerReference: notification.providerReference ?? null, failureReason: notification.failureReason ?? null };
+    applySoon(() => applyPaymentNotification(lifecycle, record, logger));
+  }
   return { status: 200, body: { code: 'SUCCESS', message: 'OK' } };
 }
 
 /** Applies one stored notification to its charge (once: a settled charge is never settled again). */
-export async function applyPaymentNotification(lifecycle: MembershipLifecycle, recordId: string, logger?: Logger): Promise<void> {
+export async function applyPaymentNotification(lifecycle: MembershipLifecycle, record: StoredNotification, logger?: Logger): Promise<void> {
   try {
-    await lifecycle.applyNotification(recordId);
+    await lifecycle.applyNotification(record.id, record);
   } catch (error) {
-    logger?.warn({ err: error, notification: recordId }, 'payment notification not applied; the workers apply it later');
+    logger?.warn({ err: error, notification: record.id }, 'payment notification not applied; the workers apply it later');
     throw error;
   }
 }

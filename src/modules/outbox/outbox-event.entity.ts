@@ -11,7 +11,9 @@ export type OutboxEventType = 'right.activate' | 'right.revoke';
  * is read from the entitlement at delivery, so a retry never sends stale data.
  */
 @Entity({ tableName: 'outbox_event' })
-@Index({ name: 'outbox_event_due', expression: 'create index "outbox_event_due" on "outbox_event" ("available_at") where "delivered_at" is null and "dead_at" is null' })
+// In claim order (available_at, created_at): a claim walks it and stops at the first event it may
+// take, however many are queued (200,000 after a day of renewals), instead of sorting them all.
+@Index({ name: 'outbox_event_due', expression: 'create index "outbox_event_due" on "outbox_event" ("available_at", "created_at") where "delivered_at" is null and "dead_at" is null' })
 @Index({ properties: ['entitlementId'] })
 export class OutboxEvent {
   @PrimaryKey({ type: 'uuid' })

@@ -13,16 +13,38 @@ export const MAX_ADVANCE_YEARS = 5;
 /** More steps than this in one advance means due work that never moves on: stopped loudly. */
 const MAX_STEPS = 100_000;
 
-/** Members' clocks as the rest of the core reads them (the `memberClocks` dependency). */
+/** How long a process trusts what it read of a member's clock (which clock; never its time, read fresh). */
+const CLOCK_OF_MEMBER_TTL_MS = 5_000;
+const MAX_CACHED = 50_000;
+const clockOfMember = new Map<string, { clockId: string | null; until: number }>();
+
+/**
+ * Members' clocks as the rest of the core reads them (the `memberClocks` dependency): which clock
+ * a member is on is cached for a few seconds (a member joins a clock once, before doing
+ * anything, and never leaves it; attaching in this process updates it at once), so a member on
+ * real time costs no query; a clock's time is read fresh each time.
+ */
 export const testClocks: MemberClocks = {
   async of(em, memberId) {
+    const cached = clockOfMember.get(memberId);
+    if (cached && cached.until > Date.now()) {
+      if (!cached.clockId) return null;
+      const [clock] = await em.execute<{ frozen_time: Date }[]>(`select frozen_time from test_clock where id = ?`, [cached.clockId]);
+      return clock ? { clockId: cached.clockId, now: new Date(clock.frozen_time) } : null;
+    }
     const [row] = await em.execute<{ id: string; frozen_time: Date }[]>(
       `select c.id, c.frozen_time from test_clock_member tm join test_clock c on c.id = tm.test_clock_id where tm.member_id = ?`,
       [memberId],
     );
+    remember(memberId, row?.id ?? null);
     return row ? { clockId: row.id, now: new Date(row.frozen_time) } : null;
   },
 };
+
+function remember(memberId: string, clockId: string | null): void {
+  if (clockOfMember.size >= MAX_CACHED) clockOfMember.clear();
+  clockOfMember.set(memberId, { clockId, until: Date.now() + CLOCK_OF_MEMBER_TTL_MS });
+}
 
 /**
  * Test clocks (admins, outside production): create one frozen at an instant, attach fresh
@@ -73,6 +95,7 @@ export class TestClockService {
     if ((await this.em.count(Membership, { member: memberId })) > 0) throw TestClockError.memberNotFresh(memberId, 'it already has a membership');
     try {
       await this.em.insert(TestClockMember, { member: memberId, testClock: clock.id });
+      remember(memberId, clock.id);
     } catch (error) {
       // A concurrent attach of the same member won: answer as a repeat would.
       const winner = await this.em.fork().findOne(TestClockMember, { member: memberId });
