@@ -13,7 +13,7 @@ import { knownOperationTypes } from './plugins/known-operation-types.js';
 import { operationMetrics } from './plugins/operation-metrics.js';
 import { rateLimitPlugin, type RateLimitPluginOptions } from './plugins/rate-limit.js';
 import { signSubgraphRequests } from './plugins/sign-subgraph-requests.js';
-import { subgraphTimeout } from './plugins/subgraph-timeout.js';
+import { SLOW_ROOT_FIELDS, subgraphTimeout } from './plugins/subgraph-timeout.js';
 import { thirdPartySubgraphsPlugin, type ThirdPartySubgraphsOptions } from './plugins/third-party-subgraphs.js';
 
 export interface GatewayOptions {
@@ -110,7 +110,7 @@ export function createGateway(options: GatewayOptions): GatewayRuntime {
       ...(options.graphiql ? [graphiqlAssetsPlugin()] : []),
       ...(options.thirdParties ? [thirdPartySubgraphsPlugin(options.thirdParties)] : []),
       signSubgraphRequests(options.subgraphSecret, options.signs ?? (() => true)),
-      subgraphTimeout(options.upstreamTimeoutMs ?? 10_000),
+      subgraphTimeout(options.upstreamTimeoutMs ?? 10_000, SLOW_ROOT_FIELDS),
       ...(options.rateLimit ? [rateLimitPlugin(options.rateLimit)] : []),
       ...graphqlLimitsPlugins(options.limits ?? DEFAULT_GRAPHQL_LIMITS, { fieldSuggestions: options.introspection ?? true }),
       knownOperationTypes(),

@@ -71,8 +71,11 @@ const QUERY_DELAYS_MS = [5 * 60_000, 30 * 60_000, 2 * 3_600_000, 6 * 3_600_000];
 const PENDING_GIVE_UP_MS = 24 * 3_600_000;
 /** A claimed membership stays invisible to other workers this long (a worker that died frees it after). */
 const LEASE_MS = 5 * 60_000;
-/** Memberships processed at once by one worker. */
-const CONCURRENCY = 8;
+/** Memberships run in one transaction, and batches run at once by one process. */
+const BATCH = 25;
+const BATCHES_AT_ONCE = 4;
+/** Provider calls made at once after a batch commits. */
+const CALLS_AT_ONCE = 8;
 
 /** When the oldest notification left unapplied is due (real time only: notifications come in real time). */
 export async function nextNotificationDue(em: EntityManager, clockId: string | null): Promise<Date | null> {
@@ -95,8 +98,14 @@ interface OpenItems {
   refunds?: PaymentRefund[];
 }
 const openByTransaction = new WeakMap<EntityManager, Map<string, OpenItems>>();
-/** Transactions in which a renewal already rolled the membership's rights. */
-const refreshed = new WeakSet<EntityManager>();
+/** Memberships whose rights a renewal already rolled, per transaction. */
+const refreshedByTransaction = new WeakMap<EntityManager, Set<string>>();
+
+function refreshedIn(tx: EntityManager): Set<string> {
+  let set = refreshedByTransaction.get(tx);
+  if (!set) refreshedByTransaction.set(tx, (set = new Set()));
+  return set;
+}
 
 function openItems(tx: EntityManager, membershipId: string): OpenItems {
   let byMembership = openByTransaction.get(tx);
@@ -161,36 +170,83 @@ export class MembershipLifecycle {
     );
     const ids = claimed.map((r) => r.id);
     const failures: unknown[] = [];
-    for (let i = 0; i < ids.length; i += CONCURRENCY) {
-      await Promise.all(
-        ids.slice(i, i + CONCURRENCY).map((id) =>
-          this.process(id, now).catch((error: unknown) => {
-            this.options.logger?.error({ err: error, membershipId: id }, 'membership lifecycle step failed; retried when its lease ends');
+    const batches: string[][] = [];
+    for (let i = 0; i < ids.length; i += BATCH) batches.push(ids.slice(i, i + BATCH));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(BATCHES_AT_ONCE, batches.length) }, async () => {
+        while (next < batches.length) {
+          const batch = batches[next++]!;
+          await this.processBatch(batch, now).catch((error: unknown) => {
+            this.options.logger?.error({ err: error, memberships: batch.length }, 'membership lifecycle step failed; retried when its lease ends');
             failures.push(error);
-          }),
-        ),
-      );
-    }
+          });
+        }
+      }),
+    );
     // A test clock's advance must not step past work that failed: it says so.
     if (clockId && failures.length > 0) throw failures[0];
     return ids.length;
   }
 
   /** Runs everything due for one membership at `now`, then the provider calls it decided. */
-  async process(membershipId: string, now: Date): Promise<void> {
+  process(membershipId: string, now: Date): Promise<void> {
+    return this.processBatch([membershipId], now);
+  }
+
+  /**
+   * Runs everything due at `now` for a batch of memberships in one transaction (their row locks,
+   * plans and open charges read in one statement each; a month of rights rolled for all of them
+   * in one), then the provider calls it decided. One membership failing rolls the batch back and
+   * each is then run on its own, so one bad row never holds up the others.
+   */
+  async processBatch(membershipIds: readonly string[], now: Date): Promise<void> {
     const effects: Effect[] = [];
-    await this.em.fork().transactional(async (tx) => {
-      const m = await this.lockWithPlan(tx, membershipId);
-      if (!m) return;
-      const plan = () => m.plan as Plan;
-      await this.askAgain(tx, m, plan(), now, effects);
-      for (let step = 0; step < 20 && (await this.step(tx, m, plan(), now, effects)); step++);
-      // A renewal rolled the rights already; otherwise what is over expires and a new month begins.
-      if (!refreshed.has(tx)) await this.settleRights(tx, m, now);
-      m.nextDueAt = await this.computeNextDue(tx, m, plan(), now);
-      await tx.flush();
-    });
+    try {
+      await this.em.fork().transactional(async (tx) => {
+        const memberships = await tx.find(
+          Membership,
+          { id: { $in: [...membershipIds] } },
+          { populate: ['plan'], strategy: 'joined', lockMode: LockMode.PESSIMISTIC_WRITE, lockTableAliases: ['m0'], orderBy: { id: 'asc' } },
+        );
+        await this.readOpenItems(tx, memberships.map((m) => m.id));
+        const roll: string[] = [];
+        for (const m of memberships) {
+          const plan = () => m.plan as Plan;
+          await this.askAgain(tx, m, plan(), now, effects);
+          for (let step = 0; step < 20 && (await this.step(tx, m, plan(), now, effects)); step++);
+          // A renewal rolled the rights already; otherwise what is over expires and a new month begins.
+          if (refreshedIn(tx).has(m.id)) continue;
+          if ([MembershipStatus.TRIALING, MembershipStatus.ACTIVE, MembershipStatus.PAST_DUE].includes(m.status)) roll.push(m.id);
+          else await this.settleRights(tx, m, now);
+        }
+        if (roll.length) await this.options.rights.refresh(tx, roll, now);
+        for (const m of memberships) m.nextDueAt = await this.computeNextDue(tx, m, m.plan as Plan, now);
+        await tx.flush();
+      });
+    } catch (error) {
+      if (membershipIds.length === 1) throw error;
+      effects.length = 0;
+      const failures: unknown[] = [];
+      for (const id of membershipIds) await this.processBatch([id], now).catch((failure: unknown) => failures.push(failure));
+      if (failures.length) throw failures[0];
+      return;
+    }
     await this.perform(effects);
+  }
+
+  /** The open charges and unsent refunds of many memberships, two statements, for pendingPayments and unsentRefunds. */
+  private async readOpenItems(tx: EntityManager, membershipIds: readonly string[]): Promise<void> {
+    if (membershipIds.length === 0) return;
+    const [payments, refunds] = [
+      await tx.find(Payment, { membership: { $in: [...membershipIds] }, status: PaymentStatus.PENDING }, { orderBy: { createdAt: 'asc' } }),
+      await tx.find(PaymentRefund, { payment: { membership: { $in: [...membershipIds] } }, status: RefundStatus.PENDING, retryAt: { $ne: null } }, { populate: ['payment'] }),
+    ];
+    for (const id of membershipIds) {
+      const open = openItems(tx, id);
+      open.payments = payments.filter((p) => p.membership.id === id);
+      open.refunds = refunds.filter((r) => (r.payment as Payment).membership.id === id);
+    }
   }
 
   /**
@@ -326,7 +382,7 @@ export class MembershipLifecycle {
     });
     // Old rights expire and the new period's exist (announced to partners through the outbox).
     await this.options.rights.refresh(tx, [m.id], now);
-    refreshed.add(tx);
+    refreshedIn(tx).add(m.id);
     if (m.mandateId) effects.push(this.chargeEffect(m, nextPlan, payment));
     else await this.applyOutcome(tx, m, nextPlan, payment, { outcome: 'FAILED', failureReason: 'MANDATE_INVALID' }, now, effects);
   }
@@ -490,7 +546,14 @@ export class MembershipLifecycle {
 
   /** Makes the provider calls decided in a transaction, now that it committed. */
   async perform(effects: readonly Effect[]): Promise<void> {
-    for (const effect of effects) {
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(CALLS_AT_ONCE, effects.length) }, async () => {
+      while (next < effects.length) await this.performOne(effects[next++]!);
+    }));
+  }
+
+  private async performOne(effect: Effect): Promise<void> {
+    {
       try {
         if (effect.kind === 'charge') await (effect.request ? this.sendChargeRequest(effect.request) : this.sendCharge(effect.paymentId));
         else if (effect.kind === 'query') await this.queryCharge(effect.paymentId);
