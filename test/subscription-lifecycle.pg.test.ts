@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/platform/config.js';
 import { TestClockService } from '../src/modules/test-clock/index.js';
 import { startTestApp, type TestApp } from './support/app.js';
-import { ordersOf, outTradeNo, replayNotification, sandboxState, setPayerScenario } from './support/payments.js';
+import { ordersOf, outTradeNo, payerIdOf, replayNotification, sandboxState, setPayerScenario } from './support/payments.js';
 
 const CLOCK_START = '2027-01-10T02:00:00.000Z';
 
@@ -338,4 +338,48 @@ describe('test clocks', () => {
     await expect(production.advance(randomUUID(), new Date())).rejects.toMatchObject({ code: 'TEST_CLOCKS_DISABLED' });
   });
 ;
+});
+
+describe('due work in batches', () => {
+  it('renews the rest of a batch when one membership in it cannot be processed, and leaves that one due', async () => {
+    const [plan] = await t.db.query<{ plan_id: string; version_id: string }>(
+      `select p.id as plan_id, bv.id as version_id from plan p join bundle_version bv on bv.bundle_id = p.bundle_id where p.code = 'PLUS' order by bv.version desc limit 1`,
+    );
+    const memberIds = Array.from({ length: 5 }, () => randomUUID());
+    const membershipIds = memberIds.map(() => randomUUID());
+    const mandates = await Promise.all(
+      memberIds.map((memberId) =>
+        t.app.payments.createMandate({ mandateRequestId: `m${randomUUID().replace(/-/g, '').slice(0, 31)}`, payerId: payerIdOf(t, memberId), planCode: 'PLUS', maxAmount: 19_800, currency: 'CNY' }),
+      ),
+    );
+    const end = new Date(Date.now() - 60_000);
+    await t.db.query(`insert into member (id, issuer, subject) select id, 'batch-test', id::text from unnest($1::uuid[]) as id`, [memberIds]);
+    await t.db.query(
+      `insert into membership (id, member_id, plan_id, bundle_version_id, status, idempotency_key, current_period_start, current_period_end, auto_renew, mandate_id, next_due_at)
+       select m.id, m.member_id, $3, $4, 'ACTIVE', 'batch-test', $5, $6, true, m.mandate_id, $6
+       from unnest($1::uuid[], $2::uuid[], $7::text[]) as m(id, member_id, mandate_id)`,
+      [membershipIds, memberIds, plan!.plan_id, plan!.version_id, new Date(end.getTime() - 365 * 86_400_000), end, mandates.map((m) => m.mandateId)],
+    );
+    // One of them cannot be renewed (as a corrupt row or a failing constraint would have it).
+    const poison = membershipIds[2]!;
+    await t.db.query(
+      `create function refuse_poison() returns trigger language plpgsql as $$ begin raise exception 'poisoned membership'; end $$;
+       create trigger refuse_poison before update on membership for each row when (old.id = '${poison}' and new.current_period_start is distinct from old.current_period_start) execute function refuse_poison()`,
+    );
+    try {
+      await t.app.runDue();
+      const renewed = await t.db.query<{ id: string; current_period_start: Date }>(`select id, current_period_start from membership where id = any($1::uuid[]) order by id`, [membershipIds]);
+      const others = renewed.filter((r) => r.id !== poison);
+      expect(others.map((r) => r.current_period_start.toISOString())).toEqual(others.map(() => end.toISOString()));
+      expect(renewed.find((r) => r.id === poison)!.current_period_start.toISOString()).not.toBe(end.toISOString());
+      expect(await t.db.query(`select count(*)::int as n from payment where membership_id = $1 and kind = 'RENEWAL'`, [poison])).toEqual([{ n: 0 }]);
+    } finally {
+      await t.db.query(`drop trigger refuse_poison on membership; drop function refuse_poison()`);
+    }
+    // Healed, it is renewed on the next run (its claim's lease aside: due again at once here).
+    await t.db.query(`update membership set next_due_at = $2 where id = $1`, [poison, end]);
+    await t.app.runDue();
+    const [healed] = await t.db.query<{ current_period_start: Date }>(`select current_period_start from membership where id = $1`, [poison]);
+    expect(healed!.current_period_start.toISOString()).toBe(end.toISOString());
+  });
 });

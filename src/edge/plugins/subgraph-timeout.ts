@@ -54,7 +54,7 @@ export function subgraphTimeout(defaultMs: number, slowFields: Readonly<Record<s
 }
 
 /** The longest limit of the operation's root fields named in `slowFields`, if any. */
-function slowestRootField(document: DocumentNode | undefined, slowFields: Readonly<Record<string, number>>): number | undefined {
+export function slowestRootField(document: DocumentNode | undefined, slowFields: Readonly<Record<string, number>>): number | undefined {
   let longest: number | undefined;
   for (const definition of document?.definitions ?? []) {
     if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
