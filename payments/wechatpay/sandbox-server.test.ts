@@ -199,6 +199,20 @@ describe('admin endpoints', () => {
     expect((await sandboxState(sandbox)).scenarios).toEqual([]);
   });
 
+  it('POST /sandbox/mandates signs mandates for many payers at once, each good for a deduction, and refuses a bad list', async () => {
+    const payerIds = Array.from({ length: 3 }, (_, i) => `oBulk${i}${randomUUID().slice(0, 8)}`);
+    const response = await fetch(`${sandbox.url}/sandbox/mandates`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ payerIds }) });
+    expect(response.status).toBe(200);
+    const { mandates } = (await response.json()) as { mandates: Array<{ payerId: string; mandateId: string }> };
+    expect(mandates.map((m) => m.payerId)).toEqual(payerIds);
+    const provider = createWechatPayProvider(settings);
+    const paymentId = randomUUID();
+    expect(await provider.charge({ paymentId, payerId: payerIds[1]!, amount: 19_800, currency: 'CNY', description: 'renewal', mandateId: mandates[1]!.mandateId })).toEqual({ outcome: 'PENDING' });
+    await waitFor(async () => (await provider.query(paymentId)).outcome === 'SUCCEEDED');
+    const refused = await fetch(`${sandbox.url}/sandbox/mandates`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ payerIds: [] }) });
+    expect(refused.status).toBe(400);
+  });
+
   it('replaying an unknown notification is 404', async () => {
     const response = await fetch(`${sandbox.url}/sandbox/notifications/EV-nope/replay`, { method: 'POST' });
 
