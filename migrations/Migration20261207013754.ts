@@ -18,7 +18,7 @@ export class Migration20261207013754 extends Migration {
     this.addSql(`alter table "member_notification" add constraint "member_notification_dedupe_key_unique" unique ("dedupe_key");`);
     this.addSql(`create index "member_notification_member_id_at_index" on "member_notification" ("member_id", "at");`);
 
-    this.addSql(`create table "payment_notification" ("id" uuid not null, "provider" text not null, "notification_id" text not null, "payment_id" uuid not null, "outcome" text not null, "provider_reference" text null, "failure_reason" text null, "received_at" timestamptz not null default now(), "apply_at" timestamptz not null default now() + interval '10 seconds', "applied_at" timestamptz null, primary key ("id"));`);
+    this.addSql(`create table "payment_notification" ("id" uuid not null, "provider" text not null, "notification_id" text not null, "payment_id" uuid not null, "outcome" text not null, "provider_reference" text null, "failure_reason" text null, "received_at" timestamptz not null default now(), "apply_at" timestamptz not null default (now() + '00:00:10'::interval), "applied_at" timestamptz null, primary key ("id"));`);
     this.addSql(`alter table "payment_notification" add constraint "payment_notification_provider_notification_id_unique" unique ("provider", "notification_id");`);
     this.addSql(`create index "payment_notification_unapplied" on "payment_notification" ("apply_at") where "applied_at" is null;`);
 

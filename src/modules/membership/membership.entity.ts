@@ -379,7 +379,8 @@ export class PaymentNotificationRecord {
   receivedAt: Opt<Date> = new Date();
 
   /** When the workers apply it if it is still unapplied then (applied at once, normally; later again after a failure). */
-  @Property({ type: 'datetime', defaultRaw: `now() + interval '10 seconds'` })
+  // As PostgreSQL prints it back, so that migration:check sees no difference.
+  @Property({ type: 'datetime', defaultRaw: `(now() + '00:00:10'::interval)` })
   applyAt?: Opt<Date>;
 
   /** When it was applied to its charge (which may have been settled already: then it changed nothing). */
