@@ -174,7 +174,14 @@ async function main(): Promise<number> {
   // Renewals: memberships due at once, renewed by the worker through the payment sandbox.
   log(`renewals: seeding ${settings.renewals.toLocaleString('en-US')} memberships due at once…`);
   await seedDueMemberships(db.url, state, settings.renewals, log);
-  const renewals = await measureRenewals(db.url, settings.renewals, Math.min(settings.renewals, settings.renewalsMeasured), 1, log, { alive: () => assertAlive('during the renewals') });
+  const renewals = await measureRenewals(db.url, settings.renewals, Math.min(settings.renewals, settings.renewalsMeasured), 1, log, {
+    alive: () => assertAlive('during the renewals'),
+    stopRenewing: async () => {
+      const worker = processes.worker!;
+      delete processes.worker;
+      await worker.stop();
+    },
+  });
 
   // Report.
   const [hiveResult, apolloResult, direct] = results;

@@ -34,8 +34,11 @@ async function main(): Promise<void> {
     alive: () => {
       for (const w of workers) if (w.exited()) throw new Error(`${w.name} ${w.exited()}:\n${w.tail().join('\n')}`);
     },
+    stopRenewing: async () => {
+      if (process.env.BENCH_DEBUG) for (const w of workers) log(`${w.name}:\n${w.tail().join('\n')}`);
+      await Promise.all(workers.map((w) => w.stop()));
+    },
   });
-  if (process.env.BENCH_DEBUG) for (const w of workers) log(`${w.name}:\n${w.tail().join('\n')}`);
   log('');
   log(
     `renewals: ${result.memberships.toLocaleString('en-US')} due at once, ${result.workers} worker(s): ${result.renewalsPerSecond.toFixed(0)} renewals/s ` +

@@ -92,7 +92,7 @@ export async function measureRenewals(
   measured: number,
   workers: number,
   log: (line: string) => void,
-  options: { timeoutMs?: number; alive?: () => void } = {},
+  options: { timeoutMs?: number; alive?: () => void; stopRenewing?: () => Promise<void> } = {},
 ): Promise<RenewalBenchResult> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -137,6 +137,8 @@ export async function measureRenewals(
       [MARK, measured],
     );
     const seconds = span!.seconds;
+    // The raw UPDATEs run alone: the workers stop first (they would compete for the CPU and the rows).
+    await options.stopRenewing?.();
     const raw = await rawUpdates(databaseUrl, client, measured);
     return {
       memberships: count,
@@ -155,7 +157,10 @@ export async function measureRenewals(
 
 /** The same membership UPDATEs a renewal makes, sent with `pg` one per statement over 10 connections (the worker's pool). */
 async function rawUpdates(databaseUrl: string, client: pg.Client, limit: number): Promise<RenewalBenchResult['raw']> {
-  const { rows } = await client.query<{ id: string }>(`select id from membership where idempotency_key = $1 limit $2`, [MARK, limit]);
+  const { rows } = await client.query<{ id: string }>(
+    `select m.id from membership m join payment p on p.membership_id = m.id and p.kind = 'RENEWAL' and p.status = 'SUCCEEDED' where m.idempotency_key = $1 limit $2`,
+    [MARK, limit],
+  );
   const connections = 10;
   const pool = new pg.Pool({ connectionString: databaseUrl, max: connections });
   try {

@@ -11,7 +11,7 @@ export interface NotificationAnswer {
 }
 
 /** Notifications applied at once by one process, the rest waiting their turn (the database's connections are few). */
-const APPLYING_AT_ONCE = 4;
+const APPLYING_AT_ONCE = 8;
 const waiting: Array<() => Promise<void>> = [];
 const inFlight = new Set<Promise<void>>();
 
