@@ -146,6 +146,12 @@ async function expectRevokedInOrder(entitlementIds: string[]): Promise<void> {
 /** Counts partner calls in flight across workers, to show that deliveries really overlapped. */
 function overlapMeter() {
   let inFlight = 0;
+  // For its first three seconds, until two calls have been in flight together, a call waits for
+  // another to start: two workers that really work at once then overlap however the scheduler
+  // interleaves them on a busy machine, and workers serialized by a lock never do.
+  let overlapped!: () => void;
+  const overlap = new Promise<void>((resolve) => (overlapped = resolve));
+  const waitUntil = Date.now() + 3000;
   const meter = {
     maxInFlight: 0,
     wrap(target: PartnerProvisioning): PartnerProvisioning {
@@ -154,6 +160,8 @@ function overlapMeter() {
         async (...args: Args): Promise<R> => {
           inFlight++;
           meter.maxInFlight = Math.max(meter.maxInFlight, inFlight);
+          if (meter.maxInFlight >= 2) overlapped();
+          else if (Date.now() < waitUntil) await Promise.race([overlap, new Promise((resolve) => setTimeout(resolve, waitUntil - Date.now()))]);
           try {
             return await call(...args);
           } finally {
