@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
+import { advanceClock, memberOnClock as onClock, type ClockMember } from './support/clocks.js';
 import { ordersOf, sandboxState } from './support/payments.js';
 
 let t: TestApp;
@@ -20,24 +21,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-interface ClockMember {
-  bearer: string;
-  memberId: string;
-  clockId: string;
-}
-
-async function memberOnClock(at: string): Promise<ClockMember> {
-  const bearer = await t.memberToken(`member-${randomUUID()}`);
-  const me = await t.graphql(`{ me { id } }`, {}, { bearer });
-  const clock = await t.graphql(`mutation($at: DateTimeISO!) { createTestClock(frozenTime: $at) { id } }`, { at }, { bearer: admin });
-  await t.graphql(`mutation($c: ID!, $m: ID!) { attachTestClock(testClockId: $c, memberId: $m) { id } }`, { c: clock.data.createTestClock.id, m: me.data.me.id }, { bearer: admin });
-  return { bearer, memberId: me.data.me.id, clockId: clock.data.createTestClock.id };
-}
-
-async function advance(member: ClockMember, to: string): Promise<void> {
-  const moved = await t.graphql(`mutation($c: ID!, $to: DateTimeISO!) { advanceTestClock(testClockId: $c, to: $to) { frozenTime } }`, { c: member.clockId, to }, { bearer: admin });
-  expect(moved.errors, JSON.stringify(moved.errors)).toBeUndefined();
-}
+const memberOnClock = (at: string): Promise<ClockMember> => onClock(t, admin, at);
+const advance = (member: ClockMember, to: string): Promise<void> => advanceClock(t, admin, member.clockId, to);
 
 async function subscribe(member: ClockMember, plan: string): Promise<string> {
   const res = await t.graphql(`mutation($p: String!, $k: String!) { subscribe(planCode: $p, idempotencyKey: $k) { id status } }`, { p: plan, k: randomUUID() }, { bearer: member.bearer });

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
+import { advanceClock, memberOnClock as onClock } from './support/clocks.js';
 import { setPayerScenario } from './support/payments.js';
 
 let t: TestApp;
@@ -34,18 +35,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function memberOnClock(at: string) {
-  const bearer = await t.memberToken(`member-${randomUUID()}`);
-  const me = await t.graphql(`{ me { id } }`, {}, { bearer });
-  const clock = await t.graphql(`mutation($at: DateTimeISO!) { createTestClock(frozenTime: $at) { id } }`, { at }, { bearer: admin });
-  await t.graphql(`mutation($c: ID!, $m: ID!) { attachTestClock(testClockId: $c, memberId: $m) { id } }`, { c: clock.data.createTestClock.id, m: me.data.me.id }, { bearer: admin });
-  return { bearer, memberId: me.data.me.id as string, clockId: clock.data.createTestClock.id as string };
-}
-
-async function advance(clockId: string, to: string) {
-  const moved = await t.graphql(`mutation($c: ID!, $to: DateTimeISO!) { advanceTestClock(testClockId: $c, to: $to) { frozenTime } }`, { c: clockId, to }, { bearer: admin });
-  expect(moved.errors, JSON.stringify(moved.errors)).toBeUndefined();
-}
+const memberOnClock = (at: string) => onClock(t, admin, at);
+const advance = (clockId: string, to: string) => advanceClock(t, admin, clockId, to);
 
 async function subscribe(bearer: string, plan: string): Promise<string> {
   const sub = await t.graphql(`mutation($p: String!, $k: String!) { subscribe(planCode: $p, idempotencyKey: $k) { id status } }`, { p: plan, k: randomUUID() }, { bearer });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/platform/config.js';
 import { TestClockService } from '../src/modules/test-clock/index.js';
 import { startTestApp, type TestApp } from './support/app.js';
+import { advanceClock, memberOnClock as onClock, type ClockMember } from './support/clocks.js';
 import { ordersOf, outTradeNo, payerIdOf, replayNotification, sandboxState, setPayerScenario } from './support/payments.js';
 
 const CLOCK_START = '2027-01-10T02:00:00.000Z';
@@ -30,29 +31,9 @@ afterAll(async () => {
   await t?.close();
 });
 
-interface ClockMember {
-  bearer: string;
-  memberId: string;
-  clockId: string;
-}
-
 /** A fresh member on a fresh test clock frozen at `at`. */
-async function memberOnClock(at = CLOCK_START): Promise<ClockMember> {
-  const bearer = await t.memberToken(`member-${randomUUID()}`);
-  const me = await t.graphql(`{ me { id } }`, {}, { bearer });
-  const clock = await t.graphql(`mutation($at: DateTimeISO!) { createTestClock(frozenTime: $at, name: "lifecycle") { id name frozenTime } }`, { at }, { bearer: admin });
-  expect(clock.data.createTestClock.frozenTime).toBe(at);
-  const attached = await t.graphql(`mutation($c: ID!, $m: ID!) { attachTestClock(testClockId: $c, memberId: $m) { id } }`, { c: clock.data.createTestClock.id, m: me.data.me.id }, { bearer: admin });
-  expect(attached.errors).toBeUndefined();
-  return { bearer, memberId: me.data.me.id, clockId: clock.data.createTestClock.id };
-}
-
-async function advance(member: ClockMember, to: Date | string): Promise<void> {
-  const iso = typeof to === 'string' ? to : to.toISOString();
-  const moved = await t.graphql(`mutation($c: ID!, $to: DateTimeISO!) { advanceTestClock(testClockId: $c, to: $to) { frozenTime } }`, { c: member.clockId, to: iso }, { bearer: admin });
-  expect(moved.errors, JSON.stringify(moved.errors)).toBeUndefined();
-  expect(moved.data.advanceTestClock.frozenTime).toBe(iso);
-}
+const memberOnClock = (at = CLOCK_START): Promise<ClockMember> => onClock(t, admin, at, 'lifecycle');
+const advance = (member: ClockMember, to: Date | string): Promise<void> => advanceClock(t, admin, member.clockId, to);
 
 async function me(member: ClockMember) {
   const res = await t.graphql(ME, {}, { bearer: member.bearer });
@@ -259,6 +240,10 @@ describe('payment notifications', () => {
     const member = await memberOnClock();
     const sub = await subscribe(member);
     await setPayerScenario(t, member.memberId, 'notification_never_sent');
+    // The renewal is charged at the period's end; the provider settles it in its own (real) time,
+    // which a test clock does not move: wait for that, so the first query finds it settled.
+    await advance(member, '2028-01-10T02:00:01.000Z');
+    await expect.poll(async () => (await ordersOf(t, member.memberId)).filter((o) => o.trade_state === 'SUCCESS').length, { timeout: 10_000 }).toBe(2);
     await advance(member, '2028-01-10T04:00:00.000Z');
     const now = await me(member);
     expect(now.membership).toMatchObject({ id: sub.data.subscribe.id, status: 'ACTIVE', currentPeriodStart: '2028-01-10T02:00:00.000Z' });

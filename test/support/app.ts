@@ -62,7 +62,7 @@ const UNLIMITED = Object.fromEntries(
 export async function startTestApp(
   overrides: Partial<Omit<StartAppOptions, 'config' | 'databaseUrl' | 'logger'>> & { env?: Record<string, string>; logger?: Logger } = {},
 ): Promise<TestApp> {
-  const { env = {}, logger = createLogger('silent'), ...appOptions } = overrides;
+  const { env = {}, logger = createLogger((process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent'), ...appOptions } = overrides;
   const db = await createTestDatabase();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'coalition-test-'));
   // The same audit key where commands run against this app look for it (dev:credential, demo).
