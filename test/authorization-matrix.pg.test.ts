@@ -4,6 +4,7 @@ import {
   buildSchema,
   getNamedType,
   isEnumType,
+  isInputObjectType,
   isListType,
   isNonNullType,
   isObjectType,
@@ -67,6 +68,7 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     createTestClock: 'admin',
     attachTestClock: 'admin',
     advanceTestClock: 'admin',
+    recordActivity: 'admin',
   },
 };
 
@@ -98,6 +100,11 @@ function placeholder(type: GraphQLInputType, ids: () => string, dateIndex: { n: 
   if (isNonNullType(type)) return placeholder(type.ofType, ids, dateIndex);
   if (isListType(type)) return `[${placeholder(type.ofType, ids, dateIndex)}]`;
   if (isEnumType(type)) return type.getValues()[0]!.name;
+  if (isInputObjectType(type)) {
+    // Every required field, and none of the optional ones.
+    const fields = Object.values(type.getFields()).filter((f) => isNonNullType(f.type));
+    return `{ ${fields.map((f) => `${f.name}: ${placeholder(f.type, ids, dateIndex)}`).join(', ')} }`;
+  }
   if (isScalarType(type)) {
     switch (type.name) {
       case 'ID':

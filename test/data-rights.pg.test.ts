@@ -126,6 +126,16 @@ async function activeMember(subject?: string, onClock = false): Promise<TestMemb
   const claim = await t.graphql(CLAIM, { id: member.ids.COFFEE }, { bearer: member.bearer });
   expect(claim.errors).toBeUndefined();
   await issue(member, 'COFFEE'); // a token never presented
+  // Loyalty: a purchase that reaches SILVER, part of it refunded, a check-in.
+  const order = `order-${randomUUID()}`;
+  for (const input of [
+    { type: 'PURCHASE', externalId: order, amount: { amount: 250_000, currency: 'CNY' } },
+    { type: 'REFUND', externalId: `refund-${randomUUID()}`, refundOf: order, amount: { amount: 10_000, currency: 'CNY' } },
+    { type: 'CHECK_IN', externalId: `check-in-${randomUUID()}` },
+  ]) {
+    const recorded = await t.graphql(`mutation($input: ActivityInput!) { recordActivity(input: $input) { id } }`, { input: { memberId: member.memberId, channel: 'app', ...input } }, { bearer: admin });
+    expect(recorded.errors, JSON.stringify(recorded.errors)).toBeUndefined();
+  }
   return { ...member, redemptionIds: [kept, voided], voucherCode: claim.data.claimVoucher.code };
 }
 

@@ -25,6 +25,10 @@ export const MODULES: readonly ModuleEntry[] = [
   { name: 'voucher', definition: () => import('./voucher/module.js'), errors: () => import('./voucher/voucher.errors.js') },
   { name: 'savings', definition: () => import('./savings/module.js') },
   { name: 'privacy', definition: () => import('./privacy/module.js') },
+  { name: 'loyalty-program', definition: () => import('./loyalty-program/module.js') },
+  { name: 'points', definition: () => import('./points/module.js'), errors: () => import('./points/points.errors.js') },
+  { name: 'tier', definition: () => import('./tier/module.js') },
+  { name: 'activity', definition: () => import('./activity/module.js'), errors: () => import('./activity/activity.errors.js') },
   { name: 'test-clock', definition: () => import('./test-clock/module.js'), errors: () => import('./test-clock/test-clock.errors.js') },
 ];
 

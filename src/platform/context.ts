@@ -32,6 +32,8 @@ export interface MemberClock {
   clockId: string;
   /** The clock's frozen time: the member's "now". */
   now: Date;
+  /** The clock's time when the member was attached: when they joined, on the clock. */
+  joinedAt: Date | null;
 }
 
 /** Where members' test clocks are looked up (the test-clock module implements it). */

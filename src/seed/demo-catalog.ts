@@ -3,6 +3,7 @@ import { Benefit, BenefitKind, BenefitPeriod, Bundle, BundleBenefit, BundleVersi
 import { Partner } from '../modules/partner/index.js';
 import { BillingPeriod, Plan } from '../modules/plan/index.js';
 import { VoucherService } from '../modules/voucher/index.js';
+import { seedDemoLoyalty, type LoyaltySeedSummary } from './demo-loyalty.js';
 
 /** What the demo catalog seeded, for the start-up banner. */
 export interface SeedSummary {
@@ -12,6 +13,8 @@ export interface SeedSummary {
   partners: string[];
   /** The demo voucher pools: codes added by this start (0 after the first) and codes left. */
   voucherPools: DemoVoucherPool[];
+  /** The demo loyalty program (seeded into a database that has none). */
+  loyalty: LoyaltySeedSummary;
 }
 
 export interface DemoVoucherPool {
@@ -116,7 +119,8 @@ export async function seedDemoCatalog(em: EntityManager): Promise<SeedSummary> {
   if (seeded) await createCatalog(em);
   else await completeDemoCatalog(em);
   const voucherPools = await seedVoucherPools(em);
-  return { seeded, ...summary, voucherPools };
+  const loyalty = await seedDemoLoyalty(em);
+  return { seeded, ...summary, voucherPools, loyalty };
 }
 
 async function seedVoucherPools(em: EntityManager): Promise<DemoVoucherPool[]> {

@@ -1,16 +1,7 @@
 import type { LocalizedText } from '../../platform/localized.js';
+import { formatMoney, type MoneyAmount as Money } from '../../platform/money.js';
 
-interface Money {
-  amount: number;
-  currency: string;
-}
-
-/** `¥198` or `¥19.90` (CNY), `USD 12.50` otherwise. */
-export function formatMoney(money: Money): string {
-  const major = money.amount / 100;
-  const figure = Number.isInteger(major) ? major.toLocaleString('en-US') : major.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  return money.currency === 'CNY' ? `¥${figure}` : `${money.currency} ${figure}`;
-}
+export { formatMoney };
 
 /** The local calendar date of an instant, `2027-03-14`. */
 function localDate(iso: string, timeZone: string): string {

@@ -33,6 +33,14 @@ export const DATA_EXPORT_SECTIONS: readonly DataExportSection[] = [
   { name: 'membershipEvents', table: 'membership_event', description: 'What happened to your memberships, step by step: subscribed, charged, reminded, renewed, past due, resumed, plan changed, refunded, ended' },
   { name: 'notifications', table: 'member_notification', description: 'The messages we sent you (renewal reminders, failed payments, endings), with the figures they stated' },
   { name: 'testClock', table: 'test_clock_member', description: 'The test clock your account lives on, if it is a test account (development and tests only)' },
+  { name: 'activities', table: 'activity', description: 'Everything you did that the loyalty program counted (purchases, refunds, check-ins, reviews), from which channel, and the points it moved' },
+  { name: 'tier', table: 'member_tier', description: 'Your tier, since when, your last downgrade and your next evaluation' },
+  { name: 'tierChanges', table: 'tier_change', description: 'Every change of your tier: from, to, why, when, and the qualifying spend it was decided on' },
+  { name: 'tierMonths', table: 'tier_qualifying_month', description: 'Your qualifying figures per month (spend, orders, points earned)' },
+  { name: 'pointsAccounts', table: 'points_account', description: 'Your points accounts: your balance, and any points refunds left you owing' },
+  { name: 'pointsJournal', table: 'points_journal', description: 'Every posting of your points: earned, taken back by a refund, spent, given back, expired' },
+  { name: 'pointsTransfers', table: 'points_transfer', description: 'The transfers each posting made (from which account to which, how many points, which lot)' },
+  { name: 'pointsLots', table: 'points_lot', description: 'Your points lots: earned when, how many are left, when they expire, when we reminded you' },
   { name: 'entitlements', table: 'entitlement', description: 'Every right you held, per benefit and period: status, quota and units used' },
   { name: 'issuedTokens', table: 'issued_token', description: 'Every entitlement token issued to you (by its id, never the token itself): partner, signing key, validity and status-list entry' },
   { name: 'redemptions', table: 'redemption', description: 'Every use of your rights a partner recorded: partner, units, token id, the idempotency key the partner sent' },
@@ -90,6 +98,16 @@ const QUERIES: Record<string, string> = {
     where ms.member_id = ? order by ev.at, ev.recorded_at, ev.id`,
   notifications: `select to_jsonb(n) as row from member_notification n where n.member_id = ? order by n.at, n.id`,
   testClock: `select to_jsonb(tc) as row from test_clock_member tc where tc.member_id = ?`,
+  activities: `select to_jsonb(a) as row from activity a where a.member_id = ? order by a.occurred_at, a.id`,
+  tier: `select to_jsonb(mt) as row from member_tier mt where mt.member_id = ?`,
+  tierChanges: `select to_jsonb(tc) as row from tier_change tc where tc.member_id = ? order by tc.at, tc.created_at, tc.id`,
+  tierMonths: `select to_jsonb(tm) as row from tier_qualifying_month tm where tm.member_id = ? order by tm.month`,
+  pointsAccounts: `select to_jsonb(pa) as row from points_account pa where pa.member_id = ? order by pa.id`,
+  pointsJournal: `select to_jsonb(pj) as row from points_journal pj where pj.member_id = ? order by pj.effective_at, pj.created_at, pj.id`,
+  pointsTransfers: `
+    select to_jsonb(pt) as row from points_transfer pt join points_journal pj on pj.id = pt.journal_id
+    where pj.member_id = ? order by pt.created_at, pt.id`,
+  pointsLots: `select to_jsonb(pl) as row from points_lot pl where pl.member_id = ? order by pl.earned_at, pl.id`,
   entitlements: `
     select to_jsonb(e) || jsonb_build_object('benefit_code', b.code, 'partner_id', b.partner_id) as row
     from entitlement e join benefit b on b.id = e.benefit_id

@@ -35,4 +35,8 @@ export class TestClockMember {
 
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   attachedAt: Opt<Date> = new Date();
+
+  /** The clock's time when the member was attached: when they joined, as everything on the clock sees it. */
+  @Property({ type: 'datetime', nullable: true })
+  joinedAt?: Date | null;
 }

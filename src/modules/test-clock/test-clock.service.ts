@@ -16,7 +16,7 @@ const MAX_STEPS = 100_000;
 /** How long a process trusts what it read of a member's clock (which clock; never its time, read fresh). */
 const CLOCK_OF_MEMBER_TTL_MS = 5_000;
 const MAX_CACHED = 50_000;
-const clockOfMember = new Map<string, { clockId: string | null; until: number }>();
+const clockOfMember = new Map<string, { clockId: string | null; joinedAt: Date | null; until: number }>();
 
 /**
  * Members' clocks as the rest of the core reads them (the `memberClocks` dependency): which clock
@@ -30,20 +30,20 @@ export const testClocks: MemberClocks = {
     if (cached && cached.until > Date.now()) {
       if (!cached.clockId) return null;
       const [clock] = await em.execute<{ frozen_time: Date }[]>(`select frozen_time from test_clock where id = ?`, [cached.clockId]);
-      return clock ? { clockId: cached.clockId, now: new Date(clock.frozen_time) } : null;
+      return clock ? { clockId: cached.clockId, now: new Date(clock.frozen_time), joinedAt: cached.joinedAt } : null;
     }
-    const [row] = await em.execute<{ id: string; frozen_time: Date }[]>(
-      `select c.id, c.frozen_time from test_clock_member tm join test_clock c on c.id = tm.test_clock_id where tm.member_id = ?`,
+    const [row] = await em.execute<{ id: string; frozen_time: Date; joined_at: Date | null }[]>(
+      `select c.id, c.frozen_time, coalesce(tm.joined_at, c.created_at) as joined_at from test_clock_member tm join test_clock c on c.id = tm.test_clock_id where tm.member_id = ?`,
       [memberId],
     );
-    remember(memberId, row?.id ?? null);
-    return row ? { clockId: row.id, now: new Date(row.frozen_time) } : null;
+    remember(memberId, row?.id ?? null, row?.joined_at ? new Date(row.joined_at) : null);
+    return row ? { clockId: row.id, now: new Date(row.frozen_time), joinedAt: new Date(row.joined_at!) } : null;
   },
 };
 
-function remember(memberId: string, clockId: string | null): void {
+function remember(memberId: string, clockId: string | null, joinedAt: Date | null): void {
   if (clockOfMember.size >= MAX_CACHED) clockOfMember.clear();
-  clockOfMember.set(memberId, { clockId, until: Date.now() + CLOCK_OF_MEMBER_TTL_MS });
+  clockOfMember.set(memberId, { clockId, joinedAt, until: Date.now() + CLOCK_OF_MEMBER_TTL_MS });
 }
 
 /**
@@ -94,8 +94,8 @@ export class TestClockService {
     }
     if ((await this.em.count(Membership, { member: memberId })) > 0) throw TestClockError.memberNotFresh(memberId, 'it already has a membership');
     try {
-      await this.em.insert(TestClockMember, { member: memberId, testClock: clock.id });
-      remember(memberId, clock.id);
+      await this.em.insert(TestClockMember, { member: memberId, testClock: clock.id, joinedAt: clock.frozenTime });
+      remember(memberId, clock.id, clock.frozenTime);
     } catch (error) {
       // A concurrent attach of the same member won: answer as a repeat would.
       const winner = await this.em.fork().findOne(TestClockMember, { member: memberId });

@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import type { Opt, Rel } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
+import { Member } from '../member/index.js';
+
+export enum ActivityType {
+  PURCHASE = 'PURCHASE',
+  REFUND = 'REFUND',
+  CHECK_IN = 'CHECK_IN',
+  REVIEW = 'REVIEW',
+  SHARE = 'SHARE',
+  PROFILE_COMPLETED = 'PROFILE_COMPLETED',
+  BIRTHDAY = 'BIRTHDAY',
+}
+
+/**
+ * Something a member did that the program counts, from any channel (app, online shop, store
+ * POS, mini-program): one row per channel's own id, so the same report twice is one activity.
+ * `occurred_at` is when it happened (it decides the month, the day and the lot's expiry);
+ * `posted_at` when it reached us, on the member's clock.
+ */
+@Entity({ tableName: 'activity' })
+@Unique({ properties: ['channel', 'externalId'] })
+@Index({ properties: ['member', 'type', 'occurredAt'] })
+export class Activity {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @ManyToOne({ entity: () => Member })
+  member!: Rel<Member>;
+
+  @Enum({ items: () => ActivityType, nativeEnumName: 'activity_type' })
+  type!: ActivityType;
+
+  @Property({ type: 'text' })
+  channel!: string;
+
+  @Property({ type: 'text' })
+  externalId!: string;
+
+  /** Minor units (purchases and refunds). */
+  @Property({ type: 'integer', nullable: true })
+  amount?: number | null;
+
+  @Property({ type: 'text', nullable: true })
+  currency?: string | null;
+
+  /** The purchase a refund reverses. */
+  @ManyToOne({ entity: () => Activity, nullable: true })
+  refundOf?: Rel<Activity> | null;
+
+  @Property({ type: 'datetime' })
+  occurredAt!: Date;
+
+  @Property({ type: 'datetime' })
+  postedAt!: Date;
+
+  /** Points it moved: earned (positive), or taken back by a refund (negative). */
+  @Property({ type: 'integer', default: 0 })
+  points: Opt<number> = 0;
+
+  /** Why it earned less than its rule gives (a daily limit, once only), when it did. */
+  @Property({ type: 'text', nullable: true })
+  note?: string | null;
+
+  /** A purchase's tier multiplier (thousandths), kept so refunds take back at the same rate. */
+  @Property({ type: 'integer', nullable: true })
+  multiplierPermille?: number | null;
+
+  /** A purchase's points rate as applied (points per `ratePer` minor units). */
+  @Property({ type: 'integer', nullable: true })
+  ratePoints?: number | null;
+
+  @Property({ type: 'integer', nullable: true })
+  ratePer?: number | null;
+
+  /** A purchase: how much of it refunds reversed so far. */
+  @Property({ type: 'integer', default: 0 })
+  refundedAmount: Opt<number> = 0;
+
+  /** A purchase: points refunds took back so far. */
+  @Property({ type: 'integer', default: 0 })
+  pointsTakenBack: Opt<number> = 0;
+
+  /** The lot it earned (purchases and actions that earned). */
+  @Property({ type: 'uuid', nullable: true })
+  lotId?: string | null;
+
+  @Property({ type: 'text' })
+  requestHash!: string;
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  createdAt: Opt<Date> = new Date();
+}

@@ -1,0 +1,354 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AppDependencies } from '../../platform/context.js';
+import { AppError, InputValidator } from '../../platform/errors.js';
+import { isUuid } from '../../platform/loader.js';
+import { uniqueViolation } from '../../platform/sql.js';
+import { loadLoyaltyProgram, lotExpiry, programDay, type LoyaltyProgramSnapshot } from '../loyalty-program/index.js';
+import { PointsLedger, requestHash } from '../points/index.js';
+import { TierBook, type TierMove } from '../tier/index.js';
+import { ActivityType } from './activity.entity.js';
+import { ActivityError } from './activity.errors.js';
+import { pointsToTakeBack, purchasePoints, type PurchaseRate } from './earn.js';
+
+/** What a channel reports. */
+export interface ActivityInput {
+  memberId: string;
+  type: ActivityType;
+  channel: string;
+  externalId: string;
+  amount?: { amount: number; currency: string } | null;
+  refundOf?: string | null;
+  occurredAt?: Date | null;
+}
+
+/** An activity as it was recorded, with what it did. */
+export interface ActivityView {
+  id: string;
+  memberId: string;
+  type: ActivityType;
+  channel: string;
+  externalId: string;
+  amount: number | null;
+  currency: string | null;
+  refundOf: string | null;
+  occurredAt: Date;
+  postedAt: Date;
+  points: number;
+  note: string | null;
+  /** The tier move it caused, when it caused one (only on the call that recorded it). */
+  tierMove?: TierMove | null;
+}
+
+/** How far a channel's clock may run ahead of ours. */
+const CLOCK_SKEW_MS = 60_000;
+const MAX_ID_LENGTH = 128;
+const CHANNEL = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const MAX_AMOUNT = 1_000_000_000;
+
+interface ActivityRow {
+  id: string;
+  member_id: string;
+  type: ActivityType;
+  channel: string;
+  external_id: string;
+  amount: number | null;
+  currency: string | null;
+  refund_of_id: string | null;
+  occurred_at: Date;
+  posted_at: Date;
+  points: number;
+  note: string | null;
+  multiplier_permille: number | null;
+  rate_points: number | null;
+  rate_per: number | null;
+  refunded_amount: number;
+  points_taken_back: number;
+  lot_id: string | null;
+  request_hash: string;
+  refund_of_external_id: string | null;
+}
+
+const COLUMNS = `id, member_id, type, channel, external_id, amount, currency, refund_of_id, occurred_at, posted_at, points, note,
+  multiplier_permille, rate_points, rate_per, refunded_amount, points_taken_back, lot_id, request_hash,
+  (select p.external_id from activity p where p.id = activity.refund_of_id) as refund_of_external_id`;
+
+/**
+ * Members' activities from every channel and what they earn: purchases (points at the rate for
+ * the channel × the tier held before the purchase), refunds (points taken back from the
+ * purchase's own lot first, spend out of the tier window, a recent upgrade reverted), check-ins,
+ * reviews and the other actions (fixed points within their daily limits). One member's
+ * activities run one at a time under their loyalty lock (the tier row), which also holds the
+ * ledger; the same channel id twice is one activity.
+ */
+export class ActivityService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly deps: Pick<AppDependencies, 'now' | 'memberClocks' | 'timeZone'>,
+  ) {}
+
+  async record(input: ActivityInput): Promise<ActivityView> {
+    const channel = input.channel.trim();
+    const externalId = input.externalId.trim();
+    const hash = requestHash([input.memberId, input.type, channel, externalId, input.amount ?? null, input.refundOf ?? null, input.occurredAt?.toISOString() ?? null]);
+    const program = await loadLoyaltyProgram(this.em);
+    this.validateShape({ ...input, channel, externalId }, program);
+    try {
+      return await this.em.fork().transactional((tx) => this.recordIn(tx, { ...input, channel, externalId }, hash, program));
+    } catch (error) {
+      // Another member's activity took this channel id at the same moment.
+      if (uniqueViolation(error) === undefined) throw error;
+      const existing = await this.find(this.em.fork(), channel, externalId);
+      if (existing && existing.request_hash === hash) return view(existing);
+      throw AppError.idempotencyConflict();
+    }
+  }
+
+  /** Problems of the input alone, all reported together (nothing read yet). */
+  private validateShape(input: ActivityInput, program: LoyaltyProgramSnapshot): void {
+    const money = input.type === ActivityType.PURCHASE || input.type === ActivityType.REFUND;
+    const v = new InputValidator()
+      .check(isUuid(input.memberId), 'memberId', 'must be a member id')
+      .check(CHANNEL.test(input.channel), 'channel', 'must be 1-64 lowercase letters, digits, dots, dashes or underscores (app, online-shop, store-pos, mini-program)')
+      .check(input.externalId.length >= 1 && input.externalId.length <= MAX_ID_LENGTH, 'externalId', `must be 1-${MAX_ID_LENGTH} characters: the channel's own id of the activity`);
+    if (money) {
+      const amount = input.amount;
+      v.check(!!amount, 'amount', `is required for a ${input.type.toLowerCase()}`);
+      if (amount) {
+        v.check(Number.isInteger(amount.amount) && amount.amount > 0, 'amount.amount', 'must be a positive whole number of minor units')
+          .check(amount.amount <= MAX_AMOUNT, 'amount.amount', `must be at most ${MAX_AMOUNT}`)
+          .check(amount.currency === program.rules.currency, 'amount.currency', `must be ${program.rules.currency}, the currency the program uses`);
+      }
+    } else {
+      v.check(!input.amount, 'amount', `only purchases and refunds carry an amount, not a ${input.type.toLowerCase()}`);
+    }
+    if (input.type === ActivityType.REFUND) v.check(!!input.refundOf?.trim(), 'refundOf', "is required for a refund: the externalId of the purchase it reverses");
+    else v.check(!input.refundOf, 'refundOf', 'only a refund names a purchase');
+    if (input.occurredAt) v.check(!Number.isNaN(input.occurredAt.getTime()), 'occurredAt', 'must be a valid instant');
+    v.throwIfInvalid();
+  }
+
+  private async find(em: EntityManager, channel: string, externalId: string): Promise<ActivityRow | null> {
+    const [row] = await em.execute<ActivityRow[]>(`select ${COLUMNS} from activity where channel = ? and external_id = ?`, [channel, externalId]);
+    return row ?? null;
+  }
+
+  private async recordIn(tx: EntityManager, input: ActivityInput, hash: string, program: LoyaltyProgramSnapshot): Promise<ActivityView> {
+    const [member] = await tx.execute<{ created_at: Date }[]>(`select created_at from member where id = ? and erased_at is null`, [input.memberId]);
+    if (!member) throw AppError.notFound('Member', input.memberId);
+    const clock = await this.deps.memberClocks?.of(tx, input.memberId);
+    const now = clock?.now ?? this.deps.now?.() ?? new Date();
+    const joinedAt = clock?.joinedAt ?? new Date(member.created_at);
+    const tz = this.deps.timeZone;
+
+    const book = new TierBook(tx, program, tz);
+    const state = await book.lock(input.memberId, clock?.clockId ?? null, now);
+    // Under the member's lock: the same channel id again is the first activity (or a conflict).
+    const existing = await this.find(tx, input.channel, input.externalId);
+    if (existing) {
+      if (existing.request_hash !== hash) throw AppError.idempotencyConflict();
+      return view(existing);
+    }
+
+    const occurredAt = input.occurredAt ?? now;
+    const skew = clock ? 0 : CLOCK_SKEW_MS;
+    new InputValidator()
+      .check(occurredAt.getTime() <= now.getTime() + skew, 'occurredAt', `must not be in the future (now is ${now.toISOString()})`)
+      .check(occurredAt >= joinedAt, 'occurredAt', `must not be before the member joined (${joinedAt.toISOString()})`)
+      .throwIfInvalid();
+
+    const ledger = new PointsLedger(tx, program.rules.expiryReminderDays);
+    await ledger.lock(input.memberId, now);
+    const base = { memberId: input.memberId, type: input.type, channel: input.channel, externalId: input.externalId, occurredAt, postedAt: now, hash };
+    let recorded: ActivityRow;
+    let tierMove: TierMove | null = null;
+
+    if (input.type === ActivityType.PURCHASE) {
+      const amount = input.amount!.amount;
+      const rules = program.rules.earn.purchase;
+      const rate: PurchaseRate = rules.byChannel[input.channel] ?? { points: rules.points, per: rules.per };
+      const multiplier = rules.tierMultiplier ? book.multiplierOf(state) : 1000;
+      let points = purchasePoints(amount, rate, multiplier, rules.rounding);
+      let note: string | null = null;
+      if (rules.dailyCap !== null) {
+        const earnedToday = await this.pointsOnDay(tx, input.memberId, ActivityType.PURCHASE, occurredAt);
+        const room = Math.max(0, rules.dailyCap - earnedToday);
+        if (points > room) {
+          points = room;
+          note = `Purchases earn at most ${rules.dailyCap} points a day`;
+        }
+      }
+      recorded = await this.insert(tx, { ...base, amount, currency: input.amount!.currency, points, note, multiplier, rate });
+      const earned = await ledger.earn({
+        memberId: input.memberId,
+        idempotencyKey: `activity:${recorded.id}`,
+        at: occurredAt,
+        postedAt: now,
+        points,
+        from: { kind: 'PROGRAM' },
+        expiresAt: lotExpiry(occurredAt, program.rules.expiry, tz),
+        clockId: clock?.clockId ?? null,
+        activityId: recorded.id,
+        memo: { type: input.type, channel: input.channel },
+      });
+      await tx.execute(`update activity set lot_id = ? where id = ?`, [earned.lotId, recorded.id]);
+      recorded.lot_id = earned.lotId;
+      await book.addQualifying(input.memberId, occurredAt, { spend: amount, orders: 1, pointsEarned: points });
+      tierMove = await book.afterPurchase(state, now, recorded.id);
+    } else if (input.type === ActivityType.REFUND) {
+      const purchase = await tx.execute<ActivityRow[]>(
+        `select ${COLUMNS} from activity where member_id = ? and channel = ? and external_id = ? and type = 'PURCHASE' for update`,
+        [input.memberId, input.channel, input.refundOf!.trim()],
+      ).then((rows) => rows[0]);
+      if (!purchase) throw ActivityError.purchaseNotFound(input.channel, input.refundOf!.trim());
+      const amount = input.amount!.amount;
+      const refundable = purchase.amount! - purchase.refunded_amount;
+      if (amount > refundable) throw ActivityError.refundExceedsPurchase(refundable);
+      new InputValidator().check(occurredAt >= new Date(purchase.occurred_at), 'occurredAt', `must not be before the purchase it refunds (${new Date(purchase.occurred_at).toISOString()})`).throwIfInvalid();
+      const takeBack = pointsToTakeBack({
+        earned: purchase.points,
+        takenBack: purchase.points_taken_back,
+        amount: purchase.amount!,
+        refunded: purchase.refunded_amount,
+        refund: amount,
+        rate: { points: purchase.rate_points ?? 0, per: purchase.rate_per ?? 100 },
+        multiplierPermille: purchase.multiplier_permille ?? 1000,
+        rounding: program.rules.earn.purchase.rounding,
+      });
+      recorded = await this.insert(tx, { ...base, amount, currency: input.amount!.currency, points: -takeBack, note: null, refundOf: purchase.id });
+      if (takeBack > 0) {
+        await ledger.takeBack({
+          memberId: input.memberId,
+          idempotencyKey: `activity:${recorded.id}`,
+          at: now,
+          points: takeBack,
+          ownLotId: purchase.lot_id,
+          reverses: null,
+          shortfall: program.rules.refundPolicy === 'OWN_LOT_THEN_OLDEST_THEN_DEBT' ? 'DEBT' : 'FORGIVE',
+          activityId: recorded.id,
+          memo: { type: input.type, channel: input.channel, refundOf: purchase.external_id },
+        });
+      }
+      const whole = purchase.refunded_amount + amount === purchase.amount;
+      await tx.execute(`update activity set refunded_amount = refunded_amount + ?, points_taken_back = points_taken_back + ? where id = ?`, [amount, takeBack, purchase.id]);
+      await book.addQualifying(input.memberId, occurredAt, { spend: -amount, orders: whole ? -1 : 0, pointsEarned: -takeBack });
+      tierMove = await book.afterRefund(state, now, recorded.id);
+    } else {
+      const rule = program.rules.earn.actions[input.type];
+      let points = rule?.points ?? 0;
+      let note: string | null = rule ? null : `The program gives no points for a ${input.type.toLowerCase().replace('_', ' ')}`;
+      if (rule && points > 0 && rule.once && (await this.countOf(tx, input.memberId, input.type, null)) > 0) {
+        points = 0;
+        note = `A ${input.type.toLowerCase().replace('_', ' ')} earns points once`;
+      } else if (rule && points > 0 && rule.perDay !== null) {
+        const today = await this.countOf(tx, input.memberId, input.type, occurredAt, true);
+        if (today >= rule.perDay) {
+          points = 0;
+          note = `At most ${rule.perDay} ${input.type.toLowerCase().replace('_', '-')}${rule.perDay === 1 ? '' : 's'} a day earn points`;
+        }
+      }
+      recorded = await this.insert(tx, { ...base, amount: null, currency: null, points, note });
+      if (points > 0) {
+        const earned = await ledger.earn({
+          memberId: input.memberId,
+          idempotencyKey: `activity:${recorded.id}`,
+          at: occurredAt,
+          postedAt: now,
+          points,
+          from: { kind: 'PROGRAM' },
+          expiresAt: lotExpiry(occurredAt, program.rules.expiry, tz),
+          clockId: clock?.clockId ?? null,
+          activityId: recorded.id,
+          memo: { type: input.type, channel: input.channel },
+        });
+        await tx.execute(`update activity set lot_id = ? where id = ?`, [earned.lotId, recorded.id]);
+        recorded.lot_id = earned.lotId;
+        await book.addQualifying(input.memberId, occurredAt, { pointsEarned: points });
+      }
+    }
+    await book.save(state, now, true);
+    return { ...view(recorded), tierMove };
+  }
+
+  /** Activities of a type on the program day of `at` that earned points (or all of them ever, `at` null). */
+  private async countOf(tx: EntityManager, memberId: string, type: ActivityType, at: Date | null, earningOnly = false): Promise<number> {
+    if (!at) {
+      const [row] = await tx.execute<{ n: string }[]>(`select count(*) as n from activity where member_id = ? and type = ? and points > 0`, [memberId, type]);
+      return Number(row!.n);
+    }
+    const day = programDay(at, this.deps.timeZone);
+    const [row] = await tx.execute<{ n: string }[]>(
+      `select count(*) as n from activity where member_id = ? and type = ? and occurred_at >= ? and occurred_at < ?${earningOnly ? ' and points > 0' : ''}`,
+      [memberId, type, day.start, day.end],
+    );
+    return Number(row!.n);
+  }
+
+  private async pointsOnDay(tx: EntityManager, memberId: string, type: ActivityType, at: Date): Promise<number> {
+    const day = programDay(at, this.deps.timeZone);
+    const [row] = await tx.execute<{ n: string | null }[]>(
+      `select sum(points) as n from activity where member_id = ? and type = ? and occurred_at >= ? and occurred_at < ?`,
+      [memberId, type, day.start, day.end],
+    );
+    return Number(row!.n ?? 0);
+  }
+
+  private async insert(
+    tx: EntityManager,
+    a: {
+      memberId: string;
+      type: ActivityType;
+      channel: string;
+      externalId: string;
+      occurredAt: Date;
+      postedAt: Date;
+      hash: string;
+      amount: number | null;
+      currency: string | null;
+      points: number;
+      note: string | null;
+      multiplier?: number;
+      rate?: PurchaseRate;
+      refundOf?: string;
+    },
+  ): Promise<ActivityRow> {
+    const [row] = await tx.execute<ActivityRow[]>(
+      `insert into activity (id, member_id, type, channel, external_id, amount, currency, refund_of_id, occurred_at, posted_at, points, note, multiplier_permille, rate_points, rate_per, request_hash)
+       values (gen_random_uuid(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning ${COLUMNS}`,
+      [
+        a.memberId,
+        a.type,
+        a.channel,
+        a.externalId,
+        a.amount,
+        a.currency,
+        a.refundOf ?? null,
+        a.occurredAt,
+        a.postedAt,
+        a.points,
+        a.note,
+        a.multiplier ?? null,
+        a.rate?.points ?? null,
+        a.rate?.per ?? null,
+        a.hash,
+      ],
+    );
+    return row!;
+  }
+}
+
+function view(row: ActivityRow): ActivityView {
+  return {
+    id: row.id,
+    memberId: row.member_id,
+    type: row.type,
+    channel: row.channel,
+    externalId: row.external_id,
+    amount: row.amount,
+    currency: row.currency,
+    refundOf: row.refund_of_external_id,
+    occurredAt: new Date(row.occurred_at),
+    postedAt: new Date(row.posted_at),
+    points: row.points,
+    note: row.note,
+  };
+}

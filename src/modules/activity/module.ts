@@ -1,0 +1,18 @@
+import { defineModule } from '../../platform/module.js';
+import { Activity } from './activity.entity.js';
+import { ActivityResolver } from './activity.resolver.js';
+import { ActivityService } from './activity.service.js';
+
+declare module '../../platform/context.js' {
+  interface Services {
+    activities: ActivityService;
+  }
+}
+
+/** Members' activities from every channel (purchases, refunds, check-ins, reviews, …) and what they earn. */
+export const module = defineModule({
+  name: 'activity',
+  entities: [Activity],
+  resolvers: [ActivityResolver],
+  services: { activities: ({ em, deps }) => new ActivityService(em, deps) },
+});

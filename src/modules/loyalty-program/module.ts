@@ -1,0 +1,16 @@
+import { defineModule } from '../../platform/module.js';
+import { LoyaltyProgram, LoyaltyReward, LoyaltyTier } from './loyalty-program.entity.js';
+import { LoyaltyProgramService } from './loyalty-program.service.js';
+
+declare module '../../platform/context.js' {
+  interface Services {
+    loyaltyProgram: LoyaltyProgramService;
+  }
+}
+
+/** The loyalty program's configuration: earn rules, expiry, refunds, the tier ladder and the rewards points buy. */
+export const module = defineModule({
+  name: 'loyalty-program',
+  entities: [LoyaltyProgram, LoyaltyTier, LoyaltyReward],
+  services: { loyaltyProgram: ({ em, deps }) => new LoyaltyProgramService(em, deps.timeZone) },
+});

@@ -1,0 +1,196 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { addMonths } from '../../platform/zoned-time.js';
+import {
+  monthKey,
+  nextEvaluation,
+  shiftMonthKey,
+  windowMonths,
+  type LoyaltyProgramSnapshot,
+  type QualifyingMetrics,
+  type TierRung,
+} from '../loyalty-program/index.js';
+import { TierChangeReason } from './tier.entity.js';
+
+/** A member's tier state as the book holds it under the member's lock. */
+export interface TierState {
+  memberId: string;
+  tierCode: string;
+  since: Date;
+  lastDowngradeAt: Date | null;
+  clockId: string | null;
+}
+
+export interface TierMove {
+  from: string;
+  to: string;
+  reason: TierChangeReason;
+  at: Date;
+}
+
+const ZERO: QualifyingMetrics = { spend: 0, orders: 0, pointsEarned: 0 };
+
+/** Qualifying figures per month key. */
+export type MonthlyFigures = ReadonlyMap<string, QualifyingMetrics>;
+
+/** The sum of the months `from`..`to` (month keys, inclusive). */
+export function sumWindow(months: MonthlyFigures, from: string, to: string): QualifyingMetrics {
+  const total = { ...ZERO };
+  for (const [key, m] of months) {
+    if (key < from || key > to) continue;
+    total.spend += m.spend;
+    total.orders += m.orders;
+    total.pointsEarned += m.pointsEarned;
+  }
+  return total;
+}
+
+/**
+ * Tiers of one member inside the caller's transaction: the member's loyalty lock, the monthly
+ * qualifying figures, upgrades, refund reverts, evaluations, and the history of every move.
+ * The only code that writes `member_tier`, `tier_change` and `tier_qualifying_month`.
+ */
+export class TierBook {
+  constructor(
+    private readonly tx: EntityManager,
+    private readonly program: LoyaltyProgramSnapshot,
+    private readonly timeZone: string,
+  ) {}
+
+  /** Opens (at the base tier, when new) and locks the member's tier row: their loyalty lock. */
+  async lock(memberId: string, clockId: string | null, now: Date): Promise<TierState> {
+    await this.tx.execute(
+      `insert into member_tier (member_id, tier_code, since, test_clock_id) values (?, ?, ?, ?) on conflict (member_id) do nothing`,
+      [memberId, this.program.baseTier.code, now, clockId],
+    );
+    const [row] = await this.tx.execute<{ tier_code: string; since: Date; last_downgrade_at: Date | null; test_clock_id: string | null }[]>(
+      `select tier_code, since, last_downgrade_at, test_clock_id from member_tier where member_id = ? for update`,
+      [memberId],
+    );
+    return { memberId, tierCode: row!.tier_code, since: new Date(row!.since), lastDowngradeAt: row!.last_downgrade_at ? new Date(row!.last_downgrade_at) : null, clockId: row!.test_clock_id };
+  }
+
+  /** Adds to the month of `occurredAt` (negative spend for a refund). */
+  async addQualifying(memberId: string, occurredAt: Date, add: Partial<QualifyingMetrics>): Promise<void> {
+    await this.tx.execute(
+      `insert into tier_qualifying_month (member_id, month, spend, orders, points_earned) values (?, ?, ?, ?, ?)
+       on conflict (member_id, month) do update set spend = tier_qualifying_month.spend + excluded.spend,
+         orders = tier_qualifying_month.orders + excluded.orders, points_earned = tier_qualifying_month.points_earned + excluded.points_earned`,
+      [memberId, monthKey(occurredAt, this.timeZone), add.spend ?? 0, add.orders ?? 0, add.pointsEarned ?? 0],
+    );
+  }
+
+  /** The member's monthly figures from `from` on. */
+  async months(memberId: string, from: string): Promise<Map<string, QualifyingMetrics>> {
+    const rows = await this.tx.execute<{ month: string; spend: string; orders: number; points_earned: number }[]>(
+      `select to_char(month, 'YYYY-MM-DD') as month, spend, orders, points_earned from tier_qualifying_month where member_id = ? and month >= ?::date`,
+      [memberId, from],
+    );
+    return new Map(rows.map((r) => [r.month, { spend: Number(r.spend), orders: r.orders, pointsEarned: r.points_earned }]));
+  }
+
+  /** The window that decides at `at`: a purchase's (the months ending with the current one) or an evaluation's (the months before). */
+  async window(memberId: string, at: Date, kind: 'EVALUATION' | 'CURRENT'): Promise<QualifyingMetrics> {
+    const { from, to } = windowMonths(at, this.program.rules.tiers.windowMonths, this.timeZone, kind);
+    return sumWindow(await this.months(memberId, from), from, to);
+  }
+
+  /** The tier multiplier a purchase at this state earns with (thousandths). */
+  multiplierOf(state: TierState): number {
+    return this.program.tier(state.tierCode).multiplierPermille;
+  }
+
+  private async move(state: TierState, to: TierRung, reason: TierChangeReason, at: Date, spend: number, activityId: string | null): Promise<TierMove> {
+    const move: TierMove = { from: state.tierCode, to: to.code, reason, at };
+    const downgrade = to.rank < this.program.tier(state.tierCode).rank;
+    await this.tx.execute(
+      `insert into tier_change (id, member_id, from_tier, to_tier, reason, at, qualifying_spend, activity_id) values (gen_random_uuid(), ?, ?, ?, ?, ?, ?, ?)`,
+      [state.memberId, state.tierCode, to.code, reason, at, spend, activityId],
+    );
+    state.tierCode = to.code;
+    state.since = at;
+    if (downgrade && reason === TierChangeReason.EVALUATION_DOWNGRADE) state.lastDowngradeAt = at;
+    return move;
+  }
+
+  /** After a purchase: an upgrade at once when the program upgrades at once and the window reaches a higher tier. */
+  async afterPurchase(state: TierState, now: Date, activityId: string): Promise<TierMove | null> {
+    if (this.program.rules.tiers.upgrade !== 'IMMEDIATE') return null;
+    const metrics = await this.window(state.memberId, now, 'CURRENT');
+    const matching = this.program.matching(metrics);
+    if (matching.rank <= this.program.tier(state.tierCode).rank) return null;
+    return this.move(state, matching, TierChangeReason.UPGRADE, now, metrics.spend, activityId);
+  }
+
+  /**
+   * After a refund: when the window no longer meets the tier and that tier was reached by an
+   * upgrade within the last window, the member goes back at once to the tier the remaining
+   * window meets, never below the tier held just before that upgrade (walking back through
+   * each recent upgrade the window no longer carries).
+   */
+  async afterRefund(state: TierState, now: Date, activityId: string): Promise<TierMove | null> {
+    if (!this.program.rules.tiers.refundRevertsUpgrade) return null;
+    const metrics = await this.window(state.memberId, now, 'CURRENT');
+    let current = this.program.tier(state.tierCode);
+    if (this.program.meets(current, metrics)) return null;
+    const since = addMonths(now, -this.program.rules.tiers.windowMonths, this.timeZone);
+    const upgrades = await this.tx.execute<{ from_tier: string; to_tier: string }[]>(
+      `select from_tier, to_tier from tier_change where member_id = ? and reason in ('UPGRADE', 'EVALUATION_UPGRADE') and at >= ? order by at desc, created_at desc`,
+      [state.memberId, since],
+    );
+    const matching = this.program.matching(metrics);
+    for (const upgrade of upgrades) {
+      if (this.program.meets(current, metrics)) break;
+      if (upgrade.to_tier !== current.code) continue;
+      current = this.program.higher(matching, this.program.tier(upgrade.from_tier));
+    }
+    if (current.code === state.tierCode) return null;
+    return this.move(state, current, TierChangeReason.REFUND_REVERT, now, metrics.spend, activityId);
+  }
+
+  /** Whether a downgrade may happen at `at` (the minimum interval since the last one). */
+  downgradeAllowed(state: Pick<TierState, 'lastDowngradeAt'>, at: Date): boolean {
+    const gap = this.program.rules.tiers.minMonthsBetweenDowngrades;
+    return !state.lastDowngradeAt || gap === 0 || addMonths(state.lastDowngradeAt, gap, this.timeZone) <= at;
+  }
+
+  /** Where an evaluation at `at` with `metrics` moves a member at `state` (null: nowhere). */
+  evaluationTarget(state: Pick<TierState, 'tierCode' | 'since' | 'lastDowngradeAt'>, metrics: QualifyingMetrics, at: Date): { tier: TierRung; reason: TierChangeReason } | null {
+    const rules = this.program.rules.tiers;
+    const current = this.program.tier(state.tierCode);
+    const matching = this.program.matching(metrics);
+    if (matching.rank > current.rank) return { tier: matching, reason: TierChangeReason.EVALUATION_UPGRADE };
+    if (matching.rank === current.rank) return null;
+    if (rules.mode === 'ONLY_UP' && addMonths(state.since, rules.onlyUpMonths, this.timeZone) > at) return null;
+    if (!this.downgradeAllowed(state, at)) return null;
+    const target = rules.downgrade === 'ONE_STEP' ? this.program.higher(this.program.below(current.code), matching) : matching;
+    return { tier: target, reason: TierChangeReason.EVALUATION_DOWNGRADE };
+  }
+
+  /** The scheduled evaluation at `at` (00:00 program time on the evaluation day). */
+  async evaluate(state: TierState, at: Date): Promise<TierMove | null> {
+    const metrics = await this.window(state.memberId, at, 'EVALUATION');
+    const target = this.evaluationTarget(state, metrics, at);
+    if (!target) return null;
+    return this.move(state, target.tier, target.reason, at, metrics.spend, null);
+  }
+
+  /**
+   * Writes the state with the first evaluation after `after` that may move the member (none when
+   * none can). An activity keeps an earlier evaluation still to run (`keepEarlier`), so it never
+   * skips one that is due.
+   */
+  async save(state: TierState, after: Date, keepEarlier = false): Promise<void> {
+    const rules = this.program.rules.tiers;
+    const canMove = rules.upgrade === 'AT_EVALUATION' || this.program.tier(state.tierCode).rank > 0;
+    const due = canMove ? nextEvaluation(after, rules.evaluationDayOfMonth, this.timeZone) : null;
+    await this.tx.execute(
+      `update member_tier set tier_code = ?, since = ?, last_downgrade_at = ?, evaluation_due_at = ${keepEarlier ? 'least(evaluation_due_at, ?::timestamptz)' : '?'} where member_id = ?`,
+      [state.tierCode, state.since, state.lastDowngradeAt, due, state.memberId],
+    );
+  }
+}
+
+/** The month keys leaving the window at each of the next evaluations. */
+export function leavingMonth(evaluationAt: Date, windowLength: number, timeZone: string): string {
+  return shiftMonthKey(monthKey(evaluationAt, timeZone), -(windowLength + 1));
+}

@@ -1,0 +1,53 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { DueWork, DueWorkScope } from '../../platform/module.js';
+import { loadLoyaltyProgram } from '../loyalty-program/index.js';
+import { TierBook } from './tier-book.js';
+
+const LEASE_MS = 5 * 60_000;
+
+/**
+ * Scheduled tier evaluations (00:00 program time on the evaluation day): members whose tier an
+ * evaluation may move are found through an index on `evaluation_due_at`, claimed under
+ * `SKIP LOCKED` with a lease, and each is evaluated at its scheduled instant under the member's
+ * loyalty lock; missed evaluations (a worker down for a month) run one after another.
+ */
+export const tierEvaluationDueWork: DueWork = {
+  name: 'tier-evaluation',
+
+  async nextDue(em: EntityManager, clockId: string | null): Promise<Date | null> {
+    const [row] = await em.execute<{ due: Date | null }[]>(
+      clockId
+        ? `select min(evaluation_due_at) as due from member_tier where test_clock_id = ? and evaluation_due_at is not null`
+        : `select min(evaluation_due_at) as due from member_tier where test_clock_id is null and evaluation_due_at is not null`,
+      clockId ? [clockId] : [],
+    );
+    return row?.due ? new Date(row.due) : null;
+  },
+
+  async runDue(scope: DueWorkScope): Promise<number> {
+    const { em, now, clockId, limit } = scope;
+    const lease = new Date(now.getTime() + LEASE_MS);
+    const clockFilter = clockId ? `test_clock_id = ?` : `test_clock_id is null`;
+    const claimed = await em.execute<{ member_id: string; due_at: Date }[]>(
+      `with due as (
+         select member_id, evaluation_due_at from member_tier
+          where ${clockFilter} and evaluation_due_at is not null and evaluation_due_at <= ?
+          order by evaluation_due_at limit ? for update skip locked)
+       update member_tier t set evaluation_due_at = ? from due where t.member_id = due.member_id
+       returning t.member_id, due.evaluation_due_at as due_at`,
+      clockId ? [clockId, now, limit, lease] : [now, limit, lease],
+    );
+    if (claimed.length === 0) return 0;
+    const program = await loadLoyaltyProgram(em);
+    for (const { member_id: memberId, due_at: dueAt } of claimed) {
+      await em.fork().transactional(async (tx) => {
+        const book = new TierBook(tx, program, scope.deps.timeZone);
+        const state = await book.lock(memberId, clockId, now);
+        const at = new Date(dueAt);
+        await book.evaluate(state, at);
+        await book.save(state, at);
+      });
+    }
+    return claimed.length;
+  },
+};

@@ -1,0 +1,95 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { LoyaltyReward, LoyaltyTier, parseLoyaltyRules, PROGRAM_ID, type LoyaltyRulesInput } from '../modules/loyalty-program/index.js';
+
+/**
+ * The demo loyalty program (DESIGN.md, "Demo loyalty program"): every rule is configuration
+ * product managers can change, none is code.
+ */
+export const DEMO_LOYALTY_RULES: LoyaltyRulesInput = {
+  currency: 'CNY',
+  earn: {
+    // 1 point per whole yuan, × the tier held before the purchase, rounded down.
+    purchase: { points: 1, per: 100, rounding: 'FLOOR', tierMultiplier: true },
+    actions: {
+      CHECK_IN: { points: 5, perDay: 1 },
+      REVIEW: { points: 10, perDay: 3 },
+    },
+  },
+  // Earned 15 Jan, expires 1 Aug at 00:00 program time.
+  expiry: { mode: 'MONTHS_AFTER_EARNING_MONTH', months: 6 },
+  expiryReminderDays: 30,
+  refundPolicy: 'OWN_LOT_THEN_OLDEST_THEN_DEBT',
+  tiers: {
+    windowMonths: 12,
+    upgrade: 'IMMEDIATE',
+    mode: 'UP_AND_DOWN',
+    downgrade: 'ONE_STEP',
+    minMonthsBetweenDowngrades: 6,
+    evaluationDayOfMonth: 1,
+    refundRevertsUpgrade: true,
+  },
+};
+
+export const DEMO_TIERS = [
+  { code: 'MEMBER', rank: 0, name: { en: 'Member', 'zh-CN': '普通会员' }, minSpend: null, multiplierPermille: 1000 },
+  { code: 'SILVER', rank: 1, name: { en: 'Silver', 'zh-CN': '银卡' }, minSpend: 200_000, multiplierPermille: 1200 },
+  { code: 'GOLD', rank: 2, name: { en: 'Gold', 'zh-CN': '金卡' }, minSpend: 600_000, multiplierPermille: 1500 },
+  { code: 'DIAMOND', rank: 3, name: { en: 'Diamond', 'zh-CN': '钻石' }, minSpend: 1_200_000, multiplierPermille: 2000 },
+];
+
+export const DEMO_REWARDS = [
+  {
+    code: 'COFFEE_REWARD',
+    name: { en: 'A BrewBar coffee', 'zh-CN': '醇吧咖啡一杯' },
+    phrase: { one: { en: 'a coffee at BrewBar', 'zh-CN': '1 杯醇吧咖啡' }, other: { en: '{n} coffees at BrewBar', 'zh-CN': '{n} 杯醇吧咖啡' } },
+    pointsCost: 300,
+    partner: 'brewbar',
+    benefitCode: 'COFFEE',
+    units: 1,
+  },
+  {
+    code: 'CAR_WASH_REWARD',
+    name: { en: 'A SparkWash car wash', 'zh-CN': '闪亮洗车一次' },
+    phrase: { one: { en: 'a car wash at SparkWash', 'zh-CN': '1 次闪亮洗车' }, other: { en: '{n} car washes at SparkWash', 'zh-CN': '{n} 次闪亮洗车' } },
+    pointsCost: 800,
+    partner: 'sparkwash',
+    benefitCode: 'CAR_WASH',
+    units: 1,
+  },
+  {
+    code: 'MILES_1000',
+    name: { en: '1,000 SkyMiles', 'zh-CN': '1,000 天里航空里程' },
+    phrase: { one: { en: '1,000 SkyMiles', 'zh-CN': '1,000 天里航空里程' }, other: { en: '{n},000 SkyMiles', 'zh-CN': '{n},000 天里航空里程' } },
+    pointsCost: 500,
+    partner: 'skymiles',
+    benefitCode: 'SKYMILES_BONUS',
+    units: 1000,
+  },
+];
+
+/** What the loyalty seed did, for the start-up banner. */
+export interface LoyaltySeedSummary {
+  seeded: boolean;
+  tiers: string[];
+  rewards: string[];
+}
+
+/** Seeds the demo loyalty program into a database that has none (a program changed since is left alone). */
+export async function seedDemoLoyalty(em: EntityManager): Promise<LoyaltySeedSummary> {
+  const summary = { tiers: DEMO_TIERS.map((t) => t.code), rewards: DEMO_REWARDS.map((r) => r.code) };
+  const rules = parseLoyaltyRules(DEMO_LOYALTY_RULES);
+  const seeded = await em.transactional(async (tx) => {
+    // Two processes starting at once: the first insert wins, the second sees it and stops.
+    const [inserted] = await tx.execute<{ id: string }[]>(
+      `insert into loyalty_program (id, name, rules) values (?, ?, ?) on conflict (id) do nothing returning id`,
+      [PROGRAM_ID, JSON.stringify({ en: 'Coalition Rewards', 'zh-CN': '联盟积分' }), JSON.stringify(rules)],
+    );
+    if (!inserted) return false;
+    for (const tier of DEMO_TIERS) tx.create(LoyaltyTier, tier);
+    const partners = new Set((await tx.execute<{ id: string }[]>(`select id from partner`)).map((p) => p.id));
+    for (const reward of DEMO_REWARDS) tx.create(LoyaltyReward, { ...reward, partner: partners.has(reward.partner) ? reward.partner : null });
+    await tx.flush();
+    return true;
+  });
+  return { seeded, ...summary };
+}

@@ -1,0 +1,301 @@
+// The demo loyalty program's rules (DESIGN.md, "Demo loyalty program"), each as a time-travel
+// test on a test clock: lots and their expiry months, the expiry reminder in rewards, tier
+// upgrades at once, monthly evaluations with a one-step downgrade and its minimum interval,
+// refunds that take points back (debt included) and revert a recent upgrade, check-in and
+// review limits per program day. Real PostgreSQL, everything through the gateway.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from './support/app.js';
+import { advanceClock, memberOnClock, type ClockMember } from './support/clocks.js';
+
+let t: TestApp;
+let admin: string;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  admin = await t.adminToken('loyalty-admin');
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+/** 15 Jan 2027, 10:00 in Shanghai. */
+const JAN_15 = '2027-01-15T02:00:00.000Z';
+/** 00:00 in Shanghai on the first of a month, as UTC. */
+const firstOf = (year: number, month: number) => new Date(Date.UTC(year, month - 1, 1) - 8 * 3_600_000).toISOString();
+
+const LOYALTY = `{ me { id
+  tier { code since heldUntil }
+  tierProgress { tier { code heldUntil } qualifyingSpend { amount } nextTier { code } spendToNextTier { amount } spendToKeep { amount } keepBy leavingWindow { on spend { amount } } explanation }
+  points { balance debt lots { earned remaining earnedAt expiresAt } expiring(days: 60) { points expiresAt buys { reward count } explanation } }
+  notifications { type at body } } }`;
+
+async function loyalty(member: ClockMember, language = 'en') {
+  const res = await t.graphql(LOYALTY, {}, { bearer: member.bearer, headers: { 'accept-language': language } });
+  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+  return res.data.me;
+}
+
+interface Recorded {
+  id: string;
+  points: number;
+  note: string | null;
+  tierAfter: string | null;
+}
+
+async function record(member: ClockMember, input: Record<string, unknown>) {
+  return t.graphql(
+    `mutation($input: ActivityInput!) { recordActivity(input: $input) { id type channel externalId amount { amount currency } refundOf occurredAt postedAt points note tierAfter } }`,
+    { input: { memberId: member.memberId, channel: 'app', externalId: randomUUID(), ...input } },
+    { bearer: admin },
+  );
+}
+
+async function recordOk(member: ClockMember, input: Record<string, unknown>): Promise<Recorded> {
+  const res = await record(member, input);
+  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+  return res.data.recordActivity;
+}
+
+const purchase = (member: ClockMember, yuan: number, extra: Record<string, unknown> = {}) =>
+  recordOk(member, { type: 'PURCHASE', amount: { amount: Math.round(yuan * 100), currency: 'CNY' }, ...extra });
+
+const refund = (member: ClockMember, of: string, yuan: number, extra: Record<string, unknown> = {}) =>
+  recordOk(member, { type: 'REFUND', refundOf: of, amount: { amount: Math.round(yuan * 100), currency: 'CNY' }, ...extra });
+
+const advance = (member: ClockMember, to: string) => advanceClock(t, admin, member.clockId, to);
+
+async function tierHistory(memberId: string): Promise<Array<{ from: string; to: string; reason: string; at: string }>> {
+  const rows = await t.db.query<{ from_tier: string; to_tier: string; reason: string; at: Date }>(
+    `select from_tier, to_tier, reason, at from tier_change where member_id = $1 order by at, created_at`,
+    [memberId],
+  );
+  return rows.map((r) => ({ from: r.from_tier, to: r.to_tier, reason: r.reason, at: new Date(r.at).toISOString() }));
+}
+
+describe('demo loyalty program on a test clock', () => {
+  it('earns a lot per purchase that expires at 00:00 on the first day of the seventh month after, reminded 30 days before in rewards', async () => {
+    const member = await memberOnClock(t, admin, JAN_15, 'lots');
+    const first = await purchase(member, 1_250.99);
+    expect(first.points).toBe(1_250);
+    // A purchase at 23:30 on 31 Jan (Shanghai) posted on 1 Feb counts in January: same expiry.
+    await advance(member, '2027-01-31T17:00:00.000Z');
+    const late = await purchase(member, 100, { occurredAt: '2027-01-31T15:30:00.000Z' });
+    expect(late.points).toBe(100);
+    const february = await purchase(member, 50);
+
+    let me = await loyalty(member);
+    expect(me.points.balance).toBe(1_400);
+    expect(me.points.lots).toEqual([
+      { earned: 1_250, remaining: 1_250, earnedAt: JAN_15, expiresAt: firstOf(2027, 8) },
+      { earned: 100, remaining: 100, earnedAt: '2027-01-31T15:30:00.000Z', expiresAt: firstOf(2027, 8) },
+      { earned: 50, remaining: 50, earnedAt: '2027-01-31T17:00:00.000Z', expiresAt: firstOf(2027, 9) },
+    ]);
+    expect(february.points).toBe(50);
+
+    // 30 days before 1 Aug: one reminder for the 1,350 points expiring that day, in rewards.
+    await advance(member, '2027-07-02T01:00:00.000Z');
+    me = await loyalty(member);
+    const reminders = me.notifications.filter((n: { type: string }) => n.type === 'points.expiring');
+    expect(reminders).toHaveLength(1);
+    expect(reminders[0].body).toBe('1,350 points expire on 1 Aug — enough for a car wash at SparkWash and 1,000 SkyMiles.');
+    expect(me.points.expiring[0]).toMatchObject({ points: 1_350, expiresAt: firstOf(2027, 8), buys: [{ reward: 'CAR_WASH_REWARD', count: 1 }, { reward: 'MILES_1000', count: 1 }] });
+    const zh = await loyalty(member, 'zh-CN');
+    expect(zh.notifications.find((n: { type: string }) => n.type === 'points.expiring').body).toBe('1,350 积分将于8月1日过期，可兑换 1 次闪亮洗车 和 1,000 天里航空里程。');
+
+    // One second before 1 Aug they are still there; at 00:00 they are gone, February's stay.
+    await advance(member, new Date(Date.parse(firstOf(2027, 8)) - 1000).toISOString());
+    expect((await loyalty(member)).points.balance).toBe(1_400);
+    await advance(member, firstOf(2027, 8));
+    me = await loyalty(member);
+    expect(me.points.balance).toBe(50);
+    expect(me.points.lots).toEqual([{ earned: 50, remaining: 50, earnedAt: '2027-01-31T17:00:00.000Z', expiresAt: firstOf(2027, 9) }]);
+    const expired = await t.db.query<{ points: number }>(`select points from points_journal where member_id = $1 and kind = 'EXPIRY'`, [member.memberId]);
+    expect(expired).toEqual([{ points: 1_350 }]);
+  });
+
+  it('upgrades at once when a purchase brings the trailing spend to a threshold; that purchase earns at the tier held before it', async () => {
+    const member = await memberOnClock(t, admin, JAN_15, 'upgrade');
+    const first = await purchase(member, 1_500);
+    expect(first).toMatchObject({ points: 1_500, tierAfter: null });
+    const crossing = await purchase(member, 600);
+    expect(crossing).toMatchObject({ points: 600, tierAfter: 'SILVER' });
+    const next = await purchase(member, 101);
+    expect(next).toMatchObject({ points: 121, tierAfter: null });
+    const me = await loyalty(member);
+    expect(me.tier).toMatchObject({ code: 'SILVER', since: JAN_15 });
+    expect(me.tierProgress).toMatchObject({ qualifyingSpend: { amount: 220_100 }, nextTier: { code: 'GOLD' }, spendToNextTier: { amount: 379_900 } });
+    expect(await tierHistory(member.memberId)).toEqual([{ from: 'MEMBER', to: 'SILVER', reason: 'UPGRADE', at: JAN_15 }]);
+  });
+
+  it('evaluates monthly at 00:00 program time: down one tier when the last 12 months fall short, the next downgrade no sooner than 6 months later', async () => {
+    const member = await memberOnClock(t, admin, JAN_15, 'evaluation');
+    await purchase(member, 6_000);
+    let me = await loyalty(member);
+    expect(me.tier.code).toBe('GOLD');
+    // Held until the first evaluation whose window (the 12 months before it) no longer has January 2027.
+    expect(me.tier.heldUntil).toBe(firstOf(2028, 2));
+    expect(me.tierProgress.spendToKeep).toEqual({ amount: 600_000 });
+    expect(me.tierProgress.keepBy).toBe(new Date(Date.parse(firstOf(2028, 2)) - 86_400_000).toISOString());
+    expect(me.tierProgress.explanation).toBe('Spend ¥6,000 more by 31 Jan 2028 to keep Gold. Spend ¥6,000 more to reach Diamond.');
+
+    // 1 Jan 2028: the window is Jan-Dec 2027, January 2027 still in it.
+    await advance(member, firstOf(2028, 1));
+    expect((await loyalty(member)).tier.code).toBe('GOLD');
+    // 1 Feb 2028: nothing in Feb 2027-Jan 2028, one step down.
+    await advance(member, firstOf(2028, 2));
+    me = await loyalty(member);
+    expect(me.tier).toMatchObject({ code: 'SILVER', since: firstOf(2028, 2), heldUntil: firstOf(2028, 8) });
+    // 1 Mar to 1 Jul: still short, but the last downgrade was less than 6 months ago.
+    await advance(member, firstOf(2028, 7));
+    expect((await loyalty(member)).tier.code).toBe('SILVER');
+    // 1 Aug 2028: six months after 1 Feb, down again.
+    await advance(member, firstOf(2028, 8));
+    expect((await loyalty(member)).tier).toMatchObject({ code: 'MEMBER', heldUntil: null });
+    expect(await tierHistory(member.memberId)).toEqual([
+      { from: 'MEMBER', to: 'GOLD', reason: 'UPGRADE', at: JAN_15 },
+      { from: 'GOLD', to: 'SILVER', reason: 'EVALUATION_DOWNGRADE', at: firstOf(2028, 2) },
+      { from: 'SILVER', to: 'MEMBER', reason: 'EVALUATION_DOWNGRADE', at: firstOf(2028, 8) },
+    ]);
+  });
+
+  it('a refund takes its points back from its own lot, reverts a recent upgrade to what the rest of the window meets, never below the tier before it', async () => {
+    const member = await memberOnClock(t, admin, JAN_15, 'refund');
+    const silver = await purchase(member, 2_500);
+    expect(silver.tierAfter).toBe('SILVER');
+    await advance(member, '2027-02-10T02:00:00.000Z');
+    const gold = await purchase(member, 4_000, { externalId: 'order-gold' });
+    expect(gold).toMatchObject({ points: 4_800, tierAfter: 'GOLD' });
+
+    const partial = await refund(member, 'order-gold', 1_000);
+    // What is left of the purchase (¥3,000 at ×1.2) keeps 3,600 points: 1,200 come back out.
+    expect(partial).toMatchObject({ points: -1_200, tierAfter: 'SILVER' });
+    let me = await loyalty(member);
+    expect(me.tier.code).toBe('SILVER');
+    expect(me.points.balance).toBe(2_500 + 3_600);
+    expect(me.points.lots.map((l: { remaining: number }) => l.remaining)).toEqual([2_500, 3_600]);
+
+    await refund(member, 'order-gold', 3_000);
+    const history = await tierHistory(member.memberId);
+    expect(history.map((h) => `${h.from}>${h.to}:${h.reason}`)).toEqual(['MEMBER>SILVER:UPGRADE', 'SILVER>GOLD:UPGRADE', 'GOLD>SILVER:REFUND_REVERT']);
+    me = await loyalty(member);
+    expect(me.points.balance).toBe(2_500);
+    expect(me.tierProgress.qualifyingSpend).toEqual({ amount: 250_000 });
+
+    // Buy-and-refund cannot keep a tier either: the first purchase refunded too, back to MEMBER.
+    const [first] = await t.db.query<{ external_id: string }>(`select external_id from activity where id = $1`, [silver.id]);
+    await refund(member, first!.external_id, 2_500);
+    me = await loyalty(member);
+    expect(me.tier.code).toBe('MEMBER');
+    expect(me.points).toMatchObject({ balance: 0, debt: 0 });
+  });
+
+  it('a refund never reverts below the tier held just before the upgrade it undoes (an upgrade older than the window is not undone)', async () => {
+    const member = await memberOnClock(t, admin, JAN_15, 'refund floor');
+    await purchase(member, 6_000);
+    // 1 Feb 2028: nothing in the window, GOLD lands softly on SILVER.
+    await advance(member, firstOf(2028, 2));
+    expect((await loyalty(member)).tier.code).toBe('SILVER');
+    await advance(member, '2028-03-10T02:00:00.000Z');
+    expect((await purchase(member, 6_000, { externalId: 'back-to-gold' })).tierAfter).toBe('GOLD');
+    // The whole purchase refunded: the window meets nothing, but SILVER was held before that upgrade.
+    expect((await refund(member, 'back-to-gold', 6_000)).tierAfter).toBe('SILVER');
+    expect((await tierHistory(member.memberId)).map((h) => `${h.from}>${h.to}:${h.reason}`)).toEqual([
+      'MEMBER>GOLD:UPGRADE',
+      'GOLD>SILVER:EVALUATION_DOWNGRADE',
+      'SILVER>GOLD:UPGRADE',
+      'GOLD>SILVER:REFUND_REVERT',
+    ]);
+  });
+
+  it('a refund whose points expired takes them from other lots oldest first, and what is missing is a debt later earnings repay first', async () => {
+    const member = await memberOnClock(t, admin, JAN_15, 'debt');
+    await purchase(member, 1_000, { externalId: 'january' });
+    await advance(member, '2027-03-10T02:00:00.000Z');
+    await purchase(member, 200, { externalId: 'march' });
+    await advance(member, '2027-04-10T02:00:00.000Z');
+    await purchase(member, 300, { externalId: 'april' });
+    // January's lot expires on 1 Aug; March's on 1 Oct, April's on 1 Nov.
+    await advance(member, '2027-08-05T02:00:00.000Z');
+    expect((await loyalty(member)).points.balance).toBe(500);
+
+    const back = await refund(member, 'january', 1_000);
+    expect(back.points).toBe(-1_000);
+    const me = await loyalty(member);
+    // 500 from the other lots (March's first, then April's), 500 owed.
+    expect(me.points).toMatchObject({ balance: 0, debt: 500, lots: [] });
+    const [reversal] = await t.db.query<{ memo: { fromLots: Array<{ amount: number }>; debt: number } }>(
+      `select memo from points_journal where member_id = $1 and kind = 'REVERSAL'`,
+      [member.memberId],
+    );
+    expect(reversal!.memo.fromLots.map((m) => m.amount)).toEqual([200, 300]);
+    expect(reversal!.memo.debt).toBe(500);
+
+    await purchase(member, 300);
+    expect((await loyalty(member)).points).toMatchObject({ balance: 0, debt: 200 });
+    await purchase(member, 450);
+    const after = await loyalty(member);
+    expect(after.points).toMatchObject({ balance: 250, debt: 0 });
+    expect(after.points.lots).toEqual([expect.objectContaining({ earned: 450, remaining: 250 })]);
+  });
+
+  it('check-ins earn once per program day and reviews three times, days counted in Asia/Shanghai', async () => {
+    // 23:50 in Shanghai on 15 Jan (15:50 UTC).
+    const member = await memberOnClock(t, admin, '2027-01-15T15:50:00.000Z', 'check-ins');
+    expect(await recordOk(member, { type: 'CHECK_IN' })).toMatchObject({ points: 5, note: null });
+    expect(await recordOk(member, { type: 'CHECK_IN' })).toMatchObject({ points: 0, note: 'At most 1 check-in a day earn points' });
+    // 00:05 on 16 Jan in Shanghai is still 15 Jan in UTC: a new program day.
+    await advance(member, '2027-01-15T16:05:00.000Z');
+    expect((await recordOk(member, { type: 'CHECK_IN' })).points).toBe(5);
+    const reviews = [];
+    for (let i = 0; i < 4; i++) reviews.push((await recordOk(member, { type: 'REVIEW' })).points);
+    expect(reviews).toEqual([10, 10, 10, 0]);
+    expect((await loyalty(member)).points.balance).toBe(40);
+  });
+});
+
+describe('activities', () => {
+  it('the same (channel, externalId) twice is one activity; with another request it is an IDEMPOTENCY_CONFLICT', async () => {
+    const member = await memberOnClock(t, admin, JAN_15, 'dedupe');
+    const input = { type: 'PURCHASE', externalId: 'pos-0001', channel: 'store-pos', amount: { amount: 12_300, currency: 'CNY' } };
+    const first = await recordOk(member, input);
+    const again = await recordOk(member, input);
+    expect(again.id).toBe(first.id);
+    const conflict = await record(member, { ...input, amount: { amount: 12_400, currency: 'CNY' } });
+    expect(conflict.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_CONFLICT');
+    expect((await loyalty(member)).points.balance).toBe(123);
+  });
+
+  it('refuses bad input with a coded error and changes nothing', async () => {
+    const member = await memberOnClock(t, admin, JAN_15, 'bad input');
+    await purchase(member, 100, { externalId: 'small' });
+    const cases: Array<[Record<string, unknown>, string, string?]> = [
+      [{ type: 'PURCHASE', memberId: randomUUID(), amount: { amount: 100, currency: 'CNY' } }, 'NOT_FOUND'],
+      [{ type: 'PURCHASE', amount: { amount: 0, currency: 'CNY' } }, 'BAD_USER_INPUT', 'amount.amount'],
+      [{ type: 'PURCHASE', amount: { amount: -500, currency: 'CNY' } }, 'BAD_USER_INPUT', 'amount.amount'],
+      [{ type: 'PURCHASE', amount: { amount: 500, currency: 'USD' } }, 'BAD_USER_INPUT', 'amount.currency'],
+      [{ type: 'PURCHASE' }, 'BAD_USER_INPUT', 'amount'],
+      [{ type: 'REFUND', refundOf: 'small', amount: { amount: 10_001, currency: 'CNY' } }, 'REFUND_EXCEEDS_PURCHASE'],
+      [{ type: 'REFUND', refundOf: 'no-such-order', amount: { amount: 100, currency: 'CNY' } }, 'PURCHASE_NOT_FOUND'],
+      [{ type: 'REFUND', amount: { amount: 100, currency: 'CNY' } }, 'BAD_USER_INPUT', 'refundOf'],
+      [{ type: 'PURCHASE', amount: { amount: 100, currency: 'CNY' }, occurredAt: '2027-01-15T02:00:01.000Z' }, 'BAD_USER_INPUT', 'occurredAt'],
+      [{ type: 'PURCHASE', amount: { amount: 100, currency: 'CNY' }, occurredAt: '2027-01-15T01:59:59.000Z' }, 'BAD_USER_INPUT', 'occurredAt'],
+      [{ type: 'CHECK_IN', amount: { amount: 100, currency: 'CNY' } }, 'BAD_USER_INPUT', 'amount'],
+    ];
+    for (const [input, code, field] of cases) {
+      const res = await record(member, input);
+      expect(res.errors?.[0]?.extensions?.code, JSON.stringify(input)).toBe(code);
+      if (field) expect((res.errors![0]!.extensions!.problems as Array<{ field: string }>).map((p) => p.field)).toContain(field);
+    }
+    const refused = await record(member, { type: 'REFUND', refundOf: 'small', amount: { amount: 10_001, currency: 'CNY' } });
+    expect(refused.errors![0]!.extensions).toMatchObject({ code: 'REFUND_EXCEEDS_PURCHASE', refundable: 10_000 });
+    const [counts] = await t.db.query<{ activities: string; journals: string }>(
+      `select (select count(*) from activity where member_id = $1) as activities, (select count(*) from points_journal where member_id = $1) as journals`,
+      [member.memberId],
+    );
+    expect(counts).toEqual({ activities: '1', journals: '1' });
+    expect((await loyalty(member)).points.balance).toBe(100);
+    const member2 = await t.graphql(`mutation { recordActivity(input: { memberId: "${member.memberId}", type: CHECK_IN, channel: "app", externalId: "x" }) { id } }`, {}, { bearer: member.bearer });
+    expect(member2.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+});
