@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MessagingProvider, OutboundMessage, RunningMessagingSandbox, SendResult } from '../sdk/index.js';
 import { createWechatSubscribeProvider, TOKEN_REFRESH_AHEAD_MS, wechatSubscribe } from './index.js';
@@ -27,6 +30,31 @@ async function startOther(options: WechatSubscribeSandboxOptions = {}): Promise<
   const other = await startWechatSubscribeSandbox(options);
   extras.push(other);
   return other;
+}
+
+/** A loopback front of the sandbox that answers token requests 503 once told to. */
+async function startFront(behind: RunningMessagingSandbox): Promise<{ url: string; failTokens: boolean }> {
+  const front = { url: '', failTokens: false };
+  const server = createServer((req, res) => {
+    if (front.failTokens && req.url?.startsWith('/cgi-bin/token')) return void res.writeHead(503).end();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      void fetch(`${behind.url}${req.url}`, { method: req.method ?? 'GET', ...(req.method === 'POST' ? { body: Buffer.concat(chunks) } : {}) }).then(async (answer) => {
+        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' }).end(await answer.text());
+      });
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  front.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  extras.push({
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  });
+  return front;
 }
 
 function tierUp(overrides: Partial<OutboundMessage> = {}): OutboundMessage {
@@ -147,19 +175,20 @@ describe('the access token', () => {
   });
 
   it('expired at WeChat (42001) is replaced and the message sent once more, delivered once', async () => {
-    const fresh = createWechatSubscribeProvider(sandbox.adapterSettings);
+    const other = await startOther();
+    const fresh = createWechatSubscribeProvider(other.adapterSettings);
     await fresh.send(tierUp());
-    await expireTokens(sandbox);
-    const before = await sandboxState(sandbox);
+    await expireTokens(other);
+    const before = await sandboxState(other);
     const message = tierUp();
 
     const result = await fresh.send(message);
 
     expect(result.outcome).toBe('SENT');
-    const after = await sandboxState(sandbox);
+    const after = await sandboxState(other);
     expect(after.tokensIssued - before.tokensIssued).toBe(1);
     expect(after.sendCalls - before.sendCalls).toBe(2);
-    expect(await messagesTo(sandbox, message.recipient)).toHaveLength(1);
+    expect(await messagesTo(other, message.recipient)).toHaveLength(1);
   });
 
   it('revoked (40001, INVALID_TOKEN_ONCE) is replaced and the message delivered once', async () => {
@@ -188,6 +217,22 @@ describe('the access token', () => {
     const after = await sandboxState(expiring);
     expect(after.tokensIssued - before.tokensIssued).toBe(2);
     expect(after.sendCalls - before.sendCalls).toBe(2);
+  });
+
+  it('whose refresh ahead of expiry fails is kept while it lives, and then the send is RETRY', async () => {
+    let offset = 0;
+    const front = await startFront(sandbox);
+    const fresh = createWechatSubscribeProvider({ ...sandbox.adapterSettings, MESSAGING_WECHAT_SUBSCRIBE_API_URL: front.url }, { now: () => Date.now() + offset });
+    await fresh.send(tierUp());
+    front.failTokens = true;
+
+    offset = 7200_000 - TOKEN_REFRESH_AHEAD_MS + 5_000;
+    const duringRefresh = await fresh.send(tierUp());
+    offset = 7200_000 + 5_000;
+    const afterExpiry = await fresh.send(tierUp());
+
+    expect(duringRefresh.outcome).toBe('SENT');
+    expect(afterExpiry).toMatchObject({ outcome: 'RETRY', reason: 'UNAVAILABLE', detail: 'token (/cgi-bin/token): HTTP 503' });
   });
 
   it('refused for a wrong AppSecret is RETRY UNAUTHORIZED naming the variable to check, and nothing is sent', async () => {
