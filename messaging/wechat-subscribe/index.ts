@@ -6,7 +6,7 @@ export { createWechatSubscribeProvider, TOKEN_REFRESH_AHEAD_MS, WECHAT_SUBSCRIBE
 export type { WechatSubscribeProviderOptions } from './provider.js';
 export { wechatSubscribeSettingsFrom, WECHAT_SUBSCRIBE_API_URL, WECHAT_SUBSCRIBE_ENV_PREFIX } from './settings.js';
 export type { EnvLike, WechatSubscribeSettings } from './settings.js';
-export { RATE_LIMIT_RETRY_AFTER_MS, WECHAT_ERRCODES } from './errors.js';
+export { RATE_LIMIT_RETRY_AFTER_MS, SAME_MEMBER_RETRY_AFTER_MS, WECHAT_ERRCODES } from './errors.js';
 export type { ErrcodeOutcome } from './errors.js';
 
 import type { MessagingAdapter } from '../sdk/index.js';

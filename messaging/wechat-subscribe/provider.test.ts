@@ -267,6 +267,21 @@ describe('what WeChat answers, as the port says it', () => {
     expect(await messagesTo(sandbox, message.recipient)).toEqual([]);
   });
 
+  it('a second message to a member while the first is on its way (43108) is RETRY RATE_LIMITED, soon', async () => {
+    const slow = await startOther({ slowMs: 300 });
+    const patient = createWechatSubscribeProvider(slow.adapterSettings);
+    const first = tierUp();
+    await setScenarios(slow, { [first.recipient]: 'SLOW' });
+
+    const sending = patient.send(first);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const second = await patient.send(tierUp({ recipient: first.recipient }));
+
+    expect(second).toMatchObject({ outcome: 'RETRY', reason: 'RATE_LIMITED', retryAfterMs: 1_000 });
+    expect((second as { detail: string }).detail).toContain('errcode 43108');
+    expect((await sending).outcome).toBe('SENT');
+  });
+
   it('a template WeChat does not know (40037) is REFUSED INVALID_TEMPLATE', async () => {
     await expect(provider.send(tierUp({ template: 'NO_SUCH_TEMPLATE' }))).resolves.toMatchObject({ outcome: 'REFUSED', reason: 'INVALID_TEMPLATE' });
   });

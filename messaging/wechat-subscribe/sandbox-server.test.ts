@@ -148,6 +148,8 @@ describe('a send', () => {
     ['data empty', { data: {} }, 47003, 'argument invalid! data is empty'],
     ['a value empty', { data: { thing1: { value: '' } } }, 47003, 'argument invalid! data.thing1.value is empty'],
     ['a phrase longer than 5', { data: { phrase3: { value: '一二三四五六' } } }, 47003, 'argument invalid! data.phrase3.value exceeds limit'],
+    ['a Chinese name longer than 10', { data: { name1: { value: '欧阳Alexander' } } }, 47003, 'argument invalid! data.name1.value exceeds limit'],
+    ['a Latin name longer than 20', { data: { name1: { value: 'Alexandra Featherstonehaugh' } } }, 47003, 'argument invalid! data.name1.value exceeds limit'],
     ['page a web address', { page: 'https://example.com' }, 41030, 'invalid page'],
     ['lang unknown', { lang: 'fr_FR' }, 47003, 'argument invalid! lang is invalid'],
   ])('with %s is refused (errcode %i) and not delivered', async (_, overrides, errcode, errmsg) => {
@@ -159,6 +161,10 @@ describe('a send', () => {
     expect(answer.status).toBe(200);
     expect(answer.json).toEqual({ errcode, errmsg: expect.stringContaining(errmsg) });
     if (typeof body.touser === 'string') expect(await messagesTo(sandbox, body.touser)).toEqual([]);
+  });
+
+  it('with a Latin name of 20 letters or fewer is taken (a Chinese one would be 10 at most)', async () => {
+    expect((await send((await getToken()).access_token as string, message({ data: { name1: { value: 'Alexandra Smithson' } } }))).json.errcode).toBe(0);
   });
 
   it('that is not JSON is refused (47001)', async () => {
@@ -256,6 +262,21 @@ describe('scenarios', () => {
     expect(deliveredBeforeTheAnswer).toHaveLength(1);
     expect(answer.json.errcode).toBe(0);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it('SLOW refuses another message to the same member while its answer is on the way (43108), and takes it after', async () => {
+    const { touser, token } = await withScenario('SLOW');
+
+    const answering = send(token, message({ touser }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const meanwhile = await send(token, message({ touser, client_msg_id: 'other' + newOpenid() }));
+    const toSomeoneElse = await send(token, message());
+    await answering;
+    const after = send(token, message({ touser }));
+
+    expect(meanwhile.json.errcode).toBe(43108);
+    expect(toSomeoneElse.json.errcode).toBe(0);
+    expect((await after).json.errcode).toBe(0);
   });
 
   it('an unknown scenario is refused with 400 naming every problem; null clears one', async () => {

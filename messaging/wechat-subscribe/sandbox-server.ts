@@ -18,7 +18,11 @@ export const WECHAT_SUBSCRIBE_SANDBOX_SCENARIOS = [
   'SYSTEM_BUSY',
   /** HTTP 502 with a body that is not JSON, as a failing gateway in front of WeChat answers. */
   'FAIL_5XX',
-  /** Delivered at once, answered only after `slowMs`: the caller may give up before it hears. */
+  /**
+   * Delivered at once, answered only after `slowMs`: the caller may give up before it hears.
+   * Meanwhile another message to the same recipient is refused with 43108, as WeChat refuses
+   * messages sent to one member at once.
+   */
   'SLOW',
   /** The first send to the recipient is refused with 40001 (invalid credential), as if the token had been revoked; then normal. */
   'INVALID_TOKEN_ONCE',
@@ -71,9 +75,10 @@ const VALUE_LIMITS: Readonly<Record<string, number>> = {
   character_string: 32,
   phone_number: 17,
   car_number: 8,
-  name: 10,
   phrase: 5,
 };
+/** A name is 10 characters when it has any Chinese in it, else 20 letters or symbols. */
+const NAME_LIMITS = { chinese: 10, latin: 20 } as const;
 const LANGS = new Set(['zh_CN', 'en_US', 'zh_HK', 'zh_TW']);
 
 interface Token {
@@ -123,6 +128,8 @@ export async function startWechatSubscribeSandbox(options: WechatSubscribeSandbo
   const messages: SandboxMessage[] = [];
   const byClientId = new Map<string, SandboxMessage>();
   const scenarios = new Map<string, WechatSubscribeSandboxScenario>();
+  /** Recipients with an answer on its way (SLOW), and how many. */
+  const answering = new Map<string, number>();
   /** Recipients whose INVALID_TOKEN_ONCE has fired. */
   const tokenRefusedOnce = new Set<string>();
   const timers = new Set<NodeJS.Timeout>();
@@ -190,7 +197,8 @@ export async function startWechatSubscribeSandbox(options: WechatSubscribeSandbo
     for (const [key, entry] of Object.entries(data as Record<string, unknown>)) {
       const value = (entry as { value?: unknown } | null)?.value;
       if (typeof value !== 'string' || value.length === 0) throw new WechatProblem(ERRCODE.ARGUMENT_INVALID, `argument invalid! data.${key}.value is empty`);
-      const limit = VALUE_LIMITS[key.replace(/\d+$/, '')];
+      const kind = key.replace(/\d+$/, '');
+      const limit = kind === 'name' ? (/^[\x20-\x7e]*$/.test(value) ? NAME_LIMITS.latin : NAME_LIMITS.chinese) : VALUE_LIMITS[kind];
       if (limit !== undefined && [...value].length > limit) throw new WechatProblem(ERRCODE.ARGUMENT_INVALID, `argument invalid! data.${key}.value exceeds limit`);
       fields[key] = { value };
     }
@@ -231,6 +239,7 @@ export async function startWechatSubscribeSandbox(options: WechatSubscribeSandbo
       }
       return json(res, 200, sent(previous));
     }
+    if ((answering.get(request.touser) ?? 0) > 0) throw new WechatProblem(ERRCODE.CONCURRENT_SEND_TO_USER, '并发下发消息给同一个粉丝');
     switch (scenario) {
       case 'REFUSE':
         throw new WechatProblem(ERRCODE.USER_REFUSED, 'user refuse to accept the msg');
@@ -250,8 +259,10 @@ export async function startWechatSubscribeSandbox(options: WechatSubscribeSandbo
     messages.push(message);
     if (message.client_msg_id !== undefined) byClientId.set(message.client_msg_id, message);
     if (scenario !== 'SLOW') return json(res, 200, sent(message));
+    answering.set(message.touser, (answering.get(message.touser) ?? 0) + 1);
     const timer = setTimeout(() => {
       timers.delete(timer);
+      answering.set(message.touser, answering.get(message.touser)! - 1);
       if (!res.destroyed) json(res, 200, sent(message));
     }, slowMs);
     timers.add(timer);
