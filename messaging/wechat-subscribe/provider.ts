@@ -126,30 +126,20 @@ class WechatSubscribeProvider implements MessagingProvider {
     const askedAt = this.now();
     const query = new URLSearchParams({ grant_type: 'client_credential', appid: this.settings.appId, secret: this.settings.appSecret });
     const answer = await this.call('token', `${TOKEN_PATH}?${query.toString()}`);
-    const failure = ((): RetryResult | null => {
-      if ('failure' in answer) return answer.failure;
-      const wire = answer.json as WireTokenAnswer | undefined;
-      if (typeof wire?.access_token === 'string' && wire.access_token.length > 0 && typeof wire.expires_in === 'number' && wire.expires_in > 0) {
-        const lifetimeMs = wire.expires_in * 1000;
-        // Reckoned from when we asked, so network time only makes us refresh earlier.
-        this.cached = {
-          value: wire.access_token,
-          expiresAt: askedAt + lifetimeMs,
-          refreshAt: askedAt + lifetimeMs - Math.min(TOKEN_REFRESH_AHEAD_MS, lifetimeMs / 2),
-        };
-        return null;
-      }
-      if (typeof wire?.errcode === 'number' && wire.errcode !== 0) {
-        const result = resultOfErrcode(wire.errcode, wire.errmsg, 'token');
-        // Whatever the token call says, the message is not at fault: it waits.
-        return result.outcome === 'RETRY' ? result : { outcome: 'RETRY', reason: 'UNAVAILABLE', detail: result.detail };
-      }
-      return unreadable('token', 'an answer with neither access_token and expires_in nor errcode').failure;
-    })();
-    if (!failure) return { token: this.cached!.value };
+    const read = 'failure' in answer ? answer : tokenOf(answer.json);
+    if ('token' in read) {
+      const lifetimeMs = read.expiresInSeconds * 1000;
+      // Reckoned from when we asked, so the time on the network only makes us refresh earlier.
+      this.cached = {
+        value: read.token,
+        expiresAt: askedAt + lifetimeMs,
+        refreshAt: askedAt + lifetimeMs - Math.min(TOKEN_REFRESH_AHEAD_MS, lifetimeMs / 2),
+      };
+      return { token: read.token };
+    }
     // A refresh ahead of expiry that fails leaves the current token in use while it lives.
     if (this.cached && this.now() < this.cached.expiresAt) return { token: this.cached.value };
-    return { failure };
+    return read;
   }
 
   /** One HTTP call: GET for the token, POST for a send. Never throws; never puts the query (secret, token) in a detail. */
@@ -193,6 +183,19 @@ class WechatSubscribeProvider implements MessagingProvider {
       return unreadable(call, 'an answer that is not JSON');
     }
   }
+}
+
+/** A token answer's token, or why it has none (whatever it says, the message is not at fault: it waits). */
+function tokenOf(json: unknown): { token: string; expiresInSeconds: number } | { failure: RetryResult } {
+  const wire = json as WireTokenAnswer | undefined;
+  if (typeof wire?.access_token === 'string' && wire.access_token.length > 0 && typeof wire.expires_in === 'number' && wire.expires_in > 0) {
+    return { token: wire.access_token, expiresInSeconds: wire.expires_in };
+  }
+  if (typeof wire?.errcode === 'number' && wire.errcode !== 0) {
+    const result = resultOfErrcode(wire.errcode, wire.errmsg, 'token');
+    return { failure: result.outcome === 'RETRY' ? result : { outcome: 'RETRY', reason: 'UNAVAILABLE', detail: result.detail } };
+  }
+  return unreadable('token', 'an answer with neither access_token and expires_in nor errcode');
 }
 
 function unreadable(call: string, what: string): { failure: RetryResult } {
