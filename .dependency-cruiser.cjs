@@ -1,15 +1,22 @@
 // The one-way arrows of docs/architecture.md, checked in CI (`npm run -s check:boundaries`):
 //
-//   entry points (src/*-main.ts, src/built-in-partners.ts, src/built-in-payments.ts) ─▶ runtime
+//   entry points (src/*-main.ts, src/built-in-partners.ts, src/built-in-payments.ts, src/built-in-messaging.ts) ─▶ runtime
 //       ─▶ edge · hosting · composition ─▶ modules (through each module's index.ts) ─▶ platform ─▶ partners/sdk
 //   partners/<id>/ ─▶ partners/sdk only            partners/verifier-kit/ ─▶ nothing of ours
 //   payments/<provider>/ ─▶ payments/sdk only      modules and runtime ─▶ payments/sdk/index.ts only
+//   messaging/<provider>/ ─▶ messaging/sdk only    modules and runtime ─▶ messaging/sdk/index.ts only
 //
 // Tests, benchmarks and scripts may reach further (they are not part of any process's graph),
 // except where a rule names them.
 
-/** Files that compose processes and so may name concrete partners and payment providers. */
-const COMPOSITION_ROOTS = ['^src/[a-z-]*main\\.ts$', '^src/built-in-partners\\.ts$', '^src/built-in-payments\\.ts$', '^src/dev-sandboxes\\.ts$'];
+/** Files that compose processes and so may name concrete partners, payment and messaging providers. */
+const COMPOSITION_ROOTS = [
+  '^src/[a-z-]*main\\.ts$',
+  '^src/built-in-partners\\.ts$',
+  '^src/built-in-payments\\.ts$',
+  '^src/built-in-messaging\\.ts$',
+  '^src/dev-sandboxes\\.ts$',
+];
 const NOT_PRODUCTION = ['\\.test\\.ts$', '^test/', '^bench/', '^scripts/', '^partners/testing/', '\\.fixture\\.ts$'];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -18,8 +25,8 @@ module.exports = {
     {
       name: 'no-circular',
       severity: 'error',
-      comment: 'No import cycles (type-only imports included) in src/, partners/ or payments/.',
-      from: { path: '^(src|partners|payments)/' },
+      comment: 'No import cycles (type-only imports included) in src/, partners/, payments/ or messaging/.',
+      from: { path: '^(src|partners|payments|messaging)/' },
       to: { circular: true },
     },
     {
@@ -88,16 +95,37 @@ module.exports = {
     {
       name: 'payment-adapters-build-on-the-sdk',
       severity: 'error',
-      comment: 'A payment adapter imports its own folder and payments/sdk/index.ts, never src/, a partner or another provider.',
+      comment: 'A payment adapter imports its own folder and payments/sdk/index.ts, never src/, a partner, messaging or another provider.',
       from: { path: '^payments/([^/]+)/', pathNot: ['^payments/sdk/', ...NOT_PRODUCTION] },
-      to: { path: '^(src|partners|payments)/', pathNot: ['^payments/$1/', '^payments/sdk/index\\.ts$'] },
+      to: { path: '^(src|partners|payments|messaging)/', pathNot: ['^payments/$1/', '^payments/sdk/index\\.ts$'] },
     },
     {
       name: 'payment-sdk-stands-alone',
       severity: 'error',
       comment: 'The payment SDK imports nothing of ours outside payments/sdk/.',
       from: { path: '^payments/sdk/', pathNot: NOT_PRODUCTION },
-      to: { path: '^(src|partners|payments)/', pathNot: ['^payments/sdk/'] },
+      to: { path: '^(src|partners|payments|messaging)/', pathNot: ['^payments/sdk/'] },
+    },
+    {
+      name: 'core-never-names-a-messaging-provider',
+      severity: 'error',
+      comment: 'Only composition roots name a messaging provider; the core drives it through the messaging SDK (messaging/sdk/index.ts).',
+      from: { path: '^src/', pathNot: COMPOSITION_ROOTS },
+      to: { path: '^messaging/', pathNot: ['^messaging/sdk/index\\.ts$'] },
+    },
+    {
+      name: 'messaging-adapters-build-on-the-sdk',
+      severity: 'error',
+      comment: 'A messaging adapter imports its own folder and messaging/sdk/index.ts, never src/, a partner, payments or another provider.',
+      from: { path: '^messaging/([^/]+)/', pathNot: ['^messaging/sdk/', ...NOT_PRODUCTION] },
+      to: { path: '^(src|partners|payments|messaging)/', pathNot: ['^messaging/$1/', '^messaging/sdk/index\\.ts$'] },
+    },
+    {
+      name: 'messaging-sdk-stands-alone',
+      severity: 'error',
+      comment: 'The messaging SDK imports nothing of ours outside messaging/sdk/.',
+      from: { path: '^messaging/sdk/', pathNot: NOT_PRODUCTION },
+      to: { path: '^(src|partners|payments|messaging)/', pathNot: ['^messaging/sdk/'] },
     },
     {
       name: 'partners-build-on-the-sdk',
@@ -124,7 +152,9 @@ module.exports = {
       name: 'sandboxes-never-in-production',
       severity: 'error',
       comment: 'Sandbox files are loaded only in development and tests: only sandboxes, tests and src/dev-sandboxes.ts import them.',
-      from: { pathNot: ['sandbox-server\\.ts$', '^src/dev-sandboxes\\.ts$', '^src/built-in-partners\\.ts$', '^src/built-in-payments\\.ts$', ...NOT_PRODUCTION] },
+      from: {
+        pathNot: ['sandbox-server\\.ts$', '^src/dev-sandboxes\\.ts$', '^src/built-in-partners\\.ts$', '^src/built-in-payments\\.ts$', '^src/built-in-messaging\\.ts$', ...NOT_PRODUCTION],
+      },
       to: { path: ['sandbox-server\\.ts$', '^partners/sdk/sandbox-kit\\.ts$', '^src/dev-sandboxes\\.ts$'] },
     },
     {

@@ -78,13 +78,23 @@ describe('module boundaries', () => {
     'src/runtime/app.ts': "import { main } from '../main.js';\nexport const runtime = main;",
     'src/main.ts': "import { sparkwash } from '../partners/sparkwash/index.js';\nexport const main = sparkwash;",
     'src/built-in-partners.ts': "import { DEV } from './dev-sandboxes.js';\nexport const partners = DEV;",
-    'src/dev-sandboxes.ts': "import { sandbox } from '../partners/sparkwash/sandbox-server.js';\nexport const DEV = sandbox;",
+    'src/dev-sandboxes.ts':
+      "import { sandbox } from '../partners/sparkwash/sandbox-server.js';\nimport { messagingSandbox } from '../messaging/wechat-subscribe/sandbox-server.js';\nexport const DEV = sandbox + messagingSandbox;",
     'partners/sdk/index.ts': "import { errors } from '../../src/platform/errors.js';\nexport const sdk = errors;",
     'partners/sdk/sandbox-kit.ts': 'export const kit = 1;',
     'partners/sparkwash/index.ts': "import { sdk } from '../sdk/index.js';\nimport { config } from '../../src/platform/config.js';\nimport { sandbox } from './sandbox-server.js';\nexport const sparkwash = sdk + config + sandbox;",
     'partners/sparkwash/sandbox-server.ts': "import { kit } from '../sdk/sandbox-kit.js';\nexport const sandbox = kit;",
     'partners/brewbar/index.ts': "import { sparkwash } from '../sparkwash/index.js';\nexport const brewbar = sparkwash;",
     'partners/verifier-kit/index.ts': "import { sdk } from '../sdk/index.js';\nexport const kit = sdk;",
+    'src/modules/e/index.ts':
+      "import { messagingPort } from '../../../messaging/sdk/index.js';\nimport { wechatSubscribe } from '../../../messaging/wechat-subscribe/index.js';\nexport const e = messagingPort + wechatSubscribe;",
+    'src/built-in-messaging.ts': "import { wechatSubscribe } from '../messaging/wechat-subscribe/index.js';\nexport const messaging = wechatSubscribe;\nexport const loadMessagingSandbox = () => import('./dev-sandboxes.js');",
+    'messaging/sdk/index.ts': "import { errors } from '../../src/platform/errors.js';\nexport const messagingPort = errors;",
+    'messaging/wechat-subscribe/index.ts':
+      "import { messagingPort } from '../sdk/index.js';\nimport { sms } from '../sms/index.js';\nimport { port } from '../../payments/sdk/index.js';\nimport { config } from '../../src/platform/config.js';\nimport { messagingSandbox } from './sandbox-server.js';\nexport const wechatSubscribe = messagingPort + sms + port + config + messagingSandbox;",
+    'messaging/wechat-subscribe/sandbox-server.ts': "import { messagingPort } from '../sdk/index.js';\nexport const messagingSandbox = messagingPort;",
+    'messaging/sms/index.ts': "import { messagingPort } from '../sdk/index.js';\nimport { template } from './template.js';\nexport const sms = messagingPort + template;",
+    'messaging/sms/template.ts': "import { sms } from './index.js';\nexport const template = sms;",
   };
 
   beforeAll(async () => {
@@ -94,7 +104,7 @@ describe('module boundaries', () => {
       await fs.writeFile(path.join(tree, file), text);
     }
     const config = createRequire(import.meta.url)(path.join(root, '.dependency-cruiser.cjs')) as IConfiguration;
-    const output = await cruise(['src', 'partners', 'payments'], { ...config.options, ruleSet: { forbidden: config.forbidden ?? [] }, validate: true, baseDir: tree });
+    const output = await cruise(['src', 'partners', 'payments', 'messaging'], { ...config.options, ruleSet: { forbidden: config.forbidden ?? [] }, validate: true, baseDir: tree });
     result = output.output as ICruiseResult;
   }, 30_000);
 
@@ -125,11 +135,18 @@ describe('module boundaries', () => {
     ['payment-adapters-build-on-the-sdk', 'payments/wechatpay/index.ts → payments/alipay/index.ts'],
     ['payment-adapters-build-on-the-sdk', 'payments/wechatpay/index.ts → src/platform/config.ts'],
     ['payment-sdk-stands-alone', 'payments/sdk/index.ts → src/platform/errors.ts'],
+    ['no-circular', 'cycle at messaging/sms/index.ts'],
+    ['core-never-names-a-messaging-provider', 'src/modules/e/index.ts → messaging/wechat-subscribe/index.ts'],
+    ['messaging-adapters-build-on-the-sdk', 'messaging/wechat-subscribe/index.ts → messaging/sms/index.ts'],
+    ['messaging-adapters-build-on-the-sdk', 'messaging/wechat-subscribe/index.ts → payments/sdk/index.ts'],
+    ['messaging-adapters-build-on-the-sdk', 'messaging/wechat-subscribe/index.ts → src/platform/config.ts'],
+    ['messaging-sdk-stands-alone', 'messaging/sdk/index.ts → src/platform/errors.ts'],
+    ['sandboxes-never-in-production', 'messaging/wechat-subscribe/index.ts → messaging/wechat-subscribe/sandbox-server.ts'],
   ])('%s catches %s', (rule, expected) => {
     expect(violations(rule)).toContain(expected);
   });
 
-  it('lets through what the rules allow: a module through its index, sandboxes from dev-sandboxes.ts and the sandbox kit', () => {
+  it('lets through what the rules allow: a module through its index, sandboxes from dev-sandboxes.ts and the sandbox kit, the payment and messaging SDKs', () => {
     const all = result.summary.violations.filter((v) => !v.cycle?.length).map((v) => `${v.from} → ${v.to}`);
     expect(all).not.toContain('src/modules/b/internal.ts → src/modules/c/index.ts');
     expect(all).not.toContain('src/dev-sandboxes.ts → partners/sparkwash/sandbox-server.ts');
@@ -137,5 +154,11 @@ describe('module boundaries', () => {
     expect(all).not.toContain('src/modules/d/index.ts → payments/sdk/index.ts');
     expect(all).not.toContain('src/built-in-payments.ts → payments/wechatpay/index.ts');
     expect(all).not.toContain('payments/alipay/index.ts → payments/sdk/index.ts');
+    expect(all).not.toContain('src/modules/e/index.ts → messaging/sdk/index.ts');
+    expect(all).not.toContain('src/built-in-messaging.ts → messaging/wechat-subscribe/index.ts');
+    expect(all).not.toContain('src/built-in-messaging.ts → src/dev-sandboxes.ts');
+    expect(all).not.toContain('messaging/sms/index.ts → messaging/sdk/index.ts');
+    expect(all).not.toContain('messaging/wechat-subscribe/sandbox-server.ts → messaging/sdk/index.ts');
+    expect(all).not.toContain('src/dev-sandboxes.ts → messaging/wechat-subscribe/sandbox-server.ts');
   });
 });
