@@ -36,6 +36,7 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     partnerBenefits: 'partner',
     partnerRedemptions: 'partner',
     partnerSettlement: 'partner',
+    checkMembershipCard: 'partner',
     voucherPool: 'partner',
     partnerSubgraphs: 'admin',
     partners: 'admin',
@@ -69,6 +70,10 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     attachTestClock: 'admin',
     advanceTestClock: 'admin',
     recordActivity: 'admin',
+    issueMembershipCard: 'member',
+    earnPoints: 'partner',
+    refundPartnerOrder: 'partner',
+    burnPoints: 'partner',
   },
 };
 

@@ -136,6 +136,8 @@ async function activeMember(subject?: string, onClock = false): Promise<TestMemb
     const recorded = await t.graphql(`mutation($input: ActivityInput!) { recordActivity(input: $input) { id } }`, { input: { memberId: member.memberId, channel: 'app', ...input } }, { bearer: admin });
     expect(recorded.errors, JSON.stringify(recorded.errors)).toBeUndefined();
   }
+  const card = await t.graphql(`mutation { issueMembershipCard(partnerId: "brewbar") { expiresAt } }`, {}, { bearer: member.bearer });
+  expect(card.errors, JSON.stringify(card.errors)).toBeUndefined();
   return { ...member, redemptionIds: [kept, voided], voucherCode: claim.data.claimVoucher.code };
 }
 

@@ -62,6 +62,8 @@ export interface AppConfig {
   metricsHost: string;
   /** Lifetime of an entitlement token in seconds. @default 600 */
   tokenTtlSeconds: number;
+  /** Lifetime of a membership card token shown at a partner's till (`CARD_TOKEN_TTL_SECONDS`). @default 300 */
+  cardTokenTtlSeconds: number;
   /** Entries in each new token status list (`STATUS_LIST_CAPACITY`). @default 1048576 */
   statusListCapacity: number;
   /**
@@ -238,6 +240,7 @@ const envSchema = z.object({
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   METRICS_HOST: z.string().default('127.0.0.1'),
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
+  CARD_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(300),
   STATUS_LIST_CAPACITY: z.coerce.number().int().min(8).max(2 ** 31 - 1).default(1 << 20),
   STATUS_LIST_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   REDEMPTION_VOID_WINDOW_SECONDS: z.coerce.number().int().min(0).max(604_800).default(900),
@@ -296,6 +299,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (e.NODE_ENV === 'production' && e.PARTNER_SUBGRAPH_PUBLIC_ONLY === 'false') {
     throw new Error('Invalid configuration: PARTNER_SUBGRAPH_PUBLIC_ONLY=false is refused in production (partners\' subgraphs are third parties: https and public addresses only)');
   }
+  if (e.CARD_TOKEN_TTL_SECONDS > e.TOKEN_TTL_SECONDS) {
+    // Retired signing keys stay published for TOKEN_TTL_SECONDS: a card living longer would outlive its key.
+    throw new Error(`Invalid configuration: CARD_TOKEN_TTL_SECONDS (${e.CARD_TOKEN_TTL_SECONDS}) must not exceed TOKEN_TTL_SECONDS (${e.TOKEN_TTL_SECONDS})`);
+  }
   if (e.NODE_ENV === 'production' && !e.SUBGRAPH_SECRET) {
     throw new Error('Invalid configuration: production needs SUBGRAPH_SECRET (the gateway signs subgraph requests with it; e.g. `openssl rand -base64 32`, the same in the gateway and every subgraph)');
   }
@@ -338,6 +345,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     metricsPort: e.METRICS_PORT ?? (e.NODE_ENV === 'test' ? 0 : 9464),
     metricsHost: e.METRICS_HOST,
     tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
+    cardTokenTtlSeconds: e.CARD_TOKEN_TTL_SECONDS,
     statusListCapacity: e.STATUS_LIST_CAPACITY,
     statusListTtlSeconds: e.STATUS_LIST_TTL_SECONDS,
     redemptionVoidWindowSeconds: e.REDEMPTION_VOID_WINDOW_SECONDS,

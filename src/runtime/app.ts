@@ -7,6 +7,7 @@ import { startMembershipSubgraph } from '../hosting/membership-subgraph.js';
 import type { DevIssuer } from '../modules/auth/index.js';
 import { PartnerKeyService } from '../modules/partner/index.js';
 import type { OutboxWorker } from '../modules/provisioning/index.js';
+import type { SigningKeyStore } from '../modules/keys/index.js';
 import type { AppConfig } from '../platform/config.js';
 import type { AppDependencies, Services } from '../platform/context.js';
 import { databaseReadiness } from '../platform/db/orm.js';
@@ -52,6 +53,8 @@ export interface RunningApp {
   orm: MikroORM;
   modules: ModuleSet;
   deps: AppDependencies;
+  /** The signing keys of tokens and cards (tests sign with them as of other instants). */
+  keyStore: SigningKeyStore;
   /** A fresh set of the modules' services on a fresh EntityManager (tests drive services directly). */
   services(): Services;
   subgraphs: SubgraphDefinition[];
@@ -138,6 +141,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       orm,
       modules: core.modules,
       deps: core.deps,
+      keyStore: core.keyStore,
       services: () => core.modules.createServices(orm.em.fork(), core.deps),
       subgraphs,
       sandboxes: partners.sandboxes,

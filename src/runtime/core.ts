@@ -11,7 +11,7 @@ import { openAuditLog } from '../modules/audit/index.js';
 import { Authenticator, type DevIssuer } from '../modules/auth/index.js';
 import { MemberDirectory } from '../modules/member/index.js';
 import { PartnerKeyService, type SubgraphCompositionPort } from '../modules/partner/index.js';
-import { EntitlementTokenSigner, EntitlementTokenVerifier } from '../modules/token/index.js';
+import { EntitlementTokenSigner, EntitlementTokenVerifier, MembershipCardTokens } from '../modules/token/index.js';
 import { testClocks } from '../modules/test-clock/index.js';
 import { createDueWorkRunner } from '../platform/due-work.js';
 import { FileSigningKeyStore, loadPseudonymSecret, MemberPseudonymizer, type SigningKeyStore } from '../modules/keys/index.js';
@@ -99,6 +99,7 @@ export async function openCore(options: CoreOptions, closers: Closers): Promise<
     ...(config.testClocks ? { memberClocks: testClocks } : {}),
     signer: new EntitlementTokenSigner({ issuer: config.publicUrl, keyStore, ttlSeconds: config.tokenTtlSeconds, ...clock }),
     verifier: new EntitlementTokenVerifier({ issuer: config.publicUrl, keyStore, ...clock }),
+    cards: new MembershipCardTokens({ issuer: config.publicUrl, keyStore, ttlSeconds: config.cardTokenTtlSeconds, ...clock }),
     pseudonyms: new MemberPseudonymizer(pseudonymSecret),
     statusLists: statusListsOf(config, keyStore, options.now),
     subgraphComposition: registrationComposer(modules, options.partners, options.subgraphChanges),

@@ -67,6 +67,9 @@ export const DEMO_REWARDS = [
   },
 ];
 
+/** What demo partners pay per 1,000 points their tills issue, and are paid per 1,000 burned there (fen). */
+export const DEMO_POINT_PRICES = { issuePer1000: 600, burnPer1000: 500 };
+
 /** What the loyalty seed did, for the start-up banner. */
 export interface LoyaltySeedSummary {
   seeded: boolean;
@@ -88,6 +91,12 @@ export async function seedDemoLoyalty(em: EntityManager): Promise<LoyaltySeedSum
     for (const tier of DEMO_TIERS) tx.create(LoyaltyTier, tier);
     const partners = new Set((await tx.execute<{ id: string }[]>(`select id from partner`)).map((p) => p.id));
     for (const reward of DEMO_REWARDS) tx.create(LoyaltyReward, { ...reward, partner: partners.has(reward.partner) ? reward.partner : null });
+    // Every demo partner takes part in the coalition: it buys the points its till issues at ¥6
+    // per 1,000 and is paid ¥5 per 1,000 burned there.
+    await tx.execute(
+      `update partner set points_issue_price_per1000 = ?, points_burn_price_per1000 = ?, points_currency = ? where points_currency is null and id in (?, ?, ?, ?)`,
+      [DEMO_POINT_PRICES.issuePer1000, DEMO_POINT_PRICES.burnPer1000, 'CNY', 'streamflix', 'sparkwash', 'brewbar', 'skymiles'],
+    );
     await tx.flush();
     return true;
   });

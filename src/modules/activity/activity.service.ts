@@ -4,7 +4,7 @@ import { AppError, InputValidator } from '../../platform/errors.js';
 import { isUuid } from '../../platform/loader.js';
 import { uniqueViolation } from '../../platform/sql.js';
 import { loadLoyaltyProgram, lotExpiry, programDay, type LoyaltyProgramSnapshot } from '../loyalty-program/index.js';
-import { PointsLedger, requestHash } from '../points/index.js';
+import { PointsLedger, requestHash, type Counterparty } from '../points/index.js';
 import { TierBook, type TierMove } from '../tier/index.js';
 import { ActivityType } from './activity.entity.js';
 import { ActivityError } from './activity.errors.js';
@@ -38,6 +38,13 @@ export interface ActivityView {
   /** The tier move it caused, when it caused one (only on the call that recorded it). */
   tierMove?: TierMove | null;
 }
+
+/** Channels of partners' tills (`partner.<id>`): only a partner's own calls record in them. */
+export const PARTNER_CHANNEL_PREFIX = 'partner.';
+export const partnerChannel = (partnerId: string): string => `${PARTNER_CHANNEL_PREFIX}${partnerId}`;
+
+/** Who reports an activity: one of our channels (an admin or channel credential), or a partner at its till. */
+export type ActivitySource = { kind: 'CHANNEL' } | { kind: 'PARTNER'; partnerId: string };
 
 /** How far a channel's clock may run ahead of ours. */
 const CLOCK_SKEW_MS = 60_000;
@@ -86,14 +93,14 @@ export class ActivityService {
     private readonly deps: Pick<AppDependencies, 'now' | 'memberClocks' | 'timeZone'>,
   ) {}
 
-  async record(input: ActivityInput): Promise<ActivityView> {
+  async record(input: ActivityInput, source: ActivitySource = { kind: 'CHANNEL' }): Promise<ActivityView> {
     const channel = input.channel.trim();
     const externalId = input.externalId.trim();
     const hash = requestHash([input.memberId, input.type, channel, externalId, input.amount ?? null, input.refundOf ?? null, input.occurredAt?.toISOString() ?? null]);
     const program = await loadLoyaltyProgram(this.em);
-    this.validateShape({ ...input, channel, externalId }, program);
+    this.validateShape({ ...input, channel, externalId }, program, source);
     try {
-      return await this.em.fork().transactional((tx) => this.recordIn(tx, { ...input, channel, externalId }, hash, program));
+      return await this.em.fork().transactional((tx) => this.recordIn(tx, { ...input, channel, externalId }, hash, program, source));
     } catch (error) {
       // Another member's activity took this channel id at the same moment.
       if (uniqueViolation(error) === undefined) throw error;
@@ -104,11 +111,16 @@ export class ActivityService {
   }
 
   /** Problems of the input alone, all reported together (nothing read yet). */
-  private validateShape(input: ActivityInput, program: LoyaltyProgramSnapshot): void {
+  private validateShape(input: ActivityInput, program: LoyaltyProgramSnapshot, source: ActivitySource): void {
     const money = input.type === ActivityType.PURCHASE || input.type === ActivityType.REFUND;
     const v = new InputValidator()
       .check(isUuid(input.memberId), 'memberId', 'must be a member id')
       .check(CHANNEL.test(input.channel), 'channel', 'must be 1-64 lowercase letters, digits, dots, dashes or underscores (app, online-shop, store-pos, mini-program)')
+      .check(
+        source.kind === 'PARTNER' ? input.channel === partnerChannel(source.partnerId) : !input.channel.startsWith(PARTNER_CHANNEL_PREFIX),
+        'channel',
+        `"${PARTNER_CHANNEL_PREFIX}…" channels are partners' tills: a partner reports there with a membership card`,
+      )
       .check(input.externalId.length >= 1 && input.externalId.length <= MAX_ID_LENGTH, 'externalId', `must be 1-${MAX_ID_LENGTH} characters: the channel's own id of the activity`);
     if (money) {
       const amount = input.amount;
@@ -132,7 +144,8 @@ export class ActivityService {
     return row ?? null;
   }
 
-  private async recordIn(tx: EntityManager, input: ActivityInput, hash: string, program: LoyaltyProgramSnapshot): Promise<ActivityView> {
+  private async recordIn(tx: EntityManager, input: ActivityInput, hash: string, program: LoyaltyProgramSnapshot, source: ActivitySource): Promise<ActivityView> {
+    const issuer: Counterparty = source.kind === 'PARTNER' ? { kind: 'PARTNER', partnerId: source.partnerId } : { kind: 'PROGRAM' };
     const [member] = await tx.execute<{ created_at: Date }[]>(`select created_at from member where id = ? and erased_at is null`, [input.memberId]);
     if (!member) throw AppError.notFound('Member', input.memberId);
     const clock = await this.deps.memberClocks?.of(tx, input.memberId);
@@ -184,7 +197,7 @@ export class ActivityService {
         at: occurredAt,
         postedAt: now,
         points,
-        from: { kind: 'PROGRAM' },
+        from: issuer,
         expiresAt: lotExpiry(occurredAt, program.rules.expiry, tz),
         clockId: clock?.clockId ?? null,
         activityId: recorded.id,
@@ -224,6 +237,7 @@ export class ActivityService {
           ownLotId: purchase.lot_id,
           reverses: null,
           shortfall: program.rules.refundPolicy === 'OWN_LOT_THEN_OLDEST_THEN_DEBT' ? 'DEBT' : 'FORGIVE',
+          issuedBy: issuer,
           activityId: recorded.id,
           memo: { type: input.type, channel: input.channel, refundOf: purchase.external_id },
         });

@@ -1,4 +1,6 @@
 export { Activity, ActivityType } from './activity.entity.js';
-export { ActivityService } from './activity.service.js';
-export type { ActivityInput, ActivityView } from './activity.service.js';
+export { ActivityService, PARTNER_CHANNEL_PREFIX, partnerChannel } from './activity.service.js';
+export type { ActivityInput, ActivitySource, ActivityView } from './activity.service.js';
 export { pointsToTakeBack, purchasePoints } from './earn.js';
+export { activityType } from './activity.resolver.js';
+export { ActivityObjectType, MoneyInput } from './activity.types.js';

@@ -13,6 +13,7 @@ export {
 } from './signing-key-store.js';
 export {
   ENTITLEMENT_TOKEN_TYPE,
+  MEMBERSHIP_CARD_TOKEN_TYPE,
   issuerMetadata,
   jwksCacheControl,
   jwksDocument,

@@ -4,6 +4,9 @@ import type { SigningKeyStore } from './signing-key-store.js';
 /** The `typ` header of every entitlement token (RFC 8725 explicit typing). */
 export const ENTITLEMENT_TOKEN_TYPE = 'entitlement+jwt';
 
+/** The `typ` header of a membership card token: shown at a partner's till to earn and burn points. */
+export const MEMBERSHIP_CARD_TOKEN_TYPE = 'membership-card+jwt';
+
 /** Body of `GET /.well-known/entitlement-issuer`: how partners find and check our tokens. */
 export interface IssuerMetadata {
   /** The `iss` of every token. */

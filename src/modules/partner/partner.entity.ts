@@ -12,6 +12,17 @@ export class Partner {
   @Property({ type: 'json' })
   name!: LocalizedText;
 
+  /** What the partner pays us per 1,000 coalition points it issues at its till (minor units of `pointsCurrency`); null: it issues none. */
+  @Property({ type: 'integer', nullable: true })
+  pointsIssuePricePer1000?: number | null;
+
+  /** What we pay the partner per 1,000 points members burn at its till; null: none burn there. */
+  @Property({ type: 'integer', nullable: true })
+  pointsBurnPricePer1000?: number | null;
+
+  @Property({ type: 'text', nullable: true })
+  pointsCurrency?: string | null;
+
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Opt<Date> = new Date();
 }

@@ -77,6 +77,8 @@ export interface TakeBackRequest extends PostingCommon {
   reverses: string | null;
   /** What is missing once the lots are empty: a debt later earnings repay, or forgiven. */
   shortfall: 'DEBT' | 'FORGIVE';
+  /** Who issued them: a partner's points go back to the partner's issue account (it paid for them), the program's to `reversed`. @default PROGRAM */
+  issuedBy?: Counterparty;
 }
 
 export interface TakeBackOutcome {
@@ -168,6 +170,16 @@ export class PointsLedger {
     return this.position;
   }
 
+  /** Opens a partner's issue and redeem accounts the first time it takes part. */
+  private async openPartner(counterparty: Counterparty | undefined): Promise<void> {
+    if (counterparty?.kind !== 'PARTNER') return;
+    const id = counterparty.partnerId;
+    await this.tx.execute(
+      `insert into points_account (id, kind, partner_id) values (?, ?, ?), (?, ?, ?) on conflict (id) do nothing`,
+      [partnerIssuedAccount(id), PointsAccountKind.PARTNER_ISSUED, id, partnerRedeemedAccount(id), PointsAccountKind.PARTNER_REDEEMED, id],
+    );
+  }
+
   private held(memberId: string): PointsPosition {
     if (this.locked !== memberId || !this.position) throw new Error(`lock member ${memberId}'s points before posting`);
     return this.position;
@@ -237,6 +249,7 @@ export class PointsLedger {
       const [lot] = await this.tx.execute<{ id: string; earned: number; remaining: number }[]>(`select id from points_lot where journal_id = ?`, [first.id]);
       return { journalId: first.id, lotId: lot?.id ?? null, repaid: Number(first.memo?.repaid ?? 0) };
     }
+    await this.openPartner(request.from);
     const repaid = Math.min(request.points, position.debt);
     const journalId = await this.journal(PointsJournalKind.EARN, { ...request, memo: { ...request.memo, ...(repaid > 0 ? { repaid } : {}) } }, request.points, hash);
     if (request.points === 0) return { journalId, lotId: null, repaid: 0 };
@@ -284,10 +297,12 @@ export class PointsLedger {
    * oldest first; what is still missing becomes a debt (or is forgiven, per the program).
    */
   async takeBack(request: TakeBackRequest): Promise<TakeBackOutcome> {
-    const hash = requestHash(['takeBack', request.points, request.ownLotId, request.reverses, request.shortfall, request.activityId ?? null]);
+    const hash = requestHash(['takeBack', request.points, request.ownLotId, request.reverses, request.shortfall, request.issuedBy ?? null, request.activityId ?? null]);
+    const back = request.issuedBy?.kind === 'PARTNER' ? partnerIssuedAccount(request.issuedBy.partnerId) : SYSTEM_ACCOUNTS.reversed;
     const position = this.held(request.memberId);
     const first = await this.repeated(request, hash);
     if (first) return { journalId: first.id, fromLots: (first.memo?.fromLots as LotMovement[]) ?? [], debt: Number(first.memo?.debt ?? 0), forgiven: Number(first.memo?.forgiven ?? 0) };
+    await this.openPartner(request.issuedBy);
     const lots = await this.spendableLots(request.memberId, request.at, request.ownLotId);
     const available = Math.min(position.balance, request.points);
     const missing = request.points - available;
@@ -295,8 +310,8 @@ export class PointsLedger {
     const forgiven = missing - debt;
     const plan = planDrain(lots, available);
     const journalId = await this.journal(PointsJournalKind.REVERSAL, { ...request, memo: { ...request.memo, fromLots: plan, debt, forgiven } }, request.points, hash, request.reverses);
-    const fromLots = await this.drain(lots, plan, request.memberId, SYSTEM_ACCOUNTS.reversed, journalId);
-    if (debt > 0) await this.transfer(journalId, request.memberId, [{ debit: debtAccount(request.memberId), credit: SYSTEM_ACCOUNTS.reversed, amount: debt, lotId: null }]);
+    const fromLots = await this.drain(lots, plan, request.memberId, back, journalId);
+    if (debt > 0) await this.transfer(journalId, request.memberId, [{ debit: debtAccount(request.memberId), credit: back, amount: debt, lotId: null }]);
     return { journalId, fromLots, debt, forgiven };
   }
 
@@ -308,6 +323,7 @@ export class PointsLedger {
     const first = await this.repeated(request, hash);
     if (first) return { journalId: first.id, fromLots: (first.memo?.fromLots as LotMovement[]) ?? [] };
     if (position.balance < request.points) throw PointsError.insufficient(position.balance, request.points);
+    await this.openPartner(request.to);
     const lots = await this.spendableLots(request.memberId, request.at);
     const plan = planDrain(lots, request.points);
     const journalId = await this.journal(PointsJournalKind.SPEND, { ...request, memo: { ...request.memo, fromLots: plan } }, request.points, hash);

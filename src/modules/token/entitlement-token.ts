@@ -223,7 +223,8 @@ export class EntitlementTokenVerifier {
   }
 }
 
-function assertCompact(token: string): void {
+/** Refuses anything but a canonical compact JWS of a sane length (`TOKEN_INVALID`). */
+export function assertCompact(token: string): void {
   if (typeof token !== 'string' || token === '') throw TokenError.invalid('the token is empty');
   if (token.length > MAX_TOKEN_LENGTH) throw TokenError.invalid(`the token is longer than ${MAX_TOKEN_LENGTH} characters`);
   if (COMPACT_JWS.test(token)) {
@@ -243,7 +244,7 @@ function assertCompact(token: string): void {
   throw TokenError.invalid('expected a compact JWS: three base64url parts separated by dots');
 }
 
-function decodeHeader(token: string): ProtectedHeaderParameters {
+export function decodeHeader(token: string): ProtectedHeaderParameters {
   try {
     return decodeProtectedHeader(token);
   } catch {
@@ -252,7 +253,7 @@ function decodeHeader(token: string): ProtectedHeaderParameters {
 }
 
 /** jose errors to client errors: an expired token is TOKEN_EXPIRED, anything else TOKEN_INVALID. */
-function translateJoseError(error: unknown): Error {
+export function translateJoseError(error: unknown): Error {
   if (error instanceof AppError) return error;
   if (error instanceof errors.JWTExpired) return TokenError.expired();
   if (error instanceof errors.JWTClaimValidationFailed) {

@@ -7,6 +7,8 @@ export {
   type EntitlementTokenVerifierOptions,
   type IssuedEntitlementToken,
 } from './entitlement-token.js';
+export { MembershipCardTokens } from './card-token.js';
+export type { MembershipCardClaims, MembershipCardTokensOptions } from './card-token.js';
 export { IssuedToken } from './issued-token.entity.js';
 export { TokenError } from './token.errors.js';
 export { checkTokenInput, consumeToken, TokenProblem, TokenService } from './token.service.js';

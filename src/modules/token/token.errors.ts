@@ -22,6 +22,14 @@ export class TokenError extends AppError {
     return new TokenError('TOKEN_INVALID', `Invalid entitlement token: ${reason}`);
   }
 
+  static invalidCard(reason: string): TokenError {
+    return new TokenError('TOKEN_INVALID', `Invalid membership card: ${reason}`);
+  }
+
+  static expiredCard(): TokenError {
+    return new TokenError('TOKEN_EXPIRED', 'The membership card has expired; ask the member to show it again (the app makes a fresh one)');
+  }
+
   static expired(): TokenError {
     return new TokenError('TOKEN_EXPIRED', 'The entitlement token has expired; ask the member for a fresh one');
   }

@@ -1,8 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261207032930 extends Migration {
+export class Migration20261207034150 extends Migration {
 
-  override name = 'Migration20261207032930';
+  override name = 'Migration20261207034150';
 
   override up(): void | Promise<void> {
     this.addSql(`create type "activity_type" as enum ('PURCHASE', 'REFUND', 'CHECK_IN', 'REVIEW', 'SHARE', 'PROFILE_COMPLETED', 'BIRTHDAY');`);
@@ -21,6 +21,9 @@ export class Migration20261207032930 extends Migration {
     this.addSql(`create table "member_tier" ("member_id" uuid not null, "tier_code" text not null, "since" timestamptz not null, "last_downgrade_at" timestamptz null, "test_clock_id" uuid null, "evaluation_due_at" timestamptz null, "created_at" timestamptz not null default now(), primary key ("member_id"));`);
     this.addSql(`create index "member_tier_due_on_clock" on "member_tier" ("test_clock_id", "evaluation_due_at") where "evaluation_due_at" is not null and "test_clock_id" is not null;`);
     this.addSql(`create index "member_tier_due" on "member_tier" ("evaluation_due_at") where "evaluation_due_at" is not null and "test_clock_id" is null;`);
+
+    this.addSql(`create table "membership_card" ("jti" text not null, "member_id" uuid not null, "partner_id" text not null, "kid" text not null, "issued_at" timestamptz not null default now(), "expires_at" timestamptz not null, primary key ("jti"));`);
+    this.addSql(`create index "membership_card_member_id_issued_at_index" on "membership_card" ("member_id", "issued_at");`);
 
     this.addSql(`create table "loyalty_reward" ("code" text not null, "name" jsonb not null, "phrase" jsonb not null, "points_cost" int not null, "partner_id" text null, "benefit_code" text null, "units" int not null default 1, "active" boolean not null default true, primary key ("code"));`);
 
@@ -50,12 +53,17 @@ export class Migration20261207032930 extends Migration {
 
     this.addSql(`create table "tier_qualifying_month" ("member_id" uuid not null, "month" date not null, "spend" bigint not null default '0', "orders" int not null default 0, "points_earned" int not null default 0, primary key ("member_id", "month"));`);
 
+    this.addSql(`alter table "partner" add "points_issue_price_per1000" int null, add "points_burn_price_per1000" int null, add "points_currency" text null;`);
+
     this.addSql(`alter table "test_clock_member" add "joined_at" timestamptz null;`);
 
     this.addSql(`alter table "activity" add constraint "activity_member_id_foreign" foreign key ("member_id") references "member" ("id");`);
     this.addSql(`alter table "activity" add constraint "activity_refund_of_id_foreign" foreign key ("refund_of_id") references "activity" ("id") on delete set null;`);
 
     this.addSql(`alter table "member_tier" add constraint "member_tier_member_id_foreign" foreign key ("member_id") references "member" ("id") on update cascade on delete cascade;`);
+
+    this.addSql(`alter table "membership_card" add constraint "membership_card_member_id_foreign" foreign key ("member_id") references "member" ("id");`);
+    this.addSql(`alter table "membership_card" add constraint "membership_card_partner_id_foreign" foreign key ("partner_id") references "partner" ("id");`);
 
     this.addSql(`alter table "loyalty_reward" add constraint "loyalty_reward_partner_id_foreign" foreign key ("partner_id") references "partner" ("id") on delete set null;`);
 
@@ -103,6 +111,7 @@ export class Migration20261207032930 extends Migration {
     this.addSql(`drop table if exists "loyalty_tier" cascade;`);
     this.addSql(`drop table if exists "activity" cascade;`);
     this.addSql(`drop table if exists "member_tier" cascade;`);
+    this.addSql(`drop table if exists "membership_card" cascade;`);
     this.addSql(`drop table if exists "loyalty_reward" cascade;`);
     this.addSql(`drop table if exists "points_account" cascade;`);
     this.addSql(`drop trigger if exists "append_only" on "points_journal";`);
@@ -116,6 +125,8 @@ export class Migration20261207032930 extends Migration {
     this.addSql(`drop function if exists "tier_change_append_only_fn"();`);
     this.addSql(`drop table if exists "tier_change" cascade;`);
     this.addSql(`drop table if exists "tier_qualifying_month" cascade;`);
+
+    this.addSql(`alter table "partner" drop column "points_issue_price_per1000", drop column "points_burn_price_per1000", drop column "points_currency";`);
 
     this.addSql(`alter table "test_clock_member" drop column "joined_at";`);
 
