@@ -89,6 +89,13 @@ export class Activity {
   @Property({ type: 'text' })
   requestHash!: string;
 
+  /**
+   * The order activities were applied in (`nextval('activity_seq')` at insert): a member's are
+   * applied one at a time, under their lock, in this order.
+   */
+  @Property({ type: 'bigint', unique: true })
+  seq!: number;
+
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Opt<Date> = new Date();
 }

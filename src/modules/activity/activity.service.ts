@@ -326,8 +326,8 @@ export class ActivityService {
     },
   ): Promise<ActivityRow> {
     const [row] = await tx.execute<ActivityRow[]>(
-      `insert into activity (id, member_id, type, channel, external_id, amount, currency, refund_of_id, occurred_at, posted_at, points, note, multiplier_permille, rate_points, rate_per, request_hash)
-       values (gen_random_uuid(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning ${COLUMNS}`,
+      `insert into activity (id, member_id, type, channel, external_id, amount, currency, refund_of_id, occurred_at, posted_at, points, note, multiplier_permille, rate_points, rate_per, request_hash, seq)
+       values (gen_random_uuid(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nextval('activity_seq')) returning ${COLUMNS}`,
       [
         a.memberId,
         a.type,

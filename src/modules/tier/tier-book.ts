@@ -113,7 +113,7 @@ export class TierBook {
   }
 
   /** After a purchase: an upgrade at once when the program upgrades at once and the window reaches a higher tier. */
-  async afterPurchase(state: TierState, now: Date, activityId: string): Promise<TierMove | null> {
+  async afterPurchase(state: TierState, now: Date, activityId: string | null): Promise<TierMove | null> {
     if (this.program.rules.tiers.upgrade !== 'IMMEDIATE') return null;
     const metrics = await this.window(state.memberId, now, 'CURRENT');
     const matching = this.program.matching(metrics);
@@ -166,12 +166,20 @@ export class TierBook {
     return { tier: target, reason: TierChangeReason.EVALUATION_DOWNGRADE };
   }
 
-  /** The scheduled evaluation at `at` (00:00 program time on the evaluation day). */
-  async evaluate(state: TierState, at: Date): Promise<TierMove | null> {
+  /**
+   * The scheduled evaluation at `at` (00:00 program time on the evaluation day), run at `now`
+   * (later when a worker was late). A tier that changed at or after `at` was decided on newer
+   * figures and is left alone; after a downgrade, purchases made since `at` still upgrade at
+   * once, as they would have had the evaluation run on time.
+   */
+  async evaluate(state: TierState, at: Date, now: Date = at): Promise<TierMove | null> {
+    if (state.since >= at) return null;
     const metrics = await this.window(state.memberId, at, 'EVALUATION');
     const target = this.evaluationTarget(state, metrics, at);
     if (!target) return null;
-    return this.move(state, target.tier, target.reason, at, metrics.spend, null);
+    const move = await this.move(state, target.tier, target.reason, at, metrics.spend, null);
+    if (now > at && target.reason === TierChangeReason.EVALUATION_DOWNGRADE) await this.afterPurchase(state, now, null);
+    return move;
   }
 
   /**

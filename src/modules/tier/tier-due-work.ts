@@ -44,7 +44,7 @@ export const tierEvaluationDueWork: DueWork = {
         const book = new TierBook(tx, program, scope.deps.timeZone);
         const state = await book.lock(memberId, clockId, now);
         const at = new Date(dueAt);
-        await book.evaluate(state, at);
+        await book.evaluate(state, at, now);
         await book.save(state, at);
       });
     }

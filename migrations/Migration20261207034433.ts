@@ -1,8 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261207034150 extends Migration {
+export class Migration20261207034433 extends Migration {
 
-  override name = 'Migration20261207034150';
+  override name = 'Migration20261207034433';
 
   override up(): void | Promise<void> {
     this.addSql(`create type "activity_type" as enum ('PURCHASE', 'REFUND', 'CHECK_IN', 'REVIEW', 'SHARE', 'PROFILE_COMPLETED', 'BIRTHDAY');`);
@@ -14,7 +14,9 @@ export class Migration20261207034150 extends Migration {
     this.addSql(`create table "loyalty_tier" ("code" text not null, "rank" int not null, "name" jsonb not null, "min_spend" bigint null, "min_orders" int null, "min_points_earned" int null, "multiplier_permille" int not null default 1000, primary key ("code"));`);
     this.addSql(`alter table "loyalty_tier" add constraint "loyalty_tier_rank_unique" unique ("rank");`);
 
-    this.addSql(`create table "activity" ("id" uuid not null, "member_id" uuid not null, "type" "activity_type" not null, "channel" text not null, "external_id" text not null, "amount" int null, "currency" text null, "refund_of_id" uuid null, "occurred_at" timestamptz not null, "posted_at" timestamptz not null, "points" int not null default 0, "note" text null, "multiplier_permille" int null, "rate_points" int null, "rate_per" int null, "refunded_amount" int not null default 0, "points_taken_back" int not null default 0, "lot_id" uuid null, "request_hash" text not null, "created_at" timestamptz not null default now(), primary key ("id"));`);
+    this.addSql(`create table "activity" ("id" uuid not null, "member_id" uuid not null, "type" "activity_type" not null, "channel" text not null, "external_id" text not null, "amount" int null, "currency" text null, "refund_of_id" uuid null, "occurred_at" timestamptz not null, "posted_at" timestamptz not null, "points" int not null default 0, "note" text null, "multiplier_permille" int null, "rate_points" int null, "rate_per" int null, "refunded_amount" int not null default 0, "points_taken_back" int not null default 0, "lot_id" uuid null, "request_hash" text not null, "seq" bigint not null, "created_at" timestamptz not null default now(), primary key ("id"));`);
+    this.addSql(`alter table "activity" add constraint "activity_seq_unique" unique ("seq");`);
+    this.addSql(`create sequence "activity_seq";`);
     this.addSql(`create index "activity_member_id_type_occurred_at_index" on "activity" ("member_id", "type", "occurred_at");`);
     this.addSql(`alter table "activity" add constraint "activity_channel_external_id_unique" unique ("channel", "external_id");`);
 
@@ -110,6 +112,7 @@ export class Migration20261207034150 extends Migration {
     this.addSql(`drop table if exists "loyalty_program" cascade;`);
     this.addSql(`drop table if exists "loyalty_tier" cascade;`);
     this.addSql(`drop table if exists "activity" cascade;`);
+    this.addSql(`drop sequence if exists "activity_seq";`);
     this.addSql(`drop table if exists "member_tier" cascade;`);
     this.addSql(`drop table if exists "membership_card" cascade;`);
     this.addSql(`drop table if exists "loyalty_reward" cascade;`);
