@@ -29,6 +29,18 @@ const OWNERS: Record<string, string> = {
   membership_event: 'src/modules/membership/',
   member_notification: 'src/modules/notification/',
   test_clock: 'src/modules/test-clock/',
+  loyalty_program: 'src/modules/loyalty-program/',
+  loyalty_tier: 'src/modules/loyalty-program/',
+  loyalty_reward: 'src/modules/loyalty-program/',
+  points_account: 'src/modules/points/',
+  points_journal: 'src/modules/points/',
+  points_transfer: 'src/modules/points/',
+  points_lot: 'src/modules/points/',
+  member_tier: 'src/modules/tier/',
+  tier_change: 'src/modules/tier/',
+  tier_qualifying_month: 'src/modules/tier/',
+  activity: 'src/modules/activity/',
+  membership_card: 'src/modules/coalition/',
 };
 
 /**
@@ -39,7 +51,7 @@ const OWNERS: Record<string, string> = {
 const DECLARED_EXCEPTIONS = [{ file: 'src/modules/entitlement/entitlement.entity.ts', table: 'issued_token' }];
 
 describe('data ownership', () => {
-  it('lets only the owning module write the entitlement, outbox, token, audit, partner key, payment, timeline, notification and clock tables', () => {
+  it('lets only the owning module write the entitlement, outbox, token, audit, partner key, payment, timeline, notification, clock and loyalty tables', () => {
     const offenders: string[] = [];
     for (const file of [...sourceFiles('src'), ...sourceFiles('partners'), ...sourceFiles('scripts')]) {
       const text = readFileSync(path.join(root, file), 'utf8');

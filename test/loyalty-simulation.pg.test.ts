@@ -4,7 +4,8 @@
 // once, month after month on a test clock. Afterwards the ledger must balance and agree with
 // itself, and every tier and qualifying figure must equal a recomputation from scratch.
 //
-// LOYALTY_SIM_SEED replays a run (the seed is printed); LOYALTY_SIM_ACTIVITIES sets its size
+// LOYALTY_SIM_SEED replays a run's stream of operations (which member does what, for how much;
+// the seed is printed), the interleaving being concurrency's own; LOYALTY_SIM_ACTIVITIES sets its size
 // (CI runs 3,000; `npm run test:simulation` runs 100,000).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,7 +92,11 @@ describe(`loyalty simulation (LOYALTY_SIM_SEED=${SEED} LOYALTY_SIM_ACTIVITIES=${
     };
 
     /** One random operation for one member, as a channel or a partner would send it. */
-    const operation = async (memberId: string): Promise<void> => {
+    const operation = async (memberId: string, opSeed: number): Promise<void> => {
+      // Each operation draws from its own generator, seeded from the run's in queue order, so the
+      // stream of operations replays whatever order concurrency runs them in.
+      const random = prng(opSeed);
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
       const s = t.app.services();
       const roll = random();
       const yuan = random() < 0.03 ? 1_500 + Math.floor(random() * 7_000) : 10 + Math.floor(random() * 400);
@@ -149,12 +154,15 @@ describe(`loyalty simulation (LOYALTY_SIM_SEED=${SEED} LOYALTY_SIM_ACTIVITIES=${
       const at = new Date(first.getTime() + 9 * 86_400_000 + 2 * 3_600_000);
       await setClock(clock.id, at);
       const active = members.filter((m) => lastMonth.get(m)! > month);
-      const queue = Array.from({ length: perMonth }, () => pick(active));
+      const queue = Array.from({ length: perMonth }, () => ({ memberId: pick(active), seed: Math.floor(random() * 2 ** 31) }));
       let next = 0;
       const runners = runDueTwice(clock.id, at);
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {
-          while (next < queue.length) await operation(queue[next++]!);
+          while (next < queue.length) {
+            const op = queue[next++]!;
+            await operation(op.memberId, op.seed);
+          }
         }),
       );
       await runners;

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { LoyaltyReward, LoyaltyTier, parseLoyaltyRules, PROGRAM_ID, type LoyaltyRulesInput } from '../modules/loyalty-program/index.js';
+import { installLoyaltyProgram, type LoyaltyRulesInput } from '../modules/loyalty-program/index.js';
 
 /**
  * The demo loyalty program (DESIGN.md, "Demo loyalty program"): every rule is configuration
@@ -80,24 +80,21 @@ export interface LoyaltySeedSummary {
 /** Seeds the demo loyalty program into a database that has none (a program changed since is left alone). */
 export async function seedDemoLoyalty(em: EntityManager): Promise<LoyaltySeedSummary> {
   const summary = { tiers: DEMO_TIERS.map((t) => t.code), rewards: DEMO_REWARDS.map((r) => r.code) };
-  const rules = parseLoyaltyRules(DEMO_LOYALTY_RULES);
   const seeded = await em.transactional(async (tx) => {
-    // Two processes starting at once: the first insert wins, the second sees it and stops.
-    const [inserted] = await tx.execute<{ id: string }[]>(
-      `insert into loyalty_program (id, name, rules) values (?, ?, ?) on conflict (id) do nothing returning id`,
-      [PROGRAM_ID, JSON.stringify({ en: 'Coalition Rewards', 'zh-CN': '联盟积分' }), JSON.stringify(rules)],
-    );
-    if (!inserted) return false;
-    for (const tier of DEMO_TIERS) tx.create(LoyaltyTier, tier);
     const partners = new Set((await tx.execute<{ id: string }[]>(`select id from partner`)).map((p) => p.id));
-    for (const reward of DEMO_REWARDS) tx.create(LoyaltyReward, { ...reward, partner: partners.has(reward.partner) ? reward.partner : null });
+    const installed = await installLoyaltyProgram(tx, {
+      name: { en: 'Coalition Rewards', 'zh-CN': '联盟积分' },
+      rules: DEMO_LOYALTY_RULES,
+      tiers: DEMO_TIERS,
+      rewards: DEMO_REWARDS.map((r) => ({ ...r, partner: partners.has(r.partner) ? r.partner : null })),
+    });
+    if (!installed) return false;
     // Every demo partner takes part in the coalition: it buys the points its till issues at ¥6
     // per 1,000 and is paid ¥5 per 1,000 burned there.
     await tx.execute(
       `update partner set points_issue_price_per1000 = ?, points_burn_price_per1000 = ?, points_currency = ? where points_currency is null and id in (?, ?, ?, ?)`,
       [DEMO_POINT_PRICES.issuePer1000, DEMO_POINT_PRICES.burnPer1000, 'CNY', 'streamflix', 'sparkwash', 'brewbar', 'skymiles'],
     );
-    await tx.flush();
     return true;
   });
   return { seeded, ...summary };

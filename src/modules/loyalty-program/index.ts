@@ -1,5 +1,7 @@
 export { lotExpiry, monthKey, monthStart, nextEvaluation, programDay, shiftMonthKey, windowMonths } from './calendar.js';
 export { LoyaltyProgram, LoyaltyReward, LoyaltyTier, PROGRAM_ID } from './loyalty-program.entity.js';
+export { installLoyaltyProgram } from './install.js';
+export type { LoyaltyProgramDefinition } from './install.js';
 export { LoyaltyProgramService } from './loyalty-program.service.js';
 export { loadLoyaltyProgram, LoyaltyProgramSnapshot } from './program.js';
 export type { QualifyingMetrics, RewardOffer, TierRung } from './program.js';

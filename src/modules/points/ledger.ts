@@ -413,3 +413,34 @@ function planDrain(lots: LotRow[], points: number): LotMovement[] {
   }
   return plan;
 }
+
+/**
+ * Expires, in one statement, every lot of `memberIds` due by `at` (one EXPIRY journal per member,
+ * one transfer per lot, balances moved), after locking those members' accounts in id order (so
+ * two runners holding overlapping members never deadlock). The due work's batch path: the same
+ * rows {@link PointsLedger.expireDue} writes for one member. Returns the points expired per member.
+ */
+export async function expireDueLots(tx: EntityManager, memberIds: readonly string[], at: Date): Promise<Map<string, number>> {
+  if (memberIds.length === 0) return new Map();
+  const sorted = [...memberIds].sort();
+  const accounts = `{${sorted.map(memberAccount).join(',')}}`;
+  await tx.execute(`select id from points_account where id = any(?::text[]) order by id for update`, [accounts]);
+  const rows = await tx.execute<{ member_id: string; points: string }[]>(
+    `with due as (
+       select id, member_id, remaining from points_lot
+        where member_id = any(?::uuid[]) and remaining > 0 and expires_at <= ? for update),
+     totals as (select member_id, sum(remaining) as points, count(*) as lots from due group by member_id),
+     journals as (
+       insert into points_journal (id, idempotency_key, request_hash, kind, member_id, points, memo, effective_at)
+       select gen_random_uuid(), 'expiry:' || gen_random_uuid(), 'expiry', 'EXPIRY', member_id, points, jsonb_build_object('lots', lots), ?
+         from totals returning id, member_id),
+     transfers as (
+       insert into points_transfer (id, journal_id, debit_account_id, credit_account_id, amount, lot_id)
+       select gen_random_uuid(), j.id, 'member:' || d.member_id, ?, d.remaining, d.id from due d join journals j on j.member_id = d.member_id),
+     lots as (update points_lot set remaining = 0, due_at = null where id in (select id from due)),
+     balances as (update points_account a set balance = a.balance - t.points from totals t where a.id = 'member:' || t.member_id)
+     select member_id, points from totals`,
+    [`{${sorted.join(',')}}`, at, at, SYSTEM_ACCOUNTS.expired],
+  );
+  return new Map(rows.map((r) => [r.member_id, Number(r.points)]));
+}

@@ -3,7 +3,7 @@ import type { DueWork, DueWorkScope } from '../../platform/module.js';
 import type { LocalizedText } from '../../platform/localized.js';
 import { loadLoyaltyProgram, type LoyaltyProgramSnapshot } from '../loyalty-program/index.js';
 import { Notifications } from '../notification/index.js';
-import { PointsLedger } from './ledger.js';
+import { expireDueLots } from './ledger.js';
 import { phraseBasket, shortDate, whatPointsBuy } from './rewards-phrase.js';
 
 /** A claimed lot stays invisible to other workers this long (a worker that dies leaves it for the next). */
@@ -57,47 +57,61 @@ export const lotDueWork: DueWork = {
     );
     if (claimed.length === 0) return 0;
     const program = await loadLoyaltyProgram(em);
-    const members = [...new Set(claimed.map((c) => c.member_id))];
-    for (const memberId of members) {
-      await em.fork().transactional((tx) => runForMember(tx, memberId, now, program, scope.deps.timeZone));
+    const members = [...new Set(claimed.map((c) => c.member_id))].sort();
+    for (let i = 0; i < members.length; i += MEMBERS_PER_TRANSACTION) {
+      const batch = members.slice(i, i + MEMBERS_PER_TRANSACTION);
+      try {
+        await em.fork().transactional((tx) => runForMembers(tx, batch, now, program, scope.deps.timeZone));
+      } catch (error) {
+        // One member's failure must not hold back the rest: run them one at a time.
+        if (batch.length === 1) throw error;
+        for (const memberId of batch) await em.fork().transactional((tx) => runForMembers(tx, [memberId], now, program, scope.deps.timeZone));
+      }
     }
     return claimed.length;
   },
 };
 
-async function runForMember(tx: EntityManager, memberId: string, now: Date, program: LoyaltyProgramSnapshot, timeZone: string): Promise<void> {
+/** Members whose lots one transaction handles. */
+const MEMBERS_PER_TRANSACTION = 50;
+
+/**
+ * Expiry and reminders for a batch of members in one transaction: their due lots expired in
+ * one statement (under their ledger locks, in id order), the points expiring within the
+ * reminder window told once per member and day, and every lot of theirs moved on to its next
+ * due instant (leases released).
+ */
+async function runForMembers(tx: EntityManager, memberIds: string[], now: Date, program: LoyaltyProgramSnapshot, timeZone: string): Promise<void> {
   const days = program.rules.expiryReminderDays;
-  const ledger = new PointsLedger(tx, days);
-  // Locking expires what is due by now.
-  await ledger.lock(memberId, now);
+  const members = `{${memberIds.join(',')}}`;
+  await expireDueLots(tx, memberIds, now);
   if (days > 0) {
-    const due = await tx.execute<{ expires_at: Date; points: string }[]>(
-      `select expires_at, sum(remaining) as points from points_lot
-        where member_id = ? and remaining > 0 and reminded_at is null and expires_at > ? and expires_at - make_interval(days => ?) <= ?
-        group by expires_at order by expires_at`,
-      [memberId, now, days, now],
+    const due = await tx.execute<{ member_id: string; expires_at: Date; points: string }[]>(
+      `select member_id, expires_at, sum(remaining) as points from points_lot
+        where member_id = any(?::uuid[]) and remaining > 0 and reminded_at is null and expires_at > ? and expires_at - make_interval(days => ?) <= ?
+        group by member_id, expires_at order by member_id, expires_at`,
+      [members, now, days, now],
     );
     for (const group of due) {
       const expiresAt = new Date(group.expires_at);
       const points = Number(group.points);
       await Notifications.send(tx, {
-        memberId,
+        memberId: group.member_id,
         type: 'points.expiring',
         at: now,
         ...expiryReminderText(points, expiresAt, program, timeZone),
         data: { points, expiresAt: expiresAt.toISOString(), buys: whatPointsBuy(points, program.rewards).map((b) => ({ reward: b.reward.code, count: b.count })) },
-        dedupeKey: `points.expiring:${memberId}:${expiresAt.toISOString()}:${points}`,
+        dedupeKey: `points.expiring:${group.member_id}:${expiresAt.toISOString()}:${points}`,
       });
-      await tx.execute(`update points_lot set reminded_at = ? where member_id = ? and expires_at = ? and remaining > 0 and reminded_at is null`, [now, memberId, expiresAt]);
+      await tx.execute(`update points_lot set reminded_at = ? where member_id = ? and expires_at = ? and remaining > 0 and reminded_at is null`, [now, group.member_id, expiresAt]);
     }
   }
-  // Every lot of the member moves on to its next due instant (leases released).
   await tx.execute(
     `update points_lot set due_at = case
         when remaining = 0 or expires_at is null then null
         when ? > 0 and reminded_at is null then expires_at - make_interval(days => ?)
         else expires_at end
-      where member_id = ? and (due_at is not null or remaining > 0)`,
-    [days, days, memberId],
+      where member_id = any(?::uuid[]) and (due_at is not null or remaining > 0)`,
+    [days, days, members],
   );
 }

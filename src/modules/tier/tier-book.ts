@@ -167,19 +167,108 @@ export class TierBook {
   }
 
   /**
-   * The scheduled evaluation at `at` (00:00 program time on the evaluation day), run at `now`
-   * (later when a worker was late). A tier that changed at or after `at` was decided on newer
-   * figures and is left alone; after a downgrade, purchases made since `at` still upgrade at
-   * once, as they would have had the evaluation run on time.
+   * What the scheduled evaluation at `at` (00:00 program time on the evaluation day), run at
+   * `now` (later when a worker was late), does to a member with these monthly figures: the moves,
+   * applied to `state`. A tier that changed at or after `at` was decided on newer figures and is
+   * left alone; after a downgrade, purchases made since `at` still upgrade at once, as they would
+   * have had the evaluation run on time. Pure: the batch path and the single one share it.
    */
-  async evaluate(state: TierState, at: Date, now: Date = at): Promise<TierMove | null> {
-    if (state.since >= at) return null;
-    const metrics = await this.window(state.memberId, at, 'EVALUATION');
+  planEvaluation(state: TierState, months: MonthlyFigures, at: Date, now: Date = at): Array<TierMove & { spend: number }> {
+    if (state.since >= at) return [];
+    const rules = this.program.rules.tiers;
+    const evaluationWindow = windowMonths(at, rules.windowMonths, this.timeZone, 'EVALUATION');
+    const metrics = sumWindow(months, evaluationWindow.from, evaluationWindow.to);
     const target = this.evaluationTarget(state, metrics, at);
-    if (!target) return null;
-    const move = await this.move(state, target.tier, target.reason, at, metrics.spend, null);
-    if (now > at && target.reason === TierChangeReason.EVALUATION_DOWNGRADE) await this.afterPurchase(state, now, null);
+    if (!target) return [];
+    const moves: Array<TierMove & { spend: number }> = [this.apply(state, target.tier, target.reason, at, metrics.spend)];
+    if (now > at && target.reason === TierChangeReason.EVALUATION_DOWNGRADE && rules.upgrade === 'IMMEDIATE') {
+      const currentWindow = windowMonths(now, rules.windowMonths, this.timeZone, 'CURRENT');
+      const current = sumWindow(months, currentWindow.from, currentWindow.to);
+      const matching = this.program.matching(current);
+      if (matching.rank > this.program.tier(state.tierCode).rank) moves.push(this.apply(state, matching, TierChangeReason.UPGRADE, now, current.spend));
+    }
+    return moves;
+  }
+
+  /** Applies a move to the state in memory. */
+  private apply(state: TierState, to: TierRung, reason: TierChangeReason, at: Date, spend: number): TierMove & { spend: number } {
+    const move = { from: state.tierCode, to: to.code, reason, at, spend };
+    if (to.rank < this.program.tier(state.tierCode).rank && reason === TierChangeReason.EVALUATION_DOWNGRADE) state.lastDowngradeAt = at;
+    state.tierCode = to.code;
+    state.since = at;
     return move;
+  }
+
+  /** Writes moves to the history, in one statement. */
+  async record(moves: ReadonlyArray<TierMove & { memberId: string; spend: number }>): Promise<void> {
+    if (moves.length === 0) return;
+    await this.tx.execute(
+      `insert into tier_change (id, member_id, from_tier, to_tier, reason, at, qualifying_spend) values ${moves.map(() => '(gen_random_uuid(), ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      moves.flatMap((m) => [m.memberId, m.from, m.to, m.reason, m.at, m.spend]),
+    );
+  }
+
+  /**
+   * Scheduled evaluations of many members in the caller's transaction: their rows locked in id
+   * order (two runners never deadlock), their months read in one statement, the moves and the
+   * new states written in one statement each. `claims` are the members and the instants their
+   * evaluations were due at.
+   */
+  async evaluateMany(claims: ReadonlyArray<{ memberId: string; at: Date }>, now: Date): Promise<number> {
+    if (claims.length === 0) return 0;
+    const ids = [...new Set(claims.map((c) => c.memberId))].sort();
+    const rows = await this.tx.execute<{ member_id: string; tier_code: string; since: Date; last_downgrade_at: Date | null; test_clock_id: string | null }[]>(
+      `select member_id, tier_code, since, last_downgrade_at, test_clock_id from member_tier where member_id = any(?::uuid[]) order by member_id for update`,
+      [`{${ids.join(',')}}`],
+    );
+    const earliest = claims.reduce((min, c) => (c.at < min ? c.at : min), now);
+    const { from } = windowMonths(earliest, this.program.rules.tiers.windowMonths, this.timeZone, 'EVALUATION');
+    const figures = await this.tx.execute<{ member_id: string; month: string; spend: string; orders: number; points_earned: number }[]>(
+      `select member_id, to_char(month, 'YYYY-MM-DD') as month, spend, orders, points_earned from tier_qualifying_month where member_id = any(?::uuid[]) and month >= ?::date`,
+      [`{${ids.join(',')}}`, from],
+    );
+    const monthsOf = new Map<string, Map<string, QualifyingMetrics>>();
+    for (const f of figures) {
+      let months = monthsOf.get(f.member_id);
+      if (!months) monthsOf.set(f.member_id, (months = new Map()));
+      months.set(f.month, { spend: Number(f.spend), orders: f.orders, pointsEarned: f.points_earned });
+    }
+    const dueAt = new Map(claims.map((c) => [c.memberId, c.at]));
+    const moves: Array<TierMove & { memberId: string; spend: number }> = [];
+    const states: TierState[] = [];
+    const dueAfter = new Map<string, Date>();
+    for (const row of rows) {
+      const state: TierState = {
+        memberId: row.member_id,
+        tierCode: row.tier_code,
+        since: new Date(row.since),
+        lastDowngradeAt: row.last_downgrade_at ? new Date(row.last_downgrade_at) : null,
+        clockId: row.test_clock_id,
+      };
+      const at = dueAt.get(row.member_id)!;
+      for (const move of this.planEvaluation(state, monthsOf.get(row.member_id) ?? new Map(), at, now)) moves.push({ ...move, memberId: row.member_id });
+      states.push(state);
+      dueAfter.set(row.member_id, at);
+    }
+    await this.record(moves);
+    await this.saveMany(states, dueAfter);
+    return rows.length;
+  }
+
+  /** Writes states, each with its first evaluation after the instant given for it, in one statement. */
+  async saveMany(states: readonly TierState[], after: ReadonlyMap<string, Date>): Promise<void> {
+    if (states.length === 0) return;
+    const rules = this.program.rules.tiers;
+    const values = states.map((state) => {
+      const canMove = rules.upgrade === 'AT_EVALUATION' || this.program.tier(state.tierCode).rank > 0;
+      return [state.memberId, state.tierCode, state.since, state.lastDowngradeAt, canMove ? nextEvaluation(after.get(state.memberId)!, rules.evaluationDayOfMonth, this.timeZone) : null];
+    });
+    await this.tx.execute(
+      `update member_tier t set tier_code = v.tier_code, since = v.since, last_downgrade_at = v.last_downgrade_at, evaluation_due_at = v.due
+         from (values ${values.map(() => '(?::uuid, ?, ?::timestamptz, ?::timestamptz, ?::timestamptz)').join(', ')}) as v(member_id, tier_code, since, last_downgrade_at, due)
+        where t.member_id = v.member_id`,
+      values.flat(),
+    );
   }
 
   /**

@@ -4,6 +4,8 @@ import { loadLoyaltyProgram } from '../loyalty-program/index.js';
 import { TierBook } from './tier-book.js';
 
 const LEASE_MS = 5 * 60_000;
+/** Members one transaction evaluates. */
+const MEMBERS_PER_TRANSACTION = 100;
 
 /**
  * Scheduled tier evaluations (00:00 program time on the evaluation day): members whose tier an
@@ -39,14 +41,16 @@ export const tierEvaluationDueWork: DueWork = {
     );
     if (claimed.length === 0) return 0;
     const program = await loadLoyaltyProgram(em);
-    for (const { member_id: memberId, due_at: dueAt } of claimed) {
-      await em.fork().transactional(async (tx) => {
-        const book = new TierBook(tx, program, scope.deps.timeZone);
-        const state = await book.lock(memberId, clockId, now);
-        const at = new Date(dueAt);
-        await book.evaluate(state, at, now);
-        await book.save(state, at);
-      });
+    const claims = claimed.map((c) => ({ memberId: c.member_id, at: new Date(c.due_at) })).sort((a, b) => (a.memberId < b.memberId ? -1 : 1));
+    for (let i = 0; i < claims.length; i += MEMBERS_PER_TRANSACTION) {
+      const batch = claims.slice(i, i + MEMBERS_PER_TRANSACTION);
+      try {
+        await em.fork().transactional((tx) => new TierBook(tx, program, scope.deps.timeZone).evaluateMany(batch, now));
+      } catch (error) {
+        // One member's failure must not hold back the rest: run them one at a time.
+        if (batch.length === 1) throw error;
+        for (const claim of batch) await em.fork().transactional((tx) => new TierBook(tx, program, scope.deps.timeZone).evaluateMany([claim], now));
+      }
     }
     return claimed.length;
   },
