@@ -254,6 +254,54 @@ describe('demo loyalty program on a test clock', () => {
   });
 });
 
+describe('points spent on an order', () => {
+  it('a refund gives the points an order was paid with back into the lots they came from, with their own expiry', async () => {
+    const member = await memberOnClock(t, admin, JAN_15, 'points used');
+    await purchase(member, 1_000); // a January lot, expiring 1 Aug
+    await advance(member, '2027-03-10T02:00:00.000Z');
+    await purchase(member, 500); // a March lot, expiring 1 Oct
+    // An order paid with 1,200 points: the January lot first (1,000), then 200 of March's.
+    const order = await purchase(member, 300, { externalId: 'paid-with-points', pointsUsed: 1_200 });
+    expect(order).toMatchObject({ points: 300 });
+    let me = await loyalty(member);
+    expect(me.points.balance).toBe(1_000 + 500 + 300 - 1_200);
+    expect(me.points.lots.map((l: { remaining: number }) => l.remaining)).toEqual([300, 300]);
+
+    // Half refunded: half of the points come back, to the lots spent last first (March's 200, then January's 400).
+    await refund(member, 'paid-with-points', 150);
+    me = await loyalty(member);
+    expect(me.points.balance).toBe(600 - 150 + 600);
+    expect(me.points.lots).toHaveLength(3);
+    expect(me.points.lots[0]).toMatchObject({ earned: 1_000, remaining: 400, expiresAt: firstOf(2027, 8) });
+    // The two March lots expire together (in either order).
+    expect(me.points.lots.slice(1)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ earned: 500, remaining: 500, expiresAt: firstOf(2027, 10) }), expect.objectContaining({ earned: 300, remaining: 150 })]),
+    );
+
+    // The rest refunded after 1 Aug: January's points come back and expire at once, with their lot.
+    await advance(member, '2027-08-05T02:00:00.000Z');
+    const last = await refund(member, 'paid-with-points', 150);
+    expect(last).toMatchObject({ points: -150 });
+    me = await loyalty(member);
+    // January's lot expired on 1 Aug (its 400 with it), the order's own lot gave its last 150 back,
+    // and the 600 points restored into January's lot expired with it at once: March's 500 are left.
+    expect(me.points.balance).toBe(500);
+    expect(me.points.lots).toEqual([expect.objectContaining({ earned: 500, remaining: 500 })]);
+    const [restored] = await t.db.query<{ restored: string }>(`select sum(points) as restored from points_journal where member_id = $1 and kind = 'RESTORE'`, [member.memberId]);
+    expect(restored!.restored).toBe('1200');
+  });
+
+  it('refuses an order paid with more points than the member had before it, changing nothing', async () => {
+    const member = await memberOnClock(t, admin, JAN_15, 'points used short');
+    await purchase(member, 100);
+    const res = await record(member, { type: 'PURCHASE', amount: { amount: 50_000, currency: 'CNY' }, pointsUsed: 101 });
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'INSUFFICIENT_POINTS', balance: 100, required: 101 });
+    expect((await loyalty(member)).points.balance).toBe(100);
+    const [n] = await t.db.query<{ n: string }>(`select count(*) as n from activity where member_id = $1`, [member.memberId]);
+    expect(n!.n).toBe('1');
+  });
+});
+
 describe('activities', () => {
   it('the same (channel, externalId) twice is one activity; with another request it is an IDEMPOTENCY_CONFLICT', async () => {
     const member = await memberOnClock(t, admin, JAN_15, 'dedupe');

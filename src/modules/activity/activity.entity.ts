@@ -82,6 +82,18 @@ export class Activity {
   @Property({ type: 'integer', default: 0 })
   pointsTakenBack: Opt<number> = 0;
 
+  /** A purchase: points the member paid part of it with. */
+  @Property({ type: 'integer', default: 0 })
+  pointsUsed: Opt<number> = 0;
+
+  /** A purchase: of those, points refunds gave back (into the lots they came from). */
+  @Property({ type: 'integer', default: 0 })
+  pointsRestored: Opt<number> = 0;
+
+  /** A purchase paid partly with points: the spend. */
+  @Property({ type: 'uuid', nullable: true })
+  spendJournalId?: string | null;
+
   /** The lot it earned (purchases and actions that earned). */
   @Property({ type: 'uuid', nullable: true })
   lotId?: string | null;

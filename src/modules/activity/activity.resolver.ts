@@ -16,6 +16,7 @@ export function activityType(a: ActivityView): ActivityObjectType {
     occurredAt: a.occurredAt,
     postedAt: a.postedAt,
     points: a.points,
+    pointsUsed: a.pointsUsed,
     note: a.note,
     tierAfter: a.tierMove?.to ?? null,
   };

@@ -19,6 +19,8 @@ export interface ActivityInput {
   amount?: { amount: number; currency: string } | null;
   refundOf?: string | null;
   occurredAt?: Date | null;
+  /** A purchase: points the member pays part of it with (spent oldest first; given back by its refunds). */
+  pointsUsed?: number | null;
 }
 
 /** An activity as it was recorded, with what it did. */
@@ -34,6 +36,8 @@ export interface ActivityView {
   occurredAt: Date;
   postedAt: Date;
   points: number;
+  /** Purchases: points it was paid with; refunds: points given back. */
+  pointsUsed: number;
   note: string | null;
   /** The tier move it caused, when it caused one (only on the call that recorded it). */
   tierMove?: TierMove | null;
@@ -72,11 +76,14 @@ interface ActivityRow {
   points_taken_back: number;
   lot_id: string | null;
   request_hash: string;
+  points_used: number;
+  points_restored: number;
+  spend_journal_id: string | null;
   refund_of_external_id: string | null;
 }
 
 const COLUMNS = `id, member_id, type, channel, external_id, amount, currency, refund_of_id, occurred_at, posted_at, points, note,
-  multiplier_permille, rate_points, rate_per, refunded_amount, points_taken_back, lot_id, request_hash,
+  multiplier_permille, rate_points, rate_per, refunded_amount, points_taken_back, lot_id, request_hash, points_used, points_restored, spend_journal_id,
   (select p.external_id from activity p where p.id = activity.refund_of_id) as refund_of_external_id`;
 
 /**
@@ -96,7 +103,7 @@ export class ActivityService {
   async record(input: ActivityInput, source: ActivitySource = { kind: 'CHANNEL' }): Promise<ActivityView> {
     const channel = input.channel.trim();
     const externalId = input.externalId.trim();
-    const hash = requestHash([input.memberId, input.type, channel, externalId, input.amount ?? null, input.refundOf ?? null, input.occurredAt?.toISOString() ?? null]);
+    const hash = requestHash([input.memberId, input.type, channel, externalId, input.amount ?? null, input.refundOf ?? null, input.occurredAt?.toISOString() ?? null, input.pointsUsed ?? 0]);
     const program = await loadLoyaltyProgram(this.em);
     this.validateShape({ ...input, channel, externalId }, program, source);
     try {
@@ -132,6 +139,11 @@ export class ActivityService {
       }
     } else {
       v.check(!input.amount, 'amount', `only purchases and refunds carry an amount, not a ${input.type.toLowerCase()}`);
+    }
+    if (input.pointsUsed != null && input.pointsUsed !== 0) {
+      v.check(input.type === ActivityType.PURCHASE, 'pointsUsed', 'only a purchase is paid with points')
+        .check(Number.isInteger(input.pointsUsed) && input.pointsUsed > 0 && input.pointsUsed <= MAX_AMOUNT, 'pointsUsed', 'must be a positive whole number of points')
+        .check(source.kind === 'CHANNEL', 'pointsUsed', "points are burned at a partner's till with burnPoints");
     }
     if (input.type === ActivityType.REFUND) v.check(!!input.refundOf?.trim(), 'refundOf', "is required for a refund: the externalId of the purchase it reverses");
     else v.check(!input.refundOf, 'refundOf', 'only a refund names a purchase');
@@ -205,6 +217,20 @@ export class ActivityService {
       });
       await tx.execute(`update activity set lot_id = ? where id = ?`, [earned.lotId, recorded.id]);
       recorded.lot_id = earned.lotId;
+      if (input.pointsUsed) {
+        // Paid partly with points the member held before this purchase (its own points are not yet theirs to spend on it).
+        const spent = await ledger.spend({
+          memberId: input.memberId,
+          idempotencyKey: `activity:${recorded.id}:points-used`,
+          at: now,
+          points: input.pointsUsed,
+          to: { kind: 'PROGRAM' },
+          activityId: recorded.id,
+          memo: { type: 'ORDER', channel: input.channel, externalId: input.externalId },
+          excludeLot: earned.lotId,
+        });
+        await tx.execute(`update activity set points_used = ?, spend_journal_id = ? where id = ?`, [input.pointsUsed, spent.journalId, recorded.id]);
+      }
       await book.addQualifying(input.memberId, occurredAt, { spend: amount, orders: 1, pointsEarned: points });
       tierMove = await book.afterPurchase(state, now, recorded.id);
     } else if (input.type === ActivityType.REFUND) {
@@ -243,7 +269,31 @@ export class ActivityService {
         });
       }
       const whole = purchase.refunded_amount + amount === purchase.amount;
-      await tx.execute(`update activity set refunded_amount = refunded_amount + ?, points_taken_back = points_taken_back + ? where id = ?`, [amount, takeBack, purchase.id]);
+      // Points the order was paid with come back in proportion (all of them with the last refund), into their own lots.
+      const restore = purchase.spend_journal_id
+        ? Math.floor((purchase.points_used * (purchase.refunded_amount + amount)) / purchase.amount!) - purchase.points_restored
+        : 0;
+      if (restore > 0) {
+        await ledger.restore({
+          memberId: input.memberId,
+          idempotencyKey: `activity:${recorded.id}:restore`,
+          at: now,
+          points: restore,
+          spendJournalId: purchase.spend_journal_id!,
+          activityId: recorded.id,
+          memo: { type: input.type, channel: input.channel, refundOf: purchase.external_id },
+        });
+      }
+      await tx.execute(`update activity set refunded_amount = refunded_amount + ?, points_taken_back = points_taken_back + ?, points_restored = points_restored + ? where id = ?`, [
+        amount,
+        takeBack,
+        restore,
+        purchase.id,
+      ]);
+      if (restore > 0) {
+        await tx.execute(`update activity set points_restored = ? where id = ?`, [restore, recorded.id]);
+        recorded.points_restored = restore;
+      }
       await book.addQualifying(input.memberId, occurredAt, { spend: -amount, orders: whole ? -1 : 0, pointsEarned: -takeBack });
       tierMove = await book.afterRefund(state, now, recorded.id);
     } else {
@@ -363,6 +413,7 @@ function view(row: ActivityRow): ActivityView {
     occurredAt: new Date(row.occurred_at),
     postedAt: new Date(row.posted_at),
     points: row.points,
+    pointsUsed: row.type === ActivityType.REFUND ? row.points_restored : row.points_used,
     note: row.note,
   };
 }

@@ -46,6 +46,9 @@ export class ActivityInputType {
 
   @Field(() => Date, { nullable: true, description: "When it happened (default: now on the member's clock); it decides the month, the day and the points' expiry" })
   occurredAt?: Date | null;
+
+  @Field(() => Int, { nullable: true, description: 'Purchases: points the member paid part of it with (spent oldest first; its refunds give them back, in proportion, with their original expiry)' })
+  pointsUsed?: number | null;
 }
 
 @ObjectType('Activity', { description: 'An activity the program recorded, and the points it moved' })
@@ -79,6 +82,9 @@ export class ActivityObjectType {
 
   @Field(() => Int, { description: 'Points it earned (positive) or took back (negative)' })
   points!: number;
+
+  @Field(() => Int, { description: 'Purchases: points it was paid with; refunds: points they gave back' })
+  pointsUsed!: number;
 
   @Field(() => String, { nullable: true, description: 'Why it earned less than its rule gives (a daily limit, once only)' })
   note!: string | null;

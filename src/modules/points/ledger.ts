@@ -92,6 +92,8 @@ export interface TakeBackOutcome {
 export interface SpendRequest extends PostingCommon {
   points: number;
   to: Counterparty;
+  /** A lot it may not take from (the one the same order just earned). */
+  excludeLot?: string | null;
 }
 
 export interface SpendOutcome {
@@ -319,12 +321,13 @@ export class PointsLedger {
   async spend(request: SpendRequest): Promise<SpendOutcome> {
     if (!Number.isInteger(request.points) || request.points <= 0) throw new Error(`spend: points must be a whole number > 0, got ${request.points}`);
     const hash = requestHash(['spend', request.points, request.to, request.activityId ?? null, request.memo ?? null]);
-    const position = this.held(request.memberId);
+    this.held(request.memberId);
     const first = await this.repeated(request, hash);
     if (first) return { journalId: first.id, fromLots: (first.memo?.fromLots as LotMovement[]) ?? [] };
-    if (position.balance < request.points) throw PointsError.insufficient(position.balance, request.points);
+    const lots = (await this.spendableLots(request.memberId, request.at)).filter((l) => l.id !== request.excludeLot);
+    const available = lots.reduce((sum, l) => sum + l.remaining, 0);
+    if (available < request.points) throw PointsError.insufficient(available, request.points);
     await this.openPartner(request.to);
-    const lots = await this.spendableLots(request.memberId, request.at);
     const plan = planDrain(lots, request.points);
     const journalId = await this.journal(PointsJournalKind.SPEND, { ...request, memo: { ...request.memo, fromLots: plan } }, request.points, hash);
     const fromLots = await this.drain(lots, plan, request.memberId, counterpartyRedeemed(request.to), journalId);

@@ -191,7 +191,7 @@ export class PointsLot {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
-  @ManyToOne({ entity: () => Member })
+  @ManyToOne({ entity: () => Member, index: true })
   member!: Rel<Member>;
 
   /** The earning that created it. */

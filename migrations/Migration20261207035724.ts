@@ -1,8 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261207034433 extends Migration {
+export class Migration20261207035724 extends Migration {
 
-  override name = 'Migration20261207034433';
+  override name = 'Migration20261207035724';
 
   override up(): void | Promise<void> {
     this.addSql(`create type "activity_type" as enum ('PURCHASE', 'REFUND', 'CHECK_IN', 'REVIEW', 'SHARE', 'PROFILE_COMPLETED', 'BIRTHDAY');`);
@@ -14,7 +14,7 @@ export class Migration20261207034433 extends Migration {
     this.addSql(`create table "loyalty_tier" ("code" text not null, "rank" int not null, "name" jsonb not null, "min_spend" bigint null, "min_orders" int null, "min_points_earned" int null, "multiplier_permille" int not null default 1000, primary key ("code"));`);
     this.addSql(`alter table "loyalty_tier" add constraint "loyalty_tier_rank_unique" unique ("rank");`);
 
-    this.addSql(`create table "activity" ("id" uuid not null, "member_id" uuid not null, "type" "activity_type" not null, "channel" text not null, "external_id" text not null, "amount" int null, "currency" text null, "refund_of_id" uuid null, "occurred_at" timestamptz not null, "posted_at" timestamptz not null, "points" int not null default 0, "note" text null, "multiplier_permille" int null, "rate_points" int null, "rate_per" int null, "refunded_amount" int not null default 0, "points_taken_back" int not null default 0, "lot_id" uuid null, "request_hash" text not null, "seq" bigint not null, "created_at" timestamptz not null default now(), primary key ("id"));`);
+    this.addSql(`create table "activity" ("id" uuid not null, "member_id" uuid not null, "type" "activity_type" not null, "channel" text not null, "external_id" text not null, "amount" int null, "currency" text null, "refund_of_id" uuid null, "occurred_at" timestamptz not null, "posted_at" timestamptz not null, "points" int not null default 0, "note" text null, "multiplier_permille" int null, "rate_points" int null, "rate_per" int null, "refunded_amount" int not null default 0, "points_taken_back" int not null default 0, "points_used" int not null default 0, "points_restored" int not null default 0, "spend_journal_id" uuid null, "lot_id" uuid null, "request_hash" text not null, "seq" bigint not null, "created_at" timestamptz not null default now(), primary key ("id"));`);
     this.addSql(`alter table "activity" add constraint "activity_seq_unique" unique ("seq");`);
     this.addSql(`create sequence "activity_seq";`);
     this.addSql(`create index "activity_member_id_type_occurred_at_index" on "activity" ("member_id", "type", "occurred_at");`);
@@ -39,6 +39,7 @@ export class Migration20261207034433 extends Migration {
     this.addSql(`create index "points_journal_member_id_effective_at_index" on "points_journal" ("member_id", "effective_at");`);
 
     this.addSql(`create table "points_lot" ("id" uuid not null, "member_id" uuid not null, "journal_id" uuid not null, "earned" int not null, "remaining" int not null, "earned_at" timestamptz not null, "expires_at" timestamptz null, "test_clock_id" uuid null, "due_at" timestamptz null, "reminded_at" timestamptz null, primary key ("id"));`);
+    this.addSql(`create index "points_lot_member_id_index" on "points_lot" ("member_id");`);
     this.addSql(`create index "points_lot_due_on_clock" on "points_lot" ("test_clock_id", "due_at") where "due_at" is not null and "test_clock_id" is not null;`);
     this.addSql(`create index "points_lot_due" on "points_lot" ("due_at") where "due_at" is not null and "test_clock_id" is null;`);
     this.addSql(`create index "points_lot_spendable" on "points_lot" ("member_id", "expires_at", "earned_at") where "remaining" > 0;`);
