@@ -28,6 +28,8 @@ const OWNERS: Record<string, string> = {
   payment_refund: 'src/modules/membership/',
   membership_event: 'src/modules/membership/',
   member_notification: 'src/modules/notification/',
+  member_moment: 'src/modules/moments/',
+  member_messaging_preference: 'src/modules/moments/',
   test_clock: 'src/modules/test-clock/',
   loyalty_program: 'src/modules/loyalty-program/',
   loyalty_tier: 'src/modules/loyalty-program/',
@@ -51,7 +53,7 @@ const OWNERS: Record<string, string> = {
 const DECLARED_EXCEPTIONS = [{ file: 'src/modules/entitlement/entitlement.entity.ts', table: 'issued_token' }];
 
 describe('data ownership', () => {
-  it('lets only the owning module write the entitlement, outbox, token, audit, partner key, payment, timeline, notification, clock and loyalty tables', () => {
+  it('lets only the owning module write the entitlement, outbox, token, audit, partner key, payment, timeline, notification, moment, clock and loyalty tables', () => {
     const offenders: string[] = [];
     for (const file of [...sourceFiles('src'), ...sourceFiles('partners'), ...sourceFiles('scripts')]) {
       const text = readFileSync(path.join(root, file), 'utf8');

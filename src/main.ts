@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import path from 'node:path';
 import { startEmbeddedPostgres, type RunningPostgres } from './platform/db/embedded-postgres.js';
 import { BUILT_IN_PARTNERS, loadSandboxes } from './built-in-partners.js';
+import { loadMessagingSandbox, MESSAGING_ADAPTER } from './built-in-messaging.js';
 import { loadPaymentSandbox, PAYMENT_ADAPTER } from './built-in-payments.js';
 import { startApp, type RunningApp } from './runtime/app.js';
 import { loadConfig } from './platform/config.js';
@@ -55,6 +56,9 @@ try {
     // Likewise the payment provider's sandbox, when PAYMENT_WECHATPAY_* is not set.
     paymentAdapter: PAYMENT_ADAPTER,
     ...(config.nodeEnv === 'production' ? {} : { paymentSandbox: await loadPaymentSandbox() }),
+    // And the messaging provider's, when MESSAGING_WECHAT_SUBSCRIBE_* is not set.
+    messagingAdapter: MESSAGING_ADAPTER,
+    ...(config.nodeEnv === 'production' ? {} : { messagingSandbox: await loadMessagingSandbox() }),
   });
   printBanner(app, databaseUrl);
 } catch (error) {
@@ -82,6 +86,7 @@ function printBanner(running: RunningApp, databaseUrl: string): void {
     `  Subgraphs        ${running.subgraphs.map((s) => `${s.name} ${s.url}`).join(', ')}`,
     `  Sandbox partners ${[...running.sandboxes.entries()].map(([id, s]) => `${id} ${s.url}`).join(', ') || 'none'}`,
     `  Payments         ${running.payments.name}${running.paymentSandbox ? ` sandbox ${running.paymentSandbox.url}   (scenarios: PUT ${running.paymentSandbox.url}/sandbox/scenarios)` : ' (configured)'}; notifications on ${base}/payments/${running.payments.name}/notify`,
+    `  Messaging        ${running.messaging ? `${running.messaging.name}${running.messagingSandbox ? ` sandbox ${running.messagingSandbox.url}   (sent: GET ${running.messagingSandbox.url}/sandbox/messages; scenarios: PUT …/sandbox/scenarios)` : ' (configured)'}` : 'none (moments are recorded, not sent)'}`,
     seed
       ? `  Demo catalog     ${seed.seeded ? 'seeded' : 'already present'}: plans ${seed.plans.join(', ')}; benefits ${seed.benefits.join(', ')}; partners ${seed.partners.join(', ')}`
       : '',

@@ -11,6 +11,7 @@
 import 'reflect-metadata';
 import { loadSubgraphSecret } from '../partners/sdk/index.js';
 import { BUILT_IN_PARTNERS, loadSandboxes } from './built-in-partners.js';
+import { MESSAGING_ADAPTER } from './built-in-messaging.js';
 import { PAYMENT_ADAPTER } from './built-in-payments.js';
 import { standaloneSubgraphPort } from './composition/subgraph-catalog.js';
 import { connectPartners, startPartnerSubgraphs } from './runtime/partners.js';
@@ -33,15 +34,27 @@ await runStandalone(`subgraph ${name}`, async ({ config, logger, closers }) => {
     // Admins' reconciliations reach the partners configured here (no sandboxes: those belong to one process).
     const configured = BUILT_IN_PARTNERS.filter((p) => config.partnerEndpoints.has(p.id));
     const partners = await connectPartners(configured, config, closers);
-    const [{ openCore }, { startMembershipSubgraph }, { connectPayments }] = await Promise.all([
+    const [{ openCore }, { startMembershipSubgraph }, { connectPayments }, { connectMessaging }] = await Promise.all([
       import('./runtime/core.js'),
       import('./hosting/membership-subgraph.js'),
       import('./runtime/payments.js'),
+      import('./runtime/messaging.js'),
     ]);
     // Members subscribe and pay here: the provider must be configured (PAYMENT_WECHATPAY_*).
     const payments = await connectPayments(PAYMENT_ADAPTER, config, closers);
+    // Messages go out from workers; here only when configured (a test clock's advance delivers its members' moments).
+    const messaging = await connectMessaging(MESSAGING_ADAPTER, config, closers);
     const core = await openCore(
-      { config, databaseUrl: config.databaseUrl, logger, partners: BUILT_IN_PARTNERS, partnerProvisioning: partners.provisioning, payments: payments.provider, seed: false },
+      {
+        config,
+        databaseUrl: config.databaseUrl,
+        logger,
+        partners: BUILT_IN_PARTNERS,
+        partnerProvisioning: partners.provisioning,
+        payments: payments.provider,
+        ...(messaging.provider ? { messaging: messaging.provider } : {}),
+        seed: false,
+      },
       closers,
     );
     const subgraph = await startMembershipSubgraph({ ...core, host, port, development, secret, logger });

@@ -55,6 +55,7 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     payPastDue: 'member',
     changePlan: 'member',
     refundMyMembership: 'member',
+    setMessagingPreferences: 'member',
     redeemEntitlement: 'partner',
     voidRedemption: 'partner',
     uploadVoucherCodes: 'partner',

@@ -126,6 +126,9 @@ async function activeMember(subject?: string, onClock = false): Promise<TestMemb
   const claim = await t.graphql(CLAIM, { id: member.ids.COFFEE }, { bearer: member.bearer });
   expect(claim.errors).toBeUndefined();
   await issue(member, 'COFFEE'); // a token never presented
+  // How they want to hear about their moments (their joining is one already).
+  const preferences = await t.graphql(`mutation { setMessagingPreferences(locale: "en", optOut: [POINTS_EARNED]) { locale } }`, {}, { bearer: member.bearer });
+  expect(preferences.errors, JSON.stringify(preferences.errors)).toBeUndefined();
   // Loyalty: a purchase that reaches SILVER, part of it refunded, a check-in.
   const order = `order-${randomUUID()}`;
   for (const input of [
@@ -310,6 +313,8 @@ describe('the data export', () => {
       paymentNotifications: [`select n.id from payment_notification n join payment p on p.id = n.payment_id join membership m on m.id = p.membership_id where m.member_id = $1`],
       membershipEvents: [`select e.id from membership_event e join membership m on m.id = e.membership_id where m.member_id = $1`],
       notifications: [`select id from member_notification where member_id = $1`],
+      moments: [`select id from member_moment where member_id = $1`],
+      messagingPreferences: [`select member_id as "memberId" from member_messaging_preference where member_id = $1`, 'memberId'],
       entitlements: [`select id from entitlement where member_id = $1`],
       issuedTokens: [`select it.jti from issued_token it join entitlement e on e.id = it.entitlement_id where e.member_id = $1`, 'jti'],
       redemptions: [`select r.id from redemption r join entitlement e on e.id = r.entitlement_id where e.member_id = $1`],

@@ -15,6 +15,7 @@ export const MODULES: readonly ModuleEntry[] = [
   { name: 'member', definition: () => import('./member/module.js') },
   { name: 'outbox', definition: () => import('./outbox/module.js') },
   { name: 'notification', definition: () => import('./notification/module.js') },
+  { name: 'moments', definition: () => import('./moments/module.js') },
   { name: 'membership', definition: () => import('./membership/module.js'), errors: () => import('./membership/membership.errors.js') },
   { name: 'entitlement', definition: () => import('./entitlement/module.js'), errors: () => import('./entitlement/entitlement.errors.js') },
   { name: 'status-list', definition: () => import('./status-list/module.js') },

@@ -133,6 +133,14 @@ export interface AppConfig {
   paymentConfirmWaitMs: number;
   /** Test clocks (`createTestClock`, …): on outside production, always off in production. */
   testClocks: boolean;
+  /**
+   * The messaging provider's settings: every `MESSAGING_…` variable as given (the provider's
+   * adapter reads its own, e.g. `MESSAGING_WECHAT_SUBSCRIBE_APP_ID`). None of the adapter's set:
+   * the all-in-one process starts its sandbox outside production; production workers refuse to start.
+   */
+  messagingEnv: Readonly<Record<string, string>>;
+  /** How members' moments are turned into messages: quiet hours, the frequency cap, templates (`MESSAGING_*`). */
+  moments: MomentsConfig;
   /** Subgraphs the standalone gateway composes (`SUBGRAPHS`, `name=url` pairs); absent: the built-in ones at their standalone ports. */
   subgraphs: Array<{ name: string; url: string }> | undefined;
   /** Interface a standalone subgraph binds (`SUBGRAPH_HOST`). @default '127.0.0.1' */
@@ -160,6 +168,58 @@ export interface PartnerEndpointConfig {
   webhookSecrets: string[];
   /** Secrets this partner signs the events it sends us with. */
   callbackSecrets: string[];
+}
+
+/** The moments a member may be sent a message about (the moments module's `MomentKind`). */
+export const MOMENT_KINDS = ['JOINED', 'TIER_UP', 'TIER_DOWN', 'POINTS_EARNED', 'POINTS_EXPIRING', 'BENEFIT_ACTIVATED', 'RENEWAL_DUE', 'MEMBER_DAY'] as const;
+export type MomentKindName = (typeof MOMENT_KINDS)[number];
+
+/** A daily window in the program time zone, as minutes after local midnight; `start > end` wraps past midnight. */
+export interface DailyWindow {
+  start: number;
+  end: number;
+}
+
+/** How moments become messages (see the README's "Moments" section). */
+export interface MomentsConfig {
+  /** Locale of a member who chose none (`MESSAGING_DEFAULT_LOCALE`). @default 'zh-CN' */
+  defaultLocale: 'en' | 'zh-CN';
+  /**
+   * When nothing is sent, in the program time zone (`MESSAGING_QUIET_HOURS`, `HH:MM-HH:MM`, or
+   * `off`): a message due then waits until the window ends. @default 22:00–08:00
+   */
+  quietHours: DailyWindow | null;
+  /** Messages per member per rolling 24 hours, beyond which capped kinds are skipped (`MESSAGING_FREQUENCY_CAP`; 0: no cap). @default 3 */
+  frequencyCap: number;
+  /** Sends of one message before it is given up as FAILED (`MESSAGING_MAX_ATTEMPTS`). @default 8 */
+  maxAttempts: number;
+  /**
+   * The provider's template id per kind (`MESSAGING_TEMPLATE_<KIND>`). Outside production a kind
+   * left unset gets the sandbox's id (`sandbox-<kind>`); in production it has none and its
+   * moments are skipped (`NO_TEMPLATE`).
+   */
+  templates: Readonly<Partial<Record<MomentKindName, string>>>;
+  /** Where tapping a message leads, per kind (`MESSAGING_LINK_<KIND>`, a mini-program page); unset: nowhere. */
+  links: Readonly<Partial<Record<MomentKindName, string>>>;
+  /** Hours after it happened that a moment is no longer worth sending, per kind (`MESSAGING_STALE_HOURS_<KIND>`; 0: never). */
+  staleAfterHours: Readonly<Record<MomentKindName, number>>;
+}
+
+/** Hours after which a moment is stale, by default: news of points earned is worth little after 3 days; expiry and renewal reminders go stale when their date passes instead. */
+export const DEFAULT_STALE_HOURS: Readonly<Record<MomentKindName, number>> = {
+  JOINED: 72,
+  TIER_UP: 72,
+  TIER_DOWN: 72,
+  POINTS_EARNED: 72,
+  POINTS_EXPIRING: 0,
+  BENEFIT_ACTIVATED: 72,
+  RENEWAL_DUE: 0,
+  MEMBER_DAY: 24,
+};
+
+/** The sandbox's template id of a kind (`TIER_UP` → `sandbox-tier-up`), used outside production when none is set. */
+export function sandboxTemplateId(kind: MomentKindName): string {
+  return `sandbox-${kind.toLowerCase().replace(/_/g, '-')}`;
 }
 
 /** Operations allowed per window and per caller; a mutation costs one per root field. */
@@ -275,18 +335,39 @@ const envSchema = z.object({
   WORKER_HOST: z.string().default('0.0.0.0'),
   PARTNER_SUBGRAPH_PUBLIC_ONLY: z.enum(['true', 'false']).optional(),
   WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(4002),
+  MESSAGING_DEFAULT_LOCALE: z.enum(['en', 'zh-CN']).default('zh-CN'),
+  MESSAGING_QUIET_HOURS: z
+    .string()
+    .regex(/^(off|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)$/, 'must be HH:MM-HH:MM in the program time zone (e.g. 22:00-08:00), or off')
+    .default('22:00-08:00'),
+  MESSAGING_FREQUENCY_CAP: z.coerce.number().int().min(0).max(1000).default(3),
+  MESSAGING_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
 });
+
+/** Per-kind messaging settings (`MESSAGING_TEMPLATE_<KIND>`, `_LINK_`, `_STALE_HOURS_`), parsed beside {@link envSchema}. */
+const momentKindSchema = z.object(
+  Object.fromEntries(
+    MOMENT_KINDS.flatMap((kind) => [
+      [`MESSAGING_TEMPLATE_${kind}`, z.string().max(128).optional()],
+      [`MESSAGING_LINK_${kind}`, z.string().max(1024).refine((v) => !v.includes('://'), 'must be a mini-program page (pages/…?…), not a web address').optional()],
+      [`MESSAGING_STALE_HOURS_${kind}`, z.coerce.number().int().min(0).max(24 * 366).optional()],
+    ]),
+  ) as Record<string, z.ZodType<string | number | undefined>>,
+);
 
 const PARTNER_VARIABLE = /^PARTNER_([A-Z0-9_]+)_(URL|API_KEY|WEBHOOK_SECRETS|CALLBACK_SECRETS)$/;
 
 /** Reads and validates the configuration from `env` (the process environment by default). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = envSchema.safeParse(stripEmpty(env));
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  const perKind = momentKindSchema.safeParse(stripEmpty(env));
+  if (!parsed.success || !perKind.success) {
+    const issues = [...(parsed.error?.issues ?? []), ...(perKind.error?.issues ?? [])];
+    const problems = issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid configuration, set these environment variables:\n${problems.join('\n')}`);
   }
   const e = parsed.data;
+  const kindSetting = <T extends string | number>(name: string): T | undefined => perKind.data[name] as T | undefined;
   if ((e.AUTH_ISSUER === undefined) !== (e.AUTH_JWKS_URL === undefined)) {
     throw new Error('Invalid configuration: set AUTH_ISSUER and AUTH_JWKS_URL together (or neither)');
   }
@@ -381,6 +462,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     partnerEndpoints,
     paymentEnv: Object.fromEntries(Object.entries(stripEmpty(env)).filter(([name]) => name.startsWith('PAYMENT_'))),
+    messagingEnv: Object.fromEntries(Object.entries(stripEmpty(env)).filter(([name]) => name.startsWith('MESSAGING_'))),
+    moments: {
+      defaultLocale: e.MESSAGING_DEFAULT_LOCALE,
+      quietHours: dailyWindow(e.MESSAGING_QUIET_HOURS),
+      frequencyCap: e.MESSAGING_FREQUENCY_CAP,
+      maxAttempts: e.MESSAGING_MAX_ATTEMPTS,
+      templates: Object.fromEntries(
+        MOMENT_KINDS.flatMap((kind) => {
+          const id = kindSetting<string>(`MESSAGING_TEMPLATE_${kind}`) ?? (e.NODE_ENV === 'production' ? undefined : sandboxTemplateId(kind));
+          return id ? [[kind, id]] : [];
+        }),
+      ),
+      links: Object.fromEntries(MOMENT_KINDS.flatMap((kind) => {
+        const link = kindSetting<string>(`MESSAGING_LINK_${kind}`);
+        return link ? [[kind, link]] : [];
+      })),
+      staleAfterHours: Object.fromEntries(MOMENT_KINDS.map((kind) => [kind, kindSetting<number>(`MESSAGING_STALE_HOURS_${kind}`) ?? DEFAULT_STALE_HOURS[kind]])) as Record<MomentKindName, number>,
+    },
     testClocks: e.NODE_ENV !== 'production',
     paymentConfirmWaitMs: e.PAYMENT_CONFIRM_WAIT_MS ?? (e.NODE_ENV === 'production' ? 0 : 3000),
     subgraphs,
@@ -413,6 +512,16 @@ function partnerEndpointsOf(env: Record<string, string>): Map<string, PartnerEnd
     endpoints.set(id, { url: vars.URL, apiKey: vars.API_KEY, webhookSecrets: list(vars.WEBHOOK_SECRETS), callbackSecrets: list(vars.CALLBACK_SECRETS) });
   }
   return endpoints;
+}
+
+/** `22:00-08:00` → minutes after midnight; `off`, or the same start and end, → no window. */
+function dailyWindow(text: string): DailyWindow | null {
+  if (text === 'off') return null;
+  const [start, end] = text.split('-').map((hhmm) => {
+    const [h, m] = hhmm.split(':').map(Number);
+    return h! * 60 + m!;
+  });
+  return start === end ? null : { start: start!, end: end! };
 }
 
 function isBase64Of32Bytes(value: string): boolean {

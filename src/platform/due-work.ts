@@ -29,7 +29,7 @@ export function createDueWorkRunner(options: DueWorkRunnerOptions): DueWorkRunne
       const em = options.orm.em.fork();
       let earliest: Date | null = null;
       for (const work of works) {
-        const due = await work.nextDue(em, clockId);
+        const due = await work.nextDue(em, clockId, options.deps);
         if (due && (!earliest || due < earliest)) earliest = due;
       }
       return earliest;

@@ -63,8 +63,11 @@ export interface DueWorkScope {
  */
 export interface DueWork {
   readonly name: string;
-  /** The earliest due instant of its rows for `clockId` (null: real time), or null when none is due ever. */
-  nextDue(em: EntityManager, clockId: string | null): Promise<Date | null>;
+  /**
+   * The earliest due instant of its rows for `clockId` (null: real time), or null when none is due
+   * ever — or none this process can run (`deps` says what it has).
+   */
+  nextDue(em: EntityManager, clockId: string | null, deps?: AppDependencies): Promise<Date | null>;
   /** Runs up to `limit` items due at or before `now`; returns how many ran (fewer than `limit`: nothing else is due). */
   runDue(scope: DueWorkScope): Promise<number>;
 }

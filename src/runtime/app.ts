@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { loadSubgraphSecret, type PartnerAdapter, type PartnerProvisioning, type PartnerSandbox, type RunningSandbox } from '../../partners/sdk/index.js';
+import type { MessagingAdapter, MessagingProvider, MessagingSandboxStarter, RunningMessagingSandbox } from '../../messaging/sdk/index.js';
 import type { PaymentAdapter, PaymentProvider, PaymentSandboxStarter, RunningPaymentSandbox } from '../../payments/sdk/index.js';
 import { SubgraphChanges } from '../composition/subgraph-changes.js';
 import type { SubgraphDefinition } from '../composition/supergraph.js';
@@ -17,6 +18,7 @@ import type { SeedSummary } from '../seed/demo-catalog.js';
 import { Closers } from './closers.js';
 import { openCore } from './core.js';
 import { connectPartners, startPartnerSubgraphs } from './partners.js';
+import { connectMessaging } from './messaging.js';
 import { connectPayments } from './payments.js';
 import { openPublicPort } from './public-port.js';
 import { startWork } from './worker.js';
@@ -37,6 +39,10 @@ export interface StartAppOptions {
   paymentAdapter: PaymentAdapter;
   /** Its sandbox, started when the provider is not configured (development and tests; see loadPaymentSandbox). */
   paymentSandbox?: PaymentSandboxStarter;
+  /** The messaging provider (named by the entry point). @default none: members' moments are recorded, never delivered */
+  messagingAdapter?: MessagingAdapter;
+  /** Its sandbox, started when the provider is not configured (development and tests; see loadMessagingSandbox). */
+  messagingSandbox?: MessagingSandboxStarter;
   now?: () => Date;
   /** Called with every SQL statement the app runs (tests count them). */
   onQuery?: (sql: string) => void;
@@ -63,6 +69,10 @@ export interface RunningApp {
   payments: PaymentProvider;
   /** The payment provider's sandbox, when this process started it. */
   paymentSandbox: RunningPaymentSandbox | undefined;
+  /** Where members' messages go (none when the entry point named no provider). */
+  messaging: MessagingProvider | undefined;
+  /** The messaging provider's sandbox, when this process started it. */
+  messagingSandbox: RunningMessagingSandbox | undefined;
   seed: SeedSummary | null;
   /** The dev issuer (absent in production) for minting member and admin credentials. */
   devIssuer: DevIssuer | undefined;
@@ -96,6 +106,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       notifyBaseUrl: publicPort.url,
       ...(options.paymentSandbox ? { sandbox: options.paymentSandbox } : {}),
     });
+    const messaging = options.messagingAdapter
+      ? await connectMessaging(options.messagingAdapter, config, closers, { logger, ...(options.messagingSandbox ? { sandbox: options.messagingSandbox } : {}) })
+      : { provider: undefined };
     const subgraphChanges = new SubgraphChanges();
     const core = await openCore(
       {
@@ -108,6 +121,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         ...(options.migrate !== undefined ? { migrate: options.migrate } : {}),
         ...(options.seed !== undefined ? { seed: options.seed } : {}),
         payments: payments.provider,
+        ...(messaging.provider ? { messaging: messaging.provider } : {}),
         ...(options.now ? { now: options.now } : {}),
         ...(options.onQuery ? { onQuery: options.onQuery } : {}),
       },
@@ -147,6 +161,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       sandboxes: partners.sandboxes,
       payments: payments.provider,
       paymentSandbox: payments.sandbox,
+      messaging: messaging.provider,
+      messagingSandbox: messaging.sandbox,
       seed: core.seed,
       devIssuer: core.devIssuer,
       outbox: work.outbox,

@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { PartnerAdapter, PartnerProvisioning } from '../../partners/sdk/index.js';
+import type { MessagingProvider } from '../../messaging/sdk/index.js';
 import type { PaymentProvider } from '../../payments/sdk/index.js';
 import { builtInSubgraphs } from '../composition/subgraph-catalog.js';
 import type { SubgraphChanges } from '../composition/subgraph-changes.js';
@@ -42,6 +43,8 @@ export interface CoreOptions {
   seed?: boolean;
   /** Where members pay (see connectPayments). @default none: every payment fails (a process that only migrates and seeds) */
   payments?: PaymentProvider;
+  /** Where members' messages go (see connectMessaging). @default none: this process delivers no moment */
+  messaging?: MessagingProvider;
   now?: () => Date;
   /** Called with every SQL statement the process runs (tests count them). */
   onQuery?: (sql: string) => void;
@@ -95,6 +98,8 @@ export async function openCore(options: CoreOptions, closers: Closers): Promise<
     redemptionVoidWindowSeconds: config.redemptionVoidWindowSeconds,
     payments: options.payments ?? noPayments('this process opened the core without a payment provider'),
     paymentConfirmWaitMs: config.paymentConfirmWaitMs,
+    ...(options.messaging ? { messaging: options.messaging } : {}),
+    moments: config.moments,
     // Members on test clocks live at their clock's time; production has no clocks at all.
     ...(config.testClocks ? { memberClocks: testClocks } : {}),
     signer: new EntitlementTokenSigner({ issuer: config.publicUrl, keyStore, ttlSeconds: config.tokenTtlSeconds, ...clock }),

@@ -5,6 +5,7 @@ import { print } from 'graphql';
 import os from 'node:os';
 import path from 'node:path';
 import { BUILT_IN_PARTNERS, loadSandboxes } from '../../src/built-in-partners.js';
+import { loadMessagingSandbox, MESSAGING_ADAPTER } from '../../src/built-in-messaging.js';
 import { loadPaymentSandbox, PAYMENT_ADAPTER } from '../../src/built-in-payments.js';
 import { startApp, type RunningApp, type StartAppOptions } from '../../src/runtime/app.js';
 import { loadConfig } from '../../src/platform/config.js';
@@ -91,6 +92,8 @@ export async function startTestApp(
     sandboxes: await loadSandboxes(),
     paymentAdapter: PAYMENT_ADAPTER,
     paymentSandbox: await loadPaymentSandbox(),
+    messagingAdapter: MESSAGING_ADAPTER,
+    messagingSandbox: await loadMessagingSandbox(),
     ...appOptions,
   });
   const graphql: TestApp['graphql'] = async (query, variables, options = {}) => {

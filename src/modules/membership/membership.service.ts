@@ -24,6 +24,7 @@ import { receivePaymentNotification, type NotificationAnswer } from './payment-n
 import { MembershipEventType, recordEvent } from './timeline.js';
 import { BundleVersion } from '../bundle/index.js';
 import { Member } from '../member/index.js';
+import { MomentKind, Moments } from '../moments/index.js';
 import { Plan, RefundPolicy } from '../plan/index.js';
 
 export type MembershipServiceOptions = LifecycleOptions;
@@ -174,6 +175,15 @@ export class MembershipService {
         if (trial) await this.options.rights.refresh(em, [membership.id], now);
         membership.nextDueAt = await this.lifecycle.computeNextDue(em, membership, plan, now);
         await em.flush();
+        // A member joins once: their first subscription (a trial included) is the moment.
+        await Moments.record(em, {
+          memberId,
+          kind: MomentKind.JOINED,
+          occurredAt: now,
+          data: { planCode, planName: plan.name },
+          dedupeKey: `JOINED:${memberId}`,
+          clockId: clock?.clockId ?? null,
+        });
         return { membership, payment };
       });
     } catch (error) {

@@ -32,6 +32,8 @@ export const DATA_EXPORT_SECTIONS: readonly DataExportSection[] = [
   { name: 'paymentNotifications', table: 'payment_notification', description: "The payment provider's confirmations of those charges we applied (their id and outcome)" },
   { name: 'membershipEvents', table: 'membership_event', description: 'What happened to your memberships, step by step: subscribed, charged, reminded, renewed, past due, resumed, plan changed, refunded, ended' },
   { name: 'notifications', table: 'member_notification', description: 'The messages we sent you (renewal reminders, failed payments, endings), with the figures they stated' },
+  { name: 'moments', table: 'member_moment', description: 'Moments we recorded to tell you about (joining, tier moves, points earned or expiring, benefits, renewals, member days), with their figures, and whether the message went out (when, through which provider, in which language) or why not' },
+  { name: 'messagingPreferences', table: 'member_messaging_preference', description: 'How you want to hear about those moments: your language, the kinds you opted out of, your quiet hours' },
   { name: 'testClock', table: 'test_clock_member', description: 'The test clock your account lives on, if it is a test account (development and tests only)' },
   { name: 'activities', table: 'activity', description: 'Everything you did that the loyalty program counted (purchases, refunds, check-ins, reviews), from which channel, and the points it moved' },
   { name: 'tier', table: 'member_tier', description: 'Your tier, since when, your last downgrade and your next evaluation' },
@@ -98,6 +100,8 @@ const QUERIES: Record<string, string> = {
     select to_jsonb(ev) as row from membership_event ev join membership ms on ms.id = ev.membership_id
     where ms.member_id = ? order by ev.at, ev.recorded_at, ev.id`,
   notifications: `select to_jsonb(n) as row from member_notification n where n.member_id = ? order by n.at, n.id`,
+  moments: `select to_jsonb(mm) as row from member_moment mm where mm.member_id = ? order by mm.occurred_at, mm.created_at, mm.id`,
+  messagingPreferences: `select to_jsonb(mp) as row from member_messaging_preference mp where mp.member_id = ?`,
   testClock: `select to_jsonb(tc) as row from test_clock_member tc where tc.member_id = ?`,
   activities: `select to_jsonb(a) as row from activity a where a.member_id = ? order by a.occurred_at, a.id`,
   tier: `select to_jsonb(mt) as row from member_tier mt where mt.member_id = ?`,
