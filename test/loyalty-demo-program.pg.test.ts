@@ -100,6 +100,8 @@ describe('demo loyalty program on a test clock', () => {
     expect(reminders).toHaveLength(1);
     expect(reminders[0].body).toBe('1,350 points expire on 1 Aug — enough for a car wash at SparkWash and 1,000 SkyMiles.');
     expect(me.points.expiring[0]).toMatchObject({ points: 1_350, expiresAt: firstOf(2027, 8), buys: [{ reward: 'CAR_WASH_REWARD', count: 1 }, { reward: 'MILES_1000', count: 1 }] });
+    const [expiring] = await t.db.query<{ data: Record<string, unknown> }>(`select data from member_moment where member_id = $1 and kind = 'POINTS_EXPIRING'`, [member.memberId]);
+    expect(expiring!.data).toEqual({ points: 1_350, expiresAt: firstOf(2027, 8), buys: { en: 'a car wash at SparkWash and 1,000 SkyMiles', 'zh-CN': '1 次闪亮洗车 和 1,000 天里航空里程' } });
     const zh = await loyalty(member, 'zh-CN');
     expect(zh.notifications.find((n: { type: string }) => n.type === 'points.expiring').body).toBe('1,350 积分将于8月1日过期，可兑换 1 次闪亮洗车 和 1,000 天里航空里程。');
 
@@ -126,6 +128,10 @@ describe('demo loyalty program on a test clock', () => {
     expect(me.tier).toMatchObject({ code: 'SILVER', since: JAN_15 });
     expect(me.tierProgress).toMatchObject({ qualifyingSpend: { amount: 220_100 }, nextTier: { code: 'GOLD' }, spendToNextTier: { amount: 379_900 } });
     expect(await tierHistory(member.memberId)).toEqual([{ from: 'MEMBER', to: 'SILVER', reason: 'UPGRADE', at: JAN_15 }]);
+    // Ritual moments for the member's messages: points earned three times, one tier up.
+    const moments = await t.db.query<{ kind: string; data: Record<string, unknown> }>(`select kind, data from member_moment where member_id = $1 order by occurred_at, kind`, [member.memberId]);
+    expect(moments.filter((m) => m.kind === 'POINTS_EARNED').map((m) => m.data.points)).toEqual([1_500, 600, 121]);
+    expect(moments.filter((m) => m.kind === 'TIER_UP').map((m) => m.data)).toEqual([{ from: 'MEMBER', to: 'SILVER', toName: { en: 'Silver', 'zh-CN': '银卡' } }]);
   });
 
   it('evaluates monthly at 00:00 program time: down one tier when the last 12 months fall short, the next downgrade no sooner than 6 months later', async () => {
@@ -152,6 +158,11 @@ describe('demo loyalty program on a test clock', () => {
     // 1 Aug 2028: six months after 1 Feb, down again.
     await advance(member, firstOf(2028, 8));
     expect((await loyalty(member)).tier).toMatchObject({ code: 'MEMBER', heldUntil: null });
+    expect((await t.db.query<{ kind: string }>(`select kind from member_moment where member_id = $1 and kind::text like 'TIER%' order by occurred_at`, [member.memberId])).map((m) => m.kind)).toEqual([
+      'TIER_UP',
+      'TIER_DOWN',
+      'TIER_DOWN',
+    ]);
     expect(await tierHistory(member.memberId)).toEqual([
       { from: 'MEMBER', to: 'GOLD', reason: 'UPGRADE', at: JAN_15 },
       { from: 'GOLD', to: 'SILVER', reason: 'EVALUATION_DOWNGRADE', at: firstOf(2028, 2) },

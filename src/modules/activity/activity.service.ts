@@ -1,3 +1,5 @@
+import { MomentKind, Moments } from '../moments/index.js';
+import type { LocalizedText } from '../../platform/localized.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppDependencies } from '../../platform/context.js';
 import { AppError, InputValidator } from '../../platform/errors.js';
@@ -49,6 +51,16 @@ export const partnerChannel = (partnerId: string): string => `${PARTNER_CHANNEL_
 
 /** Who reports an activity: one of our channels (an admin or channel credential), or a partner at its till. */
 export type ActivitySource = { kind: 'CHANNEL' } | { kind: 'PARTNER'; partnerId: string };
+
+/** What points were earned for, as the member is told. */
+const EARNED_FOR: Partial<Record<ActivityType, LocalizedText>> = {
+  [ActivityType.PURCHASE]: { en: 'your purchase', 'zh-CN': '您的消费' },
+  [ActivityType.CHECK_IN]: { en: "today's check-in", 'zh-CN': '今日签到' },
+  [ActivityType.REVIEW]: { en: 'your review', 'zh-CN': '您的评价' },
+  [ActivityType.SHARE]: { en: 'sharing', 'zh-CN': '分享' },
+  [ActivityType.PROFILE_COMPLETED]: { en: 'completing your profile', 'zh-CN': '完善资料' },
+  [ActivityType.BIRTHDAY]: { en: 'your birthday', 'zh-CN': '生日' },
+};
 
 /** How far a channel's clock may run ahead of ours. */
 const CLOCK_SKEW_MS = 60_000;
@@ -330,6 +342,17 @@ export class ActivityService {
       }
     }
     await book.save(state, now, true);
+    if (recorded.points > 0) {
+      // A ritual moment: points credited, with the balance they make.
+      await Moments.record(tx, {
+        memberId: input.memberId,
+        kind: MomentKind.POINTS_EARNED,
+        occurredAt: now,
+        data: { points: recorded.points, balance: (await ledger.lock(input.memberId, now)).balance, reason: EARNED_FOR[input.type] },
+        dedupeKey: `POINTS_EARNED:${recorded.id}`,
+        clockId: clock?.clockId ?? null,
+      });
+    }
     return { ...view(recorded), tierMove };
   }
 

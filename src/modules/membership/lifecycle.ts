@@ -6,6 +6,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { DueWorkScope } from '../../platform/module.js';
 import { currentRequestId, withRequestId } from '../../platform/request-id.js';
 import { BundleVersion } from '../bundle/index.js';
+import { MomentKind, Moments } from '../moments/index.js';
 import { Notifications } from '../notification/index.js';
 import { Plan } from '../plan/index.js';
 import { Membership, MembershipStatus, Payment, PaymentKind, PaymentRefund, PaymentStatus, PERIOD_PAYMENT_KINDS, RefundStatus } from './membership.entity.js';
@@ -336,6 +337,14 @@ export class MembershipLifecycle {
       ...lifecycleMessages.renewalReminder(figures, this.options.timeZone),
       data: figures,
       dedupeKey: `renewal-reminder:${m.id}:${renewsAt.toISOString()}`,
+    });
+    await Moments.record(tx, {
+      memberId: m.member.id,
+      kind: MomentKind.RENEWAL_DUE,
+      occurredAt: now,
+      data: { renewsAt: renewsAt.toISOString(), price: figures.price, planCode: next.code, planName: next.name },
+      dedupeKey: `RENEWAL_DUE:${m.id}:${renewsAt.toISOString()}`,
+      clockId: m.testClockId ?? null,
     });
     m.remindedFor = renewsAt;
     await recordEvent(tx, m.id, MembershipEventType.REMINDED, now, figures);

@@ -1,3 +1,4 @@
+import { MomentKind, Moments } from '../moments/index.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DueWork, DueWorkScope } from '../../platform/module.js';
 import type { LocalizedText } from '../../platform/localized.js';
@@ -86,8 +87,8 @@ async function runForMembers(tx: EntityManager, memberIds: string[], now: Date, 
   const members = `{${memberIds.join(',')}}`;
   await expireDueLots(tx, memberIds, now);
   if (days > 0) {
-    const due = await tx.execute<{ member_id: string; expires_at: Date; points: string }[]>(
-      `select member_id, expires_at, sum(remaining) as points from points_lot
+    const due = await tx.execute<{ member_id: string; expires_at: Date; points: string; clock_id: string | null }[]>(
+      `select member_id, expires_at, sum(remaining) as points, min(test_clock_id::text) as clock_id from points_lot
         where member_id = any(?::uuid[]) and remaining > 0 and reminded_at is null and expires_at > ? and expires_at - make_interval(days => ?) <= ?
         group by member_id, expires_at order by member_id, expires_at`,
       [members, now, days, now],
@@ -102,6 +103,15 @@ async function runForMembers(tx: EntityManager, memberIds: string[], now: Date, 
         ...expiryReminderText(points, expiresAt, program, timeZone),
         data: { points, expiresAt: expiresAt.toISOString(), buys: whatPointsBuy(points, program.rewards).map((b) => ({ reward: b.reward.code, count: b.count })) },
         dedupeKey: `points.expiring:${group.member_id}:${expiresAt.toISOString()}:${points}`,
+      });
+      const basket = whatPointsBuy(points, program.rewards);
+      await Moments.record(tx, {
+        memberId: group.member_id,
+        kind: MomentKind.POINTS_EXPIRING,
+        occurredAt: now,
+        data: { points, expiresAt: expiresAt.toISOString(), ...(basket.length ? { buys: { en: phraseBasket(basket, 'en'), 'zh-CN': phraseBasket(basket, 'zh-CN') } } : {}) },
+        dedupeKey: `POINTS_EXPIRING:${group.member_id}:${expiresAt.toISOString()}`,
+        clockId: group.clock_id,
       });
       await tx.execute(`update points_lot set reminded_at = ? where member_id = ? and expires_at = ? and remaining > 0 and reminded_at is null`, [now, group.member_id, expiresAt]);
     }

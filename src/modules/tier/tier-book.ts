@@ -1,3 +1,4 @@
+import { MomentKind, Moments } from '../moments/index.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { addMonths } from '../../platform/zoned-time.js';
 import {
@@ -106,6 +107,7 @@ export class TierBook {
       `insert into tier_change (id, member_id, from_tier, to_tier, reason, at, qualifying_spend, activity_id) values (gen_random_uuid(), ?, ?, ?, ?, ?, ?, ?)`,
       [state.memberId, state.tierCode, to.code, reason, at, spend, activityId],
     );
+    await this.announce([{ ...move, memberId: state.memberId, clockId: state.clockId }]);
     state.tierCode = to.code;
     state.since = at;
     if (downgrade && reason === TierChangeReason.EVALUATION_DOWNGRADE) state.lastDowngradeAt = at;
@@ -199,13 +201,29 @@ export class TierBook {
     return move;
   }
 
-  /** Writes moves to the history, in one statement. */
-  async record(moves: ReadonlyArray<TierMove & { memberId: string; spend: number }>): Promise<void> {
+  /** Writes moves to the history, in one statement, and tells the members. */
+  async record(moves: ReadonlyArray<TierMove & { memberId: string; spend: number; clockId: string | null }>): Promise<void> {
     if (moves.length === 0) return;
     await this.tx.execute(
       `insert into tier_change (id, member_id, from_tier, to_tier, reason, at, qualifying_spend) values ${moves.map(() => '(gen_random_uuid(), ?, ?, ?, ?, ?, ?)').join(', ')}`,
       moves.flatMap((m) => [m.memberId, m.from, m.to, m.reason, m.at, m.spend]),
     );
+    await this.announce(moves);
+  }
+
+  /** A ritual moment per move: TIER_UP or TIER_DOWN, with the new tier's name. */
+  private async announce(moves: ReadonlyArray<TierMove & { memberId: string; clockId: string | null }>): Promise<void> {
+    for (const m of moves) {
+      const up = this.program.tier(m.to).rank > this.program.tier(m.from).rank;
+      await Moments.record(this.tx, {
+        memberId: m.memberId,
+        kind: up ? MomentKind.TIER_UP : MomentKind.TIER_DOWN,
+        occurredAt: m.at,
+        data: { from: m.from, to: m.to, toName: this.program.tier(m.to).name },
+        dedupeKey: `TIER:${m.memberId}:${m.at.toISOString()}:${m.to}`,
+        clockId: m.clockId,
+      });
+    }
   }
 
   /**
@@ -234,7 +252,7 @@ export class TierBook {
       months.set(f.month, { spend: Number(f.spend), orders: f.orders, pointsEarned: f.points_earned });
     }
     const dueAt = new Map(claims.map((c) => [c.memberId, c.at]));
-    const moves: Array<TierMove & { memberId: string; spend: number }> = [];
+    const moves: Array<TierMove & { memberId: string; spend: number; clockId: string | null }> = [];
     const states: TierState[] = [];
     const dueAfter = new Map<string, Date>();
     for (const row of rows) {
@@ -246,7 +264,7 @@ export class TierBook {
         clockId: row.test_clock_id,
       };
       const at = dueAt.get(row.member_id)!;
-      for (const move of this.planEvaluation(state, monthsOf.get(row.member_id) ?? new Map(), at, now)) moves.push({ ...move, memberId: row.member_id });
+      for (const move of this.planEvaluation(state, monthsOf.get(row.member_id) ?? new Map(), at, now)) moves.push({ ...move, memberId: row.member_id, clockId: row.test_clock_id });
       states.push(state);
       dueAfter.set(row.member_id, at);
     }
