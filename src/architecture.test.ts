@@ -43,6 +43,9 @@ const OWNERS: Record<string, string> = {
   tier_qualifying_month: 'src/modules/tier/',
   activity: 'src/modules/activity/',
   membership_card: 'src/modules/coalition/',
+  campaign: 'src/modules/campaign/',
+  campaign_grant: 'src/modules/campaign/',
+  campaign_announcement: 'src/modules/campaign/',
 };
 
 /**

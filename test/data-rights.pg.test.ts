@@ -51,6 +51,23 @@ beforeAll(async () => {
   const codes = Array.from({ length: 40 }, (_, i) => `PRIVACY-${String(i).padStart(3, '0')}`);
   const upload = await t.graphql(`mutation($codes: [String!]!) { uploadVoucherCodes(benefitCode: "COFFEE", codes: $codes) { accepted } }`, { codes }, { bearer: partnerKeys.brewbar });
   expect(upload.errors).toBeUndefined();
+  // A campaign every purchase qualifies for, so members' exports hold campaign grants.
+  const campaign = await t.graphql(
+    `mutation($input: CampaignInput!) { createCampaign(input: $input) { code } }`,
+    {
+      input: {
+        code: 'PRIVACY_BONUS',
+        name: { en: 'Bonus', zhCN: '奖励' },
+        offer: { en: '+10 points', zhCN: '加赠10积分' },
+        kind: 'BONUS_POINTS',
+        startsAt: '2020-01-01T00:00:00Z',
+        endsAt: '2040-01-01T00:00:00Z',
+        bonusPoints: 10,
+      },
+    },
+    { bearer: admin },
+  );
+  expect(campaign.errors).toBeUndefined();
 });
 afterAll(async () => {
   await orm?.close();

@@ -29,6 +29,7 @@ export const MODULES: readonly ModuleEntry[] = [
   { name: 'loyalty-program', definition: () => import('./loyalty-program/module.js') },
   { name: 'points', definition: () => import('./points/module.js'), errors: () => import('./points/points.errors.js') },
   { name: 'tier', definition: () => import('./tier/module.js') },
+  { name: 'campaign', definition: () => import('./campaign/module.js') },
   { name: 'activity', definition: () => import('./activity/module.js'), errors: () => import('./activity/activity.errors.js') },
   { name: 'coalition', definition: () => import('./coalition/module.js') },
   { name: 'test-clock', definition: () => import('./test-clock/module.js'), errors: () => import('./test-clock/test-clock.errors.js') },

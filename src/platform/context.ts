@@ -25,6 +25,14 @@ export interface AppDependencies {
   memberClocks?: MemberClocks;
   /** Runs what is due for members on real time or on one test clock (see {@link DueWorkRunner}). */
   dueWork?: DueWorkRunner;
+  /** Which segments members are in now (the segment module implements it); absent: none are. */
+  memberSegments?: MemberSegments;
+}
+
+/** Members' segments as other modules read them (campaign eligibility). */
+export interface MemberSegments {
+  /** The codes of the segments the member is in now. */
+  of(em: EntityManager, memberId: string): Promise<string[]>;
 }
 
 /** A member's test clock, as of now. */

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { CampaignKind, CampaignService, type CampaignInput } from '../modules/campaign/index.js';
 import { installLoyaltyProgram, type LoyaltyRulesInput } from '../modules/loyalty-program/index.js';
 
 /**
@@ -70,6 +71,21 @@ export const DEMO_REWARDS = [
 /** What demo partners pay per 1,000 points their tills issue, and are paid per 1,000 burned there (fen). */
 export const DEMO_POINT_PRICES = { issuePer1000: 600, burnPer1000: 500 };
 
+/** The demo member day: Gold and above earn double points on the 18th of each month. */
+export const DEMO_MEMBER_DAY: CampaignInput = {
+  code: 'MEMBER_DAY_18',
+  name: { en: 'Member day', 'zh-CN': '会员日' },
+  offer: { en: 'Gold and above: double points on all purchases today', 'zh-CN': '金卡及以上会员今日消费双倍积分' },
+  kind: CampaignKind.POINTS_MULTIPLIER,
+  startsAt: new Date('2026-01-01T00:00:00+08:00'),
+  endsAt: new Date('2031-01-01T00:00:00+08:00'),
+  monthlyDay: 18,
+  minTier: 'GOLD',
+  multiplierPermille: 2000,
+  budgetPoints: 50_000_000,
+  perMemberCap: 20_000,
+};
+
 /** What the loyalty seed did, for the start-up banner. */
 export interface LoyaltySeedSummary {
   seeded: boolean;
@@ -95,6 +111,8 @@ export async function seedDemoLoyalty(em: EntityManager): Promise<LoyaltySeedSum
       `update partner set points_issue_price_per1000 = ?, points_burn_price_per1000 = ?, points_currency = ? where points_currency is null and id in (?, ?, ?, ?)`,
       [DEMO_POINT_PRICES.issuePer1000, DEMO_POINT_PRICES.burnPer1000, 'CNY', 'streamflix', 'sparkwash', 'brewbar', 'skymiles'],
     );
+    // "Gold and above: double points on the 18th", the demo's member day.
+    await new CampaignService(tx, { timeZone: 'Asia/Shanghai' }).create(DEMO_MEMBER_DAY);
     return true;
   });
   return { seeded, ...summary };

@@ -74,6 +74,14 @@ export class Activity {
   @Property({ type: 'integer', nullable: true })
   ratePer?: number | null;
 
+  /** A purchase: of its points, those campaigns granted (see `campaign_grant`). */
+  @Property({ type: 'integer', default: 0 })
+  campaignPoints: Opt<number> = 0;
+
+  /** A purchase: of the campaign points, those refunds took back so far. */
+  @Property({ type: 'integer', default: 0 })
+  campaignPointsTakenBack: Opt<number> = 0;
+
   /** A purchase: how much of it refunds reversed so far. */
   @Property({ type: 'integer', default: 0 })
   refundedAmount: Opt<number> = 0;

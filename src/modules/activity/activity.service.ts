@@ -6,6 +6,7 @@ import { AppError, InputValidator } from '../../platform/errors.js';
 import { isUuid } from '../../platform/loader.js';
 import { uniqueViolation } from '../../platform/sql.js';
 import { loadLoyaltyProgram, lotExpiry, programDay, type LoyaltyProgramSnapshot } from '../loyalty-program/index.js';
+import { CampaignBook } from '../campaign/index.js';
 import { PointsLedger, requestHash, type Counterparty } from '../points/index.js';
 import { TierBook, type TierMove } from '../tier/index.js';
 import { ActivityType } from './activity.entity.js';
@@ -90,12 +91,15 @@ interface ActivityRow {
   request_hash: string;
   points_used: number;
   points_restored: number;
+  campaign_points: number;
+  campaign_points_taken_back: number;
   spend_journal_id: string | null;
   refund_of_external_id: string | null;
 }
 
 const COLUMNS = `id, member_id, type, channel, external_id, amount, currency, refund_of_id, occurred_at, posted_at, points, note,
   multiplier_permille, rate_points, rate_per, refunded_amount, points_taken_back, lot_id, request_hash, points_used, points_restored, spend_journal_id,
+  campaign_points, campaign_points_taken_back,
   (select p.external_id from activity p where p.id = activity.refund_of_id) as refund_of_external_id`;
 
 /**
@@ -109,7 +113,7 @@ const COLUMNS = `id, member_id, type, channel, external_id, amount, currency, re
 export class ActivityService {
   constructor(
     private readonly em: EntityManager,
-    private readonly deps: Pick<AppDependencies, 'now' | 'memberClocks' | 'timeZone'>,
+    private readonly deps: Pick<AppDependencies, 'now' | 'memberClocks' | 'timeZone' | 'memberSegments'>,
   ) {}
 
   async record(input: ActivityInput, source: ActivitySource = { kind: 'CHANNEL' }): Promise<ActivityView> {
@@ -215,6 +219,23 @@ export class ActivityService {
         }
       }
       recorded = await this.insert(tx, { ...base, amount, currency: input.amount!.currency, points, note, multiplier, rate });
+      // Member-only campaigns add theirs (a member day's double points), each grant naming its campaign.
+      const grants = await new CampaignBook(tx, this.deps).grant({
+        memberId: input.memberId,
+        activityId: recorded.id,
+        tierRank: book.rankOf(state),
+        channel: input.channel,
+        occurredAt,
+        amount,
+        basePoints: points,
+      });
+      const campaignPoints = grants.reduce((sum, g) => sum + g.points, 0);
+      if (campaignPoints > 0) {
+        points += campaignPoints;
+        await tx.execute(`update activity set points = ?, campaign_points = ? where id = ?`, [points, campaignPoints, recorded.id]);
+        recorded.points = points;
+        recorded.campaign_points = campaignPoints;
+      }
       const earned = await ledger.earn({
         memberId: input.memberId,
         idempotencyKey: `activity:${recorded.id}`,
@@ -222,6 +243,8 @@ export class ActivityService {
         postedAt: now,
         points,
         from: issuer,
+        // Campaigns are the program's: on a partner's purchase the program issues their points.
+        sponsored: issuer.kind === 'PARTNER' && recorded.campaign_points > 0 ? { points: recorded.campaign_points, by: { kind: 'PROGRAM' } } : null,
         expiresAt: lotExpiry(occurredAt, program.rules.expiry, tz),
         clockId: clock?.clockId ?? null,
         activityId: recorded.id,
@@ -255,9 +278,12 @@ export class ActivityService {
       const refundable = purchase.amount! - purchase.refunded_amount;
       if (amount > refundable) throw ActivityError.refundExceedsPurchase(refundable);
       new InputValidator().check(occurredAt >= new Date(purchase.occurred_at), 'occurredAt', `must not be before the purchase it refunds (${new Date(purchase.occurred_at).toISOString()})`).throwIfInvalid();
-      const takeBack = pointsToTakeBack({
-        earned: purchase.points,
-        takenBack: purchase.points_taken_back,
+      // What the purchase earned itself comes back at its rate; what campaigns added, in proportion.
+      const campaignBack =
+        Math.floor((purchase.campaign_points * (purchase.refunded_amount + amount)) / purchase.amount!) - purchase.campaign_points_taken_back;
+      const takeBack = campaignBack + pointsToTakeBack({
+        earned: purchase.points - purchase.campaign_points,
+        takenBack: purchase.points_taken_back - purchase.campaign_points_taken_back,
         amount: purchase.amount!,
         refunded: purchase.refunded_amount,
         refund: amount,
@@ -266,16 +292,25 @@ export class ActivityService {
         rounding: program.rules.earn.purchase.rounding,
       });
       recorded = await this.insert(tx, { ...base, amount, currency: input.amount!.currency, points: -takeBack, note: null, refundOf: purchase.id });
-      if (takeBack > 0) {
+      // A partner's purchase: its own points go back to it, the campaigns' to the program.
+      const parts: Array<{ points: number; issuedBy: Counterparty; key: string }> =
+        issuer.kind === 'PARTNER' && campaignBack > 0
+          ? [
+              { points: campaignBack, issuedBy: { kind: 'PROGRAM' }, key: `activity:${recorded.id}:campaign` },
+              { points: takeBack - campaignBack, issuedBy: issuer, key: `activity:${recorded.id}` },
+            ]
+          : [{ points: takeBack, issuedBy: issuer, key: `activity:${recorded.id}` }];
+      for (const part of parts) {
+        if (part.points <= 0) continue;
         await ledger.takeBack({
           memberId: input.memberId,
-          idempotencyKey: `activity:${recorded.id}`,
+          idempotencyKey: part.key,
           at: now,
-          points: takeBack,
+          points: part.points,
           ownLotId: purchase.lot_id,
           reverses: null,
           shortfall: program.rules.refundPolicy === 'OWN_LOT_THEN_OLDEST_THEN_DEBT' ? 'DEBT' : 'FORGIVE',
-          issuedBy: issuer,
+          issuedBy: part.issuedBy,
           activityId: recorded.id,
           memo: { type: input.type, channel: input.channel, refundOf: purchase.external_id },
         });
@@ -296,12 +331,10 @@ export class ActivityService {
           memo: { type: input.type, channel: input.channel, refundOf: purchase.external_id },
         });
       }
-      await tx.execute(`update activity set refunded_amount = refunded_amount + ?, points_taken_back = points_taken_back + ?, points_restored = points_restored + ? where id = ?`, [
-        amount,
-        takeBack,
-        restore,
-        purchase.id,
-      ]);
+      await tx.execute(
+        `update activity set refunded_amount = refunded_amount + ?, points_taken_back = points_taken_back + ?, points_restored = points_restored + ?, campaign_points_taken_back = campaign_points_taken_back + ? where id = ?`,
+        [amount, takeBack, restore, campaignBack, purchase.id],
+      );
       if (restore > 0) {
         await tx.execute(`update activity set points_restored = ? where id = ?`, [restore, recorded.id]);
         recorded.points_restored = restore;

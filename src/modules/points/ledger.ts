@@ -60,6 +60,8 @@ export interface EarnRequest extends PostingCommon {
   clockId: string | null;
   /** When it is posted (the member's now): a lot already expired by then expires at once. */
   postedAt: Date;
+  /** Part of `points` someone else issues (the program's campaign points on a partner's purchase). */
+  sponsored?: { points: number; by: Counterparty } | null;
 }
 
 export interface EarnOutcome {
@@ -244,7 +246,7 @@ export class PointsLedger {
   /** Points in: a lot with its expiry, from which the member's debt is repaid first. */
   async earn(request: EarnRequest): Promise<EarnOutcome> {
     if (!Number.isInteger(request.points) || request.points < 0) throw new Error(`earn: points must be a whole number ≥ 0, got ${request.points}`);
-    const hash = requestHash(['earn', request.points, request.from, request.expiresAt, request.activityId ?? null]);
+    const hash = requestHash(['earn', request.points, request.from, request.expiresAt, request.activityId ?? null, request.sponsored ?? null]);
     const position = this.held(request.memberId);
     const first = await this.repeated(request, hash);
     if (first) {
@@ -261,7 +263,10 @@ export class PointsLedger {
       `insert into points_lot (id, member_id, journal_id, earned, remaining, earned_at, expires_at, test_clock_id, due_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [lotId, request.memberId, journalId, request.points, remaining, request.at, request.expiresAt, request.clockId, lotDueAt({ remaining, expiresAt: request.expiresAt, remindedAt: null }, this.reminderDays)],
     );
-    const transfers: Transfer[] = [{ debit: counterpartyIssued(request.from), credit: memberAccount(request.memberId), amount: request.points, lotId }];
+    const sponsored = Math.min(request.points, request.sponsored?.points ?? 0);
+    const transfers: Transfer[] = [];
+    if (request.points - sponsored > 0) transfers.push({ debit: counterpartyIssued(request.from), credit: memberAccount(request.memberId), amount: request.points - sponsored, lotId });
+    if (sponsored > 0) transfers.push({ debit: counterpartyIssued(request.sponsored!.by), credit: memberAccount(request.memberId), amount: sponsored, lotId });
     if (repaid > 0) transfers.push({ debit: memberAccount(request.memberId), credit: debtAccount(request.memberId), amount: repaid, lotId });
     await this.transfer(journalId, request.memberId, transfers);
     if (request.expiresAt && request.expiresAt <= request.postedAt) await this.expireDue(request.memberId, request.postedAt);

@@ -95,6 +95,11 @@ export class TierBook {
     return sumWindow(await this.months(memberId, from), from, to);
   }
 
+  /** The rank of the tier the member holds. */
+  rankOf(state: TierState): number {
+    return this.program.tier(state.tierCode).rank;
+  }
+
   /** The tier multiplier a purchase at this state earns with (thousandths). */
   multiplierOf(state: TierState): number {
     return this.program.tier(state.tierCode).multiplierPermille;

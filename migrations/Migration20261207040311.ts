@@ -1,20 +1,30 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261207035724 extends Migration {
+export class Migration20261207040311 extends Migration {
 
-  override name = 'Migration20261207035724';
+  override name = 'Migration20261207040311';
 
   override up(): void | Promise<void> {
+    this.addSql(`create type "campaign_kind" as enum ('POINTS_MULTIPLIER', 'BONUS_POINTS');`);
     this.addSql(`create type "activity_type" as enum ('PURCHASE', 'REFUND', 'CHECK_IN', 'REVIEW', 'SHARE', 'PROFILE_COMPLETED', 'BIRTHDAY');`);
     this.addSql(`create type "points_account_kind" as enum ('MEMBER', 'MEMBER_DEBT', 'ISSUED', 'PARTNER_ISSUED', 'REDEEMED', 'PARTNER_REDEEMED', 'EXPIRED', 'REVERSED');`);
     this.addSql(`create type "points_journal_kind" as enum ('EARN', 'REVERSAL', 'SPEND', 'RESTORE', 'EXPIRY');`);
     this.addSql(`create type "tier_change_reason" as enum ('UPGRADE', 'EVALUATION_UPGRADE', 'EVALUATION_DOWNGRADE', 'REFUND_REVERT');`);
+    this.addSql(`create table "campaign" ("code" text not null, "name" jsonb not null, "offer" jsonb not null, "kind" "campaign_kind" not null, "starts_at" timestamptz not null, "ends_at" timestamptz not null, "monthly_day" int null, "min_tier_rank" int not null default 0, "segments" text[] null, "channels" text[] null, "multiplier_permille" int null, "bonus_points" int null, "min_spend" int not null default 0, "budget_points" int null, "per_member_cap" int null, "points_granted" int not null default 0, "active" boolean not null default true, "created_at" timestamptz not null default now(), primary key ("code"));`);
+
+    this.addSql(`create table "campaign_announcement" ("id" uuid not null, "campaign_code" text not null, "clock_key" text not null, "occurrence" timestamptz not null, "members" int not null default 0, "created_at" timestamptz not null default now(), primary key ("id"));`);
+    this.addSql(`alter table "campaign_announcement" add constraint "campaign_announcement_campaign_code_clock_key_occurrence_unique" unique ("campaign_code", "clock_key", "occurrence");`);
+
     this.addSql(`create table "loyalty_program" ("id" text not null default 'default', "name" jsonb not null, "rules" jsonb not null, "version" int not null default 1, "updated_at" timestamptz not null default now(), primary key ("id"));`);
 
     this.addSql(`create table "loyalty_tier" ("code" text not null, "rank" int not null, "name" jsonb not null, "min_spend" bigint null, "min_orders" int null, "min_points_earned" int null, "multiplier_permille" int not null default 1000, primary key ("code"));`);
     this.addSql(`alter table "loyalty_tier" add constraint "loyalty_tier_rank_unique" unique ("rank");`);
 
-    this.addSql(`create table "activity" ("id" uuid not null, "member_id" uuid not null, "type" "activity_type" not null, "channel" text not null, "external_id" text not null, "amount" int null, "currency" text null, "refund_of_id" uuid null, "occurred_at" timestamptz not null, "posted_at" timestamptz not null, "points" int not null default 0, "note" text null, "multiplier_permille" int null, "rate_points" int null, "rate_per" int null, "refunded_amount" int not null default 0, "points_taken_back" int not null default 0, "points_used" int not null default 0, "points_restored" int not null default 0, "spend_journal_id" uuid null, "lot_id" uuid null, "request_hash" text not null, "seq" bigint not null, "created_at" timestamptz not null default now(), primary key ("id"));`);
+    this.addSql(`create table "campaign_grant" ("id" uuid not null, "campaign_code" text not null, "member_id" uuid not null, "activity_id" uuid not null, "points" int not null, "at" timestamptz not null, "created_at" timestamptz not null default now(), primary key ("id"));`);
+    this.addSql(`create index "campaign_grant_campaign_code_member_id_index" on "campaign_grant" ("campaign_code", "member_id");`);
+    this.addSql(`alter table "campaign_grant" add constraint "campaign_grant_campaign_code_activity_id_unique" unique ("campaign_code", "activity_id");`);
+
+    this.addSql(`create table "activity" ("id" uuid not null, "member_id" uuid not null, "type" "activity_type" not null, "channel" text not null, "external_id" text not null, "amount" int null, "currency" text null, "refund_of_id" uuid null, "occurred_at" timestamptz not null, "posted_at" timestamptz not null, "points" int not null default 0, "note" text null, "multiplier_permille" int null, "rate_points" int null, "rate_per" int null, "campaign_points" int not null default 0, "campaign_points_taken_back" int not null default 0, "refunded_amount" int not null default 0, "points_taken_back" int not null default 0, "points_used" int not null default 0, "points_restored" int not null default 0, "spend_journal_id" uuid null, "lot_id" uuid null, "request_hash" text not null, "seq" bigint not null, "created_at" timestamptz not null default now(), primary key ("id"));`);
     this.addSql(`alter table "activity" add constraint "activity_seq_unique" unique ("seq");`);
     this.addSql(`create sequence "activity_seq";`);
     this.addSql(`create index "activity_member_id_type_occurred_at_index" on "activity" ("member_id", "type", "occurred_at");`);
@@ -60,6 +70,16 @@ export class Migration20261207035724 extends Migration {
 
     this.addSql(`alter table "test_clock_member" add "joined_at" timestamptz null;`);
 
+    this.addSql(`alter table "campaign" add constraint "campaign_budget_kept" check (budget_points is null or points_granted <= budget_points);`);
+    this.addSql(`alter table "campaign" add constraint "campaign_window" check (ends_at > starts_at);`);
+
+    this.addSql(`alter table "campaign_announcement" add constraint "campaign_announcement_campaign_code_foreign" foreign key ("campaign_code") references "campaign" ("code");`);
+
+    this.addSql(`alter table "campaign_grant" add constraint "campaign_grant_campaign_code_foreign" foreign key ("campaign_code") references "campaign" ("code");`);
+    this.addSql(`alter table "campaign_grant" add constraint "campaign_grant_member_id_foreign" foreign key ("member_id") references "member" ("id");`);
+    this.addSql(`create or replace function "campaign_grant_append_only_fn"() returns trigger as \$\$ begin raise exception 'campaign_grant is append-only' using errcode = 'restrict_violation'; end; \$\$ language plpgsql;`);
+    this.addSql(`create trigger "append_only" BEFORE UPDATE OR DELETE on "campaign_grant" for each ROW execute function "campaign_grant_append_only_fn"();`);
+
     this.addSql(`alter table "activity" add constraint "activity_member_id_foreign" foreign key ("member_id") references "member" ("id");`);
     this.addSql(`alter table "activity" add constraint "activity_refund_of_id_foreign" foreign key ("refund_of_id") references "activity" ("id") on delete set null;`);
 
@@ -103,6 +123,8 @@ export class Migration20261207035724 extends Migration {
   }
 
   override down(): void | Promise<void> {
+    this.addSql(`alter table "campaign_announcement" drop constraint "campaign_announcement_campaign_code_foreign";`);
+    this.addSql(`alter table "campaign_grant" drop constraint "campaign_grant_campaign_code_foreign";`);
     this.addSql(`alter table "activity" drop constraint "activity_refund_of_id_foreign";`);
     this.addSql(`alter table "points_transfer" drop constraint "points_transfer_debit_account_id_foreign";`);
     this.addSql(`alter table "points_transfer" drop constraint "points_transfer_credit_account_id_foreign";`);
@@ -110,8 +132,13 @@ export class Migration20261207035724 extends Migration {
     this.addSql(`alter table "points_transfer" drop constraint "points_transfer_journal_id_foreign";`);
     this.addSql(`alter table "points_transfer" drop constraint "points_transfer_lot_id_foreign";`);
 
+    this.addSql(`drop table if exists "campaign" cascade;`);
+    this.addSql(`drop table if exists "campaign_announcement" cascade;`);
     this.addSql(`drop table if exists "loyalty_program" cascade;`);
     this.addSql(`drop table if exists "loyalty_tier" cascade;`);
+    this.addSql(`drop trigger if exists "append_only" on "campaign_grant";`);
+    this.addSql(`drop function if exists "campaign_grant_append_only_fn"();`);
+    this.addSql(`drop table if exists "campaign_grant" cascade;`);
     this.addSql(`drop table if exists "activity" cascade;`);
     this.addSql(`drop sequence if exists "activity_seq";`);
     this.addSql(`drop table if exists "member_tier" cascade;`);
@@ -134,6 +161,7 @@ export class Migration20261207035724 extends Migration {
 
     this.addSql(`alter table "test_clock_member" drop column "joined_at";`);
 
+    this.addSql(`drop type "campaign_kind";`);
     this.addSql(`drop type "activity_type";`);
     this.addSql(`drop type "points_account_kind";`);
     this.addSql(`drop type "points_journal_kind";`);

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import type { Opt, Rel } from '@mikro-orm/core';
+import { ArrayType } from '@mikro-orm/core';
+import { Check, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
+import type { LocalizedText } from '../../platform/localized.js';
+import { Member } from '../member/index.js';
+
+export enum CampaignKind {
+  /** Purchase points × `multiplier_permille` (on top of the tier's): "double points on the 18th". */
+  POINTS_MULTIPLIER = 'POINTS_MULTIPLIER',
+  /** `bonus_points` for each purchase of at least `min_spend`. */
+  BONUS_POINTS = 'BONUS_POINTS',
+}
+
+/**
+ * A member-only campaign: time-boxed (and, for member days, recurring on a day of each month),
+ * targeted by tier and segment, with a budget and a cap per member. Every point it grants is a
+ * `campaign_grant` row naming it.
+ */
+@Entity({ tableName: 'campaign' })
+@Check({ name: 'campaign_window', expression: 'ends_at > starts_at' })
+@Check({ name: 'campaign_budget_kept', expression: 'budget_points is null or points_granted <= budget_points' })
+export class Campaign {
+  @PrimaryKey({ type: 'text' })
+  code!: string;
+
+  @Property({ type: 'json' })
+  name!: LocalizedText;
+
+  /** What members are told (the member day's offer). */
+  @Property({ type: 'json' })
+  offer!: LocalizedText;
+
+  @Enum({ items: () => CampaignKind, nativeEnumName: 'campaign_kind' })
+  kind!: CampaignKind;
+
+  @Property({ type: 'datetime' })
+  startsAt!: Date;
+
+  @Property({ type: 'datetime' })
+  endsAt!: Date;
+
+  /** A member day: only this day of each month (program time) within the window; null: every day of it. */
+  @Property({ type: 'integer', nullable: true })
+  monthlyDay?: number | null;
+
+  /** The lowest tier rank it is for (0: everyone). */
+  @Property({ type: 'integer', default: 0 })
+  minTierRank: Opt<number> = 0;
+
+  /** Segment codes it is for (a member in any of them); null: no segment needed. */
+  @Property({ type: new ArrayType(), nullable: true })
+  segments?: string[] | null;
+
+  /** Channels it counts in (null: all, partners' tills included). */
+  @Property({ type: new ArrayType(), nullable: true })
+  channels?: string[] | null;
+
+  @Property({ type: 'integer', nullable: true })
+  multiplierPermille?: number | null;
+
+  @Property({ type: 'integer', nullable: true })
+  bonusPoints?: number | null;
+
+  /** BONUS_POINTS: the least a purchase must be (minor units). */
+  @Property({ type: 'integer', default: 0 })
+  minSpend: Opt<number> = 0;
+
+  /** Points it may grant in all; null: no budget. */
+  @Property({ type: 'integer', nullable: true })
+  budgetPoints?: number | null;
+
+  /** Points one member may get from it in all; null: no cap. */
+  @Property({ type: 'integer', nullable: true })
+  perMemberCap?: number | null;
+
+  @Property({ type: 'integer', default: 0 })
+  pointsGranted: Opt<number> = 0;
+
+  @Property({ type: 'boolean', default: true })
+  active: Opt<boolean> = true;
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  createdAt: Opt<Date> = new Date();
+}
+
+/** Points a campaign granted on one activity. Append-only. */
+@Entity({
+  tableName: 'campaign_grant',
+  triggers: [
+    {
+      name: 'append_only',
+      timing: 'before',
+      events: ['update', 'delete'],
+      forEach: 'row',
+      body: `raise exception 'campaign_grant is append-only' using errcode = 'restrict_violation';`,
+    },
+  ],
+})
+@Unique({ properties: ['campaign', 'activityId'] })
+@Index({ properties: ['campaign', 'member'] })
+export class CampaignGrant {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @ManyToOne({ entity: () => Campaign })
+  campaign!: Rel<Campaign>;
+
+  @ManyToOne({ entity: () => Member })
+  member!: Rel<Member>;
+
+  @Property({ type: 'uuid' })
+  activityId!: string;
+
+  @Property({ type: 'integer' })
+  points!: number;
+
+  /** When it counted (the activity's time). */
+  @Property({ type: 'datetime' })
+  at!: Date;
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  createdAt: Opt<Date> = new Date();
+}
+
+/** A member day announced to the members of one clock (null: real time): announced once. */
+@Entity({ tableName: 'campaign_announcement' })
+@Unique({ properties: ['campaign', 'clockKey', 'occurrence'] })
+export class CampaignAnnouncement {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @ManyToOne({ entity: () => Campaign })
+  campaign!: Rel<Campaign>;
+
+  /** The test clock's id, or `real` for members on real time. */
+  @Property({ type: 'text' })
+  clockKey!: string;
+
+  /** The day's start (00:00 program time). */
+  @Property({ type: 'datetime' })
+  occurrence!: Date;
+
+  @Property({ type: 'integer', default: 0 })
+  members: Opt<number> = 0;
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  createdAt: Opt<Date> = new Date();
+}

@@ -1,0 +1,193 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { memberNow, type AppDependencies } from '../../platform/context.js';
+import { AppError, InputValidator } from '../../platform/errors.js';
+import type { LocalizedText } from '../../platform/localized.js';
+import { uniqueViolation } from '../../platform/sql.js';
+import { loadLoyaltyProgram } from '../loyalty-program/index.js';
+import { onCampaignDay } from './campaign-book.js';
+import { CampaignKind } from './campaign.entity.js';
+import { nextMemberDay } from './member-day-due-work.js';
+
+/** A campaign as PMs define it. */
+export interface CampaignInput {
+  code: string;
+  name: LocalizedText;
+  offer: LocalizedText;
+  kind: CampaignKind;
+  startsAt: Date;
+  endsAt: Date;
+  monthlyDay?: number | null;
+  minTier?: string | null;
+  segments?: string[] | null;
+  channels?: string[] | null;
+  multiplierPermille?: number | null;
+  bonusPoints?: number | null;
+  minSpend?: number | null;
+  budgetPoints?: number | null;
+  perMemberCap?: number | null;
+}
+
+export interface CampaignView {
+  code: string;
+  name: LocalizedText;
+  offer: LocalizedText;
+  kind: CampaignKind;
+  startsAt: Date;
+  endsAt: Date;
+  monthlyDay: number | null;
+  minTierRank: number;
+  segments: string[] | null;
+  channels: string[] | null;
+  multiplierPermille: number | null;
+  bonusPoints: number | null;
+  minSpend: number;
+  budgetPoints: number | null;
+  perMemberCap: number | null;
+  pointsGranted: number;
+  active: boolean;
+  /** Grants and distinct members who got points from it. */
+  grants: number;
+  membersReached: number;
+}
+
+interface Row {
+  code: string;
+  name: LocalizedText;
+  offer: LocalizedText;
+  kind: CampaignKind;
+  starts_at: Date;
+  ends_at: Date;
+  monthly_day: number | null;
+  min_tier_rank: number;
+  segments: string[] | null;
+  channels: string[] | null;
+  multiplier_permille: number | null;
+  bonus_points: number | null;
+  min_spend: number;
+  budget_points: number | null;
+  per_member_cap: number | null;
+  points_granted: number;
+  active: boolean;
+  grants: string;
+  members: string;
+}
+
+const CODE = /^[A-Z][A-Z0-9_]{1,63}$/;
+
+function view(r: Row): CampaignView {
+  return {
+    code: r.code,
+    name: r.name,
+    offer: r.offer,
+    kind: r.kind,
+    startsAt: new Date(r.starts_at),
+    endsAt: new Date(r.ends_at),
+    monthlyDay: r.monthly_day,
+    minTierRank: r.min_tier_rank,
+    segments: r.segments,
+    channels: r.channels,
+    multiplierPermille: r.multiplier_permille,
+    bonusPoints: r.bonus_points,
+    minSpend: r.min_spend,
+    budgetPoints: r.budget_points,
+    perMemberCap: r.per_member_cap,
+    pointsGranted: r.points_granted,
+    active: r.active,
+    grants: Number(r.grants),
+    membersReached: Number(r.members),
+  };
+}
+
+const SELECT = `select c.*, (select count(*) from campaign_grant g where g.campaign_code = c.code) as grants,
+  (select count(distinct g.member_id) from campaign_grant g where g.campaign_code = c.code) as members from campaign c`;
+
+/** Campaigns and member days: PMs define and read them; members see the ones they are eligible for. */
+export class CampaignService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly deps: Pick<AppDependencies, 'now' | 'memberClocks' | 'timeZone' | 'memberSegments'>,
+  ) {}
+
+  async list(): Promise<CampaignView[]> {
+    return (await this.em.execute<Row[]>(`${SELECT} order by c.starts_at, c.code`)).map(view);
+  }
+
+  async get(code: string): Promise<CampaignView> {
+    const [row] = await this.em.execute<Row[]>(`${SELECT} where c.code = ?`, [code]);
+    if (!row) throw AppError.notFound('Campaign', code);
+    return view(row);
+  }
+
+  async create(input: CampaignInput): Promise<CampaignView> {
+    const program = await loadLoyaltyProgram(this.em);
+    const minTier = input.minTier ? program.tiers.find((t) => t.code === input.minTier) : program.baseTier;
+    const v = new InputValidator()
+      .check(CODE.test(input.code), 'code', 'must be 2-64 capital letters, digits or underscores, starting with a letter')
+      .check(!!input.name.en && !!input.name['zh-CN'], 'name', 'needs en and zh-CN')
+      .check(!!input.offer.en && !!input.offer['zh-CN'], 'offer', 'needs en and zh-CN')
+      .check(input.endsAt > input.startsAt, 'endsAt', 'must be after startsAt')
+      .check(input.monthlyDay == null || (Number.isInteger(input.monthlyDay) && input.monthlyDay >= 1 && input.monthlyDay <= 28), 'monthlyDay', 'must be a day from 1 to 28')
+      .check(!!minTier, 'minTier', `must be one of ${program.tiers.map((t) => t.code).join(', ')}`);
+    if (input.kind === CampaignKind.POINTS_MULTIPLIER) {
+      v.check(Number.isInteger(input.multiplierPermille) && input.multiplierPermille! > 1000 && input.multiplierPermille! <= 10_000, 'multiplierPermille', 'must be from 1001 to 10000 (×1.001 to ×10)');
+    } else {
+      v.check(Number.isInteger(input.bonusPoints) && input.bonusPoints! > 0 && input.bonusPoints! <= 1_000_000, 'bonusPoints', 'must be from 1 to 1,000,000');
+    }
+    for (const [field, value] of [['minSpend', input.minSpend], ['budgetPoints', input.budgetPoints], ['perMemberCap', input.perMemberCap]] as const) {
+      v.check(value == null || (Number.isInteger(value) && value > 0), field, 'must be a positive whole number');
+    }
+    v.throwIfInvalid();
+    try {
+      await this.em.execute(
+        `insert into campaign (code, name, offer, kind, starts_at, ends_at, monthly_day, min_tier_rank, segments, channels, multiplier_permille, bonus_points, min_spend, budget_points, per_member_cap)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          input.code,
+          JSON.stringify(input.name),
+          JSON.stringify(input.offer),
+          input.kind,
+          input.startsAt,
+          input.endsAt,
+          input.monthlyDay ?? null,
+          minTier!.rank,
+          input.segments?.length ? `{${input.segments.join(',')}}` : null,
+          input.channels?.length ? `{${input.channels.join(',')}}` : null,
+          input.kind === CampaignKind.POINTS_MULTIPLIER ? input.multiplierPermille : null,
+          input.kind === CampaignKind.BONUS_POINTS ? input.bonusPoints : null,
+          input.minSpend ?? 0,
+          input.budgetPoints ?? null,
+          input.perMemberCap ?? null,
+        ],
+      );
+    } catch (error) {
+      if (uniqueViolation(error) !== undefined) throw AppError.badInput([{ field: 'code', message: `a campaign ${input.code} exists already` }]);
+      throw error;
+    }
+    return this.get(input.code);
+  }
+
+  async setActive(code: string, active: boolean): Promise<CampaignView> {
+    const rows = await this.em.execute<{ code: string }[]>(`update campaign set active = ? where code = ? returning code`, [active, code]);
+    if (rows.length === 0) throw AppError.notFound('Campaign', code);
+    return this.get(code);
+  }
+
+  /** Campaigns the member is eligible for that are on now or start within `days`, with when they next apply. */
+  async forMember(memberId: string, days = 31): Promise<Array<CampaignView & { nextAt: Date }>> {
+    const now = await memberNow(this.deps, this.em, memberId);
+    const program = await loadLoyaltyProgram(this.em);
+    const [tier] = await this.em.execute<{ tier_code: string }[]>(`select tier_code from member_tier where member_id = ?`, [memberId]);
+    const rank = program.tier(tier?.tier_code ?? program.baseTier.code).rank;
+    const until = new Date(now.getTime() + days * 86_400_000);
+    const segments = (await this.deps.memberSegments?.of(this.em, memberId)) ?? [];
+    const out: Array<CampaignView & { nextAt: Date }> = [];
+    for (const c of await this.list()) {
+      if (!c.active || c.endsAt <= now || c.startsAt > until || c.minTierRank > rank) continue;
+      if (c.segments?.length && !c.segments.some((s) => segments.includes(s))) continue;
+      const from = c.startsAt > now ? c.startsAt : now;
+      const nextAt = c.monthlyDay === null || onCampaignDay(now, c.monthlyDay, this.deps.timeZone) ? from : nextMemberDay(from, c.monthlyDay, this.deps.timeZone);
+      if (nextAt < c.endsAt && nextAt <= until) out.push({ ...c, nextAt });
+    }
+    return out;
+  }
+}
