@@ -75,6 +75,7 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     createCampaign: 'admin',
     setCampaignActive: 'admin',
     issueMembershipCard: 'member',
+    setMyBirthday: 'member',
     earnPoints: 'partner',
     refundPartnerOrder: 'partner',
     burnPoints: 'partner',

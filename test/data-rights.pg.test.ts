@@ -156,6 +156,8 @@ async function activeMember(subject?: string, onClock = false): Promise<TestMemb
     const recorded = await t.graphql(`mutation($input: ActivityInput!) { recordActivity(input: $input) { id } }`, { input: { memberId: member.memberId, channel: 'app', ...input } }, { bearer: admin });
     expect(recorded.errors, JSON.stringify(recorded.errors)).toBeUndefined();
   }
+  const birthday = await t.graphql(`mutation { setMyBirthday(month: 2, day: 29) { month } }`, {}, { bearer: member.bearer });
+  expect(birthday.errors, JSON.stringify(birthday.errors)).toBeUndefined();
   const card = await t.graphql(`mutation { issueMembershipCard(partnerId: "brewbar") { expiresAt } }`, {}, { bearer: member.bearer });
   expect(card.errors, JSON.stringify(card.errors)).toBeUndefined();
   return { ...member, redemptionIds: [kept, voided], voucherCode: claim.data.claimVoucher.code };

@@ -265,6 +265,80 @@ describe('demo loyalty program on a test clock', () => {
   });
 });
 
+describe('earn rules product managers configure', () => {
+  /** Changes the program's rules as a PM's edit would (a new version), for the duration of `run`. */
+  async function withRules(change: (rules: Record<string, any>) => void, run: () => Promise<void>): Promise<void> {
+    const [{ rules }] = (await t.db.query<{ rules: Record<string, any> }>(`select rules from loyalty_program`)) as [{ rules: Record<string, any> }];
+    const edited = structuredClone(rules);
+    change(edited);
+    await t.db.query(`update loyalty_program set rules = $1, version = version + 1`, [edited]);
+    try {
+      await run();
+    } finally {
+      await t.db.query(`update loyalty_program set rules = $1, version = version + 1`, [rules]);
+    }
+  }
+
+  it('a birthday-month multiplier doubles purchase points in the member\'s birthday month only (on top of the tier), and the birthday is set once', async () => {
+    await withRules(
+      (rules) => (rules.earn.birthdayMonthMultiplier = 2),
+      async () => {
+        const member = await memberOnClock(t, admin, JAN_15, 'birthday');
+        const set = await t.graphql(`mutation { setMyBirthday(month: 2, day: 14) { month day } }`, {}, { bearer: member.bearer });
+        expect(set.data.setMyBirthday).toEqual({ month: 2, day: 14 });
+        const again = await t.graphql(`mutation { setMyBirthday(month: 3, day: 1) { month } }`, {}, { bearer: member.bearer });
+        expect(again.errors?.[0]?.extensions?.code).toBe('BIRTHDAY_ALREADY_SET');
+        const bad = await t.graphql(`mutation { setMyBirthday(month: 2, day: 30) { month } }`, {}, { bearer: (await memberOnClock(t, admin, JAN_15)).bearer });
+        expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+
+        expect(await purchase(member, 100)).toMatchObject({ points: 100, note: null });
+        await advance(member, '2027-02-01T02:00:00.000Z');
+        expect(await purchase(member, 100)).toMatchObject({ points: 200, note: '×2 in your birthday month' });
+        // 23:59 on 28 Feb in Shanghai is still February; 00:01 on 1 March is not.
+        await advance(member, '2027-02-28T15:59:00.000Z');
+        expect((await purchase(member, 100)).points).toBe(200);
+        await advance(member, '2027-02-28T16:01:00.000Z');
+        expect((await purchase(member, 100)).points).toBe(100);
+      },
+    );
+  });
+
+  it('a check-in streak earns its bonus on the 7th program day in a row, and a missed day starts it again', async () => {
+    await withRules(
+      (rules) => (rules.earn.actions.CHECK_IN.streak = { days: 7, bonus: 50 }),
+      async () => {
+        // Check-ins at 23:30 and at 00:30 (Shanghai) on alternate days: one hour apart, on the same
+        // UTC date, yet on consecutive program days. A streak counted in UTC would break at once.
+        const times = Array.from({ length: 8 }, (_, day) => Date.parse('2027-01-15T15:30:00.000Z') + day * 86_400_000 + (day % 2 === 1 ? -23 * 3_600_000 : 0));
+        const member = await memberOnClock(t, admin, new Date(times[0]!).toISOString(), 'streak');
+        const earned: number[] = [];
+        for (const [day, at] of times.entries()) {
+          if (day > 0) await advance(member, new Date(at).toISOString());
+          earned.push((await recordOk(member, { type: 'CHECK_IN' })).points);
+        }
+        expect(earned).toEqual([5, 5, 5, 5, 5, 5, 55, 5]);
+        // After a missed day: a new run.
+        await advance(member, new Date(times[7]! + 2 * 86_400_000).toISOString());
+        expect((await recordOk(member, { type: 'CHECK_IN' })).points).toBe(5);
+      },
+    );
+  });
+
+  it('a monthly cap stops purchase points at the cap for the rest of the program month', async () => {
+    await withRules(
+      (rules) => (rules.earn.purchase.monthlyCap = 1_000),
+      async () => {
+        const member = await memberOnClock(t, admin, JAN_15, 'monthly cap');
+        expect((await purchase(member, 800)).points).toBe(800);
+        expect(await purchase(member, 500)).toMatchObject({ points: 200, note: 'Purchases earn at most 1000 points a month' });
+        expect((await purchase(member, 500)).points).toBe(0);
+        await advance(member, '2027-02-01T02:00:00.000Z');
+        expect((await purchase(member, 500)).points).toBe(500);
+      },
+    );
+  });
+});
+
 describe('points spent on an order', () => {
   it('a refund gives the points an order was paid with back into the lots they came from, with their own expiry', async () => {
     const member = await memberOnClock(t, admin, JAN_15, 'points used');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Opt, Rel } from '@mikro-orm/core';
-import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
+import { Check, Entity, Enum, Index, ManyToOne, OneToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { Member } from '../member/index.js';
 
 export enum ActivityType {
@@ -118,4 +118,21 @@ export class Activity {
 
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Opt<Date> = new Date();
+}
+
+/** A member's birthday (month and day, no year), for the birthday-month multiplier: set once by the member. */
+@Entity({ tableName: 'member_birthday' })
+@Check({ name: 'member_birthday_valid', expression: '((month >= 1) AND (month <= 12)) AND ((day >= 1) AND (day <= 31))' })
+export class MemberBirthday {
+  @OneToOne({ entity: () => Member, primary: true, owner: true })
+  member!: Rel<Member>;
+
+  @Property({ type: 'smallint' })
+  month!: number;
+
+  @Property({ type: 'smallint' })
+  day!: number;
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  setAt: Opt<Date> = new Date();
 }

@@ -7,6 +7,11 @@ export const errorCodes = defineErrors({
     extensions: [],
     meaning: "A refund's `refundOf` names no purchase of this member in this channel; nothing was recorded.",
   },
+  BIRTHDAY_ALREADY_SET: {
+    http: 200,
+    extensions: [],
+    meaning: 'The member set their birthday before; it is set once (support corrects a mistake). Nothing changed.',
+  },
   REFUND_EXCEEDS_PURCHASE: {
     http: 200,
     extensions: ['refundable'],
@@ -21,6 +26,10 @@ declare module '../../platform/errors.js' {
 export class ActivityError extends AppError {
   static purchaseNotFound(channel: string, externalId: string): ActivityError {
     return new ActivityError('PURCHASE_NOT_FOUND', `No purchase ${externalId} of this member in channel ${channel}: a refund names the purchase it reverses.`);
+  }
+
+  static birthdayAlreadySet(): ActivityError {
+    return new ActivityError('BIRTHDAY_ALREADY_SET', 'Your birthday is set already; it can be set once. Ask support to correct it.');
   }
 
   static refundExceedsPurchase(refundable: number): ActivityError {

@@ -5,7 +5,8 @@ import type { AppDependencies } from '../../platform/context.js';
 import { AppError, InputValidator } from '../../platform/errors.js';
 import { isUuid } from '../../platform/loader.js';
 import { uniqueViolation } from '../../platform/sql.js';
-import { loadLoyaltyProgram, lotExpiry, programDay, type LoyaltyProgramSnapshot } from '../loyalty-program/index.js';
+import { loadLoyaltyProgram, lotExpiry, monthKey, monthStart, programDay, shiftMonthKey, type LoyaltyProgramSnapshot } from '../loyalty-program/index.js';
+import { localParts } from '../../platform/zoned-time.js';
 import { CampaignBook } from '../campaign/index.js';
 import { PointsLedger, requestHash, type Counterparty } from '../points/index.js';
 import { TierBook, type TierMove } from '../tier/index.js';
@@ -207,15 +208,20 @@ export class ActivityService {
       const amount = input.amount!.amount;
       const rules = program.rules.earn.purchase;
       const rate: PurchaseRate = rules.byChannel[input.channel] ?? { points: rules.points, per: rules.per };
-      const multiplier = rules.tierMultiplier ? book.multiplierOf(state) : 1000;
+      const birthdayMultiplier = program.rules.earn.birthdayMonthMultiplier;
+      const inBirthdayMonth = birthdayMultiplier > 1 && (await this.birthdayMonth(tx, input.memberId)) === localParts(occurredAt, tz).month;
+      const multiplier = Math.round((rules.tierMultiplier ? book.multiplierOf(state) : 1000) * (inBirthdayMonth ? birthdayMultiplier : 1));
       let points = purchasePoints(amount, rate, multiplier, rules.rounding);
-      let note: string | null = null;
-      if (rules.dailyCap !== null) {
-        const earnedToday = await this.pointsOnDay(tx, input.memberId, ActivityType.PURCHASE, occurredAt);
-        const room = Math.max(0, rules.dailyCap - earnedToday);
+      let note: string | null = inBirthdayMonth ? `×${birthdayMultiplier} in your birthday month` : null;
+      for (const [cap, period, label] of [
+        [rules.dailyCap, programDay(occurredAt, tz), 'a day'],
+        [rules.monthlyCap, { start: monthStart(monthKey(occurredAt, tz), tz), end: monthStart(shiftMonthKey(monthKey(occurredAt, tz), 1), tz) }, 'a month'],
+      ] as const) {
+        if (cap === null) continue;
+        const room = Math.max(0, cap - (await this.pointsBetween(tx, input.memberId, ActivityType.PURCHASE, period)));
         if (points > room) {
           points = room;
-          note = `Purchases earn at most ${rules.dailyCap} points a day`;
+          note = `Purchases earn at most ${cap} points ${label}`;
         }
       }
       recorded = await this.insert(tx, { ...base, amount, currency: input.amount!.currency, points, note, multiplier, rate });
@@ -355,6 +361,13 @@ export class ActivityService {
           note = `At most ${rule.perDay} ${input.type.toLowerCase().replace('_', '-')}${rule.perDay === 1 ? '' : 's'} a day earn points`;
         }
       }
+      if (rule?.streak && points > 0) {
+        const run = 1 + (await this.streakBefore(tx, input.memberId, input.type, occurredAt, rule.streak.days));
+        if (run % rule.streak.days === 0) {
+          points += rule.streak.bonus;
+          note = `${rule.streak.days}-day streak: +${rule.streak.bonus}`;
+        }
+      }
       recorded = await this.insert(tx, { ...base, amount: null, currency: null, points, note });
       if (points > 0) {
         const earned = await ledger.earn({
@@ -403,13 +416,61 @@ export class ActivityService {
     return Number(row!.n);
   }
 
-  private async pointsOnDay(tx: EntityManager, memberId: string, type: ActivityType, at: Date): Promise<number> {
-    const day = programDay(at, this.deps.timeZone);
+  /** Points activities of a type earned in [start, end) (by when they happened). */
+  private async pointsBetween(tx: EntityManager, memberId: string, type: ActivityType, period: { start: Date; end: Date }): Promise<number> {
     const [row] = await tx.execute<{ n: string | null }[]>(
       `select sum(points) as n from activity where member_id = ? and type = ? and occurred_at >= ? and occurred_at < ?`,
-      [memberId, type, day.start, day.end],
+      [memberId, type, period.start, period.end],
     );
     return Number(row!.n ?? 0);
+  }
+
+  /**
+   * How many program days in a row, ending the day before `at`'s, the member had an activity of
+   * this type that earned (looking back at most `days`): days are the program's, never the server's.
+   */
+  private async streakBefore(tx: EntityManager, memberId: string, type: ActivityType, at: Date, days: number): Promise<number> {
+    const today = programDay(at, this.deps.timeZone);
+    const rows = await tx.execute<{ day: string }[]>(
+      `select distinct to_char(occurred_at at time zone ?, 'YYYY-MM-DD') as day from activity
+        where member_id = ? and type = ? and points > 0 and occurred_at >= ? and occurred_at < ?`,
+      [this.deps.timeZone, memberId, type, new Date(today.start.getTime() - days * 86_400_000 - 86_400_000), today.start],
+    );
+    const earned = new Set(rows.map((r) => r.day));
+    let run = 0;
+    for (let back = 1; back <= days; back++) {
+      const p = localParts(new Date(today.start.getTime() - back * 86_400_000 + 3_600_000), this.deps.timeZone);
+      const key = `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
+      if (!earned.has(key)) break;
+      run++;
+    }
+    return run;
+  }
+
+  /** The member's birthday month, when they set one. */
+  private async birthdayMonth(tx: EntityManager, memberId: string): Promise<number | null> {
+    const [row] = await tx.execute<{ month: number }[]>(`select month from member_birthday where member_id = ?`, [memberId]);
+    return row?.month ?? null;
+  }
+
+  /** The member sets their birthday (once): months with a birthday may earn more. */
+  async setBirthday(memberId: string, month: number, day: number): Promise<{ month: number; day: number }> {
+    const longest = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
+    new InputValidator()
+      .check(Number.isInteger(month) && month >= 1 && month <= 12, 'month', 'must be from 1 to 12')
+      .check(Number.isInteger(day) && day >= 1 && day <= longest, 'day', longest ? `must be from 1 to ${longest}` : 'must be a day of the month')
+      .throwIfInvalid();
+    const rows = await this.em.execute<{ member_id: string }[]>(
+      `insert into member_birthday (member_id, month, day) values (?, ?, ?) on conflict (member_id) do nothing returning member_id`,
+      [memberId, month, day],
+    );
+    if (rows.length === 0) throw ActivityError.birthdayAlreadySet();
+    return { month, day };
+  }
+
+  async birthday(memberId: string): Promise<{ month: number; day: number } | null> {
+    const [row] = await this.em.execute<{ month: number; day: number }[]>(`select month, day from member_birthday where member_id = ?`, [memberId]);
+    return row ?? null;
   }
 
   private async insert(

@@ -92,3 +92,12 @@ export class ActivityObjectType {
   @Field(() => String, { nullable: true, description: 'The tier the member moved to because of it (only in the answer that recorded it)' })
   tierAfter!: string | null;
 }
+
+@ObjectType('Birthday', { description: "The member's birthday (no year): in its month, purchases may earn more" })
+export class BirthdayType {
+  @Field(() => Int)
+  month!: number;
+
+  @Field(() => Int)
+  day!: number;
+}

@@ -1,4 +1,4 @@
-export { Activity, ActivityType } from './activity.entity.js';
+export { Activity, ActivityType, MemberBirthday } from './activity.entity.js';
 export { ActivityService, PARTNER_CHANNEL_PREFIX, partnerChannel } from './activity.service.js';
 export type { ActivityInput, ActivitySource, ActivityView } from './activity.service.js';
 export { pointsToTakeBack, purchasePoints } from './earn.js';

@@ -1,6 +1,6 @@
 import { defineModule } from '../../platform/module.js';
-import { Activity } from './activity.entity.js';
-import { ActivityResolver } from './activity.resolver.js';
+import { Activity, MemberBirthday } from './activity.entity.js';
+import { ActivityResolver, BirthdayResolver, MemberBirthdayResolver } from './activity.resolver.js';
 import { ActivityService } from './activity.service.js';
 
 declare module '../../platform/context.js' {
@@ -12,7 +12,7 @@ declare module '../../platform/context.js' {
 /** Members' activities from every channel (purchases, refunds, check-ins, reviews, …) and what they earn. */
 export const module = defineModule({
   name: 'activity',
-  entities: [Activity],
-  resolvers: [ActivityResolver],
+  entities: [Activity, MemberBirthday],
+  resolvers: [ActivityResolver, MemberBirthdayResolver, BirthdayResolver],
   services: { activities: ({ em, deps }) => new ActivityService(em, deps) },
 });

@@ -28,12 +28,20 @@ export const EarnRules = z.object({
     byChannel: z.record(z.string().min(1).max(64), PurchaseRate).default({}),
     /** Most points purchases may earn per program day (null: no cap). */
     dailyCap: points.nullable().default(null),
+    /** Most points purchases may earn per program month (null: no cap). */
+    monthlyCap: points.nullable().default(null),
   }),
   /** Fixed points per action, with a limit per program day (null: none). */
   actions: z
     .partialRecord(
       z.enum(['CHECK_IN', 'REVIEW', 'SHARE', 'PROFILE_COMPLETED', 'BIRTHDAY']),
-      z.object({ points, perDay: perDay.default(null), once: z.boolean().default(false) }),
+      z.object({
+        points,
+        perDay: perDay.default(null),
+        once: z.boolean().default(false),
+        /** A bonus on the day a run of consecutive program days with one that earned reaches `days` (and every `days` after). */
+        streak: z.object({ days: z.number().int().min(2).max(366), bonus: points }).nullable().default(null),
+      }),
     )
     .default({}),
   /** Multiplier on purchase points in the member's birthday month (1: none). */

@@ -43,6 +43,7 @@ export const DATA_EXPORT_SECTIONS: readonly DataExportSection[] = [
   { name: 'pointsJournal', table: 'points_journal', description: 'Every posting of your points: earned, taken back by a refund, spent, given back, expired' },
   { name: 'pointsTransfers', table: 'points_transfer', description: 'The transfers each posting made (from which account to which, how many points, which lot)' },
   { name: 'pointsLots', table: 'points_lot', description: 'Your points lots: earned when, how many are left, when they expire, when we reminded you' },
+  { name: 'birthday', table: 'member_birthday', description: 'Your birthday (month and day), as you set it' },
   { name: 'campaignGrants', table: 'campaign_grant', description: 'Points campaigns and member days granted you, each naming its campaign and the purchase' },
   { name: 'membershipCards', table: 'membership_card', description: "Membership cards you showed at partners' tills (by id, never the token): partner, when issued, until when valid" },
   { name: 'entitlements', table: 'entitlement', description: 'Every right you held, per benefit and period: status, quota and units used' },
@@ -113,6 +114,7 @@ const QUERIES: Record<string, string> = {
   pointsTransfers: `
     select to_jsonb(pt) as row from points_transfer pt join points_journal pj on pj.id = pt.journal_id
     where pj.member_id = ? order by pt.created_at, pt.id`,
+  birthday: `select to_jsonb(b) as row from member_birthday b where b.member_id = ?`,
   campaignGrants: `select to_jsonb(cg) as row from campaign_grant cg where cg.member_id = ? order by cg.at, cg.id`,
   membershipCards: `select to_jsonb(mc) as row from membership_card mc where mc.member_id = ? order by mc.issued_at, mc.jti`,
   pointsLots: `select to_jsonb(pl) as row from points_lot pl where pl.member_id = ? order by pl.earned_at, pl.id`,

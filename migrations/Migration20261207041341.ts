@@ -1,8 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261207040311 extends Migration {
+export class Migration20261207041341 extends Migration {
 
-  override name = 'Migration20261207040311';
+  override name = 'Migration20261207041341';
 
   override up(): void | Promise<void> {
     this.addSql(`create type "campaign_kind" as enum ('POINTS_MULTIPLIER', 'BONUS_POINTS');`);
@@ -29,6 +29,8 @@ export class Migration20261207040311 extends Migration {
     this.addSql(`create sequence "activity_seq";`);
     this.addSql(`create index "activity_member_id_type_occurred_at_index" on "activity" ("member_id", "type", "occurred_at");`);
     this.addSql(`alter table "activity" add constraint "activity_channel_external_id_unique" unique ("channel", "external_id");`);
+
+    this.addSql(`create table "member_birthday" ("member_id" uuid not null, "month" smallint not null, "day" smallint not null, "set_at" timestamptz not null default now(), primary key ("member_id"));`);
 
     this.addSql(`create table "member_tier" ("member_id" uuid not null, "tier_code" text not null, "since" timestamptz not null, "last_downgrade_at" timestamptz null, "test_clock_id" uuid null, "evaluation_due_at" timestamptz null, "created_at" timestamptz not null default now(), primary key ("member_id"));`);
     this.addSql(`create index "member_tier_due_on_clock" on "member_tier" ("test_clock_id", "evaluation_due_at") where "evaluation_due_at" is not null and "test_clock_id" is not null;`);
@@ -82,6 +84,9 @@ export class Migration20261207040311 extends Migration {
 
     this.addSql(`alter table "activity" add constraint "activity_member_id_foreign" foreign key ("member_id") references "member" ("id");`);
     this.addSql(`alter table "activity" add constraint "activity_refund_of_id_foreign" foreign key ("refund_of_id") references "activity" ("id") on delete set null;`);
+
+    this.addSql(`alter table "member_birthday" add constraint "member_birthday_member_id_foreign" foreign key ("member_id") references "member" ("id") on update cascade on delete cascade;`);
+    this.addSql(`alter table "member_birthday" add constraint "member_birthday_valid" check (((month >= 1) AND (month <= 12)) AND ((day >= 1) AND (day <= 31)));`);
 
     this.addSql(`alter table "member_tier" add constraint "member_tier_member_id_foreign" foreign key ("member_id") references "member" ("id") on update cascade on delete cascade;`);
 
@@ -141,6 +146,7 @@ export class Migration20261207040311 extends Migration {
     this.addSql(`drop table if exists "campaign_grant" cascade;`);
     this.addSql(`drop table if exists "activity" cascade;`);
     this.addSql(`drop sequence if exists "activity_seq";`);
+    this.addSql(`drop table if exists "member_birthday" cascade;`);
     this.addSql(`drop table if exists "member_tier" cascade;`);
     this.addSql(`drop table if exists "membership_card" cascade;`);
     this.addSql(`drop table if exists "loyalty_reward" cascade;`);
