@@ -43,6 +43,7 @@ const OWNERS: Record<string, string> = {
   tier_qualifying_month: 'src/modules/tier/',
   activity: 'src/modules/activity/',
   member_birthday: 'src/modules/activity/',
+  channel_api_key: 'src/modules/activity/',
   membership_card: 'src/modules/coalition/',
   campaign: 'src/modules/campaign/',
   campaign_grant: 'src/modules/campaign/',

@@ -388,6 +388,26 @@ describe('points spent on an order', () => {
 });
 
 describe('activities', () => {
+  it("our channels record with their own API key, in their own channel only; a revoked key is refused", async () => {
+    const member = await memberOnClock(t, admin, JAN_15, 'channel key');
+    const created = await t.graphql(`mutation { createChannelApiKey(channel: "store-pos") { id channel key prefix } }`, {}, { bearer: admin });
+    expect(created.errors, JSON.stringify(created.errors)).toBeUndefined();
+    const { id, key } = created.data.createChannelApiKey as { id: string; key: string };
+    expect(key).toMatch(/^cgc_store-pos_[\w-]{43}$/);
+    const RECORD = `mutation($input: ActivityInput!) { recordActivity(input: $input) { points } }`;
+    const input = (channel: string) => ({ input: { memberId: member.memberId, type: 'PURCHASE', channel, externalId: randomUUID(), amount: { amount: 10_000, currency: 'CNY' } } });
+    expect((await t.graphql(RECORD, input('store-pos'), { bearer: key })).data.recordActivity.points).toBe(100);
+    const elsewhere = await t.graphql(RECORD, input('online-shop'), { bearer: key });
+    expect(elsewhere.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await t.graphql(`{ campaigns { code } }`, {}, { bearer: key })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await t.graphql(`{ me { id } }`, {}, { bearer: key })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const [audit] = await t.db.query<{ action: string }>(`select action from audit_log where subject = $1`, [id]);
+    expect(audit!.action).toBe('channel_api_key.create');
+    expect((await t.graphql(`mutation($id: ID!) { revokeChannelApiKey(id: $id) }`, { id }, { bearer: admin })).data.revokeChannelApiKey).toBe(true);
+    expect((await t.graphql(RECORD, input('store-pos'), { bearer: key })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await loyalty(member)).points.balance).toBe(100);
+  });
+
   it('the same (channel, externalId) twice is one activity; with another request it is an IDEMPOTENCY_CONFLICT', async () => {
     const member = await memberOnClock(t, admin, JAN_15, 'dedupe');
     const input = { type: 'PURCHASE', externalId: 'pos-0001', channel: 'store-pos', amount: { amount: 12_300, currency: 'CNY' } };

@@ -15,7 +15,7 @@ export function requireMember(principal: Principal, operation: string): MemberPr
 export function requirePartner(principal: Principal, operation: string): PartnerPrincipal {
   if (principal.kind === 'partner') return principal;
   if (principal.kind === 'anonymous') throw principal.rejected ?? AppError.unauthenticated();
-  throw AppError.forbidden(operation, principal.isAdmin ? 'admin' : 'member');
+  throw AppError.forbidden(operation, principal.kind === 'channel' ? 'channel' : principal.isAdmin ? 'admin' : 'member');
 }
 
 /** The calling admin (a member JWT carrying the admin role); FORBIDDEN for members without it and partners. */
@@ -23,4 +23,12 @@ export function requireAdmin(principal: Principal, operation: string): MemberPri
   if (principal.kind === 'member' && principal.isAdmin) return principal;
   if (principal.kind === 'anonymous') throw principal.rejected ?? AppError.unauthenticated();
   throw AppError.forbidden(operation, principal.kind);
+}
+
+type ChannelPrincipal = Extract<Principal, { kind: 'channel' }>;
+
+/** An admin, or one of our channels (which reports in its own channel only); UNAUTHENTICATED or FORBIDDEN otherwise. */
+export function requireAdminOrChannel(principal: Principal, operation: string): MemberPrincipal | ChannelPrincipal {
+  if (principal.kind === 'channel') return principal;
+  return requireAdmin(principal, operation);
 }

@@ -12,7 +12,9 @@ export type Principal =
       /** True when the identity provider gave the caller the admin role. */
       isAdmin: boolean;
     }
-  | { kind: 'partner'; partnerId: string; apiKeyId: string };
+  | { kind: 'partner'; partnerId: string; apiKeyId: string }
+  /** One of our own channels (app, online shop, store POS, mini-program) reporting members' activities. */
+  | { kind: 'channel'; channel: string; apiKeyId: string };
 
 export type PrincipalKind = Principal['kind'] | 'admin';
 

@@ -11,6 +11,7 @@ import { loadErrorCatalog, loadModules } from '../modules/index.js';
 import { openAuditLog } from '../modules/audit/index.js';
 import { Authenticator, type DevIssuer } from '../modules/auth/index.js';
 import { MemberDirectory } from '../modules/member/index.js';
+import { ChannelKeyService } from '../modules/activity/index.js';
 import { PartnerKeyService, type SubgraphCompositionPort } from '../modules/partner/index.js';
 import { EntitlementTokenSigner, EntitlementTokenVerifier, MembershipCardTokens } from '../modules/token/index.js';
 import { testClocks } from '../modules/test-clock/index.js';
@@ -122,6 +123,7 @@ export async function openCore(options: CoreOptions, closers: Closers): Promise<
     adminRole: config.auth.adminRole,
     resolveMember: (issuer, subject) => members.memberIdFor(issuer, subject),
     resolvePartnerKey: (hash) => new PartnerKeyService(orm.em.fork()).resolve(hash),
+    resolveChannelKey: (hash) => new ChannelKeyService(orm.em.fork()).resolve(hash),
   });
   return { orm, modules, errors, deps, authenticator, keyStore, devIssuer, seed };
 }

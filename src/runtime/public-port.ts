@@ -9,7 +9,7 @@ import { loadPersistedOperations } from '../edge/persisted-operations.js';
 import { startPublicServer, type PartnerEventsRoute, type PaymentNotifyRoute, type PublicRoutes } from '../edge/public-server.js';
 import { MemberAssertions } from '../edge/member-assertion.js';
 import { cachedMemberIdentities, createRateLimiter, type MemberIdentities } from '../edge/plugins/rate-limit.js';
-import { PARTNER_KEY_PREFIX, type IdentityTokenVerifier } from '../modules/auth/index.js';
+import { CHANNEL_KEY_PREFIX, PARTNER_KEY_PREFIX, type IdentityTokenVerifier } from '../modules/auth/index.js';
 import { issuerMetadata, jwksCacheControl, jwksDocument, type MemberPseudonymizer, type SigningKeyStore } from '../modules/keys/index.js';
 import { type StatusLists } from '../modules/status-list/index.js';
 import type { AppConfig } from '../platform/config.js';
@@ -151,7 +151,7 @@ function memberAssertionOf(identities: MemberIdentities, assertions: MemberAsser
   return async (request, partnerId) => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '');
     const credential = match?.[1];
-    if (!credential || credential.startsWith(PARTNER_KEY_PREFIX)) return null;
+    if (!credential || credential.startsWith(PARTNER_KEY_PREFIX) || credential.startsWith(CHANNEL_KEY_PREFIX)) return null;
     const identity = await identities.identify(credential);
     return identity ? assertions.for(identity, partnerId) : null;
   };

@@ -5,7 +5,7 @@ import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, 
 import { Redis } from 'ioredis';
 import { decodeJwt } from 'jose';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { PARTNER_KEY_PREFIX } from '../../modules/auth/index.js';
+import { CHANNEL_KEY_PREFIX, PARTNER_KEY_PREFIX } from '../../modules/auth/index.js';
 import type { RateLimitSettings } from '../../platform/config.js';
 import { AppError } from '../../platform/errors.js';
 import type { Logger } from '../../platform/logger.js';
@@ -302,7 +302,8 @@ export function operationCost(document: DocumentNode, operation: OperationDefini
  */
 export function callerOf(authorization: string | null | undefined, address: () => string): Caller {
   const credential = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] : undefined;
-  if (credential?.startsWith(PARTNER_KEY_PREFIX)) return { kind: 'partner', key: sha256(credential) };
+  // Our channels are machine callers like partners: their budgets are partners' (per key).
+  if (credential?.startsWith(PARTNER_KEY_PREFIX) || credential?.startsWith(CHANNEL_KEY_PREFIX)) return { kind: 'partner', key: sha256(credential) };
   if (credential) {
     try {
       const { iss, sub } = decodeJwt(credential);

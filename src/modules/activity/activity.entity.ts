@@ -136,3 +136,26 @@ export class MemberBirthday {
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   setAt: Opt<Date> = new Date();
 }
+
+/** An API key of one of our channels (app, online shop, store POS, mini-program): shown once, stored as its SHA-256, revocable. */
+@Entity({ tableName: 'channel_api_key' })
+export class ChannelApiKey {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  /** The channel it reports in (`store-pos`): a key records activities in its own channel only. */
+  @Property({ type: 'text' })
+  channel!: string;
+
+  @Property({ type: 'text', unique: true })
+  keyHash!: string;
+
+  @Property({ type: 'text' })
+  prefix!: string;
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  createdAt: Opt<Date> = new Date();
+
+  @Property({ type: 'datetime', nullable: true })
+  revokedAt?: Date | null;
+}

@@ -1,9 +1,11 @@
-import { Arg, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../platform/context.js';
-import { requireAdmin, requireMember } from '../../platform/guards.js';
+import { AppError } from '../../platform/errors.js';
+import { requireAdmin, requireAdminOrChannel, requireMember } from '../../platform/guards.js';
+import { auditContextOf } from '../audit/index.js';
 import { MemberType, type MemberView } from '../member/index.js';
 import type { ActivityView } from './activity.service.js';
-import { ActivityInputType, ActivityObjectType, BirthdayType } from './activity.types.js';
+import { ActivityInputType, ActivityObjectType, BirthdayType, ChannelApiKeyCreatedType, ChannelApiKeyType } from './activity.types.js';
 
 export function activityType(a: ActivityView): ActivityObjectType {
   return {
@@ -29,8 +31,29 @@ export class ActivityResolver {
     description: 'Records what a member did in one of our channels (admin): purchases, refunds, check-ins, reviews, …; the same (channel, externalId) twice is one activity',
   })
   async recordActivity(@Arg('input', () => ActivityInputType) input: ActivityInputType, @Ctx() ctx: RequestContext): Promise<ActivityObjectType> {
-    requireAdmin(ctx.principal, 'recordActivity');
+    const caller = requireAdminOrChannel(ctx.principal, 'recordActivity');
+    if (caller.kind === 'channel' && input.channel.trim() !== caller.channel) {
+      throw AppError.badInput([{ field: 'channel', message: `this key records in channel "${caller.channel}" only` }]);
+    }
     return activityType(await ctx.services.activities.record(input));
+  }
+
+  @Query(() => [ChannelApiKeyType], { description: "Our channels' API keys (admins)" })
+  channelApiKeys(@Ctx() ctx: RequestContext): Promise<ChannelApiKeyType[]> {
+    requireAdmin(ctx.principal, 'channelApiKeys');
+    return ctx.services.channelKeys.list();
+  }
+
+  @Mutation(() => ChannelApiKeyCreatedType, { description: 'A new API key for one of our channels, shown once (admins): it records activities in that channel' })
+  createChannelApiKey(@Arg('channel', () => String) channel: string, @Ctx() ctx: RequestContext): Promise<ChannelApiKeyCreatedType> {
+    requireAdmin(ctx.principal, 'createChannelApiKey');
+    return ctx.services.channelKeys.create(channel, auditContextOf(ctx));
+  }
+
+  @Mutation(() => Boolean, { description: "Revokes a channel's API key at once (admins); false when unknown or revoked already" })
+  revokeChannelApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
+    requireAdmin(ctx.principal, 'revokeChannelApiKey');
+    return ctx.services.channelKeys.revoke(id, auditContextOf(ctx));
   }
 }
 

@@ -101,3 +101,36 @@ export class BirthdayType {
   @Field(() => Int)
   day!: number;
 }
+
+@ObjectType('ChannelApiKeyCreated', { description: "A new API key of one of our channels: the key itself is shown this once" })
+export class ChannelApiKeyCreatedType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, { description: 'The channel it records activities in' })
+  channel!: string;
+
+  @Field(() => String, { description: 'Send as Authorization: Bearer <key>. Only its hash is stored; it cannot be shown again.' })
+  key!: string;
+
+  @Field(() => String)
+  prefix!: string;
+}
+
+@ObjectType('ChannelApiKey', { description: 'An API key of one of our channels' })
+export class ChannelApiKeyType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  channel!: string;
+
+  @Field(() => String)
+  prefix!: string;
+
+  @Field(() => Date)
+  createdAt!: Date;
+
+  @Field(() => Date, { nullable: true })
+  revokedAt!: Date | null;
+}

@@ -4,3 +4,5 @@ export type { ActivityInput, ActivitySource, ActivityView } from './activity.ser
 export { pointsToTakeBack, purchasePoints } from './earn.js';
 export { activityType } from './activity.resolver.js';
 export { ActivityObjectType, MoneyInput } from './activity.types.js';
+export { ChannelKeyService } from './channel-keys.js';
+export type { ChannelKeyView, CreatedChannelKey } from './channel-keys.js';

@@ -37,7 +37,9 @@ export function auditContextOf(request: { principal: Principal; requestId: strin
   const actor =
     principal.kind === 'partner'
       ? `partner:${principal.partnerId}`
-      : principal.kind === 'member'
+      : principal.kind === 'channel'
+        ? `channel:${principal.channel}`
+        : principal.kind === 'member'
         ? `${principal.isAdmin ? 'admin' : 'member'}:${principal.memberId}`
         : 'anonymous';
   return { actor, requestId: request.requestId };

@@ -7,6 +7,8 @@ import { ANONYMOUS } from '../../platform/principal.js';
 
 /** Prefix of partner API keys; anything else is treated as a JWT. */
 export const PARTNER_KEY_PREFIX = 'cgk_';
+/** Our channels' API keys: `cgc_<channel>_<random>`. */
+export const CHANNEL_KEY_PREFIX = 'cgc_';
 
 export interface TrustedIssuer {
   issuer: string;
@@ -23,6 +25,8 @@ export interface AuthenticatorOptions {
   resolveMember(issuer: string, subject: string): Promise<string>;
   /** Finds the active API key by its SHA-256; null when unknown or revoked. */
   resolvePartnerKey(keyHash: string): Promise<{ partnerId: string; apiKeyId: string } | null>;
+  /** Our channels' keys (absent: none are accepted). */
+  resolveChannelKey?(keyHash: string): Promise<{ channel: string; apiKeyId: string } | null>;
 }
 
 /**
@@ -91,7 +95,14 @@ export class Authenticator {
     if (!match?.[1]) throw AppError.unauthenticated('Malformed Authorization header: expected "Bearer <credential>"');
     const credential = match[1];
     if (credential.startsWith(PARTNER_KEY_PREFIX)) return this.authenticatePartner(credential);
+    if (credential.startsWith(CHANNEL_KEY_PREFIX)) return this.authenticateChannel(credential);
     return this.authenticateJwt(credential);
+  }
+
+  private async authenticateChannel(key: string): Promise<Principal> {
+    const found = await this.options.resolveChannelKey?.(hashApiKey(key));
+    if (!found) throw AppError.unauthenticated('Unknown or revoked channel API key');
+    return { kind: 'channel', ...found };
   }
 
   private async authenticatePartner(key: string): Promise<Principal> {

@@ -1,8 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261207041341 extends Migration {
+export class Migration20261207041644 extends Migration {
 
-  override name = 'Migration20261207041341';
+  override name = 'Migration20261207041644';
 
   override up(): void | Promise<void> {
     this.addSql(`create type "campaign_kind" as enum ('POINTS_MULTIPLIER', 'BONUS_POINTS');`);
@@ -14,6 +14,9 @@ export class Migration20261207041341 extends Migration {
 
     this.addSql(`create table "campaign_announcement" ("id" uuid not null, "campaign_code" text not null, "clock_key" text not null, "occurrence" timestamptz not null, "members" int not null default 0, "created_at" timestamptz not null default now(), primary key ("id"));`);
     this.addSql(`alter table "campaign_announcement" add constraint "campaign_announcement_campaign_code_clock_key_occurrence_unique" unique ("campaign_code", "clock_key", "occurrence");`);
+
+    this.addSql(`create table "channel_api_key" ("id" uuid not null, "channel" text not null, "key_hash" text not null, "prefix" text not null, "created_at" timestamptz not null default now(), "revoked_at" timestamptz null, primary key ("id"));`);
+    this.addSql(`alter table "channel_api_key" add constraint "channel_api_key_key_hash_unique" unique ("key_hash");`);
 
     this.addSql(`create table "loyalty_program" ("id" text not null default 'default', "name" jsonb not null, "rules" jsonb not null, "version" int not null default 1, "updated_at" timestamptz not null default now(), primary key ("id"));`);
 
@@ -139,6 +142,7 @@ export class Migration20261207041341 extends Migration {
 
     this.addSql(`drop table if exists "campaign" cascade;`);
     this.addSql(`drop table if exists "campaign_announcement" cascade;`);
+    this.addSql(`drop table if exists "channel_api_key" cascade;`);
     this.addSql(`drop table if exists "loyalty_program" cascade;`);
     this.addSql(`drop table if exists "loyalty_tier" cascade;`);
     this.addSql(`drop trigger if exists "append_only" on "campaign_grant";`);
