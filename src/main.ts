@@ -94,6 +94,9 @@ function printBanner(running: RunningApp, databaseUrl: string): void {
       (pool) =>
         `  Voucher pool     ${pool.benefitCode} (${pool.partnerId}): ${pool.available} codes left${pool.seeded ? ` (${pool.seeded} demo codes seeded)` : ''}`,
     ),
+    seed
+      ? `  Loyalty program  ${seed.loyalty.seeded ? 'seeded' : 'already present'}: tiers ${seed.loyalty.tiers.join(', ')}; rewards ${seed.loyalty.rewards.join(', ')}; member day MEMBER_DAY_18 (Gold and above, double points on the 18th)`
+      : '',
     '',
     config.nodeEnv === 'production'
       ? ''
