@@ -324,6 +324,58 @@ describe('earn rules product managers configure', () => {
     );
   });
 
+  it('tier rules as configuration: straight to the matching tier, upgrades only at evaluations, a tier held for its validity period', async () => {
+    await withRules(
+      (rules) => Object.assign(rules.tiers, { downgrade: 'TO_MATCHING', minMonthsBetweenDowngrades: 0 }),
+      async () => {
+        const member = await memberOnClock(t, admin, JAN_15, 'to matching');
+        await purchase(member, 12_000);
+        expect((await loyalty(member)).tier.code).toBe('DIAMOND');
+        await advance(member, firstOf(2028, 2));
+        // The window is empty: DIAMOND lands on MEMBER at once, not one step at a time.
+        expect((await loyalty(member)).tier.code).toBe('MEMBER');
+      },
+    );
+    await withRules(
+      (rules) => (rules.tiers.upgrade = 'AT_EVALUATION'),
+      async () => {
+        const member = await memberOnClock(t, admin, JAN_15, 'at evaluation');
+        expect((await purchase(member, 6_000)).tierAfter).toBeNull();
+        expect((await loyalty(member)).tier.code).toBe('MEMBER');
+        // 1 Feb: January's spend is in the window: GOLD at the evaluation.
+        await advance(member, firstOf(2027, 2));
+        expect((await loyalty(member)).tier).toMatchObject({ code: 'GOLD', since: firstOf(2027, 2) });
+        expect((await tierHistory(member.memberId)).map((h) => h.reason)).toEqual(['EVALUATION_UPGRADE']);
+      },
+    );
+    await withRules(
+      (rules) => Object.assign(rules.tiers, { mode: 'ONLY_UP', onlyUpMonths: 24 }),
+      async () => {
+        const member = await memberOnClock(t, admin, JAN_15, 'only up');
+        await purchase(member, 2_000);
+        // Nothing bought for a year and more: SILVER holds for the 24 months after it was reached.
+        await advance(member, firstOf(2028, 12));
+        expect((await loyalty(member)).tier.code).toBe('SILVER');
+        await advance(member, firstOf(2029, 2));
+        expect((await loyalty(member)).tier.code).toBe('MEMBER');
+      },
+    );
+  });
+
+  it('a tier may qualify on orders or points earned too (never on the balance): every threshold it sets must be met', async () => {
+    await t.db.query(`update loyalty_tier set min_orders = 3 where code = 'SILVER'`);
+    await t.db.query(`update loyalty_program set version = version + 1`);
+    try {
+      const member = await memberOnClock(t, admin, JAN_15, 'orders');
+      expect((await purchase(member, 2_500)).tierAfter).toBeNull();
+      expect((await purchase(member, 10)).tierAfter).toBeNull();
+      expect((await purchase(member, 10)).tierAfter).toBe('SILVER');
+    } finally {
+      await t.db.query(`update loyalty_tier set min_orders = null where code = 'SILVER'`);
+      await t.db.query(`update loyalty_program set version = version + 1`);
+    }
+  });
+
   it('a monthly cap stops purchase points at the cap for the rest of the program month', async () => {
     await withRules(
       (rules) => (rules.earn.purchase.monthlyCap = 1_000),
