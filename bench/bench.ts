@@ -9,6 +9,8 @@
 // Last, renewals: BENCH_RENEWALS (100,000) memberships due at once, renewed by the worker
 // process through the WeChat Pay sandbox, the rate measured over the first
 // BENCH_RENEWALS_MEASURED (10,000), beside the raw rate of the same UPDATEs sent with `pg`.
+// Then the loyalty engine (bench/loyalty.ts): ledger postings, the expiry of 1,000,000 lots and
+// the evaluation of 100,000 tiers, each beside raw pg; and `me` with its loyalty fields beside `me`.
 // Prints tables, writes bench-results/latest.json, and exits non-zero when any response
 // during the run was not a clean 200, a membership was charged twice, or a process died.
 import 'reflect-metadata';
@@ -21,11 +23,17 @@ import { fileURLToPath } from 'node:url';
 import { SUBGRAPH_SIGNATURE_HEADER, signSubgraphRequest } from '../partners/sdk/subgraph-signature.js';
 import { runLoad, type LoadItem, type LoadResult, type LoadRun } from './load.js';
 import { distFile, machineBusySeconds, processCpuSeconds, startChild, terminateAll, type Child } from './processes.js';
+import { measureLoyalty } from './loyalty.js';
+import { loyaltySettings, printLoyalty } from './loyalty-report.js';
 import { measureRenewals, seedDueMemberships } from './renewals.js';
 import { createBenchDatabase, graphql, pool, prepareBenchState, progress, type BenchDatabase, type BenchState } from './setup.js';
 
 const ME_QUERY =
   'query Me { me { membership { status plan { code } } entitlements { id status remaining validUntil benefit { code name partner { id name } } } } }';
+const ME_LOYALTY_QUERY =
+  'query MeLoyalty { me { membership { status plan { code } } entitlements { id status remaining validUntil benefit { code name partner { id name } } } ' +
+  'tier { code name since heldUntil } tierProgress { qualifyingSpend { amount } spendToNextTier { amount } explanation } points { balance lots { earned remaining earnedAt expiresAt } } } }';
+const RECORD_ACTIVITY = 'mutation Record($input: ActivityInput!) { recordActivity(input: $input) { id } }';
 const SUBSCRIBE = 'mutation Subscribe($key: String!) { subscribe(planCode: "PLUS", idempotencyKey: $key) { id status } }';
 const ISSUE = 'mutation Issue($id: ID!) { issueEntitlementToken(entitlementId: $id) { token } }';
 const REDEEM =
@@ -151,6 +159,13 @@ async function main(): Promise<number> {
   }
   const results: TargetResult[] = meTargets.map((t) => pooled(t.key, t.label, t.url, meRuns.get(t.key)!));
 
+  // The same members with a loyalty history (purchases over months: lots, a tier, progress),
+  // asked for `me` with its loyalty fields through our gateway: beside `Me` above.
+  await recordLoyaltyHistory(db.url, hive.url, state.devIssuer, members.length);
+  const loyaltyItems: LoadItem[] = members.map((m) => ({ authorization: `Bearer ${m.bearer}`, body: JSON.stringify({ query: ME_LOYALTY_QUERY, operationName: 'MeLoyalty' }) }));
+  const loyaltyRun = { url: hive.url, connections: settings.connections, items: loyaltyItems, mode: 'cycle', expect: '"tier":{"code":' } as const;
+  results.push(pooled('me-loyalty', 'Me + loyalty · hive gateway', hive.url, [await measure('hive gateway Me with tier, progress and points', 1, loyaltyRun, loyaltyRun)]));
+
   // Redemptions: one pre-issued token per request, sized from our gateway's Me rate.
   const hiveRps = results[0]!.measured.rps;
   const totalSeconds = settings.warmupSeconds + settings.seconds;
@@ -183,6 +198,9 @@ async function main(): Promise<number> {
     },
   });
 
+  // The loyalty engine: ledger postings, expiry and tier evaluation, each beside raw pg (the worker is stopped).
+  const loyalty = await measureLoyalty(db.url, loyaltySettings(), log);
+
   // Report.
   const [hiveResult, apolloResult, direct] = results;
   const cpuMsPerRequest = (r: TargetResult, key: ProcessKey) => (r.cpuSeconds[key] / r.measured.requests) * 1000;
@@ -210,11 +228,19 @@ async function main(): Promise<number> {
     `gateway process CPU per request:              ours ${ratios.gatewayCpuMsPerRequest.hive.toFixed(3)} ms, ` +
       `@apollo/gateway ${ratios.gatewayCpuMsPerRequest.apollo.toFixed(3)} ms (apollo / ours ${ratios.apolloVsHiveCpuPerRequest.toFixed(2)}×)`,
   );
+  const meLoyalty = results.find((r) => r.key === 'me-loyalty');
+  if (meLoyalty && hiveResult) {
+    log(
+      `Me with tier, progress and points vs Me (our gateway): ${meLoyalty.measured.rps.toFixed(0)} vs ${hiveResult.measured.rps.toFixed(0)} req/s (${(meLoyalty.measured.rps / hiveResult.measured.rps).toFixed(2)}×), ` +
+        `p50 ${meLoyalty.measured.latencyMs.p50} vs ${hiveResult.measured.latencyMs.p50} ms`,
+    );
+  }
   log(
     `renewals (${renewals.memberships.toLocaleString('en-US')} due at once, 1 worker): ${renewals.renewalsPerSecond.toFixed(0)}/s over the first ` +
       `${renewals.measured.toLocaleString('en-US')}; raw UPDATE of the same rows with pg: ${renewals.raw.updatesPerSecond.toFixed(0)}/s ` +
       `(${renewals.rawOverRenewal.toFixed(1)}× a renewal); none charged twice: ${renewals.chargedOnce}`,
   );
+  printLoyalty(loyalty, log);
   if (redeem.measured.exhausted) {
     log(`note: the redemption run used all ${redeemItems.length - warmupCount} pre-issued tokens before ${settings.seconds}s (ran ${redeem.measured.durationSeconds}s); raise BENCH_REDEEM_TOKENS for a full-length run`);
   }
@@ -251,6 +277,7 @@ async function main(): Promise<number> {
         })),
         ratios,
         renewals,
+        loyalty,
         ok: failures.length === 0 && renewals.chargedOnce,
         failures: failures.map((f) => ({ target: f.target, phase: f.phase, ...errorSummary(f.result) })),
       },
@@ -392,6 +419,28 @@ async function createMembers(gatewayUrl: string, issuer: { mint(subject: string)
     bar.tick();
   });
   return members;
+}
+
+/** Six purchases a member, over the last months (lots, qualifying months, a tier for the larger spenders), recorded by an admin. */
+async function recordLoyaltyHistory(databaseUrl: string, gatewayUrl: string, issuer: { mint(subject: string, options?: { admin?: boolean }): Promise<string> }, count: number): Promise<void> {
+  const admin = await issuer.mint('bench-admin', { admin: true });
+  // The members joined a year ago (activities before joining are refused).
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query(`update member set created_at = now() - interval '400 days' where subject like 'bench-member-%'`);
+  await client.end();
+  const bar = progress('recording members\' purchases (loyalty history)…', count);
+  await pool(count, 8, async (i) => {
+    const bearer = await issuer.mint(`bench-member-${i}`);
+    const { me } = await graphql<{ me: { id: string } }>(gatewayUrl, bearer, '{ me { id } }');
+    for (let k = 0; k < 6; k++) {
+      const occurredAt = new Date(Date.now() - (k * 30 + 1) * 86_400_000).toISOString();
+      await graphql(gatewayUrl, admin, RECORD_ACTIVITY, {
+        input: { memberId: me.id, type: 'PURCHASE', channel: 'app', externalId: `bench-${i}-${k}`, amount: { amount: 20_000 + (i % 10) * 30_000, currency: 'CNY' }, occurredAt },
+      });
+    }
+    bar.tick();
+  });
 }
 
 /** One entitlement token per redemption, spread over the members (so no one row is hot). */

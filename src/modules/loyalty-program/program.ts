@@ -93,12 +93,24 @@ export class LoyaltyProgramSnapshot {
 }
 
 let cached: LoyaltyProgramSnapshot | undefined;
+/** One read per EntityManager (a request, a transaction): a request asking for it thrice asks the database once. */
+const perEntityManager = new WeakMap<EntityManager, Promise<LoyaltyProgramSnapshot>>();
 
 /**
- * The program in force, read through a per-process cache that one query per use keeps honest
- * (the cache is kept while the program's version is unchanged).
+ * The program in force, read through a per-process cache that one query per request keeps
+ * honest (the cache is kept while the program's version is unchanged).
  */
-export async function loadLoyaltyProgram(em: EntityManager): Promise<LoyaltyProgramSnapshot> {
+export function loadLoyaltyProgram(em: EntityManager): Promise<LoyaltyProgramSnapshot> {
+  let loading = perEntityManager.get(em);
+  if (!loading) {
+    loading = readLoyaltyProgram(em);
+    perEntityManager.set(em, loading);
+    loading.catch(() => perEntityManager.delete(em));
+  }
+  return loading;
+}
+
+async function readLoyaltyProgram(em: EntityManager): Promise<LoyaltyProgramSnapshot> {
   const [head] = await em.execute<{ version: number }[]>(`select version from loyalty_program where id = ?`, [PROGRAM_ID]);
   if (!head) throw new Error('No loyalty program is configured: seed one (the demo seed does on an empty database)');
   if (cached && cached.version === head.version) return cached;

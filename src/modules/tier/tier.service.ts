@@ -57,7 +57,16 @@ export class TierService {
     private readonly deps: Pick<AppDependencies, 'now' | 'memberClocks' | 'timeZone'>,
   ) {}
 
-  private async load(memberId: string): Promise<{ program: LoyaltyProgramSnapshot; state: TierState; since: Date | null; months: MonthlyFigures; asOf: Date }> {
+  /** What `tier` and `tierProgress` of one member in one request share: read once. */
+  private readonly loaded = new Map<string, ReturnType<TierService['read']>>();
+
+  private load(memberId: string): ReturnType<TierService['read']> {
+    let loading = this.loaded.get(memberId);
+    if (!loading) this.loaded.set(memberId, (loading = this.read(memberId)));
+    return loading;
+  }
+
+  private async read(memberId: string): Promise<{ program: LoyaltyProgramSnapshot; state: TierState; since: Date | null; months: MonthlyFigures; asOf: Date }> {
     const [program, asOf] = await Promise.all([loadLoyaltyProgram(this.em), memberNow(this.deps, this.em, memberId)]);
     const [row] = await this.em.execute<{ tier_code: string; since: Date; last_downgrade_at: Date | null; test_clock_id: string | null }[]>(
       `select tier_code, since, last_downgrade_at, test_clock_id from member_tier where member_id = ?`,
