@@ -74,6 +74,15 @@ describe('coalition earn and burn at partners', () => {
     expect(refund.errors, JSON.stringify(refund.errors)).toBeUndefined();
     expect(refund.data.refundPartnerOrder).toMatchObject({ member: claims.sub, pointsBalance: 684, activity: { type: 'REFUND', points: -84, refundOf: 'bb-1001' } });
 
+    // The member can see why their points moved.
+    const history = await t.graphql(`{ me { points { history(first: 10) { kind change reason } } } }`, {}, { bearer: member.bearer });
+    expect(history.data.me.points.history).toEqual([
+      { kind: 'REVERSAL', change: -84, reason: 'Taken back by a refund · partner.brewbar bb-r-1' },
+      { kind: 'SPEND', change: -300, reason: 'Spent at brewbar: a free latte' },
+      { kind: 'EARN', change: 900, reason: 'Purchase · partner.brewbar bb-1002' },
+      { kind: 'EARN', change: 168, reason: 'Purchase · partner.brewbar bb-1001' },
+    ]);
+
     // SparkWash sees none of it; BrewBar sees its net issue and its burn, priced.
     const period = { from: '2027-03-01T00:00:00.000Z', to: '2027-04-01T00:00:00.000Z' };
     const brewbar = await t.graphql(SETTLEMENT, period, { bearer: keys.brewbar });

@@ -6,5 +6,5 @@ export { PointsError } from './points.errors.js';
 export { partnerPointsFigures } from './partner-figures.js';
 export type { PartnerPointsFigures } from './partner-figures.js';
 export { PointsService } from './points.service.js';
-export type { PointsAccountView, PointsLotView } from './points.service.js';
+export type { PointsAccountView, PointsHistoryEntry, PointsLotView } from './points.service.js';
 export { phraseBasket, shortDate, whatPointsBuy } from './rewards-phrase.js';

@@ -75,4 +75,50 @@ export class PointsService {
       .sort(([a], [b]) => a - b)
       .map(([at, points]) => ({ points, expiresAt: new Date(at), buys: whatPointsBuy(points, program.rewards) }));
   }
+
+  /**
+   * The member's postings, newest first (with the activity each accounts for, read from the
+   * activity module's table): what each earned or cost them and why (the activity, the
+   * refund, the reward, the expiry), so "why did I get or lose these points" always has an answer.
+   */
+  async history(memberId: string, first: number): Promise<PointsHistoryEntry[]> {
+    const rows = await this.em.execute<{ id: string; kind: string; points: number; effective_at: Date; memo: Record<string, unknown> | null; net: string | null; activity_type: string | null; channel: string | null; external_id: string | null }[]>(
+      `select j.id, j.kind, j.points, j.effective_at, j.memo,
+              (select sum(case when t.credit_account_id = ? then t.amount when t.debit_account_id = ? then -t.amount else 0 end) from points_transfer t where t.journal_id = j.id) as net,
+              a.type as activity_type, a.channel, a.external_id
+         from points_journal j left join activity a on a.id = j.activity_id
+        where j.member_id = ? order by j.effective_at desc, j.created_at desc limit ?`,
+      [memberAccount(memberId), memberAccount(memberId), memberId, first],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      at: new Date(r.effective_at),
+      change: Number(r.net ?? 0),
+      debt: Number(r.memo?.debt ?? 0),
+      activityType: r.activity_type,
+      channel: r.channel,
+      externalId: r.external_id,
+      description: typeof r.memo?.description === 'string' ? r.memo.description : null,
+      partnerId: typeof r.memo?.partnerId === 'string' ? r.memo.partnerId : null,
+    }));
+  }
+}
+
+/** One posting as the member reads it. */
+export interface PointsHistoryEntry {
+  id: string;
+  /** EARN, REVERSAL, SPEND, RESTORE, EXPIRY. */
+  kind: string;
+  at: Date;
+  /** What it did to the member's balance (negative: points out). */
+  change: number;
+  /** What it added to the member's debt (a refund of points already spent). */
+  debt: number;
+  activityType: string | null;
+  channel: string | null;
+  externalId: string | null;
+  description: string | null;
+  /** A burn at a partner's till: the partner. */
+  partnerId: string | null;
 }

@@ -53,3 +53,24 @@ export class PointsAccountType {
   @Field(() => [PointsLotType], { description: 'Every lot with points left, the soonest to expire first (spending and expiry take them in this order)' })
   lots!: PointsLotType[];
 }
+
+@ObjectType('PointsPosting', { description: 'One posting of the member\'s points, and why' })
+export class PointsPostingType {
+  @Field(() => String)
+  id!: string;
+
+  @Field(() => String, { description: 'EARN, REVERSAL (a refund took them back), SPEND, RESTORE (given back), EXPIRY' })
+  kind!: string;
+
+  @Field(() => Date, { description: 'When it counted' })
+  at!: Date;
+
+  @Field(() => Int, { description: 'What it did to the balance (negative: points out)' })
+  change!: number;
+
+  @Field(() => Int, { description: 'What it added to the debt (a refund of points already spent)' })
+  debt!: number;
+
+  @Field(() => String, { description: 'Localized: "Purchase in store-pos (order pos-0001)", "Expired", …' })
+  reason!: string;
+}
