@@ -9,3 +9,13 @@ export class Money {
   @Field(() => String)
   currency!: string;
 }
+
+/** Where a forward page of a connection ends (every connection shares it). */
+@ObjectType('PageInfo', { description: 'Where a forward page ends' })
+export class PageInfoType {
+  @Field(() => Boolean)
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Cursor of the last edge; null when the page is empty' })
+  endCursor!: string | null;
+}

@@ -1,6 +1,7 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { BenefitType } from '../bundle/index.js';
 import { EntitlementType } from '../entitlement/index.js';
+import { PageInfoType } from '../../platform/graphql-types.js';
 
 @ObjectType('Redemption', { description: 'One accepted use of an entitlement by its partner (append-only; a mistake is voided, never edited)' })
 export class RedemptionType {
@@ -39,15 +40,6 @@ export class RedemptionEdgeType {
 
   @Field(() => RedemptionType)
   node!: RedemptionType;
-}
-
-@ObjectType('PageInfo', { description: 'Where a forward page ends' })
-export class PageInfoType {
-  @Field(() => Boolean)
-  hasNextPage!: boolean;
-
-  @Field(() => String, { nullable: true, description: 'Cursor of the last edge; null when the page is empty' })
-  endCursor!: string | null;
 }
 
 @ObjectType('RedemptionConnection', { description: "A page of the partner's redemptions, newest first" })
