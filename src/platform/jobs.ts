@@ -5,16 +5,19 @@ export interface PeriodicJob {
   name: string;
   /** Milliseconds between runs. */
   everyMs: number;
-  run(): Promise<unknown>;
+  /** One run; `signal` aborts when the scheduler stops (a long run should return soon after). */
+  run(signal: AbortSignal): Promise<unknown>;
 }
 
 /**
  * Runs in-process jobs on a fixed period: one run at a time per job, errors logged and
- * retried on the next tick, nothing run after `stop()` (which waits for runs in flight).
+ * retried on the next tick, nothing run after `stop()` (which tells runs in flight through
+ * their signal, and waits for them).
  */
 export class JobScheduler {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly stopping = new AbortController();
   private stopped = false;
 
   constructor(private readonly logger: Logger) {}
@@ -26,7 +29,7 @@ export class JobScheduler {
       running = true;
       // Each run has an id: what it queues and what it logs carry it (see request-id.ts).
       const requestId = jobRunId(job.name);
-      const run = withRequestId(requestId, () => job.run())
+      const run = withRequestId(requestId, () => job.run(this.stopping.signal))
         .then((result) => {
           if (result) this.logger.debug({ job: job.name, requestId, result }, 'job ran');
         })
@@ -45,6 +48,7 @@ export class JobScheduler {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     for (const t of this.timers) clearInterval(t);
     await Promise.allSettled([...this.inFlight]);
   }

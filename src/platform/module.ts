@@ -24,6 +24,8 @@ export interface JobScope {
   readonly logger: Logger;
   /** The run's instant (the dependencies' clock). */
   readonly now: Date;
+  /** Aborted when the process stops: a long run hands its work back and returns. */
+  readonly signal?: AbortSignal;
 }
 
 /**

@@ -48,7 +48,7 @@ export function startWork(core: Core, partners: ConnectedPartners, options: { lo
       scheduler.start({
         name: job.name,
         everyMs: job.everyMs,
-        run: () => job.run({ orm, deps, logger: options.logger, now: deps.now?.() ?? new Date() }),
+        run: (signal) => job.run({ orm, deps, logger: options.logger, now: deps.now?.() ?? new Date(), signal }),
       });
     }
     // Due work of members on real time (members on test clocks run when their clock is advanced).
