@@ -48,6 +48,9 @@ const OWNERS: Record<string, string> = {
   campaign: 'src/modules/campaign/',
   campaign_grant: 'src/modules/campaign/',
   campaign_announcement: 'src/modules/campaign/',
+  activity_import: 'src/modules/activity-import/',
+  activity_import_line: 'src/modules/activity-import/',
+  activity_import_lane: 'src/modules/activity-import/',
 };
 
 /**
@@ -58,7 +61,7 @@ const OWNERS: Record<string, string> = {
 const DECLARED_EXCEPTIONS = [{ file: 'src/modules/entitlement/entitlement.entity.ts', table: 'issued_token' }];
 
 describe('data ownership', () => {
-  it('lets only the owning module write the entitlement, outbox, token, audit, partner key, payment, timeline, notification, moment, clock and loyalty tables', () => {
+  it('lets only the owning module write the entitlement, outbox, token, audit, partner key, payment, timeline, notification, moment, clock, loyalty and activity import tables', () => {
     const offenders: string[] = [];
     for (const file of [...sourceFiles('src'), ...sourceFiles('partners'), ...sourceFiles('scripts')]) {
       const text = readFileSync(path.join(root, file), 'utf8');

@@ -1,9 +1,10 @@
 // Runs a worker on its own, the production shape (gateways ×N, subgraphs ×N, workers ×N on
 // one database): the modules' jobs (provisioning outbox delivery, partner reconciliation, …)
-// and due work (renewals, retries, reminders, months of rights), each safe with several
-// workers running, and partners' signed callbacks and the payment provider's notifications on
-// WORKER_PORT (`POST /partners/{id}/events`, `POST /payments/{provider}/notify`; route them here
-// from the public address), with /healthz and /readyz. The payment provider must be configured
+// and due work (renewals, retries, reminders, months of rights, activity imports), each safe
+// with several workers running, and partners' signed callbacks, the payment provider's
+// notifications and admins' activity imports on WORKER_PORT (`POST /partners/{id}/events`,
+// `POST /payments/{provider}/notify`, `/admin/activity-imports`; route them here from the public
+// address), with /healthz and /readyz. The payment provider must be configured
 // (PAYMENT_WECHATPAY_*, see payments/wechatpay/README.md), and in production the messaging
 // provider too (MESSAGING_WECHAT_SUBSCRIBE_*, see messaging/wechat-subscribe/README.md: workers
 // deliver members' moments; outside production a worker without it leaves them waiting).
@@ -42,7 +43,7 @@ await runStandalone('worker', async ({ config, logger, closers }) => {
     },
     closers,
   );
-  const work = startWork(core, partners, { logger }, closers);
+  const work = startWork(core, partners, { logger, activityImportMaxBytes: config.activityImport.maxBytes }, closers);
   const port = await startWorkerPort(config, work, () => databaseReadiness(core.orm), closers);
   return `worker listening on ${port.url} (jobs: ${core.modules.jobs().map((j) => j.name).join(', ')})`;
 });

@@ -46,6 +46,8 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     planChangeQuote: 'member',
     membershipTimeline: 'admin',
     testClock: 'admin',
+    activityImport: 'admin',
+    activityImports: 'admin',
   },
   Mutation: {
     subscribe: 'member',

@@ -6,11 +6,12 @@ import { STATUS_LIST_MEDIA_TYPE, type PublishedStatusList } from '../modules/sta
 import { requestIdOf } from '../platform/request-id.js';
 import { GRAPHIQL_ASSETS_PATH } from './plugins/graphiql.js';
 import type { Metrics } from './metrics.js';
+import { ACTIVITY_IMPORTS_PATH, serveActivityImports, type ActivityImportRoute } from './activity-import-route.js';
 import { acceptsGzip, matchesEtag, readRawBody, sendJson } from './http-util.js';
 import { PARTNER_EVENTS_PATH, servePartnerEvent, type PartnerEventsRoute } from './partner-events-route.js';
 import { PAYMENT_NOTIFY_PATH, servePaymentNotification, type PaymentNotifyRoute } from './payment-notify-route.js';
 
-export type { PartnerEventsRoute, PaymentNotifyRoute };
+export type { ActivityImportRoute, PartnerEventsRoute, PaymentNotifyRoute };
 
 export interface PublicRoutes {
   /** The gateway. */
@@ -19,6 +20,8 @@ export interface PublicRoutes {
   partnerEvents?: PartnerEventsRoute;
   /** Signed notifications from the payment provider (`POST /payments/{provider}/notify`); 404 when this process does not take them. */
   paymentNotifications?: PaymentNotifyRoute;
+  /** Admins' bulk imports of activities (`POST /admin/activity-imports`, `GET …/{id}`); 404 when this process does not take them. */
+  activityImports?: ActivityImportRoute;
   jwks: () => Promise<unknown>;
   /** `Cache-Control` of the JWKS (see `jwksCacheControl`). @default 'public, max-age=300, stale-while-revalidate=60' */
   jwksCacheControl?: string;
@@ -85,7 +88,7 @@ export async function startPublicServer(
   };
 }
 
-type Route = 'graphql' | 'graphiql' | 'jwks' | 'issuer' | 'status_list' | 'healthz' | 'readyz' | 'partner_events' | 'payment_notify' | 'not_found';
+type Route = 'graphql' | 'graphiql' | 'jwks' | 'issuer' | 'status_list' | 'healthz' | 'readyz' | 'partner_events' | 'payment_notify' | 'activity_imports' | 'not_found';
 
 const STATUS_LISTS = /^\/\.well-known\/status-lists(?:\/([a-z0-9][a-z0-9-]{0,62})(?:\/([1-9][0-9]{0,8}))?)?$/;
 /** GraphQL request bodies (the runtime's own default limit). */
@@ -100,6 +103,7 @@ const MAX_JSON_DEPTH = 64;
 function routeName(path: string): Route {
   if (PARTNER_EVENTS_PATH.test(path)) return 'partner_events';
   if (PAYMENT_NOTIFY_PATH.test(path)) return 'payment_notify';
+  if (ACTIVITY_IMPORTS_PATH.test(path)) return 'activity_imports';
   if (STATUS_LISTS.test(path)) return 'status_list';
   if (path.startsWith(GRAPHIQL_ASSETS_PATH)) return 'graphiql'; // the IDE's assets: the gateway has them when it shows the IDE
   switch (path) {
@@ -151,6 +155,10 @@ async function handle(route: Route, req: http.IncomingMessage, res: http.ServerR
   }
   if (route === 'payment_notify' && routes.paymentNotifications) {
     await servePaymentNotification(req, res, routes.paymentNotifications);
+    return;
+  }
+  if (route === 'activity_imports' && routes.activityImports) {
+    await serveActivityImports(req, res, routes.activityImports);
     return;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -158,6 +158,13 @@ export interface AppConfig {
   workerHost: string;
   /** Port of the worker's partner callbacks, health and readiness (`WORKER_PORT`; 0 picks one). @default 4002 */
   workerPort: number;
+  /** Bulk imports of activities (`POST /admin/activity-imports`). */
+  activityImport: {
+    /** Largest upload in bytes (`ACTIVITY_IMPORT_MAX_BYTES`); a larger one is refused with 413 `IMPORT_TOO_LARGE`. @default 52428800 (50 MB) */
+    maxBytes: number;
+    /** Lanes (groups of members) a worker applies at once (`ACTIVITY_IMPORT_CONCURRENCY`). @default 4 */
+    concurrency: number;
+  };
 }
 
 /** A partner's real API as configured (`PARTNER_<ID>_…`). */
@@ -342,6 +349,8 @@ const envSchema = z.object({
     .default('22:00-08:00'),
   MESSAGING_FREQUENCY_CAP: z.coerce.number().int().min(0).max(1000).default(3),
   MESSAGING_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  ACTIVITY_IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(50 * 1024 * 1024),
+  ACTIVITY_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
 });
 
 /** Per-kind messaging settings (`MESSAGING_TEMPLATE_<KIND>`, `_LINK_`, `_STALE_HOURS_`), parsed beside {@link envSchema}. */
@@ -491,6 +500,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     workerHost: e.WORKER_HOST,
     workerPort: e.WORKER_PORT,
+    activityImport: { maxBytes: e.ACTIVITY_IMPORT_MAX_BYTES, concurrency: e.ACTIVITY_IMPORT_CONCURRENCY },
   };
 }
 

@@ -133,7 +133,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     const membership = await startMembershipSubgraph({ ...core, secret, development, logger });
     closers.push(() => membership.close(), 'membership subgraph');
     const partnerSubgraphs = await startPartnerSubgraphs(options.partners, partners, { secret, development, logger }, closers);
-    const work = startWork(core, partners, { logger, jobs: options.jobs ?? true }, closers);
+    const work = startWork(core, partners, { logger, jobs: options.jobs ?? true, activityImportMaxBytes: config.activityImport.maxBytes }, closers);
     const subgraphs = [{ name: 'membership', url: membership.url, typeDefs: membership.typeDefs }, ...partnerSubgraphs];
     await publicPort.serve({
       subgraphs,
@@ -146,6 +146,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       pseudonyms: core.deps.pseudonyms,
       partnerEvents: work.partnerEvents,
       paymentNotifications: work.paymentNotifications,
+      activityImports: work.activityImports,
       subgraphChanges,
     });
     return {

@@ -110,6 +110,7 @@ export async function openCore(options: CoreOptions, closers: Closers): Promise<
     statusLists: statusListsOf(config, keyStore, options.now),
     subgraphComposition: registrationComposer(modules, options.partners, options.subgraphChanges),
     partnerSubgraphPolicy: config.partnerSubgraphs,
+    activityImport: { concurrency: config.activityImport.concurrency },
     ...(options.partnerProvisioning ? { partnerProvisioning: options.partnerProvisioning } : {}),
     ...clock,
   };

@@ -6,7 +6,7 @@ import type { SubgraphDefinition } from '../composition/supergraph.js';
 import { createGateway } from '../edge/gateway.js';
 import { Metrics, startMetricsServer } from '../edge/metrics.js';
 import { loadPersistedOperations } from '../edge/persisted-operations.js';
-import { startPublicServer, type PartnerEventsRoute, type PaymentNotifyRoute, type PublicRoutes } from '../edge/public-server.js';
+import { startPublicServer, type ActivityImportRoute, type PartnerEventsRoute, type PaymentNotifyRoute, type PublicRoutes } from '../edge/public-server.js';
 import { MemberAssertions } from '../edge/member-assertion.js';
 import { cachedMemberIdentities, createRateLimiter, type MemberIdentities } from '../edge/plugins/rate-limit.js';
 import { CHANNEL_KEY_PREFIX, PARTNER_KEY_PREFIX, type IdentityTokenVerifier } from '../modules/auth/index.js';
@@ -37,6 +37,8 @@ export interface PublicPortServing {
   partnerEvents?: PartnerEventsRoute;
   /** Receives the payment provider's signed notifications, when this process handles them. */
   paymentNotifications?: PaymentNotifyRoute;
+  /** Takes admins' bulk imports of activities, when this process stores them. */
+  activityImports?: ActivityImportRoute;
   /** Derives the member pseudonyms of the assertions partners' registered subgraphs receive (with `orm`). */
   pseudonyms?: MemberPseudonymizer;
   /** Registrations made in this process: recompose at once. */
@@ -132,6 +134,7 @@ export async function openPublicPort(config: AppConfig, logger: Logger, closers:
         readiness: serving.readiness,
         ...(serving.partnerEvents ? { partnerEvents: serving.partnerEvents } : {}),
         ...(serving.paymentNotifications ? { paymentNotifications: serving.paymentNotifications } : {}),
+        ...(serving.activityImports ? { activityImports: serving.activityImports } : {}),
         ...(orm && statusLists
           ? {
               statusLists: {

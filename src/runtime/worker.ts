@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ACTIVITY_IMPORTS_PATH, serveActivityImports, type ActivityImportRoute } from '../edge/activity-import-route.js';
 import { sendJson } from '../edge/http-util.js';
 import { servePartnerEvent, type PartnerEventsRoute } from '../edge/partner-events-route.js';
 import { PAYMENT_NOTIFY_PATH, servePaymentNotification, type PaymentNotifyRoute } from '../edge/payment-notify-route.js';
@@ -9,6 +10,7 @@ import type { AppConfig } from '../platform/config.js';
 import { clockOf } from '../platform/context.js';
 import { JobScheduler } from '../platform/jobs.js';
 import type { Logger } from '../platform/logger.js';
+import { activityImportRoute } from './activity-imports.js';
 import type { Closers } from './closers.js';
 import type { Core } from './core.js';
 import type { ConnectedPartners } from './partners.js';
@@ -23,6 +25,8 @@ export interface RunningWork {
   paymentNotifications: PaymentNotifyRoute;
   /** Runs what is due for members on real time now (its job does it every few seconds; tests drive it directly). */
   runDue(): Promise<number>;
+  /** Admins' bulk imports of activities (`POST /admin/activity-imports`, `GET …/{id}`). */
+  activityImports: ActivityImportRoute;
 }
 
 /** Seconds between two looks for due work (renewals, retries, reminders, months of rights) of members on real time. */
@@ -35,7 +39,12 @@ const DUE_WORK_EVERY_MS = 5_000;
  * partners' signed callbacks and the payment provider's notifications. `jobs: false` leaves
  * the schedules off (tests drive them).
  */
-export function startWork(core: Core, partners: ConnectedPartners, options: { logger: Logger; jobs?: boolean }, closers: Closers): RunningWork {
+export function startWork(
+  core: Core,
+  partners: ConnectedPartners,
+  options: { logger: Logger; jobs?: boolean; /** Largest activity import (`ACTIVITY_IMPORT_MAX_BYTES`). */ activityImportMaxBytes: number },
+  closers: Closers,
+): RunningWork {
   const { orm, deps } = core;
   const outbox = new OutboxWorker(orm, { targets: partners.provisioning, pseudonyms: deps.pseudonyms, logger: options.logger, ...clockOf(deps) });
   const receiver = new PartnerEventReceiver(orm, partners.callbackSecrets, options.logger);
@@ -61,14 +70,15 @@ export function startWork(core: Core, partners: ConnectedPartners, options: { lo
     paymentNotifications: (provider, body, headers) =>
       core.modules.createServices(orm.em.fork(), deps).memberships.receivePaymentNotification(provider, headers, body),
     runDue,
+    activityImports: activityImportRoute(core, { maxBytes: options.activityImportMaxBytes, logger: options.logger }),
   };
 }
 
 /**
  * A worker process's own port (`WORKER_PORT`): partners' signed callbacks on
  * `POST /partners/{id}/events` and the payment provider's notifications on
- * `POST /payments/{provider}/notify` (route both here from the public address), `/healthz` and
- * `/readyz`. Nothing else.
+ * `POST /payments/{provider}/notify` and admins' activity imports on `/admin/activity-imports`
+ * (route them here from the public address), `/healthz` and `/readyz`. Nothing else.
  */
 export async function startWorkerPort(
   config: AppConfig,
@@ -86,7 +96,9 @@ export async function startWorkerPort(
           ? readiness().then((problems) => reply(problems.length ? 503 : 200, problems.length ? { status: 'unavailable', problems } : { status: 'ready' }))
           : PAYMENT_NOTIFY_PATH.test(path)
             ? servePaymentNotification(req, res, work.paymentNotifications)
-            : servePartnerEvent(req, res, work.partnerEvents);
+            : ACTIVITY_IMPORTS_PATH.test(path)
+              ? serveActivityImports(req, res, work.activityImports)
+              : servePartnerEvent(req, res, work.partnerEvents);
     handled.catch(() => {
       if (!res.headersSent) reply(500, { error: 'internal server error' });
       else res.destroy();
