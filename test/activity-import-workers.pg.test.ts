@@ -150,10 +150,9 @@ describe('several workers', () => {
       leaseMs: 1_500,
       onLine: (event) => {
         applied.onLine(event);
-        if (event.line === 30) {
-          hung();
-          return new Promise<void>(() => {});
-        }
+        if (event.line !== 30) return Promise.resolve();
+        hung();
+        return new Promise<void>(() => {});
       },
     });
     void dying.drain();

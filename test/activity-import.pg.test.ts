@@ -2,7 +2,11 @@
 // a worker applies its lines through the same rules as recordActivity, and the per-line report
 // says what became of each (accepted, duplicate, or rejected with the API's code). Balances come
 // out as if every line had been recorded one by one. Real PostgreSQL, real HTTP.
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
 import { balances, drainUntilFinished, importWorker, progress, report, upload } from './support/imports.js';
@@ -242,5 +246,80 @@ describe('the upload endpoint', () => {
     expect(missing.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     await drainUntilFinished(t, admin, answer.body.id, importWorker(t));
     expect(await progress(t, admin, answer.body.id)).toMatchObject({ status: 'DONE', rejected: 2 });
+  });
+});
+
+describe('npm run -s activities:import', () => {
+  /** The CLI against the test app (its DATA_DIR: a dev admin JWT), a worker applying what it uploads meanwhile. */
+  async function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const child = spawn('npm', ['run', '-s', 'activities:import', '--', ...args], {
+      env: { ...process.env, NODE_ENV: 'development', DATA_DIR: t.dataDir, DATABASE_URL: t.db.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let running = true;
+    void exited.then(() => (running = false));
+    const worker = importWorker(t);
+    while (running) {
+      await worker.drain({ budgetMs: 1_000 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    return { code: await exited, stdout, stderr };
+  }
+
+  it('uploads a file, prints progress, the first rejected lines with their codes and a summary, and exits 0', async () => {
+    const [a] = await Promise.all([member()]);
+    const tag = randomUUID().slice(0, 8);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'import-cli-'));
+    const file = path.join(dir, 'activities.csv');
+    await fs.writeFile(
+      file,
+      [
+        'memberId,type,channel,externalId,amount,currency,refundOf',
+        `${a},PURCHASE,app,${tag}-P1,12000,CNY,`,
+        `${randomUUID()},PURCHASE,app,${tag}-P2,100,CNY,`,
+        `${a},REFUND,app,${tag}-R1,2000,CNY,${tag}-P1`,
+        `${a},PURCHASE,app,${tag}-P1,12000,CNY,`,
+        `${a},PURCHASE,app`,
+      ].join('\n'),
+    );
+    try {
+      const run = await cli(['--url', t.app.url, file]);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const lines = run.stdout.trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^uploaded activities\.csv \(\d+ B, CSV\) in [\d.]+s: import [0-9a-f-]{36}, 5 lines, 1 of them did not parse$/);
+      expect(lines).toContain('first rejected lines:');
+      expect(lines.filter((l) => l.startsWith('  line '))).toEqual([
+        expect.stringMatching(/^  line 3  NOT_FOUND  Member [0-9a-f-]{36} not found$/),
+        '  line 6  MALFORMED_LINE  Expected 7 fields (memberId, type, channel, externalId, amount, currency, refundOf), found 3',
+      ]);
+      expect(lines.at(-1)).toMatch(/^DONE: 5 of 5 lines in [\dm.s]+( \([\d,]+ lines\/s\))?: 2 accepted, 1 duplicates, 2 rejected$/);
+      expect(lines.some((l) => /^100\.0%  5\/5 lines  accepted 2 · duplicates 1 · rejected 2/.test(l))).toBe(true);
+      expect((await balances(t, [a])).get(a)).toBe(100);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 1 when the import cannot start', async () => {
+    const missing = await cli(['--url', 'http://127.0.0.1:9', 'nothing.ndjson']);
+    expect(missing).toMatchObject({ code: 1, stderr: 'No file nothing.ndjson\n' });
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'import-cli-'));
+    try {
+      const file = path.join(dir, 'a.ndjson');
+      await fs.writeFile(file, '{}\n');
+      const refused = await cli(['--url', t.app.url, '--token', await t.memberToken('not-an-admin'), file]);
+      expect(refused).toMatchObject({ code: 1, stderr: 'Upload refused (HTTP 403 FORBIDDEN): A member may not call POST /admin/activity-imports\n' });
+      const down = await cli(['--url', 'http://127.0.0.1:9', file]);
+      expect(down.code).toBe(1);
+      expect(down.stderr).toMatch(/^Could not reach http:\/\/127\.0\.0\.1:9: /);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });
