@@ -6,6 +6,9 @@
 // targets run in two rounds in opposite orders (hive, apollo, direct; direct, apollo, hive)
 // and are reported as the mean of both rounds. Each child's CPU time during each
 // measurement is read from /proc, so every gateway's own CPU cost per request is printed.
+// Then the activity import: BENCH_IMPORT (100,000) purchases of BENCH_IMPORT_MEMBERS (10,000)
+// members uploaded as one NDJSON file and applied by the worker process (BENCH_IMPORT_CONCURRENCY
+// lanes at once, 4), beside the raw rate of INSERTs of the same rows sent with `pg`.
 // Last, renewals: BENCH_RENEWALS (100,000) memberships due at once, renewed by the worker
 // process through the WeChat Pay sandbox, the rate measured over the first
 // BENCH_RENEWALS_MEASURED (10,000), beside the raw rate of the same UPDATEs sent with `pg`.
@@ -25,6 +28,7 @@ import { runLoad, type LoadItem, type LoadResult, type LoadRun } from './load.js
 import { distFile, machineBusySeconds, processCpuSeconds, startChild, terminateAll, type Child } from './processes.js';
 import { measureLoyalty } from './loyalty.js';
 import { loyaltySettings, printLoyalty } from './loyalty-report.js';
+import { measureImport, seedImportMembers } from './import.js';
 import { measureRenewals, seedDueMemberships } from './renewals.js';
 import { createBenchDatabase, graphql, pool, prepareBenchState, progress, type BenchDatabase, type BenchState } from './setup.js';
 
@@ -47,6 +51,9 @@ const settings = {
   seconds: intEnv('BENCH_SECONDS', 8),
   renewals: intEnv('BENCH_RENEWALS', 100_000),
   renewalsMeasured: intEnv('BENCH_RENEWALS_MEASURED', 10_000),
+  imports: intEnv('BENCH_IMPORT', 100_000),
+  importMembers: intEnv('BENCH_IMPORT_MEMBERS', 10_000),
+  importConcurrency: intEnv('BENCH_IMPORT_CONCURRENCY', 4),
   warmupSeconds: intEnv('BENCH_WARMUP_SECONDS', 2),
   connections: intEnv('BENCH_CONNECTIONS', 32),
   rounds: intEnv('BENCH_ROUNDS', 2),
@@ -126,8 +133,8 @@ async function main(): Promise<number> {
   const sparkwash = await start('sparkwash', 'sparkwash subgraph', distFile('../src/subgraph-main.js'), ['sparkwash'], state.env, subgraphReady);
   const gatewayEnv = { ...state.env, SUBGRAPHS: `membership=${membership.url},sparkwash=${sparkwash.url}` };
   const hive = await start('hive', 'hive gateway', distFile('../src/gateway-main.js'), [], gatewayEnv, /^gateway listening on (\S+)/);
-  // The worker: takes the payment provider's confirmations (subscriptions), provisions partners, renews.
-  await start('worker', 'worker', distFile('../src/worker-main.js'), [], state.env, /^worker listening on (\S+)/);
+  // The worker: takes the payment provider's confirmations (subscriptions), provisions partners, imports activities, renews.
+  const worker = await start('worker', 'worker', distFile('../src/worker-main.js'), [], { ...state.env, ACTIVITY_IMPORT_CONCURRENCY: String(settings.importConcurrency) }, /^worker listening on (\S+)/);
   const apollo = await start('apollo', '@apollo/gateway', distFile('./apollo-gateway-main.js'), [], gatewayEnv, /^apollo gateway listening on (\S+)/);
 
   const members = await createMembers(hive.url, state.devIssuer);
@@ -186,6 +193,23 @@ async function main(): Promise<number> {
   );
   results.push(pooled('redeem', 'redeemEntitlement · hive gateway', hive.url, [redeem]));
 
+  // The activity import: one NDJSON file of purchases, uploaded to the worker and applied by it
+  // (before the renewals, which leave memberships due that a worker would go on renewing).
+  log(`activity import: seeding ${settings.importMembers.toLocaleString('en-US')} members…`);
+  const importMembers = await seedImportMembers(db.url, settings.importMembers);
+  const importCpuBefore = worker.cpuSeconds();
+  const activityImport = await measureImport({
+    databaseUrl: db.url,
+    uploadUrl: worker.url,
+    adminToken: await state.devIssuer.mint('bench-admin', { admin: true }),
+    members: importMembers,
+    count: settings.imports,
+    concurrency: settings.importConcurrency,
+    log,
+    alive: () => assertAlive('during the activity import'),
+  });
+  const importCpuMs = ((worker.cpuSeconds() - importCpuBefore) / settings.imports) * 1000;
+
   // Renewals: memberships due at once, renewed by the worker through the payment sandbox.
   log(`renewals: seeding ${settings.renewals.toLocaleString('en-US')} memberships due at once…`);
   await seedDueMemberships(db.url, state, settings.renewals, log);
@@ -241,6 +265,11 @@ async function main(): Promise<number> {
       `(${renewals.rawOverRenewal.toFixed(1)}× a renewal); none charged twice: ${renewals.chargedOnce}`,
   );
   printLoyalty(loyalty, log);
+  log(
+    `activity import (${activityImport.activities.toLocaleString('en-US')} purchases, 1 worker, ${activityImport.concurrency} lanes at once): ` +
+      `${activityImport.activitiesPerSecond.toFixed(0)} activities/s (worker CPU ${importCpuMs.toFixed(2)} ms each); raw INSERT of the same rows with pg: ` +
+      `${activityImport.raw.insertsPerSecond.toFixed(0)}/s (${activityImport.rawOverImport.toFixed(1)}× an imported activity); every line accepted once: ${activityImport.exact}`,
+  );
   if (redeem.measured.exhausted) {
     log(`note: the redemption run used all ${redeemItems.length - warmupCount} pre-issued tokens before ${settings.seconds}s (ran ${redeem.measured.durationSeconds}s); raise BENCH_REDEEM_TOKENS for a full-length run`);
   }
@@ -278,7 +307,8 @@ async function main(): Promise<number> {
         ratios,
         renewals,
         loyalty,
-        ok: failures.length === 0 && renewals.chargedOnce,
+        activityImport: { ...activityImport, workerCpuMsPerActivity: importCpuMs },
+        ok: failures.length === 0 && renewals.chargedOnce && activityImport.exact,
         failures: failures.map((f) => ({ target: f.target, phase: f.phase, ...errorSummary(f.result) })),
       },
       null,
@@ -287,6 +317,10 @@ async function main(): Promise<number> {
   );
   log(`results: ${path.relative(process.cwd(), outFile)}`);
 
+  if (!activityImport.exact) {
+    log('!! the activity import did not accept every line exactly once: its figure is NOT valid');
+    return 1;
+  }
   if (!renewals.chargedOnce) {
     log('!! a membership was charged twice or a renewal failed: the renewal figure is NOT valid');
     return 1;
