@@ -227,6 +227,33 @@ describe('the upload endpoint', () => {
     expect(await importCount()).toBe(before);
   });
 
+  it('answers a refusal to a client still streaming a large upload, instead of resetting the connection under it', async () => {
+    const chunk = new TextEncoder().encode(`${Array.from({ length: 512 }, line).join('\n')}\n`);
+    /** A body of up to 64 MB, sent a chunk at a time for as long as the server reads it. */
+    const endless = () => {
+      let sent = 0;
+      return new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (sent > 64 * 1024 * 1024) return controller.close();
+          sent += chunk.length;
+          controller.enqueue(chunk);
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        },
+      });
+    };
+    const send = async (bearer: string) => {
+      const res = await fetch(`${t.app.url}/admin/activity-imports`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${bearer}` },
+        body: endless(),
+        duplex: 'half',
+      } as RequestInit);
+      return { status: res.status, code: ((await res.json()) as any).errors[0].extensions.code };
+    };
+    expect(await send(admin)).toEqual({ status: 413, code: 'IMPORT_TOO_LARGE' });
+    expect(await send(await t.memberToken(`member-${randomUUID()}`))).toEqual({ status: 403, code: 'FORBIDDEN' });
+  });
+
   it('answers the import at its Location, and lists recent imports in GraphQL', async () => {
     const answer = await upload(t, `${line()}\n{not json}\n`, 'application/x-ndjson', admin);
     expect(answer.status).toBe(202);

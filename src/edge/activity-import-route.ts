@@ -34,9 +34,33 @@ export async function serveActivityImports(req: http.IncomingMessage, res: http.
     sendJson(res, 405, { error: 'method not allowed' });
     return;
   }
-  const answer = await route({ method: id === null ? 'POST' : 'GET', id, headers: req.headers, body: req });
+  // Stopping early (a refusal, a body over the limit) must not destroy the request: that would
+  // reset the connection before the answer is written.
+  const body = req.iterator({ destroyOnReturn: false });
+  const answer = await route({ method: id === null ? 'POST' : 'GET', id, headers: req.headers, body });
   for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
-  // Refused before the whole upload was read: the rest is not read, the connection not reused.
-  if (!req.complete) res.setHeader('connection', 'close');
+  if (!req.complete) discardRest(req);
   sendJson(res, answer.status, answer.body);
+}
+
+/** How much of a refused upload is read and dropped before the connection is cut. */
+const MAX_DISCARDED_BYTES = 256 * 1024 * 1024;
+const MAX_DISCARD_MS = 60_000;
+
+/**
+ * Refused before the whole upload was read: the rest is read and dropped, so that the client,
+ * still sending, gets to read the answer (closing the connection under it would make its next
+ * write fail and lose the answer); a client that sends too much more, or for too long, is cut off.
+ */
+function discardRest(req: http.IncomingMessage): void {
+  let discarded = 0;
+  const cut = () => req.socket.destroy();
+  const timer = setTimeout(cut, MAX_DISCARD_MS);
+  timer.unref();
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > MAX_DISCARDED_BYTES) cut();
+  });
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
 }
