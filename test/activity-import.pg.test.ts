@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/platform/logger.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { balances, drainUntilFinished, importWorker, progress, report, upload } from './support/imports.js';
 
@@ -277,7 +278,7 @@ describe('the upload endpoint', () => {
 });
 
 describe('npm run -s activities:import', () => {
-  /** The CLI against the test app (its DATA_DIR: a dev admin JWT), a worker applying what it uploads meanwhile. */
+  /** The CLI against the test app (its DATA_DIR: a dev admin JWT), the import job applying what it uploads meanwhile. */
   async function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const child = spawn('npm', ['run', '-s', 'activities:import', '--', ...args], {
       env: { ...process.env, NODE_ENV: 'development', DATA_DIR: t.dataDir, DATABASE_URL: t.db.url },
@@ -290,9 +291,10 @@ describe('npm run -s activities:import', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     let running = true;
     void exited.then(() => (running = false));
-    const worker = importWorker(t);
+    // The module's own job, as workers and `npm start` run it (stopped by its signal after a second).
+    const job = t.app.modules.jobs().find((j) => j.name === 'activity-import')!;
     while (running) {
-      await worker.drain({ budgetMs: 1_000 });
+      await job.run({ orm: t.app.orm, deps: t.app.deps, logger: createLogger('silent'), now: new Date(), signal: AbortSignal.timeout(1_000) });
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     return { code: await exited, stdout, stderr };

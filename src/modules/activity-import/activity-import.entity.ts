@@ -115,7 +115,7 @@ export class ActivityImportLine {
   @Property({ type: 'json', nullable: true })
   input?: unknown;
 
-  /** The line as uploaded (at most 1,000 characters), kept only when it did not parse. */
+  /** The line as uploaded (a CSV row: its fields joined by commas; at most 1,000 characters), kept only when it did not parse. */
   @Property({ type: 'text', nullable: true })
   raw?: string | null;
 

@@ -52,7 +52,7 @@ export class ActivityImportLineType {
   @Field(() => String, { nullable: true, description: "The line's externalId (null when it did not parse)" })
   externalId!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'The line as uploaded (at most 1,000 characters), when it did not parse' })
+  @Field(() => String, { nullable: true, description: 'The line as uploaded (a CSV row: its fields joined by commas), at most 1,000 characters, when it did not parse' })
   raw!: string | null;
 }
 
