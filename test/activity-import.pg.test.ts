@@ -134,26 +134,28 @@ describe('NDJSON import', () => {
 });
 
 describe('CSV import', () => {
-  it('reads a header and quoted fields, applies a refund after its purchase, and rejects a row with a missing column', async () => {
+  it('reads a header and quoted fields, applies a refund after its purchase and points paid, and rejects a row with a missing column', async () => {
     const [a, b] = await Promise.all([member(), member()]);
     const tag = randomUUID().slice(0, 8);
     const csv = [
-      'member_id,type,channel,externalId,amount,currency,refundOf,occurredAt',
-      `${a},PURCHASE,store-pos,"${tag}-P,1",30000,CNY,,`,
-      `${a},REFUND,store-pos,${tag}-R1,10000,CNY,"${tag}-P,1",`,
-      `${b},PURCHASE,app,"${tag} ""quoted""",9999,CNY,,2020-01-01T00:00:00Z`,
-      `${b},CHECK_IN,app,${tag}-C1,,,,`,
+      'member_id,type,channel,externalId,amount,currency,refundOf,occurredAt,pointsUsed',
+      `${a},PURCHASE,store-pos,"${tag}-P,1",30000,CNY,,,`,
+      `${a},REFUND,store-pos,${tag}-R1,10000,CNY,"${tag}-P,1",,`,
+      `${b},PURCHASE,app,"${tag} ""quoted""",9999,CNY,,2020-01-01T00:00:00Z,`,
+      `${b},CHECK_IN,app,${tag}-C1,,,,,`,
       `${b},PURCHASE,app,${tag}-P3,500,CNY`,
-      `${a},PURCHASE,store-pos,"${tag}-P,1",30000,CNY,,`,
+      `${a},PURCHASE,store-pos,"${tag}-P,1",30000,CNY,,,`,
       `${b},PURCHASE,app,"${tag}-multi`,
-      `line",700,CNY,,`,
+      `line",700,CNY,,,`,
+      `${a},PURCHASE,app,${tag}-P4,5000,CNY,,,120`,
+      `${a},PURCHASE,app,${tag}-P5,5000,CNY,,,9000`,
     ].join('\r\n');
     const answer = await upload(t, csv, 'text/csv; charset=utf-8', admin);
     expect(answer.status).toBe(202);
-    expect(answer.body).toMatchObject({ format: 'CSV', totalLines: 7, rejected: 1 });
+    expect(answer.body).toMatchObject({ format: 'CSV', totalLines: 9, rejected: 1 });
 
     const done = await drainUntilFinished(t, admin, answer.body.id, importWorker(t));
-    expect(done).toMatchObject({ status: 'DONE', processed: 7, accepted: 4, duplicates: 1, rejected: 2 });
+    expect(done).toMatchObject({ status: 'DONE', processed: 9, accepted: 5, duplicates: 1, rejected: 3 });
     const lines = await report(t, admin, answer.body.id);
     expect(lines.map((l) => [l.line, l.outcome, l.code, l.externalId])).toEqual([
       [2, 'ACCEPTED', null, `${tag}-P,1`],
@@ -163,14 +165,17 @@ describe('CSV import', () => {
       [6, 'REJECTED', 'MALFORMED_LINE', null],
       [7, 'DUPLICATE', null, `${tag}-P,1`],
       [8, 'ACCEPTED', null, `${tag}-multi\r\nline`],
+      [10, 'ACCEPTED', null, `${tag}-P4`],
+      [11, 'REJECTED', 'INSUFFICIENT_POINTS', `${tag}-P5`],
     ]);
     expect(lines[2]!.message).toMatch(/occurredAt: must not be before the member joined/);
-    expect(lines[4]!.message).toBe('Expected 8 fields (memberId, type, channel, externalId, amount, currency, refundOf, occurredAt), found 6');
+    expect(lines[4]!.message).toBe('Expected 9 fields (memberId, type, channel, externalId, amount, currency, refundOf, occurredAt, pointsUsed), found 6');
     const points = await balances(t, [a, b]);
-    expect(points.get(a)).toBe(200); // 300 − 100
+    expect(points.get(a)).toBe(300 - 100 + 50 - 120); // a refund of ¥100, then ¥50 earned and 120 points paid
     expect(points.get(b)).toBe(5 + 7); // a check-in, ¥7
   });
 });
+
 
 describe('the upload endpoint', () => {
   const line = () => JSON.stringify({ memberId: randomUUID(), type: 'CHECK_IN', channel: 'app', externalId: randomUUID() });

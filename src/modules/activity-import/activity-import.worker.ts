@@ -79,7 +79,7 @@ export class ActivityImportWorker {
 
   constructor(
     private readonly orm: MikroORM,
-    private readonly deps: Pick<AppDependencies, 'now' | 'memberClocks' | 'timeZone'>,
+    private readonly deps: AppDependencies,
     private readonly options: ActivityImportWorkerOptions = {},
   ) {
     this.owner = options.owner ?? PROCESS_OWNER;
@@ -326,5 +326,6 @@ function activityInput(a: ImportedActivity): ActivityInput {
     amount: a.amount,
     refundOf: a.refundOf,
     occurredAt: a.occurredAt === null ? null : new Date(a.occurredAt),
+    pointsUsed: a.pointsUsed ?? null,
   };
 }

@@ -37,11 +37,28 @@ describe('NDJSON lines', () => {
     const parsed = parseNdjsonLine({
       line: 7,
       tooLong: false,
-      text: JSON.stringify({ memberId: MEMBER, type: 'PURCHASE', channel: 'store-pos', externalId: 'R-1', amount: { amount: 12_50, currency: 'CNY' }, occurredAt: '2027-01-15T10:00:00+08:00' }),
+      text: JSON.stringify({
+        memberId: MEMBER,
+        type: 'PURCHASE',
+        channel: 'store-pos',
+        externalId: 'R-1',
+        amount: { amount: 12_50, currency: 'CNY' },
+        occurredAt: '2027-01-15T10:00:00+08:00',
+        pointsUsed: 300,
+      }),
     });
     expect(parsed).toEqual({
       line: 7,
-      activity: { memberId: MEMBER, type: 'PURCHASE', channel: 'store-pos', externalId: 'R-1', amount: { amount: 1250, currency: 'CNY' }, refundOf: null, occurredAt: '2027-01-15T02:00:00.000Z' },
+      activity: {
+        memberId: MEMBER,
+        type: 'PURCHASE',
+        channel: 'store-pos',
+        externalId: 'R-1',
+        amount: { amount: 1250, currency: 'CNY' },
+        refundOf: null,
+        occurredAt: '2027-01-15T02:00:00.000Z',
+        pointsUsed: 300,
+      },
     });
   });
 
@@ -51,10 +68,14 @@ describe('NDJSON lines', () => {
   });
 
   it('reports every field problem of a line together as BAD_USER_INPUT', () => {
-    const parsed = parseNdjsonLine({ line: 3, tooLong: false, text: JSON.stringify({ memberId: 5, type: 'BUY', channel: 'app', amount: { amount: 1.5, currency: 'CNY' }, externalID: 'x', occurredAt: 'yesterday' }) });
+    const parsed = parseNdjsonLine({
+      line: 3,
+      tooLong: false,
+      text: JSON.stringify({ memberId: 5, type: 'BUY', channel: 'app', amount: { amount: 1.5, currency: 'CNY' }, externalID: 'x', occurredAt: 'yesterday', pointsUsed: '10' }),
+    });
     expect(parsed).toMatchObject({ rejected: { code: 'BAD_USER_INPUT' } });
     const message = (parsed as Extract<ParsedLine, { rejected: unknown }>).rejected.message;
-    for (const part of ['externalID: is not a field', 'amount.amount: must be a whole number', 'memberId: must be a string', 'externalId: is required', 'type: must be one of', 'occurredAt: must be an ISO 8601 instant']) {
+    for (const part of ['externalID: is not a field', 'amount.amount: must be a whole number', 'memberId: must be a string', 'externalId: is required', 'type: must be one of', 'occurredAt: must be an ISO 8601 instant', 'pointsUsed: must be a whole number of points']) {
       expect(message).toContain(part);
     }
   });
@@ -105,18 +126,19 @@ describe('CSV records (RFC 4180)', () => {
   });
 
   it('makes the amount of the amount and currency columns; empty fields are absent; a short row is MALFORMED_LINE', () => {
-    const columns = csvColumns({ line: 1, fields: ['memberId', 'type', 'channel', 'externalId', 'amount', 'currency', 'refundOf'], tooLong: false, malformed: null });
-    expect(parseCsvRecord({ line: 2, fields: [MEMBER, 'REFUND', 'app', 'R-2', '500', 'CNY', 'R-1'], tooLong: false, malformed: null }, columns)).toEqual({
+    const columns = csvColumns({ line: 1, fields: ['memberId', 'type', 'channel', 'externalId', 'amount', 'currency', 'refundOf', 'points_used'], tooLong: false, malformed: null });
+    expect(parseCsvRecord({ line: 2, fields: [MEMBER, 'REFUND', 'app', 'R-2', '500', 'CNY', 'R-1', ''], tooLong: false, malformed: null }, columns)).toEqual({
       line: 2,
-      activity: { memberId: MEMBER, type: 'REFUND', channel: 'app', externalId: 'R-2', amount: { amount: 500, currency: 'CNY' }, refundOf: 'R-1', occurredAt: null },
+      activity: { memberId: MEMBER, type: 'REFUND', channel: 'app', externalId: 'R-2', amount: { amount: 500, currency: 'CNY' }, refundOf: 'R-1', occurredAt: null, pointsUsed: null },
     });
-    expect(parseCsvRecord({ line: 3, fields: [MEMBER, 'CHECK_IN', 'app', 'C-1', '', '', ''], tooLong: false, malformed: null }, columns)).toMatchObject({ activity: { amount: null, refundOf: null } });
-    expect(parseCsvRecord({ line: 4, fields: [MEMBER, 'PURCHASE', 'app', 'P-9', '12.50', 'CNY', ''], tooLong: false, malformed: null }, columns)).toMatchObject({
+    expect(parseCsvRecord({ line: 3, fields: [MEMBER, 'PURCHASE', 'app', 'P-3', '9900', 'CNY', '', '500'], tooLong: false, malformed: null }, columns)).toMatchObject({ activity: { pointsUsed: 500 } });
+    expect(parseCsvRecord({ line: 4, fields: [MEMBER, 'CHECK_IN', 'app', 'C-1', '', '', '', ''], tooLong: false, malformed: null }, columns)).toMatchObject({ activity: { amount: null, refundOf: null } });
+    expect(parseCsvRecord({ line: 5, fields: [MEMBER, 'PURCHASE', 'app', 'P-9', '12.50', 'CNY', '', ''], tooLong: false, malformed: null }, columns)).toMatchObject({
       rejected: { code: 'BAD_USER_INPUT', message: 'Invalid input: amount: must be a whole number of minor units' },
     });
-    expect(parseCsvRecord({ line: 5, fields: [MEMBER, 'PURCHASE', 'app', 'P-9', '100'], tooLong: false, malformed: null }, columns)).toEqual({
-      line: 5,
-      rejected: { code: 'MALFORMED_LINE', message: 'Expected 7 fields (memberId, type, channel, externalId, amount, currency, refundOf), found 5' },
+    expect(parseCsvRecord({ line: 6, fields: [MEMBER, 'PURCHASE', 'app', 'P-9', '100'], tooLong: false, malformed: null }, columns)).toEqual({
+      line: 6,
+      rejected: { code: 'MALFORMED_LINE', message: 'Expected 8 fields (memberId, type, channel, externalId, amount, currency, refundOf, pointsUsed), found 5' },
       raw: `${MEMBER},PURCHASE,app,P-9,100`,
     });
   });

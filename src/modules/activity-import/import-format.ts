@@ -22,6 +22,8 @@ export interface ImportedActivity {
   amount: { amount: number; currency: string } | null;
   refundOf: string | null;
   occurredAt: string | null;
+  /** A purchase paid partly with points. */
+  pointsUsed: number | null;
 }
 
 export type LineRejection = { code: 'MALFORMED_LINE' | 'BAD_USER_INPUT'; message: string };
@@ -30,7 +32,7 @@ export type LineRejection = { code: 'MALFORMED_LINE' | 'BAD_USER_INPUT'; message
 export type ParsedLine = { line: number; activity: ImportedActivity } | { line: number; rejected: LineRejection; raw: string | null };
 
 /** The fields of an activity line, as NDJSON keys and CSV column names. */
-export const ACTIVITY_FIELDS = ['memberId', 'type', 'channel', 'externalId', 'amount', 'currency', 'refundOf', 'occurredAt'] as const;
+export const ACTIVITY_FIELDS = ['memberId', 'type', 'channel', 'externalId', 'amount', 'currency', 'refundOf', 'occurredAt', 'pointsUsed'] as const;
 type CsvColumn = (typeof ACTIVITY_FIELDS)[number];
 const REQUIRED: readonly CsvColumn[] = ['memberId', 'type', 'channel', 'externalId'];
 const NDJSON_FIELDS = ACTIVITY_FIELDS.filter((f) => f !== 'currency');
@@ -139,7 +141,13 @@ export function parseNdjsonLine(line: TextLine): ParsedLine {
       if (problems.length === 0) amount = { amount: m.amount as number, currency: m.currency as string };
     }
   }
-  return activityOf(line.line, (name) => object[name], amount, problems, line.text);
+  const points = object.pointsUsed;
+  let pointsUsed: number | null = null;
+  if (points !== undefined && points !== null) {
+    if (typeof points !== 'number' || !Number.isSafeInteger(points)) problems.push({ field: 'pointsUsed', message: 'must be a whole number of points' });
+    else pointsUsed = points;
+  }
+  return activityOf(line.line, (name) => object[name], amount, pointsUsed, problems, line.text);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -320,13 +328,26 @@ export function parseCsvRecord(record: CsvRecord, columns: readonly CsvColumn[])
     if (!/^[+-]?\d{1,15}$/.test(minor)) problems.push({ field: 'amount', message: 'must be a whole number of minor units' });
     else amount = { amount: Number(minor), currency: values.get('currency') ?? '' };
   }
-  return activityOf(record.line, (name) => values.get(name), amount, problems, raw);
+  let pointsUsed: number | null = null;
+  const points = values.get('pointsUsed');
+  if (points !== undefined) {
+    if (!/^[+-]?\d{1,15}$/.test(points)) problems.push({ field: 'pointsUsed', message: 'must be a whole number of points' });
+    else pointsUsed = Number(points);
+  }
+  return activityOf(record.line, (name) => values.get(name), amount, pointsUsed, problems, raw);
 }
 
 // ---------------------------------------------------------------------------------------------
 
 /** The activity of a line whose syntax parsed: every field's type checked, all problems reported together. */
-function activityOf(line: number, value: (name: string) => unknown, amount: ImportedActivity['amount'], problems: InputProblem[], raw: string): ParsedLine {
+function activityOf(
+  line: number,
+  value: (name: string) => unknown,
+  amount: ImportedActivity['amount'],
+  pointsUsed: number | null,
+  problems: InputProblem[],
+  raw: string,
+): ParsedLine {
   const text = (name: string, required: boolean): string | null => {
     const v = value(name);
     if (v === undefined || v === null) {
@@ -357,7 +378,7 @@ function activityOf(line: number, value: (name: string) => unknown, amount: Impo
   }
   if (amount && amount.currency.includes('\u0000')) problems.push({ field: 'currency', message: 'must not contain NUL characters' });
   if (problems.length) return rejected(line, 'BAD_USER_INPUT', AppError.badInput(problems).message, raw);
-  return { line, activity: { memberId: memberId!, type: type as ActivityType, channel: channel!, externalId: externalId!, amount, refundOf, occurredAt } };
+  return { line, activity: { memberId: memberId!, type: type as ActivityType, channel: channel!, externalId: externalId!, amount, refundOf, occurredAt, pointsUsed } };
 }
 
 function rejected(line: number, code: LineRejection['code'], message: string, raw: string | null): ParsedLine {
