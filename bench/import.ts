@@ -168,8 +168,8 @@ async function rawInserts(databaseUrl: string, members: readonly string[], rows:
         while (next < rows) {
           const p = purchase(next++, members);
           await pool.query(
-            `insert into activity (id, member_id, type, channel, external_id, amount, currency, occurred_at, posted_at, points, request_hash)
-             values (gen_random_uuid(), $1, 'PURCHASE', 'bench-raw', $2, $3, 'CNY', now(), now(), $4, 'raw')`,
+            `insert into activity (id, member_id, type, channel, external_id, amount, currency, occurred_at, posted_at, points, request_hash, seq)
+             values (gen_random_uuid(), $1, 'PURCHASE', 'bench-raw', $2, $3, 'CNY', now(), now(), $4, 'raw', nextval('activity_seq'))`,
             [p.memberId, p.externalId, p.amount, Math.floor(p.amount / 100)],
           );
         }
