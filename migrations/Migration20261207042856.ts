@@ -1,8 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261207041424 extends Migration {
+export class Migration20261207042856 extends Migration {
 
-  override name = 'Migration20261207041424';
+  override name = 'Migration20261207042856';
 
   override up(): void | Promise<void> {
     this.addSql(`create type "activity_import_format" as enum ('NDJSON', 'CSV');`);
