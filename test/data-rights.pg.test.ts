@@ -12,6 +12,7 @@ import { connectOrm } from '../src/platform/db/orm.js';
 import { ERASED_ISSUER, MemberDirectory } from '../src/modules/member/index.js';
 import { DATA_EXPORT_SCHEMA_VERSION, DATA_EXPORT_SECTIONS, PSEUDONYM_SECTION, SELF_SERVICE_REASON } from '../src/modules/privacy/index.js';
 import { DeleteMyAccountDocument, MyDataExportDocument } from './generated/operations.js';
+import { drainUntilFinished, importWorker, upload } from './support/imports.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
 const SUBSCRIBE = `mutation($key: String!) { subscribe(planCode: "PLUS", idempotencyKey: $key) { id } }`;
@@ -156,6 +157,11 @@ async function activeMember(subject?: string, onClock = false): Promise<TestMemb
     const recorded = await t.graphql(`mutation($input: ActivityInput!) { recordActivity(input: $input) { id } }`, { input: { memberId: member.memberId, channel: 'app', ...input } }, { bearer: admin });
     expect(recorded.errors, JSON.stringify(recorded.errors)).toBeUndefined();
   }
+  // …and one more purchase through a bulk import.
+  const line = JSON.stringify({ memberId: member.memberId, type: 'PURCHASE', channel: 'store-pos', externalId: `import-${randomUUID()}`, amount: { amount: 1_000, currency: 'CNY' } });
+  const uploaded = await upload(t, `${line}\n`, 'application/x-ndjson', admin);
+  expect(uploaded.status).toBe(202);
+  expect((await drainUntilFinished(t, admin, uploaded.body.id, importWorker(t))).accepted).toBe(1);
   const birthday = await t.graphql(`mutation { setMyBirthday(month: 2, day: 29) { month } }`, {}, { bearer: member.bearer });
   expect(birthday.errors, JSON.stringify(birthday.errors)).toBeUndefined();
   const card = await t.graphql(`mutation { issueMembershipCard(partnerId: "brewbar") { expiresAt } }`, {}, { bearer: member.bearer });

@@ -43,6 +43,7 @@ export const DATA_EXPORT_SECTIONS: readonly DataExportSection[] = [
   { name: 'pointsJournal', table: 'points_journal', description: 'Every posting of your points: earned, taken back by a refund, spent, given back, expired' },
   { name: 'pointsTransfers', table: 'points_transfer', description: 'The transfers each posting made (from which account to which, how many points, which lot)' },
   { name: 'pointsLots', table: 'points_lot', description: 'Your points lots: earned when, how many are left, when they expire, when we reminded you' },
+  { name: 'activityImportLines', table: 'activity_import_line', description: 'Lines of bulk imports about you (what a channel reported, and what became of it)' },
   { name: 'birthday', table: 'member_birthday', description: 'Your birthday (month and day), as you set it' },
   { name: 'campaignGrants', table: 'campaign_grant', description: 'Points campaigns and member days granted you, each naming its campaign and the purchase' },
   { name: 'membershipCards', table: 'membership_card', description: "Membership cards you showed at partners' tills (by id, never the token): partner, when issued, until when valid" },
@@ -114,6 +115,10 @@ const QUERIES: Record<string, string> = {
   pointsTransfers: `
     select to_jsonb(pt) as row from points_transfer pt join points_journal pj on pj.id = pt.journal_id
     where pj.member_id = ? order by pt.created_at, pt.id`,
+  activityImportLines: `
+    select to_jsonb(l) as row from activity_import_line l
+    where l.activity_id in (select a.id from activity a where a.member_id = ?) or l.input ->> 'memberId' = ?::text
+    order by l.import_id, l.line_no`,
   birthday: `select to_jsonb(b) as row from member_birthday b where b.member_id = ?`,
   campaignGrants: `select to_jsonb(cg) as row from campaign_grant cg where cg.member_id = ? order by cg.at, cg.id`,
   membershipCards: `select to_jsonb(mc) as row from membership_card mc where mc.member_id = ? order by mc.issued_at, mc.jti`,
