@@ -39,6 +39,7 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     checkMembershipCard: 'partner',
     campaigns: 'admin',
     channelApiKeys: 'admin',
+    pointsLiability: 'admin',
     voucherPool: 'partner',
     partnerSubgraphs: 'admin',
     partners: 'admin',

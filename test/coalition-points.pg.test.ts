@@ -83,6 +83,11 @@ describe('coalition earn and burn at partners', () => {
       { kind: 'EARN', change: 168, reason: 'Purchase · partner.brewbar bb-1001' },
     ]);
 
+    // The program's liability names who issued what members hold: this member's 684 all came from BrewBar's till.
+    const liability = await t.graphql(`{ pointsLiability { outstanding debts byIssuer { issuer points } byExpiry { month points } } }`, {}, { bearer: admin });
+    expect(liability.errors, JSON.stringify(liability.errors)).toBeUndefined();
+    expect(liability.data.pointsLiability.byIssuer).toContainEqual({ issuer: 'partner-issued:brewbar', points: 684 });
+
     // SparkWash sees none of it; BrewBar sees its net issue and its burn, priced.
     const period = { from: '2027-03-01T00:00:00.000Z', to: '2027-04-01T00:00:00.000Z' };
     const brewbar = await t.graphql(SETTLEMENT, period, { bearer: keys.brewbar });

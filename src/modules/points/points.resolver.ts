@@ -1,11 +1,12 @@
-import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
+import { requireAdmin } from '../../platform/guards.js';
 import type { RequestContext } from '../../platform/context.js';
 import { InputValidator } from '../../platform/errors.js';
 import { localize } from '../../platform/localized.js';
 import { MemberType, type MemberView } from '../member/index.js';
 import { expiryReminderText } from './lot-due-work.js';
 import type { PointsAccountView } from './points.service.js';
-import { PointsAccountType, PointsExpiryType, PointsLotType, PointsPostingType, PointsRewardCountType } from './points.types.js';
+import { PointsAccountType, PointsExpiryType, PointsLiabilityType, PointsLotType, PointsPostingType, PointsRewardCountType } from './points.types.js';
 import type { PointsHistoryEntry } from './points.service.js';
 import type { LocalizedText } from '../../platform/localized.js';
 
@@ -16,6 +17,15 @@ export class MemberPointsResolver {
   @FieldResolver(() => PointsAccountType, { description: "The member's coalition points: balance, debt and every lot with its expiry" })
   points(@Root() member: MemberView, @Ctx() ctx: RequestContext): Promise<PointsAccountView> {
     return ctx.services.points.account(member.id);
+  }
+}
+
+@Resolver(() => PointsLiabilityType)
+export class PointsLiabilityResolver {
+  @Query(() => PointsLiabilityType, { description: 'What the program owes members in points: how much, until when, issued by whom (admins)' })
+  pointsLiability(@Ctx() ctx: RequestContext): Promise<PointsLiabilityType> {
+    requireAdmin(ctx.principal, 'pointsLiability');
+    return ctx.services.points.liability(ctx.services.loyaltyProgram.timeZone);
   }
 }
 

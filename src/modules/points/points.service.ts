@@ -3,6 +3,7 @@ import { memberNow, type AppDependencies } from '../../platform/context.js';
 import { loadLoyaltyProgram, type RewardOffer } from '../loyalty-program/index.js';
 import { debtAccount, memberAccount } from './accounts.js';
 import { whatPointsBuy } from './rewards-phrase.js';
+import { pointsLiability, type PointsLiability } from './liability.js';
 
 /** A lot as members see it. */
 export interface PointsLotView {
@@ -74,6 +75,11 @@ export class PointsService {
     return [...byDay.entries()]
       .sort(([a], [b]) => a - b)
       .map(([at, points]) => ({ points, expiresAt: new Date(at), buys: whatPointsBuy(points, program.rewards) }));
+  }
+
+  /** The points liability now (admins): outstanding, by expiry month and by issuer. */
+  liability(timeZone: string): Promise<PointsLiability> {
+    return pointsLiability(this.em, this.deps.now?.() ?? new Date(), timeZone);
   }
 
   /**

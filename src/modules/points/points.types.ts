@@ -74,3 +74,42 @@ export class PointsPostingType {
   @Field(() => String, { description: 'Localized: "Purchase in store-pos (order pos-0001)", "Expired", …' })
   reason!: string;
 }
+
+@ObjectType('PointsLiabilityByExpiry', { description: 'Points members hold that expire in one program month' })
+export class PointsLiabilityByExpiryType {
+  @Field(() => Date, { nullable: true, description: 'The first instant of the month (program time); null: never expire' })
+  month!: Date | null;
+
+  @Field(() => Int)
+  points!: number;
+
+  @Field(() => Int)
+  members!: number;
+}
+
+@ObjectType('PointsLiabilityByIssuer', { description: 'Points members hold, by who issued them' })
+export class PointsLiabilityByIssuerType {
+  @Field(() => String, { description: '"issued" (the program) or "partner-issued:<partner>"' })
+  issuer!: string;
+
+  @Field(() => Int)
+  points!: number;
+}
+
+@ObjectType('PointsLiability', { description: 'What the program owes members in points: how much, until when, issued by whom' })
+export class PointsLiabilityType {
+  @Field(() => Int, { description: 'Unexpired points members hold' })
+  outstanding!: number;
+
+  @Field(() => Int)
+  members!: number;
+
+  @Field(() => Int, { description: 'Points refunds left members owing' })
+  debts!: number;
+
+  @Field(() => [PointsLiabilityByExpiryType])
+  byExpiry!: PointsLiabilityByExpiryType[];
+
+  @Field(() => [PointsLiabilityByIssuerType])
+  byIssuer!: PointsLiabilityByIssuerType[];
+}
