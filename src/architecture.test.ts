@@ -51,6 +51,12 @@ const OWNERS: Record<string, string> = {
   activity_import: 'src/modules/activity-import/',
   activity_import_line: 'src/modules/activity-import/',
   activity_import_lane: 'src/modules/activity-import/',
+  segment_config: 'src/modules/segment/',
+  member_segment: 'src/modules/segment/',
+  member_segment_score: 'src/modules/segment/',
+  member_segment_change: 'src/modules/segment/',
+  segment_run: 'src/modules/segment/',
+  segment_schedule: 'src/modules/segment/',
 };
 
 /**
@@ -61,7 +67,7 @@ const OWNERS: Record<string, string> = {
 const DECLARED_EXCEPTIONS = [{ file: 'src/modules/entitlement/entitlement.entity.ts', table: 'issued_token' }];
 
 describe('data ownership', () => {
-  it('lets only the owning module write the entitlement, outbox, token, audit, partner key, payment, timeline, notification, moment, clock, loyalty and activity import tables', () => {
+  it('lets only the owning module write the entitlement, outbox, token, audit, partner key, payment, timeline, notification, moment, clock, loyalty, activity import and segment tables', () => {
     const offenders: string[] = [];
     for (const file of [...sourceFiles('src'), ...sourceFiles('partners'), ...sourceFiles('scripts')]) {
       const text = readFileSync(path.join(root, file), 'utf8');

@@ -31,6 +31,7 @@ export const MODULES: readonly ModuleEntry[] = [
   { name: 'tier', definition: () => import('./tier/module.js') },
   { name: 'campaign', definition: () => import('./campaign/module.js') },
   { name: 'activity', definition: () => import('./activity/module.js'), errors: () => import('./activity/activity.errors.js') },
+  { name: 'segment', definition: () => import('./segment/module.js') },
   { name: 'activity-import', definition: () => import('./activity-import/module.js'), errors: () => import('./activity-import/activity-import.errors.js') },
   { name: 'coalition', definition: () => import('./coalition/module.js') },
   { name: 'test-clock', definition: () => import('./test-clock/module.js'), errors: () => import('./test-clock/test-clock.errors.js') },

@@ -1,0 +1,249 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { pgTextArray } from '../../platform/sql.js';
+import type { SegmentConfigSnapshot } from './config-store.js';
+import { SegmentRunTrigger } from './segment.entity.js';
+import { rfmAssignments, thresholdCuts, type Cuts, type SegmentConfig } from './segment-config.js';
+
+/** The key of the members computed together: those on real time, or one test clock's. */
+export function scopeOf(clockId: string | null): string {
+  return clockId ? `clock:${clockId}` : 'real-time';
+}
+
+/** What one computation did. */
+export interface SegmentRunSummary {
+  runId: string;
+  scope: string;
+  testClockId: string | null;
+  asOf: Date;
+  trigger: SegmentRunTrigger;
+  configVersion: number;
+  /** Members scored. */
+  members: number;
+  /** Memberships of segments that began (members entering one) and ended. */
+  entered: number;
+  left: number;
+  /** Members per segment code afterwards (every code the configuration defines, zero included). */
+  counts: Record<string, number>;
+  durationMs: number;
+}
+
+export interface ComputeRequest {
+  clockId: string | null;
+  /** The instant to compute as of: real time, or the clock's time. */
+  asOf: Date;
+  trigger: SegmentRunTrigger;
+  snapshot: SegmentConfigSnapshot;
+}
+
+/** The cut points of one computation: from the configuration, or the quintiles of its buyers. */
+interface ScoreCuts {
+  r: Cuts;
+  f: Cuts;
+  m: Cuts;
+}
+
+/** Cuts no buyer is above: with no buyers, nothing is scored anyway. */
+const NONE: Cuts = [0, 0, 0, 0];
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Computes every segment of the members of one clock as of an instant, in set-based SQL, in the
+ * caller's transaction (which holds the clock's schedule row, so computations of one clock never
+ * overlap). Figures per member from the activity table (net purchases over the window, the last
+ * activity), scores, the RFM segment from the configuration's table of the 126 possible scores,
+ * the lifecycle stage and the value segments; then the difference with what `member_segment`
+ * holds: rows of segments left are deleted, new ones inserted, both recorded in
+ * `member_segment_change`. A member enters a segment at whichever computation first finds them
+ * in it, however they got there.
+ */
+export async function computeSegments(tx: EntityManager, request: ComputeRequest): Promise<SegmentRunSummary> {
+  const started = process.hrtime.bigint();
+  const { clockId, asOf: t, snapshot } = request;
+  const config = snapshot.config;
+  const runId = randomUUID();
+  const windowStart = new Date(t.getTime() - config.rfm.windowDays * DAY_MS);
+
+  // The members: not erased, joined by then; on real time, or on this clock (joined at the clock's time when attached).
+  await tx.execute(
+    clockId
+      ? `create temp table segment_members on commit drop as
+           select tm.member_id, coalesce(tm.joined_at, c.created_at) as joined_at
+             from test_clock_member tm join test_clock c on c.id = tm.test_clock_id join member m on m.id = tm.member_id
+            where tm.test_clock_id = ? and m.erased_at is null`
+      : `create temp table segment_members on commit drop as
+           select m.id as member_id, m.created_at as joined_at from member m
+            where m.erased_at is null and m.created_at <= ? and not exists (select 1 from test_clock_member tm where tm.member_id = m.id)`,
+    [clockId ?? t],
+  );
+  await tx.execute(`analyze segment_members`);
+
+  // Their figures: purchases in the window net of their refunds so far (never gross), the last activity that counts.
+  await tx.execute(
+    `create temp table segment_calc on commit drop as
+     with refunded as (
+       select r.refund_of_id as purchase_id, sum(r.amount) as amount
+         from activity r join segment_members s on s.member_id = r.member_id
+        where r.type = 'REFUND' and r.occurred_at <= ? and r.refund_of_id is not null
+        group by r.refund_of_id),
+     net as (
+       select p.member_id, p.occurred_at, p.amount - coalesce(f.amount, 0) as net
+         from activity p join segment_members s on s.member_id = p.member_id
+         left join refunded f on f.purchase_id = p.id
+        where p.type = 'PURCHASE' and p.occurred_at > ? and p.occurred_at <= ?),
+     buys as (
+       select member_id, count(*) filter (where net > 0)::int as frequency, coalesce(sum(net) filter (where net > 0), 0)::bigint as monetary,
+              max(occurred_at) filter (where net > 0) as last_purchase_at
+         from net group by member_id),
+     seen as (
+       select a.member_id, max(a.occurred_at) as last_activity_at
+         from activity a join segment_members s on s.member_id = a.member_id
+        where a.type = any(?::activity_type[]) and a.occurred_at <= ?
+        group by a.member_id)
+     select s.member_id, s.joined_at, seen.last_activity_at, b.last_purchase_at,
+            coalesce(b.frequency, 0) as frequency, coalesce(b.monetary, 0)::bigint as monetary,
+            case when b.frequency > 0 then floor(extract(epoch from (?::timestamptz - b.last_purchase_at)) / 86400)::int end as recency_days
+       from segment_members s left join buys b on b.member_id = s.member_id left join seen on seen.member_id = s.member_id`,
+    [t, windowStart, t, pgTextArray(config.lifecycle.activityTypes), t, t],
+  );
+  await tx.execute(`analyze segment_calc`);
+
+  const cuts = await scoreCuts(tx, config);
+  const cells = rfmAssignments(config.rfm.segments);
+  const score = (expr: string) => `1 + (${expr} > ?)::int + (${expr} > ?)::int + (${expr} > ?)::int + (${expr} > ?)::int`;
+  const { newDays, dormantAfterDays, churnedAfterDays } = config.lifecycle;
+  await tx.execute(
+    `create temp table segment_result on commit drop as
+     select s.*, cell.code as rfm_segment from (
+       select c.*,
+              case when c.frequency > 0 then ${score('-c.recency_days')} end as r,
+              case when c.frequency > 0 then ${score('c.frequency')} end as f,
+              case when c.frequency > 0 then ${score('c.monetary')} end as m,
+              case when c.joined_at > ?::timestamptz - make_interval(days => ?) then 'NEW'
+                   when greatest(c.joined_at, c.last_activity_at) > ?::timestamptz - make_interval(days => ?) then 'ACTIVE'
+                   when greatest(c.joined_at, c.last_activity_at) > ?::timestamptz - make_interval(days => ?) then 'DORMANT'
+                   else 'CHURNED' end as stage
+         from segment_calc c) s
+     left join unnest(?::int[], ?::int[], ?::int[], ?::text[]) as cell(r, f, m, code)
+       on cell.r = coalesce(s.r, 0) and cell.f = coalesce(s.f, 0) and cell.m = coalesce(s.m, 0)`,
+    [
+      ...cuts.r,
+      ...cuts.f,
+      ...cuts.m,
+      t,
+      newDays,
+      t,
+      dormantAfterDays,
+      t,
+      churnedAfterDays,
+      `{${cells.map((c) => c.r ?? 0).join(',')}}`,
+      `{${cells.map((c) => c.f ?? 0).join(',')}}`,
+      `{${cells.map((c) => c.m ?? 0).join(',')}}`,
+      pgTextArray(cells.map((c) => c.code)),
+    ],
+  );
+
+  // Scores: one row per member, replaced; members who left the clock's set (erased) lose theirs.
+  await tx.execute(
+    `insert into member_segment_score (member_id, test_clock_id, joined_at, last_activity_at, last_purchase_at, recency_days, frequency, monetary,
+                                       recency_score, frequency_score, monetary_score, rfm_segment, stage, computed_at, run_id)
+     select member_id, ?::uuid, joined_at, last_activity_at, last_purchase_at, recency_days, frequency, monetary, r, f, m, rfm_segment, stage, ?, ?
+       from segment_result
+     on conflict (member_id) do update set test_clock_id = excluded.test_clock_id, joined_at = excluded.joined_at, last_activity_at = excluded.last_activity_at,
+       last_purchase_at = excluded.last_purchase_at, recency_days = excluded.recency_days, frequency = excluded.frequency, monetary = excluded.monetary,
+       recency_score = excluded.recency_score, frequency_score = excluded.frequency_score, monetary_score = excluded.monetary_score,
+       rfm_segment = excluded.rfm_segment, stage = excluded.stage, computed_at = excluded.computed_at, run_id = excluded.run_id`,
+    [clockId, t, runId],
+  );
+  await tx.execute(
+    `delete from member_segment_score s where ${clockId ? 's.test_clock_id = ?' : 's.test_clock_id is null'} and not exists (select 1 from segment_members m where m.member_id = s.member_id)`,
+    clockId ? [clockId] : [],
+  );
+
+  // The segments each member is in now.
+  const valueSelects = config.value.map((v) =>
+    v.monetaryAtLeast !== undefined
+      ? { sql: `select member_id, ?::text as code, 'VALUE'::segment_kind as kind from segment_result where monetary >= ?`, params: [v.code, v.monetaryAtLeast] }
+      : {
+          sql: `select member_id, ?::text as code, 'VALUE'::segment_kind as kind from (
+                  select member_id, cume_dist() over (order by monetary desc) as share from segment_result where monetary > 0) ranked
+                 where share <= ?`,
+          params: [v.code, v.topPercent! / 100],
+        },
+  );
+  await tx.execute(
+    `create temp table segment_want on commit drop as
+     select member_id, rfm_segment as code, 'RFM'::segment_kind as kind from segment_result
+     union all select member_id, stage, 'LIFECYCLE'::segment_kind from segment_result
+     ${valueSelects.map((v) => `union all ${v.sql}`).join('\n')}`,
+    valueSelects.flatMap((v) => v.params),
+  );
+  await tx.execute(`analyze segment_want`);
+
+  // Left: rows of this clock's members (and of members who joined it since they were last computed on real time) no longer wanted.
+  const ours = clockId ? `(ms.test_clock_id = ? or ms.member_id in (select member_id from segment_members))` : `ms.test_clock_id is null`;
+  const [gone] = await tx.execute<{ n: number }[]>(
+    `with gone as (
+       delete from member_segment ms
+        where ${ours} and not exists (select 1 from segment_want w where w.member_id = ms.member_id and w.code = ms.segment_code)
+        returning ms.member_id, ms.segment_code, ms.kind),
+     logged as (
+       insert into member_segment_change (id, member_id, segment_code, kind, change, at, run_id)
+       select gen_random_uuid(), member_id, segment_code, kind, 'LEFT', ?, ? from gone returning 1)
+     select count(*)::int as n from logged`,
+    [...(clockId ? [clockId] : []), t, runId],
+  );
+  // Entered (a new row) or still there (its computed_at moves on).
+  const [came] = await tx.execute<{ n: number }[]>(
+    `with kept as (
+       insert into member_segment (member_id, segment_code, kind, test_clock_id, entered_at, computed_at)
+       select member_id, code, kind, ?::uuid, ?, ? from segment_want
+       on conflict (member_id, segment_code) do update set computed_at = excluded.computed_at, test_clock_id = excluded.test_clock_id, kind = excluded.kind
+       returning member_id, segment_code, kind, (xmax = 0) as inserted),
+     logged as (
+       insert into member_segment_change (id, member_id, segment_code, kind, change, at, run_id)
+       select gen_random_uuid(), member_id, segment_code, kind, 'ENTERED', ?, ? from kept where inserted returning 1)
+     select count(*)::int as n from logged`,
+    [clockId, t, t, t, runId],
+  );
+
+  const countRows = await tx.execute<{ code: string; n: number }[]>(`select code, count(*)::int as n from segment_want group by code`);
+  const [members] = await tx.execute<{ n: number }[]>(`select count(*)::int as n from segment_members`);
+  const counts: Record<string, number> = Object.fromEntries([...config.rfm.segments.map((s) => s.code), 'NEW', 'ACTIVE', 'DORMANT', 'CHURNED', ...config.value.map((v) => v.code)].map((code) => [code, 0]));
+  for (const row of countRows) counts[row.code] = row.n;
+  await tx.execute(`drop table segment_want, segment_result, segment_calc, segment_members`);
+
+  const summary: SegmentRunSummary = {
+    runId,
+    scope: scopeOf(clockId),
+    testClockId: clockId,
+    asOf: t,
+    trigger: request.trigger,
+    configVersion: snapshot.version,
+    members: members!.n,
+    entered: came!.n,
+    left: gone!.n,
+    counts,
+    durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
+  };
+  await tx.execute(
+    `insert into segment_run (id, scope, test_clock_id, as_of, trigger, config_version, members, entered, "left", counts, duration_ms) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [runId, summary.scope, clockId, t, summary.trigger, summary.configVersion, summary.members, summary.entered, summary.left, JSON.stringify(counts), summary.durationMs],
+  );
+  return summary;
+}
+
+/** The cut points: fixed thresholds, or the quintiles of the buyers computed (percentile_disc, as quintileCuts). */
+async function scoreCuts(tx: EntityManager, config: SegmentConfig): Promise<ScoreCuts> {
+  const scoring = config.rfm.scoring;
+  if (scoring.method === 'THRESHOLDS') return thresholdCuts(scoring);
+  const [row] = await tx.execute<{ r: number[] | null; f: number[] | null; m: Array<string | number> | null }[]>(
+    `select percentile_disc(array[0.2, 0.4, 0.6, 0.8]) within group (order by -recency_days) as r,
+            percentile_disc(array[0.2, 0.4, 0.6, 0.8]) within group (order by frequency) as f,
+            percentile_disc(array[0.2, 0.4, 0.6, 0.8]) within group (order by monetary) as m
+       from segment_calc where frequency > 0`,
+  );
+  const asCuts = (values: ReadonlyArray<string | number> | null): Cuts => (values ? (values.map(Number) as unknown as Cuts) : NONE);
+  return { r: asCuts(row?.r ?? null), f: asCuts(row?.f ?? null), m: asCuts(row?.m ?? null) };
+}

@@ -1,0 +1,28 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { pgTextArray } from '../../platform/sql.js';
+
+/** Most member ids one call of {@link membersInSegments} returns. */
+export const MAX_MEMBERS_PAGE = 10_000;
+
+/** The codes of the segments a member is in now (as of their clock's last computation), sorted; empty before any. */
+export async function segmentsOf(em: EntityManager, memberId: string): Promise<string[]> {
+  const rows = await em.execute<{ segment_code: string }[]>(`select segment_code from member_segment where member_id = ? order by segment_code`, [memberId]);
+  return rows.map((r) => r.segment_code);
+}
+
+/**
+ * Ids of the members in any of `codes` now, each once, ordered by member id, after `after`
+ * (exclusive; null: from the start), at most `limit`: keyset pages for campaigns and bundles to
+ * walk a segment without offsets. Unknown codes match no one.
+ */
+export async function membersInSegments(em: EntityManager, codes: readonly string[], after: string | null, limit: number): Promise<string[]> {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_MEMBERS_PAGE) throw new RangeError(`membersInSegments: limit must be a whole number from 1 to ${MAX_MEMBERS_PAGE}, not ${limit}`);
+  if (codes.length === 0) return [];
+  const rows = await em.execute<{ member_id: string }[]>(
+    `select distinct member_id from member_segment
+      where segment_code = any(?::text[]) ${after === null ? '' : 'and member_id > ?::uuid'}
+      order by member_id limit ?`,
+    after === null ? [pgTextArray(codes), limit] : [pgTextArray(codes), after, limit],
+  );
+  return rows.map((r) => r.member_id);
+}
