@@ -4,6 +4,7 @@ import { Partner } from '../modules/partner/index.js';
 import { BillingPeriod, Plan } from '../modules/plan/index.js';
 import { VoucherService } from '../modules/voucher/index.js';
 import { seedDemoLoyalty, type LoyaltySeedSummary } from './demo-loyalty.js';
+import { seedDemoSegments } from './demo-segments.js';
 
 /** What the demo catalog seeded, for the start-up banner. */
 export interface SeedSummary {
@@ -15,6 +16,8 @@ export interface SeedSummary {
   voucherPools: DemoVoucherPool[];
   /** The demo loyalty program (seeded into a database that has none). */
   loyalty: LoyaltySeedSummary;
+  /** Whether the demo segments were seeded (into a database with no segment configuration). */
+  segments: boolean;
 }
 
 export interface DemoVoucherPool {
@@ -120,7 +123,8 @@ export async function seedDemoCatalog(em: EntityManager): Promise<SeedSummary> {
   else await completeDemoCatalog(em);
   const voucherPools = await seedVoucherPools(em);
   const loyalty = await seedDemoLoyalty(em);
-  return { seeded, ...summary, voucherPools, loyalty };
+  const segments = await seedDemoSegments(em);
+  return { seeded, ...summary, voucherPools, loyalty, segments };
 }
 
 async function seedVoucherPools(em: EntityManager): Promise<DemoVoucherPool[]> {
