@@ -166,6 +166,10 @@ async function activeMember(subject?: string, onClock = false): Promise<TestMemb
   expect(birthday.errors, JSON.stringify(birthday.errors)).toBeUndefined();
   const card = await t.graphql(`mutation { issueMembershipCard(partnerId: "brewbar") { expiresAt } }`, {}, { bearer: member.bearer });
   expect(card.errors, JSON.stringify(card.errors)).toBeUndefined();
+  // Segments: their clock's members (or those on real time) computed now.
+  const clockId = onClock ? (await t.db.query<{ test_clock_id: string }>(`select test_clock_id from test_clock_member where member_id = $1`, [member.memberId]))[0]!.test_clock_id : null;
+  const segments = await t.graphql(`mutation($c: ID) { recomputeSegments(testClockId: $c) { membersScored } }`, { c: clockId }, { bearer: admin });
+  expect(segments.errors, JSON.stringify(segments.errors)).toBeUndefined();
   return { ...member, redemptionIds: [kept, voided], voucherCode: claim.data.claimVoucher.code };
 }
 

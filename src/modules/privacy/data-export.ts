@@ -47,6 +47,9 @@ export const DATA_EXPORT_SECTIONS: readonly DataExportSection[] = [
   { name: 'birthday', table: 'member_birthday', description: 'Your birthday (month and day), as you set it' },
   { name: 'campaignGrants', table: 'campaign_grant', description: 'Points campaigns and member days granted you, each naming its campaign and the purchase' },
   { name: 'membershipCards', table: 'membership_card', description: "Membership cards you showed at partners' tills (by id, never the token): partner, when issued, until when valid" },
+  { name: 'segmentScores', table: 'member_segment_score', description: 'How we last scored your activity for segments: days since your last purchase, purchases and their value net of refunds over the window, the scores from them, your lifecycle stage' },
+  { name: 'segments', table: 'member_segment', description: 'The segments you are in now (for example LOYAL, ACTIVE, HIGH_VALUE) and since when' },
+  { name: 'segmentChanges', table: 'member_segment_change', description: 'When you entered and left segments' },
   { name: 'entitlements', table: 'entitlement', description: 'Every right you held, per benefit and period: status, quota and units used' },
   { name: 'issuedTokens', table: 'issued_token', description: 'Every entitlement token issued to you (by its id, never the token itself): partner, signing key, validity and status-list entry' },
   { name: 'redemptions', table: 'redemption', description: 'Every use of your rights a partner recorded: partner, units, token id, the idempotency key the partner sent' },
@@ -122,6 +125,9 @@ const QUERIES: Record<string, string> = {
   birthday: `select to_jsonb(b) as row from member_birthday b where b.member_id = ?`,
   campaignGrants: `select to_jsonb(cg) as row from campaign_grant cg where cg.member_id = ? order by cg.at, cg.id`,
   membershipCards: `select to_jsonb(mc) as row from membership_card mc where mc.member_id = ? order by mc.issued_at, mc.jti`,
+  segmentScores: `select to_jsonb(ss) as row from member_segment_score ss where ss.member_id = ?`,
+  segments: `select to_jsonb(ms) as row from member_segment ms where ms.member_id = ? order by ms.kind, ms.segment_code`,
+  segmentChanges: `select to_jsonb(sc) as row from member_segment_change sc where sc.member_id = ? order by sc.at, sc.change, sc.segment_code`,
   pointsLots: `select to_jsonb(pl) as row from points_lot pl where pl.member_id = ? order by pl.earned_at, pl.id`,
   entitlements: `
     select to_jsonb(e) || jsonb_build_object('benefit_code', b.code, 'partner_id', b.partner_id) as row
