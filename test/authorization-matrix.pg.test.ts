@@ -49,6 +49,9 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     testClock: 'admin',
     activityImport: 'admin',
     activityImports: 'admin',
+    segments: 'admin',
+    segmentMembers: 'admin',
+    memberSegments: 'admin',
   },
   Mutation: {
     subscribe: 'member',
@@ -85,6 +88,7 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     earnPoints: 'partner',
     refundPartnerOrder: 'partner',
     burnPoints: 'partner',
+    recomputeSegments: 'admin',
   },
 };
 
