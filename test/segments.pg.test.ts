@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { membersInSegments, parseSegmentConfig, quintileCuts, rfmSegmentOf, scoreOf, segmentsOf } from '../src/modules/segment/index.js';
+import { membersInSegments, parseSegmentConfig, quintileScores, rfmSegmentOf, segmentsOf } from '../src/modules/segment/index.js';
 import { connectOrm } from '../src/platform/db/orm.js';
 import { createDueWorkRunner } from '../src/platform/due-work.js';
 import { createLogger } from '../src/platform/logger.js';
@@ -87,7 +87,9 @@ describe('lifecycle stages on a test clock', () => {
     expect(first).toMatchObject({ testClockId: member.clockId, asOf: '2027-01-15T02:00:00.000Z', trigger: 'ON_DEMAND', membersScored: 1, entered: 2 });
     let view = await memberSegments(member.memberId);
     expect(view.scores).toMatchObject({ stage: 'NEW', frequency: 1, monetary: 8_800, currency: 'CNY', recencyDays: 0, lastActivityAt: '2027-01-15T02:00:00.000Z', joinedAt: '2027-01-15T02:00:00.000Z' });
-    expect(view.segments.map((s: { code: string }) => s.code).sort()).toEqual(['HIBERNATING', 'NEW'].sort());
+    // The clock's only buyer: the middle of every quintile (3, 3, 3), LOYAL.
+    expect(view.scores).toMatchObject({ recencyScore: 3, frequencyScore: 3, monetaryScore: 3, rfmSegment: 'LOYAL' });
+    expect(view.segments.map((s: { code: string }) => s.code).sort()).toEqual(['LOYAL', 'NEW']);
 
     // 30 days on (14 Feb, 10:00): no longer new, active through its purchase.
     await advanceClock(t, admin, member.clockId, '2027-02-14T02:00:00.000Z');
@@ -123,7 +125,7 @@ describe('lifecycle stages on a test clock', () => {
     ]);
     // The API campaigns build on: the codes the member is in, and the members in a segment.
     const em = t.app.orm.em.fork();
-    expect(await segmentsOf(em, member.memberId)).toEqual(['ACTIVE', 'HIBERNATING']);
+    expect(await segmentsOf(em, member.memberId)).toEqual(['ACTIVE', 'LOYAL']);
     expect(await membersInSegments(em, ['ACTIVE', 'NOPE'], null, 10_000)).toContain(member.memberId);
     expect(await membersInSegments(em, ['DORMANT', 'CHURNED'], null, 10_000)).not.toContain(member.memberId);
   });
@@ -239,7 +241,7 @@ describe('RFM segments over a seeded mix of members', () => {
     const activities = await t.db.query<ActivityRow>(`select id, member_id, type, amount, refund_of_id, occurred_at from activity where member_id = any($1::uuid[])`, [memberIds]);
     const expected = expectedFigures(memberIds, new Date(start), activities, asOf);
     const buyers = expected.filter((e) => e.frequency > 0);
-    const cuts = { r: quintileCuts(buyers.map((b) => -b.recencyDays!))!, f: quintileCuts(buyers.map((b) => b.frequency))!, m: quintileCuts(buyers.map((b) => b.monetary))! };
+    const quintiles = { r: quintileScores(buyers.map((b) => -b.recencyDays!)), f: quintileScores(buyers.map((b) => b.frequency)), m: quintileScores(buyers.map((b) => b.monetary)) };
     const scores = await t.db.query<Record<string, any>>(`select * from member_segment_score where test_clock_id = $1`, [clockId]);
     for (const e of expected) {
       const buyer = e.frequency > 0;
@@ -248,9 +250,9 @@ describe('RFM segments over a seeded mix of members', () => {
         monetary: String(e.monetary),
         recency_days: e.recencyDays,
         stage: e.stage,
-        recency_score: buyer ? scoreOf(-e.recencyDays!, cuts.r) : null,
-        frequency_score: buyer ? scoreOf(e.frequency, cuts.f) : null,
-        monetary_score: buyer ? scoreOf(e.monetary, cuts.m) : null,
+        recency_score: buyer ? quintiles.r.get(-e.recencyDays!)! : null,
+        frequency_score: buyer ? quintiles.f.get(e.frequency)! : null,
+        monetary_score: buyer ? quintiles.m.get(e.monetary)! : null,
       };
       const row = scores.find((s) => s.member_id === e.memberId)!;
       expect(row, e.memberId).toMatchObject(want);

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { pgTextArray } from '../../platform/sql.js';
 import type { SegmentConfigSnapshot } from './config-store.js';
 import { SegmentRunTrigger } from './segment.entity.js';
-import { rfmAssignments, thresholdCuts, type Cuts, type SegmentConfig } from './segment-config.js';
+import { rfmAssignments, thresholdCuts } from './segment-config.js';
 
 /** The key of the members computed together: those on real time, or one test clock's. */
 export function scopeOf(clockId: string | null): string {
@@ -36,16 +36,6 @@ export interface ComputeRequest {
   snapshot: SegmentConfigSnapshot;
 }
 
-/** The cut points of one computation: from the configuration, or the quintiles of its buyers. */
-interface ScoreCuts {
-  r: Cuts;
-  f: Cuts;
-  m: Cuts;
-}
-
-/** Cuts no buyer is above: with no buyers, nothing is scored anyway. */
-const NONE: Cuts = [0, 0, 0, 0];
-
 const DAY_MS = 86_400_000;
 
 /**
@@ -77,7 +67,10 @@ export async function computeSegments(tx: EntityManager, request: ComputeRequest
             where m.erased_at is null and m.created_at <= ? and not exists (select 1 from test_clock_member tm where tm.member_id = m.id)`,
     [clockId ?? t],
   );
-  await tx.execute(`analyze segment_members`);
+  // Statistics for the planner (a temp table has none): a test clock's handful of members must meet the activity index, not a scan.
+  const analyze = (table: string) => tx.execute(`analyze ${table}`);
+  await analyze('segment_members');
+  const [{ n: memberCount }] = (await tx.execute<{ n: number }[]>(`select count(*)::int as n from segment_members`)) as [{ n: number }];
 
   // Their figures: purchases in the window net of their refunds so far (never gross), the last activity that counts.
   await tx.execute(
@@ -107,30 +100,40 @@ export async function computeSegments(tx: EntityManager, request: ComputeRequest
        from segment_members s left join buys b on b.member_id = s.member_id left join seen on seen.member_id = s.member_id`,
     [t, windowStart, t, pgTextArray(config.lifecycle.activityTypes), t, t],
   );
-  await tx.execute(`analyze segment_calc`);
+  await analyze('segment_calc');
 
-  const cuts = await scoreCuts(tx, config);
+  // Scores of the buyers: quintiles among them (the tie-midpoint rule of quintileScore), or fixed thresholds.
+  const scoring = config.rfm.scoring;
+  if (scoring.method === 'QUINTILES') {
+    const quintile = (order: string, value: string) => `1 + (5 * (2 * (rank() over (order by ${order}) - 1) + count(*) over (partition by ${value}))) / (2 * count(*) over ())`;
+    await tx.execute(
+      `create temp table segment_scores on commit drop as
+       select member_id, ${quintile('-recency_days', 'recency_days')} as r, ${quintile('frequency', 'frequency')} as f, ${quintile('monetary', 'monetary')} as m
+         from segment_calc where frequency > 0`,
+    );
+  } else {
+    const cuts = thresholdCuts(scoring);
+    const score = (expr: string) => `1 + (${expr} > ?)::int + (${expr} > ?)::int + (${expr} > ?)::int + (${expr} > ?)::int`;
+    await tx.execute(
+      `create temp table segment_scores on commit drop as
+       select member_id, ${score('-recency_days')} as r, ${score('frequency')} as f, ${score('monetary')} as m from segment_calc where frequency > 0`,
+      [...cuts.r, ...cuts.f, ...cuts.m],
+    );
+  }
   const cells = rfmAssignments(config.rfm.segments);
-  const score = (expr: string) => `1 + (${expr} > ?)::int + (${expr} > ?)::int + (${expr} > ?)::int + (${expr} > ?)::int`;
   const { newDays, dormantAfterDays, churnedAfterDays } = config.lifecycle;
   await tx.execute(
     `create temp table segment_result on commit drop as
      select s.*, cell.code as rfm_segment from (
-       select c.*,
-              case when c.frequency > 0 then ${score('-c.recency_days')} end as r,
-              case when c.frequency > 0 then ${score('c.frequency')} end as f,
-              case when c.frequency > 0 then ${score('c.monetary')} end as m,
+       select c.*, q.r::int as r, q.f::int as f, q.m::int as m,
               case when c.joined_at > ?::timestamptz - make_interval(days => ?) then 'NEW'
                    when greatest(c.joined_at, c.last_activity_at) > ?::timestamptz - make_interval(days => ?) then 'ACTIVE'
                    when greatest(c.joined_at, c.last_activity_at) > ?::timestamptz - make_interval(days => ?) then 'DORMANT'
                    else 'CHURNED' end as stage
-         from segment_calc c) s
+         from segment_calc c left join segment_scores q on q.member_id = c.member_id) s
      left join unnest(?::int[], ?::int[], ?::int[], ?::text[]) as cell(r, f, m, code)
        on cell.r = coalesce(s.r, 0) and cell.f = coalesce(s.f, 0) and cell.m = coalesce(s.m, 0)`,
     [
-      ...cuts.r,
-      ...cuts.f,
-      ...cuts.m,
       t,
       newDays,
       t,
@@ -179,7 +182,7 @@ export async function computeSegments(tx: EntityManager, request: ComputeRequest
      ${valueSelects.map((v) => `union all ${v.sql}`).join('\n')}`,
     valueSelects.flatMap((v) => v.params),
   );
-  await tx.execute(`analyze segment_want`);
+  await analyze('segment_want');
 
   // Left: rows of this clock's members (and of members who joined it since they were last computed on real time) no longer wanted.
   const ours = clockId ? `(ms.test_clock_id = ? or ms.member_id in (select member_id from segment_members))` : `ms.test_clock_id is null`;
@@ -209,10 +212,9 @@ export async function computeSegments(tx: EntityManager, request: ComputeRequest
   );
 
   const countRows = await tx.execute<{ code: string; n: number }[]>(`select code, count(*)::int as n from segment_want group by code`);
-  const [members] = await tx.execute<{ n: number }[]>(`select count(*)::int as n from segment_members`);
   const counts: Record<string, number> = Object.fromEntries([...config.rfm.segments.map((s) => s.code), 'NEW', 'ACTIVE', 'DORMANT', 'CHURNED', ...config.value.map((v) => v.code)].map((code) => [code, 0]));
   for (const row of countRows) counts[row.code] = row.n;
-  await tx.execute(`drop table segment_want, segment_result, segment_calc, segment_members`);
+  await tx.execute(`drop table segment_want, segment_result, segment_scores, segment_calc, segment_members`);
 
   const summary: SegmentRunSummary = {
     runId,
@@ -221,7 +223,7 @@ export async function computeSegments(tx: EntityManager, request: ComputeRequest
     asOf: t,
     trigger: request.trigger,
     configVersion: snapshot.version,
-    members: members!.n,
+    members: memberCount,
     entered: came!.n,
     left: gone!.n,
     counts,
@@ -232,18 +234,4 @@ export async function computeSegments(tx: EntityManager, request: ComputeRequest
     [runId, summary.scope, clockId, t, summary.trigger, summary.configVersion, summary.members, summary.entered, summary.left, JSON.stringify(counts), summary.durationMs],
   );
   return summary;
-}
-
-/** The cut points: fixed thresholds, or the quintiles of the buyers computed (percentile_disc, as quintileCuts). */
-async function scoreCuts(tx: EntityManager, config: SegmentConfig): Promise<ScoreCuts> {
-  const scoring = config.rfm.scoring;
-  if (scoring.method === 'THRESHOLDS') return thresholdCuts(scoring);
-  const [row] = await tx.execute<{ r: number[] | null; f: number[] | null; m: Array<string | number> | null }[]>(
-    `select percentile_disc(array[0.2, 0.4, 0.6, 0.8]) within group (order by -recency_days) as r,
-            percentile_disc(array[0.2, 0.4, 0.6, 0.8]) within group (order by frequency) as f,
-            percentile_disc(array[0.2, 0.4, 0.6, 0.8]) within group (order by monetary) as m
-       from segment_calc where frequency > 0`,
-  );
-  const asCuts = (values: ReadonlyArray<string | number> | null): Cuts => (values ? (values.map(Number) as unknown as Cuts) : NONE);
-  return { r: asCuts(row?.r ?? null), f: asCuts(row?.f ?? null), m: asCuts(row?.m ?? null) };
 }

@@ -4,7 +4,8 @@ import { nextScheduledRun } from './schedule.js';
 import {
   parseSegmentConfig,
   partitionProblems,
-  quintileCuts,
+  quintileScore,
+  quintileScores,
   rfmAssignments,
   rfmCells,
   rfmSegmentOf,
@@ -57,47 +58,57 @@ function problemsOf(input: unknown): string[] {
   }
 }
 
-describe('quintile cut points', () => {
-  it('splits 1..100 into fifths of 20 values each', () => {
+describe('quintile scores', () => {
+  const scoresOf = (values: number[]) => {
+    const scores = quintileScores(values);
+    return values.map((v) => scores.get(v)!);
+  };
+
+  it('split distinct values into fifths', () => {
     const values = Array.from({ length: 100 }, (_, i) => i + 1);
-    const cuts = quintileCuts(values)!;
-    expect(cuts).toEqual([20, 40, 60, 80]);
-    const scores = values.map((v) => scoreOf(v, cuts));
-    for (let score = 1; score <= 5; score++) expect(scores.filter((s) => s === score)).toHaveLength(20);
-    expect(scoreOf(1, cuts)).toBe(1);
-    expect(scoreOf(100, cuts)).toBe(5);
+    const scores = scoresOf(values);
+    for (let score = 1; score <= 5; score++) expect(scores.filter((s) => s === score), `score ${score}`).toHaveLength(20);
+    expect(scores.slice(0, 21)).toEqual([...Array.from({ length: 20 }, () => 1), 2]);
+    expect(scoresOf([50, 10, 40, 20, 30])).toEqual([5, 1, 4, 2, 3]);
+    // 15 values: 3 in each fifth.
+    expect(scoresOf(Array.from({ length: 15 }, (_, i) => i + 1))).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5]);
   });
 
-  it("gives tied values one score, the lowest their rank allows (most buyers bought once: all F = 1, never split)", () => {
+  it('give tied values one score, from the middle of where they stand: never split, never pushed to an end', () => {
+    // Most buyers bought once: the bottom 70 %, F = 2 (the middle of 0-70 % is 35 %); twice: 70-90 %, F = 5 (80 %).
     const frequencies = [...Array.from({ length: 70 }, () => 1), ...Array.from({ length: 20 }, () => 2), ...Array.from({ length: 10 }, () => 7)];
-    const cuts = quintileCuts(frequencies)!;
-    expect(cuts).toEqual([1, 1, 1, 2]);
-    expect(scoreOf(1, cuts)).toBe(1);
-    expect(scoreOf(2, cuts)).toBe(4);
-    expect(scoreOf(7, cuts)).toBe(5);
+    expect(quintileScores(frequencies)).toEqual(new Map([[1, 2], [2, 5], [7, 5]]));
+    // Half of them bought today (the best recency, negated days 0): R = 4, not 3 or 1.
+    const recencies = [...Array.from({ length: 50 }, () => 0), ...Array.from({ length: 50 }, (_, i) => -(i + 1))];
+    expect(quintileScores(recencies).get(0)).toBe(4);
+    // Everyone alike: the middle score.
+    expect(quintileScores([3, 3, 3])).toEqual(new Map([[3, 3]]));
+    // One buyer: the middle too (a quintile of one says nothing).
+    expect(quintileScores([7])).toEqual(new Map([[7, 3]]));
   });
 
-  it('takes the least value with at least the share at or below it, as percentile_disc does (5 values: each its own quintile)', () => {
-    const cuts = quintileCuts([50, 10, 40, 20, 30])!;
-    expect(cuts).toEqual([10, 20, 30, 40]);
-    expect([10, 20, 30, 40, 50].map((v) => scoreOf(v, cuts))).toEqual([1, 2, 3, 4, 5]);
-    // One buyer: the lowest score (a quintile of one says nothing).
-    expect(scoreOf(7, quintileCuts([7])!)).toBe(1);
-    // 15 values: the 3rd, 6th, 9th and 12th (ceil(p × n), in floating point, as PostgreSQL computes it).
-    expect(quintileCuts(Array.from({ length: 15 }, (_, i) => i + 1))).toEqual([3, 6, 9, 12]);
+  it('are 1 + ⌊5 × (below + equal / 2) / n⌋ in whole numbers, always 1-5', () => {
+    expect(quintileScore(0, 1, 1)).toBe(3);
+    expect(quintileScore(0, 1, 1_000_000)).toBe(1);
+    expect(quintileScore(999_999, 1, 1_000_000)).toBe(5);
+    for (let n = 1; n <= 40; n++) {
+      for (let below = 0; below < n; below++) {
+        for (let equal = 1; below + equal <= n; equal++) {
+          const score = quintileScore(below, equal, n);
+          expect(score).toBeGreaterThanOrEqual(1);
+          expect(score).toBeLessThanOrEqual(5);
+        }
+      }
+    }
   });
 
-  it('has no cut points without values', () => {
-    expect(quintileCuts([])).toBeNull();
-  });
-
-  it('scores recency the other way round: fewer days is better (values negated)', () => {
+  it('score recency the other way round: fewer days is better (values negated)', () => {
     const days = Array.from({ length: 100 }, (_, i) => i + 1);
-    const cuts = quintileCuts(days.map((d) => -d))!;
-    expect(scoreOf(-1, cuts)).toBe(5);
-    expect(scoreOf(-20, cuts)).toBe(5);
-    expect(scoreOf(-21, cuts)).toBe(4);
-    expect(scoreOf(-100, cuts)).toBe(1);
+    const scores = quintileScores(days.map((d) => -d));
+    expect(scores.get(-1)).toBe(5);
+    expect(scores.get(-20)).toBe(5);
+    expect(scores.get(-21)).toBe(4);
+    expect(scores.get(-100)).toBe(1);
   });
 });
 

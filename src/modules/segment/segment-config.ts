@@ -41,7 +41,7 @@ const cuts = z.tuple([z.number().int(), z.number().int(), z.number().int(), z.nu
 
 /** How R, F and M become scores 1-5. */
 export const RfmScoring = z.discriminatedUnion('method', [
-  /** Quintiles of the active buyers of the members computed together (those on real time, or one test clock's). */
+  /** Quintiles of the active buyers (members with a net purchase in the window) computed together: those on real time, or one test clock's. */
   z.object({ method: z.literal('QUINTILES') }),
   /**
    * Fixed thresholds, each the least value for scores 2, 3, 4 and 5: `frequency: [2, 3, 5, 8]`
@@ -191,27 +191,38 @@ export function partitionProblems(segments: readonly RfmSegmentDefinition[]): st
 }
 
 /**
- * Where scores change, for one dimension: four cut points on a value that grows with merit
- * (recency is negated: fewer days is better). A value above `k` of them scores `k + 1`.
+ * Where fixed thresholds change scores, for one dimension: four cut points on a value that grows
+ * with merit (recency is negated: fewer days is better). A value above `k` of them scores `k + 1`.
  */
 export type Cuts = readonly [number, number, number, number];
 
 /**
- * Quintile cut points of `values` (the 20th, 40th, 60th and 80th percentiles, each the least
- * value with at least that share of values at or below it: PostgreSQL's `percentile_disc`).
- * Null for no values.
+ * The quintile score (1-5) of a value among `n` values (larger is better) of which `below` are
+ * smaller and `equal` the same (itself included): the fifth holding the middle of its tie group,
+ * 1 + ⌊5 × (below + equal / 2) / n⌋, in whole numbers. Distinct values split into fifths; tied
+ * values share the score of where they stand together, at the bottom (most buyers bought once:
+ * F = 2 for 70 % of them) as at the top (half of them bought today: R = 4), never split
+ * arbitrarily and never pushed to an end. The computation's SQL is this formula over window
+ * functions (rank, count per value, count).
  */
-export function quintileCuts(values: readonly number[]): Cuts | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
-  return [at(0.2), at(0.4), at(0.6), at(0.8)];
+export function quintileScore(below: number, equal: number, n: number): number {
+  return 1 + Math.floor((5 * (2 * below + equal)) / (2 * n));
 }
 
-/**
- * The score (1-5) of a value against cut points: 1 + how many cuts it is above. Ties score
- * alike (so a program where most buyers bought once gives them all F = 1, never a split).
- */
+/** The quintile score of each distinct value of `values` (see {@link quintileScore}). */
+export function quintileScores(values: readonly number[]): Map<number, number> {
+  const sorted = [...values].sort((a, b) => a - b);
+  const scores = new Map<number, number>();
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j < sorted.length && sorted[j] === sorted[i]) j++;
+    scores.set(sorted[i]!, quintileScore(i, j - i, sorted.length));
+    i = j;
+  }
+  return scores;
+}
+
+/** The score (1-5) of a value against fixed thresholds' cut points: 1 + how many cuts it is above. */
 export function scoreOf(value: number, cuts: Cuts): number {
   return 1 + cuts.filter((c) => value > c).length;
 }
