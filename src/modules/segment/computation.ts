@@ -184,8 +184,13 @@ export async function computeSegments(tx: EntityManager, request: ComputeRequest
   );
   await analyze('segment_want');
 
-  // Left: rows of this clock's members (and of members who joined it since they were last computed on real time) no longer wanted.
-  const ours = clockId ? `(ms.test_clock_id = ? or ms.member_id in (select member_id from segment_members))` : `ms.test_clock_id is null`;
+  // Left: rows of this clock's members no longer wanted (on a test clock, also rows of members who joined it since they were
+  // last computed on real time, found through their ids, and rows of members erased since, through the clock's index).
+  const ours = clockId
+    ? `(ms.member_id, ms.segment_code) in (
+         select x.member_id, x.segment_code from member_segment x where x.test_clock_id = ?
+         union all select x.member_id, x.segment_code from segment_members m join member_segment x on x.member_id = m.member_id)`
+    : `ms.test_clock_id is null`;
   const [gone] = await tx.execute<{ n: number }[]>(
     `with gone as (
        delete from member_segment ms
@@ -197,16 +202,22 @@ export async function computeSegments(tx: EntityManager, request: ComputeRequest
      select count(*)::int as n from logged`,
     [...(clockId ? [clockId] : []), t, runId],
   );
-  // Entered (a new row) or still there (its computed_at moves on).
+  // Still there: the last computation that found them in it moves on (one join, not a probe per row).
+  await tx.execute(
+    `update member_segment ms set computed_at = ?, test_clock_id = ?::uuid, kind = w.kind
+       from segment_want w where w.member_id = ms.member_id and w.code = ms.segment_code`,
+    [t, clockId],
+  );
+  // Entered: the rows that were not there.
   const [came] = await tx.execute<{ n: number }[]>(
-    `with kept as (
+    `with came as (
        insert into member_segment (member_id, segment_code, kind, test_clock_id, entered_at, computed_at)
-       select member_id, code, kind, ?::uuid, ?, ? from segment_want
-       on conflict (member_id, segment_code) do update set computed_at = excluded.computed_at, test_clock_id = excluded.test_clock_id, kind = excluded.kind
-       returning member_id, segment_code, kind, (xmax = 0) as inserted),
+       select w.member_id, w.code, w.kind, ?::uuid, ?, ? from segment_want w
+        where not exists (select 1 from member_segment ms where ms.member_id = w.member_id and ms.segment_code = w.code)
+       returning member_id, segment_code, kind),
      logged as (
        insert into member_segment_change (id, member_id, segment_code, kind, change, at, run_id)
-       select gen_random_uuid(), member_id, segment_code, kind, 'ENTERED', ?, ? from kept where inserted returning 1)
+       select gen_random_uuid(), member_id, segment_code, kind, 'ENTERED', ?, ? from came returning 1)
      select count(*)::int as n from logged`,
     [clockId, t, t, t, runId],
   );
