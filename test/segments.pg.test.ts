@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { membersInSegments, parseSegmentConfig, quintileScores, rfmSegmentOf, segmentsOf } from '../src/modules/segment/index.js';
+import { addSegmentConfigVersion, membersInSegments, parseSegmentConfig, quintileScores, rfmSegmentOf, segmentsOf, type SegmentConfigInput } from '../src/modules/segment/index.js';
 import { connectOrm } from '../src/platform/db/orm.js';
 import { createDueWorkRunner } from '../src/platform/due-work.js';
 import { createLogger } from '../src/platform/logger.js';
@@ -381,3 +381,67 @@ describe('bad input to the admin operations', () => {
     expect(() => parseSegmentConfig(broken)).toThrow(/no segment takes 9 of the 126 possible scores/);
   });
 });
+
+// Last: it changes the configuration for the rest of this file's database.
+describe('a new version of the configuration', () => {
+  it('scores by fixed thresholds when set, and members leave the segments it no longer defines at the next computation', async () => {
+    const { clockId, memberIds } = await clockWithMembers('2027-09-01T02:00:00.000Z', 3, 'versions');
+    const [once, often, never] = memberIds as [string, string, string];
+    await purchase(once, 100);
+    for (const yuan of [1_000, 1_000, 1_000]) await purchase(often, yuan);
+    const before = await recompute(clockId);
+    expect(before.configVersion).toBe(1);
+
+    const text = (en: string) => ({ en, 'zh-CN': en });
+    const next: SegmentConfigInput = {
+      ...structuredClone(DEMO_SEGMENT_CONFIG),
+      rfm: {
+        windowDays: 365,
+        scoring: { method: 'THRESHOLDS', recencyDays: [180, 90, 30, 7], frequency: [2, 3, 5, 8], monetary: [10_000, 50_000, 200_000, 500_000] },
+        segments: [
+          { code: 'REGULARS', name: text('Regulars'), description: text('Three purchases or more'), when: [{ f: [3, 5] }] },
+          { code: 'BUYERS', name: text('Buyers'), description: text('Any other buyer'), when: [{ buyer: true }] },
+          { code: 'EVERYONE_ELSE', name: text('Everyone else'), description: text('No purchase'), when: [{}] },
+        ],
+      },
+      value: [],
+    };
+    const version = await t.app.orm.em.fork().transactional((tx) => addSegmentConfigVersion(tx, next));
+    expect(version).toBe(2);
+
+    const after = await recompute(clockId);
+    expect(after.configVersion).toBe(2);
+    expect(after.counts).toEqual([
+      { code: 'REGULARS', members: 1 },
+      { code: 'BUYERS', members: 1 },
+      { code: 'EVERYONE_ELSE', members: 1 },
+      { code: 'NEW', members: 3 },
+      { code: 'ACTIVE', members: 0 },
+      { code: 'DORMANT', members: 0 },
+      { code: 'CHURNED', members: 0 },
+    ]);
+    // ¥100 today: R 5 (at most 7 days), F 1 (fewer than 2), M 2 (from ¥100). ¥3,000 in 3: F 3, M 4 (from ¥2,000).
+    expect((await memberSegments(once)).scores).toMatchObject({ recencyScore: 5, frequencyScore: 1, monetaryScore: 2, rfmSegment: 'BUYERS' });
+    expect((await memberSegments(often)).scores).toMatchObject({ recencyScore: 5, frequencyScore: 3, monetaryScore: 4, rfmSegment: 'REGULARS' });
+    expect((await memberSegments(never)).scores).toMatchObject({ recencyScore: null, rfmSegment: 'EVERYONE_ELSE' });
+    // The segments version 1 put them in are left, recorded, and no longer listed.
+    const left = await t.db.query<{ member_id: string; segment_code: string }>(
+      `select member_id, segment_code from member_segment_change where change = 'LEFT' and member_id = any($1::uuid[]) order by segment_code, member_id`,
+      [memberIds],
+    );
+    const enteredBefore = await t.db.query<{ member_id: string; segment_code: string }>(
+      `select c.member_id, c.segment_code from member_segment_change c join segment_run r on r.id = c.run_id
+        where c.change = 'ENTERED' and c.kind <> 'LIFECYCLE' and r.config_version = 1 and c.member_id = any($1::uuid[]) order by c.segment_code, c.member_id`,
+      [memberIds],
+    );
+    expect(left).toEqual(enteredBefore);
+    expect(left.map((l) => l.segment_code)).toContain('NO_PURCHASES');
+    const listed = (await ok(`query($c: ID) { segments(testClockId: $c) { code members } }`, { c: clockId })).segments;
+    expect(listed.map((s: { code: string }) => s.code)).toEqual(['REGULARS', 'BUYERS', 'EVERYONE_ELSE', 'NEW', 'ACTIVE', 'DORMANT', 'CHURNED']);
+  });
+
+  it('cannot be edited once written: a change is a new version', async () => {
+    await expect(t.db.query(`update segment_config set document = '{}' where version = 1`)).rejects.toThrow(/append-only/);
+  });
+});
+
