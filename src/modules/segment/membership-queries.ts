@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { isUuid } from '../../platform/loader.js';
 import { pgTextArray } from '../../platform/sql.js';
 
 /** Most member ids one call of {@link membersInSegments} returns. */
@@ -17,6 +18,7 @@ export async function segmentsOf(em: EntityManager, memberId: string): Promise<s
  */
 export async function membersInSegments(em: EntityManager, codes: readonly string[], after: string | null, limit: number): Promise<string[]> {
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_MEMBERS_PAGE) throw new RangeError(`membersInSegments: limit must be a whole number from 1 to ${MAX_MEMBERS_PAGE}, not ${limit}`);
+  if (after !== null && !isUuid(after)) throw new TypeError(`membersInSegments: after must be a member id (the last of the previous page), not ${JSON.stringify(after)}`);
   if (codes.length === 0) return [];
   const rows = await em.execute<{ member_id: string }[]>(
     `select distinct member_id from member_segment
