@@ -289,6 +289,17 @@ describe('RFM segments over a seeded mix of members', () => {
       expect(paged.length, segment.code).toBe(segment.members);
       expect(new Set(paged)).toEqual(new Set(rows.filter((r) => r.segment_code === segment.code).map((r) => r.member_id)));
     }
+    // The API campaigns page with: members in any of the codes, each once, by id, page after page.
+    const walked: string[] = [];
+    for (let after: string | null = null; ; ) {
+      const page = await membersInSegments(t.app.orm.em.fork(), ['HIGH_VALUE', 'LOYAL', 'CHAMPIONS'], after, 3);
+      walked.push(...page);
+      if (page.length < 3) break;
+      after = page.at(-1)!;
+    }
+    const inAny = await t.db.query<{ member_id: string }>(`select distinct member_id from member_segment where segment_code in ('HIGH_VALUE', 'LOYAL', 'CHAMPIONS') order by member_id`);
+    expect(walked).toEqual(inAny.map((r) => r.member_id));
+    expect(new Set(walked).size).toBe(walked.length);
     const zh = await t.graphql(`query($c: ID) { segments(testClockId: $c) { code name } }`, { c: clockId }, { bearer: admin, headers: { 'accept-language': 'zh-CN' } });
     expect(zh.data.segments.find((s: { code: string }) => s.code === 'HIGH_VALUE').name).toBe('高价值会员');
   });
