@@ -14,6 +14,7 @@ import { MemberDirectory } from '../modules/member/index.js';
 import { ChannelKeyService } from '../modules/activity/index.js';
 import { PartnerKeyService, type SubgraphCompositionPort } from '../modules/partner/index.js';
 import { EntitlementTokenSigner, EntitlementTokenVerifier, MembershipCardTokens } from '../modules/token/index.js';
+import { memberSegments } from '../modules/segment/index.js';
 import { testClocks } from '../modules/test-clock/index.js';
 import { createDueWorkRunner } from '../platform/due-work.js';
 import { FileSigningKeyStore, loadPseudonymSecret, MemberPseudonymizer, type SigningKeyStore } from '../modules/keys/index.js';
@@ -103,6 +104,8 @@ export async function openCore(options: CoreOptions, closers: Closers): Promise<
     moments: config.moments,
     // Members on test clocks live at their clock's time; production has no clocks at all.
     ...(config.testClocks ? { memberClocks: testClocks } : {}),
+    // Which segments a member is in now (campaign eligibility), as the segment module last computed them.
+    memberSegments,
     signer: new EntitlementTokenSigner({ issuer: config.publicUrl, keyStore, ttlSeconds: config.tokenTtlSeconds, ...clock }),
     verifier: new EntitlementTokenVerifier({ issuer: config.publicUrl, keyStore, ...clock }),
     cards: new MembershipCardTokens({ issuer: config.publicUrl, keyStore, ttlSeconds: config.cardTokenTtlSeconds, ...clock }),

@@ -2,7 +2,7 @@ export { computeSegments, scopeOf } from './computation.js';
 export type { ComputeRequest, SegmentRunSummary } from './computation.js';
 export { addSegmentConfigVersion, installSegmentConfig, loadSegmentConfig } from './config-store.js';
 export type { SegmentConfigSnapshot } from './config-store.js';
-export { MAX_MEMBERS_PAGE, membersInSegments, segmentsOf } from './membership-queries.js';
+export { MAX_MEMBERS_PAGE, memberSegments, membersInSegments, segmentsOf } from './membership-queries.js';
 export { nextScheduledRun } from './schedule.js';
 export { MemberSegment, MemberSegmentChange, MemberSegmentScore, SegmentChangeKind, SegmentConfigVersion, SegmentKindValue, SegmentRun, SegmentRunTrigger, SegmentSchedule } from './segment.entity.js';
 export { LIFECYCLE_STAGES, parseSegmentConfig, partitionProblems, quintileScore, quintileScores, rfmSegmentOf, scoreOf } from './segment-config.js';

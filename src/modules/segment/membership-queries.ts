@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { MemberSegments } from '../../platform/context.js';
 import { isUuid } from '../../platform/loader.js';
 import { pgTextArray } from '../../platform/sql.js';
 
@@ -28,3 +29,6 @@ export async function membersInSegments(em: EntityManager, codes: readonly strin
   );
   return rows.map((r) => r.member_id);
 }
+
+/** The platform's `MemberSegments` port (campaign eligibility), implemented by {@link segmentsOf}. */
+export const memberSegments: MemberSegments = { of: segmentsOf };
