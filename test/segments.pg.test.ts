@@ -158,6 +158,39 @@ describe('monetary value', () => {
   });
 });
 
+describe('segments as eligibility', () => {
+  it('let a campaign for HIGH_VALUE members grant to a member in it and not to one outside it, as of the last computation', async () => {
+    const { clockId, memberIds } = await clockWithMembers('2027-10-01T02:00:00.000Z', 2, 'campaign');
+    const [big, small] = memberIds as [string, string];
+    const created = await t.graphql(
+      `mutation($input: CampaignInput!) { createCampaign(input: $input) { code segments } }`,
+      {
+        input: {
+          code: 'HIGH_VALUE_BONUS',
+          name: { en: 'Thank you', zhCN: '感谢' },
+          offer: { en: '+88 points', zhCN: '加赠88积分' },
+          kind: 'BONUS_POINTS',
+          startsAt: '2027-10-01T00:00:00+08:00',
+          endsAt: '2027-11-01T00:00:00+08:00',
+          segments: ['HIGH_VALUE'],
+          bonusPoints: 88,
+        },
+      },
+      { bearer: admin },
+    );
+    expect(created.errors, JSON.stringify(created.errors)).toBeUndefined();
+    await purchase(big, 6_000);
+    await purchase(small, 100);
+    // Not computed yet: nobody is HIGH_VALUE, nobody gets the bonus.
+    const grants = () => t.db.query<{ member_id: string }>(`select member_id from campaign_grant where campaign_code = 'HIGH_VALUE_BONUS' order by member_id`);
+    expect(await grants()).toEqual([]);
+    await recompute(clockId);
+    await purchase(big, 100);
+    await purchase(small, 100);
+    expect((await grants()).map((g) => g.member_id)).toEqual([big]);
+  });
+});
+
 interface ActivityRow {
   id: string;
   member_id: string;
