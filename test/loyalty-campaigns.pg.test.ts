@@ -125,13 +125,14 @@ describe('member days and campaigns', () => {
           endsAt: '2027-02-01T00:00:00Z',
           monthlyDay: 31,
           minTier: 'PLATINUM',
+          segments: ['NO_SUCH_SEGMENT'],
           multiplierPermille: 900,
         },
       },
       { bearer: admin },
     );
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect((bad.errors![0]!.extensions!.problems as Array<{ field: string }>).map((p) => p.field).sort()).toEqual(['code', 'endsAt', 'minTier', 'monthlyDay', 'multiplierPermille', 'name']);
+    expect((bad.errors![0]!.extensions!.problems as Array<{ field: string }>).map((p) => p.field).sort()).toEqual(['code', 'endsAt', 'minTier', 'monthlyDay', 'multiplierPermille', 'name', 'segments']);
     const again = await t.graphql(
       `mutation($input: CampaignInput!) { createCampaign(input: $input) { code } }`,
       { input: { code: 'MEMBER_DAY_18', name: { en: 'X', zhCN: 'X' }, offer: { en: 'X', zhCN: 'X' }, kind: 'BONUS_POINTS', startsAt: '2027-03-01T00:00:00Z', endsAt: '2027-04-01T00:00:00Z', bonusPoints: 1 } },

@@ -33,6 +33,8 @@ export interface AppDependencies {
 export interface MemberSegments {
   /** The codes of the segments the member is in now. */
   of(em: EntityManager, memberId: string): Promise<string[]>;
+  /** Every segment code the configuration in force defines (what a campaign may target). */
+  codes?(em: EntityManager): Promise<string[]>;
 }
 
 /** A member's test clock, as of now. */

@@ -133,6 +133,11 @@ export class CampaignService {
     } else {
       v.check(Number.isInteger(input.bonusPoints) && input.bonusPoints! > 0 && input.bonusPoints! <= 1_000_000, 'bonusPoints', 'must be from 1 to 1,000,000');
     }
+    if (input.segments?.length) {
+      const known = (await this.deps.memberSegments?.codes?.(this.em)) ?? [];
+      const unknown = input.segments.filter((code) => !known.includes(code));
+      v.check(unknown.length === 0, 'segments', `unknown segment${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}; the segments are ${known.join(', ') || 'none'}`);
+    }
     for (const [field, value] of [['minSpend', input.minSpend], ['budgetPoints', input.budgetPoints], ['perMemberCap', input.perMemberCap]] as const) {
       v.check(value == null || (Number.isInteger(value) && value > 0), field, 'must be a positive whole number');
     }

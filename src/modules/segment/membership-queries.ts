@@ -1,3 +1,5 @@
+import { loadSegmentConfig } from './config-store.js';
+import { LIFECYCLE_STAGES } from './segment-config.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { MemberSegments } from '../../platform/context.js';
 import { isUuid } from '../../platform/loader.js';
@@ -31,4 +33,11 @@ export async function membersInSegments(em: EntityManager, codes: readonly strin
 }
 
 /** The platform's `MemberSegments` port (campaign eligibility), implemented by {@link segmentsOf}. */
-export const memberSegments: MemberSegments = { of: segmentsOf };
+export const memberSegments: MemberSegments = {
+  of: segmentsOf,
+  async codes(em) {
+    const config = (await loadSegmentConfig(em))?.config;
+    if (!config) return [];
+    return [...config.rfm.segments.map((s) => s.code), ...LIFECYCLE_STAGES, ...config.value.map((s) => s.code)];
+  },
+};
