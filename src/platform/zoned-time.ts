@@ -80,3 +80,15 @@ export function addMonths(instant: Date, months: number, timeZone: string): Date
   const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
   return zonedInstant({ ...p, year, month, day: Math.min(p.day, lastDay) }, timeZone);
 }
+
+/** The last instant PostgreSQL's timestamptz stores as an ISO-8601 year (9999-12-31T23:59:59.999Z). */
+export const LATEST_STORABLE = new Date('9999-12-31T23:59:59.999Z');
+
+/**
+ * A computed instant (a next run, an expiry, an evaluation) kept within what the database stores:
+ * past year 9999 (a test clock near the end of time) it becomes the last storable instant, which
+ * no clock reaches.
+ */
+export function storable(instant: Date): Date {
+  return instant > LATEST_STORABLE ? LATEST_STORABLE : instant;
+}

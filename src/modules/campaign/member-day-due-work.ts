@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppDependencies } from '../../platform/context.js';
 import type { DueWork, DueWorkScope } from '../../platform/module.js';
-import { localParts, zonedInstant } from '../../platform/zoned-time.js';
+import { localParts, storable, zonedInstant } from '../../platform/zoned-time.js';
 import { loadLoyaltyProgram } from '../loyalty-program/index.js';
 import { MomentKind, Moments } from '../moments/index.js';
 import type { LocalizedText } from '../../platform/localized.js';
@@ -25,7 +25,7 @@ export function nextMemberDay(from: Date, day: number, timeZone: string): Date {
   const p = localParts(from, timeZone);
   let candidate = zonedInstant({ year: p.year, month: p.month, day, hour: 0, minute: 0, second: 0, millisecond: 0 }, timeZone);
   if (candidate < from) candidate = zonedInstant({ year: p.year, month: p.month + 1, day, hour: 0, minute: 0, second: 0, millisecond: 0 }, timeZone);
-  return candidate;
+  return storable(candidate);
 }
 
 const clockKey = (clockId: string | null) => clockId ?? 'real';

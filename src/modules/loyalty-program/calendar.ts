@@ -1,7 +1,7 @@
 // The program's calendar: days, months, lot expiries and evaluation dates in the program time
 // zone. Instants stay UTC `Date`s; a "month key" is the first day of a program month as
 // `YYYY-MM-01`, how qualifying figures are bucketed.
-import { addMonths, localParts, startOfMonth, zonedInstant } from '../../platform/zoned-time.js';
+import { addMonths, localParts, startOfMonth, storable, zonedInstant } from '../../platform/zoned-time.js';
 import type { ExpiryRules } from './rules.js';
 
 /** `YYYY-MM-01` of the program month holding `instant`. */
@@ -34,15 +34,15 @@ export function programDay(instant: Date, timeZone: string): { start: Date; end:
 /** When a lot earned at `earnedAt` expires (null: never). */
 export function lotExpiry(earnedAt: Date, rules: ExpiryRules, timeZone: string): Date | null {
   if (rules.mode === 'NEVER') return null;
-  return addMonths(startOfMonth(earnedAt, timeZone), rules.months + 1, timeZone);
+  return storable(addMonths(startOfMonth(earnedAt, timeZone), rules.months + 1, timeZone));
 }
 
 /** The first evaluation instant strictly after `after`: 00:00 program time on `day` of a month. */
 export function nextEvaluation(after: Date, day: number, timeZone: string): Date {
   const p = localParts(after, timeZone);
   const thisMonth = zonedInstant({ year: p.year, month: p.month, day, hour: 0, minute: 0, second: 0, millisecond: 0 }, timeZone);
-  if (thisMonth > after) return thisMonth;
-  return zonedInstant({ year: p.year, month: p.month + 1, day, hour: 0, minute: 0, second: 0, millisecond: 0 }, timeZone);
+  if (thisMonth > after) return storable(thisMonth);
+  return storable(zonedInstant({ year: p.year, month: p.month + 1, day, hour: 0, minute: 0, second: 0, millisecond: 0 }, timeZone));
 }
 
 /**

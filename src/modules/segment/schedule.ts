@@ -1,13 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { localParts, zonedInstant } from '../../platform/zoned-time.js';
+import { localParts, storable, zonedInstant } from '../../platform/zoned-time.js';
 import type { SegmentConfig } from './segment-config.js';
 
 /** The first scheduled instant strictly after `after`: `hour:minute` program time on some day. */
 export function nextScheduledRun(after: Date, schedule: SegmentConfig['schedule'], timeZone: string): Date {
   const p = localParts(after, timeZone);
   const today = zonedInstant({ year: p.year, month: p.month, day: p.day, hour: schedule.hour, minute: schedule.minute, second: 0, millisecond: 0 }, timeZone);
-  if (today > after) return today;
-  return zonedInstant({ year: p.year, month: p.month, day: p.day + 1, hour: schedule.hour, minute: schedule.minute, second: 0, millisecond: 0 }, timeZone);
+  if (today > after) return storable(today);
+  return storable(zonedInstant({ year: p.year, month: p.month, day: p.day + 1, hour: schedule.hour, minute: schedule.minute, second: 0, millisecond: 0 }, timeZone));
 }
 
 /**

@@ -200,6 +200,8 @@ describe('the daily schedule', () => {
     expect(nextScheduledRun(new Date('2027-01-14T19:00:00Z'), { hour: 3, minute: 0 }, zone).toISOString()).toBe('2027-01-15T19:00:00.000Z');
     // Across a month's end.
     expect(nextScheduledRun(new Date('2027-01-31T20:00:00Z'), { hour: 3, minute: 30 }, zone).toISOString()).toBe('2027-02-01T19:30:00.000Z');
+    // Past year 9999 (a test clock at the end of time; found by the fuzzer): the last storable instant.
+    expect(nextScheduledRun(new Date('9999-12-31T20:00:00Z'), { hour: 3, minute: 0 }, zone).toISOString()).toBe('9999-12-31T23:59:59.999Z');
   });
 });
 
