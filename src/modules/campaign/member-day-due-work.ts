@@ -98,22 +98,26 @@ export const memberDayDueWork: DueWork = {
             : `select member_id from member_tier where test_clock_id is null and tier_code = any(?::text[]) order by member_id`,
           clockId ? [clockId, `{${tiers.join(',')}}`] : [`{${tiers.join(',')}}`],
         );
-        let told = 0;
+        const eligible: string[] = [];
         for (const { member_id: memberId } of members) {
           if (row.segments?.length) {
             const segments = (await scope.deps.memberSegments?.of(tx, memberId)) ?? [];
             if (!row.segments.some((s) => segments.includes(s))) continue;
           }
-          const recorded = await Moments.record(tx, {
+          eligible.push(memberId);
+        }
+        // One statement per thousand members: a member day told to a whole tier at once.
+        const told = await Moments.recordMany(
+          tx,
+          eligible.map((memberId) => ({
             memberId,
             kind: MomentKind.MEMBER_DAY,
             occurredAt: at,
             data: { date: at.toISOString(), offer: row.offer },
             dedupeKey: `MEMBER_DAY:${row.code}:${at.toISOString()}:${memberId}`,
             clockId,
-          });
-          if (recorded) told++;
-        }
+          })),
+        );
         await tx.execute(`update campaign_announcement set members = ? where id = ?`, [told, claimed.id]);
       });
     }

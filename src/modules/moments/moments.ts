@@ -40,4 +40,29 @@ export const Moments = {
     );
     return rows.length > 0;
   },
+
+  /**
+   * Records many moments in the caller's transaction, in statements of up to 1,000 rows (a member
+   * day told to a whole tier); returns how many were new (the others' dedupe keys were recorded
+   * before).
+   */
+  async recordMany<K extends MomentKind>(tx: EntityManager, inputs: ReadonlyArray<MomentInput<K>>): Promise<number> {
+    let recorded = 0;
+    for (let i = 0; i < inputs.length; i += 1_000) {
+      const batch = inputs.slice(i, i + 1_000);
+      for (const input of batch) {
+        if (!input.dedupeKey || input.dedupeKey.length > MAX_DEDUPE_KEY) throw new TypeError(`Moments.recordMany: dedupeKey must be 1 to ${MAX_DEDUPE_KEY} characters`);
+        if (Number.isNaN(input.occurredAt.getTime())) throw new TypeError('Moments.recordMany: occurredAt must be a valid instant');
+      }
+      const rows = await tx.execute<{ id: string }[]>(
+        `insert into member_moment (id, member_id, kind, occurred_at, data, dedupe_key, status, attempts, deliver_at, test_clock_id)
+         values ${batch.map(() => `(gen_random_uuid(), ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?)`).join(', ')}
+         on conflict (dedupe_key) do nothing
+         returning id`,
+        batch.flatMap((input) => [input.memberId, input.kind, input.occurredAt, JSON.stringify(input.data), input.dedupeKey, input.occurredAt, input.clockId]),
+      );
+      recorded += rows.length;
+    }
+    return recorded;
+  },
 };
