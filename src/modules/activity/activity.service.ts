@@ -8,11 +8,11 @@ import { uniqueViolation } from '../../platform/sql.js';
 import { loadLoyaltyProgram, lotExpiry, monthKey, monthStart, programDay, shiftMonthKey, type LoyaltyProgramSnapshot } from '../loyalty-program/index.js';
 import { localParts } from '../../platform/zoned-time.js';
 import { CampaignBook } from '../campaign/index.js';
-import { PointsLedger, requestHash, type Counterparty } from '../points/index.js';
+import { PointsLedger, requestHash, type Counterparty, type EarnRequest } from '../points/index.js';
 import { TierBook, type TierMove } from '../tier/index.js';
 import { ActivityType } from './activity.entity.js';
 import { ActivityError } from './activity.errors.js';
-import { pointsToTakeBack, purchasePoints, type PurchaseRate } from './earn.js';
+import { pointsToTakeBack, purchasePoints, shareRefunded, type PurchaseRate } from './earn.js';
 
 /** What a channel reports. */
 export interface ActivityInput {
@@ -242,22 +242,13 @@ export class ActivityService {
         recorded.points = points;
         recorded.campaign_points = campaignPoints;
       }
-      const earned = await ledger.earn({
-        memberId: input.memberId,
-        idempotencyKey: `activity:${recorded.id}`,
-        at: occurredAt,
-        postedAt: now,
-        points,
+      const lotId = await this.earnLot(tx, ledger, recorded, {
         from: issuer,
         // Campaigns are the program's: on a partner's purchase the program issues their points.
         sponsored: issuer.kind === 'PARTNER' && recorded.campaign_points > 0 ? { points: recorded.campaign_points, by: { kind: 'PROGRAM' } } : null,
         expiresAt: lotExpiry(occurredAt, program.rules.expiry, tz),
         clockId: clock?.clockId ?? null,
-        activityId: recorded.id,
-        memo: { type: input.type, channel: input.channel },
       });
-      await tx.execute(`update activity set lot_id = ? where id = ?`, [earned.lotId, recorded.id]);
-      recorded.lot_id = earned.lotId;
       if (input.pointsUsed) {
         // Paid partly with points the member held before this purchase (its own points are not yet theirs to spend on it).
         const spent = await ledger.spend({
@@ -268,7 +259,7 @@ export class ActivityService {
           to: { kind: 'PROGRAM' },
           activityId: recorded.id,
           memo: { type: 'ORDER', channel: input.channel, externalId: input.externalId },
-          excludeLot: earned.lotId,
+          excludeLot: lotId,
         });
         await tx.execute(`update activity set points_used = ?, spend_journal_id = ? where id = ?`, [input.pointsUsed, spent.journalId, recorded.id]);
       }
@@ -285,8 +276,7 @@ export class ActivityService {
       if (amount > refundable) throw ActivityError.refundExceedsPurchase(refundable);
       new InputValidator().check(occurredAt >= new Date(purchase.occurred_at), 'occurredAt', `must not be before the purchase it refunds (${new Date(purchase.occurred_at).toISOString()})`).throwIfInvalid();
       // What the purchase earned itself comes back at its rate; what campaigns added, in proportion.
-      const campaignBack =
-        Math.floor((purchase.campaign_points * (purchase.refunded_amount + amount)) / purchase.amount!) - purchase.campaign_points_taken_back;
+      const campaignBack = shareRefunded(purchase.campaign_points, purchase.refunded_amount + amount, purchase.amount!, purchase.campaign_points_taken_back);
       const takeBack = campaignBack + pointsToTakeBack({
         earned: purchase.points - purchase.campaign_points,
         takenBack: purchase.points_taken_back - purchase.campaign_points_taken_back,
@@ -323,9 +313,7 @@ export class ActivityService {
       }
       const whole = purchase.refunded_amount + amount === purchase.amount;
       // Points the order was paid with come back in proportion (all of them with the last refund), into their own lots.
-      const restore = purchase.spend_journal_id
-        ? Math.floor((purchase.points_used * (purchase.refunded_amount + amount)) / purchase.amount!) - purchase.points_restored
-        : 0;
+      const restore = purchase.spend_journal_id ? shareRefunded(purchase.points_used, purchase.refunded_amount + amount, purchase.amount!, purchase.points_restored) : 0;
       if (restore > 0) {
         await ledger.restore({
           memberId: input.memberId,
@@ -370,20 +358,7 @@ export class ActivityService {
       }
       recorded = await this.insert(tx, { ...base, amount: null, currency: null, points, note });
       if (points > 0) {
-        const earned = await ledger.earn({
-          memberId: input.memberId,
-          idempotencyKey: `activity:${recorded.id}`,
-          at: occurredAt,
-          postedAt: now,
-          points,
-          from: { kind: 'PROGRAM' },
-          expiresAt: lotExpiry(occurredAt, program.rules.expiry, tz),
-          clockId: clock?.clockId ?? null,
-          activityId: recorded.id,
-          memo: { type: input.type, channel: input.channel },
-        });
-        await tx.execute(`update activity set lot_id = ? where id = ?`, [earned.lotId, recorded.id]);
-        recorded.lot_id = earned.lotId;
+        await this.earnLot(tx, ledger, recorded, { from: { kind: 'PROGRAM' }, sponsored: null, expiresAt: lotExpiry(occurredAt, program.rules.expiry, tz), clockId: clock?.clockId ?? null });
         await book.addQualifying(input.memberId, occurredAt, { pointsEarned: points });
       }
     }
@@ -400,6 +375,28 @@ export class ActivityService {
       });
     }
     return { ...view(recorded), tierMove };
+  }
+
+  /** Credits an activity's points as a lot (its expiry from when it happened) and records the lot on it. */
+  private async earnLot(
+    tx: EntityManager,
+    ledger: PointsLedger,
+    recorded: ActivityRow,
+    lot: { from: Counterparty; sponsored: EarnRequest['sponsored']; expiresAt: Date | null; clockId: string | null },
+  ): Promise<string | null> {
+    const earned = await ledger.earn({
+      memberId: recorded.member_id,
+      idempotencyKey: `activity:${recorded.id}`,
+      at: new Date(recorded.occurred_at),
+      postedAt: new Date(recorded.posted_at),
+      points: recorded.points,
+      activityId: recorded.id,
+      memo: { type: recorded.type, channel: recorded.channel },
+      ...lot,
+    });
+    await tx.execute(`update activity set lot_id = ? where id = ?`, [earned.lotId, recorded.id]);
+    recorded.lot_id = earned.lotId;
+    return earned.lotId;
   }
 
   /** Activities of a type on the program day of `at` that earned points (or all of them ever, `at` null). */

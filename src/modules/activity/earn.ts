@@ -39,3 +39,11 @@ export function pointsToTakeBack(p: {
   const keeps = Math.min(p.earned, purchasePoints(remaining, p.rate, p.multiplierPermille, p.rounding));
   return Math.max(0, p.earned - keeps - p.takenBack);
 }
+
+/**
+ * What refunds give back of `total` (campaign points, points an order was paid with) once
+ * `refundedAfter` of `amount` is refunded, cumulatively: in proportion, all of it with the last.
+ */
+export function shareRefunded(total: number, refundedAfter: number, amount: number, givenBack: number): number {
+  return Math.floor((total * refundedAfter) / amount) - givenBack;
+}

@@ -1,4 +1,4 @@
-export { leavingMonth, sumWindow, TierBook } from './tier-book.js';
+export { sumWindow, TierBook } from './tier-book.js';
 export type { MonthlyFigures, TierMove, TierState } from './tier-book.js';
 export { MemberTier, TierChange, TierChangeReason, TierQualifyingMonth } from './tier.entity.js';
 export { TierService } from './tier.service.js';

@@ -4,7 +4,6 @@ import { addMonths } from '../../platform/zoned-time.js';
 import {
   monthKey,
   nextEvaluation,
-  shiftMonthKey,
   windowMonths,
   type LoyaltyProgramSnapshot,
   type QualifyingMetrics,
@@ -308,9 +307,4 @@ export class TierBook {
       [state.tierCode, state.since, state.lastDowngradeAt, due, state.memberId],
     );
   }
-}
-
-/** The month keys leaving the window at each of the next evaluations. */
-export function leavingMonth(evaluationAt: Date, windowLength: number, timeZone: string): string {
-  return shiftMonthKey(monthKey(evaluationAt, timeZone), -(windowLength + 1));
 }

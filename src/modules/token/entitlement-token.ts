@@ -151,7 +151,7 @@ export class EntitlementTokenVerifier {
   async verify(token: string, audience: string): Promise<EntitlementTokenClaims> {
     assertCompact(token);
     const header = decodeHeader(token);
-    const key = await this.resolveKey(header);
+    const key = await resolveSigningKey(this.keyStore, header, ENTITLEMENT_TOKEN_TYPE);
     const currentDate = this.now();
     let payload: JWTPayload;
     try {
@@ -168,29 +168,6 @@ export class EntitlementTokenVerifier {
       throw translateJoseError(error);
     }
     return this.checkClaims(payload, currentDate);
-  }
-
-  /** Header checks jose leaves to us or does more loosely; the key comes only from our store. */
-  private async resolveKey(header: ProtectedHeaderParameters): Promise<CryptoKey> {
-    if (header.crit !== undefined) throw TokenError.invalid('the "crit" header is not accepted');
-    for (const name of KEY_SOURCE_HEADERS) {
-      if (name in header) {
-        throw TokenError.invalid(`the "${name}" header is not accepted; keys come only from the issuer's JWKS`);
-      }
-    }
-    if (header.alg !== ALGORITHM) {
-      throw TokenError.invalid(`alg ${JSON.stringify(header.alg ?? null)} is not accepted; only ${ALGORITHM}`);
-    }
-    // Exact match: jose's own typ check ignores case and an "application/" prefix.
-    if (header.typ !== ENTITLEMENT_TOKEN_TYPE) {
-      throw TokenError.invalid(`typ must be "${ENTITLEMENT_TOKEN_TYPE}", got ${JSON.stringify(header.typ ?? null)}`);
-    }
-    if (typeof header.kid !== 'string' || header.kid === '') {
-      throw TokenError.invalid('the "kid" header is missing');
-    }
-    const key = await this.keyStore.publicKey(header.kid);
-    if (!key) throw TokenError.invalid(`unknown signing key (kid "${header.kid}")`);
-    return key;
   }
 
   private checkClaims(payload: JWTPayload, currentDate: Date): EntitlementTokenClaims {
@@ -221,6 +198,32 @@ export class EntitlementTokenVerifier {
       ben: ben as string,
     };
   }
+}
+
+/**
+ * Header checks jose leaves to us or does more loosely, for a token of type `typ` (entitlement
+ * tokens, membership cards): the key comes only from our store.
+ */
+export async function resolveSigningKey(keyStore: SigningKeyStore, header: ProtectedHeaderParameters, typ: string): Promise<CryptoKey> {
+  if (header.crit !== undefined) throw TokenError.invalid('the "crit" header is not accepted');
+  for (const name of KEY_SOURCE_HEADERS) {
+    if (name in header) {
+      throw TokenError.invalid(`the "${name}" header is not accepted; keys come only from the issuer's JWKS`);
+    }
+  }
+  if (header.alg !== ALGORITHM) {
+    throw TokenError.invalid(`alg ${JSON.stringify(header.alg ?? null)} is not accepted; only ${ALGORITHM}`);
+  }
+  // Exact match: jose's own typ check ignores case and an "application/" prefix.
+  if (header.typ !== typ) {
+    throw TokenError.invalid(`typ must be "${typ}", got ${JSON.stringify(header.typ ?? null)}`);
+  }
+  if (typeof header.kid !== 'string' || header.kid === '') {
+    throw TokenError.invalid('the "kid" header is missing');
+  }
+  const key = await keyStore.publicKey(header.kid);
+  if (!key) throw TokenError.invalid(`unknown signing key (kid "${header.kid}")`);
+  return key;
 }
 
 /** Refuses anything but a canonical compact JWS of a sane length (`TOKEN_INVALID`). */
