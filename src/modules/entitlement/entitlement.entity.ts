@@ -13,6 +13,14 @@ export enum EntitlementStatus {
   EXPIRED = 'EXPIRED',
 }
 
+/** What granted a right: the paid membership's bundle, or the loyalty program (a reward bought with points, a tier held, a campaign). */
+export enum EntitlementSource {
+  MEMBERSHIP = 'MEMBERSHIP',
+  REWARD = 'REWARD',
+  TIER = 'TIER',
+  CAMPAIGN = 'CAMPAIGN',
+}
+
 /**
  * The materialized right of one member to one benefit for one period. A right that stops
  * being usable invalidates, in its status list, its tokens that may still be live, whatever
@@ -36,6 +44,20 @@ export enum EntitlementStatus {
 })
 @Unique({ properties: ['membership', 'benefit', 'periodStart'] })
 @Index({ properties: ['member', 'periodEnd'] })
+// A program's grant (no membership) is one right per what granted it and its period: granting twice grants once.
+@Index({
+  name: 'entitlement_grant_unique',
+  expression: `create unique index "entitlement_grant_unique" on "entitlement" ("member_id", "benefit_id", "source", "source_ref", "period_start") where "membership_id" is null`,
+})
+// The program's grants that are live, by their end: what their expiry due work finds.
+@Index({
+  name: 'entitlement_grant_live_end',
+  expression: `create index "entitlement_grant_live_end" on "entitlement" ("test_clock_id", "period_end") where "membership_id" is null and "status" in ('PENDING_PROVISION', 'ACTIVE', 'SUSPENDED')`,
+})
+@Check({
+  name: 'entitlement_source_matches',
+  expression: `((source = 'MEMBERSHIP'::entitlement_source) = (membership_id IS NOT NULL)) AND ((source = 'MEMBERSHIP'::entitlement_source) = (source_ref IS NULL))`,
+})
 @Check({ name: 'entitlement_used_within_quota', expression: 'used >= 0 and (quota is null or used <= quota)' })
 export class Entitlement {
   @PrimaryKey({ type: 'uuid' })
@@ -44,8 +66,20 @@ export class Entitlement {
   @ManyToOne({ entity: () => Member })
   member!: Rel<Member>;
 
-  @ManyToOne({ entity: () => Membership })
-  membership!: Rel<Membership>;
+  /** The paid membership whose bundle grants it; null for a right the loyalty program grants (see `source`). */
+  @ManyToOne({ entity: () => Membership, nullable: true, deleteRule: 'no action' })
+  membership?: Rel<Membership> | null;
+
+  @Enum({ items: () => EntitlementSource, nativeEnumName: 'entitlement_source', default: EntitlementSource.MEMBERSHIP })
+  source: Opt<EntitlementSource> = EntitlementSource.MEMBERSHIP;
+
+  /** What granted a program's right: the reward redemption's id, the tier's code, the campaign's code; null for a membership's. */
+  @Property({ type: 'text', nullable: true })
+  sourceRef?: string | null;
+
+  /** The member's test clock when the program granted it (its expiry is due work on that clock); null on real time or for a membership's right. */
+  @Property({ type: 'uuid', nullable: true })
+  testClockId?: string | null;
 
   @ManyToOne({ entity: () => Benefit })
   benefit!: Rel<Benefit>;

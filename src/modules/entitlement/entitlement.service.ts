@@ -67,14 +67,26 @@ export class EntitlementService {
     await resumeRights(em, membershipId, now, this.options);
   }
 
-  /** The member's entitlements whose period contains now, of an active membership, in bundle order. */
+  /**
+   * The member's entitlements whose period contains now: those of a live membership, in bundle
+   * order, then what the loyalty program granted (rewards, tier benefits, campaign gifts) that
+   * was not taken back.
+   */
   async listCurrent(memberId: string): Promise<Entitlement[]> {
     const now = this.now();
     return this.em.find(
       Entitlement,
-      // Rights of a membership that ended early (a refund) are gone from "what I have".
-      { member: memberId, membership: { status: { $in: [MembershipStatus.TRIALING, MembershipStatus.ACTIVE, MembershipStatus.PAST_DUE] } }, periodStart: { $lte: now }, periodEnd: { $gt: now } },
-      { orderBy: { createdAt: 'asc', id: 'asc' } },
+      {
+        member: memberId,
+        periodStart: { $lte: now },
+        periodEnd: { $gt: now },
+        $or: [
+          // Rights of a membership that ended early (a refund) are gone from "what I have".
+          { membership: { status: { $in: [MembershipStatus.TRIALING, MembershipStatus.ACTIVE, MembershipStatus.PAST_DUE] } } },
+          { membership: null, status: { $ne: EntitlementStatus.REVOKED } },
+        ],
+      },
+      { orderBy: { source: 'asc', createdAt: 'asc', id: 'asc' } },
     );
   }
 

@@ -1,5 +1,5 @@
 import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { EntitlementStatus } from './entitlement.entity.js';
+import { EntitlementSource, EntitlementStatus } from './entitlement.entity.js';
 import { BenefitType } from '../bundle/index.js';
 
 registerEnumType(EntitlementStatus, {
@@ -10,6 +10,17 @@ registerEnumType(EntitlementStatus, {
     SUSPENDED: { description: 'Temporarily unusable' },
     REVOKED: { description: 'Taken back (cancel, refund, fraud)' },
     EXPIRED: { description: 'Its period is over' },
+  },
+});
+
+registerEnumType(EntitlementSource, {
+  name: 'EntitlementSource',
+  description: 'What granted a right',
+  valuesConfig: {
+    MEMBERSHIP: { description: "The paid membership's bundle" },
+    REWARD: { description: 'A reward the member bought with points' },
+    TIER: { description: 'The tier the member holds' },
+    CAMPAIGN: { description: 'A campaign or member day' },
   },
 });
 
@@ -24,6 +35,12 @@ export class EntitlementType {
 
   @Field(() => BenefitType)
   benefit!: BenefitType;
+
+  @Field(() => EntitlementSource, { description: 'What granted it: the membership, or the loyalty program (a reward, a tier, a campaign)' })
+  source!: EntitlementSource;
+
+  @Field(() => String, { nullable: true, description: "What granted a program's right: the reward redemption's id, the tier's code, the campaign's code; null for a membership's" })
+  sourceRef!: string | null;
 
   @Field(() => Int, { nullable: true, description: 'Uses left in this period; null when unlimited' })
   remaining!: number | null;

@@ -1,4 +1,6 @@
-export { Entitlement, EntitlementStatus } from './entitlement.entity.js';
+export { Entitlement, EntitlementSource, EntitlementStatus } from './entitlement.entity.js';
+export { grantRights, liveGrants } from './program-grants.js';
+export type { GrantedRight, ProgramGrant } from './program-grants.js';
 export { entitlementLoaders } from './entitlement.loaders.js';
 export { EntitlementService, isUsableAt, remainingOf } from './entitlement.service.js';
 export type { EntitlementServiceOptions } from './entitlement.service.js';

@@ -4,6 +4,7 @@ import { Entitlement } from './entitlement.entity.js';
 import { entitlementLoaders } from './entitlement.loaders.js';
 import { EntitlementResolver, MemberEntitlementsResolver } from './entitlement.resolver.js';
 import { EntitlementService } from './entitlement.service.js';
+import { programGrantExpiryDueWork } from './program-grants.js';
 
 declare module '../../platform/context.js' {
   interface Services {
@@ -39,4 +40,6 @@ export const module = defineModule({
   services: {
     entitlements: ({ em, deps }) => new EntitlementService(em, { timeZone: deps.timeZone, provisionedPartners: deps.provisionedPartners, ...clockOf(deps) }),
   },
+  // The program's grants end on their own (a membership's rights roll with its due work).
+  dueWork: [programGrantExpiryDueWork],
 });

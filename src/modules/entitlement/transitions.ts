@@ -52,22 +52,23 @@ export async function acknowledgeProvisioning(
   verdict: EntitlementStatus.ACTIVE | EntitlementStatus.REVOKED,
   options: { partnerId?: string } = {},
 ): Promise<boolean> {
-  const rows = await em.execute<{ id: string; member_id: string; benefit_code: string; benefit_name: LocalizedText; partner_name: LocalizedText; clock_id: string | null; at: Date }[]>(
+  const rows = await em.execute<{ id: string; member_id: string; benefit_code: string; benefit_name: LocalizedText; partner_name: LocalizedText; clock_id: string | null }[]>(
     `update entitlement e set status = ?, activated_at = case when ? = 'ACTIVE' then e.period_start end
-     from benefit b, partner p, membership m
-     where e.id = ? and b.id = e.benefit_id and p.id = b.partner_id and m.id = e.membership_id
+     from benefit b, partner p
+     where e.id = ? and b.id = e.benefit_id and p.id = b.partner_id
        and (?::text is null or b.partner_id = ?) and e.status = 'PENDING_PROVISION'
-     returning e.id, e.member_id, b.code as benefit_code, b.name as benefit_name, p.name as partner_name, m.test_clock_id as clock_id,
-       coalesce((select frozen_time from test_clock c where c.id = m.test_clock_id), now()) as at`,
+     returning e.id, e.member_id, b.code as benefit_code, b.name as benefit_name, p.name as partner_name,
+       coalesce(e.test_clock_id, (select m.test_clock_id from membership m where m.id = e.membership_id)) as clock_id`,
     [verdict, verdict, entitlementId, options.partnerId ?? null, options.partnerId ?? null],
   );
   const row = rows[0];
   if (row && verdict === EntitlementStatus.ACTIVE) {
+    const [clock] = row.clock_id ? await em.execute<{ frozen_time: Date }[]>(`select frozen_time from test_clock where id = ?`, [row.clock_id]) : [];
     // The member hears of it (a ritual moment): the right is usable at the partner from now on.
     await Moments.record(em, {
       memberId: row.member_id,
       kind: MomentKind.BENEFIT_ACTIVATED,
-      occurredAt: new Date(row.at),
+      occurredAt: clock ? new Date(clock.frozen_time) : new Date(),
       data: { benefitCode: row.benefit_code, benefitName: row.benefit_name, partnerName: row.partner_name },
       dedupeKey: `BENEFIT_ACTIVATED:${row.id}`,
       clockId: row.clock_id,

@@ -69,7 +69,7 @@ export class SavingsService implements MembershipValue {
       `with rights as (
          select e.id, e.period_start, e.period_end, e.quota, e.activated_at, e.revoked_at, b.kind, b.member_value_amount as value
          from entitlement e join benefit b on b.id = e.benefit_id
-         where e.member_id = ? and (?::uuid is null or e.membership_id = ?::uuid)
+         where e.member_id = ? and e.source = 'MEMBERSHIP' and (?::uuid is null or e.membership_id = ?::uuid)
            and b.member_value_amount is not null and b.member_value_currency = ?
        ), used as (
          select coalesce(sum(r.units * x.value), 0) as v
