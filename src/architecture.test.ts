@@ -45,6 +45,8 @@ const OWNERS: Record<string, string> = {
   member_birthday: 'src/modules/activity/',
   channel_api_key: 'src/modules/activity/',
   membership_card: 'src/modules/coalition/',
+  reward_redemption: 'src/modules/reward/',
+  loyalty_tier_benefit: 'src/modules/loyalty-program/',
   campaign: 'src/modules/campaign/',
   campaign_grant: 'src/modules/campaign/',
   campaign_announcement: 'src/modules/campaign/',

@@ -88,6 +88,8 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     earnPoints: 'partner',
     refundPartnerOrder: 'partner',
     burnPoints: 'partner',
+    redeemReward: 'member',
+    cancelRewardRedemption: 'member',
     recomputeSegments: 'admin',
   },
 };
@@ -242,7 +244,7 @@ describe('foreign ids through every id-taking entry point', () => {
     return { counts, memberships, entitlements };
   }
 
-  it('answers 1,000 foreign and unknown ids with NOT_FOUND, null data, the same message, and changes nothing', async () => {
+  it('answers over 1,000 foreign and unknown ids with NOT_FOUND, null data, the same message, and changes nothing', async () => {
     // A's real ids: entitlements, membership, a redemption by P1 of A's CAR_WASH token, a voucher claim.
     const issued = await t.graphql(`mutation($id: ID!) { issueEntitlementToken(entitlementId: $id) { token } }`, { id: A.entitlementIds.CAR_WASH }, { bearer: A.bearer });
     expect(issued.errors).toBeUndefined();
@@ -257,12 +259,21 @@ describe('foreign ids through every id-taking entry point', () => {
     expect(upload.errors).toBeUndefined();
     const claim = await t.graphql(`mutation($id: ID!) { claimVoucher(entitlementId: $id) { code } }`, { id: A.entitlementIds.COFFEE }, { bearer: A.bearer });
     expect(claim.errors).toBeUndefined();
+    // …and a reward A bought with points.
+    const earned = await t.graphql(
+      `mutation($m: ID!) { recordActivity(input: { memberId: $m, type: PURCHASE, channel: "app", externalId: "matrix-order", amount: { amount: 50000, currency: "CNY" } }) { points } }`,
+      { m: A.memberId },
+      { bearer: admin },
+    );
+    expect(earned.errors, JSON.stringify(earned.errors)).toBeUndefined();
+    const reward = await t.graphql(`mutation { redeemReward(rewardCode: "COFFEE_REWARD", idempotencyKey: "matrix") { redemption { id } } }`, {}, { bearer: A.bearer });
+    expect(reward.errors, JSON.stringify(reward.errors)).toBeUndefined();
 
     /** A's ids by the argument name that takes them, and who is the wrong owner for them. */
     const foreignIds: Record<string, string[]> = {
       entitlementId: Object.values(A.entitlementIds),
       membershipId: [A.membershipId],
-      redemptionId: [redemptionId],
+      redemptionId: [redemptionId, reward.data.redeemReward.redemption.id],
     };
     const wrongOwners: Record<'member' | 'partner', string[]> = { member: [B.bearer, admin], partner: [P2] };
 
@@ -282,7 +293,8 @@ describe('foreign ids through every id-taking entry point', () => {
     }
     expect(entryPoints.map((e) => e.field.name).sort()).toEqual(expect.arrayContaining(['cancelMembership', 'claimVoucher', 'issueEntitlementToken', 'voidRedemption']));
 
-    const ATTEMPTS = 1000;
+    // At least 1,000, as many foreign as unknown for every entry point.
+    const ATTEMPTS = Math.ceil(1000 / (2 * entryPoints.length)) * 2 * entryPoints.length;
     const attempts = Array.from({ length: ATTEMPTS }, (_, i) => {
       const entry = entryPoints[i % entryPoints.length]!;
       const round = Math.floor(i / entryPoints.length);

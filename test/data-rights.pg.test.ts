@@ -164,6 +164,8 @@ async function activeMember(subject?: string, onClock = false): Promise<TestMemb
   expect((await drainUntilFinished(t, admin, uploaded.body.id, importWorker(t))).accepted).toBe(1);
   const birthday = await t.graphql(`mutation { setMyBirthday(month: 2, day: 29) { month } }`, {}, { bearer: member.bearer });
   expect(birthday.errors, JSON.stringify(birthday.errors)).toBeUndefined();
+  const reward = await t.graphql(`mutation { redeemReward(rewardCode: "COFFEE_REWARD", idempotencyKey: "my-first-coffee") { pointsBalance } }`, {}, { bearer: member.bearer });
+  expect(reward.errors, JSON.stringify(reward.errors)).toBeUndefined();
   const card = await t.graphql(`mutation { issueMembershipCard(partnerId: "brewbar") { expiresAt } }`, {}, { bearer: member.bearer });
   expect(card.errors, JSON.stringify(card.errors)).toBeUndefined();
   // Segments: their clock's members (or those on real time) computed now.
@@ -365,7 +367,7 @@ describe('the data export', () => {
     expect(doc.membershipEvents.map((e: any) => e.type)).toEqual(expect.arrayContaining(['SUBSCRIBED', 'CHARGED', 'REFUNDED', 'ENDED']));
     expect(doc.notifications.map((n: any) => n.type)).toEqual(['membership.payment_receipt', 'membership.payment_receipt']);
     expect(doc.testClock).toEqual([expect.objectContaining({ memberId: member.memberId })]);
-    expect(doc.entitlements).toHaveLength(8);
+    expect(doc.entitlements).toHaveLength(9);
     expect(doc.entitlements.filter((e: any) => e.status === 'REVOKED').map((e: any) => e.benefitCode).sort()).toEqual(['CAR_WASH', 'COFFEE', 'SKYMILES_BONUS', 'STREAMING_VIP']);
     expect(doc.redemptions.map((r: any) => [r.id, r.partnerId, r.units, r.benefitCode]).sort()).toEqual(
       [[member.redemptionIds[0], 'sparkwash', 2, 'CAR_WASH'], [member.redemptionIds[1], 'sparkwash', 1, 'CAR_WASH']].sort(),
@@ -508,7 +510,7 @@ describe('erasure', () => {
     const bystanderBefore = await rowsOf(bystander.memberId);
     const [{ n: revokesBefore }] = await t.db.query(`select count(*)::int as n from outbox_event where type = 'right.revoke'`);
     const liveRights = await t.db.query(`select id from entitlement where member_id = $1 and status in ('ACTIVE', 'PENDING_PROVISION', 'SUSPENDED') and period_end > now()`, [member.memberId]);
-    expect(liveRights).toHaveLength(4);
+    expect(liveRights).toHaveLength(5);
 
     const requestId = `erase-${randomUUID()}`;
     const res = await t.graphql(DeleteMyAccountDocument, { confirm: 'DELETE' }, { bearer: member.bearer, headers: { 'x-request-id': requestId } });
@@ -517,8 +519,9 @@ describe('erasure', () => {
       memberId: member.memberId,
       alreadyErased: false,
       membershipsEnded: 1,
-      rightsRevoked: 4,
-      revocationsQueued: 4,
+      // The membership's four and the coffee bought with points.
+      rightsRevoked: 5,
+      revocationsQueued: 5,
       partnerReferencesRemoved: 1,
     });
 
@@ -529,9 +532,10 @@ describe('erasure', () => {
     expect(row).toEqual({ issuer: ERASED_ISSUER, subject: member.memberId, erased_at: expect.any(Date) });
     const memberships = await t.db.query(`select status, idempotency_key, current_period_end from membership where member_id = $1`, [member.memberId]);
     expect(memberships).toEqual([{ status: 'CANCELED', idempotency_key: expect.stringMatching(/^erased:/), current_period_end: expect.any(Date) }]);
+    expect(await t.db.query(`select idempotency_key from reward_redemption where member_id = $1`, [member.memberId])).toEqual([{ idempotency_key: expect.stringMatching(/^erased:/) }]);
     expect(memberships[0].current_period_end.getTime()).toBeLessThanOrEqual(Date.now());
     const rights = await t.db.query(`select status from entitlement where member_id = $1 and period_end > now()`, [member.memberId]);
-    expect(rights.map((r) => r.status)).toEqual(['REVOKED', 'REVOKED', 'REVOKED', 'REVOKED']);
+    expect(rights.map((r) => r.status)).toEqual(['REVOKED', 'REVOKED', 'REVOKED', 'REVOKED', 'REVOKED']);
 
     // The rest is kept under the member id: the ledger and every partner's settlement balance as before.
     expect(await ledgerFigures()).toEqual(ledgerBefore);
@@ -543,9 +547,9 @@ describe('erasure', () => {
       `select o.entitlement_id, o.partner_id from outbox_event o where o.type = 'right.revoke' and o.entitlement_id = any($1::uuid[]) order by o.partner_id`,
       [liveRights.map((r) => r.id)],
     );
-    expect(revokes.map((r) => r.partner_id)).toEqual(['brewbar', 'skymiles', 'sparkwash', 'streamflix']);
+    expect(revokes.map((r) => r.partner_id)).toEqual(['brewbar', 'brewbar', 'skymiles', 'sparkwash', 'streamflix']);
     const [{ n: revokesAfter }] = await t.db.query(`select count(*)::int as n from outbox_event where type = 'right.revoke'`);
-    expect(revokesAfter - revokesBefore).toBe(4);
+    expect(revokesAfter - revokesBefore).toBe(5);
     await t.app.outbox.drain();
     const undelivered = await t.db.query(`select id from outbox_event where entitlement_id = any($1::uuid[]) and delivered_at is null`, [liveRights.map((r) => r.id)]);
     expect(undelivered).toEqual([]);
@@ -561,7 +565,7 @@ describe('erasure', () => {
         action: 'member.erase',
         subject: member.memberId,
         before: { erasedAt: null },
-        after: { erasedAt: expect.any(String), reason: SELF_SERVICE_REASON, membershipsEnded: 1, rightsRevoked: 4, revocationsQueued: 4, partnerReferencesRemoved: 1 },
+        after: { erasedAt: expect.any(String), reason: SELF_SERVICE_REASON, membershipsEnded: 1, rightsRevoked: 5, revocationsQueued: 5, partnerReferencesRemoved: 1 },
       },
     ]);
 
@@ -601,7 +605,7 @@ describe('erasure', () => {
     for (const r of results) expect(r.errors).toBeUndefined();
     const outcomes = results.map((r) => r.data.eraseMember);
     expect(outcomes.filter((o) => !o.alreadyErased)).toEqual([
-      expect.objectContaining({ memberId: member.memberId, membershipsEnded: 1, rightsRevoked: 4, revocationsQueued: 4, partnerReferencesRemoved: 1 }),
+      expect.objectContaining({ memberId: member.memberId, membershipsEnded: 1, rightsRevoked: 5, revocationsQueued: 5, partnerReferencesRemoved: 1 }),
     ]);
     const repeats = outcomes.filter((o) => o.alreadyErased);
     expect(repeats).toHaveLength(3);
@@ -609,7 +613,7 @@ describe('erasure', () => {
     for (const repeat of repeats) expect(repeat).toEqual({ ...first, alreadyErased: true, membershipsEnded: 0, rightsRevoked: 0, revocationsQueued: 0, partnerReferencesRemoved: 0 });
 
     const erasures = await t.db.query(`select actor, after from audit_log where action = 'member.erase' and subject = $1`, [member.memberId]);
-    expect(erasures).toEqual([{ actor: `admin:${adminId}`, after: expect.objectContaining({ reason, rightsRevoked: 4 }) }]);
+    expect(erasures).toEqual([{ actor: `admin:${adminId}`, after: expect.objectContaining({ reason, rightsRevoked: 5 }) }]);
     const revokes = await t.db.query(`select entitlement_id, count(*)::int as n from outbox_event where type = 'right.revoke' and entitlement_id = any($1::uuid[]) group by entitlement_id`, [entitlementIds]);
     expect(revokes.map((r) => r.n)).toEqual([1, 1, 1, 1]);
 

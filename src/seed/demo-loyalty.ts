@@ -47,6 +47,7 @@ export const DEMO_REWARDS = [
     partner: 'brewbar',
     benefitCode: 'COFFEE',
     units: 1,
+    validityDays: 30,
   },
   {
     code: 'CAR_WASH_REWARD',
@@ -56,6 +57,7 @@ export const DEMO_REWARDS = [
     partner: 'sparkwash',
     benefitCode: 'CAR_WASH',
     units: 1,
+    validityDays: 90,
   },
   {
     code: 'MILES_1000',
@@ -65,7 +67,14 @@ export const DEMO_REWARDS = [
     partner: 'skymiles',
     benefitCode: 'SKYMILES_BONUS',
     units: 1000,
+    validityDays: 30,
   },
+];
+
+/** What tiers unlock, on top of any plan: Gold and above a car wash a month, Diamond also four coffees a month. */
+export const DEMO_TIER_BENEFITS = [
+  { tier: 'GOLD', benefitCode: 'CAR_WASH', quota: 1 },
+  { tier: 'DIAMOND', benefitCode: 'COFFEE', quota: 4 },
 ];
 
 /** What demo partners pay per 1,000 points their tills issue, and are paid per 1,000 burned there (fen). */
@@ -103,6 +112,7 @@ export async function seedDemoLoyalty(em: EntityManager): Promise<LoyaltySeedSum
       rules: DEMO_LOYALTY_RULES,
       tiers: DEMO_TIERS,
       rewards: DEMO_REWARDS.map((r) => ({ ...r, partner: partners.has(r.partner) ? r.partner : null })),
+      tierBenefits: DEMO_TIER_BENEFITS,
     });
     if (!installed) return false;
     // Every demo partner takes part in the coalition: it buys the points its till issues at ¥6

@@ -114,7 +114,7 @@ const COLUMNS = `id, member_id, type, channel, external_id, amount, currency, re
 export class ActivityService {
   constructor(
     private readonly em: EntityManager,
-    private readonly deps: Pick<AppDependencies, 'now' | 'memberClocks' | 'timeZone' | 'memberSegments'>,
+    private readonly deps: Pick<AppDependencies, 'now' | 'memberClocks' | 'timeZone' | 'memberSegments' | 'provisionedPartners'>,
   ) {}
 
   async record(input: ActivityInput, source: ActivitySource = { kind: 'CHANNEL' }): Promise<ActivityView> {
@@ -182,7 +182,7 @@ export class ActivityService {
     const joinedAt = clock?.joinedAt ?? new Date(member.created_at);
     const tz = this.deps.timeZone;
 
-    const book = new TierBook(tx, program, tz);
+    const book = new TierBook(tx, program, { timeZone: tz, provisionedPartners: this.deps.provisionedPartners });
     const state = await book.lock(input.memberId, clock?.clockId ?? null, now);
     // Under the member's lock: the same channel id again is the first activity (or a conflict).
     const existing = await this.find(tx, input.channel, input.externalId);

@@ -15,7 +15,11 @@ export interface LoyaltyProgramDefinition {
     partner: string | null;
     benefitCode: string | null;
     units: number;
+    /** @default 30 */
+    validityDays?: number;
   }>;
+  /** Benefits tiers unlock for their holders and every tier above (not the base tier: what everyone holds belongs in a plan's bundle). */
+  tierBenefits?: ReadonlyArray<{ tier: string; benefitCode: string; quota: number | null }>;
 }
 
 /**
@@ -25,6 +29,18 @@ export interface LoyaltyProgramDefinition {
  */
 export async function installLoyaltyProgram(tx: EntityManager, program: LoyaltyProgramDefinition): Promise<boolean> {
   const rules = parseLoyaltyRules(program.rules);
+  const base = [...program.tiers].sort((a, b) => a.rank - b.rank)[0]?.code;
+  for (const b of program.tierBenefits ?? []) {
+    if (!program.tiers.some((t) => t.code === b.tier)) throw new Error(`Tier benefit ${b.benefitCode}: no tier ${b.tier}`);
+    if (b.tier === base) throw new Error(`Tier benefit ${b.benefitCode}: the base tier ${b.tier} unlocks nothing (what everyone holds belongs in a plan's bundle)`);
+    if (b.quota !== null && !(Number.isInteger(b.quota) && b.quota > 0)) throw new Error(`Tier benefit ${b.benefitCode}: quota must be a whole number > 0 or null`);
+  }
+  const wanted = [...new Set([...(program.tierBenefits ?? []).map((b) => b.benefitCode), ...program.rewards.flatMap((r) => (r.benefitCode ? [r.benefitCode] : []))])];
+  if (wanted.length > 0) {
+    const known = new Set((await tx.execute<{ code: string }[]>(`select code from benefit where code = any(?::text[])`, [`{${wanted.join(',')}}`])).map((b) => b.code));
+    const missing = wanted.filter((code) => !known.has(code));
+    if (missing.length > 0) throw new Error(`The loyalty program names benefits the catalog does not have: ${missing.join(', ')}`);
+  }
   const [inserted] = await tx.execute<{ id: string }[]>(`insert into loyalty_program (id, name, rules) values (?, ?, ?) on conflict (id) do nothing returning id`, [
     PROGRAM_ID,
     JSON.stringify(program.name),
@@ -43,7 +59,7 @@ export async function installLoyaltyProgram(tx: EntityManager, program: LoyaltyP
     ]);
   }
   for (const r of program.rewards) {
-    await tx.execute(`insert into loyalty_reward (code, name, phrase, points_cost, partner_id, benefit_code, units) values (?, ?, ?, ?, ?, ?, ?)`, [
+    await tx.execute(`insert into loyalty_reward (code, name, phrase, points_cost, partner_id, benefit_code, units, validity_days) values (?, ?, ?, ?, ?, ?, ?, ?)`, [
       r.code,
       JSON.stringify(r.name),
       JSON.stringify(r.phrase),
@@ -51,7 +67,11 @@ export async function installLoyaltyProgram(tx: EntityManager, program: LoyaltyP
       r.partner,
       r.benefitCode,
       r.units,
+      r.validityDays ?? 30,
     ]);
+  }
+  for (const b of program.tierBenefits ?? []) {
+    await tx.execute(`insert into loyalty_tier_benefit (tier_code, benefit_code, quota) values (?, ?, ?)`, [b.tier, b.benefitCode, b.quota]);
   }
   return true;
 }

@@ -1,5 +1,5 @@
 import type { Opt, Rel } from '@mikro-orm/core';
-import { Entity, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
+import { Check, Entity, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import type { LocalizedText } from '../../platform/localized.js';
 import { Partner } from '../partner/index.js';
 import type { LoyaltyRules } from './rules.js';
@@ -85,6 +85,28 @@ export class LoyaltyReward {
   @Property({ type: 'integer', default: 1 })
   units: Opt<number> = 1;
 
+  /** Days the right it grants stays usable: until 00:00 program time after the last of them (today counts as the first). */
+  @Property({ type: 'integer', default: 30 })
+  validityDays: Opt<number> = 30;
+
   @Property({ type: 'boolean', default: true })
   active: Opt<boolean> = true;
+}
+
+/**
+ * A benefit a tier unlocks, for its holders and those of every tier above it: `quota` uses each
+ * calendar month of the program time zone (null: unlimited, for an ACCESS benefit), granted as
+ * entitlements of source TIER while the tier is held.
+ */
+@Entity({ tableName: 'loyalty_tier_benefit' })
+@Check({ name: 'loyalty_tier_benefit_quota_positive', expression: 'quota IS NULL OR quota > 0' })
+export class LoyaltyTierBenefit {
+  @ManyToOne({ entity: () => LoyaltyTier, primary: true, deleteRule: 'cascade' })
+  tier!: Rel<LoyaltyTier>;
+
+  @PrimaryKey({ type: 'text' })
+  benefitCode!: string;
+
+  @Property({ type: 'integer', nullable: true })
+  quota?: number | null;
 }

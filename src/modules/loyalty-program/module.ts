@@ -1,5 +1,5 @@
 import { defineModule } from '../../platform/module.js';
-import { LoyaltyProgram, LoyaltyReward, LoyaltyTier } from './loyalty-program.entity.js';
+import { LoyaltyProgram, LoyaltyReward, LoyaltyTier, LoyaltyTierBenefit } from './loyalty-program.entity.js';
 import { LoyaltyProgramService } from './loyalty-program.service.js';
 
 declare module '../../platform/context.js' {
@@ -8,9 +8,9 @@ declare module '../../platform/context.js' {
   }
 }
 
-/** The loyalty program's configuration: earn rules, expiry, refunds, the tier ladder and the rewards points buy. */
+/** The loyalty program's configuration: earn rules, expiry, refunds, the tier ladder, the benefits tiers unlock and the rewards points buy. */
 export const module = defineModule({
   name: 'loyalty-program',
-  entities: [LoyaltyProgram, LoyaltyTier, LoyaltyReward],
+  entities: [LoyaltyProgram, LoyaltyTier, LoyaltyReward, LoyaltyTierBenefit],
   services: { loyaltyProgram: ({ em, deps }) => new LoyaltyProgramService(em, deps.timeZone) },
 });

@@ -29,6 +29,16 @@ export interface RewardOffer {
   partnerId: string | null;
   benefitCode: string | null;
   units: number;
+  validityDays: number;
+}
+
+/** A benefit a tier unlocks for its holders and every tier above (`quota` uses a calendar month; null: unlimited). */
+export interface TierBenefit {
+  /** The lowest tier that unlocks it. */
+  tierCode: string;
+  rank: number;
+  benefitCode: string;
+  quota: number | null;
 }
 
 /** The program as one version of it reads: rules, tier ladder and rewards, with the questions asked of them. */
@@ -44,6 +54,8 @@ export class LoyaltyProgramSnapshot {
     tiers: readonly TierRung[],
     /** Active rewards, cheapest first. */
     readonly rewards: readonly RewardOffer[],
+    /** Benefits tiers unlock. */
+    readonly tierBenefits: readonly TierBenefit[] = [],
   ) {
     if (tiers.length === 0) throw new Error('The loyalty program has no tiers: seed at least the base tier (rank 0)');
     this.tiers = [...tiers].sort((a, b) => a.rank - b.rank);
@@ -87,6 +99,17 @@ export class LoyaltyProgramSnapshot {
     return this.tiers[Math.max(0, index - 1)]!;
   }
 
+  /** What holding `code` unlocks: the benefits of that tier and of every tier below it. */
+  benefitsOf(code: string): TierBenefit[] {
+    const rank = this.tier(code).rank;
+    return this.tierBenefits.filter((b) => b.rank <= rank);
+  }
+
+  /** An active reward by its code. */
+  reward(code: string): RewardOffer | undefined {
+    return this.rewards.find((r) => r.code === code);
+  }
+
   higher(a: TierRung, b: TierRung): TierRung {
     return a.rank >= b.rank ? a : b;
   }
@@ -121,8 +144,11 @@ async function readLoyaltyProgram(em: EntityManager): Promise<LoyaltyProgramSnap
   const tiers = await em.execute<Array<{ code: string; rank: number; name: LocalizedText; min_spend: string | null; min_orders: number | null; min_points_earned: number | null; multiplier_permille: number }>>(
     `select code, rank, name, min_spend, min_orders, min_points_earned, multiplier_permille from loyalty_tier order by rank`,
   );
-  const rewards = await em.execute<Array<{ code: string; name: LocalizedText; phrase: RewardOffer['phrase']; points_cost: number; partner_id: string | null; benefit_code: string | null; units: number }>>(
-    `select code, name, phrase, points_cost, partner_id, benefit_code, units from loyalty_reward where active order by points_cost, code`,
+  const rewards = await em.execute<Array<{ code: string; name: LocalizedText; phrase: RewardOffer['phrase']; points_cost: number; partner_id: string | null; benefit_code: string | null; units: number; validity_days: number }>>(
+    `select code, name, phrase, points_cost, partner_id, benefit_code, units, validity_days from loyalty_reward where active order by points_cost, code`,
+  );
+  const tierBenefits = await em.execute<Array<{ tier_code: string; rank: number; benefit_code: string; quota: number | null }>>(
+    `select b.tier_code, t.rank, b.benefit_code, b.quota from loyalty_tier_benefit b join loyalty_tier t on t.code = b.tier_code order by t.rank, b.benefit_code`,
   );
   cached = new LoyaltyProgramSnapshot(
     program!.version,
@@ -137,7 +163,8 @@ async function readLoyaltyProgram(em: EntityManager): Promise<LoyaltyProgramSnap
       minPointsEarned: t.min_points_earned,
       multiplierPermille: t.multiplier_permille,
     })),
-    rewards.map((r) => ({ code: r.code, name: r.name, phrase: r.phrase, pointsCost: r.points_cost, partnerId: r.partner_id, benefitCode: r.benefit_code, units: r.units })),
+    rewards.map((r) => ({ code: r.code, name: r.name, phrase: r.phrase, pointsCost: r.points_cost, partnerId: r.partner_id, benefitCode: r.benefit_code, units: r.units, validityDays: r.validity_days })),
+    tierBenefits.map((b) => ({ tierCode: b.tier_code, rank: b.rank, benefitCode: b.benefit_code, quota: b.quota })),
   );
   return cached;
 }

@@ -77,6 +77,8 @@ const ACTIVITY: Record<string, LocalizedText> = {
 function reasonOf(e: PointsHistoryEntry): LocalizedText {
   const where = e.channel ? ` · ${e.channel}${e.externalId ? ` ${e.externalId}` : ''}` : '';
   if (e.kind === 'EXPIRY') return { en: 'Expired', 'zh-CN': '积分过期' };
+  if (e.rewardName && e.kind === 'SPEND') return { en: `Reward: ${e.rewardName.en}`, 'zh-CN': `兑换：${e.rewardName['zh-CN']}` };
+  if (e.rewardName && e.kind === 'RESTORE') return { en: `Reward given back: ${e.rewardName.en}`, 'zh-CN': `取消兑换：${e.rewardName['zh-CN']}` };
   if (e.kind === 'SPEND' && !e.activityType) {
     const at = e.partnerId ? { en: ` at ${e.partnerId}`, 'zh-CN': `（${e.partnerId}）` } : { en: '', 'zh-CN': '' };
     return { en: `Spent${at.en}${e.description ? `: ${e.description}` : ''}`, 'zh-CN': `积分使用${at['zh-CN']}${e.description ? `：${e.description}` : ''}` };

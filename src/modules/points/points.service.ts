@@ -1,3 +1,4 @@
+import type { LocalizedText } from '../../platform/localized.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { memberNow, type AppDependencies } from '../../platform/context.js';
 import { loadLoyaltyProgram, type RewardOffer } from '../loyalty-program/index.js';
@@ -107,6 +108,7 @@ export class PointsService {
       externalId: r.external_id,
       description: typeof r.memo?.description === 'string' ? r.memo.description : null,
       partnerId: typeof r.memo?.partnerId === 'string' ? r.memo.partnerId : null,
+      rewardName: r.memo?.rewardName && typeof r.memo.rewardName === 'object' ? (r.memo.rewardName as LocalizedText) : null,
     }));
   }
 }
@@ -127,4 +129,6 @@ export interface PointsHistoryEntry {
   description: string | null;
   /** A burn at a partner's till: the partner. */
   partnerId: string | null;
+  /** A reward bought (or given back): its name. */
+  rewardName: LocalizedText | null;
 }

@@ -4,6 +4,7 @@ import { AuditLog, auditReason, type AuditContext } from '../audit/index.js';
 import { revokeRights } from '../entitlement/index.js';
 import { ERASED_ISSUER, MemberDirectory } from '../member/index.js';
 import { LIVE_MEMBERSHIP_STATUSES } from '../membership/index.js';
+import { forgetRewardKeys } from '../reward/index.js';
 import { pgTextArray } from '../../platform/sql.js';
 import { AppError, InputValidator } from '../../platform/errors.js';
 import { isUuid } from '../../platform/loader.js';
@@ -128,6 +129,7 @@ export class PrivacyService {
       );
       // Keys the member's app chose may carry anything: replaced, still unique per member.
       await tx.execute(`update membership set idempotency_key = 'erased:' || id where member_id = ?`, [memberId]);
+      await forgetRewardKeys(tx, memberId);
       const entitlementIds = (await tx.execute<{ id: string }[]>(`select id from entitlement where member_id = ?`, [memberId])).map((r) => r.id);
       const revoked = entitlementIds.length
         ? await revokeRights(tx, { entitlementIds }, { now, provisionedPartners: this.options.provisionedPartners })

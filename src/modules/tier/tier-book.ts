@@ -10,6 +10,7 @@ import {
   type TierRung,
 } from '../loyalty-program/index.js';
 import { TierChangeReason } from './tier.entity.js';
+import { syncTierRights, type TierRightsOptions } from './tier-rights.js';
 
 /** A member's tier state as the book holds it under the member's lock. */
 export interface TierState {
@@ -50,11 +51,16 @@ export function sumWindow(months: MonthlyFigures, from: string, to: string): Qua
  * The only code that writes `member_tier`, `tier_change` and `tier_qualifying_month`.
  */
 export class TierBook {
+  private readonly timeZone: string;
+
   constructor(
     private readonly tx: EntityManager,
     private readonly program: LoyaltyProgramSnapshot,
-    private readonly timeZone: string,
-  ) {}
+    /** The program time zone, and the partners told of the rights a tier unlocks. */
+    private readonly options: TierRightsOptions,
+  ) {
+    this.timeZone = options.timeZone;
+  }
 
   /** Opens (at the base tier, when new) and locks the member's tier row: their loyalty lock. */
   async lock(memberId: string, clockId: string | null, now: Date): Promise<TierState> {
@@ -115,6 +121,7 @@ export class TierBook {
     state.tierCode = to.code;
     state.since = at;
     if (downgrade && reason === TierChangeReason.EVALUATION_DOWNGRADE) state.lastDowngradeAt = at;
+    await syncTierRights(this.tx, this.program, [state], at, this.options);
     return move;
   }
 
@@ -274,6 +281,9 @@ export class TierBook {
     }
     await this.record(moves);
     await this.saveMany(states, dueAfter);
+    // The rights tiers unlock follow the moves (the month's roll is the rights' own due work).
+    const moved = new Set(moves.map((m) => m.memberId));
+    await syncTierRights(this.tx, this.program, states.filter((s) => moved.has(s.memberId)), now, this.options);
     return rows.length;
   }
 

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DueWork, DueWorkScope } from '../../platform/module.js';
 import { loadLoyaltyProgram } from '../loyalty-program/index.js';
 import { TierBook } from './tier-book.js';
+import { syncTierRights } from './tier-rights.js';
 
 const LEASE_MS = 5 * 60_000;
 /** Members one transaction evaluates. */
@@ -45,12 +46,58 @@ export const tierEvaluationDueWork: DueWork = {
     for (let i = 0; i < claims.length; i += MEMBERS_PER_TRANSACTION) {
       const batch = claims.slice(i, i + MEMBERS_PER_TRANSACTION);
       try {
-        await em.fork().transactional((tx) => new TierBook(tx, program, scope.deps.timeZone).evaluateMany(batch, now));
+        await em.fork().transactional((tx) => new TierBook(tx, program, scope.deps).evaluateMany(batch, now));
       } catch (error) {
         // One member's failure must not hold back the rest: run them one at a time.
         if (batch.length === 1) throw error;
-        for (const claim of batch) await em.fork().transactional((tx) => new TierBook(tx, program, scope.deps.timeZone).evaluateMany([claim], now));
+        for (const claim of batch) await em.fork().transactional((tx) => new TierBook(tx, program, scope.deps).evaluateMany([claim], now));
       }
+    }
+    return claimed.length;
+  },
+};
+
+/**
+ * The month's roll of the rights tiers unlock (00:00 program time on the 1st): members whose tier
+ * unlocks any are found through an index on `rights_due_at`, claimed under `SKIP LOCKED` with a
+ * lease, and each batch gets its new month's rights under the members' loyalty locks (in member
+ * order: two runners never deadlock). A member whose tier changed meanwhile is synced as they are.
+ */
+export const tierRightsDueWork: DueWork = {
+  name: 'tier-rights',
+
+  async nextDue(em: EntityManager, clockId: string | null): Promise<Date | null> {
+    const [row] = await em.execute<{ due: Date | null }[]>(
+      `select min(rights_due_at) as due from member_tier where ${clockId ? 'test_clock_id = ?' : 'test_clock_id is null'} and rights_due_at is not null`,
+      clockId ? [clockId] : [],
+    );
+    return row?.due ? new Date(row.due) : null;
+  },
+
+  async runDue(scope: DueWorkScope): Promise<number> {
+    const { em, now, clockId, limit } = scope;
+    const lease = new Date(now.getTime() + LEASE_MS);
+    const claimed = await em.execute<{ member_id: string }[]>(
+      `with due as (
+         select member_id from member_tier
+          where ${clockId ? 'test_clock_id = ?' : 'test_clock_id is null'} and rights_due_at is not null and rights_due_at <= ?
+          order by rights_due_at limit ? for update skip locked)
+       update member_tier t set rights_due_at = ? from due where t.member_id = due.member_id
+       returning t.member_id`,
+      [...(clockId ? [clockId] : []), now, limit, lease],
+    );
+    if (claimed.length === 0) return 0;
+    const program = await loadLoyaltyProgram(em);
+    const ids = claimed.map((c) => c.member_id).sort();
+    for (let i = 0; i < ids.length; i += MEMBERS_PER_TRANSACTION) {
+      const batch = ids.slice(i, i + MEMBERS_PER_TRANSACTION);
+      await em.fork().transactional(async (tx) => {
+        const holders = await tx.execute<{ member_id: string; tier_code: string; test_clock_id: string | null }[]>(
+          `select member_id, tier_code, test_clock_id from member_tier where member_id = any(?::uuid[]) order by member_id for update`,
+          [`{${batch.join(',')}}`],
+        );
+        await syncTierRights(tx, program, holders.map((h) => ({ memberId: h.member_id, tierCode: h.tier_code, clockId: h.test_clock_id })), now, scope.deps);
+      });
     }
     return claimed.length;
   },

@@ -17,6 +17,10 @@ import { Member } from '../member/index.js';
   name: 'member_tier_due_on_clock',
   expression: `create index "member_tier_due_on_clock" on "member_tier" ("test_clock_id", "evaluation_due_at") where "evaluation_due_at" is not null and "test_clock_id" is not null`,
 })
+@Index({
+  name: 'member_tier_rights_due',
+  expression: `create index "member_tier_rights_due" on "member_tier" ("test_clock_id", "rights_due_at") where "rights_due_at" is not null`,
+})
 export class MemberTier {
   @OneToOne({ entity: () => Member, primary: true, owner: true })
   member!: Rel<Member>;
@@ -38,6 +42,10 @@ export class MemberTier {
   /** The next evaluation that may move the member; null when none can. */
   @Property({ type: 'datetime', nullable: true })
   evaluationDueAt?: Date | null;
+
+  /** When the rights the tier unlocks next roll into a new month; null while it unlocks none. */
+  @Property({ type: 'datetime', nullable: true })
+  rightsDueAt?: Date | null;
 
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Opt<Date> = new Date();

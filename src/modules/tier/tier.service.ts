@@ -54,7 +54,7 @@ const horizon = (program: LoyaltyProgramSnapshot) => program.rules.tiers.windowM
 export class TierService {
   constructor(
     private readonly em: EntityManager,
-    private readonly deps: Pick<AppDependencies, 'now' | 'memberClocks' | 'timeZone'>,
+    private readonly deps: Pick<AppDependencies, 'now' | 'memberClocks' | 'timeZone' | 'provisionedPartners'>,
   ) {}
 
   /** What `tier` and `tierProgress` of one member in one request share: read once. */
@@ -76,7 +76,7 @@ export class TierService {
       ? { memberId, tierCode: row.tier_code, since: new Date(row.since), lastDowngradeAt: row.last_downgrade_at ? new Date(row.last_downgrade_at) : null, clockId: row.test_clock_id }
       : { memberId, tierCode: program.baseTier.code, since: asOf, lastDowngradeAt: null, clockId: null };
     const from = shiftMonthKey(monthKey(asOf, this.deps.timeZone), -program.rules.tiers.windowMonths - 1);
-    const months = row ? await new TierBook(this.em, program, this.deps.timeZone).months(memberId, from) : new Map();
+    const months = row ? await new TierBook(this.em, program, this.deps).months(memberId, from) : new Map();
     return { program, state, since: row ? state.since : null, months, asOf };
   }
 
@@ -94,7 +94,7 @@ export class TierService {
 
   private heldUntil(program: LoyaltyProgramSnapshot, state: TierState, months: MonthlyFigures, asOf: Date): Date | null {
     if (program.tier(state.tierCode).rank === 0) return null;
-    const book = new TierBook(this.em, program, this.deps.timeZone);
+    const book = new TierBook(this.em, program, this.deps);
     for (const evaluation of this.evaluations(program, months, asOf)) {
       const target = book.evaluationTarget(state, evaluation.window, evaluation.at);
       if (target && target.tier.rank < program.tier(state.tierCode).rank) return evaluation.at;
