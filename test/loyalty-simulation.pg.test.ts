@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../src/platform/errors.js';
-import { DEMO_TIERS } from '../src/seed/demo-loyalty.js';
+import { DEMO_TIER_BENEFITS, DEMO_TIERS } from '../src/seed/demo-loyalty.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
 const SEED = Number(process.env.LOYALTY_SIM_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -19,6 +19,7 @@ const MEMBERS = Math.max(40, Math.round(ACTIVITIES / 60));
 const MONTHS = 18;
 const CONCURRENCY = 8;
 const PARTNERS = ['brewbar', 'sparkwash'];
+const REWARDS = ['COFFEE_REWARD', 'CAR_WASH_REWARD', 'MILES_1000'];
 const SHANGHAI_MS = 8 * 3_600_000;
 
 let t: TestApp;
@@ -65,6 +66,8 @@ interface Outcome {
   accepted: number;
   refused: Record<string, number>;
   burned: Record<string, number>;
+  /** Reward redemptions given back. */
+  canceled: number;
 }
 
 describe(`loyalty simulation (LOYALTY_SIM_SEED=${SEED} LOYALTY_SIM_ACTIVITIES=${ACTIVITIES})`, () => {
@@ -85,7 +88,8 @@ describe(`loyalty simulation (LOYALTY_SIM_SEED=${SEED} LOYALTY_SIM_ACTIVITIES=${
     }
 
     const purchases = new Map<string, Array<{ channel: string; externalId: string; left: number }>>();
-    const outcome: Outcome = { accepted: 0, refused: {}, burned: {} };
+    const rewards = new Map<string, string[]>();
+    const outcome: Outcome = { accepted: 0, refused: {}, burned: {}, canceled: 0 };
     const refuse = (error: unknown) => {
       if (!(error instanceof AppError)) throw error;
       outcome.refused[error.code] = (outcome.refused[error.code] ?? 0) + 1;
@@ -127,11 +131,21 @@ describe(`loyalty simulation (LOYALTY_SIM_SEED=${SEED} LOYALTY_SIM_ACTIVITIES=${
           await s.activities.record({ memberId, type: 'CHECK_IN' as never, channel: 'app', externalId: randomUUID() });
         } else if (roll < 0.88) {
           await s.activities.record({ memberId, type: 'REVIEW' as never, channel: 'app', externalId: randomUUID() });
-        } else {
+        } else if (roll < 0.94) {
           const partnerId = pick(PARTNERS);
           const card = await s.coalition.issueCard(memberId, partnerId);
           const burn = await s.coalition.burn(partnerId, card.token, { points: 50 + Math.floor(random() * 1_500), idempotencyKey: randomUUID() });
           outcome.burned[partnerId] = (outcome.burned[partnerId] ?? 0) + burn.points;
+        } else if (roll < 0.985 || !rewards.get(memberId)?.length) {
+          // A reward from the catalog, delivered as a right.
+          const { redemption } = await s.rewards.redeem(memberId, pick(REWARDS), randomUUID());
+          rewards.get(memberId)?.push(redemption.id) ?? rewards.set(memberId, [redemption.id]);
+        } else {
+          // …and one given back (taken off the list first: each is given back once).
+          const mine = rewards.get(memberId)!;
+          const [redemptionId] = mine.splice(Math.floor(random() * mine.length), 1);
+          await s.rewards.cancel(memberId, redemptionId!);
+          outcome.canceled++;
         }
         outcome.accepted++;
       } catch (error) {
@@ -172,12 +186,23 @@ describe(`loyalty simulation (LOYALTY_SIM_SEED=${SEED} LOYALTY_SIM_ACTIVITIES=${
     }
 
     // Only what a concurrent world makes unavoidable is refused.
-    for (const code of Object.keys(outcome.refused)) expect(['INSUFFICIENT_POINTS', 'REFUND_EXCEEDS_PURCHASE', 'PURCHASE_NOT_FOUND', 'NOT_FOUND']).toContain(code);
+    for (const code of Object.keys(outcome.refused)) expect(['INSUFFICIENT_POINTS', 'REFUND_EXCEEDS_PURCHASE', 'PURCHASE_NOT_FOUND', 'NOT_FOUND', 'REWARD_UNAVAILABLE', 'REWARD_NOT_CANCELABLE']).toContain(code);
 
     // 1. Every accepted operation is there, once.
     const [{ n: activityCount }] = (await t.db.query<{ n: string }>(`select count(*) as n from activity a join member m on m.id = a.member_id where m.issuer = 'urn:sim'`)) as [{ n: string }];
     const burns = await t.db.query<{ n: string }>(`select count(*) as n from points_journal j join member m on m.id = j.member_id where m.issuer = 'urn:sim' and j.kind = 'SPEND'`);
-    expect(Number(activityCount) + Number(burns[0]!.n)).toBe(outcome.accepted);
+    const givenBack = await t.db.query<{ n: string }>(
+      `select count(*) as n from reward_redemption r join member m on m.id = r.member_id where m.issuer = 'urn:sim' and r.status = 'CANCELED'`,
+    );
+    expect(Number(givenBack[0]!.n)).toBe(outcome.canceled);
+    expect(Number(activityCount) + Number(burns[0]!.n) + outcome.canceled).toBe(outcome.accepted);
+    // Every reward redeemed and not given back holds a right of its own; every one given back, a revoked one.
+    const rights = await t.db.query<{ status: string; right_status: string | null; n: string }>(
+      `select r.status, e.status as right_status, count(*) as n from reward_redemption r join member m on m.id = r.member_id
+         left join entitlement e on e.id = r.entitlement_id and e.source = 'REWARD' and e.source_ref = r.id::text
+        where m.issuer = 'urn:sim' group by 1, 2 order by 1, 2`,
+    );
+    for (const row of rights) expect(row.status === 'CANCELED' ? row.right_status === 'REVOKED' : ['ACTIVE', 'PENDING_PROVISION', 'EXPIRED'].includes(row.right_status ?? ''), JSON.stringify(row)).toBe(true);
 
     // 2. Double entry: every account's balance is the sum of its transfers; member balances are never negative, debts never positive.
     const accounts = await t.db.query<{ id: string; kind: string; balance: string; from_transfers: string | null }>(
@@ -241,6 +266,20 @@ describe(`loyalty simulation (LOYALTY_SIM_SEED=${SEED} LOYALTY_SIM_ACTIVITIES=${
       checked++;
     }
     expect(checked).toBe(MEMBERS);
+
+    // 6. What each tier unlocks is held as it holds: this month's live TIER rights are exactly the
+    // demo's benefits of the member's tier and those below it (Gold a car wash, Diamond also coffees).
+    const live = await t.db.query<{ member_id: string; code: string; source_ref: string }>(
+      `select e.member_id, b.code, e.source_ref from entitlement e join benefit b on b.id = e.benefit_id join member m on m.id = e.member_id
+        where m.issuer = 'urn:sim' and e.source = 'TIER' and e.status in ('ACTIVE', 'PENDING_PROVISION') and e.period_start <= $1 and e.period_end > $1`,
+      [(await services.testClocks.get(clock.id)).frozenTime],
+    );
+    for (const memberId of members) {
+      const rank = DEMO_TIERS.find((tier) => tier.code === (tiers.get(memberId) ?? 'MEMBER'))!.rank;
+      const expected = DEMO_TIER_BENEFITS.filter((b) => DEMO_TIERS.find((tier) => tier.code === b.tier)!.rank <= rank).map((b) => `${b.benefitCode} from ${b.tier}`).sort();
+      const held = live.filter((r) => r.member_id === memberId).map((r) => `${r.code} from ${r.source_ref}`).sort();
+      expect(held, `rights ${memberId} holds at ${tiers.get(memberId)}`).toEqual(expected);
+    }
     console.log(`loyalty simulation: ${outcome.accepted} accepted, refused ${JSON.stringify(outcome.refused)}, tiers ${JSON.stringify(countBy([...tiers.values()]))}`);
   });
 });
