@@ -301,3 +301,88 @@ describe('benefits a tier unlocks', () => {
     expect(rights).toEqual(['CAR_WASH×1 from GOLD', 'COFFEE×4 from DIAMOND']);
   });
 });
+
+describe("a paid bundle's benefits reserved for a tier or a segment", () => {
+  const ENTITLEMENTS = `{ me { entitlements { id status source benefit { code } } } }`;
+  const codes = async (bearer: string) => {
+    const res = await t.graphql(ENTITLEMENTS, {}, { bearer });
+    expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+    // What the member can use (a right taken back shows as REVOKED).
+    return (res.data.me.entitlements as Array<{ source: string; status: string; benefit: { code: string } }>)
+      .filter((e) => e.source === 'MEMBERSHIP' && e.status !== 'REVOKED')
+      .map((e) => e.benefit.code)
+      .sort();
+  };
+  const buy = async (memberId: string, yuan: number, externalId = randomUUID()) => {
+    const res = await t.graphql(
+      `mutation($input: ActivityInput!) { recordActivity(input: $input) { tierAfter } }`,
+      { input: { memberId, channel: 'app', externalId, type: 'PURCHASE', amount: { amount: yuan * 100, currency: 'CNY' } } },
+      { bearer: admin },
+    );
+    expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+    return { externalId, tier: res.data.recordActivity.tierAfter as string };
+  };
+
+  beforeAll(async () => {
+    // Two benefits added to PLUS's bundle: a lounge pass for Gold and above, a fast lane for new members.
+    for (const [code, eligibility] of [
+      ['LOUNGE_PASS', { min_tier: 'GOLD', segments: null }],
+      ['FAST_LANE', { min_tier: null, segments: '{NEW}' }],
+    ] as const) {
+      const [benefit] = await t.db.query<{ id: string }>(
+        `insert into benefit (id, code, partner_id, kind, name, description) values (gen_random_uuid(), $1, 'sparkwash', 'QUOTA', $2, $2) returning id`,
+        [code, JSON.stringify({ en: code, 'zh-CN': code })],
+      );
+      await t.db.query(
+        `insert into bundle_benefit (id, bundle_version_id, benefit_id, quota, period, position, min_tier, segments)
+         select gen_random_uuid(), v.id, $1, 2, 'MEMBERSHIP_TERM', 10, $2, $3::text[]
+           from plan p join bundle_version v on v.bundle_id = p.bundle_id where p.code = 'PLUS' order by v.version desc limit 1`,
+        [benefit!.id, eligibility.min_tier, eligibility.segments],
+      );
+    }
+  });
+
+  it("grants Gold's lounge pass when the member reaches Gold, takes it back when a refund reverts the upgrade, and does not re-grant it in the same period", async () => {
+    const member = await t.subscribedMember();
+    expect(await codes(member.bearer)).toEqual(['CAR_WASH', 'COFFEE', 'SKYMILES_BONUS', 'STREAMING_VIP']);
+    const plans = await t.graphql(`{ plans { code benefits { benefit { code } minTier segments } } }`, {}, { bearer: member.bearer });
+    expect(plans.data.plans.find((p: { code: string }) => p.code === 'PLUS').benefits).toEqual(
+      expect.arrayContaining([{ benefit: { code: 'LOUNGE_PASS' }, minTier: 'GOLD', segments: null }, { benefit: { code: 'FAST_LANE' }, minTier: null, segments: ['NEW'] }]),
+    );
+
+    const order = await buy(member.memberId, 6_000);
+    expect(order.tier).toBe('GOLD');
+    expect(await codes(member.bearer)).toEqual(['CAR_WASH', 'COFFEE', 'LOUNGE_PASS', 'SKYMILES_BONUS', 'STREAMING_VIP']);
+
+    const reverted = await t.graphql(
+      `mutation($input: ActivityInput!) { recordActivity(input: $input) { tierAfter } }`,
+      { input: { memberId: member.memberId, channel: 'app', externalId: randomUUID(), type: 'REFUND', refundOf: order.externalId, amount: { amount: 600_000, currency: 'CNY' } } },
+      { bearer: admin },
+    );
+    expect(reverted.data.recordActivity.tierAfter).toBe('MEMBER');
+    expect(await codes(member.bearer)).toEqual(['CAR_WASH', 'COFFEE', 'SKYMILES_BONUS', 'STREAMING_VIP']);
+    const [lounge] = await t.db.query<{ status: string }>(
+      `select e.status from entitlement e join benefit b on b.id = e.benefit_id where e.member_id = $1 and b.code = 'LOUNGE_PASS'`,
+      [member.memberId],
+    );
+    expect(lounge!.status).toBe('REVOKED');
+    // Gold again in the same membership year: the pass lost stays lost until the next period.
+    expect((await buy(member.memberId, 6_000)).tier).toBe('GOLD');
+    expect(await codes(member.bearer)).toEqual(['CAR_WASH', 'COFFEE', 'SKYMILES_BONUS', 'STREAMING_VIP']);
+  });
+
+  it('grants the fast lane only to a member the segments put in NEW when the period starts', async () => {
+    const bearer = await t.memberToken(`member-${randomUUID()}`);
+    const me = await t.graphql(`{ me { id } }`, {}, { bearer });
+    const computed = await t.graphql(`mutation { recomputeSegments { membersScored } }`, {}, { bearer: admin });
+    expect(computed.errors, JSON.stringify(computed.errors)).toBeUndefined();
+    const [segment] = await t.db.query<{ segment_code: string }>(`select segment_code from member_segment where member_id = $1 and kind = 'LIFECYCLE'`, [me.data.me.id]);
+    expect(segment!.segment_code).toBe('NEW');
+    const sub = await t.graphql(`mutation { subscribe(planCode: "PLUS", idempotencyKey: "fast") { id } }`, {}, { bearer });
+    expect(sub.errors, JSON.stringify(sub.errors)).toBeUndefined();
+    expect(await codes(bearer)).toEqual(['CAR_WASH', 'COFFEE', 'FAST_LANE', 'SKYMILES_BONUS', 'STREAMING_VIP']);
+    // A member no computation has put in a segment yet does not get it.
+    const other = await t.subscribedMember();
+    expect(await codes(other.bearer)).toEqual(['CAR_WASH', 'COFFEE', 'SKYMILES_BONUS', 'STREAMING_VIP']);
+  });
+});

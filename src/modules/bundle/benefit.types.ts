@@ -50,4 +50,10 @@ export class PlanBenefitType {
 
   @Field(() => BenefitPeriod)
   period!: BenefitPeriod;
+
+  @Field(() => String, { nullable: true, description: 'Only for members holding this loyalty tier or a higher one; null: every member of the plan' })
+  minTier!: string | null;
+
+  @Field(() => [String], { nullable: true, description: 'Only for members in one of these segments when its period starts; null: every member of the plan' })
+  segments!: string[] | null;
 }

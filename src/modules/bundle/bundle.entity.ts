@@ -145,4 +145,12 @@ export class BundleBenefit {
 
   @Property({ type: 'integer', default: 0 })
   position: Opt<number> = 0;
+
+  /** Eligibility: only members holding this loyalty tier or a higher one get it; null: every member of the plan. */
+  @Property({ type: 'text', nullable: true })
+  minTier?: string | null;
+
+  /** Eligibility: only members in one of these segments (when its period starts) get it; null: every member of the plan. */
+  @Property({ type: 'text[]', nullable: true })
+  segments?: string[] | null;
 }

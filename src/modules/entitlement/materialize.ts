@@ -17,7 +17,9 @@ export interface MaterializeOptions {
  * each membership pinned — a membership-term benefit spans the paid term (or the trial), a
  * calendar-month one the month in the program time zone, clipped to the term — and, in the
  * same statement, the outbox events that provision them at their partners. A trial grants
- * only the benefits its plan names for trials. Rights held on the partner's side (ACCESS,
+ * only the benefits its plan names for trials, and a benefit with eligibility only members who meet
+ * it as the period starts: a loyalty tier at least its `min_tier`, membership of one of its
+ * `segments` (a member without a tier holds the base one). Rights held on the partner's side (ACCESS,
  * CONVERSION) wait in PENDING_PROVISION for its acknowledgement; a PAST_DUE membership whose
  * plan suspends rights in grace gets its new month SUSPENDED (and announced on resumption).
  * Idempotent: an existing period is left alone. Returns the number of entitlements created.
@@ -52,6 +54,10 @@ export async function materializeCurrentPeriods(em: EntityManager, options: Mate
          and m.status in ('TRIALING', 'ACTIVE', 'PAST_DUE')
          and m.current_period_start <= ? and m.current_period_end > ?
          and (m.status <> 'TRIALING' or p.trial_benefit_codes is null or b.code = any(p.trial_benefit_codes))
+         -- Eligibility: a tier at least the benefit's (no tier yet: the base tier), a segment it names.
+         and (bb.min_tier is null or coalesce((select t.rank from member_tier mt join loyalty_tier t on t.code = mt.tier_code where mt.member_id = m.member_id), 0)
+                                      >= coalesce((select t.rank from loyalty_tier t where t.code = bb.min_tier), 2147483647))
+         and (bb.segments is null or exists (select 1 from member_segment s where s.member_id = m.member_id and s.segment_code = any(bb.segments)))
        on conflict (membership_id, benefit_id, period_start) do nothing
        returning id, benefit_id, status
      ), usable as (select id, benefit_id from inserted where status <> 'SUSPENDED'),

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pgTextArray } from '../../platform/sql.js';
-import { EntitlementSource, grantRights, revokeRights, type ProgramGrant } from '../entitlement/index.js';
+import { EntitlementSource, grantRights, materializeCurrentPeriods, revokeRights, type ProgramGrant } from '../entitlement/index.js';
 import { monthKey, monthStart, shiftMonthKey, type LoyaltyProgramSnapshot } from '../loyalty-program/index.js';
 
 /** A member and the tier they hold, as the tier book has them under the member's lock. */
@@ -26,6 +26,9 @@ const LIVE = new Set(['PENDING_PROVISION', 'ACTIVE', 'SUSPENDED']);
  * upgrade), a benefit comes back with the uses left of that month's earlier grants, never a
  * fresh quota: buying, refunding and buying again cannot farm a tier's car wash. Each member's
  * rights next roll at the start of the next month (`rights_due_at`) while their tier unlocks any.
+ * A paid bundle's benefits reserved for a tier follow too: revoked when the tier is lost (and
+ * back with the membership's next period when regained, so flapping cannot farm them), granted
+ * for the current period when it is reached.
  */
 export async function syncTierRights(tx: EntityManager, program: LoyaltyProgramSnapshot, holders: readonly TierHolder[], at: Date, options: TierRightsOptions): Promise<void> {
   if (holders.length === 0) return;
@@ -73,13 +76,40 @@ export async function syncTierRights(tx: EntityManager, program: LoyaltyProgramS
     }
     dueAt.set(holder.memberId, wanted.length > 0 ? until : null);
   }
+  // The tier as held now (the book writes the rest of its state later in the same transaction):
+  // what a paid bundle grants by tier is read from it.
+  await tx.execute(
+    `update member_tier t set tier_code = v.tier_code, rights_due_at = v.due
+       from unnest(?::uuid[], ?::text[], ?::timestamptz[]) as v(member_id, tier_code, due)
+      where t.member_id = v.member_id`,
+    [
+      pgTextArray(holders.map((h) => h.memberId)),
+      pgTextArray(holders.map((h) => h.tierCode)),
+      `{${holders.map((h) => dueAt.get(h.memberId)).map((due) => (due ? `"${due.toISOString()}"` : 'NULL')).join(',')}}`,
+    ],
+  );
+  // A paid bundle's benefits for a tier and above: those the member no longer meets are revoked
+  // now (back with the next period when met again), those newly met granted for the current period.
+  const tierGated = await tx.execute<{ id: string }[]>(
+    `select e.id from entitlement e
+       join membership m on m.id = e.membership_id
+       join bundle_benefit bb on bb.bundle_version_id = m.bundle_version_id and bb.benefit_id = e.benefit_id
+       join loyalty_tier need on need.code = bb.min_tier
+       left join member_tier mt on mt.member_id = e.member_id
+       left join loyalty_tier have on have.code = mt.tier_code
+      where e.member_id = any(?::uuid[]) and e.status in ('PENDING_PROVISION', 'ACTIVE', 'SUSPENDED') and e.period_end > ?
+        and coalesce(have.rank, 0) < need.rank`,
+    [pgTextArray(memberIds), at],
+  );
+  revoke.push(...tierGated.map((r) => r.id));
   if (revoke.length > 0) await revokeRights(tx, { entitlementIds: revoke }, { now: at, provisionedPartners: options.provisionedPartners });
   await grantRights(tx, grants, { provisionedPartners: options.provisionedPartners });
-  const rows = [...dueAt];
-  await tx.execute(
-    `update member_tier t set rights_due_at = v.due
-       from unnest(?::uuid[], ?::timestamptz[]) as v(member_id, due)
-      where t.member_id = v.member_id and t.rights_due_at is distinct from v.due`,
-    [pgTextArray(rows.map(([id]) => id)), `{${rows.map(([, due]) => (due ? `"${due.toISOString()}"` : 'NULL')).join(',')}}`],
+  const memberships = await tx.execute<{ id: string }[]>(
+    `select m.id from membership m where m.member_id = any(?::uuid[]) and m.status in ('TRIALING', 'ACTIVE', 'PAST_DUE')
+        and exists (select 1 from bundle_benefit bb where bb.bundle_version_id = m.bundle_version_id and bb.min_tier is not null)`,
+    [pgTextArray(memberIds)],
   );
+  if (memberships.length > 0) {
+    await materializeCurrentPeriods(tx, { now: at, timeZone: options.timeZone, provisionedPartners: options.provisionedPartners, membershipIds: memberships.map((m) => m.id) });
+  }
 }
