@@ -1,8 +1,9 @@
 // npm run demo [-- --url http://localhost:4000] [--member <id>]
 // Walks the README's "Try it" path against a running server and prints each step: a member
 // credential, subscribe to PLUS, the member's entitlements, a CAR_WASH token, its redemption
-// with a partner key, an idempotent replay, a refused second use, a COFFEE voucher claim, and
-// what the membership saved the member so far ("total saved").
+// with a partner key, an idempotent replay, a refused second use, a COFFEE voucher claim, what
+// the membership saved the member so far ("total saved"), then the loyalty program: a purchase
+// one of our channels records (points and a tier) and a coffee bought with points.
 // Credentials come as from `npm run -s dev:credential` (same configuration: DATA_DIR,
 // DATABASE_URL, EMBEDDED_PG_PORT). Exits 1 at the first step that does not do what it should.
 import { randomBytes } from 'node:crypto';
@@ -31,7 +32,7 @@ interface GraphQLAnswer {
   errors?: Array<{ message: string; extensions?: { code?: string } }>;
 }
 
-const STEPS = 11;
+const STEPS = 14;
 
 /** Runs the demo; true when every step did what it should. */
 export async function runDemo(options: DemoOptions): Promise<boolean> {
@@ -180,6 +181,42 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       return {
         value: undefined,
         shown: [savings.summary, `this period ¥${savings.thisPeriod.amount / 100}; renews automatically: ${me.membership.autoRenew}`],
+      };
+    });
+
+    const admin = await step('an admin credential, as one of our channels would use (npm run -s dev:credential -- admin …)', async () => {
+      const { credential, origin } = await devCredential(options.config, 'admin', `demo-admin-${run}`);
+      return { value: credential, shown: [origin] };
+    });
+
+    await step('record a ¥2,500 purchase in the app: points and a tier', async () => {
+      const { me } = await ok(member, `{ me { id } }`);
+      const { recordActivity: activity } = await ok(
+        admin,
+        `mutation($input: ActivityInput!) { recordActivity(input: $input) { points tierAfter } }`,
+        { input: { memberId: me.id, type: 'PURCHASE', channel: 'app', externalId: `demo-purchase-${run}`, amount: { amount: 250_000, currency: 'CNY' } } },
+      );
+      const { me: after } = await ok(member, `{ me { points { balance lots { remaining expiresAt } } tier { code } tierProgress { explanation } } }`);
+      expect(activity.points === 2_500 && after.points.balance >= 2_500, `expected 2,500 points, got ${JSON.stringify(activity)} and a balance of ${after.points.balance}`);
+      const lot = after.points.lots.at(-1);
+      return {
+        value: undefined,
+        shown: [`${activity.points} points (balance ${after.points.balance}, the newest lot expires ${lot?.expiresAt}); tier ${after.tier.code}`, after.tierProgress.explanation],
+      };
+    });
+
+    await step('buy a BrewBar coffee with 300 points', async () => {
+      const { redeemReward } = await ok(
+        member,
+        `mutation($key: String!) { redeemReward(rewardCode: "COFFEE_REWARD", idempotencyKey: $key) { pointsBalance redemption { rewardName points entitlement { id source benefit { code } validUntil } } } }`,
+        { key: `demo-coffee-${run}` },
+      );
+      const right = redeemReward.redemption.entitlement;
+      expect(right?.source === 'REWARD' && right.benefit.code === 'COFFEE', `expected a COFFEE right from the reward, got ${JSON.stringify(right)}`);
+      const { claimVoucher } = await ok(member, `mutation($id: ID!) { claimVoucher(entitlementId: $id) { code } }`, { id: right.id });
+      return {
+        value: undefined,
+        shown: [`${redeemReward.redemption.rewardName} for ${redeemReward.redemption.points} points (balance ${redeemReward.pointsBalance}), usable until ${right.validUntil}: code ${claimVoucher.code}`],
       };
     });
   } catch (error) {

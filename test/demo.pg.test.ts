@@ -39,8 +39,8 @@ describe('npm run demo', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const out = run.stdout;
-    const steps = out.split('\n').filter((line) => /^ ?\d+\/11 /.test(line));
-    expect(steps).toHaveLength(11);
+    const steps = out.split('\n').filter((line) => /^ ?\d+\/14 /.test(line));
+    expect(steps).toHaveLength(14);
     expect(steps.every((line) => line.endsWith(': ok'))).toBe(true);
     expect(out).toMatch(/member JWT for "demo-[0-9a-f]{8}" signed by the dev issuer in /);
     expect(out).toMatch(/membership [0-9a-f-]{36}: ACTIVE until /);
@@ -54,17 +54,20 @@ describe('npm run demo', () => {
     expect(out).toContain('ALREADY_REDEEMED: This token has already been redeemed');
     expect(out).toMatch(/code DEMO-COFFEE-\d{4} \(QR coalition-voucher:brewbar:DEMO-COFFEE-\d{4}\), 9 coffees left this month/);
     expect(out).toMatch(/"total saved"\): ok\n +You saved ¥[\d,.]+ on a ¥198 membership\n +this period ¥[\d.]+; renews automatically: true\n/);
+    expect(out).toMatch(/2500 points \(balance 2500, the newest lot expires \S+\); tier SILVER\n +Spend ¥[\d,]+ more by .+ to keep Silver\./);
+    expect(out).toMatch(/A BrewBar coffee for 300 points \(balance 2200\), usable until \S+: code DEMO-COFFEE-\d{4}\n/);
     expect(out).toMatch(/Every step did what it should\.\n$/);
 
-    // What the demo did, as the database has it: one redemption, one voucher claimed.
+    // What the demo did, as the database has it: one redemption, two vouchers claimed (the plan's coffee and the one bought with points).
     const [rows] = await t.db.query(
       `select (select count(*) from redemption where id = $1)::int as redemptions,
               (select count(*) from redemption r join entitlement e on e.id = r.entitlement_id
                 where e.member_id = (select member_id from redemption where id = $1))::int as member_redemptions,
-              (select count(*) from voucher_code where claimed_at is not null)::int as claimed`,
+              (select count(*) from voucher_code where claimed_at is not null)::int as claimed,
+              (select count(*) from reward_redemption)::int as rewards`,
       [redeemed![1]],
     );
-    expect(rows).toEqual({ redemptions: 1, member_redemptions: 1, claimed: 1 });
+    expect(rows).toEqual({ redemptions: 1, member_redemptions: 1, claimed: 2, rewards: 1 });
   });
 
   it('exits 1 at the first step that fails: a dev issuer the app does not trust', async () => {
@@ -73,9 +76,9 @@ describe('npm run demo', () => {
       const run = await demo({ DATA_DIR: otherDataDir });
 
       expect(run.code).toBe(1);
-      expect(run.stdout).toMatch(/ 2\/11 a member credential .*: ok\n.*a NEW dev issuer just created in /);
-      expect(run.stdout).toMatch(/ 3\/11 subscribe to PLUS: FAILED\n +UNAUTHENTICATED: /);
-      expect(run.stdout).not.toContain(' 4/11');
+      expect(run.stdout).toMatch(/ 2\/14 a member credential .*: ok\n.*a NEW dev issuer just created in /);
+      expect(run.stdout).toMatch(/ 3\/14 subscribe to PLUS: FAILED\n +UNAUTHENTICATED: /);
+      expect(run.stdout).not.toContain(' 4/14');
       expect(run.stdout).not.toContain('Every step did what it should');
     } finally {
       await fs.rm(otherDataDir, { recursive: true, force: true });
