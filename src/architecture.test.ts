@@ -46,6 +46,7 @@ const OWNERS: Record<string, string> = {
   channel_api_key: 'src/modules/activity/',
   membership_card: 'src/modules/coalition/',
   reward_redemption: 'src/modules/reward/',
+  catalog_draft: 'src/modules/catalog/',
   loyalty_tier_benefit: 'src/modules/loyalty-program/',
   campaign: 'src/modules/campaign/',
   campaign_grant: 'src/modules/campaign/',

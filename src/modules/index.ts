@@ -35,6 +35,7 @@ export const MODULES: readonly ModuleEntry[] = [
   { name: 'activity-import', definition: () => import('./activity-import/module.js'), errors: () => import('./activity-import/activity-import.errors.js') },
   { name: 'coalition', definition: () => import('./coalition/module.js') },
   { name: 'reward', definition: () => import('./reward/module.js'), errors: () => import('./reward/reward.errors.js') },
+  { name: 'catalog', definition: () => import('./catalog/module.js'), errors: () => import('./catalog/catalog.errors.js') },
   { name: 'test-clock', definition: () => import('./test-clock/module.js'), errors: () => import('./test-clock/test-clock.errors.js') },
 ];
 

@@ -5,7 +5,7 @@ export { entitlementLoaders } from './entitlement.loaders.js';
 export { EntitlementService, isUsableAt, remainingOf } from './entitlement.service.js';
 export type { EntitlementServiceOptions } from './entitlement.service.js';
 export { materializeCurrentPeriods } from './materialize.js';
-export { carryOverRights, expireEndedRights, resumeRights, suspendRights } from './membership-rights.js';
+export { carryOverRights, expireEndedRights, migrateRights, resumeRights, suspendRights } from './membership-rights.js';
 export { acknowledgeProvisioning, returnUnits, takeQuota } from './transitions.js';
 export { revokeRights } from './revoke.js';
 export type { RevocationScope, RevokedRight } from './revoke.js';

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pgTextArray } from '../../platform/sql.js';
 import { Outbox } from '../outbox/index.js';
+import { materializeCurrentPeriods } from './materialize.js';
 import { revokeRights } from './revoke.js';
 
 /** Partners with a provisioning adapter: the ones told what changed. */
@@ -116,4 +117,36 @@ export async function carryOverRights(
     [membershipId, at, at, newBundleVersionId],
   );
   if (dropped.length) await revokeRights(em, { entitlementIds: dropped.map((r) => r.id) }, { now: at, provisionedPartners: change.provisionedPartners });
+}
+
+/**
+ * Memberships just moved to another version of their bundle (a publication that migrates current
+ * members at its effective date), in the caller's transaction: a right the new version still
+ * grants keeps its row, its period and its units used, with the new quota (never below what was
+ * used); one it no longer grants is revoked now (its partner told); what it adds is granted for
+ * the current period, with its provisioning events.
+ */
+export async function migrateRights(
+  em: EntityManager,
+  membershipIds: readonly string[],
+  change: { at: Date; timeZone: string } & RightsOptions,
+): Promise<void> {
+  if (membershipIds.length === 0) return;
+  const ids = pgTextArray(membershipIds);
+  await em.execute(
+    `update entitlement e set quota = case when bb.quota is null then null else greatest(bb.quota, e.used) end
+       from membership m, bundle_benefit bb
+      where e.membership_id = m.id and m.id = any(?::uuid[]) and bb.bundle_version_id = m.bundle_version_id and bb.benefit_id = e.benefit_id
+        and e.status in ('ACTIVE', 'PENDING_PROVISION', 'SUSPENDED') and e.period_end > ?
+        and e.quota is distinct from (case when bb.quota is null then null else greatest(bb.quota, e.used) end)`,
+    [ids, change.at],
+  );
+  const dropped = await em.execute<{ id: string }[]>(
+    `select e.id from entitlement e join membership m on m.id = e.membership_id
+      where m.id = any(?::uuid[]) and e.status in ('ACTIVE', 'PENDING_PROVISION', 'SUSPENDED') and e.period_end > ?
+        and not exists (select 1 from bundle_benefit bb where bb.bundle_version_id = m.bundle_version_id and bb.benefit_id = e.benefit_id)`,
+    [ids, change.at],
+  );
+  if (dropped.length) await revokeRights(em, { entitlementIds: dropped.map((r) => r.id) }, { now: change.at, provisionedPartners: change.provisionedPartners });
+  await materializeCurrentPeriods(em, { now: change.at, timeZone: change.timeZone, provisionedPartners: change.provisionedPartners, membershipIds });
 }

@@ -17,4 +17,5 @@ export { MembershipEventType } from './timeline.js';
 export { paymentNotificationsApplied } from './payment-notifications.js';
 export type { NotificationAnswer } from './payment-notifications.js';
 export { formatMoney } from './messages.js';
+export { moveToBundleVersion } from './bundle-migration.js';
 export { MembershipType } from './membership.types.js';

@@ -1,0 +1,149 @@
+import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { auditContextOf } from '../audit/index.js';
+import type { RequestContext } from '../../platform/context.js';
+import { AppError } from '../../platform/errors.js';
+import { requireAdmin } from '../../platform/guards.js';
+import type { CatalogDraft } from './catalog-draft.entity.js';
+import { CatalogDraftStatus, MemberMigration } from './catalog-draft.entity.js';
+import type { CatalogChange } from './changes.js';
+import {
+  BundleMigrationInput,
+  CatalogDraftInput,
+  CatalogDraftType,
+  CatalogPreviewType,
+  type CatalogChangeInput,
+  type CatalogChangeLineType,
+} from './catalog.types.js';
+
+/** The input's one-of change as the module stores it; every input problem is listed at once. */
+function toChanges(input: CatalogChangeInput[]): CatalogChange[] {
+  const problems: Array<{ field: string; message: string }> = [];
+  const changes = input.flatMap((c, i): CatalogChange[] => {
+    const given = [c.createBenefit, c.setBundleBenefit, c.removeBundleBenefit, c.updatePlan].filter((x) => x != null);
+    if (given.length !== 1) {
+      problems.push({ field: `changes[${i}]`, message: 'must give exactly one of createBenefit, setBundleBenefit, removeBundleBenefit, updatePlan' });
+      return [];
+    }
+    if (c.createBenefit) {
+      const b = c.createBenefit;
+      const currency = b.unitPrice?.currency ?? b.memberValue?.currency ?? 'CNY';
+      if (b.unitPrice && b.memberValue && b.unitPrice.currency !== b.memberValue.currency) problems.push({ field: `changes[${i}].memberValue.currency`, message: 'must be the unit price currency' });
+      return [
+        {
+          kind: 'CREATE_BENEFIT',
+          code: b.code.trim(),
+          partnerId: b.partnerId.trim(),
+          benefitKind: b.kind,
+          name: { en: b.name.en, 'zh-CN': b.name.zhCN },
+          description: { en: b.description?.en ?? '', 'zh-CN': b.description?.zhCN ?? '' },
+          unitPrice: b.unitPrice?.amount ?? null,
+          memberValue: b.memberValue?.amount ?? null,
+          currency: currency.trim().toUpperCase(),
+        },
+      ];
+    }
+    if (c.setBundleBenefit) {
+      const s = c.setBundleBenefit;
+      return [{ kind: 'SET_BUNDLE_BENEFIT', bundleCode: s.bundleCode.trim(), benefitCode: s.benefitCode.trim(), quota: s.quota ?? null, period: s.period, minTier: s.minTier ?? null, segments: s.segments ?? null }];
+    }
+    if (c.removeBundleBenefit) return [{ kind: 'REMOVE_BUNDLE_BENEFIT', bundleCode: c.removeBundleBenefit.bundleCode.trim(), benefitCode: c.removeBundleBenefit.benefitCode.trim() }];
+    const u = c.updatePlan!;
+    const set: Record<string, unknown> = {};
+    if (u.price != null) set.priceAmount = u.price.amount;
+    if (u.trialDays != null) set.trialDays = u.trialDays;
+    if (u.graceDays != null) set.graceDays = u.graceDays;
+    if (u.grandfathered != null) set.grandfathered = u.grandfathered;
+    if (u.active != null) set.active = u.active;
+    return [{ kind: 'UPDATE_PLAN', planCode: u.planCode.trim(), set }];
+  });
+  if (problems.length) throw AppError.badInput(problems);
+  return changes;
+}
+
+function summary(change: CatalogChange): string {
+  switch (change.kind) {
+    case 'CREATE_BENEFIT':
+      return `new ${change.benefitKind} benefit ${change.code} of ${change.partnerId}`;
+    case 'SET_BUNDLE_BENEFIT':
+      return `${change.bundleCode} grants ${change.benefitCode}${change.quota === null ? '' : ` ×${change.quota}`} per ${change.period === 'CALENDAR_MONTH' ? 'month' : 'membership term'}${change.minTier ? `, ${change.minTier} and above` : ''}${change.segments ? `, segments ${change.segments.join(', ')}` : ''}`;
+    case 'REMOVE_BUNDLE_BENEFIT':
+      return `${change.bundleCode} no longer grants ${change.benefitCode}`;
+    case 'UPDATE_PLAN':
+      return `${change.planCode}: ${Object.entries(change.set).map(([k, v]) => `${k} ${String(v)}`).join(', ')}`;
+  }
+}
+
+async function out(draft: CatalogDraft, ctx: RequestContext): Promise<CatalogDraftType> {
+  const { plan } = await ctx.services.catalog.view(draft);
+  const open = draft.status === CatalogDraftStatus.DRAFT;
+  return {
+    id: draft.id,
+    title: draft.title,
+    status: draft.status,
+    createdBy: draft.createdBy,
+    createdAt: draft.createdAt,
+    updatedAt: draft.updatedAt,
+    effectiveAt: draft.effectiveAt ?? null,
+    publishedAt: draft.publishedAt ?? null,
+    canceledAt: draft.canceledAt ?? null,
+    changes: draft.changes.map((c): CatalogChangeLineType => ({ kind: c.kind, summary: summary(c) })),
+    // A published draft's problems and diff were those of its day: shown against the catalog it made.
+    problems: open ? plan.problems : [],
+    diff: plan.diff,
+  };
+}
+
+@Resolver(() => CatalogDraftType)
+export class CatalogResolver {
+  @Query(() => [CatalogDraftType], { description: 'Catalog drafts and publications, newest first (admins)' })
+  async catalogDrafts(@Arg('status', () => CatalogDraftStatus, { nullable: true }) status: CatalogDraftStatus | null, @Ctx() ctx: RequestContext): Promise<CatalogDraftType[]> {
+    requireAdmin(ctx.principal, 'catalogDrafts');
+    return Promise.all((await ctx.services.catalog.list(status ?? null)).map((d) => out(d, ctx)));
+  }
+
+  @Query(() => CatalogDraftType, { description: 'One draft with its problems and its diff against the live catalog (admins)' })
+  async catalogDraft(@Arg('draftId', () => ID) draftId: string, @Ctx() ctx: RequestContext): Promise<CatalogDraftType> {
+    requireAdmin(ctx.principal, 'catalogDraft');
+    return out(await ctx.services.catalog.get(draftId), ctx);
+  }
+
+  @Query(() => CatalogPreviewType, { description: "What a member gets of their plan's bundle today and under a draft (admins)" })
+  catalogPreview(@Arg('draftId', () => ID) draftId: string, @Arg('memberId', () => ID) memberId: string, @Ctx() ctx: RequestContext): Promise<CatalogPreviewType> {
+    requireAdmin(ctx.principal, 'catalogPreview');
+    return ctx.services.catalog.preview(draftId, memberId);
+  }
+
+  @Mutation(() => CatalogDraftType, { description: 'Saves a draft of changes to benefits, bundles and plans; its problems are listed on it, all at once (admins)' })
+  async createCatalogDraft(@Arg('input', () => CatalogDraftInput) input: CatalogDraftInput, @Ctx() ctx: RequestContext): Promise<CatalogDraftType> {
+    requireAdmin(ctx.principal, 'createCatalogDraft');
+    return out(await ctx.services.catalog.create(input.title, toChanges(input.changes), auditContextOf(ctx)), ctx);
+  }
+
+  @Mutation(() => CatalogDraftType, { description: "Replaces a draft's title and changes (admins)" })
+  async updateCatalogDraft(@Arg('draftId', () => ID) draftId: string, @Arg('input', () => CatalogDraftInput) input: CatalogDraftInput, @Ctx() ctx: RequestContext): Promise<CatalogDraftType> {
+    requireAdmin(ctx.principal, 'updateCatalogDraft');
+    return out(await ctx.services.catalog.update(draftId, input.title, toChanges(input.changes), auditContextOf(ctx)), ctx);
+  }
+
+  @Mutation(() => CatalogDraftType, {
+    description:
+      'Publishes a draft effective at `effectiveAt` (now when absent): refused with every problem listed when it has any; per bundle, current members are grandfathered until renewal (default) or migrated at the effective date (admins)',
+  })
+  async publishCatalogDraft(
+    @Arg('draftId', () => ID) draftId: string,
+    @Arg('effectiveAt', () => Date, { nullable: true }) effectiveAt: Date | null,
+    @Arg('migrations', () => [BundleMigrationInput], { nullable: true }) migrations: BundleMigrationInput[] | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<CatalogDraftType> {
+    requireAdmin(ctx.principal, 'publishCatalogDraft');
+    const byBundle: Record<string, MemberMigration> = {};
+    for (const m of migrations ?? []) byBundle[m.bundleCode.trim()] = m.members;
+    return out(await ctx.services.catalog.publish(draftId, { effectiveAt: effectiveAt ?? null, migrations: byBundle }, auditContextOf(ctx)), ctx);
+  }
+
+  @Mutation(() => CatalogDraftType, { description: 'Takes back a publication still ahead of its effective date; it leaves nothing behind (admins)' })
+  async cancelCatalogPublication(@Arg('draftId', () => ID) draftId: string, @Ctx() ctx: RequestContext): Promise<CatalogDraftType> {
+    requireAdmin(ctx.principal, 'cancelCatalogPublication');
+    return out(await ctx.services.catalog.cancel(draftId, auditContextOf(ctx)), ctx);
+  }
+}

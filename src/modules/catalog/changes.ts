@@ -1,0 +1,235 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { InputProblem } from '../../platform/errors.js';
+import type { LocalizedText } from '../../platform/localized.js';
+
+/** One change a draft makes to what members get. */
+export type CatalogChange =
+  | {
+      kind: 'CREATE_BENEFIT';
+      code: string;
+      partnerId: string;
+      benefitKind: string;
+      name: LocalizedText;
+      description: LocalizedText;
+      /** What the partner is paid per unit used (minor units), and what a unit is worth to a member. */
+      unitPrice: number | null;
+      memberValue: number | null;
+      currency: string;
+    }
+  | { kind: 'SET_BUNDLE_BENEFIT'; bundleCode: string; benefitCode: string; quota: number | null; period: string; minTier: string | null; segments: string[] | null }
+  | { kind: 'REMOVE_BUNDLE_BENEFIT'; bundleCode: string; benefitCode: string }
+  | { kind: 'UPDATE_PLAN'; planCode: string; set: PlanTerms };
+
+/** A plan's terms a draft may change. */
+export interface PlanTerms {
+  priceAmount?: number;
+  trialDays?: number;
+  graceDays?: number;
+  grandfathered?: boolean;
+  active?: boolean;
+}
+
+export const BENEFIT_KINDS = ['ACCESS', 'QUOTA', 'VOUCHER', 'DISCOUNT', 'CONVERSION'] as const;
+export const PERIODS = ['MEMBERSHIP_TERM', 'CALENDAR_MONTH'] as const;
+
+/** A benefit as one bundle version grants it. */
+export interface BundleLine {
+  benefitCode: string;
+  quota: number | null;
+  period: string;
+  minTier: string | null;
+  segments: string[] | null;
+}
+
+interface LiveBundle {
+  id: string;
+  /** The newest version (in effect, or scheduled). */
+  latest: { id: string; version: number; effectiveFrom: Date };
+  lines: BundleLine[];
+}
+
+/** The catalog as it stands: what a draft is checked, diffed and applied against. */
+export interface LiveCatalog {
+  partners: Set<string>;
+  benefits: Map<string, { id: string; kind: string; partnerId: string }>;
+  tiers: Set<string>;
+  bundles: Map<string, LiveBundle>;
+  plans: Map<string, { id: string; bundleCode: string; terms: Required<PlanTerms> }>;
+  now: Date;
+}
+
+export async function readLiveCatalog(em: EntityManager, now: Date): Promise<LiveCatalog> {
+  const [partners, benefits, tiers, versions, plans] = await Promise.all([
+    em.execute<{ id: string }[]>(`select id from partner`),
+    em.execute<{ id: string; code: string; kind: string; partner_id: string }[]>(`select id, code, kind, partner_id from benefit`),
+    em.execute<{ code: string }[]>(`select code from loyalty_tier`),
+    em.execute<{ bundle_id: string; bundle_code: string; id: string; version: number; effective_from: Date }[]>(
+      `select distinct on (b.id) b.id as bundle_id, b.code as bundle_code, v.id, v.version, v.effective_from
+         from bundle b join bundle_version v on v.bundle_id = b.id order by b.id, v.version desc`,
+    ),
+    em.execute<{ id: string; code: string; bundle_code: string; price_amount: number; trial_days: number; grace_days: number; grandfathered: boolean; active: boolean }[]>(
+      `select p.id, p.code, b.code as bundle_code, p.price_amount, p.trial_days, p.grace_days, p.grandfathered, p.active from plan p join bundle b on b.id = p.bundle_id`,
+    ),
+  ]);
+  const lines = versions.length
+    ? await em.execute<{ bundle_version_id: string; code: string; quota: number | null; period: string; min_tier: string | null; segments: string[] | null }[]>(
+        `select bb.bundle_version_id, b.code, bb.quota, bb.period, bb.min_tier, bb.segments
+           from bundle_benefit bb join benefit b on b.id = bb.benefit_id
+          where bb.bundle_version_id = any(?::uuid[]) order by bb.position, b.code`,
+        [`{${versions.map((v) => v.id).join(',')}}`],
+      )
+    : [];
+  return {
+    partners: new Set(partners.map((p) => p.id)),
+    benefits: new Map(benefits.map((b) => [b.code, { id: b.id, kind: b.kind, partnerId: b.partner_id }])),
+    tiers: new Set(tiers.map((t) => t.code)),
+    bundles: new Map(
+      versions.map((v) => [
+        v.bundle_code,
+        {
+          id: v.bundle_id,
+          latest: { id: v.id, version: v.version, effectiveFrom: new Date(v.effective_from) },
+          lines: lines
+            .filter((l) => l.bundle_version_id === v.id)
+            .map((l) => ({ benefitCode: l.code, quota: l.quota, period: l.period, minTier: l.min_tier, segments: l.segments })),
+        },
+      ]),
+    ),
+    plans: new Map(
+      plans.map((p) => [
+        p.code,
+        { id: p.id, bundleCode: p.bundle_code, terms: { priceAmount: p.price_amount, trialDays: p.trial_days, graceDays: p.grace_days, grandfathered: p.grandfathered, active: p.active } },
+      ]),
+    ),
+    now,
+  };
+}
+
+/** What a draft changes, line by line, against the live catalog. */
+export interface CatalogDiff {
+  benefitsCreated: string[];
+  bundles: Array<{ bundleCode: string; added: BundleLine[]; removed: BundleLine[]; changed: Array<{ benefitCode: string; before: BundleLine; after: BundleLine }> }>;
+  plans: Array<{ planCode: string; changes: Array<{ field: string; before: string; after: string }> }>;
+}
+
+/** A draft read against the live catalog: its problems (all of them), its diff, and what publishing it would write. */
+export interface DraftPlan {
+  problems: InputProblem[];
+  diff: CatalogDiff;
+  /** The lines of each bundle the draft touches, as its new version would grant them. */
+  bundles: Map<string, BundleLine[]>;
+  benefits: Extract<CatalogChange, { kind: 'CREATE_BENEFIT' }>[];
+  planUpdates: Array<{ planCode: string; set: PlanTerms }>;
+}
+
+const CODE = /^[A-Z][A-Z0-9_]{1,39}$/;
+const same = (a: BundleLine, b: BundleLine) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Checks every change against the live catalog and the draft's own earlier changes, listing every problem. */
+export function planDraft(live: LiveCatalog, changes: readonly CatalogChange[]): DraftPlan {
+  const problems: InputProblem[] = [];
+  const problem = (field: string, message: string) => problems.push({ field, message });
+  if (changes.length === 0) problem('changes', 'must hold at least one change');
+  const created = new Map<string, string>();
+  const bundles = new Map<string, BundleLine[]>();
+  const benefits: DraftPlan['benefits'] = [];
+  const planUpdates: DraftPlan['planUpdates'] = [];
+  const kindOf = (code: string) => live.benefits.get(code)?.kind ?? created.get(code);
+
+  changes.forEach((change, i) => {
+    const at = (field: string) => `changes[${i}].${field}`;
+    switch (change.kind) {
+      case 'CREATE_BENEFIT': {
+        if (!CODE.test(change.code)) problem(at('code'), 'must be 2-40 capitals, digits or _ starting with a letter');
+        else if (live.benefits.has(change.code) || created.has(change.code)) problem(at('code'), `a benefit ${change.code} exists already`);
+        if (!live.partners.has(change.partnerId)) problem(at('partnerId'), `no partner ${change.partnerId}`);
+        if (!(BENEFIT_KINDS as readonly string[]).includes(change.benefitKind)) problem(at('kind'), `must be one of ${BENEFIT_KINDS.join(', ')}`);
+        for (const lang of ['en', 'zh-CN'] as const) {
+          const name = change.name?.[lang]?.trim() ?? '';
+          if (name.length < 1 || name.length > 100) problem(at(`name.${lang === 'en' ? 'en' : 'zhCN'}`), 'must be 1-100 characters');
+          if ((change.description?.[lang] ?? '').length > 500) problem(at(`description.${lang === 'en' ? 'en' : 'zhCN'}`), 'must be at most 500 characters');
+        }
+        for (const field of ['unitPrice', 'memberValue'] as const) {
+          const value = change[field];
+          if (value !== null && !(Number.isInteger(value) && value >= 0 && value <= 100_000_000)) problem(at(`${field}.amount`), 'must be a whole amount in minor units, 0 or more');
+        }
+        if (!/^[A-Z]{3}$/.test(change.currency)) problem(at('currency'), 'must be an ISO currency code');
+        if (CODE.test(change.code) && !live.benefits.has(change.code)) created.set(change.code, change.benefitKind);
+        benefits.push(change);
+        break;
+      }
+      case 'SET_BUNDLE_BENEFIT':
+      case 'REMOVE_BUNDLE_BENEFIT': {
+        const bundle = live.bundles.get(change.bundleCode);
+        if (!bundle) {
+          problem(at('bundleCode'), `no bundle ${change.bundleCode}`);
+          break;
+        }
+        if (bundle.latest.effectiveFrom > live.now) problem(at('bundleCode'), `version ${bundle.latest.version} of ${change.bundleCode} is scheduled already: cancel it or wait until it takes effect`);
+        const lines = bundles.get(change.bundleCode) ?? bundle.lines.map((l) => ({ ...l }));
+        bundles.set(change.bundleCode, lines);
+        const index = lines.findIndex((l) => l.benefitCode === change.benefitCode);
+        if (change.kind === 'REMOVE_BUNDLE_BENEFIT') {
+          if (index < 0) problem(at('benefitCode'), `${change.bundleCode} does not grant ${change.benefitCode}`);
+          else lines.splice(index, 1);
+          break;
+        }
+        const kind = kindOf(change.benefitCode);
+        if (!kind) problem(at('benefitCode'), `no benefit ${change.benefitCode} (create it first, in this draft or before)`);
+        if (kind === 'ACCESS' && change.quota !== null) problem(at('quota'), 'an ACCESS benefit has no quota: leave it null');
+        if (kind && kind !== 'ACCESS' && !(Number.isInteger(change.quota) && change.quota! >= 1 && change.quota! <= 10_000)) problem(at('quota'), 'must be a whole number from 1 to 10000');
+        if (!(PERIODS as readonly string[]).includes(change.period)) problem(at('period'), `must be one of ${PERIODS.join(', ')}`);
+        if (change.minTier !== null && !live.tiers.has(change.minTier)) problem(at('minTier'), `no tier ${change.minTier}`);
+        if (change.segments !== null && (change.segments.length === 0 || change.segments.some((s) => !/^[A-Z][A-Z0-9_]{0,39}$/.test(s)))) {
+          problem(at('segments'), 'must name at least one segment code (capitals, digits, _), or be null for everyone');
+        }
+        const line: BundleLine = { benefitCode: change.benefitCode, quota: change.quota, period: change.period, minTier: change.minTier, segments: change.segments };
+        if (index < 0) lines.push(line);
+        else lines[index] = line;
+        break;
+      }
+      case 'UPDATE_PLAN': {
+        const plan = live.plans.get(change.planCode);
+        if (!plan) problem(at('planCode'), `no plan ${change.planCode}`);
+        const set = change.set ?? {};
+        if (Object.keys(set).length === 0) problem(at('set'), 'must change at least one term');
+        if (set.priceAmount !== undefined && !(Number.isInteger(set.priceAmount) && set.priceAmount > 0 && set.priceAmount <= 100_000_000)) problem(at('priceAmount'), 'must be a whole amount in minor units above 0');
+        if (set.trialDays !== undefined && !(Number.isInteger(set.trialDays) && set.trialDays >= 0 && set.trialDays <= 90)) problem(at('trialDays'), 'must be a whole number of days from 0 to 90');
+        if (set.graceDays !== undefined && !(Number.isInteger(set.graceDays) && set.graceDays >= 0 && set.graceDays <= 60)) problem(at('graceDays'), 'must be a whole number of days from 0 to 60');
+        if (plan) planUpdates.push({ planCode: change.planCode, set });
+        break;
+      }
+    }
+  });
+
+  const diff: CatalogDiff = { benefitsCreated: [...created.keys()], bundles: [], plans: [] };
+  for (const [bundleCode, after] of bundles) {
+    const before = live.bundles.get(bundleCode)!.lines;
+    diff.bundles.push({
+      bundleCode,
+      added: after.filter((l) => !before.some((b) => b.benefitCode === l.benefitCode)),
+      removed: before.filter((b) => !after.some((l) => l.benefitCode === b.benefitCode)),
+      changed: after.flatMap((l) => {
+        const was = before.find((b) => b.benefitCode === l.benefitCode);
+        return was && !same(was, l) ? [{ benefitCode: l.benefitCode, before: was, after: l }] : [];
+      }),
+    });
+  }
+  const merged = new Map<string, PlanTerms>();
+  for (const u of planUpdates) merged.set(u.planCode, { ...merged.get(u.planCode), ...u.set });
+  for (const [planCode, set] of merged) {
+    const terms = live.plans.get(planCode)!.terms;
+    const changesOfPlan = Object.entries(set)
+      .filter(([field, value]) => terms[field as keyof PlanTerms] !== value)
+      .map(([field, value]) => ({ field, before: String(terms[field as keyof PlanTerms]), after: String(value) }));
+    if (changesOfPlan.length) diff.plans.push({ planCode, changes: changesOfPlan });
+  }
+  return { problems, diff, bundles, benefits, planUpdates: [...merged].map(([planCode, set]) => ({ planCode, set })) };
+}
+
+/** The lines a member gets of a bundle: those whose tier and segments they meet. */
+export function eligibleLines(lines: readonly BundleLine[], member: { tierRank: number; segments: readonly string[] }, rankOf: (tier: string) => number): BundleLine[] {
+  return lines.filter(
+    (l) => (l.minTier === null || member.tierRank >= rankOf(l.minTier)) && (l.segments === null || l.segments.some((s) => member.segments.includes(s))),
+  );
+}

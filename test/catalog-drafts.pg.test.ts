@@ -1,0 +1,217 @@
+// Product managers change what members get through drafts: every problem listed at once, a
+// preview on a real member, a diff against the live catalog, a publication with an effective
+// date that grandfathers current members or migrates them, and a scheduled publication that,
+// cancelled, changes nothing. Real PostgreSQL, through the gateway.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from './support/app.js';
+
+let t: TestApp;
+let admin: string;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  admin = await t.adminToken('catalog-pm');
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const DRAFT_FIELDS = `id title status createdBy effectiveAt changes { kind summary } problems { field message }
+  diff { benefitsCreated bundles { bundleCode added { benefitCode quota period minTier segments } removed { benefitCode } changed { benefitCode before { quota } after { quota } } } plans { planCode changes { field before after } } }`;
+const CREATE = `mutation($input: CatalogDraftInput!) { createCatalogDraft(input: $input) { ${DRAFT_FIELDS} } }`;
+const PUBLISH = `mutation($id: ID!, $at: DateTimeISO, $migrations: [BundleMigrationInput!]) { publishCatalogDraft(draftId: $id, effectiveAt: $at, migrations: $migrations) { ${DRAFT_FIELDS} } }`;
+const CANCEL = `mutation($id: ID!) { cancelCatalogPublication(draftId: $id) { id status } }`;
+
+async function draft(title: string, changes: unknown[]) {
+  const res = await t.graphql(CREATE, { input: { title, changes } }, { bearer: admin });
+  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+  return res.data.createCatalogDraft;
+}
+
+async function publish(id: string, at: string | null = null, migrations: unknown[] | null = null) {
+  const res = await t.graphql(PUBLISH, { id, at, migrations }, { bearer: admin });
+  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+  return res.data.publishCatalogDraft;
+}
+
+async function rights(bearer: string): Promise<Record<string, number | null>> {
+  const res = await t.graphql(`{ me { entitlements { status source quota benefit { code } } } }`, {}, { bearer });
+  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+  return Object.fromEntries(
+    (res.data.me.entitlements as Array<{ status: string; source: string; quota: number | null; benefit: { code: string } }>)
+      .filter((e) => e.source === 'MEMBERSHIP' && e.status !== 'REVOKED')
+      .map((e) => [e.benefit.code, e.quota]),
+  );
+}
+
+/** What a refused or cancelled change must leave as it was. */
+async function catalogFootprint() {
+  const [row] = await t.db.query(
+    `select (select count(*)::int from bundle_version) as versions, (select count(*)::int from bundle_benefit) as lines,
+            (select count(*)::int from benefit) as benefits, (select json_agg(json_build_object('code', code, 'price', price_amount) order by code) from plan) as plans,
+            (select count(*)::int from entitlement) as rights`,
+  );
+  return row;
+}
+
+const LOUNGE = {
+  createBenefit: {
+    code: 'LOUNGE_PASS',
+    partnerId: 'sparkwash',
+    kind: 'QUOTA',
+    name: { en: 'Lounge pass', zhCN: '贵宾室通行' },
+    description: { en: 'A lounge visit at a SparkWash flagship', zhCN: '闪亮洗车旗舰店贵宾室一次' },
+    unitPrice: { amount: 2_000, currency: 'CNY' },
+    memberValue: { amount: 6_000, currency: 'CNY' },
+  },
+};
+const LOUNGE_IN_PLUS = { setBundleBenefit: { bundleCode: 'PLUS_BUNDLE', benefitCode: 'LOUNGE_PASS', quota: 2, period: 'MEMBERSHIP_TERM' } };
+
+describe('catalog drafts', () => {
+  it('creates a benefit and adds it to PLUS: previewed on a member, diffed, published now; new members get it, current members are grandfathered', async () => {
+    const current = await t.subscribedMember();
+    expect(await rights(current.bearer)).toEqual({ STREAMING_VIP: null, CAR_WASH: 4, COFFEE: 10, SKYMILES_BONUS: 2_000 });
+
+    const created = await draft('Lounge passes for PLUS', [LOUNGE, LOUNGE_IN_PLUS]);
+    expect(created).toMatchObject({
+      status: 'DRAFT',
+      createdBy: expect.stringMatching(/^admin:/),
+      problems: [],
+      changes: [
+        { kind: 'CREATE_BENEFIT', summary: 'new QUOTA benefit LOUNGE_PASS of sparkwash' },
+        { kind: 'SET_BUNDLE_BENEFIT', summary: 'PLUS_BUNDLE grants LOUNGE_PASS ×2 per membership term' },
+      ],
+      diff: {
+        benefitsCreated: ['LOUNGE_PASS'],
+        bundles: [{ bundleCode: 'PLUS_BUNDLE', added: [{ benefitCode: 'LOUNGE_PASS', quota: 2, period: 'MEMBERSHIP_TERM', minTier: null, segments: null }], removed: [], changed: [] }],
+        plans: [],
+      },
+    });
+
+    const preview = await t.graphql(
+      `query($d: ID!, $m: ID!) { catalogPreview(draftId: $d, memberId: $m) { planCode bundleCode tier today { benefitCode quota } underDraft { benefitCode quota } } }`,
+      { d: created.id, m: current.memberId },
+      { bearer: admin },
+    );
+    expect(preview.errors, JSON.stringify(preview.errors)).toBeUndefined();
+    expect(preview.data.catalogPreview).toMatchObject({ planCode: 'PLUS', bundleCode: 'PLUS_BUNDLE', tier: 'MEMBER' });
+    expect(preview.data.catalogPreview.today.map((l: { benefitCode: string }) => l.benefitCode).sort()).toEqual(['CAR_WASH', 'COFFEE', 'SKYMILES_BONUS', 'STREAMING_VIP']);
+    expect(preview.data.catalogPreview.underDraft.map((l: { benefitCode: string }) => l.benefitCode).sort()).toEqual(['CAR_WASH', 'COFFEE', 'LOUNGE_PASS', 'SKYMILES_BONUS', 'STREAMING_VIP']);
+
+    const published = await publish(created.id);
+    expect(published.status).toBe('PUBLISHED');
+    const newcomer = await t.subscribedMember();
+    expect(await rights(newcomer.bearer)).toEqual({ STREAMING_VIP: null, CAR_WASH: 4, COFFEE: 10, SKYMILES_BONUS: 2_000, LOUNGE_PASS: 2 });
+    expect(await rights(current.bearer)).toEqual({ STREAMING_VIP: null, CAR_WASH: 4, COFFEE: 10, SKYMILES_BONUS: 2_000 });
+    const plans = await t.graphql(`{ plans { code benefits { benefit { code name } quota } } }`, {}, { bearer: newcomer.bearer, headers: { 'accept-language': 'zh-CN' } });
+    expect(plans.data.plans.find((p: { code: string }) => p.code === 'PLUS').benefits).toContainEqual({ benefit: { code: 'LOUNGE_PASS', name: '贵宾室通行' }, quota: 2 });
+
+    // Audited, and published once.
+    const audit = await t.db.query<{ action: string; actor: string }>(`select action, actor from audit_log where subject = $1 order by at, seq`, [created.id]);
+    expect(audit.map((a) => a.action)).toEqual(['catalog.draft.create', 'catalog.publish']);
+    const again = await t.graphql(PUBLISH, { id: created.id }, { bearer: admin });
+    expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'CATALOG_DRAFT_NOT_EDITABLE', status: 'PUBLISHED' });
+  });
+
+  it('migrates current members at the effective date when asked: their car wash quota grows, used washes carry over, the lounge pass arrives', async () => {
+    const current = await t.subscribedMember();
+    const before = await rights(current.bearer);
+    expect(before.CAR_WASH).toBe(4);
+    // One wash used before the change.
+    const issued = await t.graphql(`mutation($id: ID!) { issueEntitlementToken(entitlementId: $id) { token } }`, { id: current.entitlementIds.CAR_WASH }, { bearer: current.bearer });
+    const washed = await t.graphql(`mutation($t: String!) { redeemEntitlement(token: $t, idempotencyKey: "before-migration") { id } }`, { t: issued.data.issueEntitlementToken.token }, { bearer: await t.partnerKey('sparkwash') });
+    expect(washed.errors, JSON.stringify(washed.errors)).toBeUndefined();
+    const created = await draft('Six washes a year', [{ setBundleBenefit: { bundleCode: 'PLUS_BUNDLE', benefitCode: 'CAR_WASH', quota: 6, period: 'MEMBERSHIP_TERM' } }]);
+    expect(created.diff.bundles[0].changed).toEqual([{ benefitCode: 'CAR_WASH', before: { quota: 4 }, after: { quota: 6 } }]);
+    const published = await publish(created.id, null, [{ bundleCode: 'PLUS_BUNDLE', members: 'MIGRATE' }]);
+    expect(published.status).toBe('PUBLISHED');
+    const after = await rights(current.bearer);
+    expect(after.CAR_WASH).toBe(6);
+    expect(after.LOUNGE_PASS).toBe(2);
+    // The same right, its used wash kept: five left, not six.
+    const [wash] = await t.db.query<{ id: string; used: number; quota: number }>(
+      `select e.id, e.used, e.quota from entitlement e join benefit b on b.id = e.benefit_id where e.member_id = $1 and b.code = 'CAR_WASH'`,
+      [current.memberId],
+    );
+    expect(wash).toEqual({ id: current.entitlementIds.CAR_WASH, used: 1, quota: 6 });
+  });
+
+  it('lists every problem of a bad draft at its field, refuses to publish it, and changes nothing', async () => {
+    const created = await draft('Everything wrong', [
+      { createBenefit: { ...LOUNGE.createBenefit, code: 'bad code', partnerId: 'nobody', name: { en: '', zhCN: '好' } } },
+      { setBundleBenefit: { bundleCode: 'NOPE_BUNDLE', benefitCode: 'CAR_WASH', quota: 1, period: 'MEMBERSHIP_TERM' } },
+      { setBundleBenefit: { bundleCode: 'PLUS_BUNDLE', benefitCode: 'CAR_WASH', quota: -1, period: 'MEMBERSHIP_TERM', minTier: 'PLATINUM' } },
+      { updatePlan: { planCode: 'PLUS', price: { amount: 0, currency: 'CNY' } } },
+    ]);
+    expect(created.problems).toEqual([
+      { field: 'changes[0].code', message: 'must be 2-40 capitals, digits or _ starting with a letter' },
+      { field: 'changes[0].partnerId', message: 'no partner nobody' },
+      { field: 'changes[0].name.en', message: 'must be 1-100 characters' },
+      { field: 'changes[1].bundleCode', message: 'no bundle NOPE_BUNDLE' },
+      { field: 'changes[2].quota', message: 'must be a whole number from 1 to 10000' },
+      { field: 'changes[2].minTier', message: 'no tier PLATINUM' },
+      { field: 'changes[3].priceAmount', message: 'must be a whole amount in minor units above 0' },
+    ]);
+    const footprint = await catalogFootprint();
+    const refused = await t.graphql(PUBLISH, { id: created.id }, { bearer: admin });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(refused.errors?.[0]?.extensions?.problems).toEqual(created.problems);
+    expect(await catalogFootprint()).toEqual(footprint);
+    // A change naming none of its kinds, or two, is refused at the door.
+    const shapeless = await t.graphql(CREATE, { input: { title: 'x', changes: [{}] } }, { bearer: admin });
+    expect(shapeless.errors?.[0]?.extensions?.problems).toEqual([{ field: 'changes[0]', message: expect.stringContaining('exactly one of') }]);
+    // Only admins (and, later, product managers) draft.
+    const member = await t.subscribedMember();
+    const forbidden = await t.graphql(CREATE, { input: { title: 'mine', changes: [LOUNGE_IN_PLUS] } }, { bearer: member.bearer });
+    expect(forbidden.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('a publication scheduled for later changes nothing for members now, and cancelled before its date leaves nothing behind', async () => {
+    const footprint = await catalogFootprint();
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
+    const created = await draft('Fast lane next week', [
+      { createBenefit: { ...LOUNGE.createBenefit, code: 'FAST_LANE', name: { en: 'Fast lane', zhCN: '快速通道' } } },
+      { setBundleBenefit: { bundleCode: 'PLUS_BUNDLE', benefitCode: 'FAST_LANE', quota: 1, period: 'CALENDAR_MONTH' } },
+      { updatePlan: { planCode: 'PLUS', price: { amount: 25_800, currency: 'CNY' } } },
+    ]);
+    expect(created.diff.plans).toEqual([{ planCode: 'PLUS', changes: [{ field: 'priceAmount', before: '19800', after: '25800' }] }]);
+    const scheduled = await publish(created.id, tomorrow);
+    expect(scheduled).toMatchObject({ status: 'SCHEDULED', effectiveAt: tomorrow });
+    // Not yet: a member subscribing now gets today's bundle at today's price.
+    const now = await t.subscribedMember();
+    expect(Object.keys(await rights(now.bearer))).not.toContain('FAST_LANE');
+    const [plus] = await t.db.query<{ price_amount: number }>(`select price_amount from plan where code = 'PLUS'`);
+    expect(plus!.price_amount).toBe(19_800);
+    // Another draft of the same bundle waits for it.
+    const blocked = await draft('Meanwhile', [{ setBundleBenefit: { bundleCode: 'PLUS_BUNDLE', benefitCode: 'CAR_WASH', quota: 5, period: 'MEMBERSHIP_TERM' } }]);
+    expect(blocked.problems).toEqual([{ field: 'changes[0].bundleCode', message: expect.stringContaining('is scheduled already') }]);
+
+    const canceled = await t.graphql(CANCEL, { id: created.id }, { bearer: admin });
+    expect(canceled.errors, JSON.stringify(canceled.errors)).toBeUndefined();
+    expect(canceled.data.cancelCatalogPublication.status).toBe('CANCELED');
+    const { rights: _rights, ...catalogNow } = (await catalogFootprint()) as Record<string, unknown>;
+    const { rights: _before, ...catalogBefore } = footprint as Record<string, unknown>;
+    expect(catalogNow).toEqual(catalogBefore);
+    // The due work at the would-be effective date finds nothing to do.
+    await t.app.deps.dueWork!.runDue(null, new Date(Date.now() + 2 * 86_400_000));
+    const [still] = await t.db.query<{ price_amount: number }>(`select price_amount from plan where code = 'PLUS'`);
+    expect(still!.price_amount).toBe(19_800);
+    const twice = await t.graphql(CANCEL, { id: created.id }, { bearer: admin });
+    expect(twice.errors?.[0]?.extensions).toMatchObject({ code: 'CATALOG_PUBLICATION_NOT_CANCELABLE', status: 'CANCELED' });
+  });
+
+  it('a scheduled publication takes effect at its date: the new price and the new version for members subscribing from then on', async () => {
+    const soon = new Date(Date.now() + 3_600_000);
+    const created = await draft(`Price rise ${randomUUID().slice(0, 4)}`, [{ updatePlan: { planCode: 'PLUS_MONTHLY', price: { amount: 2_900, currency: 'CNY' } } }]);
+    await publish(created.id, soon.toISOString());
+    const [before] = await t.db.query<{ price_amount: number }>(`select price_amount from plan where code = 'PLUS_MONTHLY'`);
+    expect(before!.price_amount).not.toBe(2_900);
+    // Two workers at the effective date: one claims it, the other finds nothing left to do.
+    await Promise.all([t.app.deps.dueWork!.runDue(null, soon), t.app.deps.dueWork!.runDue(null, soon)]);
+    const [after] = await t.db.query<{ price_amount: number }>(`select price_amount from plan where code = 'PLUS_MONTHLY'`);
+    expect(after!.price_amount).toBe(2_900);
+    const status = await t.graphql(`query($id: ID!) { catalogDraft(draftId: $id) { status } }`, { id: created.id }, { bearer: admin });
+    expect(status.data.catalogDraft.status).toBe('PUBLISHED');
+  });
+});
