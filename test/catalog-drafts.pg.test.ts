@@ -215,3 +215,49 @@ describe('catalog drafts', () => {
     expect(status.data.catalogDraft.status).toBe('PUBLISHED');
   });
 });
+
+describe('loyalty program changes in drafts', () => {
+  it('lists every problem of rewards, tiers, tier benefits and earn rules at its field, the ladder included', async () => {
+    // Malformed JSON is refused at the door, changing nothing.
+    const malformed = await t.graphql(CREATE, { input: { title: 'Bad JSON', changes: [{ setEarnRules: { rulesJson: '{ not json' } }] } }, { bearer: admin });
+    expect(malformed.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', problems: [{ field: 'changes[0].rulesJson', message: 'must be JSON' }] });
+    const res = await t.graphql(CREATE, {
+      input: {
+        title: 'Loyalty, all wrong',
+        changes: [
+          { setReward: { code: 'x', name: { en: 'A wash', zhCN: '洗车' }, pointsCost: 0, partnerId: 'nobody', benefitCode: 'NOPE', units: 1 } },
+          { setTier: { code: 'GOLD', minSpend: { amount: 100_000, currency: 'CNY' }, multiplierPermille: 1500 } },
+          { setTierBenefit: { tierCode: 'MEMBER', benefitCode: 'COFFEE', quota: 1 } },
+          { setEarnRules: { rulesJson: JSON.stringify({ currency: 'CNY', earn: { purchase: { points: -1, per: 100 } } }) } },
+        ],
+      },
+    }, { bearer: admin });
+    expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+    const fields = (res.data.createCatalogDraft.problems as Array<{ field: string }>).map((p) => p.field);
+    expect(fields).toEqual(expect.arrayContaining(['changes[0].code', 'changes[0].pointsCost', 'changes[0].partnerId', 'changes[0].benefitCode', 'changes[1].minSpend', 'changes[2].tierCode']));
+    expect(fields.some((f) => f.startsWith('changes[3].rules.'))).toBe(true);
+    expect(res.data.createCatalogDraft.problems).toContainEqual({ field: 'changes[1].minSpend', message: 'GOLD must need more than SILVER' });
+  });
+
+  it('publishes a cheaper coffee and a coffee a month for Silver: members read the new price at once, Silver members get the coffee at the next roll', async () => {
+    const member = await t.subscribedMember();
+    const order = await t.graphql(
+      `mutation($m: ID!) { recordActivity(input: { memberId: $m, type: PURCHASE, channel: "app", externalId: "silver-order", amount: { amount: 250000, currency: "CNY" } }) { tierAfter } }`,
+      { m: member.memberId },
+      { bearer: admin },
+    );
+    expect(order.data.recordActivity.tierAfter).toBe('SILVER');
+    const created = await draft('Coffee for Silver', [
+      { setReward: { code: 'COFFEE_REWARD', name: { en: 'A BrewBar coffee', zhCN: '醇吧咖啡一杯' }, pointsCost: 250, partnerId: 'brewbar', benefitCode: 'COFFEE', units: 1, validityDays: 30 } },
+      { setTierBenefit: { tierCode: 'SILVER', benefitCode: 'COFFEE', quota: 1 } },
+    ]);
+    expect(created.problems).toEqual([]);
+    const published = await publish(created.id);
+    expect(published.status).toBe('PUBLISHED');
+    const rewards = await t.graphql(`{ me { rewards { code pointsCost } } }`, {}, { bearer: member.bearer });
+    expect(rewards.data.me.rewards).toContainEqual({ code: 'COFFEE_REWARD', pointsCost: 250 });
+    await t.app.deps.dueWork!.runDue(null, new Date());
+    const res = await t.graphql(`{ me { entitlements { source sourceRef quota benefit { code } } } }`, {}, { bearer: member.bearer });
+    expect(res.data.me.entitlements).toContainEqual({ source: 'TIER', sourceRef: 'SILVER', quota: 1, benefit: { code: 'COFFEE' } });
+  });
+});

@@ -79,6 +79,8 @@ export interface PublicationOutcome {
   bundleVersions: Array<{ bundleCode: string; versionId: string; version: number }>;
   /** Plan terms set at the effective date. */
   planUpdates: Array<{ planCode: string; set: Record<string, unknown> }>;
+  /** Loyalty program changes applied at the effective date. */
+  programChanges?: unknown[];
   /** Memberships moved to the new versions (MIGRATE), once the publication took effect. */
   migrated?: number;
 }

@@ -19,9 +19,9 @@ import {
 function toChanges(input: CatalogChangeInput[]): CatalogChange[] {
   const problems: Array<{ field: string; message: string }> = [];
   const changes = input.flatMap((c, i): CatalogChange[] => {
-    const given = [c.createBenefit, c.setBundleBenefit, c.removeBundleBenefit, c.updatePlan].filter((x) => x != null);
+    const given = [c.createBenefit, c.setBundleBenefit, c.removeBundleBenefit, c.updatePlan, c.setReward, c.setTier, c.setTierBenefit, c.setEarnRules].filter((x) => x != null);
     if (given.length !== 1) {
-      problems.push({ field: `changes[${i}]`, message: 'must give exactly one of createBenefit, setBundleBenefit, removeBundleBenefit, updatePlan' });
+      problems.push({ field: `changes[${i}]`, message: 'must give exactly one of createBenefit, setBundleBenefit, removeBundleBenefit, updatePlan, setReward, setTier, setTierBenefit, setEarnRules' });
       return [];
     }
     if (c.createBenefit) {
@@ -47,6 +47,35 @@ function toChanges(input: CatalogChangeInput[]): CatalogChange[] {
       return [{ kind: 'SET_BUNDLE_BENEFIT', bundleCode: s.bundleCode.trim(), benefitCode: s.benefitCode.trim(), quota: s.quota ?? null, period: s.period, minTier: s.minTier ?? null, segments: s.segments ?? null }];
     }
     if (c.removeBundleBenefit) return [{ kind: 'REMOVE_BUNDLE_BENEFIT', bundleCode: c.removeBundleBenefit.bundleCode.trim(), benefitCode: c.removeBundleBenefit.benefitCode.trim() }];
+    if (c.setReward) {
+      const r = c.setReward;
+      return [
+        {
+          kind: 'SET_REWARD',
+          code: r.code.trim(),
+          name: { en: r.name.en, 'zh-CN': r.name.zhCN },
+          pointsCost: r.pointsCost,
+          partnerId: r.partnerId?.trim() || null,
+          benefitCode: r.benefitCode?.trim() || null,
+          units: r.units ?? 1,
+          validityDays: r.validityDays ?? 30,
+          active: r.active ?? true,
+        },
+      ];
+    }
+    if (c.setTier) return [{ kind: 'SET_TIER', code: c.setTier.code.trim(), minSpend: c.setTier.minSpend?.amount ?? null, multiplierPermille: c.setTier.multiplierPermille }];
+    if (c.setTierBenefit) {
+      const b = c.setTierBenefit;
+      return [{ kind: 'SET_TIER_BENEFIT', tierCode: b.tierCode.trim(), benefitCode: b.benefitCode.trim(), quota: b.quota ?? null, remove: b.remove ?? false }];
+    }
+    if (c.setEarnRules) {
+      try {
+        return [{ kind: 'SET_EARN_RULES', rules: JSON.parse(c.setEarnRules.rulesJson) as unknown }];
+      } catch {
+        problems.push({ field: `changes[${i}].rulesJson`, message: 'must be JSON' });
+        return [];
+      }
+    }
     const u = c.updatePlan!;
     const set: Record<string, unknown> = {};
     if (u.price != null) set.priceAmount = u.price.amount;
@@ -70,6 +99,14 @@ function summary(change: CatalogChange): string {
       return `${change.bundleCode} no longer grants ${change.benefitCode}`;
     case 'UPDATE_PLAN':
       return `${change.planCode}: ${Object.entries(change.set).map(([k, v]) => `${k} ${String(v)}`).join(', ')}`;
+    case 'SET_REWARD':
+      return `reward ${change.code}: ${change.pointsCost} points for ${change.units} × ${change.benefitCode ?? 'nothing'}${change.partnerId ? ` at ${change.partnerId}` : ''}, ${change.validityDays} days${change.active ? '' : ' (off sale)'}`;
+    case 'SET_TIER':
+      return `tier ${change.code}: ${change.minSpend === null ? 'no threshold' : `spend ${change.minSpend}`}, points ×${change.multiplierPermille / 1000}`;
+    case 'SET_TIER_BENEFIT':
+      return change.remove ? `${change.tierCode} no longer unlocks ${change.benefitCode}` : `${change.tierCode} and above unlock ${change.benefitCode}${change.quota === null ? '' : ` ×${change.quota}`} a month`;
+    case 'SET_EARN_RULES':
+      return 'new earn rules';
   }
 }
 

@@ -5,7 +5,9 @@ import { AppError, InputValidator } from '../../platform/errors.js';
 import { isUuid } from '../../platform/loader.js';
 import { pgTextArray } from '../../platform/sql.js';
 import { migrateRights } from '../entitlement/index.js';
+import { applyProgramChanges, type ProgramChange } from '../loyalty-program/index.js';
 import { moveToBundleVersion } from '../membership/index.js';
+import { tierRightsDueNow } from '../tier/index.js';
 import { CatalogDraft, CatalogDraftStatus, MemberMigration, type PublicationOutcome } from './catalog-draft.entity.js';
 import { CatalogError } from './catalog.errors.js';
 import { eligibleLines, planDraft, readLiveCatalog, type BundleLine, type CatalogChange, type DraftPlan } from './changes.js';
@@ -160,7 +162,7 @@ export class CatalogService {
       }
       if (problems.length > 0) throw AppError.badInput(problems);
 
-      const outcome: PublicationOutcome = { benefitIds: [], bundleVersions: [], planUpdates: plan.planUpdates as PublicationOutcome['planUpdates'] };
+      const outcome: PublicationOutcome = { benefitIds: [], bundleVersions: [], planUpdates: plan.planUpdates as PublicationOutcome['planUpdates'], programChanges: plan.programChanges };
       for (const b of plan.benefits) {
         const [row] = await tx.execute<{ id: string }[]>(
           `insert into benefit (id, code, partner_id, kind, name, description, unit_price_amount, unit_price_currency, member_value_amount, member_value_currency)
@@ -217,6 +219,12 @@ export class CatalogService {
       if (fields.length === 0) continue;
       await tx.execute(`update plan set ${fields.map((f) => `${columns[f]} = ?`).join(', ')} where code = ?`, [...fields.map((f) => set[f]), update.planCode]);
     }
+    const programChanges = (outcome.programChanges ?? []) as ProgramChange[];
+    await applyProgramChanges(tx, programChanges);
+    // Tiers whose unlocked benefits changed (and every tier above): their holders' rights roll now.
+    const ranks = new Map((await tx.execute<{ code: string; rank: number }[]>(`select code, rank from loyalty_tier`)).map((t) => [t.code, t.rank]));
+    const lowest = Math.min(...programChanges.flatMap((c) => (c.kind === 'SET_TIER_BENEFIT' ? [ranks.get(c.tierCode) ?? Infinity] : [])));
+    if (Number.isFinite(lowest)) await tierRightsDueNow(tx, [...ranks].filter(([, rank]) => rank >= lowest).map(([code]) => code), at);
     let migrated = 0;
     for (const version of outcome.bundleVersions) {
       if (draft.migrations?.[version.bundleCode] !== MemberMigration.MIGRATE) continue;

@@ -96,8 +96,80 @@ export class UpdatePlanChangeInput {
   active?: boolean | null;
 }
 
+@InputType('SetRewardChangeInput', { description: 'A reward points buy, new or changed' })
+export class SetRewardChangeInput {
+  @Field(() => String)
+  code!: string;
+
+  @Field(() => LocalizedTextInput)
+  name!: LocalizedTextInput;
+
+  @Field(() => Int)
+  pointsCost!: number;
+
+  @Field(() => String, { nullable: true, description: 'The partner that delivers it' })
+  partnerId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The benefit its right is of' })
+  benefitCode?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Units of the benefit (default 1)' })
+  units?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Days its right stays usable (default 30)' })
+  validityDays?: number | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'On offer (default true)' })
+  active?: boolean | null;
+}
+
+@InputType('SetTierChangeInput', { description: "A tier's threshold and points multiplier" })
+export class SetTierChangeInput {
+  @Field(() => String)
+  code!: string;
+
+  @Field(() => MoneyInput, { nullable: true, description: 'Qualifying spend over the window; null for the base tier' })
+  minSpend?: MoneyInput | null;
+
+  @Field(() => Int, { description: 'Purchase points multiplier in thousandths (1500: ×1.5)' })
+  multiplierPermille!: number;
+}
+
+@InputType('SetTierBenefitChangeInput', { description: 'A benefit a tier (and every tier above) unlocks each month, or no longer' })
+export class SetTierBenefitChangeInput {
+  @Field(() => String)
+  tierCode!: string;
+
+  @Field(() => String)
+  benefitCode!: string;
+
+  @Field(() => Int, { nullable: true, description: 'Uses a month; null for ACCESS' })
+  quota?: number | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Stop unlocking it' })
+  remove?: boolean | null;
+}
+
+@InputType('SetEarnRulesChangeInput', { description: "The program's rules (earning, expiry, refunds, tiers) as JSON, validated whole" })
+export class SetEarnRulesChangeInput {
+  @Field(() => String)
+  rulesJson!: string;
+}
+
 @InputType('CatalogChangeInput', { description: 'One change of a draft: exactly one of the fields' })
 export class CatalogChangeInput {
+  @Field(() => SetRewardChangeInput, { nullable: true })
+  setReward?: SetRewardChangeInput | null;
+
+  @Field(() => SetTierChangeInput, { nullable: true })
+  setTier?: SetTierChangeInput | null;
+
+  @Field(() => SetTierBenefitChangeInput, { nullable: true })
+  setTierBenefit?: SetTierBenefitChangeInput | null;
+
+  @Field(() => SetEarnRulesChangeInput, { nullable: true })
+  setEarnRules?: SetEarnRulesChangeInput | null;
+
   @Field(() => CreateBenefitChangeInput, { nullable: true })
   createBenefit?: CreateBenefitChangeInput | null;
 
@@ -204,8 +276,26 @@ export class PlanDiffType {
   changes!: FieldChangeType[];
 }
 
+@ObjectType('ProgramDiffLine', { description: "One change to the loyalty program's rewards, tiers or rules" })
+export class ProgramDiffLineType {
+  @Field(() => String, { description: 'e.g. reward COFFEE_REWARD, tier GOLD, earn rules' })
+  subject!: string;
+
+  @Field(() => String)
+  field!: string;
+
+  @Field(() => String)
+  before!: string;
+
+  @Field(() => String)
+  after!: string;
+}
+
 @ObjectType('CatalogDiff', { description: 'A draft against the live catalog' })
 export class CatalogDiffType {
+  @Field(() => [ProgramDiffLineType])
+  program!: ProgramDiffLineType[];
+
   @Field(() => [String])
   benefitsCreated!: string[];
 

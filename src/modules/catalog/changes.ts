@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { InputProblem } from '../../platform/errors.js';
 import type { LocalizedText } from '../../platform/localized.js';
+import { checkProgramChanges, readLiveProgram, type LiveProgram, type ProgramChange, type ProgramDiffLine } from '../loyalty-program/index.js';
 
 /** One change a draft makes to what members get. */
 export type CatalogChange =
@@ -18,7 +19,8 @@ export type CatalogChange =
     }
   | { kind: 'SET_BUNDLE_BENEFIT'; bundleCode: string; benefitCode: string; quota: number | null; period: string; minTier: string | null; segments: string[] | null }
   | { kind: 'REMOVE_BUNDLE_BENEFIT'; bundleCode: string; benefitCode: string }
-  | { kind: 'UPDATE_PLAN'; planCode: string; set: PlanTerms };
+  | { kind: 'UPDATE_PLAN'; planCode: string; set: PlanTerms }
+  | ProgramChange;
 
 /** A plan's terms a draft may change. */
 export interface PlanTerms {
@@ -55,11 +57,12 @@ export interface LiveCatalog {
   tiers: Set<string>;
   bundles: Map<string, LiveBundle>;
   plans: Map<string, { id: string; bundleCode: string; terms: Required<PlanTerms> }>;
+  program: LiveProgram;
   now: Date;
 }
 
 export async function readLiveCatalog(em: EntityManager, now: Date): Promise<LiveCatalog> {
-  const [partners, benefits, tiers, versions, plans] = await Promise.all([
+  const [partners, benefits, tiers, versions, plans, program] = await Promise.all([
     em.execute<{ id: string }[]>(`select id from partner`),
     em.execute<{ id: string; code: string; kind: string; partner_id: string }[]>(`select id, code, kind, partner_id from benefit`),
     em.execute<{ code: string }[]>(`select code from loyalty_tier`),
@@ -70,6 +73,7 @@ export async function readLiveCatalog(em: EntityManager, now: Date): Promise<Liv
     em.execute<{ id: string; code: string; bundle_code: string; price_amount: number; trial_days: number; grace_days: number; grandfathered: boolean; active: boolean }[]>(
       `select p.id, p.code, b.code as bundle_code, p.price_amount, p.trial_days, p.grace_days, p.grandfathered, p.active from plan p join bundle b on b.id = p.bundle_id`,
     ),
+    readLiveProgram(em),
   ]);
   const lines = versions.length
     ? await em.execute<{ bundle_version_id: string; code: string; quota: number | null; period: string; min_tier: string | null; segments: string[] | null }[]>(
@@ -101,6 +105,7 @@ export async function readLiveCatalog(em: EntityManager, now: Date): Promise<Liv
         { id: p.id, bundleCode: p.bundle_code, terms: { priceAmount: p.price_amount, trialDays: p.trial_days, graceDays: p.grace_days, grandfathered: p.grandfathered, active: p.active } },
       ]),
     ),
+    program,
     now,
   };
 }
@@ -110,6 +115,8 @@ export interface CatalogDiff {
   benefitsCreated: string[];
   bundles: Array<{ bundleCode: string; added: BundleLine[]; removed: BundleLine[]; changed: Array<{ benefitCode: string; before: BundleLine; after: BundleLine }> }>;
   plans: Array<{ planCode: string; changes: Array<{ field: string; before: string; after: string }> }>;
+  /** The loyalty program's rewards, tiers, what tiers unlock, earn rules. */
+  program: ProgramDiffLine[];
 }
 
 /** A draft read against the live catalog: its problems (all of them), its diff, and what publishing it would write. */
@@ -120,6 +127,7 @@ export interface DraftPlan {
   bundles: Map<string, BundleLine[]>;
   benefits: Extract<CatalogChange, { kind: 'CREATE_BENEFIT' }>[];
   planUpdates: Array<{ planCode: string; set: PlanTerms }>;
+  programChanges: ProgramChange[];
 }
 
 const CODE = /^[A-Z][A-Z0-9_]{1,39}$/;
@@ -135,6 +143,7 @@ export function planDraft(live: LiveCatalog, changes: readonly CatalogChange[]):
   const benefits: DraftPlan['benefits'] = [];
   const planUpdates: DraftPlan['planUpdates'] = [];
   const kindOf = (code: string) => live.benefits.get(code)?.kind ?? created.get(code);
+  const programChanges: Array<{ index: number; change: ProgramChange }> = [];
 
   changes.forEach((change, i) => {
     const at = (field: string) => `changes[${i}].${field}`;
@@ -199,10 +208,15 @@ export function planDraft(live: LiveCatalog, changes: readonly CatalogChange[]):
         if (plan) planUpdates.push({ planCode: change.planCode, set });
         break;
       }
+      default:
+        programChanges.push({ index: i, change });
     }
   });
+  const program = checkProgramChanges(live.program, programChanges, { partners: live.partners, benefits: kindOf });
+  problems.push(...program.problems);
+  problems.sort((a, b) => fieldOrder(a.field) - fieldOrder(b.field));
 
-  const diff: CatalogDiff = { benefitsCreated: [...created.keys()], bundles: [], plans: [] };
+  const diff: CatalogDiff = { benefitsCreated: [...created.keys()], bundles: [], plans: [], program: program.diff };
   for (const [bundleCode, after] of bundles) {
     const before = live.bundles.get(bundleCode)!.lines;
     diff.bundles.push({
@@ -224,7 +238,13 @@ export function planDraft(live: LiveCatalog, changes: readonly CatalogChange[]):
       .map(([field, value]) => ({ field, before: String(terms[field as keyof PlanTerms]), after: String(value) }));
     if (changesOfPlan.length) diff.plans.push({ planCode, changes: changesOfPlan });
   }
-  return { problems, diff, bundles, benefits, planUpdates: [...merged].map(([planCode, set]) => ({ planCode, set })) };
+  return { problems, diff, bundles, benefits, planUpdates: [...merged].map(([planCode, set]) => ({ planCode, set })), programChanges: programChanges.map((c) => c.change) };
+}
+
+/** Problems in the order of the changes they are about (a stable sort keeps each change's own order). */
+function fieldOrder(field: string): number {
+  const match = /^changes\[(\d+)\]/.exec(field);
+  return match ? Number(match[1]) : -1;
 }
 
 /** The lines a member gets of a bundle: those whose tier and segments they meet. */

@@ -7,3 +7,5 @@ export { loadLoyaltyProgram, LoyaltyProgramSnapshot } from './program.js';
 export type { QualifyingMetrics, RewardOffer, TierBenefit, TierRung } from './program.js';
 export { LoyaltyRules, parseLoyaltyRules } from './rules.js';
 export type { EarnRules, ExpiryRules, LoyaltyRulesInput, RefundPolicy, Rounding, TierRules } from './rules.js';
+export { applyProgramChanges, checkProgramChanges, PROGRAM_CHANGE_KINDS, readLiveProgram } from './program-changes.js';
+export type { LiveProgram, ProgramChange, ProgramDiffLine } from './program-changes.js';

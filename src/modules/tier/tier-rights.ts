@@ -113,3 +113,12 @@ export async function syncTierRights(tx: EntityManager, program: LoyaltyProgramS
     await materializeCurrentPeriods(tx, { now: at, timeZone: options.timeZone, provisionedPartners: options.provisionedPartners, membershipIds: memberships.map((m) => m.id) });
   }
 }
+
+/**
+ * What these tiers unlock changed (a publication): their holders' rights roll at `at` by the
+ * tier-rights due work, the benefits added granted and those removed taken back.
+ */
+export async function tierRightsDueNow(tx: EntityManager, tierCodes: readonly string[], at: Date): Promise<void> {
+  if (tierCodes.length === 0) return;
+  await tx.execute(`update member_tier set rights_due_at = least(coalesce(rights_due_at, ?::timestamptz), ?::timestamptz) where tier_code = any(?::text[])`, [at, at, pgTextArray(tierCodes)]);
+}
