@@ -261,3 +261,33 @@ describe('loyalty program changes in drafts', () => {
     expect(res.data.me.entitlements).toContainEqual({ source: 'TIER', sourceRef: 'SILVER', quota: 1, benefit: { code: 'COFFEE' } });
   });
 });
+
+describe('partners and the audit trail', () => {
+  it('adds a partner with its point prices, changes them, refuses bad input listing every problem, and shows each change in the audit trail', async () => {
+    const SAVE = `mutation($input: PartnerInput!) { createPartner(input: $input) { id name pointsIssuePricePer1000 { amount currency } pointsBurnPricePer1000 { amount currency } } }`;
+    const created = await t.graphql(SAVE, { input: { id: 'teahouse', name: { en: 'Teahouse', zhCN: '茶馆' }, pointsIssuePricePer1000: { amount: 700, currency: 'CNY' }, pointsBurnPricePer1000: { amount: 550, currency: 'CNY' } } }, { bearer: admin });
+    expect(created.errors, JSON.stringify(created.errors)).toBeUndefined();
+    expect(created.data.createPartner).toEqual({ id: 'teahouse', name: 'Teahouse', pointsIssuePricePer1000: { amount: 700, currency: 'CNY' }, pointsBurnPricePer1000: { amount: 550, currency: 'CNY' } });
+    const again = await t.graphql(SAVE, { input: { id: 'teahouse', name: { en: 'Teahouse', zhCN: '茶馆' } } }, { bearer: admin });
+    expect(again.errors?.[0]?.extensions?.problems).toEqual([{ field: 'id', message: 'a partner teahouse exists already' }]);
+    const bad = await t.graphql(SAVE, { input: { id: 'No Spaces', name: { en: '', zhCN: '' }, pointsIssuePricePer1000: { amount: -1, currency: 'CNY' } } }, { bearer: admin });
+    expect((bad.errors?.[0]?.extensions?.problems as Array<{ field: string }>).map((p) => p.field)).toEqual(['id', 'name.en', 'name.zhCN', 'pointsIssuePricePer1000.amount']);
+    const updated = await t.graphql(
+      `mutation($input: PartnerInput!) { updatePartner(partnerId: "teahouse", input: $input) { pointsBurnPricePer1000 { amount } } }`,
+      { input: { name: { en: 'Teahouse', zhCN: '茶馆' }, pointsIssuePricePer1000: { amount: 700, currency: 'CNY' }, pointsBurnPricePer1000: { amount: 600, currency: 'CNY' } } },
+      { bearer: admin },
+    );
+    expect(updated.data.updatePartner.pointsBurnPricePer1000.amount).toBe(600);
+
+    const trail = await t.graphql(`{ auditTrail(subject: "teahouse") { actor action before after } }`, {}, { bearer: admin });
+    expect(trail.errors, JSON.stringify(trail.errors)).toBeUndefined();
+    expect(trail.data.auditTrail.map((e: { action: string }) => e.action)).toEqual(['partner.update', 'partner.create']);
+    expect(JSON.parse(trail.data.auditTrail[0].before).points_burn_price_per1000).toBe(550);
+    expect(JSON.parse(trail.data.auditTrail[0].after).points_burn_price_per1000).toBe(600);
+    const catalog = await t.graphql(`{ auditTrail(action: "catalog.", first: 100) { action } }`, {}, { bearer: admin });
+    expect(new Set(catalog.data.auditTrail.map((e: { action: string }) => e.action))).toEqual(new Set(['catalog.draft.create', 'catalog.publish', 'catalog.cancel']));
+    const member = await t.subscribedMember();
+    const forbidden = await t.graphql(`{ auditTrail { action } }`, {}, { bearer: member.bearer });
+    expect(forbidden.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+});

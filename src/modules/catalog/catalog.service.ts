@@ -50,6 +50,11 @@ export class CatalogService {
     return this.deps.now?.() ?? new Date();
   }
 
+  /** The request's EntityManager, for the module's other services. */
+  get entityManager(): EntityManager {
+    return this.em;
+  }
+
   private validate(title: string, changes: readonly CatalogChange[]): void {
     new InputValidator()
       .check(title.trim().length >= 1 && title.length <= MAX_TITLE, 'title', `must be 1-${MAX_TITLE} characters`)

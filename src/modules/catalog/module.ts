@@ -2,6 +2,7 @@ import { clockOf } from '../../platform/context.js';
 import { defineModule } from '../../platform/module.js';
 import { CatalogDraft } from './catalog-draft.entity.js';
 import { CatalogResolver } from './catalog.resolver.js';
+import { PartnerTermsResolver } from './partners.js';
 import { CatalogService } from './catalog.service.js';
 import { publicationDueWork } from './publication-due-work.js';
 
@@ -15,7 +16,7 @@ declare module '../../platform/context.js' {
 export const module = defineModule({
   name: 'catalog',
   entities: [CatalogDraft],
-  resolvers: [CatalogResolver],
+  resolvers: [CatalogResolver, PartnerTermsResolver],
   services: { catalog: ({ em, deps }) => new CatalogService(em, { timeZone: deps.timeZone, provisionedPartners: deps.provisionedPartners, ...clockOf(deps) }) },
   // Scheduled publications take effect at their date (claimed FOR UPDATE SKIP LOCKED: safe with several workers).
   dueWork: [publicationDueWork],
