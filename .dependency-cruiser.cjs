@@ -149,6 +149,20 @@ module.exports = {
       to: { path: '^(src|partners|test|scripts)/', pathNot: ['^partners/verifier-kit/'] },
     },
     {
+      name: 'console-stands-alone',
+      severity: 'error',
+      comment: 'The web console runs in browsers: it imports nothing of ours outside console/ (it reaches the server through /graphql only), and nothing imports it.',
+      from: { path: '^console/' },
+      to: { path: '^(src|partners|payments|messaging|test|scripts|bench)/' },
+    },
+    {
+      name: 'nothing-imports-the-console',
+      severity: 'error',
+      comment: 'The console is built by Vite into static files the gateway reads; no process imports its code.',
+      from: { path: '^(src|partners|payments|messaging|test|scripts|bench)/' },
+      to: { path: '^console/' },
+    },
+    {
       name: 'sandboxes-never-in-production',
       severity: 'error',
       comment: 'Sandbox files are loaded only in development and tests: only sandboxes, tests and src/dev-sandboxes.ts import them.',

@@ -126,6 +126,8 @@ describe('module boundaries', () => {
     'messaging/wechat-subscribe/sandbox-server.ts': "import { messagingPort } from '../sdk/index.js';\nexport const messagingSandbox = messagingPort;",
     'messaging/sms/index.ts': "import { messagingPort } from '../sdk/index.js';\nimport { template } from './template.js';\nexport const sms = messagingPort + template;",
     'messaging/sms/template.ts': "import { sms } from './index.js';\nexport const template = sms;",
+    'console/src/main.ts': "import { config } from '../../src/platform/config.js';\nexport const page = config;",
+    'src/edge/console-route.ts': "import { page } from '../../console/src/main.js';\nexport const route = page;",
   };
 
   beforeAll(async () => {
@@ -135,7 +137,7 @@ describe('module boundaries', () => {
       await fs.writeFile(path.join(tree, file), text);
     }
     const config = createRequire(import.meta.url)(path.join(root, '.dependency-cruiser.cjs')) as IConfiguration;
-    const output = await cruise(['src', 'partners', 'payments', 'messaging'], { ...config.options, ruleSet: { forbidden: config.forbidden ?? [] }, validate: true, baseDir: tree });
+    const output = await cruise(['src', 'partners', 'payments', 'messaging', 'console'], { ...config.options, ruleSet: { forbidden: config.forbidden ?? [] }, validate: true, baseDir: tree });
     result = output.output as ICruiseResult;
   }, 30_000);
 
@@ -173,6 +175,8 @@ describe('module boundaries', () => {
     ['messaging-adapters-build-on-the-sdk', 'messaging/wechat-subscribe/index.ts → src/platform/config.ts'],
     ['messaging-sdk-stands-alone', 'messaging/sdk/index.ts → src/platform/errors.ts'],
     ['sandboxes-never-in-production', 'messaging/wechat-subscribe/index.ts → messaging/wechat-subscribe/sandbox-server.ts'],
+    ['console-stands-alone', 'console/src/main.ts → src/platform/config.ts'],
+    ['nothing-imports-the-console', 'src/edge/console-route.ts → console/src/main.ts'],
   ])('%s catches %s', (rule, expected) => {
     expect(violations(rule)).toContain(expected);
   });
