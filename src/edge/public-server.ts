@@ -7,11 +7,12 @@ import { requestIdOf } from '../platform/request-id.js';
 import { GRAPHIQL_ASSETS_PATH } from './plugins/graphiql.js';
 import type { Metrics } from './metrics.js';
 import { ACTIVITY_IMPORTS_PATH, serveActivityImports, type ActivityImportRoute } from './activity-import-route.js';
+import { CONSOLE_PATH, serveConsole, type ConsoleRoute } from './console-route.js';
 import { acceptsGzip, matchesEtag, readRawBody, sendJson } from './http-util.js';
 import { PARTNER_EVENTS_PATH, servePartnerEvent, type PartnerEventsRoute } from './partner-events-route.js';
 import { PAYMENT_NOTIFY_PATH, servePaymentNotification, type PaymentNotifyRoute } from './payment-notify-route.js';
 
-export type { ActivityImportRoute, PartnerEventsRoute, PaymentNotifyRoute };
+export type { ActivityImportRoute, ConsoleRoute, PartnerEventsRoute, PaymentNotifyRoute };
 
 export interface PublicRoutes {
   /** The gateway. */
@@ -22,6 +23,8 @@ export interface PublicRoutes {
   paymentNotifications?: PaymentNotifyRoute;
   /** Admins' bulk imports of activities (`POST /admin/activity-imports`, `GET …/{id}`); 404 when this process does not take them. */
   activityImports?: ActivityImportRoute;
+  /** The web console (`GET /console`, its assets under `/console/assets/`); 404 when not given. */
+  console?: ConsoleRoute;
   jwks: () => Promise<unknown>;
   /** `Cache-Control` of the JWKS (see `jwksCacheControl`). @default 'public, max-age=300, stale-while-revalidate=60' */
   jwksCacheControl?: string;
@@ -50,8 +53,8 @@ export interface RunningPublicServer {
 
 
 /**
- * The one public port: the supergraph on /graphql, the issuer's well-known documents,
- * health and readiness. Everything else is 404, /metrics included (it has a port of its
+ * The one public port: the supergraph on /graphql, the web console on /console, the issuer's
+ * well-known documents, health and readiness. Everything else is 404, /metrics included (it has a port of its
  * own, see startMetricsServer). It is bound before the process has its routes (partners'
  * sandboxes need its address): until `routes()` gives them, everything but /healthz is 503.
  */
@@ -88,7 +91,7 @@ export async function startPublicServer(
   };
 }
 
-type Route = 'graphql' | 'graphiql' | 'jwks' | 'issuer' | 'status_list' | 'healthz' | 'readyz' | 'partner_events' | 'payment_notify' | 'activity_imports' | 'not_found';
+type Route = 'graphql' | 'graphiql' | 'console' | 'jwks' | 'issuer' | 'status_list' | 'healthz' | 'readyz' | 'partner_events' | 'payment_notify' | 'activity_imports' | 'not_found';
 
 const STATUS_LISTS = /^\/\.well-known\/status-lists(?:\/([a-z0-9][a-z0-9-]{0,62})(?:\/([1-9][0-9]{0,8}))?)?$/;
 /** GraphQL request bodies (the runtime's own default limit). */
@@ -105,6 +108,7 @@ function routeName(path: string): Route {
   if (PAYMENT_NOTIFY_PATH.test(path)) return 'payment_notify';
   if (ACTIVITY_IMPORTS_PATH.test(path)) return 'activity_imports';
   if (STATUS_LISTS.test(path)) return 'status_list';
+  if (CONSOLE_PATH.test(path)) return 'console';
   if (path.startsWith(GRAPHIQL_ASSETS_PATH)) return 'graphiql'; // the IDE's assets: the gateway has them when it shows the IDE
   switch (path) {
     case '/graphql':
@@ -155,6 +159,10 @@ async function handle(route: Route, req: http.IncomingMessage, res: http.ServerR
   }
   if (route === 'payment_notify' && routes.paymentNotifications) {
     await servePaymentNotification(req, res, routes.paymentNotifications);
+    return;
+  }
+  if (route === 'console' && routes.console) {
+    await serveConsole(req, res, routes.console);
     return;
   }
   if (route === 'activity_imports' && routes.activityImports) {

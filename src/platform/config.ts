@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /**
@@ -107,6 +108,8 @@ export interface AppConfig {
   persistedOperationsFile: string | undefined;
   /** Refuse any operation not in the safelist (production clients). @default false */
   persistedOperationsOnly: boolean;
+  /** Where `npm run build` put the web console served at /console (its index.html and assets/). @default `dist/console` of this package */
+  consoleDir: string;
   /**
    * Largest operation the gateway accepts: `GRAPHQL_MAX_DEPTH`, `GRAPHQL_MAX_ALIASES`,
    * `GRAPHQL_MAX_TOKENS`, `GRAPHQL_MAX_DIRECTIVES`, `GRAPHQL_MAX_COST`.
@@ -331,6 +334,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   PERSISTED_OPERATIONS_FILE: z.string().optional(),
   PERSISTED_OPERATIONS_ONLY: z.enum(['true', 'false']).default('false'),
+  CONSOLE_DIR: z.string().optional(),
   GRAPHQL_MAX_DEPTH: limit.default(DEFAULT_GRAPHQL_LIMITS.depth),
   GRAPHQL_MAX_ALIASES: limit.default(DEFAULT_GRAPHQL_LIMITS.aliases),
   GRAPHQL_MAX_TOKENS: limit.default(DEFAULT_GRAPHQL_LIMITS.tokens),
@@ -462,6 +466,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'warn' : 'info'),
     persistedOperationsFile: e.PERSISTED_OPERATIONS_FILE,
     persistedOperationsOnly: e.PERSISTED_OPERATIONS_ONLY === 'true',
+    consoleDir: e.CONSOLE_DIR ?? builtConsoleDir(),
     graphqlLimits: {
       depth: e.GRAPHQL_MAX_DEPTH,
       aliases: e.GRAPHQL_MAX_ALIASES,
@@ -548,4 +553,10 @@ function stripEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') out[k] = v;
   return out;
+}
+
+/** `dist/console` of this package, whether this file runs from `src/` (tests) or `dist/src/`. */
+function builtConsoleDir(): string {
+  const above = fileURLToPath(new URL('../../', import.meta.url));
+  return path.basename(above) === 'dist' ? path.join(above, 'console') : path.join(above, 'dist', 'console');
 }

@@ -132,6 +132,7 @@ export async function openPublicPort(config: AppConfig, logger: Logger, closers:
         jwksCacheControl: jwksCacheControl(config.signingKeyRotationLeadSeconds),
         issuerMetadata: () => issuerMetadata(config.publicUrl, { tokenTtlSeconds: config.tokenTtlSeconds }),
         readiness: serving.readiness,
+        console: { dir: config.consoleDir },
         ...(serving.partnerEvents ? { partnerEvents: serving.partnerEvents } : {}),
         ...(serving.paymentNotifications ? { paymentNotifications: serving.paymentNotifications } : {}),
         ...(serving.activityImports ? { activityImports: serving.activityImports } : {}),
