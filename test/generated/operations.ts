@@ -59,6 +59,10 @@ export type CatalogChangeInput = {
   createBenefit?: CreateBenefitChangeInput | null | undefined;
   removeBundleBenefit?: RemoveBundleBenefitChangeInput | null | undefined;
   setBundleBenefit?: SetBundleBenefitChangeInput | null | undefined;
+  setEarnRules?: SetEarnRulesChangeInput | null | undefined;
+  setReward?: SetRewardChangeInput | null | undefined;
+  setTier?: SetTierChangeInput | null | undefined;
+  setTierBenefit?: SetTierBenefitChangeInput | null | undefined;
   updatePlan?: UpdatePlanChangeInput | null | undefined;
 };
 
@@ -216,6 +220,47 @@ export type SetBundleBenefitChangeInput = {
   quota?: number | null | undefined;
   /** Only for members in one of these segments */
   segments?: Array<string> | null | undefined;
+};
+
+/** The program's rules (earning, expiry, refunds, tiers) as JSON, validated whole */
+export type SetEarnRulesChangeInput = {
+  rulesJson: string;
+};
+
+/** A reward points buy, new or changed */
+export type SetRewardChangeInput = {
+  /** On offer (default true) */
+  active?: boolean | null | undefined;
+  /** The benefit its right is of */
+  benefitCode?: string | null | undefined;
+  code: string;
+  name: LocalizedTextInput;
+  /** The partner that delivers it */
+  partnerId?: string | null | undefined;
+  pointsCost: number;
+  /** Units of the benefit (default 1) */
+  units?: number | null | undefined;
+  /** Days its right stays usable (default 30) */
+  validityDays?: number | null | undefined;
+};
+
+/** A benefit a tier (and every tier above) unlocks each month, or no longer */
+export type SetTierBenefitChangeInput = {
+  benefitCode: string;
+  /** Uses a month; null for ACCESS */
+  quota?: number | null | undefined;
+  /** Stop unlocking it */
+  remove?: boolean | null | undefined;
+  tierCode: string;
+};
+
+/** A tier's threshold and points multiplier */
+export type SetTierChangeInput = {
+  code: string;
+  /** Qualifying spend over the window; null for the base tier */
+  minSpend?: MoneyInput | null | undefined;
+  /** Purchase points multiplier in thousandths (1500: ×1.5) */
+  multiplierPermille: number;
 };
 
 /** New terms of a plan, from the effective date (only the fields given change) */
