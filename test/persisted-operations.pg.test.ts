@@ -1,8 +1,8 @@
 // Safelist mode: production clients send only persisted operations, by sha256.
 import fs from 'node:fs/promises';
-import { Kind, parse, print } from 'graphql';
+import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { operationHash } from '../src/edge/persisted-operations.js';
+import { operationHash, operationTexts } from '../src/edge/persisted-operations.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
 const MANIFEST = 'operations/manifest.json';
@@ -11,9 +11,8 @@ let plansHash: string;
 async function operationsInSource(): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   for (const file of (await fs.readdir('operations')).filter((f) => f.endsWith('.graphql'))) {
-    for (const d of parse(await fs.readFile(`operations/${file}`, 'utf8')).definitions) {
-      if (d.kind === Kind.OPERATION_DEFINITION) found.set(d.name!.value, operationHash(print({ kind: Kind.DOCUMENT, definitions: [d] })));
-    }
+    // Each operation with the fragments it spreads, as a client sends it.
+    for (const [name, text] of operationTexts(parse(await fs.readFile(`operations/${file}`, 'utf8')))) found.set(name, operationHash(text));
   }
   return found;
 }

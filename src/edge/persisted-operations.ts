@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { parse, print } from 'graphql';
+import { Kind, parse, print, visit, type DefinitionNode, type DocumentNode, type FragmentDefinitionNode } from 'graphql';
 
 /** sha256 (hex) of an operation document as `print` normalizes it: its persisted id. */
 export function operationHash(document: string): string {
@@ -26,4 +26,30 @@ export async function loadPersistedOperations(file: string): Promise<Map<string,
     operations.set(hash, document);
   }
   return operations;
+}
+
+/**
+ * The operations of a document (operations/*.graphql) by name, each printed as a client sends
+ * it: the operation and the fragments it spreads, transitively, in the order first met.
+ */
+export function operationTexts(document: DocumentNode): Map<string, string> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const texts = new Map<string, string>();
+  for (const operation of document.definitions) {
+    if (operation.kind !== Kind.OPERATION_DEFINITION) continue;
+    const used = new Map<string, FragmentDefinitionNode>();
+    const walk = (node: DefinitionNode) =>
+      visit(node, {
+        FragmentSpread(spread) {
+          const fragment = fragments.get(spread.name.value);
+          if (!fragment || used.has(fragment.name.value)) return;
+          used.set(fragment.name.value, fragment);
+          walk(fragment);
+        },
+      });
+    walk(operation);
+    texts.set(operation.name?.value ?? '', print({ kind: Kind.DOCUMENT, definitions: [operation, ...used.values()] }));
+  }
+  return texts;
 }
