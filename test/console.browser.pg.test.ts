@@ -59,7 +59,8 @@ async function signIn(credential: string, name?: string): Promise<Page> {
   const page = await context.newPage();
   await page.goto(consoleUrl());
   const field = page.getByLabel('Credential');
-  await expect.poll(() => field.evaluate((el) => el === document.activeElement)).toBe(true); // focused on arrival
+  await field.waitFor();
+  await expect.poll(() => field.evaluate((el) => el === document.activeElement), { timeout: 10_000 }).toBe(true); // focused on arrival
   if (name) await screenshot(page, name);
   await page.keyboard.insertText(credential);
   await page.keyboard.press('Tab');
