@@ -17,7 +17,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-const DRAFT_FIELDS = `id title status createdBy effectiveAt changes { kind summary } problems { field message }
+const DRAFT_FIELDS = `id title status createdBy effectiveAt changes { kind summary json } problems { field message }
   diff { benefitsCreated bundles { bundleCode added { benefitCode quota period minTier segments } removed { benefitCode } changed { benefitCode before { quota } after { quota } } } plans { planCode changes { field before after } } }`;
 const CREATE = `mutation($input: CatalogDraftInput!) { createCatalogDraft(input: $input) { ${DRAFT_FIELDS} } }`;
 const PUBLISH = `mutation($id: ID!, $at: DateTimeISO, $migrations: [BundleMigrationInput!]) { publishCatalogDraft(draftId: $id, effectiveAt: $at, migrations: $migrations) { ${DRAFT_FIELDS} } }`;
@@ -79,8 +79,12 @@ describe('catalog drafts', () => {
       createdBy: expect.stringMatching(/^admin:/),
       problems: [],
       changes: [
-        { kind: 'CREATE_BENEFIT', summary: 'new QUOTA benefit LOUNGE_PASS of sparkwash' },
-        { kind: 'SET_BUNDLE_BENEFIT', summary: 'PLUS_BUNDLE grants LOUNGE_PASS ×2 per membership term' },
+        { kind: 'CREATE_BENEFIT', summary: 'new QUOTA benefit LOUNGE_PASS of sparkwash', json: expect.any(String) },
+        {
+          kind: 'SET_BUNDLE_BENEFIT',
+          summary: 'PLUS_BUNDLE grants LOUNGE_PASS ×2 per membership term',
+          json: JSON.stringify({ kind: 'SET_BUNDLE_BENEFIT', bundleCode: 'PLUS_BUNDLE', benefitCode: 'LOUNGE_PASS', quota: 2, period: 'MEMBERSHIP_TERM', minTier: null, segments: null }),
+        },
       ],
       diff: {
         benefitsCreated: ['LOUNGE_PASS'],

@@ -123,7 +123,7 @@ async function out(draft: CatalogDraft, ctx: RequestContext): Promise<CatalogDra
     effectiveAt: draft.effectiveAt ?? null,
     publishedAt: draft.publishedAt ?? null,
     canceledAt: draft.canceledAt ?? null,
-    changes: draft.changes.map((c): CatalogChangeLineType => ({ kind: c.kind, summary: summary(c) })),
+    changes: draft.changes.map((c): CatalogChangeLineType => ({ kind: c.kind, summary: summary(c), json: JSON.stringify(c) })),
     // A published draft's problems and diff were those of its day: shown against the catalog it made.
     problems: open ? plan.problems : [],
     diff: plan.diff,

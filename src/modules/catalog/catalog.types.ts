@@ -313,6 +313,9 @@ export class CatalogChangeLineType {
 
   @Field(() => String)
   summary!: string;
+
+  @Field(() => String, { description: 'The change as stored, as JSON (what an editor loads back into its form)' })
+  json!: string;
 }
 
 @ObjectType('CatalogDraft', { description: 'Changes to what members get, from draft to publication' })
