@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Membership, MembershipValue } from '../membership/index.js';
+import { rightValuesSql } from './value-sql.js';
 
 interface Money {
   amount: number;
@@ -15,9 +16,6 @@ export interface SavingsView {
   /** Fees paid since joining, refunds deducted. */
   feesPaid: Money;
 }
-
-/** Seconds in the 30 days an ACCESS benefit's member value is stated for. */
-const ACCESS_VALUE_SECONDS = 30 * 86_400;
 
 /**
  * "Total saved": the member-facing value of what memberships gave (`benefit.member_value_*`),
@@ -65,34 +63,12 @@ export class SavingsService implements MembershipValue {
     scope: { memberId: string; membershipId: string | null; from: Date | null; now: Date; currency: string },
   ): Promise<number> {
     const { memberId, membershipId, from, now, currency } = scope;
+    // One window, closed at `now` (what happened at this very instant counts).
     const [row] = await em.execute<{ total: string | number }[]>(
-      `with rights as (
-         select e.id, e.period_start, e.period_end, e.quota, e.activated_at, e.revoked_at, b.kind, b.member_value_amount as value
-         from entitlement e join benefit b on b.id = e.benefit_id
-         where e.member_id = ? and e.source = 'MEMBERSHIP' and (?::uuid is null or e.membership_id = ?::uuid)
-           and b.member_value_amount is not null and b.member_value_currency = ?
-       ), used as (
-         select coalesce(sum(r.units * x.value), 0) as v
-         from redemption r join rights x on x.id = r.entitlement_id
-         where x.kind = 'QUOTA' and r.created_at <= ?::timestamptz and (?::timestamptz is null or r.created_at >= ?::timestamptz)
-           and not exists (select 1 from redemption_void rv where rv.redemption_id = r.id)
-       ), claimed as (
-         select coalesce(sum(x.value), 0) as v
-         from voucher_code c join rights x on x.id = c.entitlement_id
-         where x.kind = 'VOUCHER' and c.claimed_at <= ?::timestamptz and (?::timestamptz is null or c.claimed_at >= ?::timestamptz)
-       ), held as (
-         select coalesce(sum(floor(x.value * greatest(0, extract(epoch from (
-                  least(x.period_end, coalesce(x.revoked_at, 'infinity'::timestamptz), ?::timestamptz)
-                  - greatest(x.period_start, coalesce(?::timestamptz, x.period_start))))) / ${ACCESS_VALUE_SECONDS})), 0) as v
-         from rights x where x.kind = 'ACCESS' and x.activated_at is not null
-       ), credited as (
-         select coalesce(sum(coalesce(x.quota, 0) * x.value), 0) as v
-         from rights x
-         where x.kind = 'CONVERSION' and x.activated_at is not null
-           and x.period_start <= ?::timestamptz and (?::timestamptz is null or x.period_start >= ?::timestamptz)
-       )
-       select (select v from used) + (select v from claimed) + (select v from held) + (select v from credited) as total`,
-      [memberId, membershipId, membershipId, currency, now, from, from, now, from, from, now, from, now, from, from],
+      `select coalesce(sum(value), 0) as total from (${rightValuesSql(
+        `select 'one'::text as key, ?::uuid as member_id, ?::uuid as membership_id, ?::timestamptz as from_at, ?::timestamptz as to_at, true as to_inclusive, ?::text as currency`,
+      )}) v`,
+      [memberId, membershipId, from, now, currency],
     );
     return Number(row?.total ?? 0);
   }
