@@ -32,6 +32,7 @@ export const MODULES: readonly ModuleEntry[] = [
   { name: 'campaign', definition: () => import('./campaign/module.js') },
   { name: 'activity', definition: () => import('./activity/module.js'), errors: () => import('./activity/activity.errors.js') },
   { name: 'segment', definition: () => import('./segment/module.js') },
+  { name: 'program-figures', definition: () => import('./program-figures/module.js') },
   { name: 'activity-import', definition: () => import('./activity-import/module.js'), errors: () => import('./activity-import/activity-import.errors.js') },
   { name: 'coalition', definition: () => import('./coalition/module.js') },
   { name: 'reward', definition: () => import('./reward/module.js'), errors: () => import('./reward/reward.errors.js') },

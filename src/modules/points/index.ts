@@ -4,6 +4,8 @@ export type { Counterparty, EarnOutcome, EarnRequest, LotMovement, PointsPositio
 export { PointsAccountKind, PointsJournalKind } from './points.entity.js';
 export { PointsError } from './points.errors.js';
 export { partnerPointsFigures } from './partner-figures.js';
+export { pointsLiability } from './liability.js';
+export type { LiabilityByExpiry, LiabilityByIssuer, PointsLiability } from './liability.js';
 export type { PartnerPointsFigures } from './partner-figures.js';
 export { PointsService } from './points.service.js';
 export type { PointsAccountView, PointsHistoryEntry, PointsLotView } from './points.service.js';

@@ -1,0 +1,173 @@
+import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import type { RequestContext } from '../../platform/context.js';
+import { requireAdmin } from '../../platform/guards.js';
+import { localize, type Locale, type LocalizedText } from '../../platform/localized.js';
+import { FigureBucket, type FigureRange } from './figures.service.js';
+import {
+  BenefitUtilizationFiguresType,
+  BundleCostSimulationType,
+  MemberGrowthFiguresType,
+  MemberValueFiguresType,
+  OrderValueFiguresType,
+  PaidConversionFiguresType,
+  PartnerDependencyFiguresType,
+  PartnerExitFiguresType,
+  PointsLiabilityFiguresType,
+  ProgramFiguresRunType,
+  RenewalFiguresType,
+  TierFiguresType,
+  UtilizationOverrideInput,
+} from './figures.types.js';
+
+/** A view with its localized names (`…Name: LocalizedText`) as strings. */
+type Localized<T> = T extends Date
+  ? T
+  : T extends LocalizedText
+    ? string
+    : T extends ReadonlyArray<infer U>
+      ? Localized<U>[]
+      : T extends object
+        ? { [K in keyof T]: Localized<T[K]> }
+        : T;
+
+/** Names the figures carry in every language (`benefitName`, `partnerName`, …), in the caller's. */
+function localized<T>(value: T, locale: Locale): Localized<T> {
+  if (Array.isArray(value)) return value.map((v) => localized(v, locale)) as Localized<T>;
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value as Localized<T>;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, v]) => [key, key.endsWith('Name') && v && typeof v === 'object' ? localize(v as LocalizedText, locale) : localized(v, locale)]),
+  ) as Localized<T>;
+}
+
+const RANGE = { from: 'Start of the range (its program day counts)', to: 'End of the range (exclusive: its program day does not count)' };
+
+/** The program's figures, one query per dashboard (admins). */
+@Resolver()
+export class ProgramFiguresResolver {
+  @Query(() => ProgramFiguresRunType, { description: 'The refresh the figures are read from (admins)' })
+  programFiguresRun(@Ctx() ctx: RequestContext): Promise<ProgramFiguresRunType> {
+    requireAdmin(ctx.principal, 'programFiguresRun');
+    return ctx.services.programFigures.run();
+  }
+
+  @Mutation(() => ProgramFiguresRunType, { description: 'Rebuilds the program figures from the real tables now and says what it took (admins)' })
+  refreshProgramFigures(@Ctx() ctx: RequestContext): Promise<ProgramFiguresRunType> {
+    requireAdmin(ctx.principal, 'refreshProgramFigures');
+    return ctx.services.programFigures.refresh();
+  }
+
+  @Query(() => MemberGrowthFiguresType, { description: 'New members and paid members per bucket (admins)' })
+  async memberGrowthFigures(
+    @Arg('from', () => Date, { description: RANGE.from }) from: Date,
+    @Arg('to', () => Date, { description: RANGE.to }) to: Date,
+    @Arg('bucket', () => FigureBucket, { defaultValue: FigureBucket.MONTH }) bucket: FigureBucket,
+    @Ctx() ctx: RequestContext,
+  ): Promise<MemberGrowthFiguresType> {
+    requireAdmin(ctx.principal, 'memberGrowthFigures');
+    return ctx.services.programFigures.memberGrowth({ from, to }, bucket);
+  }
+
+  @Query(() => PaidConversionFiguresType, { description: 'Paid conversion of the members who joined in each month of the range (admins)' })
+  async paidConversionFigures(
+    @Arg('from', () => Date, { description: RANGE.from }) from: Date,
+    @Arg('to', () => Date, { description: RANGE.to }) to: Date,
+    @Ctx() ctx: RequestContext,
+  ): Promise<PaidConversionFiguresType> {
+    requireAdmin(ctx.principal, 'paidConversionFigures');
+    return ctx.services.programFigures.paidConversion({ from, to });
+  }
+
+  @Query(() => RenewalFiguresType, { description: 'Renewal and repurchase rates per bucket (admins)' })
+  async renewalFigures(
+    @Arg('from', () => Date, { description: RANGE.from }) from: Date,
+    @Arg('to', () => Date, { description: RANGE.to }) to: Date,
+    @Arg('bucket', () => FigureBucket, { defaultValue: FigureBucket.MONTH }) bucket: FigureBucket,
+    @Ctx() ctx: RequestContext,
+  ): Promise<RenewalFiguresType> {
+    requireAdmin(ctx.principal, 'renewalFigures');
+    return ctx.services.programFigures.renewals({ from, to }, bucket);
+  }
+
+  @Query(() => OrderValueFiguresType, { description: 'Orders and average order value, refunds deducted, per bucket (admins)' })
+  async orderValueFigures(
+    @Arg('from', () => Date, { description: RANGE.from }) from: Date,
+    @Arg('to', () => Date, { description: RANGE.to }) to: Date,
+    @Arg('bucket', () => FigureBucket, { defaultValue: FigureBucket.MONTH }) bucket: FigureBucket,
+    @Ctx() ctx: RequestContext,
+  ): Promise<OrderValueFiguresType> {
+    requireAdmin(ctx.principal, 'orderValueFigures');
+    return ctx.services.programFigures.orderValue({ from, to }, bucket);
+  }
+
+  @Query(() => BenefitUtilizationFiguresType, { description: 'Units used ÷ units granted of membership rights, per benefit and partner (admins)' })
+  async benefitUtilizationFigures(
+    @Arg('from', () => Date, { description: RANGE.from }) from: Date,
+    @Arg('to', () => Date, { description: RANGE.to }) to: Date,
+    @Ctx() ctx: RequestContext,
+  ): Promise<BenefitUtilizationFiguresType> {
+    requireAdmin(ctx.principal, 'benefitUtilizationFigures');
+    return localized(await ctx.services.programFigures.benefitUtilization({ from, to }), ctx.locale);
+  }
+
+  @Query(() => MemberValueFiguresType, { description: 'Realized value per paid period against its fee, as Membership.savings values it (admins)' })
+  async memberValueFigures(
+    @Arg('from', () => Date, { description: RANGE.from }) from: Date,
+    @Arg('to', () => Date, { description: RANGE.to }) to: Date,
+    @Ctx() ctx: RequestContext,
+  ): Promise<MemberValueFiguresType> {
+    requireAdmin(ctx.principal, 'memberValueFigures');
+    const { run, value } = await ctx.services.programFigures.memberValue({ from, to });
+    return { run, ...value };
+  }
+
+  @Query(() => PointsLiabilityFiguresType, { description: 'The points liability in money with its expiry curve (admins)' })
+  async pointsLiabilityFigures(@Ctx() ctx: RequestContext): Promise<PointsLiabilityFiguresType> {
+    requireAdmin(ctx.principal, 'pointsLiabilityFigures');
+    const { run, liability } = await ctx.services.programFigures.pointsLiability();
+    return { run, ...liability };
+  }
+
+  @Query(() => TierFiguresType, { description: 'Members per tier now and tier moves per month of the range (admins)' })
+  async tierFigures(
+    @Arg('from', () => Date, { description: RANGE.from }) from: Date,
+    @Arg('to', () => Date, { description: RANGE.to }) to: Date,
+    @Ctx() ctx: RequestContext,
+  ): Promise<TierFiguresType> {
+    requireAdmin(ctx.principal, 'tierFigures');
+    const { run, tiers } = await ctx.services.programFigures.tiers({ from, to });
+    return localized({ run, ...tiers }, ctx.locale);
+  }
+
+  @Query(() => PartnerDependencyFiguresType, { description: 'Each partner’s share of realized value and of points issued (admins)' })
+  async partnerDependencyFigures(
+    @Arg('from', () => Date, { description: RANGE.from }) from: Date,
+    @Arg('to', () => Date, { description: RANGE.to }) to: Date,
+    @Ctx() ctx: RequestContext,
+  ): Promise<PartnerDependencyFiguresType> {
+    requireAdmin(ctx.principal, 'partnerDependencyFigures');
+    const { run, dependency } = await ctx.services.programFigures.partnerDependency({ from, to });
+    return localized({ run, ...dependency }, ctx.locale);
+  }
+
+  @Query(() => PartnerExitFiguresType, { description: '"What if this partner leaves" (admins)' })
+  async partnerExitFigures(@Arg('partnerId', () => ID) partnerId: string, @Ctx() ctx: RequestContext): Promise<PartnerExitFiguresType> {
+    requireAdmin(ctx.principal, 'partnerExitFigures');
+    const { run, exit } = await ctx.services.programFigures.partnerExit(partnerId);
+    return localized({ run, ...exit }, ctx.locale);
+  }
+
+  @Query(() => BundleCostSimulationType, { description: 'Partner and points cost per member and period of a bundle version against each plan fee (admins)' })
+  async bundleCostSimulation(
+    @Arg('bundleVersionId', () => ID) bundleVersionId: string,
+    @Arg('utilization', () => [UtilizationOverrideInput], { nullable: true, description: 'Utilizations to simulate instead of the observed ones' }) utilization: UtilizationOverrideInput[] | null,
+    @Arg('pointsPerPeriod', () => Int, { nullable: true, description: 'Points per member and period to simulate instead of the observed' }) pointsPerPeriod: number | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<BundleCostSimulationType> {
+    requireAdmin(ctx.principal, 'bundleCostSimulation');
+    const overrides = { utilization: new Map((utilization ?? []).map((u) => [u.benefitCode, u.utilization])), pointsPerPeriod: pointsPerPeriod ?? null };
+    const { run, cost } = await ctx.services.programFigures.bundleCost(bundleVersionId, overrides);
+    return localized({ run, ...cost }, ctx.locale);
+  }
+}
+
+export type { FigureRange };
