@@ -60,6 +60,13 @@ const OWNERS: Record<string, string> = {
   member_segment_change: 'src/modules/segment/',
   segment_run: 'src/modules/segment/',
   segment_schedule: 'src/modules/segment/',
+  figures_run: 'src/modules/program-figures/',
+  figures_day: 'src/modules/program-figures/',
+  figures_cohort: 'src/modules/program-figures/',
+  figures_period_value: 'src/modules/program-figures/',
+  figures_benefit: 'src/modules/program-figures/',
+  figures_points_month: 'src/modules/program-figures/',
+  figures_tier_move: 'src/modules/program-figures/',
 };
 
 /**
@@ -70,7 +77,7 @@ const OWNERS: Record<string, string> = {
 const DECLARED_EXCEPTIONS = [{ file: 'src/modules/entitlement/entitlement.entity.ts', table: 'issued_token' }];
 
 describe('data ownership', () => {
-  it('lets only the owning module write the entitlement, outbox, token, audit, partner key, payment, timeline, notification, moment, clock, loyalty, activity import and segment tables', () => {
+  it('lets only the owning module write the entitlement, outbox, token, audit, partner key, payment, timeline, notification, moment, clock, loyalty, activity import, segment and program figures tables', () => {
     const offenders: string[] = [];
     for (const file of [...sourceFiles('src'), ...sourceFiles('partners'), ...sourceFiles('scripts')]) {
       const text = readFileSync(path.join(root, file), 'utf8');

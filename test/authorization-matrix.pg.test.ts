@@ -56,6 +56,18 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     segments: 'admin',
     segmentMembers: 'admin',
     memberSegments: 'admin',
+    programFiguresRun: 'admin',
+    memberGrowthFigures: 'admin',
+    paidConversionFigures: 'admin',
+    renewalFigures: 'admin',
+    orderValueFigures: 'admin',
+    benefitUtilizationFigures: 'admin',
+    memberValueFigures: 'admin',
+    pointsLiabilityFigures: 'admin',
+    tierFigures: 'admin',
+    partnerDependencyFigures: 'admin',
+    partnerExitFigures: 'admin',
+    bundleCostSimulation: 'admin',
   },
   Mutation: {
     subscribe: 'member',
@@ -101,6 +113,7 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     updatePartner: 'admin',
     cancelRewardRedemption: 'member',
     recomputeSegments: 'admin',
+    refreshProgramFigures: 'admin',
   },
 };
 

@@ -265,7 +265,7 @@ export class ProgramFiguresService {
       )[0];
     let row = await read();
     if (!row) {
-      await refreshFigures(this.em.fork(), { asOf: this.now(), timeZone: this.deps.timeZone, trigger: 'ON_DEMAND' });
+      await refreshFigures(this.em.fork(), { asOf: this.now(), timeZone: this.deps.timeZone, trigger: 'ON_DEMAND', onlyIfNone: true });
       row = await read();
     }
     return {
@@ -519,7 +519,7 @@ export class ProgramFiguresService {
    * What a point costs the program, per 1,000: each partner's burn price (cash we pay when points
    * are burned at its till) and each active reward's partner cost (its benefit's unit price × units
    * ÷ its points cost). The liability is stated at the dearest of them — what members could make it
-   * cost — with the cheapest beside it.
+   * cost — with the cheapest priced one beside it.
    */
   async pointValuations(currency: string): Promise<{ highest: number; lowest: number; valuations: PointValuationView[] }> {
     const burn = await this.em.execute<{ id: string; per1000: number }[]>(
@@ -537,7 +537,9 @@ export class ProgramFiguresService {
       ...rewards.map((r) => ({ basis: 'REWARD_COST' as const, partnerId: r.partner_id, rewardCode: r.code, pricePer1000: (r.unit_price * r.units * 1000) / r.points_cost })),
     ];
     const prices = valuations.map((v) => v.pricePer1000);
-    return { highest: prices.length ? Math.max(...prices) : 0, lowest: prices.length ? Math.min(...prices) : 0, valuations };
+    // A reward whose benefit is agreed at no price costs nothing: the cheapest *priced* way is the floor worth stating.
+    const priced = prices.filter((p) => p > 0);
+    return { highest: prices.length ? Math.max(...prices) : 0, lowest: priced.length ? Math.min(...priced) : 0, valuations };
   }
 
   async pointsLiability(): Promise<{ run: FiguresRunView; liability: LiabilityView }> {

@@ -41,13 +41,14 @@ const REFRESH_LOCK = `hashtext('program-figures:refresh')`;
  * figures table is emptied and refilled, so readers see the previous run until this one commits
  * and every dashboard states the same instant. Steps are timed one by one (what each figure costs
  * computed straight from the raw tables). With `wait: false`, returns null at once when another
- * refresh holds the lock (the scheduled job); otherwise waits for it and runs after it.
+ * refresh holds the lock (the scheduled job); otherwise waits for it and runs after it (with
+ * `onlyIfNone`, only when no refresh ever ran: null otherwise).
  *
  * Days and months are the program's (`timeZone`); money figures count the program `currency` only.
  */
 export async function refreshFigures(
   em: EntityManager,
-  options: { asOf: Date; timeZone: string; trigger: FiguresTrigger; wait?: boolean },
+  options: { asOf: Date; timeZone: string; trigger: FiguresTrigger; wait?: boolean; onlyIfNone?: boolean },
 ): Promise<FiguresRunSummary | null> {
   const { asOf, timeZone: tz, trigger } = options;
   return em.transactional(async (tx) => {
@@ -57,6 +58,8 @@ export async function refreshFigures(
     } else {
       await tx.execute(`select pg_advisory_xact_lock(${REFRESH_LOCK})`);
     }
+    // First reads of an empty database wait for one another: the first computes, the rest read it.
+    if (options.onlyIfNone && (await tx.execute(`select 1 from figures_run limit 1`)).length > 0) return null;
     // Big scans of a few simple shapes: JIT compilation costs more than it saves here.
     await tx.execute(`set local jit = off; set local work_mem = '64MB'`);
     const started = performance.now();
