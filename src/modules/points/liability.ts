@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { partnerIssuedAccount, SYSTEM_ACCOUNTS } from './accounts.js';
 
 /** Points members hold that expire in one program month (null: never). */
 export interface LiabilityByExpiry {
@@ -44,14 +45,18 @@ export async function pointsLiability(em: EntityManager, at: Date, timeZone: str
     [timeZone, timeZone, at],
   );
   // A lot's remaining points are attributed to its issuers in the shares its earning credited.
+  // Issuer accounts are named by their ids (the program's `issued`, a till's `partner-issued:<id>`):
+  // filtering on the id lets the planner see how many transfers each has and hash-join millions of
+  // lots (11 s at 3.5M lots, against 97 s through a lookup of the accounts' kind).
   const byIssuer = await em.execute<{ issuer: string; points: string }[]>(
-    `with lots as (select id, earned, remaining from points_lot where remaining > 0 and (expires_at is null or expires_at > ?)),
-          earned as (
-            select t.lot_id, t.debit_account_id as issuer, t.amount from points_transfer t join points_journal j on j.id = t.journal_id
-             where j.kind = 'EARN' and t.lot_id in (select id from lots) and t.debit_account_id in (select id from points_account where kind in ('ISSUED', 'PARTNER_ISSUED')))
-     select e.issuer, round(sum(l.remaining::numeric * e.amount / l.earned)) as points
-       from earned e join lots l on l.id = e.lot_id group by e.issuer order by e.issuer`,
-    [at],
+    `select t.debit_account_id as issuer, round(sum(l.remaining::numeric * t.amount / l.earned)) as points
+       from points_lot l
+       join points_transfer t on t.lot_id = l.id
+       join points_journal j on j.id = t.journal_id and j.kind = 'EARN'
+      where l.remaining > 0 and (l.expires_at is null or l.expires_at > ?)
+        and (t.debit_account_id = ? or t.debit_account_id like ?)
+      group by t.debit_account_id order by t.debit_account_id`,
+    [at, SYSTEM_ACCOUNTS.issued, `${partnerIssuedAccount('')}%`],
   );
   return {
     outstanding: Number(totals?.outstanding ?? 0),
