@@ -7,8 +7,8 @@
 // and `npm run bench:figures` (1,000,000 members).
 //
 // Everything is `INSERT … SELECT` over `generate_series`, one batch of members per transaction:
-// no row crosses the wire (pg-copy-streams is not installed, and a COPY fed from Node measured
-// slower than the server generating rows itself: docs/decisions.md). Every draw is a hash of the
+// no row crosses the wire (pg-copy-streams is not installed; what COPY would gain is measured in
+// docs/decisions.md, "Program figures"). PROGRAM_HISTORY_PROFILE=1 times every statement. Every draw is a hash of the
 // seed and the row's index (`hashint8extended`), so a seed gives the same history on any run, and
 // ids are built from the table, the seed and the index: sequential, so index inserts append.
 import pg from 'pg';
