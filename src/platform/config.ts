@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { STAFF_ROLE_NAMES, type StaffRole } from './principal.js';
 
 /**
  * Everything the process reads from its environment, validated once at start-up.
@@ -85,8 +86,16 @@ export interface AppConfig {
     audience: string;
     /** Claim holding the caller's roles (a string or an array). @default 'roles' */
     roleClaim: string;
-    /** Role value that makes a caller an admin. @default 'admin' */
+    /** Role value that makes a caller an admin (`AUTH_ADMIN_ROLE`). @default 'admin' */
     adminRole: string;
+    /** Role value of a product manager (`AUTH_PM_ROLE`). @default 'pm' */
+    pmRole: string;
+    /** Role value of a support agent (`AUTH_SUPPORT_ROLE`). @default 'support' */
+    supportRole: string;
+    /** Role value of finance (`AUTH_FINANCE_ROLE`). @default 'finance' */
+    financeRole: string;
+    /** Role value of a read-only analyst (`AUTH_ANALYST_ROLE`). @default 'analyst' */
+    analystRole: string;
   };
   /** Per-caller rate limits, counted per window (see src/edge/rate-limit.ts). */
   rateLimit: RateLimitSettings;
@@ -168,6 +177,11 @@ export interface AppConfig {
     /** Lanes (groups of members) a worker applies at once (`ACTIVITY_IMPORT_CONCURRENCY`). @default 4 */
     concurrency: number;
   };
+}
+
+/** The role-claim value of each staff role, as configured (`AUTH_ADMIN_ROLE`, `AUTH_PM_ROLE`, …). */
+export function staffRoleValues(auth: Pick<AppConfig['auth'], 'adminRole' | 'pmRole' | 'supportRole' | 'financeRole' | 'analystRole'>): Readonly<Record<StaffRole, string>> {
+  return { ADMIN: auth.adminRole, PRODUCT_MANAGER: auth.pmRole, SUPPORT: auth.supportRole, FINANCE: auth.financeRole, ANALYST: auth.analystRole };
 }
 
 /** A partner's real API as configured (`PARTNER_<ID>_…`). */
@@ -320,7 +334,11 @@ const envSchema = z.object({
   AUTH_JWKS_URL: z.url().optional(),
   AUTH_AUDIENCE: z.string().default('coalition-gateway'),
   AUTH_ROLE_CLAIM: z.string().default('roles'),
-  AUTH_ADMIN_ROLE: z.string().default('admin'),
+  AUTH_ADMIN_ROLE: z.string().default(STAFF_ROLE_NAMES.ADMIN),
+  AUTH_PM_ROLE: z.string().default(STAFF_ROLE_NAMES.PRODUCT_MANAGER),
+  AUTH_SUPPORT_ROLE: z.string().default(STAFF_ROLE_NAMES.SUPPORT),
+  AUTH_FINANCE_ROLE: z.string().default(STAFF_ROLE_NAMES.FINANCE),
+  AUTH_ANALYST_ROLE: z.string().default(STAFF_ROLE_NAMES.ANALYST),
   CORS_ORIGINS: z.string().optional(),
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   RATE_LIMIT_MEMBER_QUERIES: budget.default(120),
@@ -400,6 +418,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (e.NODE_ENV === 'production' && !e.SUBGRAPH_SECRET) {
     throw new Error('Invalid configuration: production needs SUBGRAPH_SECRET (the gateway signs subgraph requests with it; e.g. `openssl rand -base64 32`, the same in the gateway and every subgraph)');
   }
+  const roleVariables = ['AUTH_ADMIN_ROLE', 'AUTH_PM_ROLE', 'AUTH_SUPPORT_ROLE', 'AUTH_FINANCE_ROLE', 'AUTH_ANALYST_ROLE'] as const;
+  for (const [i, name] of roleVariables.entries()) {
+    // One claim value for two roles would hand one role's rights to the other.
+    const same = roleVariables.slice(i + 1).find((other) => e[other] === e[name]);
+    if (same) throw new Error(`Invalid configuration: ${name} and ${same} are both "${e[name]}"; give each staff role its own value`);
+  }
   try {
     new Intl.DateTimeFormat('en', { timeZone: e.PROGRAM_TIME_ZONE });
   } catch {
@@ -450,6 +474,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       audience: e.AUTH_AUDIENCE,
       roleClaim: e.AUTH_ROLE_CLAIM,
       adminRole: e.AUTH_ADMIN_ROLE,
+      pmRole: e.AUTH_PM_ROLE,
+      supportRole: e.AUTH_SUPPORT_ROLE,
+      financeRole: e.AUTH_FINANCE_ROLE,
+      analystRole: e.AUTH_ANALYST_ROLE,
     },
     rateLimit: {
       windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,

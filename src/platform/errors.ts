@@ -106,8 +106,9 @@ export class AppError extends CodedError {
     return new AppError('UNAUTHENTICATED', message);
   }
 
+  /** "A member may not call …", "An analyst may not call …": `role` names the caller. */
   static forbidden(operation: string, role: string): AppError {
-    return new AppError('FORBIDDEN', `A ${role} may not call ${operation}`);
+    return new AppError('FORBIDDEN', `${/^[aeiou]/i.test(role) ? 'An' : 'A'} ${role} may not call ${operation}`);
   }
 
   static idempotencyConflict(): AppError {

@@ -1,31 +1,61 @@
 import { AppError } from './errors.js';
-import type { Principal } from './principal.js';
+import { StaffRole, type MemberPrincipal, type Principal } from './principal.js';
 
-type MemberPrincipal = Extract<Principal, { kind: 'member' }>;
 type PartnerPrincipal = Extract<Principal, { kind: 'partner' }>;
+type ChannelPrincipal = Extract<Principal, { kind: 'channel' }>;
 
-/** The calling member; UNAUTHENTICATED for no credential, FORBIDDEN for a partner. */
+/** How a refusal names a staff role: "A support agent may not call createCampaign". */
+const ROLE_LABELS: Readonly<Record<StaffRole, string>> = {
+  ADMIN: 'admin',
+  PRODUCT_MANAGER: 'product manager',
+  SUPPORT: 'support agent',
+  FINANCE: 'finance officer',
+  ANALYST: 'analyst',
+};
+
+/** The caller as a refusal names it: a partner, a channel, a member, an admin, "a support agent and analyst". */
+function callerLabel(principal: Exclude<Principal, { kind: 'anonymous' }>): string {
+  if (principal.kind !== 'member') return principal.kind;
+  if (principal.isAdmin) return ROLE_LABELS.ADMIN;
+  return principal.staffRoles.length ? principal.staffRoles.map((role) => ROLE_LABELS[role]).join(' and ') : 'member';
+}
+
+function refuse(principal: Principal, operation: string): never {
+  if (principal.kind === 'anonymous') throw principal.rejected ?? AppError.unauthenticated();
+  throw AppError.forbidden(operation, callerLabel(principal));
+}
+
+/** The calling member (staff included: they are members too); UNAUTHENTICATED for no credential, FORBIDDEN for a partner. */
 export function requireMember(principal: Principal, operation: string): MemberPrincipal {
   if (principal.kind === 'member') return principal;
-  if (principal.kind === 'anonymous') throw principal.rejected ?? AppError.unauthenticated();
-  throw AppError.forbidden(operation, principal.kind);
+  return refuse(principal, operation);
 }
 
-/** The calling partner; UNAUTHENTICATED for no credential, FORBIDDEN for a member or admin. */
+/** The calling partner; UNAUTHENTICATED for no credential, FORBIDDEN for a member, staff or a channel. */
 export function requirePartner(principal: Principal, operation: string): PartnerPrincipal {
   if (principal.kind === 'partner') return principal;
-  if (principal.kind === 'anonymous') throw principal.rejected ?? AppError.unauthenticated();
-  throw AppError.forbidden(operation, principal.kind === 'channel' ? 'channel' : principal.isAdmin ? 'admin' : 'member');
+  return refuse(principal, operation);
 }
 
-/** The calling admin (a member JWT carrying the admin role); FORBIDDEN for members without it and partners. */
+/** True for an admin, or a member holding one of `allowed`: for what a field shows, where refusing is not the answer. */
+export function holdsStaffRole(principal: Principal, allowed: readonly StaffRole[]): principal is MemberPrincipal {
+  return principal.kind === 'member' && (principal.isAdmin || principal.staffRoles.some((role) => allowed.includes(role)));
+}
+
+/**
+ * The calling staff member: an admin always, or a holder of one of `allowed`. FORBIDDEN for
+ * members without such a role (other staff included), partners and channels, naming the
+ * caller's role; UNAUTHENTICATED for no credential.
+ */
+export function requireStaff(principal: Principal, operation: string, allowed: readonly StaffRole[]): MemberPrincipal {
+  if (holdsStaffRole(principal, allowed)) return principal;
+  return refuse(principal, operation);
+}
+
+/** The calling admin (a member JWT carrying the admin role), for what only admins may do; FORBIDDEN for everyone else. */
 export function requireAdmin(principal: Principal, operation: string): MemberPrincipal {
-  if (principal.kind === 'member' && principal.isAdmin) return principal;
-  if (principal.kind === 'anonymous') throw principal.rejected ?? AppError.unauthenticated();
-  throw AppError.forbidden(operation, principal.kind);
+  return requireStaff(principal, operation, [StaffRole.ADMIN]);
 }
-
-type ChannelPrincipal = Extract<Principal, { kind: 'channel' }>;
 
 /** An admin, or one of our channels (which reports in its own channel only); UNAUTHENTICATED or FORBIDDEN otherwise. */
 export function requireAdminOrChannel(principal: Principal, operation: string): MemberPrincipal | ChannelPrincipal {

@@ -18,7 +18,7 @@ import { memberSegments } from '../modules/segment/index.js';
 import { testClocks } from '../modules/test-clock/index.js';
 import { createDueWorkRunner } from '../platform/due-work.js';
 import { FileSigningKeyStore, loadPseudonymSecret, MemberPseudonymizer, type SigningKeyStore } from '../modules/keys/index.js';
-import type { AppConfig } from '../platform/config.js';
+import { staffRoleValues, type AppConfig } from '../platform/config.js';
 import type { AppDependencies } from '../platform/context.js';
 import { connectOrm, migrateUp } from '../platform/db/orm.js';
 import type { ErrorCatalog } from '../platform/errors.js';
@@ -124,7 +124,7 @@ export async function openCore(options: CoreOptions, closers: Closers): Promise<
     issuers: Authenticator.issuersFor(config.auth, devIssuer?.publicKey),
     audience: config.auth.audience,
     roleClaim: config.auth.roleClaim,
-    adminRole: config.auth.adminRole,
+    staffRoles: staffRoleValues(config.auth),
     resolveMember: (issuer, subject) => members.memberIdFor(issuer, subject),
     resolvePartnerKey: (hash) => new PartnerKeyService(orm.em.fork()).resolve(hash),
     resolveChannelKey: (hash) => new ChannelKeyService(orm.em.fork()).resolve(hash),

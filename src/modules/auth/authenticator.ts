@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type CryptoKey } from 'jose';
 import { AppError } from '../../platform/errors.js';
 import { DEV_ISSUER } from './dev-issuer.js';
-import type { Principal } from '../../platform/principal.js';
-import { ANONYMOUS } from '../../platform/principal.js';
+import type { Principal, StaffRole } from '../../platform/principal.js';
+import { ANONYMOUS, memberPrincipal, STAFF_ROLES } from '../../platform/principal.js';
 
 /** Prefix of partner API keys; anything else is treated as a JWT. */
 export const PARTNER_KEY_PREFIX = 'cgk_';
@@ -19,8 +19,10 @@ export interface TrustedIssuer {
 export interface AuthenticatorOptions {
   issuers: TrustedIssuer[];
   audience: string;
+  /** Claim holding the caller's roles: an array of strings, or one string of names separated by spaces or commas. */
   roleClaim: string;
-  adminRole: string;
+  /** The claim value of each staff role (`AUTH_ADMIN_ROLE`, `AUTH_PM_ROLE`, …: `staffRoleValues(config.auth)`). */
+  staffRoles: Readonly<Record<StaffRole, string>>;
   /** Finds or creates the member for an identity-provider subject. */
   resolveMember(issuer: string, subject: string): Promise<string>;
   /** Finds the active API key by its SHA-256; null when unknown or revoked. */
@@ -115,14 +117,9 @@ export class Authenticator {
     const payload = await this.tokens.verify(jwt);
     const memberId = await this.options.resolveMember(payload.iss, payload.sub);
     const roles = payload[this.options.roleClaim];
-    const roleList = Array.isArray(roles) ? roles : typeof roles === 'string' ? roles.split(/[\s,]+/) : [];
-    return {
-      kind: 'member',
-      memberId,
-      issuer: payload.iss,
-      subject: payload.sub,
-      isAdmin: roleList.includes(this.options.adminRole),
-    };
+    const roleList: unknown[] = Array.isArray(roles) ? roles : typeof roles === 'string' ? roles.split(/[\s,]+/) : [];
+    const staffRoles = STAFF_ROLES.filter((role) => roleList.includes(this.options.staffRoles[role]));
+    return memberPrincipal({ memberId, issuer: payload.iss, subject: payload.sub, staffRoles });
   }
 }
 
