@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { sendJson } from './http-util.js';
 
-/** An admin's request to the activity imports: an upload (`POST`) or one import's progress (`GET …/{id}`). */
+/** A request to the activity imports: an admin's upload (`POST`), or one import's progress (`GET …/{id}`; admins and analysts). */
 export interface ActivityImportRequest {
   method: 'POST' | 'GET';
   /** The import of `GET /admin/activity-imports/{id}`; null for the collection. */

@@ -1,7 +1,8 @@
 import type { ActivityImportRoute } from '../edge/activity-import-route.js';
 import { ActivityImportError, ActivityImportFormat, type ActivityImportView } from '../modules/activity-import/index.js';
 import { AppError } from '../platform/errors.js';
-import { requireAdmin } from '../platform/guards.js';
+import { requireAdmin, requireStaff } from '../platform/guards.js';
+import { StaffRole } from '../platform/principal.js';
 import type { Logger } from '../platform/logger.js';
 import type { Core } from './core.js';
 
@@ -20,20 +21,24 @@ const FORMATS: Readonly<Record<string, ActivityImportFormat>> = {
  * `maxBytes`, streamed into the import line by line: 202 with the import and its `Location`) and
  * `GET /admin/activity-imports/{id}` (its progress). The caller is authenticated exactly as the
  * membership subgraph authenticates a GraphQL request (the same `Authenticator`: a JWT of a
- * trusted issuer carrying the admin role); refusals are the API's coded errors, as JSON.
+ * trusted issuer), and authorized as the GraphQL operations are: an upload by admins only, the
+ * progress also by analysts (as `activityImport`); refusals are the API's coded errors, as JSON.
  */
 export function activityImportRoute(core: Core, options: { maxBytes: number; logger: Logger }): ActivityImportRoute {
   return async (request) => {
     try {
-      const operation = request.method === 'POST' ? 'POST /admin/activity-imports' : 'GET /admin/activity-imports/{id}';
-      const admin = requireAdmin(await core.authenticator.authenticate(request.headers.authorization), operation);
+      const principal = await core.authenticator.authenticate(request.headers.authorization);
+      const caller =
+        request.method === 'GET'
+          ? requireStaff(principal, 'GET /admin/activity-imports/{id}', [StaffRole.ANALYST])
+          : requireAdmin(principal, 'POST /admin/activity-imports');
       const imports = core.modules.createServices(core.orm.em.fork(), core.deps).activityImports;
       if (request.method === 'GET') return { status: 200, body: await imports.get(request.id!).then(importJson) };
       const contentType = request.headers['content-type'];
       const format = FORMATS[(contentType ?? '').split(';')[0]!.trim().toLowerCase()];
       if (!format) throw ActivityImportError.unsupportedMediaType(contentType);
       if (Number(request.headers['content-length'] ?? 0) > options.maxBytes) throw ActivityImportError.tooLarge(options.maxBytes);
-      const created = await imports.receive(admin.memberId, format, limited(request.body, options.maxBytes));
+      const created = await imports.receive(caller.memberId, format, limited(request.body, options.maxBytes));
       const location = `/admin/activity-imports/${created.id}`;
       return { status: 202, headers: { location }, body: { ...importJson(created), location } };
     } catch (error) {

@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../platform/context.js';
-import { requireAdmin } from '../../platform/guards.js';
+import { requireStaff } from '../../platform/guards.js';
+import { StaffRole } from '../../platform/principal.js';
 import { ActivityImportLineOutcome } from './activity-import.entity.js';
 import type { ActivityImportLinePage, ActivityImportView } from './activity-import.service.js';
 import { ActivityImportLineConnectionType, ActivityImportType } from './activity-import.types.js';
@@ -9,13 +10,13 @@ import { ActivityImportLineConnectionType, ActivityImportType } from './activity
 export class ActivityImportResolver {
   @Query(() => ActivityImportType, { nullable: true, description: 'A bulk import of activities and its progress (admins); NOT_FOUND for an unknown id' })
   activityImport(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<ActivityImportView> {
-    requireAdmin(ctx.principal, 'activityImport');
+    requireStaff(ctx.principal, 'activityImport', [StaffRole.ANALYST]);
     return ctx.services.activityImports.get(id);
   }
 
   @Query(() => [ActivityImportType], { description: 'The most recent bulk imports of activities, newest first (admins)' })
   activityImports(@Arg('first', () => Int, { defaultValue: 20, description: 'At most 100' }) first: number, @Ctx() ctx: RequestContext): Promise<ActivityImportView[]> {
-    requireAdmin(ctx.principal, 'activityImports');
+    requireStaff(ctx.principal, 'activityImports', [StaffRole.ANALYST]);
     return ctx.services.activityImports.recent(first);
   }
 

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Principal } from '../../platform/principal.js';
+import { holdsStaffRole } from '../../platform/guards.js';
+import { StaffRole, type Principal } from '../../platform/principal.js';
 import { Benefit } from './bundle.entity.js';
 
 /** An amount in minor units with its ISO 4217 currency. */
@@ -18,13 +19,14 @@ export class BenefitService {
   }
 
   /**
-   * The unit price agreed with the benefit's partner, shown to that partner and to admins
-   * only (commercial terms are no one else's business); null otherwise or when none is agreed.
+   * The unit price agreed with the benefit's partner, shown to that partner and to the staff who
+   * agree and pay it (admins, product managers, finance) only: commercial terms are no one else's
+   * business. Null otherwise or when none is agreed.
    */
   unitPriceFor(principal: Principal, benefit: Benefit): PriceView | null {
     const entitled =
       (principal.kind === 'partner' && principal.partnerId === benefit.partner.id) ||
-      (principal.kind === 'member' && principal.isAdmin);
+      holdsStaffRole(principal, [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE]);
     return entitled ? agreedUnitPrice(benefit) : null;
   }
 }

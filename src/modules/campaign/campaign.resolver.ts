@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../platform/context.js';
-import { requireAdmin } from '../../platform/guards.js';
+import { requireStaff } from '../../platform/guards.js';
+import { StaffRole } from '../../platform/principal.js';
 import { localize, type Locale } from '../../platform/localized.js';
 import { MemberType, type MemberView } from '../member/index.js';
 import type { CampaignView } from './campaign.service.js';
@@ -24,20 +25,20 @@ async function campaignType(ctx: RequestContext, c: CampaignView & { nextAt?: Da
 export class CampaignResolver {
   @Query(() => [CampaignType], { description: 'Every campaign and member day, with what each granted (admins)' })
   async campaigns(@Ctx() ctx: RequestContext): Promise<CampaignType[]> {
-    requireAdmin(ctx.principal, 'campaigns');
+    requireStaff(ctx.principal, 'campaigns', [StaffRole.PRODUCT_MANAGER, StaffRole.SUPPORT, StaffRole.ANALYST]);
     return Promise.all((await ctx.services.campaigns.list()).map((c) => campaignType(ctx, c, ctx.locale)));
   }
 
   @Mutation(() => CampaignType, { description: 'A new campaign or member day (admins)' })
   async createCampaign(@Arg('input', () => CampaignInputType) input: CampaignInputType, @Ctx() ctx: RequestContext): Promise<CampaignType> {
-    requireAdmin(ctx.principal, 'createCampaign');
+    requireStaff(ctx.principal, 'createCampaign', [StaffRole.PRODUCT_MANAGER]);
     const text = (t: { en: string; zhCN: string }) => ({ en: t.en, 'zh-CN': t.zhCN });
     return campaignType(ctx, await ctx.services.campaigns.create({ ...input, name: text(input.name), offer: text(input.offer) }), ctx.locale);
   }
 
   @Mutation(() => CampaignType, { description: 'Starts or stops a campaign (admins); what it granted stays' })
   async setCampaignActive(@Arg('code', () => String) code: string, @Arg('active', () => Boolean) active: boolean, @Ctx() ctx: RequestContext): Promise<CampaignType> {
-    requireAdmin(ctx.principal, 'setCampaignActive');
+    requireStaff(ctx.principal, 'setCampaignActive', [StaffRole.PRODUCT_MANAGER]);
     return campaignType(ctx, await ctx.services.campaigns.setActive(code, active), ctx.locale);
   }
 }

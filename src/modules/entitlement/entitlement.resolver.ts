@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
 import { auditContextOf } from '../audit/index.js';
-import { requireAdmin } from '../../platform/guards.js';
+import { requireStaff } from '../../platform/guards.js';
+import { StaffRole } from '../../platform/principal.js';
 import type { RequestContext } from '../../platform/context.js';
 import type { Entitlement } from './entitlement.entity.js';
 import { remainingOf } from './entitlement.service.js';
@@ -19,7 +20,7 @@ export class EntitlementResolver {
     @Arg('reason', () => String) reason: string,
     @Ctx() ctx: RequestContext,
   ): Promise<Entitlement> {
-    requireAdmin(ctx.principal, 'revokeEntitlement');
+    requireStaff(ctx.principal, 'revokeEntitlement', [StaffRole.SUPPORT]);
     return ctx.services.entitlements.revoke(entitlementId, reason, auditContextOf(ctx));
   }
 

@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { auditContextOf } from '../audit/index.js';
-import { requireAdmin, requireMember } from '../../platform/guards.js';
+import { requireMember, requireStaff } from '../../platform/guards.js';
+import { StaffRole } from '../../platform/principal.js';
 import type { RequestContext } from '../../platform/context.js';
 import { InputValidator } from '../../platform/errors.js';
 import { Money } from '../../platform/graphql-types.js';
@@ -84,7 +85,7 @@ export class MembershipResolver {
     @Arg('expectedAmount', () => Int, { nullable: true, description: 'Minor units: refused with QUOTE_CHANGED when the refund would differ' }) expectedAmount: number | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Membership> {
-    requireAdmin(ctx.principal, 'refundMembership');
+    requireStaff(ctx.principal, 'refundMembership', [StaffRole.SUPPORT]);
     return ctx.services.memberships.refund(membershipId, auditContextOf(ctx), {
       ...(expectedAmount !== null ? { expectedAmount } : {}),
       ...(policy ? { policy } : {}),
@@ -152,7 +153,7 @@ export class MembershipAdminResolver {
 
   @Query(() => [MembershipEventType], { description: "A membership's timeline, oldest first (admins)" })
   async membershipTimeline(@Arg('membershipId', () => ID) membershipId: string, @Ctx() ctx: RequestContext): Promise<Array<{ type: string; at: Date; details: string | null }>> {
-    requireAdmin(ctx.principal, 'membershipTimeline');
+    requireStaff(ctx.principal, 'membershipTimeline', [StaffRole.SUPPORT, StaffRole.FINANCE]);
     const events: MembershipEvent[] = await ctx.services.memberships.timeline(membershipId);
     return events.map((e) => ({ type: e.type, at: e.at, details: e.data ? JSON.stringify(e.data) : null }));
   }

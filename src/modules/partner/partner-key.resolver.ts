@@ -1,6 +1,7 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { auditContextOf } from '../audit/index.js';
-import { requireAdmin } from '../../platform/guards.js';
+import { requireAdmin, requireStaff } from '../../platform/guards.js';
+import { StaffRole } from '../../platform/principal.js';
 import type { RequestContext } from '../../platform/context.js';
 import type { Partner } from './partner.entity.js';
 import type { CreatedApiKey } from './partner-api-key.js';
@@ -13,7 +14,7 @@ import { PartnerSubgraphType } from './partner-subgraph.types.js';
 export class PartnerAdminResolver {
   @Query(() => [PartnerType], { description: 'Every partner of the coalition (admins)' })
   partners(@Ctx() ctx: RequestContext): Promise<Partner[]> {
-    requireAdmin(ctx.principal, 'partners');
+    requireStaff(ctx.principal, 'partners', [StaffRole.PRODUCT_MANAGER, StaffRole.SUPPORT, StaffRole.FINANCE, StaffRole.ANALYST]);
     return ctx.services.partnerKeys.listPartners();
   }
 

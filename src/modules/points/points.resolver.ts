@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
-import { requireAdmin } from '../../platform/guards.js';
+import { requireStaff } from '../../platform/guards.js';
+import { StaffRole } from '../../platform/principal.js';
 import type { RequestContext } from '../../platform/context.js';
 import { InputValidator } from '../../platform/errors.js';
 import { localize } from '../../platform/localized.js';
@@ -24,7 +25,7 @@ export class MemberPointsResolver {
 export class PointsLiabilityResolver {
   @Query(() => PointsLiabilityType, { description: 'What the program owes members in points: how much, until when, issued by whom (admins)' })
   pointsLiability(@Ctx() ctx: RequestContext): Promise<PointsLiabilityType> {
-    requireAdmin(ctx.principal, 'pointsLiability');
+    requireStaff(ctx.principal, 'pointsLiability', [StaffRole.FINANCE, StaffRole.ANALYST]);
     return ctx.services.points.liability(ctx.services.loyaltyProgram.timeZone);
   }
 }

@@ -1,6 +1,7 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { auditContextOf } from '../audit/index.js';
-import { requireAdmin, requireMember } from '../../platform/guards.js';
+import { requireMember, requireStaff } from '../../platform/guards.js';
+import { StaffRole } from '../../platform/principal.js';
 import type { RequestContext } from '../../platform/context.js';
 import type { DataExportView } from './data-export.js';
 import type { ErasureView } from './privacy.service.js';
@@ -20,7 +21,7 @@ export class PrivacyResolver {
     description: "A member's data export for a data-subject request handled by support (admins; audited)",
   })
   memberDataExport(@Arg('memberId', () => ID) memberId: string, @Ctx() ctx: RequestContext): Promise<DataExportView> {
-    requireAdmin(ctx.principal, 'memberDataExport');
+    requireStaff(ctx.principal, 'memberDataExport', [StaffRole.SUPPORT]);
     return ctx.services.privacy.exportData(memberId, auditContextOf(ctx));
   }
 
@@ -41,7 +42,7 @@ export class PrivacyResolver {
     @Arg('reason', () => String) reason: string,
     @Ctx() ctx: RequestContext,
   ): Promise<ErasureView> {
-    requireAdmin(ctx.principal, 'eraseMember');
+    requireStaff(ctx.principal, 'eraseMember', [StaffRole.SUPPORT]);
     return ctx.services.privacy.erase(memberId, reason, auditContextOf(ctx));
   }
 }

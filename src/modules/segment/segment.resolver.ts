@@ -1,6 +1,7 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { RequestContext } from '../../platform/context.js';
-import { requireAdmin } from '../../platform/guards.js';
+import { requireStaff } from '../../platform/guards.js';
+import { StaffRole } from '../../platform/principal.js';
 import { localize } from '../../platform/localized.js';
 import type { SegmentRunSummary } from './computation.js';
 import type { MemberScoresView } from './segment.service.js';
@@ -26,7 +27,7 @@ function recomputation(run: SegmentRunSummary): SegmentRecomputationType {
 export class SegmentResolver {
   @Query(() => [SegmentType], { description: 'Every segment, with its members now: on real time, or on one test clock (admins)' })
   async segments(@Arg('testClockId', () => ID, { nullable: true }) testClockId: string | null, @Ctx() ctx: RequestContext): Promise<SegmentType[]> {
-    requireAdmin(ctx.principal, 'segments');
+    requireStaff(ctx.principal, 'segments', [StaffRole.PRODUCT_MANAGER, StaffRole.ANALYST]);
     const list = await ctx.services.segments.list(testClockId ?? null);
     return list.map((s) => ({ ...s, name: localize(s.name, ctx.locale), description: localize(s.description, ctx.locale) }));
   }
@@ -39,14 +40,14 @@ export class SegmentResolver {
     @Arg('testClockId', () => ID, { nullable: true, description: 'Members on this test clock; default: members on real time' }) testClockId: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<SegmentMemberPageType> {
-    requireAdmin(ctx.principal, 'segmentMembers');
+    requireStaff(ctx.principal, 'segmentMembers', [StaffRole.PRODUCT_MANAGER, StaffRole.ANALYST]);
     const page = await ctx.services.segments.members(code, { first, after: after ?? null, testClockId: testClockId ?? null });
     return { ...page, members: page.members.map((m) => ({ ...m, scores: scores(m.scores) })) };
   }
 
   @Query(() => MemberSegmentsType, { description: "A member's scores, lifecycle stage and segments now (admins)" })
   async memberSegments(@Arg('memberId', () => ID) memberId: string, @Ctx() ctx: RequestContext): Promise<MemberSegmentsType> {
-    requireAdmin(ctx.principal, 'memberSegments');
+    requireStaff(ctx.principal, 'memberSegments', [StaffRole.PRODUCT_MANAGER, StaffRole.SUPPORT, StaffRole.ANALYST]);
     const view = await ctx.services.segments.ofMember(memberId);
     return { ...view, scores: view.scores ? scores(view.scores) : null, segments: view.segments.map((s) => ({ ...s, name: localize(s.name, ctx.locale) })) };
   }
@@ -55,7 +56,7 @@ export class SegmentResolver {
     description: 'Computes the segments of the members on real time (or on one test clock, at its time) now, and says what it did (admins)',
   })
   async recomputeSegments(@Arg('testClockId', () => ID, { nullable: true }) testClockId: string | null, @Ctx() ctx: RequestContext): Promise<SegmentRecomputationType> {
-    requireAdmin(ctx.principal, 'recomputeSegments');
+    requireStaff(ctx.principal, 'recomputeSegments', [StaffRole.PRODUCT_MANAGER]);
     return recomputation(await ctx.services.segments.recompute(testClockId ?? null));
   }
 }
