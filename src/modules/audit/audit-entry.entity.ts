@@ -43,7 +43,7 @@ export class AuditEntry {
   @Property({ type: 'datetime' })
   at!: Date;
 
-  /** `member:<id>`, `admin:<member id>`, `partner:<id>` or `system`. Indexed: a member's data export finds their rows by it. */
+  /** `member:<id>`, `admin:<member id>`, `support:<member id>` (other staff alike), `partner:<id>`, `channel:<channel>`, `operator:<OS user>` or `system`. Indexed: a member's data export finds their rows by it. */
   @Property({ type: 'text', index: 'audit_log_actor_index' })
   actor!: string;
 

@@ -1,5 +1,5 @@
 import type { SqlTransaction } from '../../platform/sql.js';
-import type { Principal } from '../../platform/principal.js';
+import { STAFF_ROLE_NAMES, STAFF_ROLES, type MemberPrincipal, type Principal, type StaffRole } from '../../platform/principal.js';
 import { InputValidator } from '../../platform/errors.js';
 import type { AppConfig } from '../../platform/config.js';
 import { auditHmac, GENESIS_HASH, type KeyedChainedFields } from './audit-hash.js';
@@ -7,7 +7,11 @@ import { auditKeySourceOf, loadAuditKeyring, type AuditKey, type AuditKeyring } 
 
 /** Who asked for a change and in which request: what every audited service method takes. */
 export interface AuditContext {
-  /** `member:<id>`, `admin:<member id>`, `partner:<id>`, `operator:<OS user>` (commands) or `system`. */
+  /**
+   * `member:<id>`, `admin:<member id>`, other staff as their roles' short names and member id
+   * (`support:<id>`, `pm+support:<id>`: {@link staffActor}), `partner:<id>`, `channel:<channel>`,
+   * `operator:<OS user>` (commands) or `system`.
+   */
   actor: string;
   /** The request's `x-request-id`; null for work no request asked for. */
   requestId: string | null;
@@ -40,9 +44,30 @@ export function auditContextOf(request: { principal: Principal; requestId: strin
       : principal.kind === 'channel'
         ? `channel:${principal.channel}`
         : principal.kind === 'member'
-        ? `${principal.isAdmin ? 'admin' : 'member'}:${principal.memberId}`
-        : 'anonymous';
+          ? staffActor(principal)
+          : 'anonymous';
   return { actor, requestId: request.requestId };
+}
+
+/**
+ * How a member acting under their JWT is named in the log: `admin:<id>` for an admin (whatever
+ * else they hold); otherwise the short names of their staff roles in {@link STAFF_ROLES} order,
+ * joined by `+` (`support:<id>`, `support+finance:<id>`); `member:<id>` without any.
+ */
+function staffActor(principal: Pick<MemberPrincipal, 'memberId' | 'isAdmin' | 'staffRoles'>): string {
+  const roles = principal.isAdmin ? [STAFF_ROLE_NAMES.ADMIN] : principal.staffRoles.map((role) => STAFF_ROLE_NAMES[role]);
+  return `${roles.length ? roles.join('+') : 'member'}:${principal.memberId}`;
+}
+
+/** Every actor a member may have been logged as, with or without staff roles: what their data export looks up. */
+export function actorsOfMember(memberId: string): string[] {
+  const others = STAFF_ROLES.filter((role) => role !== 'ADMIN');
+  // Every combination of the non-admin roles (2^4 of them, the empty one being a plain member).
+  const combinations = Array.from({ length: 1 << others.length }, (_, mask) => others.filter((_, i) => mask & (1 << i)));
+  return [
+    `${STAFF_ROLE_NAMES.ADMIN}:${memberId}`,
+    ...combinations.map((staffRoles: StaffRole[]) => staffActor({ memberId, isAdmin: false, staffRoles })),
+  ];
 }
 
 /** What a caller records; the log adds chain, seq, time, key id and the hashes. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pgTextArray } from '../../platform/sql.js';
+import { actorsOfMember } from '../audit/index.js';
 import type { MemberPseudonymizer } from '../keys/index.js';
 
 /** Version of the export document's layout; bumped on any change a reader would notice. */
@@ -220,7 +221,7 @@ export async function buildDataExport(
 }
 
 /**
- * Audit rows about the member: those they (or they as an admin) made, and those whose
+ * Audit rows about the member: those they (or they as staff) made, and those whose
  * subject is the member or one of their memberships, payments, rights, tokens,
  * redemptions, voids or voucher codes. Both lookups are indexed.
  */
@@ -236,15 +237,15 @@ async function auditRows(em: EntityManager, memberId: string, sections: Record<s
     ...ids('redemptionVoids'),
     ...ids('voucherCodes'),
   ];
-  // Entries about the member, or made as the member, whole. Entries the person made as an
-  // admin about others show only what they did and when: the rest is other people's data.
+  // Entries about the member, or made as the member, whole. Entries the person made as staff
+  // (admin, support, …) about others show only what they did and when: the rest is other people's data.
   const result = await em.execute<{ row: Row }[]>(
     `select case when a.actor = ? or a.subject = any(?::text[]) then to_jsonb(a)
                  else jsonb_build_object('seq', a.seq, 'at', a.at, 'actor', a.actor, 'action', a.action) end as row
      from audit_log a
      where a.actor = any(?::text[]) or a.subject = any(?::text[])
      order by a.at, a.chain, a.seq`,
-    [`member:${memberId}`, pgTextArray(subjects), pgTextArray([`member:${memberId}`, `admin:${memberId}`]), pgTextArray(subjects)],
+    [`member:${memberId}`, pgTextArray(subjects), pgTextArray(actorsOfMember(memberId)), pgTextArray(subjects)],
   );
   return result.map((r) => camelKeys(r.row));
 }
