@@ -6,11 +6,17 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AuditContext } from '../src/modules/audit/index.js';
 import { DEV_ISSUER, DevIssuer } from '../src/modules/auth/index.js';
-import type { AppConfig } from '../src/platform/config.js';
+import { staffRoleValues, type AppConfig } from '../src/platform/config.js';
+import { STAFF_ROLE_NAMES, STAFF_ROLES, type StaffRole } from '../src/platform/principal.js';
 import { withDatabase } from './database.js';
 
-export const CREDENTIAL_ROLES = ['member', 'admin', 'partner'] as const;
+export const CREDENTIAL_ROLES = ['member', 'admin', 'pm', 'support', 'finance', 'analyst', 'partner'] as const;
 export type CredentialRole = (typeof CREDENTIAL_ROLES)[number];
+
+/** The staff role a credential role names (`pm` → PRODUCT_MANAGER); undefined for member and partner. */
+function staffRoleNamed(role: CredentialRole): StaffRole | undefined {
+  return STAFF_ROLES.find((staff) => STAFF_ROLE_NAMES[staff] === role);
+}
 
 /** A usable bearer credential and where it comes from. */
 export interface DevCredential {
@@ -21,15 +27,16 @@ export interface DevCredential {
 }
 
 /**
- * A member or admin JWT for subject `id` from the dev issuer under `config.dataDir`, or a
- * fresh API key for the seeded partner `id`. Refuses under NODE_ENV=production.
+ * A member or staff (admin, pm, support, finance, analyst) JWT for subject `id` from the dev
+ * issuer under `config.dataDir`, carrying the role's configured claim value (`AUTH_PM_ROLE`, …),
+ * or a fresh API key for the seeded partner `id`. Refuses under NODE_ENV=production.
  */
 export async function devCredential(config: AppConfig, role: CredentialRole, id: string): Promise<DevCredential> {
   if (config.nodeEnv === 'production') throw new Error('dev:credential refuses to run when NODE_ENV=production');
-  return role === 'partner' ? createPartnerKey(config, id) : mintDevJwt(config, id, role === 'admin');
+  return role === 'partner' ? createPartnerKey(config, id) : mintDevJwt(config, id, role);
 }
 
-async function mintDevJwt(config: AppConfig, subject: string, admin: boolean): Promise<DevCredential> {
+async function mintDevJwt(config: AppConfig, subject: string, role: Exclude<CredentialRole, 'partner'>): Promise<DevCredential> {
   const dir = path.join(config.dataDir, 'dev-issuer');
   const existed = existsSync(dir);
   const issuer = await DevIssuer.open({
@@ -37,13 +44,15 @@ async function mintDevJwt(config: AppConfig, subject: string, admin: boolean): P
     audience: config.auth.audience,
     roleClaim: config.auth.roleClaim,
     adminRole: config.auth.adminRole,
+    staffRoles: staffRoleValues(config.auth),
     nodeEnv: config.nodeEnv,
   });
-  const credential = await issuer.mint(subject, { admin });
+  const staffRole = staffRoleNamed(role);
+  const credential = await issuer.mint(subject, { staffRoles: staffRole ? [staffRole] : [] });
   const signer = existed
     ? `the dev issuer in ${dir}`
     : `a NEW dev issuer just created in ${dir} (a server started with another DATA_DIR refuses it)`;
-  return { credential, origin: `${admin ? 'admin' : 'member'} JWT for "${subject}" signed by ${signer} (iss ${DEV_ISSUER}, aud ${config.auth.audience})` };
+  return { credential, origin: `${role} JWT for "${subject}" signed by ${signer} (iss ${DEV_ISSUER}, aud ${config.auth.audience})` };
 }
 
 /** Commands act as the OS user who ran them in the audit log. */
@@ -52,7 +61,7 @@ const OPERATOR: AuditContext = { actor: `operator:${os.userInfo().username}`, re
 async function createPartnerKey(config: AppConfig, partnerId: string): Promise<DevCredential> {
   return withDatabase(
     async (databaseUrl, target) => {
-      // Loaded here, not above: a member or admin JWT needs none of it.
+      // Loaded here, not above: a member or staff JWT needs none of it.
       const [{ default: Pg }, { openAuditLog }, { insertPartnerApiKey }, { pgTransaction }] = await Promise.all([
         import('pg'),
         import('../src/modules/audit/index.js'),

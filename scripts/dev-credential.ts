@@ -1,4 +1,4 @@
-// npm run -s dev:credential -- <member|admin|partner> <id>
+// npm run -s dev:credential -- <member|admin|pm|support|finance|analyst|partner> <id>
 // Prints one line on stdout, a usable bearer credential for local development, and on stderr
 // where it comes from (which dev issuer signed it, which database the key was written to).
 // Reads the server's configuration (DATA_DIR, DATABASE_URL, EMBEDDED_PG_PORT). Refuses in production.

@@ -1,4 +1,4 @@
-// `npm run -s dev:credential -- <member|admin|partner> <id>` as the README runs it, against a
+// `npm run -s dev:credential -- <member|admin|pm|support|finance|analyst|partner> <id>` as the README runs it, against a
 // running app: it reads the app's configuration (DATA_DIR, DATABASE_URL), prints the
 // credential alone on stdout and where it comes from on stderr, and runs the compiled script
 // without compiling again (npm test builds dist/ first).
@@ -61,6 +61,22 @@ describe('npm run -s dev:credential', () => {
     expect(partners.data.partners.map((p: { id: string }) => p.id)).toContain('sparkwash');
   });
 
+  it('prints a JWT for each staff role that may call what the role allows and nothing an admin alone may', async () => {
+    // One operation each role may call, and one only an admin may.
+    const allowed = { pm: '{ segments { code } }', support: '{ partners { id } }', finance: '{ pointsLiability { outstanding } }', analyst: '{ activityImports { id } }' };
+    for (const [role, query] of Object.entries(allowed)) {
+      const run = await devCredential([role, `${role}-1`]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toMatch(new RegExp(`^${role} JWT for "${role}-1" signed by the dev issuer in `));
+      const [, payload] = run.stdout.trim().split('.');
+      expect(JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8'))).toMatchObject({ roles: [role], sub: `${role}-1` });
+      const answer = await t.graphql(query, {}, { bearer: run.stdout.trim() });
+      expect(answer.errors, `${role}: ${query}`).toBeUndefined();
+      const refused = await t.graphql(`{ channelApiKeys { id } }`, {}, { bearer: run.stdout.trim() });
+      expect(refused.errors?.[0]?.extensions?.code, role).toBe('FORBIDDEN');
+    }
+  });
+
   it('writes a partner key to the app database (hash only, audited in the intact chain) and prints it once', async () => {
     const run = await devCredential(['partner', 'sparkwash']);
 
@@ -108,7 +124,7 @@ describe('npm run -s dev:credential', () => {
       const run = await devCredential(args);
       expect(run.code).toBe(1);
       expect(run.stdout).toBe('');
-      expect(run.stderr).toBe('usage: npm run -s dev:credential -- <member|admin|partner> <id>\n');
+      expect(run.stderr).toBe('usage: npm run -s dev:credential -- <member|admin|pm|support|finance|analyst|partner> <id>\n');
     }
     const production = await devCredential(['member', 'alice'], { NODE_ENV: 'production' });
     expect(production).toEqual({ code: 1, stdout: '', stderr: 'dev:credential refuses to run when NODE_ENV=production\n' });

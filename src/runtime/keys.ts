@@ -2,7 +2,7 @@ import path from 'node:path';
 import { DevIssuer } from '../modules/auth/index.js';
 import { AesGcmKeyEncryption, type FileSigningKeyStoreOptions, type SigningKeyStore } from '../modules/keys/index.js';
 import { StatusLists, StatusListTokenSigner } from '../modules/status-list/index.js';
-import type { AppConfig } from '../platform/config.js';
+import { staffRoleValues, type AppConfig } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
 
 /** The partners' token status lists, signed with the entitlement token keys. */
@@ -28,7 +28,7 @@ export function signingKeyStoreOptions(config: AppConfig, logger: Logger, now?: 
   };
 }
 
-/** The dev issuer outside production (it mints member and admin JWTs); undefined in production. */
+/** The dev issuer outside production (it mints member and staff JWTs); undefined in production. */
 export async function openDevIssuer(config: AppConfig): Promise<DevIssuer | undefined> {
   if (config.nodeEnv === 'production') return undefined;
   return DevIssuer.open({
@@ -36,6 +36,7 @@ export async function openDevIssuer(config: AppConfig): Promise<DevIssuer | unde
     audience: config.auth.audience,
     roleClaim: config.auth.roleClaim,
     adminRole: config.auth.adminRole,
+    staffRoles: staffRoleValues(config.auth),
     nodeEnv: config.nodeEnv,
   });
 }

@@ -9,6 +9,7 @@ import { loadMessagingSandbox, MESSAGING_ADAPTER } from '../../src/built-in-mess
 import { loadPaymentSandbox, PAYMENT_ADAPTER } from '../../src/built-in-payments.js';
 import { startApp, type RunningApp, type StartAppOptions } from '../../src/runtime/app.js';
 import { loadConfig } from '../../src/platform/config.js';
+import type { StaffRole } from '../../src/platform/principal.js';
 import { createLogger, type Logger } from '../../src/platform/logger.js';
 import { TEST_AUDIT_HMAC_KEY } from './audit-key.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -23,6 +24,8 @@ export interface TestApp {
   /** A member JWT from the dev issuer. */
   memberToken(subject: string): Promise<string>;
   adminToken(subject: string): Promise<string>;
+  /** A JWT from the dev issuer carrying these staff roles (their configured claim values). */
+  staffToken(subject: string, ...roles: StaffRole[]): Promise<string>;
   /** A fresh partner API key. */
   partnerKey(partnerId: string): Promise<string>;
   /** A new member subscribed to PLUS through the gateway, with its entitlement ids by benefit code. */
@@ -116,6 +119,7 @@ export async function startTestApp(
     keysDir: config.signingKeysDir,
     memberToken: (subject) => app.devIssuer!.mint(subject),
     adminToken: (subject) => app.devIssuer!.mint(subject, { admin: true }),
+    staffToken: (subject, ...roles) => app.devIssuer!.mint(subject, { staffRoles: roles }),
     partnerKey: (partnerId) => app.createPartnerKey(partnerId),
     graphql,
     subscribedMember: async () => {

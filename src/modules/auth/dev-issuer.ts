@@ -1,13 +1,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { STAFF_ROLE_NAMES, type StaffRole } from '../../platform/principal.js';
 
 /** The `iss` of credentials minted by the built-in development issuer. */
 export const DEV_ISSUER = 'urn:coalition-gateway:dev-issuer';
 
 /**
  * A development-only identity provider: an Ed25519 key kept under the data directory,
- * used by `npm run dev:credential` to mint member and admin JWTs. Production never
+ * used by `npm run dev:credential` to mint member and staff JWTs. Production never
  * trusts it (the server refuses to load it when NODE_ENV=production).
  */
 export class DevIssuer {
@@ -16,7 +17,7 @@ export class DevIssuer {
     readonly publicKey: CryptoKey,
     private readonly audience: string,
     private readonly roleClaim: string,
-    private readonly adminRole: string,
+    private readonly staffRoles: Readonly<Record<StaffRole, string>>,
   ) {}
 
   static async open(options: {
@@ -24,6 +25,8 @@ export class DevIssuer {
     audience: string;
     roleClaim: string;
     adminRole: string;
+    /** The claim value of each staff role (`staffRoleValues(config.auth)`); @default the roles' short names, `adminRole` for ADMIN */
+    staffRoles?: Readonly<Record<StaffRole, string>>;
     nodeEnv: string;
   }): Promise<DevIssuer> {
     if (options.nodeEnv === 'production') {
@@ -47,12 +50,14 @@ export class DevIssuer {
     const privateKey = (await importJWK({ ...jwk, alg: 'EdDSA' }, 'EdDSA')) as CryptoKey;
     const { d: _d, ...publicJwk } = jwk;
     const publicKey = (await importJWK({ ...publicJwk, alg: 'EdDSA' }, 'EdDSA')) as CryptoKey;
-    return new DevIssuer(privateKey, publicKey, options.audience, options.roleClaim, options.adminRole);
+    const staffRoles = options.staffRoles ?? { ...STAFF_ROLE_NAMES, ADMIN: options.adminRole };
+    return new DevIssuer(privateKey, publicKey, options.audience, options.roleClaim, staffRoles);
   }
 
-  /** A JWT for `subject`, with the admin role when asked. */
-  async mint(subject: string, options: { admin?: boolean; ttlSeconds?: number } = {}): Promise<string> {
-    const roles = options.admin ? [this.adminRole] : [];
+  /** A JWT for `subject`, carrying the admin role (`admin: true`) and the staff roles asked for. */
+  async mint(subject: string, options: { admin?: boolean; staffRoles?: readonly StaffRole[]; ttlSeconds?: number } = {}): Promise<string> {
+    const held = new Set<StaffRole>([...(options.admin ? (['ADMIN'] as const) : []), ...(options.staffRoles ?? [])]);
+    const roles = [...held].map((role) => this.staffRoles[role]);
     return new SignJWT({ [this.roleClaim]: roles })
       .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
       .setIssuer(DEV_ISSUER)
