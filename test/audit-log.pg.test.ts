@@ -21,6 +21,7 @@ import {
 } from '../src/modules/audit/index.js';
 import { hashApiKey } from '../src/modules/auth/index.js';
 import { connectOrm, migrateUp } from '../src/platform/db/orm.js';
+import { StaffRole } from '../src/platform/principal.js';
 import { startTestApp, type SubscribedMember, type TestApp } from './support/app.js';
 import { TEST_AUDIT_HMAC_KEY } from './support/audit-key.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -149,6 +150,29 @@ describe('the audit log', () => {
       before: { membership: { status: 'ACTIVE' }, payments: [{ kind: 'INITIAL', status: 'SUCCEEDED', amount: 19_800, refunded: 0 }], refund: { policy: 'FULL', amount: { amount: 19_800 } } },
       after: { membership: { status: 'CANCELED' }, payments: [{ kind: 'INITIAL', status: 'REFUNDED', amount: 19_800, refunded: 19_800 }] },
     });
+  });
+
+  it('names support by its role, and a caller with several staff roles by all of them, admin above the rest', async () => {
+    const asStaff = async (...roles: StaffRole[]) => {
+      const bearer = await t.staffToken(`staff-${randomUUID()}`, ...roles);
+      return { bearer, id: (await t.graphql(`{ me { id } }`, {}, { bearer })).data.me.id as string };
+    };
+    const [support, supportAndFinance, adminAndSupport] = await Promise.all([
+      asStaff(StaffRole.SUPPORT),
+      asStaff(StaffRole.FINANCE, StaffRole.SUPPORT),
+      asStaff(StaffRole.SUPPORT, StaffRole.ADMIN),
+    ]);
+    for (const [caller, actor] of [
+      [support, `support:${support.id}`],
+      [supportAndFinance, `support+finance:${supportAndFinance.id}`],
+      [adminAndSupport, `admin:${adminAndSupport.id}`],
+    ] as const) {
+      const member = await t.subscribedMember();
+      const requestId = `req-${randomUUID()}`;
+      const res = await t.graphql(REFUND, { id: member.membershipId }, { bearer: caller.bearer, headers: { 'x-request-id': requestId } });
+      expect(res.errors).toBeUndefined();
+      expect(await rowsFor(requestId)).toMatchObject([{ actor, action: 'membership.refund', subject: member.membershipId }]);
+    }
   });
 
   it('writes no row for a redemption refused because the quota is exhausted', async () => {

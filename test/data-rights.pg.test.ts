@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../src/modules/audit/index.js';
 import { DEV_ISSUER } from '../src/modules/auth/index.js';
 import { connectOrm } from '../src/platform/db/orm.js';
+import { StaffRole } from '../src/platform/principal.js';
 import { ERASED_ISSUER, MemberDirectory } from '../src/modules/member/index.js';
 import { DATA_EXPORT_SCHEMA_VERSION, DATA_EXPORT_SECTIONS, PSEUDONYM_SECTION, SELF_SERVICE_REASON } from '../src/modules/privacy/index.js';
 import { DeleteMyAccountDocument, MyDataExportDocument } from './generated/operations.js';
@@ -452,6 +453,20 @@ describe('the data export', () => {
     const mine = doc.auditLog.filter((a: any) => a.actor === `admin:${adminId}` && a.action === 'member.data_export');
     expect(mine.length).toBeGreaterThan(0);
     for (const entry of mine) expect(Object.keys(entry).sort()).toEqual(['action', 'actor', 'at', 'seq']);
+    for (const foreign of [other.memberId, other.subject, ...Object.values(other.ids)]) expect(own.data.myDataExport.json).not.toContain(foreign);
+  });
+
+  it("shows a support agent's own export what they did to others as support, never the others' data", async () => {
+    const support = await t.staffToken(`support-${randomUUID()}`, StaffRole.SUPPORT);
+    const supportId = (await t.graphql(`{ me { id } }`, {}, { bearer: support })).data.me.id;
+    const other = await activeMember();
+    expect((await t.graphql(ADMIN_EXPORT, { id: other.memberId }, { bearer: support })).errors).toBeUndefined();
+    const own = await t.graphql(MyDataExportDocument, {}, { bearer: support });
+    expect(own.errors).toBeUndefined();
+    const doc = parse(own.data.myDataExport.json);
+    const asSupport = doc.auditLog.filter((a: any) => a.actor === `support:${supportId}` && a.action === 'member.data_export');
+    expect(asSupport.filter((a: any) => Object.keys(a).length === 4)).toHaveLength(1); // the export of `other`, action and time only
+    for (const entry of asSupport) expect(Object.keys(entry).sort()).toEqual(expect.arrayContaining(['action', 'actor', 'at', 'seq']));
     for (const foreign of [other.memberId, other.subject, ...Object.values(other.ids)]) expect(own.data.myDataExport.json).not.toContain(foreign);
   });
 

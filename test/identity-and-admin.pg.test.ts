@@ -28,6 +28,8 @@ beforeAll(async () => {
       AUTH_AUDIENCE: 'coalition-api',
       AUTH_ROLE_CLAIM: ROLE_CLAIM,
       AUTH_ADMIN_ROLE: 'program-admin',
+      AUTH_SUPPORT_ROLE: 'cs-agent',
+      AUTH_ANALYST_ROLE: 'bi-reader',
     },
   });
 });
@@ -124,5 +126,43 @@ describe('admin operations on partner API keys', () => {
     const admin = await idpToken('ops-1', { roles: ['program-admin'] });
     const res = await t.graphql(CREATE_KEY, { p: 'nobody' }, { bearer: admin });
     expect(res.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+});
+
+describe("staff roles from the identity provider's claim", () => {
+  const TIMELINE = `query($id: ID!) { membershipTimeline(membershipId: $id) { type } }`;
+  const LIABILITY = `{ pointsLiability { outstanding } }`;
+
+  it('gives a caller the roles whose configured values the claim holds, as an array or one string', async () => {
+    const member = await t.subscribedMember();
+    const support = await idpToken('cs-1', { roles: ['cs-agent'] });
+    const timeline = await t.graphql(TIMELINE, { id: member.membershipId }, { bearer: support });
+    expect(timeline.errors).toBeUndefined();
+    expect(timeline.data.membershipTimeline.map((e: { type: string }) => e.type)).toContain('SUBSCRIBED');
+    const refused = await t.graphql(LIABILITY, {}, { bearer: support });
+    expect(refused.errors?.[0]).toMatchObject({ message: 'A support agent may not call pointsLiability', extensions: { code: 'FORBIDDEN' } });
+
+    // The claim as one string of names: support and analyst together.
+    const both = new SignJWT({ [ROLE_CLAIM]: 'cs-agent bi-reader' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'idp-1' })
+      .setIssuer(ISSUER)
+      .setSubject('cs-2')
+      .setAudience('coalition-api')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(signingKey);
+    const token = await both;
+    expect((await t.graphql(TIMELINE, { id: member.membershipId }, { bearer: token })).errors).toBeUndefined();
+    expect((await t.graphql(LIABILITY, {}, { bearer: token })).errors).toBeUndefined();
+  });
+
+  it('ignores the default role names once others are configured, and values it does not know', async () => {
+    // `support` and `analyst` are the defaults, replaced here by cs-agent and bi-reader.
+    const token = await idpToken('cs-3', { roles: ['support', 'analyst', 'superuser'] });
+    const refused = await t.graphql(LIABILITY, {}, { bearer: token });
+    expect(refused.errors?.[0]).toMatchObject({ message: 'A member may not call pointsLiability', extensions: { code: 'FORBIDDEN' } });
+    // A product manager keeps the default value `pm`, which this deployment did not change.
+    const pm = await idpToken('pm-1', { roles: ['pm'] });
+    expect((await t.graphql(`{ segments { code } }`, {}, { bearer: pm })).errors).toBeUndefined();
   });
 });

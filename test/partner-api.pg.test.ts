@@ -3,6 +3,7 @@
 // give the quota back through a compensating entry, on a real PostgreSQL through the gateway.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StaffRole } from '../src/platform/principal.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
 const ISSUE = `mutation Issue($id: ID!) { issueEntitlementToken(entitlementId: $id) { token } }`;
@@ -147,6 +148,18 @@ describe('partnerBenefits', () => {
     });
     // A partner sees the price of its own benefit only.
     expect(prices(await t.graphql(query, {}, { bearer: sparkwash }))).toEqual({ STREAMING_VIP: null, CAR_WASH: 3500, COFFEE: null, SKYMILES_BONUS: null });
+  });
+
+  it('shows unit prices to product managers and finance, not to support or analysts', async () => {
+    const query = `{ plans { code benefits { benefit { code unitPrice { amount } } } } }`;
+    const carWash = async (role: StaffRole) => {
+      const res = await t.graphql(query, {}, { bearer: await t.staffToken(`${role}-${randomUUID()}`, role) });
+      return res.data.plans.find((p: any) => p.code === 'PLUS').benefits.find((b: any) => b.benefit.code === 'CAR_WASH').benefit.unitPrice?.amount ?? null;
+    };
+    expect(await carWash(StaffRole.PRODUCT_MANAGER)).toBe(3500);
+    expect(await carWash(StaffRole.FINANCE)).toBe(3500);
+    expect(await carWash(StaffRole.SUPPORT)).toBeNull();
+    expect(await carWash(StaffRole.ANALYST)).toBeNull();
   });
 });
 
