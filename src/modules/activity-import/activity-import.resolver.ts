@@ -8,13 +8,13 @@ import { ActivityImportLineConnectionType, ActivityImportType } from './activity
 
 @Resolver(() => ActivityImportType)
 export class ActivityImportResolver {
-  @Query(() => ActivityImportType, { nullable: true, description: 'A bulk import of activities and its progress (admins); NOT_FOUND for an unknown id' })
+  @Query(() => ActivityImportType, { nullable: true, description: 'A bulk import of activities and its progress (admins, analysts); NOT_FOUND for an unknown id' })
   activityImport(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<ActivityImportView> {
     requireStaff(ctx.principal, 'activityImport', [StaffRole.ANALYST]);
     return ctx.services.activityImports.get(id);
   }
 
-  @Query(() => [ActivityImportType], { description: 'The most recent bulk imports of activities, newest first (admins)' })
+  @Query(() => [ActivityImportType], { description: 'The most recent bulk imports of activities, newest first (admins, analysts)' })
   activityImports(@Arg('first', () => Int, { defaultValue: 20, description: 'At most 100' }) first: number, @Ctx() ctx: RequestContext): Promise<ActivityImportView[]> {
     requireStaff(ctx.principal, 'activityImports', [StaffRole.ANALYST]);
     return ctx.services.activityImports.recent(first);

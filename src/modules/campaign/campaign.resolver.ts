@@ -23,20 +23,20 @@ async function campaignType(ctx: RequestContext, c: CampaignView & { nextAt?: Da
 
 @Resolver(() => CampaignType)
 export class CampaignResolver {
-  @Query(() => [CampaignType], { description: 'Every campaign and member day, with what each granted (admins)' })
+  @Query(() => [CampaignType], { description: 'Every campaign and member day, with what each granted (admins, product managers, support, analysts)' })
   async campaigns(@Ctx() ctx: RequestContext): Promise<CampaignType[]> {
     requireStaff(ctx.principal, 'campaigns', [StaffRole.PRODUCT_MANAGER, StaffRole.SUPPORT, StaffRole.ANALYST]);
     return Promise.all((await ctx.services.campaigns.list()).map((c) => campaignType(ctx, c, ctx.locale)));
   }
 
-  @Mutation(() => CampaignType, { description: 'A new campaign or member day (admins)' })
+  @Mutation(() => CampaignType, { description: 'A new campaign or member day (admins, product managers)' })
   async createCampaign(@Arg('input', () => CampaignInputType) input: CampaignInputType, @Ctx() ctx: RequestContext): Promise<CampaignType> {
     requireStaff(ctx.principal, 'createCampaign', [StaffRole.PRODUCT_MANAGER]);
     const text = (t: { en: string; zhCN: string }) => ({ en: t.en, 'zh-CN': t.zhCN });
     return campaignType(ctx, await ctx.services.campaigns.create({ ...input, name: text(input.name), offer: text(input.offer) }), ctx.locale);
   }
 
-  @Mutation(() => CampaignType, { description: 'Starts or stops a campaign (admins); what it granted stays' })
+  @Mutation(() => CampaignType, { description: 'Starts or stops a campaign (admins, product managers); what it granted stays' })
   async setCampaignActive(@Arg('code', () => String) code: string, @Arg('active', () => Boolean) active: boolean, @Ctx() ctx: RequestContext): Promise<CampaignType> {
     requireStaff(ctx.principal, 'setCampaignActive', [StaffRole.PRODUCT_MANAGER]);
     return campaignType(ctx, await ctx.services.campaigns.setActive(code, active), ctx.locale);

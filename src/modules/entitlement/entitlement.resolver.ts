@@ -13,7 +13,7 @@ import { type Benefit, BenefitType } from '../bundle/index.js';
 export class EntitlementResolver {
   @Mutation(() => EntitlementType, {
     description:
-      "Takes one right back now (admins, e.g. fraud): revoked here and at its partner, its live tokens invalid in the partner's status list",
+      "Takes one right back now (admins, support; e.g. fraud): revoked here and at its partner, its live tokens invalid in the partner's status list",
   })
   revokeEntitlement(
     @Arg('entitlementId', () => ID) entitlementId: string,

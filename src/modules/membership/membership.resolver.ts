@@ -77,7 +77,7 @@ export class MembershipResolver {
 
   @Mutation(() => MembershipType, {
     description:
-      "Refunds a membership now (admins) under its plan's refund policy, or `policy` (support's goodwill: FULL), and ends it: its rights are revoked here and at the partners. `expectedAmount` guards against a stale figure",
+      "Refunds a membership now (admins, support) under its plan's refund policy, or `policy` (support's goodwill: FULL), and ends it: its rights are revoked here and at the partners. `expectedAmount` guards against a stale figure",
   })
   refundMembership(
     @Arg('membershipId', () => ID) membershipId: string,
@@ -151,7 +151,7 @@ export class MembershipAdminResolver {
     return ctx.services.memberships.planChangeQuote(member.memberId, membershipId, planCode, timing);
   }
 
-  @Query(() => [MembershipEventType], { description: "A membership's timeline, oldest first (admins)" })
+  @Query(() => [MembershipEventType], { description: "A membership's timeline, oldest first (admins, support, finance)" })
   async membershipTimeline(@Arg('membershipId', () => ID) membershipId: string, @Ctx() ctx: RequestContext): Promise<Array<{ type: string; at: Date; details: string | null }>> {
     requireStaff(ctx.principal, 'membershipTimeline', [StaffRole.SUPPORT, StaffRole.FINANCE]);
     const events: MembershipEvent[] = await ctx.services.memberships.timeline(membershipId);

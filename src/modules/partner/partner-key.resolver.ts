@@ -12,7 +12,7 @@ import { PartnerSubgraphType } from './partner-subgraph.types.js';
 
 @Resolver()
 export class PartnerAdminResolver {
-  @Query(() => [PartnerType], { description: 'Every partner of the coalition (admins)' })
+  @Query(() => [PartnerType], { description: 'Every partner of the coalition (admins and every staff role)' })
   partners(@Ctx() ctx: RequestContext): Promise<Partner[]> {
     requireStaff(ctx.principal, 'partners', [StaffRole.PRODUCT_MANAGER, StaffRole.SUPPORT, StaffRole.FINANCE, StaffRole.ANALYST]);
     return ctx.services.partnerKeys.listPartners();

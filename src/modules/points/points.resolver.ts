@@ -23,7 +23,7 @@ export class MemberPointsResolver {
 
 @Resolver(() => PointsLiabilityType)
 export class PointsLiabilityResolver {
-  @Query(() => PointsLiabilityType, { description: 'What the program owes members in points: how much, until when, issued by whom (admins)' })
+  @Query(() => PointsLiabilityType, { description: 'What the program owes members in points: how much, until when, issued by whom (admins, finance, analysts)' })
   pointsLiability(@Ctx() ctx: RequestContext): Promise<PointsLiabilityType> {
     requireStaff(ctx.principal, 'pointsLiability', [StaffRole.FINANCE, StaffRole.ANALYST]);
     return ctx.services.points.liability(ctx.services.loyaltyProgram.timeZone);

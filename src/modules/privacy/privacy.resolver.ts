@@ -18,7 +18,7 @@ export class PrivacyResolver {
   }
 
   @Query(() => DataExportType, {
-    description: "A member's data export for a data-subject request handled by support (admins; audited)",
+    description: "A member's data export for a data-subject request handled by support (admins, support; audited)",
   })
   memberDataExport(@Arg('memberId', () => ID) memberId: string, @Ctx() ctx: RequestContext): Promise<DataExportView> {
     requireStaff(ctx.principal, 'memberDataExport', [StaffRole.SUPPORT]);
@@ -35,7 +35,7 @@ export class PrivacyResolver {
   }
 
   @Mutation(() => MemberErasureType, {
-    description: 'Erases a member for a data-subject request (admins; audited with the reason, e.g. a ticket reference)',
+    description: 'Erases a member for a data-subject request (admins, support; audited with the reason, e.g. a ticket reference)',
   })
   eraseMember(
     @Arg('memberId', () => ID) memberId: string,

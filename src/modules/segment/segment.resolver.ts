@@ -25,14 +25,14 @@ function recomputation(run: SegmentRunSummary): SegmentRecomputationType {
 
 @Resolver()
 export class SegmentResolver {
-  @Query(() => [SegmentType], { description: 'Every segment, with its members now: on real time, or on one test clock (admins)' })
+  @Query(() => [SegmentType], { description: 'Every segment, with its members now: on real time, or on one test clock (admins, product managers, analysts)' })
   async segments(@Arg('testClockId', () => ID, { nullable: true }) testClockId: string | null, @Ctx() ctx: RequestContext): Promise<SegmentType[]> {
     requireStaff(ctx.principal, 'segments', [StaffRole.PRODUCT_MANAGER, StaffRole.ANALYST]);
     const list = await ctx.services.segments.list(testClockId ?? null);
     return list.map((s) => ({ ...s, name: localize(s.name, ctx.locale), description: localize(s.description, ctx.locale) }));
   }
 
-  @Query(() => SegmentMemberPageType, { description: "A segment's members now, by member id, with their scores (admins)" })
+  @Query(() => SegmentMemberPageType, { description: "A segment's members now, by member id, with their scores (admins, product managers, analysts)" })
   async segmentMembers(
     @Arg('code', () => String) code: string,
     @Arg('first', () => Int, { defaultValue: 50, description: 'Page size, at most 200' }) first: number,
@@ -45,7 +45,7 @@ export class SegmentResolver {
     return { ...page, members: page.members.map((m) => ({ ...m, scores: scores(m.scores) })) };
   }
 
-  @Query(() => MemberSegmentsType, { description: "A member's scores, lifecycle stage and segments now (admins)" })
+  @Query(() => MemberSegmentsType, { description: "A member's scores, lifecycle stage and segments now (admins, product managers, support, analysts)" })
   async memberSegments(@Arg('memberId', () => ID) memberId: string, @Ctx() ctx: RequestContext): Promise<MemberSegmentsType> {
     requireStaff(ctx.principal, 'memberSegments', [StaffRole.PRODUCT_MANAGER, StaffRole.SUPPORT, StaffRole.ANALYST]);
     const view = await ctx.services.segments.ofMember(memberId);
@@ -53,7 +53,7 @@ export class SegmentResolver {
   }
 
   @Mutation(() => SegmentRecomputationType, {
-    description: 'Computes the segments of the members on real time (or on one test clock, at its time) now, and says what it did (admins)',
+    description: 'Computes the segments of the members on real time (or on one test clock, at its time) now, and says what it did (admins, product managers)',
   })
   async recomputeSegments(@Arg('testClockId', () => ID, { nullable: true }) testClockId: string | null, @Ctx() ctx: RequestContext): Promise<SegmentRecomputationType> {
     requireStaff(ctx.principal, 'recomputeSegments', [StaffRole.PRODUCT_MANAGER]);
