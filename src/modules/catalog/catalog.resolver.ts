@@ -2,7 +2,8 @@ import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { auditContextOf } from '../audit/index.js';
 import type { RequestContext } from '../../platform/context.js';
 import { AppError } from '../../platform/errors.js';
-import { requireAdmin } from '../../platform/guards.js';
+import { requireStaff } from '../../platform/guards.js';
+import { StaffRole } from '../../platform/principal.js';
 import type { CatalogDraft } from './catalog-draft.entity.js';
 import { CatalogDraftStatus, MemberMigration } from './catalog-draft.entity.js';
 import type { CatalogChange } from './changes.js';
@@ -132,39 +133,39 @@ async function out(draft: CatalogDraft, ctx: RequestContext): Promise<CatalogDra
 
 @Resolver(() => CatalogDraftType)
 export class CatalogResolver {
-  @Query(() => [CatalogDraftType], { description: 'Catalog drafts and publications, newest first (admins)' })
+  @Query(() => [CatalogDraftType], { description: 'Catalog drafts and publications, newest first (admins, product managers, finance)' })
   async catalogDrafts(@Arg('status', () => CatalogDraftStatus, { nullable: true }) status: CatalogDraftStatus | null, @Ctx() ctx: RequestContext): Promise<CatalogDraftType[]> {
-    requireAdmin(ctx.principal, 'catalogDrafts');
+    requireStaff(ctx.principal, 'catalogDrafts', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE]);
     return Promise.all((await ctx.services.catalog.list(status ?? null)).map((d) => out(d, ctx)));
   }
 
-  @Query(() => CatalogDraftType, { description: 'One draft with its problems and its diff against the live catalog (admins)' })
+  @Query(() => CatalogDraftType, { description: 'One draft with its problems and its diff against the live catalog (admins, product managers, finance)' })
   async catalogDraft(@Arg('draftId', () => ID) draftId: string, @Ctx() ctx: RequestContext): Promise<CatalogDraftType> {
-    requireAdmin(ctx.principal, 'catalogDraft');
+    requireStaff(ctx.principal, 'catalogDraft', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE]);
     return out(await ctx.services.catalog.get(draftId), ctx);
   }
 
-  @Query(() => CatalogPreviewType, { description: "What a member gets of their plan's bundle today and under a draft (admins)" })
+  @Query(() => CatalogPreviewType, { description: "What a member gets of their plan's bundle today and under a draft (admins, product managers)" })
   catalogPreview(@Arg('draftId', () => ID) draftId: string, @Arg('memberId', () => ID) memberId: string, @Ctx() ctx: RequestContext): Promise<CatalogPreviewType> {
-    requireAdmin(ctx.principal, 'catalogPreview');
+    requireStaff(ctx.principal, 'catalogPreview', [StaffRole.PRODUCT_MANAGER]);
     return ctx.services.catalog.preview(draftId, memberId);
   }
 
-  @Mutation(() => CatalogDraftType, { description: 'Saves a draft of changes to benefits, bundles and plans; its problems are listed on it, all at once (admins)' })
+  @Mutation(() => CatalogDraftType, { description: 'Saves a draft of changes to benefits, bundles and plans; its problems are listed on it, all at once (admins, product managers)' })
   async createCatalogDraft(@Arg('input', () => CatalogDraftInput) input: CatalogDraftInput, @Ctx() ctx: RequestContext): Promise<CatalogDraftType> {
-    requireAdmin(ctx.principal, 'createCatalogDraft');
+    requireStaff(ctx.principal, 'createCatalogDraft', [StaffRole.PRODUCT_MANAGER]);
     return out(await ctx.services.catalog.create(input.title, toChanges(input.changes), auditContextOf(ctx)), ctx);
   }
 
-  @Mutation(() => CatalogDraftType, { description: "Replaces a draft's title and changes (admins)" })
+  @Mutation(() => CatalogDraftType, { description: "Replaces a draft's title and changes (admins, product managers)" })
   async updateCatalogDraft(@Arg('draftId', () => ID) draftId: string, @Arg('input', () => CatalogDraftInput) input: CatalogDraftInput, @Ctx() ctx: RequestContext): Promise<CatalogDraftType> {
-    requireAdmin(ctx.principal, 'updateCatalogDraft');
+    requireStaff(ctx.principal, 'updateCatalogDraft', [StaffRole.PRODUCT_MANAGER]);
     return out(await ctx.services.catalog.update(draftId, input.title, toChanges(input.changes), auditContextOf(ctx)), ctx);
   }
 
   @Mutation(() => CatalogDraftType, {
     description:
-      'Publishes a draft effective at `effectiveAt` (now when absent): refused with every problem listed when it has any; per bundle, current members are grandfathered until renewal (default) or migrated at the effective date (admins)',
+      'Publishes a draft effective at `effectiveAt` (now when absent): refused with every problem listed when it has any; per bundle, current members are grandfathered until renewal (default) or migrated at the effective date (admins, product managers)',
   })
   async publishCatalogDraft(
     @Arg('draftId', () => ID) draftId: string,
@@ -172,15 +173,15 @@ export class CatalogResolver {
     @Arg('migrations', () => [BundleMigrationInput], { nullable: true }) migrations: BundleMigrationInput[] | null,
     @Ctx() ctx: RequestContext,
   ): Promise<CatalogDraftType> {
-    requireAdmin(ctx.principal, 'publishCatalogDraft');
+    requireStaff(ctx.principal, 'publishCatalogDraft', [StaffRole.PRODUCT_MANAGER]);
     const byBundle: Record<string, MemberMigration> = {};
     for (const m of migrations ?? []) byBundle[m.bundleCode.trim()] = m.members;
     return out(await ctx.services.catalog.publish(draftId, { effectiveAt: effectiveAt ?? null, migrations: byBundle }, auditContextOf(ctx)), ctx);
   }
 
-  @Mutation(() => CatalogDraftType, { description: 'Takes back a publication still ahead of its effective date; it leaves nothing behind (admins)' })
+  @Mutation(() => CatalogDraftType, { description: 'Takes back a publication still ahead of its effective date; it leaves nothing behind (admins, product managers)' })
   async cancelCatalogPublication(@Arg('draftId', () => ID) draftId: string, @Ctx() ctx: RequestContext): Promise<CatalogDraftType> {
-    requireAdmin(ctx.principal, 'cancelCatalogPublication');
+    requireStaff(ctx.principal, 'cancelCatalogPublication', [StaffRole.PRODUCT_MANAGER]);
     return out(await ctx.services.catalog.cancel(draftId, auditContextOf(ctx)), ctx);
   }
 }
