@@ -5,7 +5,8 @@ import { AuditLog, auditContextOf, type AuditContext } from '../audit/index.js';
 import { LocalizedTextInput } from '../campaign/index.js';
 import type { RequestContext } from '../../platform/context.js';
 import { AppError, InputValidator } from '../../platform/errors.js';
-import { requireAdmin } from '../../platform/guards.js';
+import { requireStaff } from '../../platform/guards.js';
+import { StaffRole } from '../../platform/principal.js';
 import { localize, type LocalizedText } from '../../platform/localized.js';
 import { uniqueViolation } from '../../platform/sql.js';
 import { Money } from '../../platform/graphql-types.js';
@@ -65,7 +66,7 @@ function check(input: PartnerInput, creating: boolean): void {
   validator.throwIfInvalid();
 }
 
-/** Partners and the prices agreed with them: created and changed by admins, every change audited. */
+/** Partners and the prices agreed with them: created and changed by product managers and admins, every change audited. */
 export class PartnerTermsService {
   constructor(private readonly em: EntityManager) {}
 
@@ -108,15 +109,15 @@ export class PartnerTermsService {
 
 @Resolver(() => PartnerTermsType)
 export class PartnerTermsResolver {
-  @Mutation(() => PartnerTermsType, { description: 'Adds a partner company to the coalition with its agreed point prices (admins)' })
+  @Mutation(() => PartnerTermsType, { description: 'Adds a partner company to the coalition with its agreed point prices (admins, product managers)' })
   async createPartner(@Arg('input', () => PartnerInput) input: PartnerInput, @Ctx() ctx: RequestContext): Promise<PartnerTermsType> {
-    requireAdmin(ctx.principal, 'createPartner');
+    requireStaff(ctx.principal, 'createPartner', [StaffRole.PRODUCT_MANAGER]);
     return view(await new PartnerTermsService(ctx.services.catalog.entityManager).save(null, input, auditContextOf(ctx)), ctx);
   }
 
-  @Mutation(() => PartnerTermsType, { description: "Changes a partner's name and agreed point prices; audited with before and after (admins)" })
+  @Mutation(() => PartnerTermsType, { description: "Changes a partner's name and agreed point prices; audited with before and after (admins, product managers)" })
   async updatePartner(@Arg('partnerId', () => ID) partnerId: string, @Arg('input', () => PartnerInput) input: PartnerInput, @Ctx() ctx: RequestContext): Promise<PartnerTermsType> {
-    requireAdmin(ctx.principal, 'updatePartner');
+    requireStaff(ctx.principal, 'updatePartner', [StaffRole.PRODUCT_MANAGER]);
     return view(await new PartnerTermsService(ctx.services.catalog.entityManager).save(partnerId, input, auditContextOf(ctx)), ctx);
   }
 }
