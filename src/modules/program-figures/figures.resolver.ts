@@ -1,6 +1,7 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { RequestContext } from '../../platform/context.js';
-import { requireAdmin } from '../../platform/guards.js';
+import { requireStaff } from '../../platform/guards.js';
+import { StaffRole } from '../../platform/principal.js';
 import { localize, type Locale, type LocalizedText } from '../../platform/localized.js';
 import { FigureBucket, type FigureRange } from './figures.service.js';
 import {
@@ -41,129 +42,129 @@ function localized<T>(value: T, locale: Locale): Localized<T> {
 
 const RANGE = { from: 'Start of the range (its program day counts)', to: 'End of the range (exclusive: its program day does not count)' };
 
-/** The program's figures, one query per dashboard (admins). */
+/** The program's figures, one query per dashboard (admins, product managers, finance; analysts those without agreed prices). */
 @Resolver()
 export class ProgramFiguresResolver {
-  @Query(() => ProgramFiguresRunType, { description: 'The refresh the figures are read from (admins)' })
+  @Query(() => ProgramFiguresRunType, { description: 'The refresh the figures are read from (admins, product managers, finance, analysts)' })
   programFiguresRun(@Ctx() ctx: RequestContext): Promise<ProgramFiguresRunType> {
-    requireAdmin(ctx.principal, 'programFiguresRun');
+    requireStaff(ctx.principal, 'programFiguresRun', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE, StaffRole.ANALYST]);
     return ctx.services.programFigures.run();
   }
 
-  @Mutation(() => ProgramFiguresRunType, { description: 'Rebuilds the program figures from the real tables now and says what it took (admins)' })
+  @Mutation(() => ProgramFiguresRunType, { description: 'Rebuilds the program figures from the real tables now and says what it took (admins, product managers)' })
   refreshProgramFigures(@Ctx() ctx: RequestContext): Promise<ProgramFiguresRunType> {
-    requireAdmin(ctx.principal, 'refreshProgramFigures');
+    requireStaff(ctx.principal, 'refreshProgramFigures', [StaffRole.PRODUCT_MANAGER]);
     return ctx.services.programFigures.refresh();
   }
 
-  @Query(() => MemberGrowthFiguresType, { description: 'New members and paid members per bucket (admins)' })
+  @Query(() => MemberGrowthFiguresType, { description: 'New members and paid members per bucket (admins, product managers, finance, analysts)' })
   async memberGrowthFigures(
     @Arg('from', () => Date, { description: RANGE.from }) from: Date,
     @Arg('to', () => Date, { description: RANGE.to }) to: Date,
     @Arg('bucket', () => FigureBucket, { defaultValue: FigureBucket.MONTH }) bucket: FigureBucket,
     @Ctx() ctx: RequestContext,
   ): Promise<MemberGrowthFiguresType> {
-    requireAdmin(ctx.principal, 'memberGrowthFigures');
+    requireStaff(ctx.principal, 'memberGrowthFigures', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE, StaffRole.ANALYST]);
     return ctx.services.programFigures.memberGrowth({ from, to }, bucket);
   }
 
-  @Query(() => PaidConversionFiguresType, { description: 'Paid conversion of the members who joined in each month of the range (admins)' })
+  @Query(() => PaidConversionFiguresType, { description: 'Paid conversion of the members who joined in each month of the range (admins, product managers, finance, analysts)' })
   async paidConversionFigures(
     @Arg('from', () => Date, { description: RANGE.from }) from: Date,
     @Arg('to', () => Date, { description: RANGE.to }) to: Date,
     @Ctx() ctx: RequestContext,
   ): Promise<PaidConversionFiguresType> {
-    requireAdmin(ctx.principal, 'paidConversionFigures');
+    requireStaff(ctx.principal, 'paidConversionFigures', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE, StaffRole.ANALYST]);
     return ctx.services.programFigures.paidConversion({ from, to });
   }
 
-  @Query(() => RenewalFiguresType, { description: 'Renewal and repurchase rates per bucket (admins)' })
+  @Query(() => RenewalFiguresType, { description: 'Renewal and repurchase rates per bucket (admins, product managers, finance, analysts)' })
   async renewalFigures(
     @Arg('from', () => Date, { description: RANGE.from }) from: Date,
     @Arg('to', () => Date, { description: RANGE.to }) to: Date,
     @Arg('bucket', () => FigureBucket, { defaultValue: FigureBucket.MONTH }) bucket: FigureBucket,
     @Ctx() ctx: RequestContext,
   ): Promise<RenewalFiguresType> {
-    requireAdmin(ctx.principal, 'renewalFigures');
+    requireStaff(ctx.principal, 'renewalFigures', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE, StaffRole.ANALYST]);
     return ctx.services.programFigures.renewals({ from, to }, bucket);
   }
 
-  @Query(() => OrderValueFiguresType, { description: 'Orders and average order value, refunds deducted, per bucket (admins)' })
+  @Query(() => OrderValueFiguresType, { description: 'Orders and average order value, refunds deducted, per bucket (admins, product managers, finance, analysts)' })
   async orderValueFigures(
     @Arg('from', () => Date, { description: RANGE.from }) from: Date,
     @Arg('to', () => Date, { description: RANGE.to }) to: Date,
     @Arg('bucket', () => FigureBucket, { defaultValue: FigureBucket.MONTH }) bucket: FigureBucket,
     @Ctx() ctx: RequestContext,
   ): Promise<OrderValueFiguresType> {
-    requireAdmin(ctx.principal, 'orderValueFigures');
+    requireStaff(ctx.principal, 'orderValueFigures', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE, StaffRole.ANALYST]);
     return ctx.services.programFigures.orderValue({ from, to }, bucket);
   }
 
-  @Query(() => BenefitUtilizationFiguresType, { description: 'Units used ÷ units granted of membership rights, per benefit and partner (admins)' })
+  @Query(() => BenefitUtilizationFiguresType, { description: 'Units used ÷ units granted of membership rights, per benefit and partner (admins, product managers, finance, analysts)' })
   async benefitUtilizationFigures(
     @Arg('from', () => Date, { description: RANGE.from }) from: Date,
     @Arg('to', () => Date, { description: RANGE.to }) to: Date,
     @Ctx() ctx: RequestContext,
   ): Promise<BenefitUtilizationFiguresType> {
-    requireAdmin(ctx.principal, 'benefitUtilizationFigures');
+    requireStaff(ctx.principal, 'benefitUtilizationFigures', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE, StaffRole.ANALYST]);
     return localized(await ctx.services.programFigures.benefitUtilization({ from, to }), ctx.locale);
   }
 
-  @Query(() => MemberValueFiguresType, { description: 'Realized value per paid period against its fee, as Membership.savings values it (admins)' })
+  @Query(() => MemberValueFiguresType, { description: 'Realized value per paid period against its fee, as Membership.savings values it (admins, product managers, finance, analysts)' })
   async memberValueFigures(
     @Arg('from', () => Date, { description: RANGE.from }) from: Date,
     @Arg('to', () => Date, { description: RANGE.to }) to: Date,
     @Ctx() ctx: RequestContext,
   ): Promise<MemberValueFiguresType> {
-    requireAdmin(ctx.principal, 'memberValueFigures');
+    requireStaff(ctx.principal, 'memberValueFigures', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE, StaffRole.ANALYST]);
     const { run, value } = await ctx.services.programFigures.memberValue({ from, to });
     return { run, ...value };
   }
 
-  @Query(() => PointsLiabilityFiguresType, { description: 'The points liability in money with its expiry curve (admins)' })
+  @Query(() => PointsLiabilityFiguresType, { description: 'The points liability in money with its expiry curve (admins, product managers, finance)' })
   async pointsLiabilityFigures(@Ctx() ctx: RequestContext): Promise<PointsLiabilityFiguresType> {
-    requireAdmin(ctx.principal, 'pointsLiabilityFigures');
+    requireStaff(ctx.principal, 'pointsLiabilityFigures', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE]);
     const { run, liability } = await ctx.services.programFigures.pointsLiability();
     return { run, ...liability };
   }
 
-  @Query(() => TierFiguresType, { description: 'Members per tier now and tier moves per month of the range (admins)' })
+  @Query(() => TierFiguresType, { description: 'Members per tier now and tier moves per month of the range (admins, product managers, finance, analysts)' })
   async tierFigures(
     @Arg('from', () => Date, { description: RANGE.from }) from: Date,
     @Arg('to', () => Date, { description: RANGE.to }) to: Date,
     @Ctx() ctx: RequestContext,
   ): Promise<TierFiguresType> {
-    requireAdmin(ctx.principal, 'tierFigures');
+    requireStaff(ctx.principal, 'tierFigures', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE, StaffRole.ANALYST]);
     const { run, tiers } = await ctx.services.programFigures.tiers({ from, to });
     return localized({ run, ...tiers }, ctx.locale);
   }
 
-  @Query(() => PartnerDependencyFiguresType, { description: 'Each partner’s share of realized value and of points issued (admins)' })
+  @Query(() => PartnerDependencyFiguresType, { description: 'Each partner’s share of realized value and of points issued (admins, product managers, finance, analysts)' })
   async partnerDependencyFigures(
     @Arg('from', () => Date, { description: RANGE.from }) from: Date,
     @Arg('to', () => Date, { description: RANGE.to }) to: Date,
     @Ctx() ctx: RequestContext,
   ): Promise<PartnerDependencyFiguresType> {
-    requireAdmin(ctx.principal, 'partnerDependencyFigures');
+    requireStaff(ctx.principal, 'partnerDependencyFigures', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE, StaffRole.ANALYST]);
     const { run, dependency } = await ctx.services.programFigures.partnerDependency({ from, to });
     return localized({ run, ...dependency }, ctx.locale);
   }
 
-  @Query(() => PartnerExitFiguresType, { description: '"What if this partner leaves" (admins)' })
+  @Query(() => PartnerExitFiguresType, { description: '"What if this partner leaves" (admins, product managers, finance)' })
   async partnerExitFigures(@Arg('partnerId', () => ID) partnerId: string, @Ctx() ctx: RequestContext): Promise<PartnerExitFiguresType> {
-    requireAdmin(ctx.principal, 'partnerExitFigures');
+    requireStaff(ctx.principal, 'partnerExitFigures', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE]);
     const { run, exit } = await ctx.services.programFigures.partnerExit(partnerId);
     return localized({ run, ...exit }, ctx.locale);
   }
 
-  @Query(() => BundleCostSimulationType, { description: 'Partner and points cost per member and period of a bundle version against each plan fee (admins)' })
+  @Query(() => BundleCostSimulationType, { description: 'Partner and points cost per member and period of a bundle version against each plan fee (admins, product managers, finance)' })
   async bundleCostSimulation(
     @Arg('bundleVersionId', () => ID) bundleVersionId: string,
     @Arg('utilization', () => [UtilizationOverrideInput], { nullable: true, description: 'Utilizations to simulate instead of the observed ones' }) utilization: UtilizationOverrideInput[] | null,
     @Arg('pointsPerPeriod', () => Int, { nullable: true, description: 'Points per member and period to simulate instead of the observed' }) pointsPerPeriod: number | null,
     @Ctx() ctx: RequestContext,
   ): Promise<BundleCostSimulationType> {
-    requireAdmin(ctx.principal, 'bundleCostSimulation');
+    requireStaff(ctx.principal, 'bundleCostSimulation', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE]);
     const overrides = { utilization: new Map((utilization ?? []).map((u) => [u.benefitCode, u.utilization])), pointsPerPeriod: pointsPerPeriod ?? null };
     const { run, cost } = await ctx.services.programFigures.bundleCost(bundleVersionId, overrides);
     return localized({ run, ...cost }, ctx.locale);
