@@ -44,9 +44,11 @@ export function onCampaignDay(at: Date, monthlyDay: number | null, timeZone: str
 
 /**
  * Campaign points for a purchase, in the caller's transaction (under the member's loyalty lock):
- * every live campaign the member is eligible for (window, member day, tier, segment, channel)
- * grants its points within the member's cap and what is left of its budget (the campaign row is
- * locked while its budget is spent, so it is never overspent), each grant a `campaign_grant` row.
+ * every live points campaign the member is eligible for (window, member day, tier, segment,
+ * channel) grants its points within the member's cap and what is left of its budget (the campaign
+ * row is locked while its budget is spent, so it is never overspent), each grant a
+ * `campaign_grant` row. Benefit campaigns grant rights at their occurrences instead (the
+ * member-day due work).
  */
 export class CampaignBook {
   constructor(
@@ -57,7 +59,7 @@ export class CampaignBook {
   async grant(purchase: CampaignPurchase): Promise<CampaignGrantView[]> {
     const live = await this.tx.execute<CampaignRow[]>(
       `select code, kind, monthly_day, min_tier_rank, segments, channels, multiplier_permille, bonus_points, min_spend, budget_points, per_member_cap, points_granted
-         from campaign where active and starts_at <= ? and ends_at > ? and min_tier_rank <= ? order by code`,
+         from campaign where active and kind in ('POINTS_MULTIPLIER', 'BONUS_POINTS') and starts_at <= ? and ends_at > ? and min_tier_rank <= ? order by code`,
       [purchase.occurredAt, purchase.occurredAt, purchase.tierRank],
     );
     const eligible = live.filter((c) => onCampaignDay(purchase.occurredAt, c.monthly_day, this.deps.timeZone) && (!c.channels || c.channels.includes(purchase.channel)));

@@ -3,6 +3,8 @@ import type { Opt, Rel } from '@mikro-orm/core';
 import { ArrayType } from '@mikro-orm/core';
 import { Check, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import type { LocalizedText } from '../../platform/localized.js';
+import { Benefit } from '../bundle/index.js';
+import { Entitlement } from '../entitlement/index.js';
 import { Member } from '../member/index.js';
 
 export enum CampaignKind {
@@ -10,16 +12,23 @@ export enum CampaignKind {
   POINTS_MULTIPLIER = 'POINTS_MULTIPLIER',
   /** `bonus_points` for each purchase of at least `min_spend`. */
   BONUS_POINTS = 'BONUS_POINTS',
+  /** A right to `benefit` (`benefit_quota` uses) for each occurrence, granted at its start: "a free car wash on the 18th". */
+  EXTRA_BENEFIT = 'EXTRA_BENEFIT',
 }
 
 /**
  * A member-only campaign: time-boxed (and, for member days, recurring on a day of each month),
  * targeted by tier and segment, with a budget and a cap per member. Every point it grants is a
- * `campaign_grant` row naming it.
+ * `campaign_grant` row naming it, every right a `campaign_benefit_grant` row.
  */
 @Entity({ tableName: 'campaign' })
 @Check({ name: 'campaign_window', expression: 'ends_at > starts_at' })
 @Check({ name: 'campaign_budget_kept', expression: 'budget_points is null or points_granted <= budget_points' })
+@Check({ name: 'campaign_grants_budget_kept', expression: 'budget_grants is null or rights_granted <= budget_grants' })
+// A benefit campaign names its benefit, no other kind does (kind compared as text: an enum value
+// added in the same migration cannot be used in it).
+@Check({ name: 'campaign_benefit_named', expression: `((kind)::text = 'EXTRA_BENEFIT'::text) = (benefit_id IS NOT NULL)` })
+@Check({ name: 'campaign_benefit_quota_positive', expression: 'benefit_quota is null or benefit_quota >= 1' })
 export class Campaign {
   @PrimaryKey({ type: 'text' })
   code!: string;
@@ -77,6 +86,21 @@ export class Campaign {
   @Property({ type: 'integer', default: 0 })
   pointsGranted: Opt<number> = 0;
 
+  /** EXTRA_BENEFIT: the benefit each occurrence grants a right to. */
+  @ManyToOne({ entity: () => Benefit, nullable: true, deleteRule: 'no action' })
+  benefit?: Rel<Benefit> | null;
+
+  /** EXTRA_BENEFIT: uses of the right (units for a conversion); null for an ACCESS benefit (access for the occurrence). */
+  @Property({ type: 'integer', nullable: true })
+  benefitQuota?: number | null;
+
+  /** EXTRA_BENEFIT: rights it may grant in all; null: no budget. */
+  @Property({ type: 'integer', nullable: true })
+  budgetGrants?: number | null;
+
+  @Property({ type: 'integer', default: 0 })
+  rightsGranted: Opt<number> = 0;
+
   @Property({ type: 'boolean', default: true })
   active: Opt<boolean> = true;
 
@@ -118,6 +142,46 @@ export class CampaignGrant {
   /** When it counted (the activity's time). */
   @Property({ type: 'datetime' })
   at!: Date;
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  createdAt: Opt<Date> = new Date();
+}
+
+/**
+ * A right a benefit campaign granted a member for one occurrence: the entitlement (source
+ * CAMPAIGN, source ref the campaign's code) traced to its campaign. Append-only; one per right.
+ */
+@Entity({
+  tableName: 'campaign_benefit_grant',
+  triggers: [
+    {
+      name: 'append_only',
+      timing: 'before',
+      events: ['update', 'delete'],
+      forEach: 'row',
+      body: `raise exception 'campaign_benefit_grant is append-only' using errcode = 'restrict_violation';`,
+    },
+  ],
+})
+@Unique({ properties: ['entitlement'] })
+@Index({ properties: ['campaign', 'member'] })
+export class CampaignBenefitGrant {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @ManyToOne({ entity: () => Campaign })
+  campaign!: Rel<Campaign>;
+
+  @ManyToOne({ entity: () => Member })
+  member!: Rel<Member>;
+
+  /** The right granted. */
+  @ManyToOne({ entity: () => Entitlement })
+  entitlement!: Rel<Entitlement>;
+
+  /** The occurrence's start (the member day's 00:00 program time, or the campaign's start): the right's period start. */
+  @Property({ type: 'datetime' })
+  occurrence!: Date;
 
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Opt<Date> = new Date();

@@ -3,6 +3,7 @@ import { memberNow, type AppDependencies } from '../../platform/context.js';
 import { AppError, InputValidator } from '../../platform/errors.js';
 import type { LocalizedText } from '../../platform/localized.js';
 import { uniqueViolation } from '../../platform/sql.js';
+import { BenefitKind } from '../bundle/index.js';
 import { loadLoyaltyProgram } from '../loyalty-program/index.js';
 import { onCampaignDay } from './campaign-book.js';
 import { CampaignKind } from './campaign.entity.js';
@@ -25,6 +26,12 @@ export interface CampaignInput {
   minSpend?: number | null;
   budgetPoints?: number | null;
   perMemberCap?: number | null;
+  /** EXTRA_BENEFIT: the code of the benefit each occurrence grants a right to. */
+  benefitCode?: string | null;
+  /** EXTRA_BENEFIT: uses of each right (units for a conversion). @default 1 (none for an ACCESS benefit) */
+  benefitQuota?: number | null;
+  /** EXTRA_BENEFIT: rights it may grant in all; null: no budget. */
+  budgetGrants?: number | null;
 }
 
 export interface CampaignView {
@@ -44,8 +51,12 @@ export interface CampaignView {
   budgetPoints: number | null;
   perMemberCap: number | null;
   pointsGranted: number;
+  benefitCode: string | null;
+  benefitQuota: number | null;
+  budgetGrants: number | null;
+  rightsGranted: number;
   active: boolean;
-  /** Grants and distinct members who got points from it. */
+  /** Grants (points on a purchase, or a right) and distinct members who got one from it. */
   grants: number;
   membersReached: number;
 }
@@ -67,6 +78,10 @@ interface Row {
   budget_points: number | null;
   per_member_cap: number | null;
   points_granted: number;
+  benefit_code: string | null;
+  benefit_quota: number | null;
+  budget_grants: number | null;
+  rights_granted: number;
   active: boolean;
   grants: string;
   members: string;
@@ -92,14 +107,22 @@ function view(r: Row): CampaignView {
     budgetPoints: r.budget_points,
     perMemberCap: r.per_member_cap,
     pointsGranted: r.points_granted,
+    benefitCode: r.benefit_code,
+    benefitQuota: r.benefit_quota,
+    budgetGrants: r.budget_grants,
+    rightsGranted: r.rights_granted,
     active: r.active,
     grants: Number(r.grants),
     membersReached: Number(r.members),
   };
 }
 
-const SELECT = `select c.*, (select count(*) from campaign_grant g where g.campaign_code = c.code) as grants,
-  (select count(distinct g.member_id) from campaign_grant g where g.campaign_code = c.code) as members from campaign c`;
+// Points on purchases and rights, both traced to the campaign.
+const SELECT = `select c.*, b.code as benefit_code,
+  (select count(*) from campaign_grant g where g.campaign_code = c.code) + (select count(*) from campaign_benefit_grant g where g.campaign_code = c.code) as grants,
+  (select count(distinct m.member_id) from (select member_id from campaign_grant where campaign_code = c.code
+                                            union all select member_id from campaign_benefit_grant where campaign_code = c.code) m) as members
+  from campaign c left join benefit b on b.id = c.benefit_id`;
 
 /** Campaigns and member days: PMs define and read them; members see the ones they are eligible for. */
 export class CampaignService {
@@ -128,24 +151,43 @@ export class CampaignService {
       .check(input.endsAt > input.startsAt, 'endsAt', 'must be after startsAt')
       .check(input.monthlyDay == null || (Number.isInteger(input.monthlyDay) && input.monthlyDay >= 1 && input.monthlyDay <= 28), 'monthlyDay', 'must be a day from 1 to 28')
       .check(!!minTier, 'minTier', `must be one of ${program.tiers.map((t) => t.code).join(', ')}`);
+    let benefit: { id: string; kind: BenefitKind } | undefined;
     if (input.kind === CampaignKind.POINTS_MULTIPLIER) {
       v.check(Number.isInteger(input.multiplierPermille) && input.multiplierPermille! > 1000 && input.multiplierPermille! <= 10_000, 'multiplierPermille', 'must be from 1001 to 10000 (×1.001 to ×10)');
-    } else {
+    } else if (input.kind === CampaignKind.BONUS_POINTS) {
       v.check(Number.isInteger(input.bonusPoints) && input.bonusPoints! > 0 && input.bonusPoints! <= 1_000_000, 'bonusPoints', 'must be from 1 to 1,000,000');
+    } else {
+      if (input.benefitCode) [benefit] = await this.em.execute<{ id: string; kind: BenefitKind }[]>(`select id, kind from benefit where code = ?`, [input.benefitCode]);
+      v.check(!!benefit, 'benefitCode', input.benefitCode ? `no benefit ${input.benefitCode}` : 'is needed: the benefit each occurrence grants');
+      if (benefit?.kind === BenefitKind.ACCESS) v.check(input.benefitQuota == null, 'benefitQuota', 'must be left out: an ACCESS benefit is access for the occurrence, without uses');
+      else v.check(input.benefitQuota == null || (Number.isInteger(input.benefitQuota) && input.benefitQuota >= 1 && input.benefitQuota <= 1_000_000), 'benefitQuota', 'must be from 1 to 1,000,000');
+      v.check(input.budgetGrants == null || (Number.isInteger(input.budgetGrants) && input.budgetGrants > 0), 'budgetGrants', 'must be a positive whole number');
+      // Points fields would be ignored: refused rather than stored for nothing.
+      for (const [field, value] of [['multiplierPermille', input.multiplierPermille], ['bonusPoints', input.bonusPoints], ['minSpend', input.minSpend], ['budgetPoints', input.budgetPoints], ['perMemberCap', input.perMemberCap], ['channels', input.channels?.length ? input.channels : null]] as const) {
+        v.check(value == null, field, 'is for points campaigns: EXTRA_BENEFIT grants a right at each occurrence, not points on purchases');
+      }
+    }
+    if (input.kind !== CampaignKind.EXTRA_BENEFIT) {
+      for (const [field, value] of [['benefitCode', input.benefitCode], ['benefitQuota', input.benefitQuota], ['budgetGrants', input.budgetGrants]] as const) {
+        v.check(value == null, field, `is for EXTRA_BENEFIT campaigns only, not ${input.kind}`);
+      }
     }
     if (input.segments?.length) {
       const known = (await this.deps.memberSegments?.codes?.(this.em)) ?? [];
       const unknown = input.segments.filter((code) => !known.includes(code));
       v.check(unknown.length === 0, 'segments', `unknown segment${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}; the segments are ${known.join(', ') || 'none'}`);
     }
-    for (const [field, value] of [['minSpend', input.minSpend], ['budgetPoints', input.budgetPoints], ['perMemberCap', input.perMemberCap]] as const) {
-      v.check(value == null || (Number.isInteger(value) && value > 0), field, 'must be a positive whole number');
+    if (input.kind !== CampaignKind.EXTRA_BENEFIT) {
+      for (const [field, value] of [['minSpend', input.minSpend], ['budgetPoints', input.budgetPoints], ['perMemberCap', input.perMemberCap]] as const) {
+        v.check(value == null || (Number.isInteger(value) && value > 0), field, 'must be a positive whole number');
+      }
     }
     v.throwIfInvalid();
     try {
       await this.em.execute(
-        `insert into campaign (code, name, offer, kind, starts_at, ends_at, monthly_day, min_tier_rank, segments, channels, multiplier_permille, bonus_points, min_spend, budget_points, per_member_cap)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `insert into campaign (code, name, offer, kind, starts_at, ends_at, monthly_day, min_tier_rank, segments, channels, multiplier_permille, bonus_points, min_spend, budget_points, per_member_cap,
+                               benefit_id, benefit_quota, budget_grants)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           input.code,
           JSON.stringify(input.name),
@@ -162,6 +204,9 @@ export class CampaignService {
           input.minSpend ?? 0,
           input.budgetPoints ?? null,
           input.perMemberCap ?? null,
+          benefit?.id ?? null,
+          benefit && benefit.kind !== BenefitKind.ACCESS ? (input.benefitQuota ?? 1) : null,
+          input.budgetGrants ?? null,
         ],
       );
     } catch (error) {

@@ -6,6 +6,9 @@ registerEnumType(CampaignKind, {
   valuesConfig: {
     POINTS_MULTIPLIER: { description: "Purchase points × multiplierPermille / 1000, on top of the tier's" },
     BONUS_POINTS: { description: 'bonusPoints for each purchase of at least minSpend' },
+    EXTRA_BENEFIT: {
+      description: 'A right to benefitCode (benefitQuota uses) for each occurrence, granted at its start to every member it is for: a member day (that day, program time), or without monthlyDay the whole window',
+    },
   },
 });
 
@@ -64,6 +67,15 @@ export class CampaignInputType {
 
   @Field(() => Int, { nullable: true, description: 'Points one member may get from it in all' })
   perMemberCap?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'EXTRA_BENEFIT: the code of the benefit each occurrence grants a right to (any kind: CAR_WASH, COFFEE, …)' })
+  benefitCode?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'EXTRA_BENEFIT: uses of each right (units for a conversion); default 1; left out for an ACCESS benefit' })
+  benefitQuota?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'EXTRA_BENEFIT: rights it may grant in all; once spent, members get nothing more; null: no budget' })
+  budgetGrants?: number | null;
 }
 
 @ObjectType('Campaign', { description: 'A member-only campaign: window, target, budget, and what it granted so far' })
@@ -116,10 +128,22 @@ export class CampaignType {
   @Field(() => Int, { description: 'Points granted so far (every grant names the campaign)' })
   pointsGranted!: number;
 
-  @Field(() => Int)
+  @Field(() => String, { nullable: true, description: 'EXTRA_BENEFIT: the benefit each occurrence grants a right to' })
+  benefitCode!: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'EXTRA_BENEFIT: uses of each right; null for an ACCESS benefit' })
+  benefitQuota!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'EXTRA_BENEFIT: rights it may grant in all' })
+  budgetGrants!: number | null;
+
+  @Field(() => Int, { description: "Rights granted so far (each an entitlement with source CAMPAIGN and the campaign's code)" })
+  rightsGranted!: number;
+
+  @Field(() => Int, { description: 'Grants so far: points on a purchase, or a right' })
   grants!: number;
 
-  @Field(() => Int, { description: 'Members who got points from it' })
+  @Field(() => Int, { description: 'Members who got points or a right from it' })
   membersReached!: number;
 
   @Field(() => Boolean)
