@@ -28,8 +28,8 @@ export interface MomentDataByKind {
   BENEFIT_ACTIVATED: { benefitCode: string; benefitName?: LocalizedText; partnerName?: LocalizedText };
   /** A membership about to renew, with the price. */
   RENEWAL_DUE: { renewsAt: string; price: MomentMoney; planCode?: string; planName?: LocalizedText };
-  /** A member day: the day and its offer. */
-  MEMBER_DAY: { date: string; offer: LocalizedText };
+  /** A member day: the day and its offer (saying what the member was granted, with the benefit's code, when the day grants a right). */
+  MEMBER_DAY: { date: string; offer: LocalizedText; benefitCode?: string };
 }
 
 /** How each kind is treated by the frequency cap and the marketing opt-out. */
