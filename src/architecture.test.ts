@@ -50,6 +50,7 @@ const OWNERS: Record<string, string> = {
   loyalty_tier_benefit: 'src/modules/loyalty-program/',
   campaign: 'src/modules/campaign/',
   campaign_grant: 'src/modules/campaign/',
+  campaign_benefit_grant: 'src/modules/campaign/',
   campaign_announcement: 'src/modules/campaign/',
   activity_import: 'src/modules/activity-import/',
   activity_import_line: 'src/modules/activity-import/',

@@ -70,6 +70,23 @@ beforeAll(async () => {
     { bearer: admin },
   );
   expect(campaign.errors).toBeUndefined();
+  // …and one that grants every member a car wash for its window, so they hold a campaign's right.
+  const gift = await t.graphql(
+    `mutation($input: CampaignInput!) { createCampaign(input: $input) { code } }`,
+    {
+      input: {
+        code: 'PRIVACY_GIFT',
+        name: { en: 'Gift', zhCN: '礼遇' },
+        offer: { en: 'A car wash on us', zhCN: '赠洗车一次' },
+        kind: 'EXTRA_BENEFIT',
+        startsAt: '2020-01-01T00:00:00Z',
+        endsAt: '2040-01-01T00:00:00Z',
+        benefitCode: 'CAR_WASH',
+      },
+    },
+    { bearer: admin },
+  );
+  expect(gift.errors, JSON.stringify(gift.errors)).toBeUndefined();
 });
 afterAll(async () => {
   await orm?.close();
@@ -305,6 +322,13 @@ describe('the data export', () => {
     const me = await t.graphql(ME, {}, { bearer: member.bearer });
     const current: TestMember = { ...member, ids: Object.fromEntries(me.data.me.entitlements.map((e: { id: string; benefit: { code: string } }) => [e.benefit.code, e.id])) };
     const carWashToken = await issue(current, 'CAR_WASH');
+    // Their clock moves on a minute: the gift campaign grants them its right.
+    const [clock] = await t.db.query<{ id: string; frozen_time: Date }>(
+      `select c.id, c.frozen_time from test_clock c join test_clock_member m on m.test_clock_id = c.id where m.member_id = $1`,
+      [member.memberId],
+    );
+    const moved = await t.graphql(`mutation($c: ID!, $to: DateTimeISO!) { advanceTestClock(testClockId: $c, to: $to) { id } }`, { c: clock!.id, to: new Date(new Date(clock!.frozen_time).getTime() + 60_000).toISOString() }, { bearer: admin });
+    expect(moved.errors, JSON.stringify(moved.errors)).toBeUndefined();
 
     const res = await t.graphql(MyDataExportDocument, {}, { bearer: member.bearer });
     expect(res.errors).toBeUndefined();
@@ -348,6 +372,7 @@ describe('the data export', () => {
       moments: [`select id from member_moment where member_id = $1`],
       messagingPreferences: [`select member_id as "memberId" from member_messaging_preference where member_id = $1`, 'memberId'],
       entitlements: [`select id from entitlement where member_id = $1`],
+      campaignBenefitGrants: [`select id from campaign_benefit_grant where member_id = $1`],
       issuedTokens: [`select it.jti from issued_token it join entitlement e on e.id = it.entitlement_id where e.member_id = $1`, 'jti'],
       redemptions: [`select r.id from redemption r join entitlement e on e.id = r.entitlement_id where e.member_id = $1`],
       redemptionVoids: [`select v.id from redemption_void v join redemption r on r.id = v.redemption_id join entitlement e on e.id = r.entitlement_id where e.member_id = $1`],
@@ -368,7 +393,11 @@ describe('the data export', () => {
     expect(doc.membershipEvents.map((e: any) => e.type)).toEqual(expect.arrayContaining(['SUBSCRIBED', 'CHARGED', 'REFUNDED', 'ENDED']));
     expect(doc.notifications.map((n: any) => n.type)).toEqual(['membership.payment_receipt', 'membership.payment_receipt']);
     expect(doc.testClock).toEqual([expect.objectContaining({ memberId: member.memberId })]);
-    expect(doc.entitlements).toHaveLength(9);
+    // The two memberships' eight, the coffee bought with points and the campaign's car wash.
+    expect(doc.entitlements).toHaveLength(10);
+    const gift = doc.entitlements.find((e: any) => e.source === 'CAMPAIGN');
+    expect(gift).toMatchObject({ sourceRef: 'PRIVACY_GIFT', benefitCode: 'CAR_WASH', status: 'ACTIVE', membershipId: null });
+    expect(doc.campaignBenefitGrants).toEqual([expect.objectContaining({ campaignCode: 'PRIVACY_GIFT', memberId: member.memberId, entitlementId: gift.id })]);
     expect(doc.entitlements.filter((e: any) => e.status === 'REVOKED').map((e: any) => e.benefitCode).sort()).toEqual(['CAR_WASH', 'COFFEE', 'SKYMILES_BONUS', 'STREAMING_VIP']);
     expect(doc.redemptions.map((r: any) => [r.id, r.partnerId, r.units, r.benefitCode]).sort()).toEqual(
       [[member.redemptionIds[0], 'sparkwash', 2, 'CAR_WASH'], [member.redemptionIds[1], 'sparkwash', 1, 'CAR_WASH']].sort(),
