@@ -28,3 +28,19 @@ export async function advanceClock(t: TestApp, admin: string, clockId: string, t
   expect(moved.errors, JSON.stringify(moved.errors)).toBeUndefined();
   expect(moved.data.advanceTestClock.frozenTime).toBe(iso);
 }
+
+/** `count` fresh members on one fresh test clock frozen at `at` (ISO). */
+export async function membersOnClock(t: TestApp, admin: string, at: string, count: number, name = 'test'): Promise<{ clockId: string; members: ClockMember[] }> {
+  const clock = await t.graphql(`mutation($at: DateTimeISO!, $name: String) { createTestClock(frozenTime: $at, name: $name) { id } }`, { at, name }, { bearer: admin });
+  expect(clock.errors, JSON.stringify(clock.errors)).toBeUndefined();
+  const clockId = clock.data.createTestClock.id as string;
+  const members: ClockMember[] = [];
+  for (let i = 0; i < count; i++) {
+    const bearer = await t.memberToken(`member-${randomUUID()}`);
+    const me = await t.graphql(`{ me { id } }`, {}, { bearer });
+    const attached = await t.graphql(`mutation($c: ID!, $m: ID!) { attachTestClock(testClockId: $c, memberId: $m) { id } }`, { c: clockId, m: me.data.me.id }, { bearer: admin });
+    expect(attached.errors, JSON.stringify(attached.errors)).toBeUndefined();
+    members.push({ bearer, memberId: me.data.me.id as string, clockId });
+  }
+  return { clockId, members };
+}
