@@ -99,15 +99,17 @@ async function nextOccurrence(em: EntityManager, row: OccurrenceRow, clockId: st
 /**
  * The members a campaign is for on one clock (null: real time), ordered by member id: their tier
  * at or above its lowest, and in one of its segments when it names any (read through the
- * MemberSegments port).
+ * MemberSegments port). An erased member is for none: they keep a tier row, not the program.
  */
 async function targetedMembers(tx: EntityManager, row: OccurrenceRow, clockId: string | null, deps: Pick<AppDependencies, 'memberSegments'>): Promise<string[]> {
   const program = await loadLoyaltyProgram(tx);
   const tiers = program.tiers.filter((t) => t.rank >= row.min_tier_rank).map((t) => t.code);
   const members = await tx.execute<{ member_id: string }[]>(
     clockId
-      ? `select member_id from member_tier where test_clock_id = ? and tier_code = any(?::text[]) order by member_id`
-      : `select member_id from member_tier where test_clock_id is null and tier_code = any(?::text[]) order by member_id`,
+      ? `select t.member_id from member_tier t join member m on m.id = t.member_id
+          where t.test_clock_id = ? and t.tier_code = any(?::text[]) and m.erased_at is null order by t.member_id`
+      : `select t.member_id from member_tier t join member m on m.id = t.member_id
+          where t.test_clock_id is null and t.tier_code = any(?::text[]) and m.erased_at is null order by t.member_id`,
     clockId ? [clockId, pgTextArray(tiers)] : [pgTextArray(tiers)],
   );
   const eligible: string[] = [];
