@@ -271,6 +271,27 @@ describe('campaigns that grant extra entitlements', () => {
     expect(await figures('WASH_DAY_5')).toMatchObject({ rightsGranted: 2, grants: 2, membersReached: 1 });
   });
 
+  it('grants nothing to an erased member, nor tells them', async () => {
+    await createCampaign({
+      code: 'WASH_DAY_3',
+      offer: { en: 'Gold and above: a car wash on the 3rd', zhCN: '金卡及以上会员3日赠洗车' },
+      startsAt: '2027-08-01T00:00:00+08:00',
+      endsAt: '2027-09-01T00:00:00+08:00',
+      monthlyDay: 3,
+      minTier: 'GOLD',
+      benefitCode: 'CAR_WASH',
+    });
+    const { clockId, members } = await membersOnClock(t, admin, on(2027, 8, 1), 2, 'wash day erased');
+    const [kept, erased] = members as [ClockMember, ClockMember];
+    for (const member of members) expect((await purchase(member, 6_000)).tierAfter).toBe('GOLD');
+    const erasure = await t.graphql(`mutation($id: ID!) { eraseMember(memberId: $id, reason: "ticket 42") { alreadyErased } }`, { id: erased.memberId }, { bearer: admin });
+    expect(erasure.errors, JSON.stringify(erasure.errors)).toBeUndefined();
+    await advanceClock(t, admin, clockId, on(2027, 8, 3));
+    expect(await rightsOf('WASH_DAY_3')).toEqual([{ member_id: kept.memberId, n: 1 }]);
+    const told = await t.db.query<{ member_id: string }>(`select member_id from member_moment where dedupe_key like 'MEMBER_DAY:WASH_DAY_3:%'`);
+    expect(told).toEqual([{ member_id: kept.memberId }]);
+  });
+
   it('grants a right for the whole window when there is no member day, at its start', async () => {
     await createCampaign({
       code: 'SPRING_COFFEES',
