@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedProgramHistory } from '../bench/program-history.js';
 import { startTestApp, type SubscribedMember, type TestApp } from './support/app.js';
@@ -637,6 +638,11 @@ describe('program figures, each against a recomputation from the raw tables', ()
     expect(what.plans[0].pointsCost.amount).toBe(0);
     const bad = await t.graphql(SIMULATE, { id: version!.id, u: [{ benefitCode: 'COFFEE', utilization: 1.5 }] }, { bearer: admin });
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    // An id that is no id is unknown like any other (it was an internal error: found by the fuzzer, FUZZ_SEED=1430180037).
+    for (const id of ['<script>alert(1)</script>', randomUUID()]) {
+      const unknown = await t.graphql(SIMULATE, { id }, { bearer: admin });
+      expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    }
   });
 
   it('refuses a range that ends before it starts, and one of more than 1,000 buckets', async () => {

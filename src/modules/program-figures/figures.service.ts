@@ -1,3 +1,4 @@
+import { isUuid } from '../../platform/loader.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppDependencies } from '../../platform/context.js';
 import { AppError, InputValidator } from '../../platform/errors.js';
@@ -679,6 +680,8 @@ export class ProgramFiguresService {
    * assumed full), unless overridden.
    */
   async bundleCost(bundleVersionId: string, overrides: { utilization: Map<string, number>; pointsPerPeriod: number | null }): Promise<{ run: FiguresRunView; cost: BundleCostView }> {
+    // Not an id at all: unknown, like any other (the column is a uuid).
+    if (!isUuid(bundleVersionId)) throw AppError.notFound('bundle version', bundleVersionId);
     const [version] = await this.em.execute<{ id: string; bundle_id: string; code: string; version: number }[]>(
       `select v.id, v.bundle_id, b.code, v.version from bundle_version v join bundle b on b.id = v.bundle_id where v.id = ?`,
       [bundleVersionId],
