@@ -77,6 +77,7 @@ function printBanner(running: RunningApp, databaseUrl: string): void {
     '',
     'Coalition gateway is up',
     `  GraphQL          ${base}/graphql${config.nodeEnv === 'development' ? '   (IDE in a browser)' : ''}`,
+    `  Console          ${base}/console   (product managers and partners; sign in with a dev:credential)`,
     `  JWKS             ${base}/.well-known/jwks.json`,
     `  Issuer metadata  ${base}/.well-known/entitlement-issuer`,
     `  Status lists     ${base}/.well-known/status-lists   (token revocation, per partner)`,

@@ -55,6 +55,7 @@ describe('the embedded default', () => {
     const first = await start(port, pgPort);
     const banner = first.output();
     expect(banner).toContain(`GraphQL          http://localhost:${port}/graphql`);
+    expect(banner).toContain(`Console          http://localhost:${port}/console`);
     expect(banner).toContain(`JWKS             http://localhost:${port}/.well-known/jwks.json`);
     expect(banner).toContain('npm run -s dev:credential -- member alice');
     expect(banner).toMatch(/Demo catalog +seeded: plans PLUS/);
