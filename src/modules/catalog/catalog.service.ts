@@ -5,7 +5,7 @@ import { AppError, InputValidator } from '../../platform/errors.js';
 import { isUuid } from '../../platform/loader.js';
 import { pgTextArray } from '../../platform/sql.js';
 import { migrateRights } from '../entitlement/index.js';
-import { applyProgramChanges, type ProgramChange } from '../loyalty-program/index.js';
+import { applyProgramChanges, loadLoyaltyProgram, type ProgramChange } from '../loyalty-program/index.js';
 import { moveToBundleVersion } from '../membership/index.js';
 import { tierRightsDueNow } from '../tier/index.js';
 import { CatalogDraft, CatalogDraftStatus, MemberMigration, type PublicationOutcome } from './catalog-draft.entity.js';
@@ -114,12 +114,10 @@ export class CatalogService {
       [memberId],
     );
     if (!membership) throw CatalogError.noMembership(memberId);
-    const [tier] = await this.em.execute<{ tier_code: string; rank: number }[]>(
-      `select mt.tier_code, t.rank from member_tier mt join loyalty_tier t on t.code = mt.tier_code where mt.member_id = ?`,
-      [memberId],
-    );
-    const [base] = await this.em.execute<{ code: string }[]>(`select code from loyalty_tier order by rank limit 1`);
-    const ranks = new Map((await this.em.execute<{ code: string; rank: number }[]>(`select code, rank from loyalty_tier`)).map((t) => [t.code, t.rank]));
+    // The ladder from the program snapshot (cached per version), the member's rung from their tier row.
+    const program = await loadLoyaltyProgram(this.em);
+    const [heldTier] = await this.em.execute<{ tier_code: string }[]>(`select tier_code from member_tier where member_id = ?`, [memberId]);
+    const tier = program.tier(heldTier?.tier_code ?? program.baseTier.code);
     const segments = (await this.em.execute<{ segment_code: string }[]>(`select segment_code from member_segment where member_id = ? order by segment_code`, [memberId])).map((s) => s.segment_code);
     const held = await this.em.execute<{ code: string; quota: number | null; period: string; min_tier: string | null; segments: string[] | null }[]>(
       `select b.code, bb.quota, bb.period, bb.min_tier, bb.segments from bundle_benefit bb join benefit b on b.id = bb.benefit_id
@@ -129,13 +127,13 @@ export class CatalogService {
     const today: BundleLine[] = held.map((l) => ({ benefitCode: l.code, quota: l.quota, period: l.period, minTier: l.min_tier, segments: l.segments }));
     const plan = planDraft(await readLiveCatalog(this.em, this.now()), draft.changes);
     const underDraft = plan.bundles.get(membership.bundle_code) ?? today;
-    const member = { tierRank: tier?.rank ?? 0, segments };
-    const rankOf = (code: string) => ranks.get(code) ?? Number.MAX_SAFE_INTEGER;
+    const member = { tierRank: tier.rank, segments };
+    const rankOf = (code: string) => program.tiers.find((t) => t.code === code)?.rank ?? Number.MAX_SAFE_INTEGER;
     return {
       memberId,
       planCode: membership.plan_code,
       bundleCode: membership.bundle_code,
-      tier: tier?.tier_code ?? base?.code ?? 'MEMBER',
+      tier: tier.code,
       segments,
       today: eligibleLines(today, member, rankOf),
       underDraft: eligibleLines(underDraft, member, rankOf),
@@ -225,11 +223,12 @@ export class CatalogService {
       await tx.execute(`update plan set ${fields.map((f) => `${columns[f]} = ?`).join(', ')} where code = ?`, [...fields.map((f) => set[f]), update.planCode]);
     }
     const programChanges = (outcome.programChanges ?? []) as ProgramChange[];
+    // The ladder as it stands (a change never moves a rung), read before the change raises the version.
+    const ladder = (await loadLoyaltyProgram(tx)).tiers;
     await applyProgramChanges(tx, programChanges);
     // Tiers whose unlocked benefits changed (and every tier above): their holders' rights roll now.
-    const ranks = new Map((await tx.execute<{ code: string; rank: number }[]>(`select code, rank from loyalty_tier`)).map((t) => [t.code, t.rank]));
-    const lowest = Math.min(...programChanges.flatMap((c) => (c.kind === 'SET_TIER_BENEFIT' ? [ranks.get(c.tierCode) ?? Infinity] : [])));
-    if (Number.isFinite(lowest)) await tierRightsDueNow(tx, [...ranks].filter(([, rank]) => rank >= lowest).map(([code]) => code), at);
+    const lowest = Math.min(...programChanges.flatMap((c) => (c.kind === 'SET_TIER_BENEFIT' ? [ladder.find((t) => t.code === c.tierCode)?.rank ?? Infinity] : [])));
+    if (Number.isFinite(lowest)) await tierRightsDueNow(tx, ladder.filter((t) => t.rank >= lowest).map((t) => t.code), at);
     let migrated = 0;
     for (const version of outcome.bundleVersions) {
       if (draft.migrations?.[version.bundleCode] !== MemberMigration.MIGRATE) continue;
