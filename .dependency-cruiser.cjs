@@ -156,6 +156,13 @@ module.exports = {
       to: { path: '^(src|partners|payments|messaging|test|scripts|bench)/' },
     },
     {
+      name: 'client-stands-alone',
+      severity: 'error',
+      comment: 'The typed client (packages/client) is installed by apps: it imports nothing of ours outside its folder; of ours, only the console imports it.',
+      from: { path: '^packages/client/' },
+      to: { path: '^(src|partners|payments|messaging|test|scripts|bench|console)/' },
+    },
+    {
       name: 'nothing-imports-the-console',
       severity: 'error',
       comment: 'The console is built by Vite into static files the gateway reads; no process imports its code.',

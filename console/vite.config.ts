@@ -6,6 +6,8 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/console/',
+  // The typed client (an npm workspace) from its source: no build of it needed first.
+  resolve: { alias: { '@coalition-gateway/client': fileURLToPath(new URL('../packages/client/src/index.ts', import.meta.url)) } },
   logLevel: 'warn',
   build: {
     outDir: fileURLToPath(new URL('../dist/console', import.meta.url)),

@@ -253,3 +253,17 @@ export function formatDate(iso: string | null | undefined): string {
 export function formatMoney(amount: number, currency: string): string {
   return new Intl.NumberFormat(language(), { style: 'currency', currency }).format(amount / 100);
 }
+
+type Params = Record<string, string | number>;
+
+/**
+ * A page's own words in both languages, so a page grows without editing this file: the keys
+ * of `en` and `zh-CN` must match (the compiler checks), and the returned function reads them in
+ * the console's current language.
+ *
+ *   const m = messages({ en: { title: 'Members' }, 'zh-CN': { title: '会员' } });
+ *   h('h1', {}, m('title'));
+ */
+export function messages<K extends string>(words: { en: Record<K, string>; 'zh-CN': Record<NoInfer<K>, string> }): (key: K, params?: Params) => string {
+  return (key, params = {}) => words[language()][key].replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`));
+}

@@ -1,21 +1,27 @@
-// The console: sign-in, a header (who, language, sign-out) and the pages, routed by the URL's hash
-// (#/drafts, #/drafts/new, #/drafts/<id>, #/plans), so the gateway serves one HTML file.
+// The console: sign-in, a header (who, language, sign-out, the pages the caller is offered) and
+// the page the URL's hash names (#/<route>/<rest>), so the gateway serves one HTML file. Pages
+// come from pages/*.page.ts (pages.ts): none is listed here.
 import { h, show } from './dom.js';
-import { draftPage, draftsPage } from './drafts.js';
 import { language, setLanguage, t } from './i18n.js';
-import { plansPage } from './plans.js';
+import { offeredPages, PAGES } from './pages.js';
 import { currentSession, signIn, signOut } from './session.js';
 import { field } from './ui.js';
+import { loadViewer } from './viewer.js';
 
 const app = document.getElementById('app')!;
+let rendering = 0;
 
-function render(): void {
+async function render(): Promise<void> {
+  const turn = ++rendering;
   document.documentElement.lang = language();
   document.title = t('app.title');
   const session = currentSession();
+  const viewer = await loadViewer();
+  if (turn !== rendering) return;
+  const offered = offeredPages(viewer);
+  const [first = '', ...rest] = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  const page = PAGES.find((p) => p.route === first) ?? offered.find((p) => p.nav) ?? PAGES.find((p) => p.nav);
   const main = h('main', { id: 'main', tabindex: -1 });
-  const route = location.hash.replace(/^#\/?/, '') || 'drafts';
-  const section = route.split('/')[0];
   show(
     app,
     h(
@@ -26,8 +32,7 @@ function render(): void {
         ? h(
             'nav',
             { 'aria-label': t('nav.label') },
-            h('a', { href: '#/drafts', 'aria-current': section === 'drafts' ? 'page' : null }, t('nav.drafts')),
-            h('a', { href: '#/plans', 'aria-current': section === 'plans' ? 'page' : null }, t('nav.plans')),
+            offered.filter((p) => p.nav).map((p) => h('a', { href: `#/${p.route}`, 'aria-current': p === page ? 'page' : null }, p.nav!.label())),
           )
         : null,
       h(
@@ -35,16 +40,13 @@ function render(): void {
         { class: 'session' },
         session ? h('span', { class: 'who' }, t('session.as', { who: session.kind === 'jwt' ? session.who : t('session.partnerKey', { prefix: session.who }) })) : null,
         h('button', { type: 'button', class: 'secondary', 'aria-label': t('lang.toggleLabel'), lang: language() === 'en' ? 'zh-CN' : 'en', onclick: toggleLanguage }, t('lang.toggle')),
-        session ? h('button', { type: 'button', class: 'secondary', onclick: () => (signOut(), render()) }, t('session.signOut')) : null,
+        session ? h('button', { type: 'button', class: 'secondary', onclick: () => (signOut(), void render()) }, t('session.signOut')) : null,
       ),
     ),
     main,
   );
   if (!session) return signInPage(main);
-  if (route === 'plans') void plansPage(main);
-  else if (route === 'drafts/new') void draftPage(main, null);
-  else if (route.startsWith('drafts/')) void draftPage(main, decodeURIComponent(route.slice('drafts/'.length)));
-  else void draftsPage(main);
+  if (page) await page.render(main, page.route === first ? rest : []);
 }
 
 function signInPage(main: HTMLElement): void {
@@ -67,7 +69,7 @@ function signInPage(main: HTMLElement): void {
             return;
           }
           signIn(credential.value);
-          render();
+          void render();
         },
       },
       field('credential', t('signIn.credential'), credential),
@@ -79,11 +81,10 @@ function signInPage(main: HTMLElement): void {
 
 function toggleLanguage(): void {
   setLanguage(language() === 'en' ? 'zh-CN' : 'en');
-  render();
+  void render();
 }
 
 window.addEventListener('hashchange', () => {
-  render();
-  document.getElementById('main')?.focus();
+  void render().then(() => document.getElementById('main')?.focus());
 });
-render();
+void render();

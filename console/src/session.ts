@@ -9,6 +9,8 @@ export interface Session {
   /** The JWT's subject (with its roles), or a partner key's prefix. */
   who: string;
   kind: 'jwt' | 'key';
+  /** A JWT's role claims, as the identity provider wrote them (the server decides what they allow). */
+  roles: string[];
 }
 
 export function currentSession(): Session | null {
@@ -28,10 +30,10 @@ export function signOut(): void {
 
 function describe(credential: string): Session {
   const claims = jwtClaims(credential);
-  if (!claims) return { credential, kind: 'key', who: credential.slice(0, 12) };
+  if (!claims) return { credential, kind: 'key', who: credential.slice(0, 12), roles: [] };
   const roles = [claims.roles, claims.role].flat().filter((r): r is string => typeof r === 'string');
   const subject = typeof claims.sub === 'string' ? claims.sub : '?';
-  return { credential, kind: 'jwt', who: roles.length ? `${subject} (${roles.join(', ')})` : subject };
+  return { credential, kind: 'jwt', who: roles.length ? `${subject} (${roles.join(', ')})` : subject, roles };
 }
 
 function jwtClaims(credential: string): Record<string, unknown> | null {

@@ -1,7 +1,7 @@
 // Pieces every page uses: form fields that can show a server problem, error boxes, tables.
 import { ApiError, type Problem } from './api.js';
 import { freshId, h, type Child } from './dom.js';
-import { t, type MessageKey } from './i18n.js';
+import { t } from './i18n.js';
 
 /**
  * A labelled control inside a container named by `data-field` (the server's field path, e.g.
@@ -97,12 +97,13 @@ export function problemSummary(problems: readonly Problem[]): HTMLElement | null
   );
 }
 
-export function table(headers: readonly MessageKey[], rows: readonly (readonly Child[])[], caption?: string): HTMLTableElement {
+/** A table: `headers` already in the page's language (t(…) or a page's own messages). */
+export function table(headers: readonly string[], rows: readonly (readonly Child[])[], caption?: string): HTMLTableElement {
   return h(
     'table',
     {},
     caption ? h('caption', {}, caption) : null,
-    h('thead', {}, h('tr', {}, headers.map((key) => h('th', { scope: 'col' }, t(key))))),
+    h('thead', {}, h('tr', {}, headers.map((text) => h('th', { scope: 'col' }, text)))),
     h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((cell) => h('td', {}, cell))))),
   );
 }

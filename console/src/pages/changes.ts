@@ -1,8 +1,8 @@
 // The four kinds of catalog change as form fields, and what each sends as CatalogChangeInput.
-import { h } from './dom.js';
-import type { BenefitKind, BenefitPeriod, CatalogChangeInput } from './generated/operations.js';
-import { t, type MessageKey } from './i18n.js';
-import { field, input, select } from './ui.js';
+import { h } from '../dom.js';
+import type { BenefitKind, BenefitPeriod, CatalogChangeInput } from '@coalition-gateway/client';
+import { t, type MessageKey } from '../i18n.js';
+import { field, input, select } from '../ui.js';
 
 /** The kinds of change the console edits so far (the API takes more: loyalty program changes). */
 export type ChangeKind = 'createBenefit' | 'setBundleBenefit' | 'removeBundleBenefit' | 'updatePlan';

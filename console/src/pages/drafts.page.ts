@@ -1,8 +1,10 @@
 // Catalog drafts: the list, and one draft's editor with its problems, diff, preview,
 // publication and cancellation.
-import { ApiError, request } from './api.js';
+import type { Page } from '../pages.js';
+import { can } from '../viewer.js';
+import { ApiError, request } from '../api.js';
 import { changeFields, changeLegend, CHANGE_KINDS, kindLabel, newChange, toInput, type ChangeForm, type ChangeKind } from './changes.js';
-import { h, show, type Child } from './dom.js';
+import { h, show, type Child } from '../dom.js';
 import {
   ConsoleCancelCatalogPublicationDocument,
   ConsoleCatalogDraftDocument,
@@ -14,11 +16,11 @@ import {
   type ConsoleBundleLineFragment,
   type ConsoleDraftFragment,
   type MemberMigration,
-} from './generated/operations.js';
-import { formatDate, t } from './i18n.js';
-import { errorBox, field, input, placeProblems, problemSummary, select, table } from './ui.js';
+} from '@coalition-gateway/client';
+import { formatDate, t } from '../i18n.js';
+import { errorBox, field, input, placeProblems, problemSummary, select, table } from '../ui.js';
 
-export async function draftsPage(main: HTMLElement): Promise<void> {
+async function draftsPage(main: HTMLElement): Promise<void> {
   show(main, h('h1', {}, t('drafts.title')), h('p', {}, t('common.loading')));
   try {
     const { catalogDrafts } = await request(ConsoleCatalogDraftsDocument, {});
@@ -28,7 +30,7 @@ export async function draftsPage(main: HTMLElement): Promise<void> {
       h('p', {}, h('a', { href: '#/drafts/new', class: 'button' }, t('drafts.new'))),
       catalogDrafts.length
         ? table(
-            ['drafts.col.title', 'drafts.col.status', 'drafts.col.effective', 'drafts.col.by', 'drafts.col.problems'],
+            (['drafts.col.title', 'drafts.col.status', 'drafts.col.effective', 'drafts.col.by', 'drafts.col.problems'] as const).map((key) => t(key)),
             catalogDrafts.map((d) => [h('a', { href: `#/drafts/${encodeURIComponent(d.id)}` }, d.title), statusBadge(d.status), formatDate(d.effectiveAt), d.createdBy, String(d.problems.length)]),
           )
         : h('p', {}, t('drafts.empty')),
@@ -48,7 +50,7 @@ const formKey = (id: string) => `console.draft.${id}`;
 const loadForm = (id: string): DraftForm | null => JSON.parse(sessionStorage.getItem(formKey(id)) ?? 'null') as DraftForm | null;
 const saveForm = (id: string, form: DraftForm) => sessionStorage.setItem(formKey(id), JSON.stringify(form));
 
-export async function draftPage(main: HTMLElement, id: string | null): Promise<void> {
+async function draftPage(main: HTMLElement, id: string | null): Promise<void> {
   let draft: ConsoleDraftFragment | null = null;
   if (id) {
     show(main, h('p', {}, t('common.loading')));
@@ -324,3 +326,12 @@ function statusBadge(status: string): HTMLElement {
 }
 
 const backLink = () => h('p', {}, h('a', { href: '#/drafts' }, '← ', t('draft.back')));
+
+export const pages: Page[] = [
+  {
+    route: 'drafts',
+    nav: { order: 10, label: () => t('nav.drafts') },
+    offered: (viewer) => can(viewer, 'CONFIGURE'),
+    render: (main, rest) => (rest[0] === 'new' ? draftPage(main, null) : rest[0] ? draftPage(main, rest[0]) : draftsPage(main)),
+  },
+];
