@@ -16,6 +16,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../src/modules/audit/index.js';
 import { connectOrm } from '../src/platform/db/orm.js';
+import { StaffRole } from '../src/platform/principal.js';
 import { startTestApp, type SubscribedMember, type TestApp } from './support/app.js';
 import {
   abbreviate,
@@ -68,12 +69,17 @@ const ISSUE = `mutation($id: ID!) { issueEntitlementToken(entitlementId: $id) { 
 beforeAll(async () => {
   t = await startTestApp();
   orm = await connectOrm({ databaseUrl: t.db.url, entities: [], poolSize: 1 });
-  const [a, b, sparkwash, brewbar, admin] = await Promise.all([
+  const [a, b, sparkwash, brewbar, admin, pm, support, finance, analyst] = await Promise.all([
     t.subscribedMember(),
     t.subscribedMember(),
     t.partnerKey('sparkwash'),
     t.partnerKey('brewbar'),
     t.adminToken('fuzz-admin'),
+    // Every staff role, so the fuzzer also aims at what each is refused and allowed.
+    t.staffToken('fuzz-pm', StaffRole.PRODUCT_MANAGER),
+    t.staffToken('fuzz-support', StaffRole.SUPPORT),
+    t.staffToken('fuzz-finance', StaffRole.FINANCE),
+    t.staffToken('fuzz-analyst', StaffRole.ANALYST),
   ]);
   A = a;
   B = b;
@@ -85,6 +91,10 @@ beforeAll(async () => {
     sparkwash: [sparkwash],
     brewbar: [brewbar],
     admin: [admin],
+    pm: [pm],
+    support: [support],
+    finance: [finance],
+    analyst: [analyst],
     garbage: [...GARBAGE_BEARERS, expired],
   };
   subgraphUrls = t.app.subgraphs.map((s) => s.url);
