@@ -121,14 +121,14 @@ describe('the console edits the whole program', () => {
     await page.getByRole('button', { name: 'Save partner' }).click();
     const saved = page.getByRole('status');
     await saved.waitFor();
-    expect(await saved.innerText()).toBe('Partner tea-house created: issues at ¥6.00, burns at ¥5.00 per 1,000 points.');
+    expect(await saved.innerText()).toBe('Partner tea-house created: issues at CN¥6.00, burns at CN¥5.00 per 1,000 points.');
     expect(await focused(saved)).toBe(true);
     expect(page.url()).toMatch(/#\/partners\/tea-house$/);
 
     // Saving again changes it: the burn price goes down.
     await form.getByLabel(/We pay it per 1,000 points burned/).fill('450');
     await page.getByRole('button', { name: 'Save partner' }).click();
-    await page.getByText('Partner tea-house saved: issues at ¥6.00, burns at ¥4.50 per 1,000 points.').waitFor();
+    await page.getByText('Partner tea-house saved: issues at CN¥6.00, burns at CN¥4.50 per 1,000 points.').waitFor();
 
     await page.getByRole('link', { name: 'All partners' }).click();
     await page.getByRole('row').filter({ hasText: 'tea-house' }).waitFor();
