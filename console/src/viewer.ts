@@ -22,6 +22,20 @@ export interface Viewer {
   partner: { id: string; name: string } | null;
 }
 
+/** Which staff roles hold each capability besides an admin (the server's table, until `viewer` asks it). */
+const HOLDERS: Record<Exclude<Capability, 'PARTNER_PORTAL'>, readonly string[]> = {
+  CONFIGURE: ['pm'],
+  PUBLISH: ['pm'],
+  VIEW_FIGURES: ['pm', 'finance', 'analyst'],
+  LOOK_UP_MEMBERS: ['support'],
+  REFUND: ['support'],
+  REVOKE: ['support'],
+  EXPORT: ['support'],
+  SETTLEMENT: ['pm', 'finance'],
+  AUDIT: [],
+};
+const ALL = Object.keys(HOLDERS) as Array<keyof typeof HOLDERS>;
+
 let cached: { credential: string; viewer: Viewer } | null = null;
 
 /** The signed-in caller (asked of the server once per credential). */
@@ -29,11 +43,12 @@ export async function loadViewer(): Promise<Viewer> {
   const session = currentSession();
   if (!session) return { kind: 'ANONYMOUS', staffRoles: [], can: [], partner: null };
   if (cached?.credential === session.credential) return cached.viewer;
-  // Provisional until the server's `viewer` query: a key is a partner's, a JWT with roles is staff.
+  // Provisional until the server's `viewer` query: a key is a partner's, a JWT's roles (their
+  // default claim values) give what docs/contract.md "Roles" lets each call.
   const viewer: Viewer =
     session.kind === 'key'
       ? { kind: 'PARTNER', staffRoles: [], can: ['PARTNER_PORTAL'], partner: null }
-      : { kind: 'MEMBER', staffRoles: session.roles, can: session.roles.length ? ['CONFIGURE', 'PUBLISH', 'VIEW_FIGURES', 'LOOK_UP_MEMBERS', 'REFUND', 'REVOKE', 'EXPORT', 'SETTLEMENT', 'AUDIT'] : [], partner: null };
+      : { kind: 'MEMBER', staffRoles: session.roles, can: ALL.filter((c) => session.roles.some((role) => role === 'admin' || HOLDERS[c].includes(role))), partner: null };
   cached = { credential: session.credential, viewer };
   return viewer;
 }

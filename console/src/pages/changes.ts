@@ -1,12 +1,58 @@
-// The four kinds of catalog change as form fields, and what each sends as CatalogChangeInput.
+// Every kind of catalog change as form fields, what each sends as CatalogChangeInput, and how a
+// saved change (`changes { json }`, the server's stored shape) comes back into the form.
 import { h } from '../dom.js';
 import type { BenefitKind, BenefitPeriod, CatalogChangeInput } from '@coalition-gateway/client';
-import { t, type MessageKey } from '../i18n.js';
+import { messages, t, type MessageKey } from '../i18n.js';
 import { field, input, select } from '../ui.js';
 
-/** The kinds of change the console edits so far (the API takes more: loyalty program changes). */
-export type ChangeKind = 'createBenefit' | 'setBundleBenefit' | 'removeBundleBenefit' | 'updatePlan';
-export const CHANGE_KINDS: readonly ChangeKind[] = ['createBenefit', 'setBundleBenefit', 'removeBundleBenefit', 'updatePlan'];
+/** The kinds of change the console edits: the catalog's and the loyalty program's. */
+export type ChangeKind = 'createBenefit' | 'setBundleBenefit' | 'removeBundleBenefit' | 'updatePlan' | 'setReward' | 'setTier' | 'setTierBenefit' | 'setEarnRules';
+export const CHANGE_KINDS: readonly ChangeKind[] = ['createBenefit', 'setBundleBenefit', 'removeBundleBenefit', 'updatePlan', 'setReward', 'setTier', 'setTierBenefit', 'setEarnRules'];
+
+// The loyalty program's words (the catalog's are in i18n.ts, where they were first).
+const programWords = {
+  en: {
+    'kind.setReward': 'Set reward',
+    'kind.setTier': 'Set tier',
+    'kind.setTierBenefit': 'Set tier benefit',
+    'kind.setEarnRules': 'Set earn rules',
+    'field.rewardCode': 'Reward code',
+    'field.pointsCost': 'Points it costs',
+    'field.rewardPartnerId': 'Partner that delivers it (optional)',
+    'field.rewardBenefitCode': 'Benefit its right is of (optional)',
+    'field.units': 'Units of the benefit',
+    'field.validityDays': 'Days its right stays usable',
+    'field.onOffer': 'On offer',
+    'field.tierCode': 'Tier code',
+    'field.minSpend': 'Qualifying spend threshold (minor units; empty for the base tier)',
+    'field.multiplierPermille': 'Points multiplier in thousandths (1500: ×1.5)',
+    'field.tierQuota': 'Uses a month (empty for ACCESS)',
+    'field.remove': 'Stop unlocking it',
+    'field.rules': 'Earn rules (JSON: currency, earn, expiry, expiryReminderDays, refundPolicy, tiers)',
+  },
+  'zh-CN': {
+    'kind.setReward': '设置积分兑换',
+    'kind.setTier': '设置等级',
+    'kind.setTierBenefit': '设置等级权益',
+    'kind.setEarnRules': '设置积分规则',
+    'field.rewardCode': '兑换代码',
+    'field.pointsCost': '所需积分',
+    'field.rewardPartnerId': '提供方合作方（可选）',
+    'field.rewardBenefitCode': '对应权益（可选）',
+    'field.units': '权益数量',
+    'field.validityDays': '有效天数',
+    'field.onOffer': '可兑换',
+    'field.tierCode': '等级代码',
+    'field.minSpend': '达标消费门槛（最小货币单位；基础等级留空）',
+    'field.multiplierPermille': '积分倍数，千分制（1500：×1.5）',
+    'field.tierQuota': '每月次数（ACCESS 留空）',
+    'field.remove': '不再解锁',
+    'field.rules': '积分规则（JSON：currency、earn、expiry、expiryReminderDays、refundPolicy、tiers）',
+  },
+};
+type ProgramWord = keyof (typeof programWords)['en'];
+const pm = messages(programWords);
+const word = (key: MessageKey | ProgramWord): string => (key in programWords.en ? pm(key as ProgramWord) : t(key as MessageKey));
 
 /** One change as typed in the form: its kind and the text of each field, by field path. */
 export interface ChangeForm {
@@ -17,8 +63,9 @@ export interface ChangeForm {
 interface FieldSpec {
   /** The field's path inside the change, as the server names it in problems (`name.en`). */
   name: string;
-  label: MessageKey;
-  type?: 'number';
+  label: MessageKey | ProgramWord;
+  /** A number input, or a JSON textarea (checked by the server, not here). */
+  type?: 'number' | 'json';
   options?: ReadonlyArray<readonly [string, MessageKey | null]>;
   initial?: string;
 }
@@ -26,6 +73,8 @@ interface FieldSpec {
 const BENEFIT_KINDS: readonly BenefitKind[] = ['QUOTA', 'ACCESS', 'VOUCHER', 'DISCOUNT', 'CONVERSION'];
 const PERIODS: readonly BenefitPeriod[] = ['MEMBERSHIP_TERM', 'CALENDAR_MONTH'];
 const TRISTATE = [['', 'choice.unchanged'], ['true', 'choice.yes'], ['false', 'choice.no']] as const;
+const YES_NO = [['true', 'choice.yes'], ['false', 'choice.no']] as const;
+const NO_YES = [['false', 'choice.no'], ['true', 'choice.yes']] as const;
 
 const FIELDS: Record<ChangeKind, readonly FieldSpec[]> = {
   createBenefit: [
@@ -62,6 +111,32 @@ const FIELDS: Record<ChangeKind, readonly FieldSpec[]> = {
     { name: 'grandfathered', label: 'field.grandfathered', options: TRISTATE },
     { name: 'active', label: 'field.active', options: TRISTATE },
   ],
+  setReward: [
+    { name: 'code', label: 'field.rewardCode' },
+    { name: 'name.en', label: 'field.name.en' },
+    { name: 'name.zhCN', label: 'field.name.zhCN' },
+    { name: 'pointsCost', label: 'field.pointsCost', type: 'number' },
+    { name: 'partnerId', label: 'field.rewardPartnerId' },
+    { name: 'benefitCode', label: 'field.rewardBenefitCode' },
+    { name: 'units', label: 'field.units', type: 'number', initial: '1' },
+    { name: 'validityDays', label: 'field.validityDays', type: 'number', initial: '30' },
+    { name: 'active', label: 'field.onOffer', options: YES_NO },
+  ],
+  setTier: [
+    { name: 'code', label: 'field.tierCode' },
+    // Named as the server names its problems (`changes[i].minSpend`); the currency beside it.
+    { name: 'minSpend', label: 'field.minSpend', type: 'number' },
+    { name: 'minSpend.currency', label: 'field.currency', initial: 'CNY' },
+    { name: 'multiplierPermille', label: 'field.multiplierPermille', type: 'number', initial: '1000' },
+  ],
+  setTierBenefit: [
+    { name: 'tierCode', label: 'field.tierCode' },
+    { name: 'benefitCode', label: 'field.benefitCode' },
+    { name: 'quota', label: 'field.tierQuota', type: 'number' },
+    { name: 'remove', label: 'field.remove', options: NO_YES },
+  ],
+  // `rules`: where the server puts the rules' problems (`changes[i].rules.earn.purchase.points`).
+  setEarnRules: [{ name: 'rules', label: 'field.rules', type: 'json' }],
 };
 
 export function newChange(kind: ChangeKind): ChangeForm {
@@ -76,11 +151,15 @@ export function changeFields(change: ChangeForm, index: number): HTMLElement[] {
     const value = change.values[spec.name] ?? '';
     const control = spec.options
       ? select(spec.options.map(([v, label]) => [v, label ? t(label) : v] as const), value)
-      : input({ value, ...(spec.type === 'number' ? { type: 'number', step: 1, inputmode: 'numeric' } : {}), name: spec.name });
+      : spec.type === 'json'
+        ? h('textarea', { name: spec.name, rows: 14, spellcheck: 'false', autocomplete: 'off' }, value)
+        : input({ value, ...(spec.type === 'number' ? { type: 'number', step: 1, inputmode: 'numeric' } : {}), name: spec.name });
     const update = () => (change.values[spec.name] = control.value);
     control.addEventListener('input', update);
     control.addEventListener('change', update);
-    return field(`changes[${index}].${spec.name}`, t(spec.label), control);
+    const container = field(`changes[${index}].${spec.name}`, word(spec.label), control);
+    if (spec.type === 'json') container.classList.add('wide');
+    return container;
   });
 }
 
@@ -129,10 +208,119 @@ export function toInput(change: ChangeForm): CatalogChangeInput {
           active: bool('active'),
         },
       };
+    case 'setReward':
+      return {
+        setReward: {
+          code: v('code'),
+          name: { en: v('name.en'), zhCN: v('name.zhCN') },
+          // Blank is sent as 0, so the server names the field rather than the request failing to parse.
+          pointsCost: int('pointsCost') ?? 0,
+          partnerId: v('partnerId') || null,
+          benefitCode: v('benefitCode') || null,
+          units: int('units'),
+          validityDays: int('validityDays'),
+          active: bool('active'),
+        },
+      };
+    case 'setTier':
+      return {
+        setTier: {
+          code: v('code'),
+          minSpend: v('minSpend') === '' ? null : { amount: Number(v('minSpend')), currency: v('minSpend.currency') },
+          multiplierPermille: int('multiplierPermille') ?? 0,
+        },
+      };
+    case 'setTierBenefit':
+      return { setTierBenefit: { tierCode: v('tierCode'), benefitCode: v('benefitCode'), quota: int('quota'), remove: bool('remove') } };
+    case 'setEarnRules':
+      // As typed: the server parses and validates it, and names every problem.
+      return { setEarnRules: { rulesJson: change.values['rules'] ?? '' } };
   }
 }
 
-export const kindLabel = (kind: ChangeKind): string => t(`kind.${kind}`);
+/** The server's stored shape of one change (`CatalogChangeLine.json`), as far as the form reads it. */
+type Stored = Record<string, unknown> & { kind: string };
+
+const KIND_OF: Record<string, ChangeKind> = {
+  CREATE_BENEFIT: 'createBenefit',
+  SET_BUNDLE_BENEFIT: 'setBundleBenefit',
+  REMOVE_BUNDLE_BENEFIT: 'removeBundleBenefit',
+  UPDATE_PLAN: 'updatePlan',
+  SET_REWARD: 'setReward',
+  SET_TIER: 'setTier',
+  SET_TIER_BENEFIT: 'setTierBenefit',
+  SET_EARN_RULES: 'setEarnRules',
+};
+
+/**
+ * A saved change back as the form's text, from the JSON the server returns for it; null for a
+ * kind this console does not know (the draft then stays read-only rather than lose it on save).
+ */
+export function fromStored(json: string): ChangeForm | null {
+  const c = JSON.parse(json) as Stored;
+  const kind = KIND_OF[c.kind];
+  if (!kind) return null;
+  const form = newChange(kind);
+  const text = (value: unknown) => (value === null || value === undefined ? '' : String(value));
+  const name = (value: unknown) => (value ?? {}) as Record<string, string>;
+  const set = (values: Record<string, unknown>) => {
+    for (const [key, value] of Object.entries(values)) form.values[key] = text(value);
+  };
+  switch (kind) {
+    case 'createBenefit':
+      set({
+        code: c.code,
+        partnerId: c.partnerId,
+        kind: c.benefitKind,
+        'name.en': name(c.name).en,
+        'name.zhCN': name(c.name)['zh-CN'],
+        'description.en': name(c.description).en,
+        'description.zhCN': name(c.description)['zh-CN'],
+        'unitPrice.amount': c.unitPrice,
+        'unitPrice.currency': c.currency,
+        'memberValue.amount': c.memberValue,
+        'memberValue.currency': c.currency,
+      });
+      break;
+    case 'setBundleBenefit':
+      set({ bundleCode: c.bundleCode, benefitCode: c.benefitCode, quota: c.quota, period: c.period, minTier: c.minTier, segments: ((c.segments as string[] | null) ?? []).join(', ') });
+      break;
+    case 'removeBundleBenefit':
+      set({ bundleCode: c.bundleCode, benefitCode: c.benefitCode });
+      break;
+    case 'updatePlan': {
+      // The stored change keeps only what it sets; the price's currency is the plan's (CNY in the form's default).
+      const terms = (c.set ?? {}) as Record<string, unknown>;
+      set({ planCode: c.planCode, 'price.amount': terms.priceAmount, trialDays: terms.trialDays, graceDays: terms.graceDays, grandfathered: terms.grandfathered, active: terms.active });
+      break;
+    }
+    case 'setReward':
+      set({
+        code: c.code,
+        'name.en': name(c.name).en,
+        'name.zhCN': name(c.name)['zh-CN'],
+        pointsCost: c.pointsCost,
+        partnerId: c.partnerId,
+        benefitCode: c.benefitCode,
+        units: c.units,
+        validityDays: c.validityDays,
+        active: c.active,
+      });
+      break;
+    case 'setTier':
+      set({ code: c.code, minSpend: c.minSpend, multiplierPermille: c.multiplierPermille });
+      break;
+    case 'setTierBenefit':
+      set({ tierCode: c.tierCode, benefitCode: c.benefitCode, quota: c.quota, remove: c.remove });
+      break;
+    case 'setEarnRules':
+      form.values['rules'] = JSON.stringify(c.rules, null, 2);
+      break;
+  }
+  return form;
+}
+
+export const kindLabel = (kind: ChangeKind): string => word(`kind.${kind}` as MessageKey | ProgramWord);
 
 /** The legend of change `index`. */
 export const changeLegend = (change: ChangeForm, index: number) => h('legend', {}, t('draft.change', { n: index + 1, kind: kindLabel(change.kind) }));

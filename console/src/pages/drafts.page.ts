@@ -1,9 +1,9 @@
 // Catalog drafts: the list, and one draft's editor with its problems, diff, preview,
 // publication and cancellation.
 import type { Page } from '../pages.js';
-import { can } from '../viewer.js';
+import { can, loadViewer, type Viewer } from '../viewer.js';
 import { ApiError, request } from '../api.js';
-import { changeFields, changeLegend, CHANGE_KINDS, kindLabel, newChange, toInput, type ChangeForm, type ChangeKind } from './changes.js';
+import { changeFields, changeLegend, CHANGE_KINDS, fromStored, kindLabel, newChange, toInput, type ChangeForm, type ChangeKind } from './changes.js';
 import { h, show, type Child } from '../dom.js';
 import {
   ConsoleCancelCatalogPublicationDocument,
@@ -17,7 +17,7 @@ import {
   type ConsoleDraftFragment,
   type MemberMigration,
 } from '@coalition-gateway/client';
-import { formatDate, t } from '../i18n.js';
+import { formatDate, messages, t } from '../i18n.js';
 import { errorBox, field, input, placeProblems, problemSummary, select, table } from '../ui.js';
 
 async function draftsPage(main: HTMLElement): Promise<void> {
@@ -40,29 +40,51 @@ async function draftsPage(main: HTMLElement): Promise<void> {
   }
 }
 
-/** What the editor keeps of a draft made in this tab (the API returns changes as lines to read, not as inputs). */
+// Words this page gained with the loyalty program's changes and the audit trail.
+const m = messages({
+  en: {
+    programDiff: 'Loyalty program',
+    auditLink: 'Audit trail of this draft',
+    publishNotOffered: 'Publishing needs a product manager or an admin.',
+  },
+  'zh-CN': {
+    programDiff: '会员积分计划',
+    auditLink: '此草稿的审计记录',
+    publishNotOffered: '发布需要产品经理或管理员。',
+  },
+});
+
+/** The editor's form: the draft's title and its changes as typed. */
 interface DraftForm {
   title: string;
   changes: ChangeForm[];
 }
 
-const formKey = (id: string) => `console.draft.${id}`;
-const loadForm = (id: string): DraftForm | null => JSON.parse(sessionStorage.getItem(formKey(id)) ?? 'null') as DraftForm | null;
-const saveForm = (id: string, form: DraftForm) => sessionStorage.setItem(formKey(id), JSON.stringify(form));
+/**
+ * The form of a saved draft, rebuilt from the changes the server stored (`changes { json }`), so a
+ * draft made anywhere (another tab, the API) can be edited; null when it holds a kind of change
+ * this console does not edit, which then stays read-only rather than be lost on saving.
+ */
+function formOf(draft: ConsoleDraftFragment): DraftForm | null {
+  const changes = draft.changes.map((c) => fromStored(c.json));
+  return changes.every((c) => c !== null) ? { title: draft.title, changes: changes as ChangeForm[] } : null;
+}
 
 async function draftPage(main: HTMLElement, id: string | null): Promise<void> {
   let draft: ConsoleDraftFragment | null = null;
+  const viewer = await loadViewer();
   if (id) {
     show(main, h('p', {}, t('common.loading')));
     try {
       draft = (await request(ConsoleCatalogDraftDocument, { draftId: id })).catalogDraft;
     } catch (error) {
       show(main, backLink(), errorBox(error));
+      main.querySelector<HTMLElement>('[role=alert]')?.focus();
       return;
     }
   }
-  const form: DraftForm | null = id ? loadForm(id) : { title: '', changes: [] };
-  new DraftEditor(main, draft, form).render();
+  const form: DraftForm | null = !can(viewer, 'CONFIGURE') ? null : draft ? formOf(draft) : { title: '', changes: [] };
+  new DraftEditor(main, viewer, draft, form).render();
 }
 
 class DraftEditor {
@@ -71,8 +93,9 @@ class DraftEditor {
 
   constructor(
     private readonly main: HTMLElement,
+    private readonly viewer: Viewer,
     private draft: ConsoleDraftFragment | null,
-    /** Null: a draft made elsewhere, shown as saved. */
+    /** Null: shown as saved (the caller may not edit drafts, or it holds a change this console does not edit). */
     private readonly form: DraftForm | null,
   ) {}
 
@@ -84,14 +107,16 @@ class DraftEditor {
       backLink(),
       h('h1', {}, draft ? draft.title : t('draft.newTitle')),
       draft ? h('p', {}, t('draft.status', { status: draft.status }), ' ', statusBadge(draft.status)) : null,
+      draft && can(this.viewer, 'AUDIT') ? h('p', {}, h('a', { href: auditHref(draft.id) }, m('auditLink'))) : null,
       this.error ? errorBox(this.error) : null,
       this.message ? h('p', { class: 'notice', role: 'status', tabindex: -1 }, this.message) : null,
       draft ? problemSummary(draft.problems) : null,
       editable ? this.editorForm() : this.savedChanges(),
       draft ? diffSection(draft) : null,
-      draft && draft.status === 'DRAFT' ? this.previewForm() : null,
-      draft && draft.status === 'DRAFT' ? this.publishForm() : null,
-      draft && draft.status === 'SCHEDULED' ? this.cancelForm() : null,
+      draft && draft.status === 'DRAFT' && can(this.viewer, 'CONFIGURE') ? this.previewForm() : null,
+      // Offered only to who may publish (the server refuses anyone else with FORBIDDEN anyway).
+      draft && draft.status === 'DRAFT' ? (can(this.viewer, 'PUBLISH') ? this.publishForm() : h('p', { class: 'hint' }, m('publishNotOffered'))) : null,
+      draft && draft.status === 'SCHEDULED' && can(this.viewer, 'PUBLISH') ? this.cancelForm() : null,
     );
     // The saved draft's problems at the editor's fields (a refused publication's go to every form: run()).
     const editor = this.main.querySelector<HTMLElement>('form.editor');
@@ -162,7 +187,6 @@ class DraftEditor {
       const draft = this.draft
         ? (await request(ConsoleUpdateCatalogDraftDocument, { draftId: this.draft.id, input })).updateCatalogDraft
         : (await request(ConsoleCreateCatalogDraftDocument, { input })).createCatalogDraft;
-      saveForm(draft.id, form);
       if (!this.draft) history.replaceState(null, '', `#/drafts/${encodeURIComponent(draft.id)}`);
       this.draft = draft;
       return draft.problems.length ? t('draft.saved', { count: draft.problems.length }) : t('draft.publishable');
@@ -278,7 +302,7 @@ class DraftEditor {
 
 function diffSection(draft: ConsoleDraftFragment): HTMLElement {
   const { diff } = draft;
-  const empty = !diff.benefitsCreated.length && !diff.bundles.length && !diff.plans.length;
+  const empty = !diff.benefitsCreated.length && !diff.bundles.length && !diff.plans.length && !diff.program.length;
   return h(
     'section',
     { class: 'diff', 'aria-labelledby': 'diff-heading' },
@@ -307,8 +331,19 @@ function diffSection(draft: ConsoleDraftFragment): HTMLElement {
         h('ul', {}, p.changes.map((c) => h('li', { class: 'changed' }, h('code', {}, c.field), `: ${c.before} → ${c.after}`))),
       ),
     ),
+    diff.program.length
+      ? h(
+          'div',
+          { class: 'diff-program' },
+          h('h3', {}, m('programDiff')),
+          h('ul', {}, diff.program.map((l) => h('li', { class: 'changed', 'data-subject': l.subject }, h('span', { class: 'tag' }, '~ ', t('diff.changed')), ' ', l.subject, ' ', h('code', {}, l.field), `: ${l.before} → ${l.after}`))),
+        )
+      : null,
   );
 }
+
+/** The audit trail page (audit.page.ts) filtered to one subject. */
+const auditHref = (subject: string) => `#/audit/${encodeURIComponent(new URLSearchParams({ subject }).toString())}`;
 
 function line(l: ConsoleBundleLineFragment): string {
   const parts = [l.benefitCode, l.quota === null ? t('line.unlimited') : `×${l.quota}`, l.period];

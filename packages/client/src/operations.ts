@@ -54,6 +54,48 @@ export type BundleMigrationInput = {
   members: MemberMigration;
 };
 
+/** A member-only campaign or member day */
+export type CampaignInput = {
+  /** EXTRA_BENEFIT: the code of the benefit each occurrence grants a right to (any kind: CAR_WASH, COFFEE, …) */
+  benefitCode?: string | null | undefined;
+  /** EXTRA_BENEFIT: uses of each right (units for a conversion); default 1; left out for an ACCESS benefit */
+  benefitQuota?: number | null | undefined;
+  bonusPoints?: number | null | undefined;
+  /** EXTRA_BENEFIT: rights it may grant in all; once spent, members get nothing more; null: no budget */
+  budgetGrants?: number | null | undefined;
+  /** Points it may grant in all */
+  budgetPoints?: number | null | undefined;
+  /** Channels it counts in; null: all */
+  channels?: Array<string> | null | undefined;
+  /** MEMBER_DAY_18, SPRING_DOUBLE, … */
+  code: string;
+  endsAt: string;
+  kind: CampaignKind;
+  /** BONUS_POINTS: the least a purchase must be (minor units) */
+  minSpend?: number | null | undefined;
+  /** The lowest tier it is for ("GOLD": Gold and above); null: everyone */
+  minTier?: string | null | undefined;
+  /** A member day: only this day of each month (program time); null: every day of the window */
+  monthlyDay?: number | null | undefined;
+  multiplierPermille?: number | null | undefined;
+  name: LocalizedTextInput;
+  /** What members are told ("Double points today") */
+  offer: LocalizedTextInput;
+  /** Points one member may get from it in all */
+  perMemberCap?: number | null | undefined;
+  /** Segments it is for (a member in any); null: no segment needed */
+  segments?: Array<string> | null | undefined;
+  startsAt: string;
+};
+
+export type CampaignKind =
+  /** bonusPoints for each purchase of at least minSpend */
+  | 'BONUS_POINTS'
+  /** A right to benefitCode (benefitQuota uses) for each occurrence, granted at its start to every member it is for: a member day (that day, program time), or without monthlyDay the whole window */
+  | 'EXTRA_BENEFIT'
+  /** Purchase points × multiplierPermille / 1000, on top of the tier's */
+  | 'POINTS_MULTIPLIER';
+
 /** One change of a draft: exactly one of the fields */
 export type CatalogChangeInput = {
   createBenefit?: CreateBenefitChangeInput | null | undefined;
@@ -160,6 +202,17 @@ export type MoneyInput = {
   currency: string;
 };
 
+/** A partner company of the coalition and the prices agreed with it */
+export type PartnerInput = {
+  /** Its slug (creation only): 2-40 lower-case letters, digits or -; the aud of its tokens */
+  id?: string | null | undefined;
+  name: LocalizedTextInput;
+  /** What we pay it per 1,000 points burned at its till; null: none burn there */
+  pointsBurnPricePer1000?: MoneyInput | null | undefined;
+  /** What it pays per 1,000 points its till issues; null: it issues none */
+  pointsIssuePricePer1000?: MoneyInput | null | undefined;
+};
+
 export type PaymentKind =
   /** The first period, at subscription */
   | 'INITIAL'
@@ -208,6 +261,14 @@ export type RemoveBundleBenefitChangeInput = {
   benefitCode: string;
   bundleCode: string;
 };
+
+export type SegmentKind =
+  /** Lifecycle stages (NEW, ACTIVE, DORMANT, CHURNED): every member is in exactly one */
+  | 'LIFECYCLE'
+  /** Named RFM segments: every member is in exactly one */
+  | 'RFM'
+  /** Value segments (HIGH_VALUE, …): a member may be in none or several */
+  | 'VALUE';
 
 /** Adds a benefit to a bundle's next version, or changes how it grants it */
 export type SetBundleBenefitChangeInput = {
@@ -292,7 +353,66 @@ export type ActivityImportLinesQueryVariables = Exact<{
 
 export type ActivityImportLinesQuery = { activityImport: { id: string, lines: { edges: Array<{ cursor: string, node: { line: number, outcome: ActivityImportLineOutcome | null, code: string | null, message: string | null, activityId: string | null, memberId: string | null, externalId: string | null, raw: string | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } | null };
 
-export type ConsoleDraftFragment = { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }> } };
+export type ConsolePartnerTermsFragment = { id: string, name: string, pointsIssuePricePer1000: { amount: number, currency: string } | null, pointsBurnPricePer1000: { amount: number, currency: string } | null };
+
+export type ConsolePartnersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsolePartnersQuery = { partners: Array<{ id: string, name: string }> };
+
+export type ConsoleCreatePartnerMutationVariables = Exact<{
+  input: PartnerInput;
+}>;
+
+
+export type ConsoleCreatePartnerMutation = { createPartner: { id: string, name: string, pointsIssuePricePer1000: { amount: number, currency: string } | null, pointsBurnPricePer1000: { amount: number, currency: string } | null } };
+
+export type ConsoleUpdatePartnerMutationVariables = Exact<{
+  partnerId: string | number;
+  input: PartnerInput;
+}>;
+
+
+export type ConsoleUpdatePartnerMutation = { updatePartner: { id: string, name: string, pointsIssuePricePer1000: { amount: number, currency: string } | null, pointsBurnPricePer1000: { amount: number, currency: string } | null } };
+
+export type ConsoleCampaignFragment = { code: string, name: string, offer: string, kind: CampaignKind, active: boolean, startsAt: string, endsAt: string, monthlyDay: number | null, minTier: string, segments: Array<string> | null, channels: Array<string> | null, multiplierPermille: number | null, bonusPoints: number | null, minSpend: number, benefitCode: string | null, benefitQuota: number | null, budgetPoints: number | null, budgetGrants: number | null, perMemberCap: number | null, pointsGranted: number, rightsGranted: number, grants: number, membersReached: number };
+
+export type ConsoleCampaignsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsoleCampaignsQuery = { campaigns: Array<{ code: string, name: string, offer: string, kind: CampaignKind, active: boolean, startsAt: string, endsAt: string, monthlyDay: number | null, minTier: string, segments: Array<string> | null, channels: Array<string> | null, multiplierPermille: number | null, bonusPoints: number | null, minSpend: number, benefitCode: string | null, benefitQuota: number | null, budgetPoints: number | null, budgetGrants: number | null, perMemberCap: number | null, pointsGranted: number, rightsGranted: number, grants: number, membersReached: number }> };
+
+export type ConsoleCreateCampaignMutationVariables = Exact<{
+  input: CampaignInput;
+}>;
+
+
+export type ConsoleCreateCampaignMutation = { createCampaign: { code: string, name: string, offer: string, kind: CampaignKind, active: boolean, startsAt: string, endsAt: string, monthlyDay: number | null, minTier: string, segments: Array<string> | null, channels: Array<string> | null, multiplierPermille: number | null, bonusPoints: number | null, minSpend: number, benefitCode: string | null, benefitQuota: number | null, budgetPoints: number | null, budgetGrants: number | null, perMemberCap: number | null, pointsGranted: number, rightsGranted: number, grants: number, membersReached: number } };
+
+export type ConsoleSetCampaignActiveMutationVariables = Exact<{
+  code: string;
+  active: boolean;
+}>;
+
+
+export type ConsoleSetCampaignActiveMutation = { setCampaignActive: { code: string, name: string, offer: string, kind: CampaignKind, active: boolean, startsAt: string, endsAt: string, monthlyDay: number | null, minTier: string, segments: Array<string> | null, channels: Array<string> | null, multiplierPermille: number | null, bonusPoints: number | null, minSpend: number, benefitCode: string | null, benefitQuota: number | null, budgetPoints: number | null, budgetGrants: number | null, perMemberCap: number | null, pointsGranted: number, rightsGranted: number, grants: number, membersReached: number } };
+
+export type ConsoleSegmentsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsoleSegmentsQuery = { segments: Array<{ code: string, kind: SegmentKind, name: string, description: string, members: number, computedAt: string | null }> };
+
+export type ConsoleAuditTrailQueryVariables = Exact<{
+  subject?: string | null | undefined;
+  action?: string | null | undefined;
+  actor?: string | null | undefined;
+  first: number;
+}>;
+
+
+export type ConsoleAuditTrailQuery = { auditTrail: Array<{ id: string, at: string, actor: string, action: string, subject: string, before: string | null, after: string | null }> };
+
+export type ConsoleDraftFragment = { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } };
 
 export type ConsoleBundleLineFragment = { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null };
 
@@ -308,14 +428,14 @@ export type ConsoleCatalogDraftQueryVariables = Exact<{
 }>;
 
 
-export type ConsoleCatalogDraftQuery = { catalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }> } } };
+export type ConsoleCatalogDraftQuery = { catalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
 
 export type ConsoleCreateCatalogDraftMutationVariables = Exact<{
   input: CatalogDraftInput;
 }>;
 
 
-export type ConsoleCreateCatalogDraftMutation = { createCatalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }> } } };
+export type ConsoleCreateCatalogDraftMutation = { createCatalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
 
 export type ConsoleUpdateCatalogDraftMutationVariables = Exact<{
   draftId: string | number;
@@ -323,7 +443,7 @@ export type ConsoleUpdateCatalogDraftMutationVariables = Exact<{
 }>;
 
 
-export type ConsoleUpdateCatalogDraftMutation = { updateCatalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }> } } };
+export type ConsoleUpdateCatalogDraftMutation = { updateCatalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
 
 export type ConsoleCatalogPreviewQueryVariables = Exact<{
   draftId: string | number;
@@ -340,14 +460,14 @@ export type ConsolePublishCatalogDraftMutationVariables = Exact<{
 }>;
 
 
-export type ConsolePublishCatalogDraftMutation = { publishCatalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }> } } };
+export type ConsolePublishCatalogDraftMutation = { publishCatalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
 
 export type ConsoleCancelCatalogPublicationMutationVariables = Exact<{
   draftId: string | number;
 }>;
 
 
-export type ConsoleCancelCatalogPublicationMutation = { cancelCatalogPublication: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }> } } };
+export type ConsoleCancelCatalogPublicationMutation = { cancelCatalogPublication: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
 
 export type ConsolePlansQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -496,6 +616,47 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const ConsolePartnerTermsFragmentDoc = new TypedDocumentString(`
+    fragment ConsolePartnerTerms on PartnerTerms {
+  id
+  name
+  pointsIssuePricePer1000 {
+    amount
+    currency
+  }
+  pointsBurnPricePer1000 {
+    amount
+    currency
+  }
+}
+    `, {"fragmentName":"ConsolePartnerTerms"}) as unknown as TypedDocumentString<ConsolePartnerTermsFragment, unknown>;
+export const ConsoleCampaignFragmentDoc = new TypedDocumentString(`
+    fragment ConsoleCampaign on Campaign {
+  code
+  name
+  offer
+  kind
+  active
+  startsAt
+  endsAt
+  monthlyDay
+  minTier
+  segments
+  channels
+  multiplierPermille
+  bonusPoints
+  minSpend
+  benefitCode
+  benefitQuota
+  budgetPoints
+  budgetGrants
+  perMemberCap
+  pointsGranted
+  rightsGranted
+  grants
+  membersReached
+}
+    `, {"fragmentName":"ConsoleCampaign"}) as unknown as TypedDocumentString<ConsoleCampaignFragment, unknown>;
 export const ConsoleBundleLineFragmentDoc = new TypedDocumentString(`
     fragment ConsoleBundleLine on BundleLine {
   benefitCode
@@ -519,6 +680,7 @@ export const ConsoleDraftFragmentDoc = new TypedDocumentString(`
   changes {
     kind
     summary
+    json
   }
   problems {
     field
@@ -551,6 +713,12 @@ export const ConsoleDraftFragmentDoc = new TypedDocumentString(`
         before
         after
       }
+    }
+    program {
+      subject
+      field
+      before
+      after
     }
   }
 }
@@ -607,6 +775,168 @@ export const ActivityImportLinesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ActivityImportLinesQuery, ActivityImportLinesQueryVariables>;
+export const ConsolePartnersDocument = new TypedDocumentString(`
+    query ConsolePartners {
+  partners {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<ConsolePartnersQuery, ConsolePartnersQueryVariables>;
+export const ConsoleCreatePartnerDocument = new TypedDocumentString(`
+    mutation ConsoleCreatePartner($input: PartnerInput!) {
+  createPartner(input: $input) {
+    ...ConsolePartnerTerms
+  }
+}
+    fragment ConsolePartnerTerms on PartnerTerms {
+  id
+  name
+  pointsIssuePricePer1000 {
+    amount
+    currency
+  }
+  pointsBurnPricePer1000 {
+    amount
+    currency
+  }
+}`) as unknown as TypedDocumentString<ConsoleCreatePartnerMutation, ConsoleCreatePartnerMutationVariables>;
+export const ConsoleUpdatePartnerDocument = new TypedDocumentString(`
+    mutation ConsoleUpdatePartner($partnerId: ID!, $input: PartnerInput!) {
+  updatePartner(partnerId: $partnerId, input: $input) {
+    ...ConsolePartnerTerms
+  }
+}
+    fragment ConsolePartnerTerms on PartnerTerms {
+  id
+  name
+  pointsIssuePricePer1000 {
+    amount
+    currency
+  }
+  pointsBurnPricePer1000 {
+    amount
+    currency
+  }
+}`) as unknown as TypedDocumentString<ConsoleUpdatePartnerMutation, ConsoleUpdatePartnerMutationVariables>;
+export const ConsoleCampaignsDocument = new TypedDocumentString(`
+    query ConsoleCampaigns {
+  campaigns {
+    ...ConsoleCampaign
+  }
+}
+    fragment ConsoleCampaign on Campaign {
+  code
+  name
+  offer
+  kind
+  active
+  startsAt
+  endsAt
+  monthlyDay
+  minTier
+  segments
+  channels
+  multiplierPermille
+  bonusPoints
+  minSpend
+  benefitCode
+  benefitQuota
+  budgetPoints
+  budgetGrants
+  perMemberCap
+  pointsGranted
+  rightsGranted
+  grants
+  membersReached
+}`) as unknown as TypedDocumentString<ConsoleCampaignsQuery, ConsoleCampaignsQueryVariables>;
+export const ConsoleCreateCampaignDocument = new TypedDocumentString(`
+    mutation ConsoleCreateCampaign($input: CampaignInput!) {
+  createCampaign(input: $input) {
+    ...ConsoleCampaign
+  }
+}
+    fragment ConsoleCampaign on Campaign {
+  code
+  name
+  offer
+  kind
+  active
+  startsAt
+  endsAt
+  monthlyDay
+  minTier
+  segments
+  channels
+  multiplierPermille
+  bonusPoints
+  minSpend
+  benefitCode
+  benefitQuota
+  budgetPoints
+  budgetGrants
+  perMemberCap
+  pointsGranted
+  rightsGranted
+  grants
+  membersReached
+}`) as unknown as TypedDocumentString<ConsoleCreateCampaignMutation, ConsoleCreateCampaignMutationVariables>;
+export const ConsoleSetCampaignActiveDocument = new TypedDocumentString(`
+    mutation ConsoleSetCampaignActive($code: String!, $active: Boolean!) {
+  setCampaignActive(code: $code, active: $active) {
+    ...ConsoleCampaign
+  }
+}
+    fragment ConsoleCampaign on Campaign {
+  code
+  name
+  offer
+  kind
+  active
+  startsAt
+  endsAt
+  monthlyDay
+  minTier
+  segments
+  channels
+  multiplierPermille
+  bonusPoints
+  minSpend
+  benefitCode
+  benefitQuota
+  budgetPoints
+  budgetGrants
+  perMemberCap
+  pointsGranted
+  rightsGranted
+  grants
+  membersReached
+}`) as unknown as TypedDocumentString<ConsoleSetCampaignActiveMutation, ConsoleSetCampaignActiveMutationVariables>;
+export const ConsoleSegmentsDocument = new TypedDocumentString(`
+    query ConsoleSegments {
+  segments {
+    code
+    kind
+    name
+    description
+    members
+    computedAt
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleSegmentsQuery, ConsoleSegmentsQueryVariables>;
+export const ConsoleAuditTrailDocument = new TypedDocumentString(`
+    query ConsoleAuditTrail($subject: String, $action: String, $actor: String, $first: Int!) {
+  auditTrail(subject: $subject, action: $action, actor: $actor, first: $first) {
+    id
+    at
+    actor
+    action
+    subject
+    before
+    after
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleAuditTrailQuery, ConsoleAuditTrailQueryVariables>;
 export const ConsoleCatalogDraftsDocument = new TypedDocumentString(`
     query ConsoleCatalogDrafts($status: CatalogDraftStatus) {
   catalogDrafts(status: $status) {
@@ -641,6 +971,7 @@ export const ConsoleCatalogDraftDocument = new TypedDocumentString(`
   changes {
     kind
     summary
+    json
   }
   problems {
     field
@@ -673,6 +1004,12 @@ export const ConsoleCatalogDraftDocument = new TypedDocumentString(`
         before
         after
       }
+    }
+    program {
+      subject
+      field
+      before
+      after
     }
   }
 }
@@ -702,6 +1039,7 @@ export const ConsoleCreateCatalogDraftDocument = new TypedDocumentString(`
   changes {
     kind
     summary
+    json
   }
   problems {
     field
@@ -734,6 +1072,12 @@ export const ConsoleCreateCatalogDraftDocument = new TypedDocumentString(`
         before
         after
       }
+    }
+    program {
+      subject
+      field
+      before
+      after
     }
   }
 }
@@ -763,6 +1107,7 @@ export const ConsoleUpdateCatalogDraftDocument = new TypedDocumentString(`
   changes {
     kind
     summary
+    json
   }
   problems {
     field
@@ -795,6 +1140,12 @@ export const ConsoleUpdateCatalogDraftDocument = new TypedDocumentString(`
         before
         after
       }
+    }
+    program {
+      subject
+      field
+      before
+      after
     }
   }
 }
@@ -851,6 +1202,7 @@ export const ConsolePublishCatalogDraftDocument = new TypedDocumentString(`
   changes {
     kind
     summary
+    json
   }
   problems {
     field
@@ -883,6 +1235,12 @@ export const ConsolePublishCatalogDraftDocument = new TypedDocumentString(`
         before
         after
       }
+    }
+    program {
+      subject
+      field
+      before
+      after
     }
   }
 }
@@ -912,6 +1270,7 @@ export const ConsoleCancelCatalogPublicationDocument = new TypedDocumentString(`
   changes {
     kind
     summary
+    json
   }
   problems {
     field
@@ -944,6 +1303,12 @@ export const ConsoleCancelCatalogPublicationDocument = new TypedDocumentString(`
         before
         after
       }
+    }
+    program {
+      subject
+      field
+      before
+      after
     }
   }
 }
