@@ -52,6 +52,7 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     partnerBenefits: 'partner',
     partnerRedemptions: 'partner',
     partnerSettlement: 'partner',
+    myPartnerApiKeys: 'partner',
     checkMembershipCard: 'partner',
     campaigns: ['admin', 'pm', 'support', 'analyst'],
     channelApiKeys: ['admin'],
@@ -105,6 +106,9 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     reconcilePartner: ['admin'],
     createPartnerApiKey: ['admin'],
     revokePartnerApiKey: ['admin'],
+    createMyPartnerApiKey: 'partner',
+    rotateMyPartnerApiKey: 'partner',
+    revokeMyPartnerApiKey: 'partner',
     registerPartnerSubgraph: ['admin'],
     unregisterPartnerSubgraph: ['admin'],
     createTestClock: ['admin'],
@@ -347,6 +351,26 @@ describe('the HTTP routes that authorize like root fields', () => {
   });
 });
 
+describe('the partner statement downloads, which authorize like partnerSettlement', () => {
+  it('lets partners alone download a statement (401 anonymous, 403 everyone else), and a refusal writes nothing', async () => {
+    const base = t.app.graphqlUrl.replace(/\/graphql$/, '');
+    const mismatches: string[] = [];
+    for (const path of ['/partner/settlement.csv', '/partner/settlement.pdf']) {
+      for (const role of ROLES) {
+        const expected = expectedOutcome(role, 'partner');
+        const res = await fetch(`${base}${path}?from=2026-01-01&to=2026-02-01`, { headers: bearers[role] ? { authorization: `Bearer ${bearers[role]}` } : {} });
+        const status = { allowed: 200, UNAUTHENTICATED: 401, FORBIDDEN: 403 }[expected];
+        const code = res.status === 200 ? undefined : ((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code;
+        if (res.status === 200) await res.arrayBuffer();
+        if (res.status !== status || (expected !== 'allowed' && code !== expected) || (expected !== 'allowed') !== (res.headers.get('content-disposition') === null)) {
+          mismatches.push(`GET ${path} as ${role}: expected ${expected}, got ${res.status} ${code ?? ''}`);
+        }
+      }
+    }
+    expect(mismatches, mismatches.join('\n')).toEqual([]);
+  });
+});
+
 describe('the roles as the documentation states them', () => {
   /** Staff-only operations and who may call them, from the code's point of view (EXPECTED and ROUTES). */
   const staffOperations = new Map<string, readonly Staff[]>([
@@ -416,7 +440,8 @@ describe('foreign ids through every id-taking entry point', () => {
     );
     const memberships = await t.db.query(`select id, status, cancel_at_period_end from membership order by id`);
     const entitlements = await t.db.query(`select id, status, used from entitlement order by id`);
-    return { counts, memberships, entitlements };
+    const apiKeys = await t.db.query(`select id, partner_id, revoked_at, expires_at, replaced_by_id from partner_api_key order by id`);
+    return { counts, memberships, entitlements, apiKeys };
   }
 
   it('answers over 1,000 foreign and unknown ids with NOT_FOUND, null data, the same message, and changes nothing', async () => {
@@ -449,6 +474,8 @@ describe('foreign ids through every id-taking entry point', () => {
       entitlementId: Object.values(A.entitlementIds),
       membershipId: [A.membershipId],
       redemptionId: [redemptionId, reward.data.redeemReward.redemption.id],
+      // P1's own API key (`rotateMyPartnerApiKey(id)`, `revokeMyPartnerApiKey(id)`).
+      id: [(await t.graphql(`{ myPartnerApiKeys { id current } }`, {}, { bearer: P1 })).data.myPartnerApiKeys.find((k: { current: boolean }) => k.current).id],
     };
     const wrongOwners: Record<'member' | 'partner', string[]> = { member: [B.bearer, admin], partner: [P2] };
 

@@ -10,9 +10,10 @@ import { ACTIVITY_IMPORTS_PATH, serveActivityImports, type ActivityImportRoute }
 import { CONSOLE_PATH, serveConsole, type ConsoleRoute } from './console-route.js';
 import { acceptsGzip, matchesEtag, readRawBody, sendJson } from './http-util.js';
 import { PARTNER_EVENTS_PATH, servePartnerEvent, type PartnerEventsRoute } from './partner-events-route.js';
+import { PARTNER_STATEMENT_PATH, servePartnerStatement, type PartnerStatementRoute } from './partner-statement-route.js';
 import { PAYMENT_NOTIFY_PATH, servePaymentNotification, type PaymentNotifyRoute } from './payment-notify-route.js';
 
-export type { ActivityImportRoute, ConsoleRoute, PartnerEventsRoute, PaymentNotifyRoute };
+export type { ActivityImportRoute, ConsoleRoute, PartnerEventsRoute, PartnerStatementRoute, PaymentNotifyRoute };
 
 export interface PublicRoutes {
   /** The gateway. */
@@ -23,6 +24,8 @@ export interface PublicRoutes {
   paymentNotifications?: PaymentNotifyRoute;
   /** Admins' bulk imports of activities (`POST /admin/activity-imports`, `GET …/{id}`); 404 when this process does not take them. */
   activityImports?: ActivityImportRoute;
+  /** Partners' settlement statements as files (`GET /partner/settlement.csv`, `.pdf`); 404 when this process does not serve them. */
+  partnerStatements?: PartnerStatementRoute;
   /** The web console (`GET /console`, its assets under `/console/assets/`); 404 when not given. */
   console?: ConsoleRoute;
   jwks: () => Promise<unknown>;
@@ -91,7 +94,20 @@ export async function startPublicServer(
   };
 }
 
-type Route = 'graphql' | 'graphiql' | 'console' | 'jwks' | 'issuer' | 'status_list' | 'healthz' | 'readyz' | 'partner_events' | 'payment_notify' | 'activity_imports' | 'not_found';
+type Route =
+  | 'graphql'
+  | 'graphiql'
+  | 'console'
+  | 'jwks'
+  | 'issuer'
+  | 'status_list'
+  | 'healthz'
+  | 'readyz'
+  | 'partner_events'
+  | 'payment_notify'
+  | 'activity_imports'
+  | 'partner_statement'
+  | 'not_found';
 
 const STATUS_LISTS = /^\/\.well-known\/status-lists(?:\/([a-z0-9][a-z0-9-]{0,62})(?:\/([1-9][0-9]{0,8}))?)?$/;
 /** GraphQL request bodies (the runtime's own default limit). */
@@ -107,6 +123,7 @@ function routeName(path: string): Route {
   if (PARTNER_EVENTS_PATH.test(path)) return 'partner_events';
   if (PAYMENT_NOTIFY_PATH.test(path)) return 'payment_notify';
   if (ACTIVITY_IMPORTS_PATH.test(path)) return 'activity_imports';
+  if (PARTNER_STATEMENT_PATH.test(path)) return 'partner_statement';
   if (STATUS_LISTS.test(path)) return 'status_list';
   if (CONSOLE_PATH.test(path)) return 'console';
   if (path.startsWith(GRAPHIQL_ASSETS_PATH)) return 'graphiql'; // the IDE's assets: the gateway has them when it shows the IDE
@@ -167,6 +184,10 @@ async function handle(route: Route, req: http.IncomingMessage, res: http.ServerR
   }
   if (route === 'activity_imports' && routes.activityImports) {
     await serveActivityImports(req, res, routes.activityImports);
+    return;
+  }
+  if (route === 'partner_statement' && routes.partnerStatements) {
+    await servePartnerStatement(req, res, routes.partnerStatements);
     return;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {

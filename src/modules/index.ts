@@ -11,7 +11,7 @@ export const MODULES: readonly ModuleEntry[] = [
   { name: 'audit', definition: () => import('./audit/module.js') },
   { name: 'plan', definition: () => import('./plan/module.js') },
   { name: 'bundle', definition: () => import('./bundle/module.js') },
-  { name: 'partner', definition: () => import('./partner/module.js') },
+  { name: 'partner', definition: () => import('./partner/module.js'), errors: () => import('./partner/partner.errors.js') },
   { name: 'member', definition: () => import('./member/module.js') },
   { name: 'outbox', definition: () => import('./outbox/module.js') },
   { name: 'notification', definition: () => import('./notification/module.js') },

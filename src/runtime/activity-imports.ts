@@ -1,13 +1,10 @@
 import type { ActivityImportRoute } from '../edge/activity-import-route.js';
 import { ActivityImportError, ActivityImportFormat, type ActivityImportView } from '../modules/activity-import/index.js';
-import { AppError } from '../platform/errors.js';
 import { requireAdmin, requireStaff } from '../platform/guards.js';
 import { StaffRole } from '../platform/principal.js';
 import type { Logger } from '../platform/logger.js';
 import type { Core } from './core.js';
-
-/** HTTP statuses of the codes whose error-table status is a GraphQL one (200). */
-const HTTP_STATUS: Readonly<Record<string, number>> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, BAD_USER_INPUT: 400, NOT_FOUND: 404 };
+import { routeErrorAnswer } from './route-errors.js';
 
 const FORMATS: Readonly<Record<string, ActivityImportFormat>> = {
   'application/x-ndjson': ActivityImportFormat.NDJSON,
@@ -42,12 +39,7 @@ export function activityImportRoute(core: Core, options: { maxBytes: number; log
       const location = `/admin/activity-imports/${created.id}`;
       return { status: 202, headers: { location }, body: { ...importJson(created), location } };
     } catch (error) {
-      if (error instanceof AppError) {
-        const status = HTTP_STATUS[error.code] ?? core.errors.spec(error.code)?.http ?? 400;
-        return { status: status === 200 ? 400 : status, body: { errors: [{ message: error.message, extensions: error.extensions }] } };
-      }
-      options.logger.error({ err: error }, 'activity import request failed');
-      return { status: 500, body: { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] } };
+      return routeErrorAnswer(error, core, options.logger, 'activity import request');
     }
   };
 }

@@ -147,6 +147,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       partnerEvents: work.partnerEvents,
       paymentNotifications: work.paymentNotifications,
       activityImports: work.activityImports,
+      partnerStatements: work.partnerStatements,
       subgraphChanges,
     });
     return {

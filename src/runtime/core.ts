@@ -126,7 +126,7 @@ export async function openCore(options: CoreOptions, closers: Closers): Promise<
     roleClaim: config.auth.roleClaim,
     staffRoles: staffRoleValues(config.auth),
     resolveMember: (issuer, subject) => members.memberIdFor(issuer, subject),
-    resolvePartnerKey: (hash) => new PartnerKeyService(orm.em.fork()).resolve(hash),
+    resolvePartnerKey: (hash) => new PartnerKeyService(orm.em.fork(), clock).resolve(hash),
     resolveChannelKey: (hash) => new ChannelKeyService(orm.em.fork()).resolve(hash),
   });
   return { orm, modules, errors, deps, authenticator, keyStore, devIssuer, seed };

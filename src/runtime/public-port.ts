@@ -6,7 +6,7 @@ import type { SubgraphDefinition } from '../composition/supergraph.js';
 import { createGateway } from '../edge/gateway.js';
 import { Metrics, startMetricsServer } from '../edge/metrics.js';
 import { loadPersistedOperations } from '../edge/persisted-operations.js';
-import { startPublicServer, type ActivityImportRoute, type PartnerEventsRoute, type PaymentNotifyRoute, type PublicRoutes } from '../edge/public-server.js';
+import { startPublicServer, type ActivityImportRoute, type PartnerEventsRoute, type PartnerStatementRoute, type PaymentNotifyRoute, type PublicRoutes } from '../edge/public-server.js';
 import { MemberAssertions } from '../edge/member-assertion.js';
 import { cachedMemberIdentities, createRateLimiter, type MemberIdentities } from '../edge/plugins/rate-limit.js';
 import { CHANNEL_KEY_PREFIX, PARTNER_KEY_PREFIX, type IdentityTokenVerifier } from '../modules/auth/index.js';
@@ -39,6 +39,8 @@ export interface PublicPortServing {
   paymentNotifications?: PaymentNotifyRoute;
   /** Takes admins' bulk imports of activities, when this process stores them. */
   activityImports?: ActivityImportRoute;
+  /** Serves partners' settlement statements as files, when this process has the modules. */
+  partnerStatements?: PartnerStatementRoute;
   /** Derives the member pseudonyms of the assertions partners' registered subgraphs receive (with `orm`). */
   pseudonyms?: MemberPseudonymizer;
   /** Registrations made in this process: recompose at once. */
@@ -136,6 +138,7 @@ export async function openPublicPort(config: AppConfig, logger: Logger, closers:
         ...(serving.partnerEvents ? { partnerEvents: serving.partnerEvents } : {}),
         ...(serving.paymentNotifications ? { paymentNotifications: serving.paymentNotifications } : {}),
         ...(serving.activityImports ? { activityImports: serving.activityImports } : {}),
+        ...(serving.partnerStatements ? { partnerStatements: serving.partnerStatements } : {}),
         ...(orm && statusLists
           ? {
               statusLists: {

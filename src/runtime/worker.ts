@@ -4,6 +4,7 @@ import { ACTIVITY_IMPORTS_PATH, serveActivityImports, type ActivityImportRoute }
 import { sendJson } from '../edge/http-util.js';
 import { servePartnerEvent, type PartnerEventsRoute } from '../edge/partner-events-route.js';
 import { PAYMENT_NOTIFY_PATH, servePaymentNotification, type PaymentNotifyRoute } from '../edge/payment-notify-route.js';
+import { PARTNER_STATEMENT_PATH, servePartnerStatement, type PartnerStatementRoute } from '../edge/partner-statement-route.js';
 import { paymentNotificationsApplied } from '../modules/membership/index.js';
 import { OutboxWorker, PartnerEventReceiver } from '../modules/provisioning/index.js';
 import type { AppConfig } from '../platform/config.js';
@@ -11,6 +12,7 @@ import { clockOf } from '../platform/context.js';
 import { JobScheduler } from '../platform/jobs.js';
 import type { Logger } from '../platform/logger.js';
 import { activityImportRoute } from './activity-imports.js';
+import { partnerStatementRoute } from './partner-statements.js';
 import type { Closers } from './closers.js';
 import type { Core } from './core.js';
 import type { ConnectedPartners } from './partners.js';
@@ -27,6 +29,8 @@ export interface RunningWork {
   runDue(): Promise<number>;
   /** Admins' bulk imports of activities (`POST /admin/activity-imports`, `GET …/{id}`). */
   activityImports: ActivityImportRoute;
+  /** Partners' settlement statements as files (`GET /partner/settlement.csv`, `.pdf`). */
+  partnerStatements: PartnerStatementRoute;
 }
 
 /** Seconds between two looks for due work (renewals, retries, reminders, months of rights) of members on real time. */
@@ -71,14 +75,16 @@ export function startWork(
       core.modules.createServices(orm.em.fork(), deps).memberships.receivePaymentNotification(provider, headers, body),
     runDue,
     activityImports: activityImportRoute(core, { maxBytes: options.activityImportMaxBytes, logger: options.logger }),
+    partnerStatements: partnerStatementRoute(core, { logger: options.logger }),
   };
 }
 
 /**
  * A worker process's own port (`WORKER_PORT`): partners' signed callbacks on
  * `POST /partners/{id}/events` and the payment provider's notifications on
- * `POST /payments/{provider}/notify` and admins' activity imports on `/admin/activity-imports`
- * (route them here from the public address), `/healthz` and `/readyz`. Nothing else.
+ * `POST /payments/{provider}/notify`, admins' activity imports on `/admin/activity-imports` and
+ * partners' statements on `/partner/settlement.csv|pdf` (route them here from the public
+ * address), `/healthz` and `/readyz`. Nothing else.
  */
 export async function startWorkerPort(
   config: AppConfig,
@@ -98,7 +104,9 @@ export async function startWorkerPort(
             ? servePaymentNotification(req, res, work.paymentNotifications)
             : ACTIVITY_IMPORTS_PATH.test(path)
               ? serveActivityImports(req, res, work.activityImports)
-              : servePartnerEvent(req, res, work.partnerEvents);
+              : PARTNER_STATEMENT_PATH.test(path)
+                ? servePartnerStatement(req, res, work.partnerStatements)
+                : servePartnerEvent(req, res, work.partnerEvents);
     handled.catch(() => {
       if (!res.headersSent) reply(500, { error: 'internal server error' });
       else res.destroy();

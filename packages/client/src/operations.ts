@@ -202,6 +202,16 @@ export type MoneyInput = {
   currency: string;
 };
 
+export type PartnerApiKeyStatus =
+  /** Works, with no end set */
+  | 'ACTIVE'
+  /** Rotated, and its overlap is over: refused */
+  | 'EXPIRED'
+  /** Revoked: refused */
+  | 'REVOKED'
+  /** Rotated: works until expiresAt, the overlap given to its successor */
+  | 'ROTATING';
+
 /** A partner company of the coalition and the prices agreed with it */
 export type PartnerInput = {
   /** Its slug (creation only): 2-40 lower-case letters, digits or -; the aud of its tokens */
@@ -597,6 +607,34 @@ export type RedeemEntitlementMutationVariables = Exact<{
 
 
 export type RedeemEntitlementMutation = { redeemEntitlement: { id: string, units: number, entitlement: { id: string, remaining: number | null } } };
+
+export type MyPartnerApiKeysQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MyPartnerApiKeysQuery = { myPartnerApiKeys: Array<{ id: string, prefix: string, label: string | null, status: PartnerApiKeyStatus, current: boolean, createdAt: string, expiresAt: string | null, revokedAt: string | null, replacedById: string | null }> };
+
+export type CreateMyPartnerApiKeyMutationVariables = Exact<{
+  label?: string | null | undefined;
+}>;
+
+
+export type CreateMyPartnerApiKeyMutation = { createMyPartnerApiKey: { id: string, partnerId: string, key: string, prefix: string, label: string | null } };
+
+export type RotateMyPartnerApiKeyMutationVariables = Exact<{
+  id: string | number;
+  overlapSeconds?: number | null | undefined;
+  label?: string | null | undefined;
+}>;
+
+
+export type RotateMyPartnerApiKeyMutation = { rotateMyPartnerApiKey: { successor: { id: string, partnerId: string, key: string, prefix: string, label: string | null }, previous: { id: string, status: PartnerApiKeyStatus, expiresAt: string | null, replacedById: string | null } } };
+
+export type RevokeMyPartnerApiKeyMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RevokeMyPartnerApiKeyMutation = { revokeMyPartnerApiKey: { id: string, status: PartnerApiKeyStatus, revokedAt: string | null, current: boolean } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -1687,3 +1725,58 @@ export const RedeemEntitlementDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RedeemEntitlementMutation, RedeemEntitlementMutationVariables>;
+export const MyPartnerApiKeysDocument = new TypedDocumentString(`
+    query MyPartnerApiKeys {
+  myPartnerApiKeys {
+    id
+    prefix
+    label
+    status
+    current
+    createdAt
+    expiresAt
+    revokedAt
+    replacedById
+  }
+}
+    `) as unknown as TypedDocumentString<MyPartnerApiKeysQuery, MyPartnerApiKeysQueryVariables>;
+export const CreateMyPartnerApiKeyDocument = new TypedDocumentString(`
+    mutation CreateMyPartnerApiKey($label: String) {
+  createMyPartnerApiKey(label: $label) {
+    id
+    partnerId
+    key
+    prefix
+    label
+  }
+}
+    `) as unknown as TypedDocumentString<CreateMyPartnerApiKeyMutation, CreateMyPartnerApiKeyMutationVariables>;
+export const RotateMyPartnerApiKeyDocument = new TypedDocumentString(`
+    mutation RotateMyPartnerApiKey($id: ID!, $overlapSeconds: Int, $label: String) {
+  rotateMyPartnerApiKey(id: $id, overlapSeconds: $overlapSeconds, label: $label) {
+    successor {
+      id
+      partnerId
+      key
+      prefix
+      label
+    }
+    previous {
+      id
+      status
+      expiresAt
+      replacedById
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RotateMyPartnerApiKeyMutation, RotateMyPartnerApiKeyMutationVariables>;
+export const RevokeMyPartnerApiKeyDocument = new TypedDocumentString(`
+    mutation RevokeMyPartnerApiKey($id: ID!) {
+  revokeMyPartnerApiKey(id: $id) {
+    id
+    status
+    revokedAt
+    current
+  }
+}
+    `) as unknown as TypedDocumentString<RevokeMyPartnerApiKeyMutation, RevokeMyPartnerApiKeyMutationVariables>;

@@ -67,6 +67,6 @@ export class CoalitionResolver {
 export class SettlementPointsResolver {
   @FieldResolver(() => PartnerPointsSettlementType, { description: 'Coalition points issued and burned at the partner in the period, and what each side owes for them' })
   points(@Root() settlement: SettlementView, @Ctx() ctx: RequestContext): Promise<PartnerPointsSettlementType> {
-    return ctx.services.coalition.pointsSettlement(settlement.partnerId, settlement.from, settlement.to);
+    return ctx.services.settlements.pointsSettlement(settlement.partnerId, settlement.from, settlement.to);
   }
 }

@@ -4,7 +4,8 @@ import { AppError, InputValidator } from '../../platform/errors.js';
 import { ActivityType, partnerChannel, type ActivityService, type ActivityView } from '../activity/index.js';
 import type { MemberPseudonymizer } from '../keys/index.js';
 import { loadLoyaltyProgram } from '../loyalty-program/index.js';
-import { memberAccount, partnerPointsFigures, PointsLedger, type PointsService } from '../points/index.js';
+import { memberAccount, PointsLedger, type PointsService } from '../points/index.js';
+import { SettlementService, type PointsSettlementView } from '../settlement/index.js';
 import { TokenError, type MembershipCardTokens } from '../token/index.js';
 
 const MAX_KEY_LENGTH = 128;
@@ -143,23 +144,8 @@ export class CoalitionService {
     });
   }
 
-  /** The partner's coalition points in [from, to) and what each side owes for them (its settlement's `points`). */
-  async pointsSettlement(partnerId: string, from: Date, to: Date) {
-    const figures = await partnerPointsFigures(this.em, partnerId, from, to);
-    const [partner] = await this.em.execute<{ points_issue_price_per1000: number | null; points_burn_price_per1000: number | null; points_currency: string | null }[]>(
-      `select points_issue_price_per1000, points_burn_price_per1000, points_currency from partner where id = ?`,
-      [partnerId],
-    );
-    const currency = partner?.points_currency ?? null;
-    const price = (per1000: number | null | undefined) => (per1000 == null || !currency ? null : { amount: per1000, currency });
-    const amount = (points: number, per1000: number | null | undefined) => (per1000 == null || !currency ? null : { amount: Math.round((points * per1000) / 1000), currency });
-    return {
-      issued: figures.issued,
-      burned: figures.burned,
-      issuePricePer1000: price(partner?.points_issue_price_per1000),
-      burnPricePer1000: price(partner?.points_burn_price_per1000),
-      issuedAmount: amount(figures.issued, partner?.points_issue_price_per1000),
-      burnedAmount: amount(figures.burned, partner?.points_burn_price_per1000),
-    };
+  /** The partner's coalition points in [from, to) and what each side owes for them (its settlement's `points`, computed by the settlement module). */
+  pointsSettlement(partnerId: string, from: Date, to: Date): Promise<PointsSettlementView> {
+    return new SettlementService(this.em).pointsSettlement(partnerId, from, to);
   }
 }

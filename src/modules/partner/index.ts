@@ -1,5 +1,6 @@
 export { Partner, PartnerApiKey } from './partner.entity.js';
-export { PartnerKeyService } from './partner-key.service.js';
+export { MAX_PARTNER_API_KEYS, PartnerKeyService } from './partner-key.service.js';
+export type { PartnerApiKeyRotation, PartnerApiKeyView } from './partner-key.service.js';
 export type { CreatedApiKey } from './partner-api-key.js';
 export { insertPartnerApiKey, newPartnerApiKey, partnerApiKeyCreatedAudit } from './partner-api-key.js';
 export type { NewPartnerApiKey } from './partner-api-key.js';

@@ -1,6 +1,7 @@
+import { clockOf } from '../../platform/context.js';
 import { defineModule } from '../../platform/module.js';
 import type { OutboundPolicy } from '../../platform/outbound.js';
-import { PartnerAdminResolver } from './partner-key.resolver.js';
+import { PartnerAdminResolver, PartnerOwnKeyResolver } from './partner-key.resolver.js';
 import { PartnerKeyService } from './partner-key.service.js';
 import { PartnerSubgraph } from './partner-subgraph.entity.js';
 import { PartnerSubgraphService, type SubgraphCompositionPort } from './partner-subgraph.service.js';
@@ -23,15 +24,15 @@ declare module '../../platform/context.js' {
 }
 type PartnerLoaders = ReturnType<typeof partnerLoaders>;
 
-/** The coalition's partners: their API keys and their own registered subgraphs. */
+/** The coalition's partners: their API keys (managed by admins, and by each partner for its own) and their own registered subgraphs. */
 export const module = defineModule({
   name: 'partner',
   entities: [Partner, PartnerApiKey, PartnerSubgraph],
-  resolvers: [PartnerResolver, PartnerAdminResolver],
+  resolvers: [PartnerResolver, PartnerAdminResolver, PartnerOwnKeyResolver],
   references: { Partner: (ref, ctx) => ctx.loaders.partnerById.load(String(ref.id)) },
   loaders: partnerLoaders,
   services: {
-    partnerKeys: ({ em }) => new PartnerKeyService(em),
+    partnerKeys: ({ em, deps }) => new PartnerKeyService(em, clockOf(deps)),
     partnerSubgraphs: ({ em, deps }) => new PartnerSubgraphService(em, { composition: deps.subgraphComposition, outbound: deps.partnerSubgraphPolicy }),
   },
 });

@@ -22,12 +22,12 @@ export function newPartnerApiKey(partnerId: string): NewPartnerApiKey {
 }
 
 /** The audit row of a created key: its id and prefix, never the key or its hash. */
-export function partnerApiKeyCreatedAudit(created: { id: string; partnerId: string; prefix: string }): AuditRecord {
+export function partnerApiKeyCreatedAudit(created: { id: string; partnerId: string; prefix: string; label?: string | null }): AuditRecord {
   return {
     action: 'partner_api_key.create',
     subject: created.id,
     before: null,
-    after: { id: created.id, partnerId: created.partnerId, prefix: created.prefix, revokedAt: null },
+    after: { id: created.id, partnerId: created.partnerId, prefix: created.prefix, ...(created.label ? { label: created.label } : {}), revokedAt: null },
   };
 }
 
@@ -37,18 +37,20 @@ export interface CreatedApiKey {
   partnerId: string;
   key: string;
   prefix: string;
+  /** The partner's own name for it; null when none was given. */
+  label: string | null;
 }
 
 /**
  * Creates an API key for `partnerId` in the caller's transaction (an EntityManager, or a
  * plain `pg` client through `pgTransaction`), with its `partner_api_key.create` audit row.
  */
-export async function insertPartnerApiKey(tx: SqlTransaction, partnerId: string, audit: AuditContext): Promise<CreatedApiKey> {
+export async function insertPartnerApiKey(tx: SqlTransaction, partnerId: string, audit: AuditContext, label: string | null = null): Promise<CreatedApiKey> {
   const { key, keyHash, prefix } = newPartnerApiKey(partnerId);
   const [row]: Array<{ id: string }> = await tx.execute(
-    'insert into partner_api_key (id, partner_id, key_hash, prefix) values (gen_random_uuid(), ?, ?, ?) returning id',
-    [partnerId, keyHash, prefix],
+    'insert into partner_api_key (id, partner_id, key_hash, prefix, label) values (gen_random_uuid(), ?, ?, ?, ?) returning id',
+    [partnerId, keyHash, prefix, label],
   );
-  await AuditLog.append(tx, audit, partnerApiKeyCreatedAudit({ id: row!.id, partnerId, prefix }));
-  return { id: row!.id, partnerId, key, prefix };
+  await AuditLog.append(tx, audit, partnerApiKeyCreatedAudit({ id: row!.id, partnerId, prefix, label }));
+  return { id: row!.id, partnerId, key, prefix, label };
 }

@@ -27,7 +27,10 @@ export class Partner {
   createdAt: Opt<Date> = new Date();
 }
 
-/** A partner API key: shown once at creation, stored as its SHA-256, revocable. */
+/**
+ * A partner API key: shown once at creation, stored as its SHA-256, revocable. It works while
+ * `revokedAt` is null and `expiresAt` (set when the partner rotates it) is null or later than now.
+ */
 @Entity({ tableName: 'partner_api_key' })
 export class PartnerApiKey {
   @PrimaryKey({ type: 'uuid' })
@@ -49,4 +52,16 @@ export class PartnerApiKey {
 
   @Property({ type: 'datetime', nullable: true })
   revokedAt?: Date | null;
+
+  /** The partner's own name for the key ("till 12, Beijing West"); null when it gave none. */
+  @Property({ type: 'text', nullable: true })
+  label?: string | null;
+
+  /** When a rotated key stops working (the overlap its successor was given); null: no end. */
+  @Property({ type: 'datetime', nullable: true })
+  expiresAt?: Date | null;
+
+  /** The key that replaced this one by rotation. */
+  @Property({ type: 'uuid', nullable: true })
+  replacedById?: string | null;
 }

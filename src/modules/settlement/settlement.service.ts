@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PriceView } from '../bundle/index.js';
+import { partnerPointsFigures } from '../points/index.js';
 import { InputValidator } from '../../platform/errors.js';
+import { localize, type Locale, type LocalizedText } from '../../platform/localized.js';
 
 /** A half-open period [from, to). */
 export interface SettlementPeriod {
@@ -33,6 +35,31 @@ export interface SettlementView extends SettlementPeriod {
   totalUnits: number;
   /** Sum of the priced lines' amounts; null when no price is agreed. */
   totalAmount: PriceView | null;
+}
+
+/** Coalition points at the partner in a period, and what each side owes for them (`partnerSettlement.points`). */
+export interface PointsSettlementView {
+  /** Points its till issued, net of what refunds of its orders took back. */
+  issued: number;
+  /** Points members burned at its till. */
+  burned: number;
+  /** What the partner pays per 1,000 points issued; null when none is agreed. */
+  issuePricePer1000: PriceView | null;
+  /** What we pay the partner per 1,000 points burned; null when none is agreed. */
+  burnPricePer1000: PriceView | null;
+  /** `issued × price / 1000`, rounded to the minor unit: what the partner owes. */
+  issuedAmount: PriceView | null;
+  /** `burned × price / 1000`, rounded to the minor unit: what the partner is owed. */
+  burnedAmount: PriceView | null;
+}
+
+/** A settlement statement as a document states it: the figures of `partnerSettlement`, with names. */
+export interface SettlementDocument {
+  settlement: SettlementView;
+  partnerName: string;
+  /** Each line's benefit code and localized name, in the statement's order. */
+  benefits: Array<{ code: string; name: string }>;
+  points: PointsSettlementView;
 }
 
 export const MAX_SETTLEMENT_DAYS = 366;
@@ -126,6 +153,47 @@ export class SettlementService {
       totalVoidedRedemptions: first?.total_voided ?? 0,
       totalUnits: first?.total_units ?? 0,
       totalAmount: currency ? { amount: Number(first?.total_amount ?? 0), currency } : null,
+    };
+  }
+
+  /** The partner's coalition points in [from, to) and what each side owes for them, summed from the ledger. */
+  async pointsSettlement(partnerId: string, from: Date, to: Date): Promise<PointsSettlementView> {
+    const figures = await partnerPointsFigures(this.em, partnerId, from, to);
+    const [partner] = await this.em.execute<{ points_issue_price_per1000: number | null; points_burn_price_per1000: number | null; points_currency: string | null }[]>(
+      `select points_issue_price_per1000, points_burn_price_per1000, points_currency from partner where id = ?`,
+      [partnerId],
+    );
+    const currency = partner?.points_currency ?? null;
+    const price = (per1000: number | null | undefined) => (per1000 == null || !currency ? null : { amount: per1000, currency });
+    const amount = (points: number, per1000: number | null | undefined) => (per1000 == null || !currency ? null : { amount: Math.round((points * per1000) / 1000), currency });
+    return {
+      issued: figures.issued,
+      burned: figures.burned,
+      issuePricePer1000: price(partner?.points_issue_price_per1000),
+      burnPricePer1000: price(partner?.points_burn_price_per1000),
+      issuedAmount: amount(figures.issued, partner?.points_issue_price_per1000),
+      burnedAmount: amount(figures.burned, partner?.points_burn_price_per1000),
+    };
+  }
+
+  /**
+   * The statement and its points, with the partner's and benefits' names in `locale`: what the
+   * downloadable statements (CSV, PDF) state, the same figures as `partnerSettlement`.
+   */
+  async document(partnerId: string, period: SettlementPeriod, locale: Locale): Promise<SettlementDocument> {
+    const settlement = await this.statement(partnerId, period);
+    const points = await this.pointsSettlement(partnerId, period.from, period.to);
+    const [partner] = await this.em.execute<{ name: LocalizedText }[]>(`select name from partner where id = ?`, [partnerId]);
+    const benefitIds = settlement.lines.map((line) => line.benefitId);
+    const rows = benefitIds.length
+      ? await this.em.execute<{ id: string; code: string; name: LocalizedText }[]>(`select id, code, name from benefit where id in (${benefitIds.map(() => '?').join(', ')})`, benefitIds)
+      : [];
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return {
+      settlement,
+      partnerName: partner ? localize(partner.name, locale) : partnerId,
+      benefits: benefitIds.map((id) => ({ code: byId.get(id)!.code, name: localize(byId.get(id)!.name, locale) })),
+      points,
     };
   }
 }
