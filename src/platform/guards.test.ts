@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, staffRoleValues } from './config.js';
 import { AppError } from './errors.js';
-import { holdsStaffRole, requireAdmin, requireAdminOrChannel, requireMember, requirePartner, requireStaff } from './guards.js';
+import { CAPABILITIES, Capability } from './capabilities.js';
+import { capabilitiesOf, holdsStaffRole, requireAdmin, requireAdminOrChannel, requireCapability, requireMember, requirePartner, requireStaff } from './guards.js';
 import { ANONYMOUS, memberPrincipal, StaffRole, type Principal } from './principal.js';
 
 const member = (...staffRoles: StaffRole[]) => memberPrincipal({ memberId: 'm-1', issuer: 'https://idp.test', subject: 's-1', staffRoles });
@@ -108,5 +109,22 @@ describe('staff role configuration', () => {
 
   it('refuses to start when two roles share a claim value', () => {
     expect(() => loadConfig({ AUTH_SUPPORT_ROLE: 'admin' })).toThrow('Invalid configuration: AUTH_ADMIN_ROLE and AUTH_SUPPORT_ROLE are both "admin"; give each staff role its own value');
+  });
+});
+
+describe('capabilitiesOf', () => {
+  it('gives an admin every staff capability, a partner the portal alone, channels and anonymous callers none', () => {
+    expect(capabilitiesOf(member(StaffRole.ADMIN))).toEqual(CAPABILITIES.filter((c) => c !== Capability.PARTNER_PORTAL));
+    expect(capabilitiesOf(partner)).toEqual([Capability.PARTNER_PORTAL]);
+    expect(capabilitiesOf(channel)).toEqual([]);
+    expect(capabilitiesOf(ANONYMOUS)).toEqual([]);
+    expect(capabilitiesOf(member())).toEqual([]);
+  });
+
+  it('unions what several roles grant, and requireCapability lets exactly the holders through', () => {
+    const both = member(StaffRole.SUPPORT, StaffRole.ANALYST);
+    expect(capabilitiesOf(both)).toEqual([Capability.VIEW_FIGURES, Capability.LOOK_UP_MEMBERS, Capability.REFUND, Capability.REVOKE, Capability.EXPORT, Capability.ERASE]);
+    expect(outcome(() => requireCapability(both, 'refundMembership', Capability.REFUND))).toBe('allowed');
+    expect(outcome(() => requireCapability(both, 'publishCatalogDraft', Capability.PUBLISH))).toMatchObject({ code: 'FORBIDDEN' });
   });
 });

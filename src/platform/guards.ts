@@ -1,3 +1,4 @@
+import { CAPABILITIES, CAPABILITY_HOLDERS, type Capability, type StaffCapability } from './capabilities.js';
 import { AppError } from './errors.js';
 import { StaffRole, type MemberPrincipal, type Principal } from './principal.js';
 
@@ -61,4 +62,23 @@ export function requireAdmin(principal: Principal, operation: string): MemberPri
 export function requireAdminOrChannel(principal: Principal, operation: string): MemberPrincipal | ChannelPrincipal {
   if (principal.kind === 'channel') return principal;
   return requireAdmin(principal, operation);
+}
+
+/** True when the caller holds `capability` ({@link CAPABILITY_HOLDERS}): what `viewer { can }` states. */
+export function holdsCapability(principal: Principal, capability: Capability): boolean {
+  if (capability === 'PARTNER_PORTAL') return principal.kind === CAPABILITY_HOLDERS.PARTNER_PORTAL;
+  return holdsStaffRole(principal, CAPABILITY_HOLDERS[capability]);
+}
+
+/** Every capability the caller holds, in {@link CAPABILITIES} order. */
+export function capabilitiesOf(principal: Principal): Capability[] {
+  return CAPABILITIES.filter((capability) => holdsCapability(principal, capability));
+}
+
+/**
+ * The calling staff member, for an operation of one console capability: an admin, or a holder
+ * of a role {@link CAPABILITY_HOLDERS} names for it. Refuses like {@link requireStaff}.
+ */
+export function requireCapability(principal: Principal, operation: string, capability: StaffCapability): MemberPrincipal {
+  return requireStaff(principal, operation, CAPABILITY_HOLDERS[capability]);
 }

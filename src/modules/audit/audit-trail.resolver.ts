@@ -1,7 +1,8 @@
 import { Arg, Ctx, Field, ID, Int, ObjectType, Query, Resolver } from 'type-graphql';
 import type { RequestContext } from '../../platform/context.js';
 import { InputValidator } from '../../platform/errors.js';
-import { requireAdmin } from '../../platform/guards.js';
+import { Capability } from '../../platform/capabilities.js';
+import { requireCapability } from '../../platform/guards.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 @ObjectType('AuditTrailEntry', { description: 'One audited change: who, what, on what, the state before and after' })
@@ -40,7 +41,7 @@ export class AuditTrailResolver {
     @Arg('first', () => Int, { defaultValue: 50 }) first: number,
     @Ctx() ctx: RequestContext,
   ): Promise<AuditTrailEntryType[]> {
-    requireAdmin(ctx.principal, 'auditTrail');
+    requireCapability(ctx.principal, 'auditTrail', Capability.AUDIT);
     new InputValidator().check(first >= 1 && first <= MAX, 'first', `must be between 1 and ${MAX}`).throwIfInvalid();
     const rows = await ctx.services.auditTrail.list({ subject: subject ?? null, action: action ?? null, actor: actor ?? null, first });
     return rows.map((r) => ({

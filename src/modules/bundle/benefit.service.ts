@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { holdsStaffRole } from '../../platform/guards.js';
-import { StaffRole, type Principal } from '../../platform/principal.js';
+import { Capability } from '../../platform/capabilities.js';
+import { holdsCapability } from '../../platform/guards.js';
+import type { Principal } from '../../platform/principal.js';
 import { Benefit } from './bundle.entity.js';
 
 /** An amount in minor units with its ISO 4217 currency. */
@@ -26,7 +27,7 @@ export class BenefitService {
   unitPriceFor(principal: Principal, benefit: Benefit): PriceView | null {
     const entitled =
       (principal.kind === 'partner' && principal.partnerId === benefit.partner.id) ||
-      holdsStaffRole(principal, [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE]);
+      holdsCapability(principal, Capability.SETTLEMENT);
     return entitled ? agreedUnitPrice(benefit) : null;
   }
 }

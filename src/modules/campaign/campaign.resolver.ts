@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../platform/context.js';
-import { requireStaff } from '../../platform/guards.js';
+import { Capability } from '../../platform/capabilities.js';
+import { requireCapability, requireStaff } from '../../platform/guards.js';
 import { StaffRole } from '../../platform/principal.js';
 import { localize, type Locale } from '../../platform/localized.js';
 import { MemberType, type MemberView } from '../member/index.js';
@@ -31,14 +32,14 @@ export class CampaignResolver {
 
   @Mutation(() => CampaignType, { description: 'A new campaign or member day (admins, product managers)' })
   async createCampaign(@Arg('input', () => CampaignInputType) input: CampaignInputType, @Ctx() ctx: RequestContext): Promise<CampaignType> {
-    requireStaff(ctx.principal, 'createCampaign', [StaffRole.PRODUCT_MANAGER]);
+    requireCapability(ctx.principal, 'createCampaign', Capability.CONFIGURE);
     const text = (t: { en: string; zhCN: string }) => ({ en: t.en, 'zh-CN': t.zhCN });
     return campaignType(ctx, await ctx.services.campaigns.create({ ...input, name: text(input.name), offer: text(input.offer) }), ctx.locale);
   }
 
   @Mutation(() => CampaignType, { description: 'Starts or stops a campaign (admins, product managers); what it granted stays' })
   async setCampaignActive(@Arg('code', () => String) code: string, @Arg('active', () => Boolean) active: boolean, @Ctx() ctx: RequestContext): Promise<CampaignType> {
-    requireStaff(ctx.principal, 'setCampaignActive', [StaffRole.PRODUCT_MANAGER]);
+    requireCapability(ctx.principal, 'setCampaignActive', Capability.CONFIGURE);
     return campaignType(ctx, await ctx.services.campaigns.setActive(code, active), ctx.locale);
   }
 }

@@ -2,7 +2,8 @@ import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { auditContextOf } from '../audit/index.js';
 import type { RequestContext } from '../../platform/context.js';
 import { AppError } from '../../platform/errors.js';
-import { requireStaff } from '../../platform/guards.js';
+import { Capability } from '../../platform/capabilities.js';
+import { requireCapability, requireStaff } from '../../platform/guards.js';
 import { StaffRole } from '../../platform/principal.js';
 import type { CatalogDraft } from './catalog-draft.entity.js';
 import { CatalogDraftStatus, MemberMigration } from './catalog-draft.entity.js';
@@ -147,19 +148,19 @@ export class CatalogResolver {
 
   @Query(() => CatalogPreviewType, { description: "What a member gets of their plan's bundle today and under a draft (admins, product managers)" })
   catalogPreview(@Arg('draftId', () => ID) draftId: string, @Arg('memberId', () => ID) memberId: string, @Ctx() ctx: RequestContext): Promise<CatalogPreviewType> {
-    requireStaff(ctx.principal, 'catalogPreview', [StaffRole.PRODUCT_MANAGER]);
+    requireCapability(ctx.principal, 'catalogPreview', Capability.CONFIGURE);
     return ctx.services.catalog.preview(draftId, memberId);
   }
 
   @Mutation(() => CatalogDraftType, { description: 'Saves a draft of changes to benefits, bundles and plans; its problems are listed on it, all at once (admins, product managers)' })
   async createCatalogDraft(@Arg('input', () => CatalogDraftInput) input: CatalogDraftInput, @Ctx() ctx: RequestContext): Promise<CatalogDraftType> {
-    requireStaff(ctx.principal, 'createCatalogDraft', [StaffRole.PRODUCT_MANAGER]);
+    requireCapability(ctx.principal, 'createCatalogDraft', Capability.CONFIGURE);
     return out(await ctx.services.catalog.create(input.title, toChanges(input.changes), auditContextOf(ctx)), ctx);
   }
 
   @Mutation(() => CatalogDraftType, { description: "Replaces a draft's title and changes (admins, product managers)" })
   async updateCatalogDraft(@Arg('draftId', () => ID) draftId: string, @Arg('input', () => CatalogDraftInput) input: CatalogDraftInput, @Ctx() ctx: RequestContext): Promise<CatalogDraftType> {
-    requireStaff(ctx.principal, 'updateCatalogDraft', [StaffRole.PRODUCT_MANAGER]);
+    requireCapability(ctx.principal, 'updateCatalogDraft', Capability.CONFIGURE);
     return out(await ctx.services.catalog.update(draftId, input.title, toChanges(input.changes), auditContextOf(ctx)), ctx);
   }
 
@@ -173,7 +174,7 @@ export class CatalogResolver {
     @Arg('migrations', () => [BundleMigrationInput], { nullable: true }) migrations: BundleMigrationInput[] | null,
     @Ctx() ctx: RequestContext,
   ): Promise<CatalogDraftType> {
-    requireStaff(ctx.principal, 'publishCatalogDraft', [StaffRole.PRODUCT_MANAGER]);
+    requireCapability(ctx.principal, 'publishCatalogDraft', Capability.PUBLISH);
     const byBundle: Record<string, MemberMigration> = {};
     for (const m of migrations ?? []) byBundle[m.bundleCode.trim()] = m.members;
     return out(await ctx.services.catalog.publish(draftId, { effectiveAt: effectiveAt ?? null, migrations: byBundle }, auditContextOf(ctx)), ctx);
@@ -181,7 +182,7 @@ export class CatalogResolver {
 
   @Mutation(() => CatalogDraftType, { description: 'Takes back a publication still ahead of its effective date; it leaves nothing behind (admins, product managers)' })
   async cancelCatalogPublication(@Arg('draftId', () => ID) draftId: string, @Ctx() ctx: RequestContext): Promise<CatalogDraftType> {
-    requireStaff(ctx.principal, 'cancelCatalogPublication', [StaffRole.PRODUCT_MANAGER]);
+    requireCapability(ctx.principal, 'cancelCatalogPublication', Capability.PUBLISH);
     return out(await ctx.services.catalog.cancel(draftId, auditContextOf(ctx)), ctx);
   }
 }

@@ -5,8 +5,8 @@ import { AuditLog, auditContextOf, type AuditContext } from '../audit/index.js';
 import { LocalizedTextInput } from '../campaign/index.js';
 import type { RequestContext } from '../../platform/context.js';
 import { AppError, InputValidator } from '../../platform/errors.js';
-import { requireStaff } from '../../platform/guards.js';
-import { StaffRole } from '../../platform/principal.js';
+import { Capability } from '../../platform/capabilities.js';
+import { requireCapability } from '../../platform/guards.js';
 import { localize, type LocalizedText } from '../../platform/localized.js';
 import { uniqueViolation } from '../../platform/sql.js';
 import { Money } from '../../platform/graphql-types.js';
@@ -111,13 +111,13 @@ export class PartnerTermsService {
 export class PartnerTermsResolver {
   @Mutation(() => PartnerTermsType, { description: 'Adds a partner company to the coalition with its agreed point prices (admins, product managers)' })
   async createPartner(@Arg('input', () => PartnerInput) input: PartnerInput, @Ctx() ctx: RequestContext): Promise<PartnerTermsType> {
-    requireStaff(ctx.principal, 'createPartner', [StaffRole.PRODUCT_MANAGER]);
+    requireCapability(ctx.principal, 'createPartner', Capability.CONFIGURE);
     return view(await new PartnerTermsService(ctx.services.catalog.entityManager).save(null, input, auditContextOf(ctx)), ctx);
   }
 
   @Mutation(() => PartnerTermsType, { description: "Changes a partner's name and agreed point prices; audited with before and after (admins, product managers)" })
   async updatePartner(@Arg('partnerId', () => ID) partnerId: string, @Arg('input', () => PartnerInput) input: PartnerInput, @Ctx() ctx: RequestContext): Promise<PartnerTermsType> {
-    requireStaff(ctx.principal, 'updatePartner', [StaffRole.PRODUCT_MANAGER]);
+    requireCapability(ctx.principal, 'updatePartner', Capability.CONFIGURE);
     return view(await new PartnerTermsService(ctx.services.catalog.entityManager).save(partnerId, input, auditContextOf(ctx)), ctx);
   }
 }

@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
 import { auditContextOf } from '../audit/index.js';
-import { requireStaff } from '../../platform/guards.js';
-import { StaffRole } from '../../platform/principal.js';
+import { Capability } from '../../platform/capabilities.js';
+import { requireCapability } from '../../platform/guards.js';
 import type { RequestContext } from '../../platform/context.js';
 import type { Entitlement } from './entitlement.entity.js';
 import { remainingOf } from './entitlement.service.js';
@@ -20,7 +20,7 @@ export class EntitlementResolver {
     @Arg('reason', () => String) reason: string,
     @Ctx() ctx: RequestContext,
   ): Promise<Entitlement> {
-    requireStaff(ctx.principal, 'revokeEntitlement', [StaffRole.SUPPORT]);
+    requireCapability(ctx.principal, 'revokeEntitlement', Capability.REVOKE);
     return ctx.services.entitlements.revoke(entitlementId, reason, auditContextOf(ctx));
   }
 

@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { auditContextOf } from '../audit/index.js';
-import { requireMember, requireStaff } from '../../platform/guards.js';
+import { Capability } from '../../platform/capabilities.js';
+import { requireCapability, requireMember, requireStaff } from '../../platform/guards.js';
 import { StaffRole } from '../../platform/principal.js';
 import type { RequestContext } from '../../platform/context.js';
 import { InputValidator } from '../../platform/errors.js';
@@ -85,7 +86,7 @@ export class MembershipResolver {
     @Arg('expectedAmount', () => Int, { nullable: true, description: 'Minor units: refused with QUOTE_CHANGED when the refund would differ' }) expectedAmount: number | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Membership> {
-    requireStaff(ctx.principal, 'refundMembership', [StaffRole.SUPPORT]);
+    requireCapability(ctx.principal, 'refundMembership', Capability.REFUND);
     return ctx.services.memberships.refund(membershipId, auditContextOf(ctx), {
       ...(expectedAmount !== null ? { expectedAmount } : {}),
       ...(policy ? { policy } : {}),

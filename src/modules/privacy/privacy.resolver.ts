@@ -1,7 +1,7 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { auditContextOf } from '../audit/index.js';
-import { requireMember, requireStaff } from '../../platform/guards.js';
-import { StaffRole } from '../../platform/principal.js';
+import { Capability } from '../../platform/capabilities.js';
+import { requireCapability, requireMember } from '../../platform/guards.js';
 import type { RequestContext } from '../../platform/context.js';
 import type { DataExportView } from './data-export.js';
 import type { ErasureView } from './privacy.service.js';
@@ -21,7 +21,7 @@ export class PrivacyResolver {
     description: "A member's data export for a data-subject request handled by support (admins, support; audited)",
   })
   memberDataExport(@Arg('memberId', () => ID) memberId: string, @Ctx() ctx: RequestContext): Promise<DataExportView> {
-    requireStaff(ctx.principal, 'memberDataExport', [StaffRole.SUPPORT]);
+    requireCapability(ctx.principal, 'memberDataExport', Capability.EXPORT);
     return ctx.services.privacy.exportData(memberId, auditContextOf(ctx));
   }
 
@@ -42,7 +42,7 @@ export class PrivacyResolver {
     @Arg('reason', () => String) reason: string,
     @Ctx() ctx: RequestContext,
   ): Promise<ErasureView> {
-    requireStaff(ctx.principal, 'eraseMember', [StaffRole.SUPPORT]);
+    requireCapability(ctx.principal, 'eraseMember', Capability.ERASE);
     return ctx.services.privacy.erase(memberId, reason, auditContextOf(ctx));
   }
 }

@@ -1,6 +1,7 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { RequestContext } from '../../platform/context.js';
-import { requireStaff } from '../../platform/guards.js';
+import { Capability } from '../../platform/capabilities.js';
+import { requireCapability, requireStaff } from '../../platform/guards.js';
 import { StaffRole } from '../../platform/principal.js';
 import { localize, type Locale, type LocalizedText } from '../../platform/localized.js';
 import { FigureBucket, type FigureRange } from './figures.service.js';
@@ -47,7 +48,7 @@ const RANGE = { from: 'Start of the range (its program day counts)', to: 'End of
 export class ProgramFiguresResolver {
   @Query(() => ProgramFiguresRunType, { description: 'The refresh the figures are read from (admins, product managers, finance, analysts)' })
   programFiguresRun(@Ctx() ctx: RequestContext): Promise<ProgramFiguresRunType> {
-    requireStaff(ctx.principal, 'programFiguresRun', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE, StaffRole.ANALYST]);
+    requireCapability(ctx.principal, 'programFiguresRun', Capability.VIEW_FIGURES);
     return ctx.services.programFigures.run();
   }
 
@@ -64,7 +65,7 @@ export class ProgramFiguresResolver {
     @Arg('bucket', () => FigureBucket, { defaultValue: FigureBucket.MONTH }) bucket: FigureBucket,
     @Ctx() ctx: RequestContext,
   ): Promise<MemberGrowthFiguresType> {
-    requireStaff(ctx.principal, 'memberGrowthFigures', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE, StaffRole.ANALYST]);
+    requireCapability(ctx.principal, 'memberGrowthFigures', Capability.VIEW_FIGURES);
     return ctx.services.programFigures.memberGrowth({ from, to }, bucket);
   }
 
@@ -74,7 +75,7 @@ export class ProgramFiguresResolver {
     @Arg('to', () => Date, { description: RANGE.to }) to: Date,
     @Ctx() ctx: RequestContext,
   ): Promise<PaidConversionFiguresType> {
-    requireStaff(ctx.principal, 'paidConversionFigures', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE, StaffRole.ANALYST]);
+    requireCapability(ctx.principal, 'paidConversionFigures', Capability.VIEW_FIGURES);
     return ctx.services.programFigures.paidConversion({ from, to });
   }
 
@@ -85,7 +86,7 @@ export class ProgramFiguresResolver {
     @Arg('bucket', () => FigureBucket, { defaultValue: FigureBucket.MONTH }) bucket: FigureBucket,
     @Ctx() ctx: RequestContext,
   ): Promise<RenewalFiguresType> {
-    requireStaff(ctx.principal, 'renewalFigures', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE, StaffRole.ANALYST]);
+    requireCapability(ctx.principal, 'renewalFigures', Capability.VIEW_FIGURES);
     return ctx.services.programFigures.renewals({ from, to }, bucket);
   }
 
@@ -96,7 +97,7 @@ export class ProgramFiguresResolver {
     @Arg('bucket', () => FigureBucket, { defaultValue: FigureBucket.MONTH }) bucket: FigureBucket,
     @Ctx() ctx: RequestContext,
   ): Promise<OrderValueFiguresType> {
-    requireStaff(ctx.principal, 'orderValueFigures', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE, StaffRole.ANALYST]);
+    requireCapability(ctx.principal, 'orderValueFigures', Capability.VIEW_FIGURES);
     return ctx.services.programFigures.orderValue({ from, to }, bucket);
   }
 
@@ -106,7 +107,7 @@ export class ProgramFiguresResolver {
     @Arg('to', () => Date, { description: RANGE.to }) to: Date,
     @Ctx() ctx: RequestContext,
   ): Promise<BenefitUtilizationFiguresType> {
-    requireStaff(ctx.principal, 'benefitUtilizationFigures', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE, StaffRole.ANALYST]);
+    requireCapability(ctx.principal, 'benefitUtilizationFigures', Capability.VIEW_FIGURES);
     return localized(await ctx.services.programFigures.benefitUtilization({ from, to }), ctx.locale);
   }
 
@@ -116,14 +117,14 @@ export class ProgramFiguresResolver {
     @Arg('to', () => Date, { description: RANGE.to }) to: Date,
     @Ctx() ctx: RequestContext,
   ): Promise<MemberValueFiguresType> {
-    requireStaff(ctx.principal, 'memberValueFigures', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE, StaffRole.ANALYST]);
+    requireCapability(ctx.principal, 'memberValueFigures', Capability.VIEW_FIGURES);
     const { run, value } = await ctx.services.programFigures.memberValue({ from, to });
     return { run, ...value };
   }
 
   @Query(() => PointsLiabilityFiguresType, { description: 'The points liability in money with its expiry curve (admins, product managers, finance)' })
   async pointsLiabilityFigures(@Ctx() ctx: RequestContext): Promise<PointsLiabilityFiguresType> {
-    requireStaff(ctx.principal, 'pointsLiabilityFigures', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE]);
+    requireCapability(ctx.principal, 'pointsLiabilityFigures', Capability.SETTLEMENT);
     const { run, liability } = await ctx.services.programFigures.pointsLiability();
     return { run, ...liability };
   }
@@ -134,7 +135,7 @@ export class ProgramFiguresResolver {
     @Arg('to', () => Date, { description: RANGE.to }) to: Date,
     @Ctx() ctx: RequestContext,
   ): Promise<TierFiguresType> {
-    requireStaff(ctx.principal, 'tierFigures', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE, StaffRole.ANALYST]);
+    requireCapability(ctx.principal, 'tierFigures', Capability.VIEW_FIGURES);
     const { run, tiers } = await ctx.services.programFigures.tiers({ from, to });
     return localized({ run, ...tiers }, ctx.locale);
   }
@@ -145,14 +146,14 @@ export class ProgramFiguresResolver {
     @Arg('to', () => Date, { description: RANGE.to }) to: Date,
     @Ctx() ctx: RequestContext,
   ): Promise<PartnerDependencyFiguresType> {
-    requireStaff(ctx.principal, 'partnerDependencyFigures', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE, StaffRole.ANALYST]);
+    requireCapability(ctx.principal, 'partnerDependencyFigures', Capability.VIEW_FIGURES);
     const { run, dependency } = await ctx.services.programFigures.partnerDependency({ from, to });
     return localized({ run, ...dependency }, ctx.locale);
   }
 
   @Query(() => PartnerExitFiguresType, { description: '"What if this partner leaves" (admins, product managers, finance)' })
   async partnerExitFigures(@Arg('partnerId', () => ID) partnerId: string, @Ctx() ctx: RequestContext): Promise<PartnerExitFiguresType> {
-    requireStaff(ctx.principal, 'partnerExitFigures', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE]);
+    requireCapability(ctx.principal, 'partnerExitFigures', Capability.SETTLEMENT);
     const { run, exit } = await ctx.services.programFigures.partnerExit(partnerId);
     return localized({ run, ...exit }, ctx.locale);
   }
@@ -164,7 +165,7 @@ export class ProgramFiguresResolver {
     @Arg('pointsPerPeriod', () => Int, { nullable: true, description: 'Points per member and period to simulate instead of the observed' }) pointsPerPeriod: number | null,
     @Ctx() ctx: RequestContext,
   ): Promise<BundleCostSimulationType> {
-    requireStaff(ctx.principal, 'bundleCostSimulation', [StaffRole.PRODUCT_MANAGER, StaffRole.FINANCE]);
+    requireCapability(ctx.principal, 'bundleCostSimulation', Capability.SETTLEMENT);
     const overrides = { utilization: new Map((utilization ?? []).map((u) => [u.benefitCode, u.utilization])), pointsPerPeriod: pointsPerPeriod ?? null };
     const { run, cost } = await ctx.services.programFigures.bundleCost(bundleVersionId, overrides);
     return localized({ run, ...cost }, ctx.locale);
