@@ -45,9 +45,12 @@ type Who = 'everyone' | 'member' | 'partner' | readonly Staff[];
 const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
   Query: {
     plans: 'everyone',
+    viewer: 'everyone',
     me: 'member',
     myDataExport: 'member',
     memberDataExport: ['admin', 'support'],
+    memberLookup: ['admin', 'support'],
+    memberProfile: ['admin', 'support'],
     checkEntitlementToken: 'partner',
     partnerBenefits: 'partner',
     partnerRedemptions: 'partner',

@@ -38,6 +38,8 @@ export const MODULES: readonly ModuleEntry[] = [
   { name: 'reward', definition: () => import('./reward/module.js'), errors: () => import('./reward/reward.errors.js') },
   { name: 'catalog', definition: () => import('./catalog/module.js'), errors: () => import('./catalog/catalog.errors.js') },
   { name: 'test-clock', definition: () => import('./test-clock/module.js'), errors: () => import('./test-clock/test-clock.errors.js') },
+  { name: 'support', definition: () => import('./support/module.js') },
+  { name: 'viewer', definition: () => import('./viewer/module.js') },
 ];
 
 let loaded: Promise<ModuleSet> | undefined;

@@ -96,6 +96,31 @@ export type CampaignKind =
   /** Purchase points × multiplierPermille / 1000, on top of the tier's */
   | 'POINTS_MULTIPLIER';
 
+/** What the web console may offer a caller; the server checks the same table on every operation */
+export type Capability =
+  /** Read the audit trail */
+  | 'AUDIT'
+  /** Edit partners, catalog drafts (and preview them), campaigns */
+  | 'CONFIGURE'
+  /** Erase a member (eraseMember) */
+  | 'ERASE'
+  /** A member's data export (memberDataExport) */
+  | 'EXPORT'
+  /** Find a member and see what they see (memberLookup, memberProfile) */
+  | 'LOOK_UP_MEMBERS'
+  /** The partner portal: the partner's own benefits, redemptions, settlement and vouchers */
+  | 'PARTNER_PORTAL'
+  /** Publish a catalog draft, cancel a scheduled publication */
+  | 'PUBLISH'
+  /** Refund a membership (refundMembership) */
+  | 'REFUND'
+  /** Take one right back (revokeEntitlement) */
+  | 'REVOKE'
+  /** The money agreed with partners: priced figures, benefits' unit prices */
+  | 'SETTLEMENT'
+  /** Read the program figures that show no price agreed with a partner */
+  | 'VIEW_FIGURES';
+
 /** One change of a draft: exactly one of the fields */
 export type CatalogChangeInput = {
   createBenefit?: CreateBenefitChangeInput | null | undefined;
@@ -137,6 +162,17 @@ export type CreateBenefitChangeInput = {
   unitPrice?: MoneyInput | null | undefined;
 };
 
+/** What granted a right */
+export type EntitlementSource =
+  /** A campaign or member day */
+  | 'CAMPAIGN'
+  /** The paid membership's bundle */
+  | 'MEMBERSHIP'
+  /** A reward the member bought with points */
+  | 'REWARD'
+  /** The tier the member holds */
+  | 'TIER';
+
 export type EntitlementStatus =
   /** Usable now */
   | 'ACTIVE'
@@ -154,6 +190,17 @@ export type LocalizedTextInput = {
   en: string;
   zhCN: string;
 };
+
+/** What a lookup query matched a member by */
+export type MemberLookupKey =
+  /** The id of one of their entitlements (an entitlement token's `ent`) */
+  | 'ENTITLEMENT_ID'
+  /** The id of one of their memberships */
+  | 'MEMBERSHIP_ID'
+  /** The member id */
+  | 'MEMBER_ID'
+  /** The identity provider's subject (`sub`) they sign in with, under any issuer */
+  | 'SUBJECT';
 
 export type MemberMigration =
   /** Current members keep the version they bought until their renewal */
@@ -346,6 +393,13 @@ export type UpdatePlanChangeInput = {
   trialDays?: number | null | undefined;
 };
 
+/** The caller's credential: a member's JWT (staff included), a partner's API key, one of our channels' API keys, or none */
+export type ViewerKind =
+  | 'ANONYMOUS'
+  | 'CHANNEL'
+  | 'MEMBER'
+  | 'PARTNER';
+
 export type ActivityImportProgressQueryVariables = Exact<{
   id: string | number;
 }>;
@@ -362,6 +416,29 @@ export type ActivityImportLinesQueryVariables = Exact<{
 
 
 export type ActivityImportLinesQuery = { activityImport: { id: string, lines: { edges: Array<{ cursor: string, node: { line: number, outcome: ActivityImportLineOutcome | null, code: string | null, message: string | null, activityId: string | null, memberId: string | null, externalId: string | null, raw: string | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } | null };
+
+export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ViewerQuery = { viewer: { kind: ViewerKind, staffRoles: Array<string>, memberId: string | null, channel: string | null, can: Array<Capability>, partner: { id: string, name: string } | null } };
+
+export type MemberLookupQueryVariables = Exact<{
+  query: string;
+  first?: number | null | undefined;
+}>;
+
+
+export type MemberLookupQuery = { memberLookup: Array<{ id: string, createdAt: string, erased: boolean, erasedAt: string | null, matchedBy: Array<MemberLookupKey>, testClockId: string | null, now: string, entitlementCounts: { total: number, pendingProvision: number, active: number, suspended: number, revoked: number, expired: number }, member: { id: string, membership: { id: string, status: MembershipStatus, currentPeriodEnd: string | null, plan: { code: string } } | null, tier: { code: string }, points: { balance: number } } }> };
+
+export type MemberProfileQueryVariables = Exact<{
+  memberId: string | number;
+  entitlements?: number | null | undefined;
+}>;
+
+
+export type MemberProfileQuery = { memberProfile: { id: string, createdAt: string, erased: boolean, erasedAt: string | null, matchedBy: Array<MemberLookupKey>, testClockId: string | null, now: string, memberships: Array<{ id: string, status: MembershipStatus, currentPeriodStart: string | null, currentPeriodEnd: string | null, endedAt: string | null, plan: { code: string } }>, entitlements: Array<{ id: string, status: EntitlementStatus, source: EntitlementSource, sourceRef: string | null, remaining: number | null, validUntil: string, benefit: { code: string, partner: { id: string, name: string } } }>, member: { id: string, entitlements: Array<{ id: string, status: EntitlementStatus }>, points: { balance: number, history: Array<{ id: string, kind: string, at: string, change: number, reason: string }> }, membership: { id: string, status: MembershipStatus, currentPeriodEnd: string | null, plan: { code: string } } | null, tier: { code: string } }, entitlementCounts: { total: number, pendingProvision: number, active: number, suspended: number, revoked: number, expired: number } } };
+
+export type SupportMemberSummaryFragment = { id: string, createdAt: string, erased: boolean, erasedAt: string | null, matchedBy: Array<MemberLookupKey>, testClockId: string | null, now: string, entitlementCounts: { total: number, pendingProvision: number, active: number, suspended: number, revoked: number, expired: number }, member: { id: string, membership: { id: string, status: MembershipStatus, currentPeriodEnd: string | null, plan: { code: string } } | null, tier: { code: string }, points: { balance: number } } };
 
 export type ConsolePartnerTermsFragment = { id: string, name: string, pointsIssuePricePer1000: { amount: number, currency: string } | null, pointsBurnPricePer1000: { amount: number, currency: string } | null };
 
@@ -654,6 +731,42 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const SupportMemberSummaryFragmentDoc = new TypedDocumentString(`
+    fragment SupportMemberSummary on SupportMember {
+  id
+  createdAt
+  erased
+  erasedAt
+  matchedBy
+  testClockId
+  now
+  entitlementCounts {
+    total
+    pendingProvision
+    active
+    suspended
+    revoked
+    expired
+  }
+  member {
+    id
+    membership {
+      id
+      status
+      plan {
+        code
+      }
+      currentPeriodEnd
+    }
+    tier {
+      code
+    }
+    points {
+      balance
+    }
+  }
+}
+    `, {"fragmentName":"SupportMemberSummary"}) as unknown as TypedDocumentString<SupportMemberSummaryFragment, unknown>;
 export const ConsolePartnerTermsFragmentDoc = new TypedDocumentString(`
     fragment ConsolePartnerTerms on PartnerTerms {
   id
@@ -813,6 +926,141 @@ export const ActivityImportLinesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ActivityImportLinesQuery, ActivityImportLinesQueryVariables>;
+export const ViewerDocument = new TypedDocumentString(`
+    query Viewer {
+  viewer {
+    kind
+    staffRoles
+    memberId
+    partner {
+      id
+      name
+    }
+    channel
+    can
+  }
+}
+    `) as unknown as TypedDocumentString<ViewerQuery, ViewerQueryVariables>;
+export const MemberLookupDocument = new TypedDocumentString(`
+    query MemberLookup($query: String!, $first: Int) {
+  memberLookup(query: $query, first: $first) {
+    ...SupportMemberSummary
+  }
+}
+    fragment SupportMemberSummary on SupportMember {
+  id
+  createdAt
+  erased
+  erasedAt
+  matchedBy
+  testClockId
+  now
+  entitlementCounts {
+    total
+    pendingProvision
+    active
+    suspended
+    revoked
+    expired
+  }
+  member {
+    id
+    membership {
+      id
+      status
+      plan {
+        code
+      }
+      currentPeriodEnd
+    }
+    tier {
+      code
+    }
+    points {
+      balance
+    }
+  }
+}`) as unknown as TypedDocumentString<MemberLookupQuery, MemberLookupQueryVariables>;
+export const MemberProfileDocument = new TypedDocumentString(`
+    query MemberProfile($memberId: ID!, $entitlements: Int) {
+  memberProfile(memberId: $memberId) {
+    ...SupportMemberSummary
+    memberships {
+      id
+      status
+      plan {
+        code
+      }
+      currentPeriodStart
+      currentPeriodEnd
+      endedAt
+    }
+    entitlements(first: $entitlements) {
+      id
+      status
+      source
+      sourceRef
+      remaining
+      validUntil
+      benefit {
+        code
+        partner {
+          id
+          name
+        }
+      }
+    }
+    member {
+      entitlements {
+        id
+        status
+      }
+      points {
+        history(first: 10) {
+          id
+          kind
+          at
+          change
+          reason
+        }
+      }
+    }
+  }
+}
+    fragment SupportMemberSummary on SupportMember {
+  id
+  createdAt
+  erased
+  erasedAt
+  matchedBy
+  testClockId
+  now
+  entitlementCounts {
+    total
+    pendingProvision
+    active
+    suspended
+    revoked
+    expired
+  }
+  member {
+    id
+    membership {
+      id
+      status
+      plan {
+        code
+      }
+      currentPeriodEnd
+    }
+    tier {
+      code
+    }
+    points {
+      balance
+    }
+  }
+}`) as unknown as TypedDocumentString<MemberProfileQuery, MemberProfileQueryVariables>;
 export const ConsolePartnersDocument = new TypedDocumentString(`
     query ConsolePartners {
   partners {

@@ -54,6 +54,6 @@ export class EntitlementResolver {
 export class MemberEntitlementsResolver {
   @FieldResolver(() => [EntitlementType], { description: 'Rights whose period contains now' })
   entitlements(@Root() member: MemberView, @Ctx() ctx: RequestContext): Promise<Entitlement[]> {
-    return ctx.services.entitlements.listCurrent(member.id);
+    return ctx.services.entitlements.listCurrent(member.id, member.asOf);
   }
 }

@@ -70,10 +70,9 @@ export class EntitlementService {
   /**
    * The member's entitlements whose period contains now: those of a live membership, in bundle
    * order, then what the loyalty program granted (rewards, tier benefits, campaign gifts) that
-   * was not taken back.
+   * was not taken back. `now` defaults to the request's clock.
    */
-  async listCurrent(memberId: string): Promise<Entitlement[]> {
-    const now = this.now();
+  async listCurrent(memberId: string, now = this.now()): Promise<Entitlement[]> {
     return this.em.find(
       Entitlement,
       {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
+import { Entity, Index, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import type { Opt } from '@mikro-orm/core';
 
 /** What an erased member's `issuer` becomes: no identity provider issues it. */
@@ -13,6 +13,8 @@ export const ERASED_ISSUER = 'urn:coalition:erased';
  */
 @Entity({ tableName: 'member' })
 @Unique({ properties: ['issuer', 'subject'] })
+// Support finds a member by their sign-in subject without knowing the issuer (memberLookup).
+@Index({ properties: ['subject'] })
 export class Member {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();

@@ -10,4 +10,9 @@ export class MemberType {
 /** What `me` resolves to before its fields are asked for. */
 export interface MemberView {
   id: string;
+  /**
+   * The member's own "now" when someone else reads their view (support: the member's test
+   * clock); absent for `me`, whose request already runs on the caller's clock.
+   */
+  asOf?: Date;
 }

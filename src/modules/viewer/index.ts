@@ -1,0 +1,1 @@
+export { ViewerKind, ViewerType } from './viewer.types.js';
