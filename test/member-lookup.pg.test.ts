@@ -227,6 +227,7 @@ describe('memberLookup', () => {
     const empty = await lookup('   ');
     expect(empty.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', problems: [expect.objectContaining({ field: 'query' })] });
     for (const first of [0, 51]) expect((await lookup(A.memberId, bearers.support, first)).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    for (const query of ['a\u0000b', 'x'.repeat(513)]) expect((await lookup(query)).errors?.[0]?.extensions?.code, query.slice(0, 5)).toBe('BAD_USER_INPUT');
   });
 
   it('is refused to finance and the other roles, as the Roles table says', async () => {

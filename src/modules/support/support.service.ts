@@ -50,13 +50,15 @@ export class SupportService {
    * Members matching `query` by any {@link MemberLookupKey}, newest first, at most `first`.
    * Something that matches nothing is an empty list, whatever it looks like.
    *
-   * @throws AppError `BAD_USER_INPUT`: an empty or overlong query, `first` outside 1–50.
+   * @throws AppError `BAD_USER_INPUT`: an empty or overlong query, one with a NUL character, `first` outside 1–50.
    */
   async lookup(query: string, first: number, audit: AuditContext): Promise<SupportMemberView[]> {
     const q = query.trim();
     new InputValidator()
       .check(q.length > 0, 'query', 'must not be empty: a member, membership or entitlement id, or a sign-in subject')
       .check(q.length <= MAX_LOOKUP_QUERY_LENGTH, 'query', `must be at most ${MAX_LOOKUP_QUERY_LENGTH} characters`)
+      // PostgreSQL text cannot hold NUL: refused here, not an internal error there.
+      .check(!q.includes('\u0000'), 'query', 'must not contain NUL characters')
       .check(Number.isInteger(first) && first >= 1 && first <= MAX_LOOKUP_RESULTS, 'first', `must be between 1 and ${MAX_LOOKUP_RESULTS}`)
       .throwIfInvalid();
     const { sql, params } = memberLookupStatement(q, first);
