@@ -244,4 +244,19 @@ describe('the console in a browser', () => {
     expect(await page.evaluate(() => sessionStorage.getItem('console.credential'))).toBeNull();
     await page.close();
   });
+
+  it('drops a credential the server refuses and says why on the sign-in page', async () => {
+    const expired = await t.app.devIssuer!.mint('console-expired', { ttlSeconds: -60 });
+    const page = await context.newPage();
+    await page.goto(consoleUrl());
+    await page.getByLabel('Credential').fill(expired);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const problem = page.locator('[data-field="credential"] .problem');
+    await problem.waitFor();
+    expect(await problem.innerText()).toMatch(/^The server refused that credential: /);
+    expect(await page.getByLabel('Credential').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.evaluate(() => sessionStorage.getItem('console.credential'))).toBeNull();
+    expect(await page.getByRole('navigation').count()).toBe(0);
+    await page.close();
+  });
 });

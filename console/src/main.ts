@@ -5,8 +5,8 @@ import { h, show } from './dom.js';
 import { language, setLanguage, t } from './i18n.js';
 import { offeredPages, PAGES } from './pages.js';
 import { currentSession, signIn, signOut } from './session.js';
-import { field } from './ui.js';
-import { loadViewer } from './viewer.js';
+import { errorBox, field } from './ui.js';
+import { loadViewer, type Viewer } from './viewer.js';
 
 const app = document.getElementById('app')!;
 let rendering = 0;
@@ -15,9 +15,17 @@ async function render(): Promise<void> {
   const turn = ++rendering;
   document.documentElement.lang = language();
   document.title = t('app.title');
-  const session = currentSession();
-  const viewer = await loadViewer();
+  let viewer: Viewer;
+  try {
+    viewer = await loadViewer();
+  } catch (error) {
+    if (turn === rendering) show(app, h('main', { id: 'main', tabindex: -1 }, errorBox(error)));
+    return;
+  }
   if (turn !== rendering) return;
+  // A credential the server refuses (expired, revoked) is dropped: the sign-in page says why.
+  if (viewer.rejected) signOut();
+  const session = currentSession();
   const offered = offeredPages(viewer);
   const [first = '', ...rest] = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   const page = PAGES.find((p) => p.route === first) ?? offered.find((p) => p.nav) ?? PAGES.find((p) => p.nav);
@@ -38,18 +46,18 @@ async function render(): Promise<void> {
       h(
         'div',
         { class: 'session' },
-        session ? h('span', { class: 'who' }, t('session.as', { who: session.kind === 'jwt' ? session.who : t('session.partnerKey', { prefix: session.who }) })) : null,
+        session ? h('span', { class: 'who' }, t('session.as', { who: session.kind === 'jwt' ? session.who : viewer.partner ? `${viewer.partner.name} (${session.who}…)` : t('session.partnerKey', { prefix: session.who }) })) : null,
         h('button', { type: 'button', class: 'secondary', 'aria-label': t('lang.toggleLabel'), lang: language() === 'en' ? 'zh-CN' : 'en', onclick: toggleLanguage }, t('lang.toggle')),
         session ? h('button', { type: 'button', class: 'secondary', onclick: () => (signOut(), void render()) }, t('session.signOut')) : null,
       ),
     ),
     main,
   );
-  if (!session) return signInPage(main);
+  if (!session) return signInPage(main, viewer.rejected);
   if (page) await page.render(main, page.route === first ? rest : []);
 }
 
-function signInPage(main: HTMLElement): void {
+function signInPage(main: HTMLElement, rejected?: string): void {
   const credential = h('textarea', { name: 'credential', rows: 4, required: true, autocomplete: 'off', spellcheck: 'false' });
   const problem = () => credential.closest('.field')!.querySelector<HTMLElement>('.problem')!;
   show(
@@ -76,6 +84,11 @@ function signInPage(main: HTMLElement): void {
       h('button', { type: 'submit' }, t('signIn.submit')),
     ),
   );
+  if (rejected) {
+    problem().hidden = false;
+    problem().textContent = t('signIn.rejected', { reason: rejected });
+    credential.setAttribute('aria-invalid', 'true');
+  }
   credential.focus();
 }
 

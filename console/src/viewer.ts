@@ -1,54 +1,35 @@
-// Who is signed in, as the server sees it: what kind of caller, which staff roles, and which of
-// the console's capabilities those give. Pages use it to offer only what the caller may do; the
-// server still refuses everything else.
+// Who is signed in, as the server sees it (the `viewer` query): what kind of caller, which staff
+// roles, and which of the console's capabilities those give, from the same table the server's
+// guards use (src/platform/capabilities.ts). Pages use it to offer only what the caller may do;
+// the server still refuses everything else.
+import { ViewerDocument, type Capability, type ViewerQuery } from '@coalition-gateway/client';
+import { ApiError, request } from './api.js';
 import { currentSession } from './session.js';
 
-export type Capability =
-  | 'CONFIGURE'
-  | 'PUBLISH'
-  | 'VIEW_FIGURES'
-  | 'LOOK_UP_MEMBERS'
-  | 'REFUND'
-  | 'REVOKE'
-  | 'EXPORT'
-  | 'SETTLEMENT'
-  | 'AUDIT'
-  | 'PARTNER_PORTAL';
+export type { Capability };
 
-export interface Viewer {
-  kind: 'MEMBER' | 'PARTNER' | 'CHANNEL' | 'ANONYMOUS';
-  staffRoles: readonly string[];
-  can: readonly Capability[];
-  partner: { id: string; name: string } | null;
-}
-
-/** Which staff roles hold each capability besides an admin (the server's table, until `viewer` asks it). */
-const HOLDERS: Record<Exclude<Capability, 'PARTNER_PORTAL'>, readonly string[]> = {
-  CONFIGURE: ['pm'],
-  PUBLISH: ['pm'],
-  VIEW_FIGURES: ['pm', 'finance', 'analyst'],
-  LOOK_UP_MEMBERS: ['support'],
-  REFUND: ['support'],
-  REVOKE: ['support'],
-  EXPORT: ['support'],
-  SETTLEMENT: ['pm', 'finance'],
-  AUDIT: [],
+export type Viewer = ViewerQuery['viewer'] & {
+  /** Why the server refused the credential (then the console asks for another). */
+  rejected?: string;
 };
-const ALL = Object.keys(HOLDERS) as Array<keyof typeof HOLDERS>;
+
+const ANONYMOUS: Viewer = { kind: 'ANONYMOUS', staffRoles: [], memberId: null, channel: null, can: [], partner: null };
 
 let cached: { credential: string; viewer: Viewer } | null = null;
 
-/** The signed-in caller (asked of the server once per credential). */
+/** The signed-in caller, asked of the server once per credential. */
 export async function loadViewer(): Promise<Viewer> {
   const session = currentSession();
-  if (!session) return { kind: 'ANONYMOUS', staffRoles: [], can: [], partner: null };
+  if (!session) return ANONYMOUS;
   if (cached?.credential === session.credential) return cached.viewer;
-  // Provisional until the server's `viewer` query: a key is a partner's, a JWT's roles (their
-  // default claim values) give what docs/contract.md "Roles" lets each call.
-  const viewer: Viewer =
-    session.kind === 'key'
-      ? { kind: 'PARTNER', staffRoles: [], can: ['PARTNER_PORTAL'], partner: null }
-      : { kind: 'MEMBER', staffRoles: session.roles, can: ALL.filter((c) => session.roles.some((role) => role === 'admin' || HOLDERS[c].includes(role))), partner: null };
+  let viewer: Viewer;
+  try {
+    viewer = (await request(ViewerDocument, {})).viewer;
+  } catch (error) {
+    const refused = error instanceof ApiError ? error.errors.find((e) => e.code === 'UNAUTHENTICATED') : undefined;
+    if (!refused) throw error;
+    return { ...ANONYMOUS, rejected: refused.message };
+  }
   cached = { credential: session.credential, viewer };
   return viewer;
 }
