@@ -69,19 +69,8 @@ export async function measureFigures(databaseUrl: string, settings: FiguresBench
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    await migrateUp(orm);
-    await seedDemoCatalog(orm.em.fork());
     const now = new Date();
-    const [{ n }] = (await client.query<{ n: string }>(`select count(*) as n from member where issuer = 'urn:seed-program-history'`)).rows as [{ n: string }];
-    let history: ProgramHistorySummary | null = null;
-    if (Number(n) >= settings.members) {
-      log(`figures: the database already holds ${Number(n).toLocaleString('en-US')} generated members; measuring them`);
-    } else {
-      log(`figures: generating the history of ${settings.members.toLocaleString('en-US')} members (seed ${settings.seed})…`);
-      history = await seedProgramHistory(databaseUrl, { members: settings.members, seed: settings.seed, now, timeZone: TIME_ZONE, batch: 50_000, fast: true, log });
-      log(`  ${history.seconds.toFixed(0)} s; analyzing…`);
-      await client.query('analyze');
-    }
+    const history = await ensureProgramHistory(orm, client, databaseUrl, settings, now, log);
     const tableRows = Object.fromEntries(
       (
         await client.query<{ relname: string; n: string }>(
@@ -158,6 +147,54 @@ export async function measureFigures(databaseUrl: string, settings: FiguresBench
       plusCost: cost.cost.plans.map((p) => ({ plan: p.planCode, fee: p.fee.amount, cost: p.totalCost.amount, costToFee: p.costToFee })),
     };
     return { members: settings.members, history, tableRows, refreshes, dashboards: figures, sample };
+  } finally {
+    await client.end();
+    await orm.close();
+  }
+}
+
+/**
+ * Migrates the database, seeds the demo catalog, and generates the history of `settings.members`
+ * members ending at `now` unless it already holds them (then null). Shared with the console's
+ * paint bench (bench/console-paint.ts), so both stand on the same generated history.
+ */
+export async function ensureProgramHistory(
+  orm: MikroORM,
+  client: pg.Client,
+  databaseUrl: string,
+  settings: FiguresBenchSettings,
+  now: Date,
+  log: (line: string) => void,
+): Promise<ProgramHistorySummary | null> {
+  await migrateUp(orm);
+  await seedDemoCatalog(orm.em.fork());
+  const [{ n }] = (await client.query<{ n: string }>(`select count(*) as n from member where issuer = 'urn:seed-program-history'`)).rows as [{ n: string }];
+  if (Number(n) >= settings.members) {
+    log(`figures: the database already holds ${Number(n).toLocaleString('en-US')} generated members; measuring them`);
+    return null;
+  }
+  log(`figures: generating the history of ${settings.members.toLocaleString('en-US')} members (seed ${settings.seed})…`);
+  const history = await seedProgramHistory(databaseUrl, { members: settings.members, seed: settings.seed, now, timeZone: TIME_ZONE, batch: 50_000, fast: true, log });
+  log(`  ${history.seconds.toFixed(0)} s; analyzing…`);
+  await client.query('analyze');
+  return history;
+}
+
+/** Connects to the database, makes sure it holds the history, and refreshes the figures once if it has none from the last hour. */
+export async function prepareFiguresDatabase(databaseUrl: string, settings: FiguresBenchSettings, log: (line: string) => void): Promise<{ history: ProgramHistorySummary | null; run: FiguresRunSummary | null }> {
+  const modules = await loadModules();
+  const orm: MikroORM = await connectOrm({ databaseUrl, entities: modules.entities(), poolSize: 4 });
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const now = new Date();
+    const history = await ensureProgramHistory(orm, client, databaseUrl, settings, now, log);
+    const [last] = (await client.query<{ as_of: Date }>(`select as_of from figures_run order by as_of desc limit 1`).catch(() => ({ rows: [] as { as_of: Date }[] }))).rows;
+    if (!history && last && now.getTime() - last.as_of.getTime() < 3_600_000) return { history, run: null };
+    log('figures: refreshing from the raw tables…');
+    const run = (await refreshFigures(orm.em.fork(), { asOf: now, timeZone: TIME_ZONE, trigger: 'ON_DEMAND' }))!;
+    log(`  ${(run.durationMs / 1000).toFixed(1)} s`);
+    return { history, run };
   } finally {
     await client.end();
     await orm.close();

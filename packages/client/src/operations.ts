@@ -185,6 +185,12 @@ export type EntitlementStatus =
   /** Temporarily unusable */
   | 'SUSPENDED';
 
+/** How a range is cut: program days, ISO weeks (from Monday) or calendar months, in the program time zone */
+export type FigureBucket =
+  | 'DAY'
+  | 'MONTH'
+  | 'WEEK';
+
 /** Text in each locale members read */
 export type LocalizedTextInput = {
   en: string;
@@ -393,6 +399,13 @@ export type UpdatePlanChangeInput = {
   trialDays?: number | null | undefined;
 };
 
+/** A utilization to simulate for one benefit instead of the observed one */
+export type UtilizationOverride = {
+  benefitCode: string;
+  /** Between 0 and 1 */
+  utilization: number;
+};
+
 /** The caller's credential: a member's JWT (staff included), a partner's API key, one of our channels' API keys, or none */
 export type ViewerKind =
   | 'ANONYMOUS'
@@ -440,12 +453,119 @@ export type MemberProfileQuery = { memberProfile: { id: string, createdAt: strin
 
 export type SupportMemberSummaryFragment = { id: string, createdAt: string, erased: boolean, erasedAt: string | null, matchedBy: Array<MemberLookupKey>, testClockId: string | null, now: string, entitlementCounts: { total: number, pendingProvision: number, active: number, suspended: number, revoked: number, expired: number }, member: { id: string, membership: { id: string, status: MembershipStatus, currentPeriodEnd: string | null, plan: { code: string } } | null, tier: { code: string }, points: { balance: number } } };
 
-export type ConsolePartnerTermsFragment = { id: string, name: string, pointsIssuePricePer1000: { amount: number, currency: string } | null, pointsBurnPricePer1000: { amount: number, currency: string } | null };
+export type ConsoleFigureMoneyFragment = { amount: number, currency: string };
+
+export type ConsoleFiguresRunFragment = { asOf: string, timeZone: string, currency: string, trigger: string, durationMs: number };
+
+export type ConsoleProgramFiguresRunQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsoleProgramFiguresRunQuery = { programFiguresRun: { asOf: string, timeZone: string, currency: string, trigger: string, durationMs: number } };
+
+export type ConsoleRefreshProgramFiguresMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsoleRefreshProgramFiguresMutation = { refreshProgramFigures: { asOf: string, timeZone: string, currency: string, trigger: string, durationMs: number } };
+
+export type ConsoleMemberGrowthFiguresQueryVariables = Exact<{
+  from: string;
+  to: string;
+  bucket: FigureBucket;
+}>;
+
+
+export type ConsoleMemberGrowthFiguresQuery = { memberGrowthFigures: { buckets: Array<{ start: string, end: string, newMembers: number, newPaidMembers: number, totalMembers: number, paidMembers: number }> } };
+
+export type ConsolePaidConversionFiguresQueryVariables = Exact<{
+  from: string;
+  to: string;
+}>;
+
+
+export type ConsolePaidConversionFiguresQuery = { paidConversionFigures: { cohorts: Array<{ month: string, members: number, converted: number, convertedWithin30Days: number, conversionRate: number | null }> } };
+
+export type ConsoleRenewalFiguresQueryVariables = Exact<{
+  from: string;
+  to: string;
+  bucket: FigureBucket;
+}>;
+
+
+export type ConsoleRenewalFiguresQuery = { renewalFigures: { buckets: Array<{ start: string, end: string, periodsDue: number, periodsRenewed: number, periodsPending: number, renewalRate: number | null, membershipsEnded: number, repurchased: number, repurchaseRate: number | null }> } };
+
+export type ConsoleOrderValueFiguresQueryVariables = Exact<{
+  from: string;
+  to: string;
+  bucket: FigureBucket;
+}>;
+
+
+export type ConsoleOrderValueFiguresQuery = { orderValueFigures: { buckets: Array<{ start: string, end: string, orders: number, gross: { amount: number, currency: string }, refunded: { amount: number, currency: string }, net: { amount: number, currency: string }, averageOrderValue: { amount: number, currency: string } | null }> } };
+
+export type ConsoleBenefitUtilizationFiguresQueryVariables = Exact<{
+  from: string;
+  to: string;
+}>;
+
+
+export type ConsoleBenefitUtilizationFiguresQuery = { benefitUtilizationFigures: { benefits: Array<{ benefitId: string, benefitCode: string, benefitName: string, partnerId: string, partnerName: string, kind: string, quota: number | null, rights: number, unitsGranted: number, unitsUsed: number, utilization: number | null, value: { amount: number, currency: string } }> } };
+
+export type ConsoleMemberValueFiguresQueryVariables = Exact<{
+  from: string;
+  to: string;
+}>;
+
+
+export type ConsoleMemberValueFiguresQuery = { memberValueFigures: { currency: string, periods: number, valueToFee: number | null, value: { amount: number, currency: string }, fees: { amount: number, currency: string }, averageValue: { amount: number, currency: string } | null, averageFee: { amount: number, currency: string } | null, bands: Array<{ band: number, label: string, minRatio: number | null, maxRatio: number | null, periods: number }>, byPlan: Array<{ planCode: string, periods: number, valueToFee: number | null, value: { amount: number, currency: string }, fees: { amount: number, currency: string } }> } };
+
+export type ConsolePointsLiabilityFiguresQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsolePointsLiabilityFiguresQuery = { pointsLiabilityFigures: { outstandingPoints: number, debtPoints: number, members: number, pricePer1000: number, amount: { amount: number, currency: string }, lowestAmount: { amount: number, currency: string }, expiry: Array<{ month: string | null, points: number, members: number, amount: { amount: number, currency: string } }> } };
+
+export type ConsolePointsLiabilityQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsolePointsLiabilityQuery = { pointsLiability: { outstanding: number, members: number, debts: number, byExpiry: Array<{ month: string | null, points: number, members: number }> } };
+
+export type ConsoleTierFiguresQueryVariables = Exact<{
+  from: string;
+  to: string;
+}>;
+
+
+export type ConsoleTierFiguresQuery = { tierFigures: { distribution: Array<{ tierCode: string, tierName: string, rank: number, members: number, share: number | null }>, moves: Array<{ month: string, fromTier: string, toTier: string, reason: string, moves: number }> } };
+
+export type ConsolePartnerDependencyFiguresQueryVariables = Exact<{
+  from: string;
+  to: string;
+}>;
+
+
+export type ConsolePartnerDependencyFiguresQuery = { partnerDependencyFigures: { currency: string, pointsIssued: number, programPointsIssued: number, realizedValue: { amount: number, currency: string }, partners: Array<{ partnerId: string, partnerName: string, valueShare: number | null, pointsIssued: number, pointsShare: number | null, liveRights: number, membersWithLiveRights: number, paidMembersWithLiveRights: number, realizedValue: { amount: number, currency: string } }> } };
 
 export type ConsolePartnersQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type ConsolePartnersQuery = { partners: Array<{ id: string, name: string }> };
+
+export type ConsolePartnerExitFiguresQueryVariables = Exact<{
+  partnerId: string | number;
+}>;
+
+
+export type ConsolePartnerExitFiguresQuery = { partnerExitFigures: { partnerId: string, partnerName: string, members: number, paidMembers: number, pointsOutstanding: number, pointsLiability: { amount: number, currency: string }, rights: Array<{ benefitId: string, benefitCode: string, benefitName: string, kind: string, source: string, rights: number, members: number }>, rewards: Array<{ rewardCode: string, rewardName: string, pointsCost: number }>, replacements: Array<{ benefit: { benefitId: string, benefitCode: string, benefitName: string, kind: string }, candidates: Array<{ benefitId: string, benefitCode: string, benefitName: string, partnerId: string, partnerName: string, kind: string, unitPrice: { amount: number, currency: string } | null, memberValue: { amount: number, currency: string } | null }> }> } };
+
+export type ConsoleBundleCostSimulationQueryVariables = Exact<{
+  bundleVersionId: string | number;
+  utilization?: Array<UtilizationOverride> | UtilizationOverride | null | undefined;
+  pointsPerPeriod?: number | null | undefined;
+}>;
+
+
+export type ConsoleBundleCostSimulationQuery = { bundleCostSimulation: { bundleVersionId: string, bundleCode: string, version: number, pointPricePer1000: number, plans: Array<{ planCode: string, billingPeriod: string, pointsPerPeriod: number, pointsObservedPeriods: number, costToFee: number | null, fee: { amount: number, currency: string }, lines: Array<{ benefitId: string, benefitCode: string, benefitName: string, partnerName: string, kind: string, unitsPerPeriod: number, utilization: number, utilizationSource: string, observedRights: number, expectedUnits: number, unitPrice: { amount: number, currency: string } | null, cost: { amount: number, currency: string } }>, pointsCost: { amount: number, currency: string }, partnerCost: { amount: number, currency: string }, totalCost: { amount: number, currency: string }, margin: { amount: number, currency: string } }> } };
+
+export type ConsolePartnerTermsFragment = { id: string, name: string, pointsIssuePricePer1000: { amount: number, currency: string } | null, pointsBurnPricePer1000: { amount: number, currency: string } | null };
 
 export type ConsoleCreatePartnerMutationVariables = Exact<{
   input: PartnerInput;
@@ -767,6 +887,21 @@ export const SupportMemberSummaryFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"SupportMemberSummary"}) as unknown as TypedDocumentString<SupportMemberSummaryFragment, unknown>;
+export const ConsoleFigureMoneyFragmentDoc = new TypedDocumentString(`
+    fragment ConsoleFigureMoney on FigureMoney {
+  amount
+  currency
+}
+    `, {"fragmentName":"ConsoleFigureMoney"}) as unknown as TypedDocumentString<ConsoleFigureMoneyFragment, unknown>;
+export const ConsoleFiguresRunFragmentDoc = new TypedDocumentString(`
+    fragment ConsoleFiguresRun on ProgramFiguresRun {
+  asOf
+  timeZone
+  currency
+  trigger
+  durationMs
+}
+    `, {"fragmentName":"ConsoleFiguresRun"}) as unknown as TypedDocumentString<ConsoleFiguresRunFragment, unknown>;
 export const ConsolePartnerTermsFragmentDoc = new TypedDocumentString(`
     fragment ConsolePartnerTerms on PartnerTerms {
   id
@@ -1061,6 +1196,258 @@ export const MemberProfileDocument = new TypedDocumentString(`
     }
   }
 }`) as unknown as TypedDocumentString<MemberProfileQuery, MemberProfileQueryVariables>;
+export const ConsoleProgramFiguresRunDocument = new TypedDocumentString(`
+    query ConsoleProgramFiguresRun {
+  programFiguresRun {
+    ...ConsoleFiguresRun
+  }
+}
+    fragment ConsoleFiguresRun on ProgramFiguresRun {
+  asOf
+  timeZone
+  currency
+  trigger
+  durationMs
+}`) as unknown as TypedDocumentString<ConsoleProgramFiguresRunQuery, ConsoleProgramFiguresRunQueryVariables>;
+export const ConsoleRefreshProgramFiguresDocument = new TypedDocumentString(`
+    mutation ConsoleRefreshProgramFigures {
+  refreshProgramFigures {
+    ...ConsoleFiguresRun
+  }
+}
+    fragment ConsoleFiguresRun on ProgramFiguresRun {
+  asOf
+  timeZone
+  currency
+  trigger
+  durationMs
+}`) as unknown as TypedDocumentString<ConsoleRefreshProgramFiguresMutation, ConsoleRefreshProgramFiguresMutationVariables>;
+export const ConsoleMemberGrowthFiguresDocument = new TypedDocumentString(`
+    query ConsoleMemberGrowthFigures($from: DateTimeISO!, $to: DateTimeISO!, $bucket: FigureBucket!) {
+  memberGrowthFigures(from: $from, to: $to, bucket: $bucket) {
+    buckets {
+      start
+      end
+      newMembers
+      newPaidMembers
+      totalMembers
+      paidMembers
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleMemberGrowthFiguresQuery, ConsoleMemberGrowthFiguresQueryVariables>;
+export const ConsolePaidConversionFiguresDocument = new TypedDocumentString(`
+    query ConsolePaidConversionFigures($from: DateTimeISO!, $to: DateTimeISO!) {
+  paidConversionFigures(from: $from, to: $to) {
+    cohorts {
+      month
+      members
+      converted
+      convertedWithin30Days
+      conversionRate
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsolePaidConversionFiguresQuery, ConsolePaidConversionFiguresQueryVariables>;
+export const ConsoleRenewalFiguresDocument = new TypedDocumentString(`
+    query ConsoleRenewalFigures($from: DateTimeISO!, $to: DateTimeISO!, $bucket: FigureBucket!) {
+  renewalFigures(from: $from, to: $to, bucket: $bucket) {
+    buckets {
+      start
+      end
+      periodsDue
+      periodsRenewed
+      periodsPending
+      renewalRate
+      membershipsEnded
+      repurchased
+      repurchaseRate
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleRenewalFiguresQuery, ConsoleRenewalFiguresQueryVariables>;
+export const ConsoleOrderValueFiguresDocument = new TypedDocumentString(`
+    query ConsoleOrderValueFigures($from: DateTimeISO!, $to: DateTimeISO!, $bucket: FigureBucket!) {
+  orderValueFigures(from: $from, to: $to, bucket: $bucket) {
+    buckets {
+      start
+      end
+      orders
+      gross {
+        ...ConsoleFigureMoney
+      }
+      refunded {
+        ...ConsoleFigureMoney
+      }
+      net {
+        ...ConsoleFigureMoney
+      }
+      averageOrderValue {
+        ...ConsoleFigureMoney
+      }
+    }
+  }
+}
+    fragment ConsoleFigureMoney on FigureMoney {
+  amount
+  currency
+}`) as unknown as TypedDocumentString<ConsoleOrderValueFiguresQuery, ConsoleOrderValueFiguresQueryVariables>;
+export const ConsoleBenefitUtilizationFiguresDocument = new TypedDocumentString(`
+    query ConsoleBenefitUtilizationFigures($from: DateTimeISO!, $to: DateTimeISO!) {
+  benefitUtilizationFigures(from: $from, to: $to) {
+    benefits {
+      benefitId
+      benefitCode
+      benefitName
+      partnerId
+      partnerName
+      kind
+      quota
+      rights
+      unitsGranted
+      unitsUsed
+      utilization
+      value {
+        ...ConsoleFigureMoney
+      }
+    }
+  }
+}
+    fragment ConsoleFigureMoney on FigureMoney {
+  amount
+  currency
+}`) as unknown as TypedDocumentString<ConsoleBenefitUtilizationFiguresQuery, ConsoleBenefitUtilizationFiguresQueryVariables>;
+export const ConsoleMemberValueFiguresDocument = new TypedDocumentString(`
+    query ConsoleMemberValueFigures($from: DateTimeISO!, $to: DateTimeISO!) {
+  memberValueFigures(from: $from, to: $to) {
+    currency
+    periods
+    value {
+      ...ConsoleFigureMoney
+    }
+    fees {
+      ...ConsoleFigureMoney
+    }
+    averageValue {
+      ...ConsoleFigureMoney
+    }
+    averageFee {
+      ...ConsoleFigureMoney
+    }
+    valueToFee
+    bands {
+      band
+      label
+      minRatio
+      maxRatio
+      periods
+    }
+    byPlan {
+      planCode
+      periods
+      value {
+        ...ConsoleFigureMoney
+      }
+      fees {
+        ...ConsoleFigureMoney
+      }
+      valueToFee
+    }
+  }
+}
+    fragment ConsoleFigureMoney on FigureMoney {
+  amount
+  currency
+}`) as unknown as TypedDocumentString<ConsoleMemberValueFiguresQuery, ConsoleMemberValueFiguresQueryVariables>;
+export const ConsolePointsLiabilityFiguresDocument = new TypedDocumentString(`
+    query ConsolePointsLiabilityFigures {
+  pointsLiabilityFigures {
+    outstandingPoints
+    debtPoints
+    members
+    pricePer1000
+    amount {
+      ...ConsoleFigureMoney
+    }
+    lowestAmount {
+      ...ConsoleFigureMoney
+    }
+    expiry {
+      month
+      points
+      members
+      amount {
+        ...ConsoleFigureMoney
+      }
+    }
+  }
+}
+    fragment ConsoleFigureMoney on FigureMoney {
+  amount
+  currency
+}`) as unknown as TypedDocumentString<ConsolePointsLiabilityFiguresQuery, ConsolePointsLiabilityFiguresQueryVariables>;
+export const ConsolePointsLiabilityDocument = new TypedDocumentString(`
+    query ConsolePointsLiability {
+  pointsLiability {
+    outstanding
+    members
+    debts
+    byExpiry {
+      month
+      points
+      members
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsolePointsLiabilityQuery, ConsolePointsLiabilityQueryVariables>;
+export const ConsoleTierFiguresDocument = new TypedDocumentString(`
+    query ConsoleTierFigures($from: DateTimeISO!, $to: DateTimeISO!) {
+  tierFigures(from: $from, to: $to) {
+    distribution {
+      tierCode
+      tierName
+      rank
+      members
+      share
+    }
+    moves {
+      month
+      fromTier
+      toTier
+      reason
+      moves
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleTierFiguresQuery, ConsoleTierFiguresQueryVariables>;
+export const ConsolePartnerDependencyFiguresDocument = new TypedDocumentString(`
+    query ConsolePartnerDependencyFigures($from: DateTimeISO!, $to: DateTimeISO!) {
+  partnerDependencyFigures(from: $from, to: $to) {
+    currency
+    pointsIssued
+    programPointsIssued
+    realizedValue {
+      ...ConsoleFigureMoney
+    }
+    partners {
+      partnerId
+      partnerName
+      realizedValue {
+        ...ConsoleFigureMoney
+      }
+      valueShare
+      pointsIssued
+      pointsShare
+      liveRights
+      membersWithLiveRights
+      paidMembersWithLiveRights
+    }
+  }
+}
+    fragment ConsoleFigureMoney on FigureMoney {
+  amount
+  currency
+}`) as unknown as TypedDocumentString<ConsolePartnerDependencyFiguresQuery, ConsolePartnerDependencyFiguresQueryVariables>;
 export const ConsolePartnersDocument = new TypedDocumentString(`
     query ConsolePartners {
   partners {
@@ -1069,6 +1456,116 @@ export const ConsolePartnersDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ConsolePartnersQuery, ConsolePartnersQueryVariables>;
+export const ConsolePartnerExitFiguresDocument = new TypedDocumentString(`
+    query ConsolePartnerExitFigures($partnerId: ID!) {
+  partnerExitFigures(partnerId: $partnerId) {
+    partnerId
+    partnerName
+    members
+    paidMembers
+    pointsOutstanding
+    pointsLiability {
+      ...ConsoleFigureMoney
+    }
+    rights {
+      benefitId
+      benefitCode
+      benefitName
+      kind
+      source
+      rights
+      members
+    }
+    rewards {
+      rewardCode
+      rewardName
+      pointsCost
+    }
+    replacements {
+      benefit {
+        benefitId
+        benefitCode
+        benefitName
+        kind
+      }
+      candidates {
+        benefitId
+        benefitCode
+        benefitName
+        partnerId
+        partnerName
+        kind
+        unitPrice {
+          ...ConsoleFigureMoney
+        }
+        memberValue {
+          ...ConsoleFigureMoney
+        }
+      }
+    }
+  }
+}
+    fragment ConsoleFigureMoney on FigureMoney {
+  amount
+  currency
+}`) as unknown as TypedDocumentString<ConsolePartnerExitFiguresQuery, ConsolePartnerExitFiguresQueryVariables>;
+export const ConsoleBundleCostSimulationDocument = new TypedDocumentString(`
+    query ConsoleBundleCostSimulation($bundleVersionId: ID!, $utilization: [UtilizationOverride!], $pointsPerPeriod: Int) {
+  bundleCostSimulation(
+    bundleVersionId: $bundleVersionId
+    utilization: $utilization
+    pointsPerPeriod: $pointsPerPeriod
+  ) {
+    bundleVersionId
+    bundleCode
+    version
+    pointPricePer1000
+    plans {
+      planCode
+      billingPeriod
+      fee {
+        ...ConsoleFigureMoney
+      }
+      lines {
+        benefitId
+        benefitCode
+        benefitName
+        partnerName
+        kind
+        unitsPerPeriod
+        unitPrice {
+          ...ConsoleFigureMoney
+        }
+        utilization
+        utilizationSource
+        observedRights
+        expectedUnits
+        cost {
+          ...ConsoleFigureMoney
+        }
+      }
+      pointsPerPeriod
+      pointsObservedPeriods
+      pointsCost {
+        ...ConsoleFigureMoney
+      }
+      partnerCost {
+        ...ConsoleFigureMoney
+      }
+      totalCost {
+        ...ConsoleFigureMoney
+      }
+      margin {
+        ...ConsoleFigureMoney
+      }
+      costToFee
+    }
+  }
+}
+    fragment ConsoleFigureMoney on FigureMoney {
+  amount
+  currency
+}`) as unknown as TypedDocumentString<ConsoleBundleCostSimulationQuery, ConsoleBundleCostSimulationQueryVariables>;
 export const ConsoleCreatePartnerDocument = new TypedDocumentString(`
     mutation ConsoleCreatePartner($input: PartnerInput!) {
   createPartner(input: $input) {

@@ -17,6 +17,8 @@ export const SLOW_ROOT_FIELDS: Readonly<Record<string, number>> = {
   advanceTestClock: 15 * 60_000,
   // Computes every member's segments (3-12 s for 100,000 members on 2 cores: docs/decisions.md).
   recomputeSegments: 5 * 60_000,
+  // Rebuilds every program figure from the raw tables (about 200 s for 1,000,000 members on 2 cores: docs/decisions.md).
+  refreshProgramFigures: 10 * 60_000,
 };
 
 export function subgraphTimeout(defaultMs: number, slowFields: Readonly<Record<string, number>> = {}): GatewayPlugin {
