@@ -84,6 +84,7 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     benefitUtilizationFigures: ['admin', 'pm', 'finance', 'analyst'],
     memberValueFigures: ['admin', 'pm', 'finance', 'analyst'],
     pointsLiabilityFigures: ['admin', 'pm', 'finance'],
+    pointsOutstandingFigures: ['admin', 'pm', 'finance', 'analyst'],
     tierFigures: ['admin', 'pm', 'finance', 'analyst'],
     partnerDependencyFigures: ['admin', 'pm', 'finance', 'analyst'],
     partnerExitFigures: ['admin', 'pm', 'finance'],

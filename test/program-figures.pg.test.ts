@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedProgramHistory } from '../bench/program-history.js';
+import { StaffRole } from '../src/platform/principal.js';
 import { startTestApp, type SubscribedMember, type TestApp } from './support/app.js';
 
 /**
@@ -457,6 +458,17 @@ describe('program figures, each against a recomputation from the raw tables', ()
       [...byIssuer.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([issuer, points]) => [issuer, Math.round(points)]),
     );
     expect(figures.byIssuer.find((i: { issuer: string }) => i.issuer === 'partner-issued:brewbar')).toMatchObject({ partnerId: 'brewbar' });
+  });
+
+  it('gives an analyst the same points outstanding and expiry curve without any price agreed with partners', async () => {
+    const analyst = await t.staffToken(`analyst-${Date.now()}`, StaffRole.ANALYST);
+    const asAnalyst = await t.graphql(`{ pointsOutstandingFigures { outstandingPoints members debtPoints expiry { month points members } run { asOf } } }`, {}, { bearer: analyst });
+    expect(asAnalyst.errors).toBeUndefined();
+    const refused = await t.graphql(`{ pointsLiabilityFigures { outstandingPoints } }`, {}, { bearer: analyst });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const { pointsLiabilityFigures: money } = await gql(`{ pointsLiabilityFigures { outstandingPoints members debtPoints expiry { month points members } run { asOf } } }`);
+    expect(asAnalyst.data.pointsOutstandingFigures).toEqual(money);
+    expect(money.outstandingPoints).toBeGreaterThan(0);
   });
 
   it('counts members per tier now and tier moves per month', async () => {

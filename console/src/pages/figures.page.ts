@@ -10,7 +10,7 @@ import {
   ConsoleOrderValueFiguresDocument,
   ConsolePaidConversionFiguresDocument,
   ConsolePartnerDependencyFiguresDocument,
-  ConsolePointsLiabilityDocument,
+  ConsolePointsOutstandingFiguresDocument,
   ConsolePointsLiabilityFiguresDocument,
   ConsoleProgramFiguresRunDocument,
   ConsoleRefreshProgramFiguresDocument,
@@ -522,17 +522,17 @@ function sections(settlement: boolean): Section[] {
       async load(_range, run) {
         const monthOf = (month: string | null) => (month ? periodLabel(month, 'MONTH', run.timeZone) : m('liability.never'));
         if (!settlement) {
-          // Without the prices agreed with partners: the liability in points (pointsLiability).
-          const f = (await request(ConsolePointsLiabilityDocument, {})).pointsLiability;
+          // Without the prices agreed with partners: the same rebuild's figures in points.
+          const f = (await request(ConsolePointsOutstandingFiguresDocument, {})).pointsOutstandingFigures;
           return {
-            summary: h('p', { class: 'figure-summary' }, m('liability.summaryPoints', { points: count(f.outstanding), members: count(f.members) })),
+            summary: h('p', { class: 'figure-summary' }, m('liability.summaryPoints', { points: count(f.outstandingPoints), members: count(f.members) })),
             charts: [
               {
                 name: 'pointsLiability',
-                x: { categories: f.byExpiry.map((e) => monthOf(e.month)) },
+                x: { categories: f.expiry.map((e) => monthOf(e.month)) },
                 xLabel: m('liability.month'),
                 yLabel: m('liability.axisPoints'),
-                series: [{ label: m('liability.points'), values: f.byExpiry.map((e) => e.points), kind: 'bars' }],
+                series: [{ label: m('liability.points'), values: f.expiry.map((e) => e.points), kind: 'bars' }],
                 format: count,
                 description: describe('liability.title', null),
               },
@@ -541,7 +541,7 @@ function sections(settlement: boolean): Section[] {
               {
                 caption: m('liability.title'),
                 headers: [m('liability.month'), m('liability.points'), m('liability.members')],
-                rows: f.byExpiry.map((e) => [monthOf(e.month), count(e.points), count(e.members)]),
+                rows: f.expiry.map((e) => [monthOf(e.month), count(e.points), count(e.members)]),
               },
             ],
           };

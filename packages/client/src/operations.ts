@@ -523,10 +523,10 @@ export type ConsolePointsLiabilityFiguresQueryVariables = Exact<{ [key: string]:
 
 export type ConsolePointsLiabilityFiguresQuery = { pointsLiabilityFigures: { outstandingPoints: number, debtPoints: number, members: number, pricePer1000: number, amount: { amount: number, currency: string }, lowestAmount: { amount: number, currency: string }, expiry: Array<{ month: string | null, points: number, members: number, amount: { amount: number, currency: string } }> } };
 
-export type ConsolePointsLiabilityQueryVariables = Exact<{ [key: string]: never; }>;
+export type ConsolePointsOutstandingFiguresQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConsolePointsLiabilityQuery = { pointsLiability: { outstanding: number, members: number, debts: number, byExpiry: Array<{ month: string | null, points: number, members: number }> } };
+export type ConsolePointsOutstandingFiguresQuery = { pointsOutstandingFigures: { outstandingPoints: number, members: number, debtPoints: number, expiry: Array<{ month: string | null, points: number, members: number }> } };
 
 export type ConsoleTierFiguresQueryVariables = Exact<{
   from: string;
@@ -1386,20 +1386,20 @@ export const ConsolePointsLiabilityFiguresDocument = new TypedDocumentString(`
   amount
   currency
 }`) as unknown as TypedDocumentString<ConsolePointsLiabilityFiguresQuery, ConsolePointsLiabilityFiguresQueryVariables>;
-export const ConsolePointsLiabilityDocument = new TypedDocumentString(`
-    query ConsolePointsLiability {
-  pointsLiability {
-    outstanding
+export const ConsolePointsOutstandingFiguresDocument = new TypedDocumentString(`
+    query ConsolePointsOutstandingFigures {
+  pointsOutstandingFigures {
+    outstandingPoints
     members
-    debts
-    byExpiry {
+    debtPoints
+    expiry {
       month
       points
       members
     }
   }
 }
-    `) as unknown as TypedDocumentString<ConsolePointsLiabilityQuery, ConsolePointsLiabilityQueryVariables>;
+    `) as unknown as TypedDocumentString<ConsolePointsOutstandingFiguresQuery, ConsolePointsOutstandingFiguresQueryVariables>;
 export const ConsoleTierFiguresDocument = new TypedDocumentString(`
     query ConsoleTierFigures($from: DateTimeISO!, $to: DateTimeISO!) {
   tierFigures(from: $from, to: $to) {

@@ -15,6 +15,7 @@ import {
   PartnerDependencyFiguresType,
   PartnerExitFiguresType,
   PointsLiabilityFiguresType,
+  PointsOutstandingFiguresType,
   ProgramFiguresRunType,
   RenewalFiguresType,
   TierFiguresType,
@@ -127,6 +128,21 @@ export class ProgramFiguresResolver {
     requireCapability(ctx.principal, 'pointsLiabilityFigures', Capability.SETTLEMENT);
     const { run, liability } = await ctx.services.programFigures.pointsLiability();
     return { run, ...liability };
+  }
+
+  @Query(() => PointsOutstandingFiguresType, {
+    description: 'Points outstanding and their expiry curve, in points (admins, product managers, finance, analysts): the liability for those who may not see partner prices',
+  })
+  async pointsOutstandingFigures(@Ctx() ctx: RequestContext): Promise<PointsOutstandingFiguresType> {
+    requireCapability(ctx.principal, 'pointsOutstandingFigures', Capability.VIEW_FIGURES);
+    const { run, liability } = await ctx.services.programFigures.pointsLiability();
+    return {
+      run,
+      outstandingPoints: liability.outstandingPoints,
+      members: liability.members,
+      debtPoints: liability.debtPoints,
+      expiry: liability.expiry.map(({ month, points, members }) => ({ month, points, members })),
+    };
   }
 
   @Query(() => TierFiguresType, { description: 'Members per tier now and tier moves per month of the range (admins, product managers, finance, analysts)' })

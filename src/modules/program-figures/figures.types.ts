@@ -342,6 +342,38 @@ export class LiabilityIssuerType {
   amount!: FigureMoneyType;
 }
 
+@ObjectType('PointsOutstandingExpiryMonth')
+export class PointsOutstandingExpiryMonthType {
+  @Field(() => Date, { nullable: true, description: 'The start of the month the points expire in; null: never' })
+  month!: Date | null;
+
+  @Field(() => GraphQLSafeInt)
+  points!: number;
+
+  @Field(() => Int)
+  members!: number;
+}
+
+@ObjectType('PointsOutstandingFigures', {
+  description: 'Points outstanding, by the month they expire, in points only: the liability without the prices agreed with partners (from the same rebuild as pointsLiabilityFigures)',
+})
+export class PointsOutstandingFiguresType {
+  @Field(() => ProgramFiguresRunType)
+  run!: ProgramFiguresRunType;
+
+  @Field(() => GraphQLSafeInt)
+  outstandingPoints!: number;
+
+  @Field(() => Int)
+  members!: number;
+
+  @Field(() => GraphQLSafeInt, { description: 'Points refunds left members owing' })
+  debtPoints!: number;
+
+  @Field(() => [PointsOutstandingExpiryMonthType], { description: 'The expiry curve' })
+  expiry!: PointsOutstandingExpiryMonthType[];
+}
+
 @ObjectType('PointsLiabilityFigures', { description: 'Points outstanding in money, by the month they expire and by who issued them' })
 export class PointsLiabilityFiguresType {
   @Field(() => ProgramFiguresRunType)
