@@ -124,6 +124,8 @@ export type Capability =
 /** One change of a draft: exactly one of the fields */
 export type CatalogChangeInput = {
   createBenefit?: CreateBenefitChangeInput | null | undefined;
+  createBundle?: CreateBundleChangeInput | null | undefined;
+  createPlan?: CreatePlanChangeInput | null | undefined;
   removeBundleBenefit?: RemoveBundleBenefitChangeInput | null | undefined;
   setBundleBenefit?: SetBundleBenefitChangeInput | null | undefined;
   setEarnRules?: SetEarnRulesChangeInput | null | undefined;
@@ -162,6 +164,36 @@ export type CreateBenefitChangeInput = {
   unitPrice?: MoneyInput | null | undefined;
 };
 
+/** A new bundle; its benefits are the setBundleBenefit changes of the same draft naming it (version 1, from the effective date) */
+export type CreateBundleChangeInput = {
+  /** 2-40 capitals, digits or _ */
+  code: string;
+  name: LocalizedTextInput;
+};
+
+/** A new plan selling a bundle (live, or created earlier in the same draft), on sale from the effective date */
+export type CreatePlanChangeInput = {
+  billingPeriod: BillingPeriod;
+  bundleCode: string;
+  /** 2-40 capitals, digits or _ */
+  code: string;
+  /** Default USABLE */
+  graceAccess?: GraceAccess | null | undefined;
+  /** Days a failed renewal stays PAST_DUE, 0-60 (default 7) */
+  graceDays?: number | null | undefined;
+  /** Members renew into the version they bought (default false) */
+  grandfathered?: boolean | null | undefined;
+  name: LocalizedTextInput;
+  /** Per billing period, above 0 */
+  price: MoneyInput;
+  /** Default PRO_RATA_MINUS_USED */
+  refundPolicy?: RefundPolicy | null | undefined;
+  /** Days before a renewal that members are reminded of it, 0-60 (default 7) */
+  reminderDays?: number | null | undefined;
+  /** Free days before the first charge, 0-90 (default 0: none) */
+  trialDays?: number | null | undefined;
+};
+
 /** What granted a right */
 export type EntitlementSource =
   /** A campaign or member day */
@@ -184,6 +216,13 @@ export type EntitlementStatus =
   | 'REVOKED'
   /** Temporarily unusable */
   | 'SUSPENDED';
+
+/** What a membership's rights do while a failed renewal is in grace (PAST_DUE) */
+export type GraceAccess =
+  /** Suspended until the member pays; tokens already out are refused */
+  | 'SUSPENDED'
+  /** The member keeps using them while the charge is retried */
+  | 'USABLE';
 
 /** Text in each locale members read */
 export type LocalizedTextInput = {
@@ -385,11 +424,19 @@ export type SetTierChangeInput = {
 export type UpdatePlanChangeInput = {
   /** On sale */
   active?: boolean | null | undefined;
+  /** What rights do while a failed renewal is in grace */
+  graceAccess?: GraceAccess | null | undefined;
   graceDays?: number | null | undefined;
   /** Members renew into the version they bought */
   grandfathered?: boolean | null | undefined;
+  /** The plan's name, both locales */
+  name?: LocalizedTextInput | null | undefined;
   planCode: string;
   price?: MoneyInput | null | undefined;
+  /** What a refund in the middle of a paid period gives back */
+  refundPolicy?: RefundPolicy | null | undefined;
+  /** Days before a renewal that members are reminded of it (0-60) */
+  reminderDays?: number | null | undefined;
   trialDays?: number | null | undefined;
 };
 
