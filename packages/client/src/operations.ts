@@ -546,7 +546,7 @@ export type ConsoleAuditTrailQueryVariables = Exact<{
 
 export type ConsoleAuditTrailQuery = { auditTrail: Array<{ id: string, at: string, actor: string, action: string, subject: string, before: string | null, after: string | null }> };
 
-export type ConsoleDraftFragment = { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } };
+export type ConsoleDraftFragment = { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundlesCreated: Array<string>, plansCreated: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } };
 
 export type ConsoleBundleLineFragment = { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null };
 
@@ -562,14 +562,14 @@ export type ConsoleCatalogDraftQueryVariables = Exact<{
 }>;
 
 
-export type ConsoleCatalogDraftQuery = { catalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
+export type ConsoleCatalogDraftQuery = { catalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundlesCreated: Array<string>, plansCreated: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
 
 export type ConsoleCreateCatalogDraftMutationVariables = Exact<{
   input: CatalogDraftInput;
 }>;
 
 
-export type ConsoleCreateCatalogDraftMutation = { createCatalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
+export type ConsoleCreateCatalogDraftMutation = { createCatalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundlesCreated: Array<string>, plansCreated: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
 
 export type ConsoleUpdateCatalogDraftMutationVariables = Exact<{
   draftId: string | number;
@@ -577,7 +577,7 @@ export type ConsoleUpdateCatalogDraftMutationVariables = Exact<{
 }>;
 
 
-export type ConsoleUpdateCatalogDraftMutation = { updateCatalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
+export type ConsoleUpdateCatalogDraftMutation = { updateCatalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundlesCreated: Array<string>, plansCreated: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
 
 export type ConsoleCatalogPreviewQueryVariables = Exact<{
   draftId: string | number;
@@ -594,14 +594,14 @@ export type ConsolePublishCatalogDraftMutationVariables = Exact<{
 }>;
 
 
-export type ConsolePublishCatalogDraftMutation = { publishCatalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
+export type ConsolePublishCatalogDraftMutation = { publishCatalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundlesCreated: Array<string>, plansCreated: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
 
 export type ConsoleCancelCatalogPublicationMutationVariables = Exact<{
   draftId: string | number;
 }>;
 
 
-export type ConsoleCancelCatalogPublicationMutation = { cancelCatalogPublication: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
+export type ConsoleCancelCatalogPublicationMutation = { cancelCatalogPublication: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundlesCreated: Array<string>, plansCreated: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
 
 export type ConsolePlansQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -886,6 +886,15 @@ export const ConsoleDraftFragmentDoc = new TypedDocumentString(`
   }
   diff {
     benefitsCreated
+    bundlesCreated
+    plansCreated {
+      planCode
+      changes {
+        field
+        before
+        after
+      }
+    }
     bundles {
       bundleCode
       added {
@@ -1312,6 +1321,15 @@ export const ConsoleCatalogDraftDocument = new TypedDocumentString(`
   }
   diff {
     benefitsCreated
+    bundlesCreated
+    plansCreated {
+      planCode
+      changes {
+        field
+        before
+        after
+      }
+    }
     bundles {
       bundleCode
       added {
@@ -1380,6 +1398,15 @@ export const ConsoleCreateCatalogDraftDocument = new TypedDocumentString(`
   }
   diff {
     benefitsCreated
+    bundlesCreated
+    plansCreated {
+      planCode
+      changes {
+        field
+        before
+        after
+      }
+    }
     bundles {
       bundleCode
       added {
@@ -1448,6 +1475,15 @@ export const ConsoleUpdateCatalogDraftDocument = new TypedDocumentString(`
   }
   diff {
     benefitsCreated
+    bundlesCreated
+    plansCreated {
+      planCode
+      changes {
+        field
+        before
+        after
+      }
+    }
     bundles {
       bundleCode
       added {
@@ -1543,6 +1579,15 @@ export const ConsolePublishCatalogDraftDocument = new TypedDocumentString(`
   }
   diff {
     benefitsCreated
+    bundlesCreated
+    plansCreated {
+      planCode
+      changes {
+        field
+        before
+        after
+      }
+    }
     bundles {
       bundleCode
       added {
@@ -1611,6 +1656,15 @@ export const ConsoleCancelCatalogPublicationDocument = new TypedDocumentString(`
   }
   diff {
     benefitsCreated
+    bundlesCreated
+    plansCreated {
+      planCode
+      changes {
+        field
+        before
+        after
+      }
+    }
     bundles {
       bundleCode
       added {

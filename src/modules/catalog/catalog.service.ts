@@ -173,7 +173,7 @@ export class CatalogService {
       const problems = [...plan.problems];
       for (const [bundleCode, migration] of Object.entries(options.migrations)) {
         if (!plan.bundles.has(bundleCode)) problems.push({ field: `migrations.${bundleCode}`, message: 'the draft does not change this bundle' });
-        else if (!live.bundles.has(bundleCode)) problems.push({ field: `migrations.${bundleCode}`, message: 'a new bundle has no members to migrate' });
+        else if (!live.bundles.has(bundleCode) && migration === MemberMigration.MIGRATE) problems.push({ field: `migrations.${bundleCode}`, message: 'a new bundle has no members to migrate' });
         if (!Object.values(MemberMigration).includes(migration)) problems.push({ field: `migrations.${bundleCode}`, message: 'must be GRANDFATHER or MIGRATE' });
       }
       if (problems.length > 0) throw AppError.badInput(problems);
