@@ -8,9 +8,12 @@ import { startTestApp, type TestApp } from './support/app.js';
 
 let t: TestApp;
 let admin: string;
+// How far ahead of real time the app's clock runs: moved past a scheduled publication's date so
+// members subscribe after it, as they would then (JWTs are checked on real time, unaffected).
+let ahead = 0;
 
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ now: () => new Date(Date.now() + ahead) });
   admin = await t.adminToken('catalog-pm');
 });
 afterAll(async () => {
@@ -18,7 +21,7 @@ afterAll(async () => {
 });
 
 const DRAFT_FIELDS = `id title status createdBy effectiveAt changes { kind summary json } problems { field message }
-  diff { benefitsCreated bundles { bundleCode added { benefitCode quota period minTier segments } removed { benefitCode } changed { benefitCode before { quota } after { quota } } } plans { planCode changes { field before after } } }`;
+  diff { benefitsCreated bundlesCreated plansCreated { planCode changes { field before after } } bundles { bundleCode added { benefitCode quota period minTier segments } removed { benefitCode } changed { benefitCode before { quota } after { quota } } } plans { planCode changes { field before after } } }`;
 const CREATE = `mutation($input: CatalogDraftInput!) { createCatalogDraft(input: $input) { ${DRAFT_FIELDS} } }`;
 const PUBLISH = `mutation($id: ID!, $at: DateTimeISO, $migrations: [BundleMigrationInput!]) { publishCatalogDraft(draftId: $id, effectiveAt: $at, migrations: $migrations) { ${DRAFT_FIELDS} } }`;
 const CANCEL = `mutation($id: ID!) { cancelCatalogPublication(draftId: $id) { id status } }`;
@@ -49,11 +52,43 @@ async function rights(bearer: string): Promise<Record<string, number | null>> {
 async function catalogFootprint() {
   const [row] = await t.db.query(
     `select (select count(*)::int from bundle_version) as versions, (select count(*)::int from bundle_benefit) as lines,
-            (select count(*)::int from benefit) as benefits, (select json_agg(json_build_object('code', code, 'price', price_amount) order by code) from plan) as plans,
+            (select count(*)::int from benefit) as benefits, (select json_agg(code order by code) from bundle) as bundles,
+            (select json_agg(json_build_object('code', code, 'price', price_amount, 'active', active, 'refundPolicy', refund_policy) order by code) from plan) as plans,
             (select count(*)::int from entitlement) as rights`,
   );
   return row;
 }
+
+/** A new member subscribed to `planCode` through the gateway; null and the error when refused. */
+async function subscribeTo(planCode: string): Promise<{ bearer: string; membershipId: string | null; error: { code?: string } | null }> {
+  const bearer = await t.memberToken(`member-${randomUUID()}`);
+  const res = await t.graphql(`mutation($p: String!) { subscribe(planCode: $p, idempotencyKey: "k") { id } }`, { p: planCode }, { bearer });
+  return { bearer, membershipId: res.data?.subscribe?.id ?? null, error: res.errors?.[0]?.extensions ?? null };
+}
+
+async function planCodesOnSale(): Promise<string[]> {
+  const res = await t.graphql(`{ plans { code } }`, {});
+  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+  return res.data.plans.map((p: { code: string }) => p.code);
+}
+
+/** A new bundle of two benefits and a monthly plan selling it, with a full refund. */
+const cityPlan = (suffix: string) => [
+  { createBundle: { code: `CITY_${suffix}_BUNDLE`, name: { en: `City ${suffix}`, zhCN: `城市 ${suffix}` } } },
+  { setBundleBenefit: { bundleCode: `CITY_${suffix}_BUNDLE`, benefitCode: 'COFFEE', quota: 5, period: 'CALENDAR_MONTH' } },
+  { setBundleBenefit: { bundleCode: `CITY_${suffix}_BUNDLE`, benefitCode: 'CAR_WASH', quota: 1, period: 'MEMBERSHIP_TERM' } },
+  {
+    createPlan: {
+      code: `CITY_${suffix}`,
+      name: { en: `City ${suffix}`, zhCN: `城市 ${suffix}` },
+      price: { amount: 990, currency: 'CNY' },
+      billingPeriod: 'MONTH',
+      bundleCode: `CITY_${suffix}_BUNDLE`,
+      trialDays: 3,
+      refundPolicy: 'FULL',
+    },
+  },
+];
 
 const LOUNGE = {
   createBenefit: {
@@ -88,6 +123,8 @@ describe('catalog drafts', () => {
       ],
       diff: {
         benefitsCreated: ['LOUNGE_PASS'],
+        bundlesCreated: [],
+        plansCreated: [],
         bundles: [{ bundleCode: 'PLUS_BUNDLE', added: [{ benefitCode: 'LOUNGE_PASS', quota: 2, period: 'MEMBERSHIP_TERM', minTier: null, segments: null }], removed: [], changed: [] }],
         plans: [],
       },
@@ -217,6 +254,215 @@ describe('catalog drafts', () => {
     expect(after!.price_amount).toBe(2_900);
     const status = await t.graphql(`query($id: ID!) { catalogDraft(draftId: $id) { status } }`, { id: created.id }, { bearer: admin });
     expect(status.data.catalogDraft.status).toBe('PUBLISHED');
+  });
+});
+
+describe('new bundles and plans, and the rest of a plan\'s terms, in drafts', () => {
+  it('lists every problem of new bundles, new plans and plan terms at their fields, refuses to publish, and changes nothing', async () => {
+    const footprint = await catalogFootprint();
+    const created = await draft('New plans, all wrong', [
+      { createBundle: { code: 'bad bundle', name: { en: '', zhCN: '空' } } },
+      { createBundle: { code: 'PLUS_BUNDLE', name: { en: 'Plus again', zhCN: '会员' } } },
+      { createBundle: { code: 'EMPTY_BUNDLE', name: { en: 'Empty', zhCN: '空' } } },
+      {
+        createPlan: {
+          code: 'PLUS',
+          name: { en: 'Plus again', zhCN: '会员' },
+          price: { amount: 0, currency: 'YUAN' },
+          billingPeriod: 'YEAR',
+          bundleCode: 'NOPE_BUNDLE',
+          trialDays: 91,
+          graceDays: 61,
+          reminderDays: -1,
+        },
+      },
+      { createPlan: { code: 'EMPTY', name: { en: 'Empty', zhCN: '空' }, price: { amount: 100, currency: 'CNY' }, billingPeriod: 'MONTH', bundleCode: 'EMPTY_BUNDLE' } },
+      { createPlan: { code: 'EMPTY', name: { en: 'Empty', zhCN: '空' }, price: { amount: 100, currency: 'CNY' }, billingPeriod: 'MONTH', bundleCode: 'PLUS_BUNDLE' } },
+      { updatePlan: { planCode: 'PLUS', reminderDays: 61, name: { en: '', zhCN: ' ' } } },
+    ]);
+    expect(created.problems).toEqual([
+      { field: 'changes[0].code', message: 'must be 2-40 capitals, digits or _ starting with a letter' },
+      { field: 'changes[0].name.en', message: 'must be 1-100 characters' },
+      { field: 'changes[1].code', message: 'a bundle PLUS_BUNDLE exists already' },
+      { field: 'changes[2]', message: 'a new bundle must grant at least one benefit: add a setBundleBenefit change naming EMPTY_BUNDLE' },
+      { field: 'changes[3].code', message: 'a plan PLUS exists already' },
+      { field: 'changes[3].price.amount', message: 'must be a whole amount in minor units above 0' },
+      { field: 'changes[3].trialDays', message: 'must be a whole number of days from 0 to 90' },
+      { field: 'changes[3].graceDays', message: 'must be a whole number of days from 0 to 60' },
+      { field: 'changes[3].reminderDays', message: 'must be a whole number of days from 0 to 60' },
+      { field: 'changes[3].price.currency', message: 'must be an ISO currency code' },
+      { field: 'changes[3].bundleCode', message: 'no bundle NOPE_BUNDLE (create it first, in this draft or before)' },
+      { field: 'changes[5].code', message: 'a plan EMPTY exists already' },
+      { field: 'changes[6].reminderDays', message: 'must be a whole number of days from 0 to 60' },
+      { field: 'changes[6].name.en', message: 'must be 1-100 characters' },
+      { field: 'changes[6].name.zhCN', message: 'must be 1-100 characters' },
+    ]);
+    const refused = await t.graphql(PUBLISH, { id: created.id }, { bearer: admin });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(refused.errors?.[0]?.extensions?.problems).toEqual(created.problems);
+    expect(await catalogFootprint()).toEqual(footprint);
+  });
+
+  it('publishes a new bundle and a plan selling it now: diffed, audited, listed in plans, and a member who subscribes holds the bundle\'s rights', async () => {
+    const created = await draft('City plan', cityPlan('NOW'));
+    expect(created.problems).toEqual([]);
+    expect(created.changes.map((c: { kind: string }) => c.kind)).toEqual(['CREATE_BUNDLE', 'SET_BUNDLE_BENEFIT', 'SET_BUNDLE_BENEFIT', 'CREATE_PLAN']);
+    expect(created.diff).toMatchObject({
+      bundlesCreated: ['CITY_NOW_BUNDLE'],
+      bundles: [{ bundleCode: 'CITY_NOW_BUNDLE', added: [{ benefitCode: 'COFFEE', quota: 5 }, { benefitCode: 'CAR_WASH', quota: 1 }], removed: [], changed: [] }],
+      plans: [],
+    });
+    expect(created.diff.plansCreated).toEqual([
+      {
+        planCode: 'CITY_NOW',
+        changes: expect.arrayContaining([
+          { field: 'name.zhCN', before: '', after: '城市 NOW' },
+          { field: 'priceAmount', before: '', after: '990' },
+          { field: 'billingPeriod', before: '', after: 'MONTH' },
+          { field: 'bundleCode', before: '', after: 'CITY_NOW_BUNDLE' },
+          { field: 'refundPolicy', before: '', after: 'FULL' },
+          { field: 'trialDays', before: '', after: '3' },
+          { field: 'graceDays', before: '', after: '7' },
+        ]),
+      },
+    ]);
+    // The preview of a member of another plan still works: the new bundle is none of theirs.
+    const current = await t.subscribedMember();
+    const preview = await t.graphql(`query($d: ID!, $m: ID!) { catalogPreview(draftId: $d, memberId: $m) { planCode today { benefitCode } underDraft { benefitCode } } }`, { d: created.id, m: current.memberId }, { bearer: admin });
+    expect(preview.errors, JSON.stringify(preview.errors)).toBeUndefined();
+    expect(preview.data.catalogPreview.underDraft).toEqual(preview.data.catalogPreview.today);
+    expect(await planCodesOnSale()).not.toContain('CITY_NOW');
+
+    const published = await publish(created.id);
+    expect(published.status).toBe('PUBLISHED');
+    const plans = await t.graphql(`{ plans { code name price { amount currency } billingPeriod trialDays refundPolicy benefits { benefit { code } quota } } }`, {}, { headers: { 'accept-language': 'zh-CN' } });
+    expect(plans.data.plans.find((p: { code: string }) => p.code === 'CITY_NOW')).toEqual({
+      code: 'CITY_NOW',
+      name: '城市 NOW',
+      price: { amount: 990, currency: 'CNY' },
+      billingPeriod: 'MONTH',
+      trialDays: 3,
+      refundPolicy: 'FULL',
+      benefits: [{ benefit: { code: 'COFFEE' }, quota: 5 }, { benefit: { code: 'CAR_WASH' }, quota: 1 }],
+    });
+    const member = await subscribeTo('CITY_NOW');
+    expect(member.error).toBeNull();
+    expect(await rights(member.bearer)).toEqual({ COFFEE: 5, CAR_WASH: 1 });
+    const [bundle] = await t.db.query<{ name: unknown; versions: number }>(
+      `select b.name, (select count(*)::int from bundle_version v where v.bundle_id = b.id and v.version = 1) as versions from bundle b where b.code = 'CITY_NOW_BUNDLE'`,
+    );
+    expect(bundle).toEqual({ name: { en: 'City NOW', 'zh-CN': '城市 NOW' }, versions: 1 });
+
+    // The publication's audit entry names what it created.
+    const [entry] = await t.db.query<{ before: any; after: any }>(`select before, after from audit_log where subject = $1 and action = 'catalog.publish'`, [created.id]);
+    expect(entry!.before).toMatchObject({ bundles: { CITY_NOW_BUNDLE: null }, plans: { CITY_NOW: null } });
+    expect(entry!.after.diff).toMatchObject({ bundlesCreated: ['CITY_NOW_BUNDLE'], plansCreated: [{ planCode: 'CITY_NOW' }] });
+    expect(entry!.after.plansCreated).toMatchObject([{ code: 'CITY_NOW', priceAmount: 990, bundleCode: 'CITY_NOW_BUNDLE', refundPolicy: 'FULL' }]);
+    expect(entry!.after.outcome).toMatchObject({ bundlesCreated: [{ bundleCode: 'CITY_NOW_BUNDLE' }], plansCreated: [{ planCode: 'CITY_NOW' }] });
+    // Once it exists, another draft creating it again is told so.
+    const again = await draft('City again', cityPlan('NOW'));
+    expect(again.problems).toContainEqual({ field: 'changes[0].code', message: 'a bundle CITY_NOW_BUNDLE exists already' });
+    expect(again.problems).toContainEqual({ field: 'changes[3].code', message: 'a plan CITY_NOW exists already' });
+  });
+
+  it('a new plan published for later is not on sale before its date, and is from its date with its bundle\'s rights', async () => {
+    const at = new Date(Date.now() + 3_600_000);
+    const created = await draft('City plan next hour', cityPlan('LATER'));
+    const scheduled = await publish(created.id, at.toISOString());
+    expect(scheduled.status).toBe('SCHEDULED');
+    // In the catalog, off sale: nobody can buy it early.
+    const [row] = await t.db.query<{ active: boolean }>(`select active from plan where code = 'CITY_LATER'`);
+    expect(row!.active).toBe(false);
+    expect(await planCodesOnSale()).not.toContain('CITY_LATER');
+    expect((await subscribeTo('CITY_LATER')).error).toMatchObject({ code: 'NOT_FOUND' });
+    // Another draft may neither change it nor sell its bundle meanwhile.
+    const meanwhile = await draft('Meanwhile', [
+      { updatePlan: { planCode: 'CITY_LATER', active: true } },
+      { createPlan: { code: 'CITY_LATER_2', name: { en: 'x', zhCN: 'x' }, price: { amount: 100, currency: 'CNY' }, billingPeriod: 'MONTH', bundleCode: 'CITY_LATER_BUNDLE' } },
+    ]);
+    expect(meanwhile.problems).toEqual([
+      { field: 'changes[0].planCode', message: 'CITY_LATER is created by a scheduled publication: cancel it or wait until it takes effect' },
+      { field: 'changes[1].bundleCode', message: 'CITY_LATER_BUNDLE is created by a scheduled publication: cancel it or wait until it takes effect' },
+    ]);
+
+    // The effective date: the due work puts it on sale, and members subscribing from then on get its bundle.
+    ahead = 3_660_000;
+    try {
+      await t.app.deps.dueWork!.runDue(null, at);
+      expect(await planCodesOnSale()).toContain('CITY_LATER');
+      const member = await subscribeTo('CITY_LATER');
+      expect(member.error).toBeNull();
+      expect(await rights(member.bearer)).toEqual({ COFFEE: 5, CAR_WASH: 1 });
+      const status = await t.graphql(`query($id: ID!) { catalogDraft(draftId: $id) { status } }`, { id: created.id }, { bearer: admin });
+      expect(status.data.catalogDraft.status).toBe('PUBLISHED');
+    } finally {
+      ahead = 0;
+    }
+  });
+
+  it('a new bundle and plan published for later, cancelled before the date, leave nothing behind', async () => {
+    const footprint = await catalogFootprint();
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
+    const created = await draft('Spa plan tomorrow', [
+      { createBenefit: { ...LOUNGE.createBenefit, code: 'SPA_VISIT', name: { en: 'Spa visit', zhCN: '水疗' } } },
+      ...cityPlan('SPA'),
+      { setBundleBenefit: { bundleCode: 'CITY_SPA_BUNDLE', benefitCode: 'SPA_VISIT', quota: 1, period: 'CALENDAR_MONTH' } },
+    ]);
+    expect(created.problems).toEqual([]);
+    await publish(created.id, tomorrow);
+    const [made] = await t.db.query<{ plans: number; bundles: number }>(
+      `select (select count(*)::int from plan where code = 'CITY_SPA') as plans, (select count(*)::int from bundle where code = 'CITY_SPA_BUNDLE') as bundles`,
+    );
+    expect(made).toEqual({ plans: 1, bundles: 1 });
+
+    const canceled = await t.graphql(CANCEL, { id: created.id }, { bearer: admin });
+    expect(canceled.errors, JSON.stringify(canceled.errors)).toBeUndefined();
+    expect(await catalogFootprint()).toEqual(footprint);
+    const [left] = await t.db.query<{ plans: number; bundles: number; benefits: number }>(
+      `select (select count(*)::int from plan where code = 'CITY_SPA') as plans, (select count(*)::int from bundle where code = 'CITY_SPA_BUNDLE') as bundles,
+              (select count(*)::int from benefit where code = 'SPA_VISIT') as benefits`,
+    );
+    expect(left).toEqual({ plans: 0, bundles: 0, benefits: 0 });
+    // Its date comes and goes: nothing goes on sale.
+    await t.app.deps.dueWork!.runDue(null, new Date(Date.now() + 2 * 86_400_000));
+    expect(await planCodesOnSale()).not.toContain('CITY_SPA');
+    // The codes are free again.
+    const reuse = await draft('Spa again', cityPlan('SPA'));
+    expect(reuse.problems).toEqual([]);
+  });
+
+  it("changes PLUS's refund policy, reminder days, grace access and name: diffed, applied when published, and refundQuote follows the new policy", async () => {
+    const member = await t.subscribedMember();
+    const QUOTE = `query($id: ID!) { refundQuote(membershipId: $id) { policy paid { amount } amount { amount } } }`;
+    const before = await t.graphql(QUOTE, { id: member.membershipId }, { bearer: member.bearer });
+    expect(before.errors, JSON.stringify(before.errors)).toBeUndefined();
+    expect(before.data.refundQuote.policy).toBe('PRO_RATA_MINUS_USED');
+
+    const created = await draft('Full refunds for PLUS', [
+      { updatePlan: { planCode: 'PLUS', refundPolicy: 'FULL', reminderDays: 14, graceAccess: 'SUSPENDED', name: { en: 'Plus Annual', zhCN: '年度会员' } } },
+    ]);
+    expect(created.problems).toEqual([]);
+    expect(created.changes[0].summary).toBe('PLUS: refundPolicy FULL, reminderDays 14, graceAccess SUSPENDED, name Plus Annual / 年度会员');
+    const [plus] = await t.db.query<{ name: { en: string; 'zh-CN': string } }>(`select name from plan where code = 'PLUS'`);
+    expect(created.diff.plans).toEqual([
+      {
+        planCode: 'PLUS',
+        changes: [
+          { field: 'refundPolicy', before: 'PRO_RATA_MINUS_USED', after: 'FULL' },
+          { field: 'reminderDays', before: '7', after: '14' },
+          { field: 'graceAccess', before: 'USABLE', after: 'SUSPENDED' },
+          { field: 'name.en', before: plus!.name.en, after: 'Plus Annual' },
+          { field: 'name.zhCN', before: plus!.name['zh-CN'], after: '年度会员' },
+        ],
+      },
+    ]);
+    await publish(created.id);
+    const [row] = await t.db.query(`select refund_policy, reminder_days, grace_access, name from plan where code = 'PLUS'`);
+    expect(row).toEqual({ refund_policy: 'FULL', reminder_days: 14, grace_access: 'SUSPENDED', name: { en: 'Plus Annual', 'zh-CN': '年度会员' } });
+    const after = await t.graphql(QUOTE, { id: member.membershipId }, { bearer: member.bearer });
+    expect(after.data.refundQuote).toEqual({ policy: 'FULL', paid: { amount: 19_800 }, amount: { amount: 19_800 } });
+    const plans = await t.graphql(`{ plans { code name refundPolicy } }`, {}, { headers: { 'accept-language': 'zh-CN' } });
+    expect(plans.data.plans).toContainEqual({ code: 'PLUS', name: '年度会员', refundPolicy: 'FULL' });
   });
 });
 

@@ -1,13 +1,13 @@
 // Every kind of catalog change as form fields, what each sends as CatalogChangeInput, and how a
 // saved change (`changes { json }`, the server's stored shape) comes back into the form.
 import { h } from '../dom.js';
-import type { BenefitKind, BenefitPeriod, CatalogChangeInput } from '@coalition-gateway/client';
+import type { BenefitKind, BenefitPeriod, BillingPeriod, CatalogChangeInput, GraceAccess, RefundPolicy } from '@coalition-gateway/client';
 import { messages, t, type MessageKey } from '../i18n.js';
 import { field, input, select } from '../ui.js';
 
 /** The kinds of change the console edits: the catalog's and the loyalty program's. */
-export type ChangeKind = 'createBenefit' | 'setBundleBenefit' | 'removeBundleBenefit' | 'updatePlan' | 'setReward' | 'setTier' | 'setTierBenefit' | 'setEarnRules';
-export const CHANGE_KINDS: readonly ChangeKind[] = ['createBenefit', 'setBundleBenefit', 'removeBundleBenefit', 'updatePlan', 'setReward', 'setTier', 'setTierBenefit', 'setEarnRules'];
+export type ChangeKind = 'createBenefit' | 'createBundle' | 'setBundleBenefit' | 'removeBundleBenefit' | 'createPlan' | 'updatePlan' | 'setReward' | 'setTier' | 'setTierBenefit' | 'setEarnRules';
+export const CHANGE_KINDS: readonly ChangeKind[] = ['createBenefit', 'createBundle', 'setBundleBenefit', 'removeBundleBenefit', 'createPlan', 'updatePlan', 'setReward', 'setTier', 'setTierBenefit', 'setEarnRules'];
 
 // The loyalty program's words (the catalog's are in i18n.ts, where they were first).
 const programWords = {
@@ -52,7 +52,40 @@ const programWords = {
 };
 type ProgramWord = keyof (typeof programWords)['en'];
 const pm = messages(programWords);
-const word = (key: MessageKey | ProgramWord): string => (key in programWords.en ? pm(key as ProgramWord) : t(key as MessageKey));
+
+// New bundles and plans, and the plan terms updatePlan gained with them.
+const planWords = {
+  en: {
+    'kind.createBundle': 'Create bundle',
+    'kind.createPlan': 'Create plan',
+    'field.newBundleCode': 'New bundle code (its benefits: Set bundle benefit changes naming it)',
+    'field.newPlanCode': 'New plan code',
+    'field.planBundleCode': 'Bundle it sells (existing, or created above)',
+    'field.billingPeriod': 'Billing period',
+    'field.planName.en': 'Plan name (English; empty: unchanged)',
+    'field.planName.zhCN': 'Plan name (Chinese; empty: unchanged)',
+    'field.reminderDays': 'Reminder days before renewal',
+    'field.graceAccess': 'Rights during grace',
+    'field.refundPolicy': 'Refund policy',
+  },
+  'zh-CN': {
+    'kind.createBundle': '新建礼包',
+    'kind.createPlan': '新建方案',
+    'field.newBundleCode': '新礼包代码（其权益：指向它的“设置礼包权益”变更）',
+    'field.newPlanCode': '新方案代码',
+    'field.planBundleCode': '所售礼包（已有的，或上面新建的）',
+    'field.billingPeriod': '计费周期',
+    'field.planName.en': '方案名称（英文；留空：不变）',
+    'field.planName.zhCN': '方案名称（中文；留空：不变）',
+    'field.reminderDays': '续费前提醒天数',
+    'field.graceAccess': '宽限期内的权益',
+    'field.refundPolicy': '退款规则',
+  },
+};
+type PlanWord = keyof (typeof planWords)['en'];
+const pw = messages(planWords);
+const word = (key: MessageKey | ProgramWord | PlanWord): string =>
+  key in planWords.en ? pw(key as PlanWord) : key in programWords.en ? pm(key as ProgramWord) : t(key as MessageKey);
 
 /** One change as typed in the form: its kind and the text of each field, by field path. */
 export interface ChangeForm {
@@ -63,7 +96,7 @@ export interface ChangeForm {
 interface FieldSpec {
   /** The field's path inside the change, as the server names it in problems (`name.en`). */
   name: string;
-  label: MessageKey | ProgramWord;
+  label: MessageKey | ProgramWord | PlanWord;
   /** A number input, or a JSON textarea (checked by the server, not here). */
   type?: 'number' | 'json';
   options?: ReadonlyArray<readonly [string, MessageKey | null]>;
@@ -75,6 +108,11 @@ const PERIODS: readonly BenefitPeriod[] = ['MEMBERSHIP_TERM', 'CALENDAR_MONTH'];
 const TRISTATE = [['', 'choice.unchanged'], ['true', 'choice.yes'], ['false', 'choice.no']] as const;
 const YES_NO = [['true', 'choice.yes'], ['false', 'choice.no']] as const;
 const NO_YES = [['false', 'choice.no'], ['true', 'choice.yes']] as const;
+const BILLING_PERIODS: readonly BillingPeriod[] = ['MONTH', 'YEAR'];
+const REFUND_POLICIES: readonly RefundPolicy[] = ['PRO_RATA_MINUS_USED', 'PRO_RATA', 'FULL'];
+const GRACE_ACCESS: readonly GraceAccess[] = ['USABLE', 'SUSPENDED'];
+/** An enum's values for updatePlan, first "unchanged" (sent as null). */
+const orUnchanged = (values: readonly string[]) => [['', 'choice.unchanged'] as const, ...values.map((v) => [v, null] as const)];
 
 const FIELDS: Record<ChangeKind, readonly FieldSpec[]> = {
   createBenefit: [
@@ -90,6 +128,11 @@ const FIELDS: Record<ChangeKind, readonly FieldSpec[]> = {
     { name: 'memberValue.amount', label: 'field.memberValue.amount', type: 'number' },
     { name: 'memberValue.currency', label: 'field.currency', initial: 'CNY' },
   ],
+  createBundle: [
+    { name: 'code', label: 'field.newBundleCode' },
+    { name: 'name.en', label: 'field.name.en' },
+    { name: 'name.zhCN', label: 'field.name.zhCN' },
+  ],
   setBundleBenefit: [
     { name: 'bundleCode', label: 'field.bundleCode' },
     { name: 'benefitCode', label: 'field.benefitCode' },
@@ -102,6 +145,21 @@ const FIELDS: Record<ChangeKind, readonly FieldSpec[]> = {
     { name: 'bundleCode', label: 'field.bundleCode' },
     { name: 'benefitCode', label: 'field.benefitCode' },
   ],
+  createPlan: [
+    { name: 'code', label: 'field.newPlanCode' },
+    { name: 'name.en', label: 'field.name.en' },
+    { name: 'name.zhCN', label: 'field.name.zhCN' },
+    { name: 'price.amount', label: 'field.price.amount', type: 'number' },
+    { name: 'price.currency', label: 'field.currency', initial: 'CNY' },
+    { name: 'billingPeriod', label: 'field.billingPeriod', options: BILLING_PERIODS.map((p) => [p, null]) },
+    { name: 'bundleCode', label: 'field.planBundleCode' },
+    { name: 'trialDays', label: 'field.trialDays', type: 'number', initial: '0' },
+    { name: 'graceDays', label: 'field.graceDays', type: 'number', initial: '7' },
+    { name: 'reminderDays', label: 'field.reminderDays', type: 'number', initial: '7' },
+    { name: 'refundPolicy', label: 'field.refundPolicy', options: REFUND_POLICIES.map((p) => [p, null]) },
+    { name: 'graceAccess', label: 'field.graceAccess', options: GRACE_ACCESS.map((g) => [g, null]) },
+    { name: 'grandfathered', label: 'field.grandfathered', options: NO_YES },
+  ],
   updatePlan: [
     { name: 'planCode', label: 'field.planCode' },
     { name: 'price.amount', label: 'field.price.amount', type: 'number' },
@@ -110,6 +168,11 @@ const FIELDS: Record<ChangeKind, readonly FieldSpec[]> = {
     { name: 'graceDays', label: 'field.graceDays', type: 'number' },
     { name: 'grandfathered', label: 'field.grandfathered', options: TRISTATE },
     { name: 'active', label: 'field.active', options: TRISTATE },
+    { name: 'refundPolicy', label: 'field.refundPolicy', options: orUnchanged(REFUND_POLICIES) },
+    { name: 'reminderDays', label: 'field.reminderDays', type: 'number' },
+    { name: 'graceAccess', label: 'field.graceAccess', options: orUnchanged(GRACE_ACCESS) },
+    { name: 'name.en', label: 'field.planName.en' },
+    { name: 'name.zhCN', label: 'field.planName.zhCN' },
   ],
   setReward: [
     { name: 'code', label: 'field.rewardCode' },
@@ -197,6 +260,25 @@ export function toInput(change: ChangeForm): CatalogChangeInput {
     }
     case 'removeBundleBenefit':
       return { removeBundleBenefit: { bundleCode: v('bundleCode'), benefitCode: v('benefitCode') } };
+    case 'createBundle':
+      return { createBundle: { code: v('code'), name: { en: v('name.en'), zhCN: v('name.zhCN') } } };
+    case 'createPlan':
+      return {
+        createPlan: {
+          code: v('code'),
+          name: { en: v('name.en'), zhCN: v('name.zhCN') },
+          // A blank price is sent as 0, so the server names the field rather than the request failing to parse.
+          price: { amount: int('price.amount') ?? 0, currency: v('price.currency') },
+          billingPeriod: v('billingPeriod') as BillingPeriod,
+          bundleCode: v('bundleCode'),
+          trialDays: int('trialDays'),
+          graceDays: int('graceDays'),
+          reminderDays: int('reminderDays'),
+          refundPolicy: v('refundPolicy') as RefundPolicy,
+          graceAccess: v('graceAccess') as GraceAccess,
+          grandfathered: bool('grandfathered'),
+        },
+      };
     case 'updatePlan':
       return {
         updatePlan: {
@@ -206,6 +288,11 @@ export function toInput(change: ChangeForm): CatalogChangeInput {
           graceDays: int('graceDays'),
           grandfathered: bool('grandfathered'),
           active: bool('active'),
+          refundPolicy: (v('refundPolicy') || null) as RefundPolicy | null,
+          reminderDays: int('reminderDays'),
+          graceAccess: (v('graceAccess') || null) as GraceAccess | null,
+          // Both names or neither: one left empty is sent, so the server names it.
+          name: v('name.en') || v('name.zhCN') ? { en: v('name.en'), zhCN: v('name.zhCN') } : null,
         },
       };
     case 'setReward':
@@ -246,6 +333,8 @@ const KIND_OF: Record<string, ChangeKind> = {
   SET_BUNDLE_BENEFIT: 'setBundleBenefit',
   REMOVE_BUNDLE_BENEFIT: 'removeBundleBenefit',
   UPDATE_PLAN: 'updatePlan',
+  CREATE_BUNDLE: 'createBundle',
+  CREATE_PLAN: 'createPlan',
   SET_REWARD: 'setReward',
   SET_TIER: 'setTier',
   SET_TIER_BENEFIT: 'setTierBenefit',
@@ -292,8 +381,29 @@ export function fromStored(json: string): ChangeForm | null {
       // The stored change keeps only what it sets; the price's currency is the plan's (CNY in the form's default).
       const terms = (c.set ?? {}) as Record<string, unknown>;
       set({ planCode: c.planCode, 'price.amount': terms.priceAmount, trialDays: terms.trialDays, graceDays: terms.graceDays, grandfathered: terms.grandfathered, active: terms.active });
+      set({ refundPolicy: terms.refundPolicy, reminderDays: terms.reminderDays, graceAccess: terms.graceAccess, 'name.en': name(terms.name).en, 'name.zhCN': name(terms.name)['zh-CN'] });
       break;
     }
+    case 'createBundle':
+      set({ code: c.code, 'name.en': name(c.name).en, 'name.zhCN': name(c.name)['zh-CN'] });
+      break;
+    case 'createPlan':
+      set({
+        code: c.code,
+        'name.en': name(c.name).en,
+        'name.zhCN': name(c.name)['zh-CN'],
+        'price.amount': c.priceAmount,
+        'price.currency': c.currency,
+        billingPeriod: c.billingPeriod,
+        bundleCode: c.bundleCode,
+        trialDays: c.trialDays,
+        graceDays: c.graceDays,
+        reminderDays: c.reminderDays,
+        refundPolicy: c.refundPolicy,
+        graceAccess: c.graceAccess,
+        grandfathered: c.grandfathered,
+      });
+      break;
     case 'setReward':
       set({
         code: c.code,
@@ -320,7 +430,7 @@ export function fromStored(json: string): ChangeForm | null {
   return form;
 }
 
-export const kindLabel = (kind: ChangeKind): string => word(`kind.${kind}` as MessageKey | ProgramWord);
+export const kindLabel = (kind: ChangeKind): string => word(`kind.${kind}` as MessageKey | ProgramWord | PlanWord);
 
 /** The legend of change `index`. */
 export const changeLegend = (change: ChangeForm, index: number) => h('legend', {}, t('draft.change', { n: index + 1, kind: kindLabel(change.kind) }));

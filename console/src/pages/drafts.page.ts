@@ -46,11 +46,15 @@ const m = messages({
     programDiff: 'Loyalty program',
     auditLink: 'Audit trail of this draft',
     publishNotOffered: 'Publishing needs a product manager or an admin.',
+    bundlesCreated: 'New bundles: {codes}',
+    planCreated: 'New plan {code}',
   },
   'zh-CN': {
     programDiff: '会员积分计划',
     auditLink: '此草稿的审计记录',
     publishNotOffered: '发布需要产品经理或管理员。',
+    bundlesCreated: '新礼包：{codes}',
+    planCreated: '新方案 {code}',
   },
 });
 
@@ -242,7 +246,8 @@ class DraftEditor {
   private publishForm(): HTMLElement {
     const draft = this.draft!;
     const at = input({ type: 'datetime-local', name: 'effectiveAt' });
-    const bundles = draft.diff.bundles.map((b) => b.bundleCode);
+    // A new bundle has no members yet: nothing to grandfather or migrate.
+    const bundles = draft.diff.bundles.map((b) => b.bundleCode).filter((code) => !draft.diff.bundlesCreated.includes(code));
     const choices = new Map<string, MemberMigration>(bundles.map((b) => [b, 'GRANDFATHER']));
     const publish = () =>
       this.run(async () => {
@@ -302,13 +307,14 @@ class DraftEditor {
 
 function diffSection(draft: ConsoleDraftFragment): HTMLElement {
   const { diff } = draft;
-  const empty = !diff.benefitsCreated.length && !diff.bundles.length && !diff.plans.length && !diff.program.length;
+  const empty = !diff.benefitsCreated.length && !diff.bundlesCreated.length && !diff.plansCreated.length && !diff.bundles.length && !diff.plans.length && !diff.program.length;
   return h(
     'section',
     { class: 'diff', 'aria-labelledby': 'diff-heading' },
     h('h2', { id: 'diff-heading' }, t('diff.title')),
     empty ? h('p', {}, t('diff.empty')) : null,
     diff.benefitsCreated.length ? h('p', {}, t('diff.benefitsCreated', { codes: diff.benefitsCreated.join(', ') })) : null,
+    diff.bundlesCreated.length ? h('p', { class: 'diff-bundles-created' }, m('bundlesCreated', { codes: diff.bundlesCreated.join(', ') })) : null,
     diff.bundles.map((b) =>
       h(
         'div',
@@ -329,6 +335,15 @@ function diffSection(draft: ConsoleDraftFragment): HTMLElement {
         { class: 'diff-plan' },
         h('h3', {}, t('diff.plan', { code: p.planCode })),
         h('ul', {}, p.changes.map((c) => h('li', { class: 'changed' }, h('code', {}, c.field), `: ${c.before} → ${c.after}`))),
+      ),
+    ),
+    // A new plan: each term from nothing to its value.
+    diff.plansCreated.map((p) =>
+      h(
+        'div',
+        { class: 'diff-plan diff-plan-created', 'data-plan': p.planCode },
+        h('h3', {}, m('planCreated', { code: p.planCode })),
+        h('ul', {}, p.changes.map((c) => h('li', { class: 'added' }, h('span', { class: 'tag' }, '+ ', t('diff.added')), ' ', h('code', {}, c.field), `: ${c.after}`))),
       ),
     ),
     diff.program.length

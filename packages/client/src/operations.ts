@@ -124,6 +124,8 @@ export type Capability =
 /** One change of a draft: exactly one of the fields */
 export type CatalogChangeInput = {
   createBenefit?: CreateBenefitChangeInput | null | undefined;
+  createBundle?: CreateBundleChangeInput | null | undefined;
+  createPlan?: CreatePlanChangeInput | null | undefined;
   removeBundleBenefit?: RemoveBundleBenefitChangeInput | null | undefined;
   setBundleBenefit?: SetBundleBenefitChangeInput | null | undefined;
   setEarnRules?: SetEarnRulesChangeInput | null | undefined;
@@ -162,6 +164,36 @@ export type CreateBenefitChangeInput = {
   unitPrice?: MoneyInput | null | undefined;
 };
 
+/** A new bundle; its benefits are the setBundleBenefit changes of the same draft naming it (version 1, from the effective date) */
+export type CreateBundleChangeInput = {
+  /** 2-40 capitals, digits or _ */
+  code: string;
+  name: LocalizedTextInput;
+};
+
+/** A new plan selling a bundle (live, or created earlier in the same draft), on sale from the effective date */
+export type CreatePlanChangeInput = {
+  billingPeriod: BillingPeriod;
+  bundleCode: string;
+  /** 2-40 capitals, digits or _ */
+  code: string;
+  /** Default USABLE */
+  graceAccess?: GraceAccess | null | undefined;
+  /** Days a failed renewal stays PAST_DUE, 0-60 (default 7) */
+  graceDays?: number | null | undefined;
+  /** Members renew into the version they bought (default false) */
+  grandfathered?: boolean | null | undefined;
+  name: LocalizedTextInput;
+  /** Per billing period, above 0 */
+  price: MoneyInput;
+  /** Default PRO_RATA_MINUS_USED */
+  refundPolicy?: RefundPolicy | null | undefined;
+  /** Days before a renewal that members are reminded of it, 0-60 (default 7) */
+  reminderDays?: number | null | undefined;
+  /** Free days before the first charge, 0-90 (default 0: none) */
+  trialDays?: number | null | undefined;
+};
+
 /** What granted a right */
 export type EntitlementSource =
   /** A campaign or member day */
@@ -190,6 +222,13 @@ export type FigureBucket =
   | 'DAY'
   | 'MONTH'
   | 'WEEK';
+
+/** What a membership's rights do while a failed renewal is in grace (PAST_DUE) */
+export type GraceAccess =
+  /** Suspended until the member pays; tokens already out are refused */
+  | 'SUSPENDED'
+  /** The member keeps using them while the charge is retried */
+  | 'USABLE';
 
 /** Text in each locale members read */
 export type LocalizedTextInput = {
@@ -391,11 +430,19 @@ export type SetTierChangeInput = {
 export type UpdatePlanChangeInput = {
   /** On sale */
   active?: boolean | null | undefined;
+  /** What rights do while a failed renewal is in grace */
+  graceAccess?: GraceAccess | null | undefined;
   graceDays?: number | null | undefined;
   /** Members renew into the version they bought */
   grandfathered?: boolean | null | undefined;
+  /** The plan's name, both locales */
+  name?: LocalizedTextInput | null | undefined;
   planCode: string;
   price?: MoneyInput | null | undefined;
+  /** What a refund in the middle of a paid period gives back */
+  refundPolicy?: RefundPolicy | null | undefined;
+  /** Days before a renewal that members are reminded of it (0-60) */
+  reminderDays?: number | null | undefined;
   trialDays?: number | null | undefined;
 };
 
@@ -619,7 +666,7 @@ export type ConsoleAuditTrailQueryVariables = Exact<{
 
 export type ConsoleAuditTrailQuery = { auditTrail: Array<{ id: string, at: string, actor: string, action: string, subject: string, before: string | null, after: string | null }> };
 
-export type ConsoleDraftFragment = { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } };
+export type ConsoleDraftFragment = { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundlesCreated: Array<string>, plansCreated: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } };
 
 export type ConsoleBundleLineFragment = { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null };
 
@@ -635,14 +682,14 @@ export type ConsoleCatalogDraftQueryVariables = Exact<{
 }>;
 
 
-export type ConsoleCatalogDraftQuery = { catalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
+export type ConsoleCatalogDraftQuery = { catalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundlesCreated: Array<string>, plansCreated: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
 
 export type ConsoleCreateCatalogDraftMutationVariables = Exact<{
   input: CatalogDraftInput;
 }>;
 
 
-export type ConsoleCreateCatalogDraftMutation = { createCatalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
+export type ConsoleCreateCatalogDraftMutation = { createCatalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundlesCreated: Array<string>, plansCreated: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
 
 export type ConsoleUpdateCatalogDraftMutationVariables = Exact<{
   draftId: string | number;
@@ -650,7 +697,7 @@ export type ConsoleUpdateCatalogDraftMutationVariables = Exact<{
 }>;
 
 
-export type ConsoleUpdateCatalogDraftMutation = { updateCatalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
+export type ConsoleUpdateCatalogDraftMutation = { updateCatalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundlesCreated: Array<string>, plansCreated: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
 
 export type ConsoleCatalogPreviewQueryVariables = Exact<{
   draftId: string | number;
@@ -667,14 +714,14 @@ export type ConsolePublishCatalogDraftMutationVariables = Exact<{
 }>;
 
 
-export type ConsolePublishCatalogDraftMutation = { publishCatalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
+export type ConsolePublishCatalogDraftMutation = { publishCatalogDraft: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundlesCreated: Array<string>, plansCreated: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
 
 export type ConsoleCancelCatalogPublicationMutationVariables = Exact<{
   draftId: string | number;
 }>;
 
 
-export type ConsoleCancelCatalogPublicationMutation = { cancelCatalogPublication: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
+export type ConsoleCancelCatalogPublicationMutation = { cancelCatalogPublication: { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundlesCreated: Array<string>, plansCreated: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } } };
 
 export type ConsolePlansQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -974,6 +1021,15 @@ export const ConsoleDraftFragmentDoc = new TypedDocumentString(`
   }
   diff {
     benefitsCreated
+    bundlesCreated
+    plansCreated {
+      planCode
+      changes {
+        field
+        before
+        after
+      }
+    }
     bundles {
       bundleCode
       added {
@@ -1762,6 +1818,15 @@ export const ConsoleCatalogDraftDocument = new TypedDocumentString(`
   }
   diff {
     benefitsCreated
+    bundlesCreated
+    plansCreated {
+      planCode
+      changes {
+        field
+        before
+        after
+      }
+    }
     bundles {
       bundleCode
       added {
@@ -1830,6 +1895,15 @@ export const ConsoleCreateCatalogDraftDocument = new TypedDocumentString(`
   }
   diff {
     benefitsCreated
+    bundlesCreated
+    plansCreated {
+      planCode
+      changes {
+        field
+        before
+        after
+      }
+    }
     bundles {
       bundleCode
       added {
@@ -1898,6 +1972,15 @@ export const ConsoleUpdateCatalogDraftDocument = new TypedDocumentString(`
   }
   diff {
     benefitsCreated
+    bundlesCreated
+    plansCreated {
+      planCode
+      changes {
+        field
+        before
+        after
+      }
+    }
     bundles {
       bundleCode
       added {
@@ -1993,6 +2076,15 @@ export const ConsolePublishCatalogDraftDocument = new TypedDocumentString(`
   }
   diff {
     benefitsCreated
+    bundlesCreated
+    plansCreated {
+      planCode
+      changes {
+        field
+        before
+        after
+      }
+    }
     bundles {
       bundleCode
       added {
@@ -2061,6 +2153,15 @@ export const ConsoleCancelCatalogPublicationDocument = new TypedDocumentString(`
   }
   diff {
     benefitsCreated
+    bundlesCreated
+    plansCreated {
+      planCode
+      changes {
+        field
+        before
+        after
+      }
+    }
     bundles {
       bundleCode
       added {

@@ -93,6 +93,10 @@ export class Bundle {
   @Property({ type: 'text', unique: true })
   code!: string;
 
+  /** What product managers call it (a catalog draft's createBundle names it); null for bundles made before names. */
+  @Property({ type: 'json', nullable: true })
+  name?: LocalizedText | null;
+
   @OneToMany({ entity: () => BundleVersion, mappedBy: 'bundle' })
   versions = new Collection<BundleVersion>(this);
 }

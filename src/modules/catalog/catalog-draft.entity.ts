@@ -77,6 +77,10 @@ export class CatalogDraft {
 export interface PublicationOutcome {
   benefitIds: string[];
   bundleVersions: Array<{ bundleCode: string; versionId: string; version: number }>;
+  /** Bundles the publication created (deleted again by a cancellation). */
+  bundlesCreated?: Array<{ bundleCode: string; bundleId: string }>;
+  /** Plans the publication created, off sale until the effective date (deleted again by a cancellation). */
+  plansCreated?: Array<{ planCode: string; planId: string }>;
   /** Plan terms set at the effective date. */
   planUpdates: Array<{ planCode: string; set: Record<string, unknown> }>;
   /** Loyalty program changes applied at the effective date. */

@@ -1,6 +1,7 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { auditContextOf } from '../audit/index.js';
 import type { RequestContext } from '../../platform/context.js';
+import type { LocalizedText } from '../../platform/localized.js';
 import { AppError } from '../../platform/errors.js';
 import { Capability } from '../../platform/capabilities.js';
 import { requireCapability, requireStaff } from '../../platform/guards.js';
@@ -21,9 +22,12 @@ import {
 function toChanges(input: CatalogChangeInput[]): CatalogChange[] {
   const problems: Array<{ field: string; message: string }> = [];
   const changes = input.flatMap((c, i): CatalogChange[] => {
-    const given = [c.createBenefit, c.setBundleBenefit, c.removeBundleBenefit, c.updatePlan, c.setReward, c.setTier, c.setTierBenefit, c.setEarnRules].filter((x) => x != null);
+    const given = [c.createBenefit, c.setBundleBenefit, c.removeBundleBenefit, c.updatePlan, c.createBundle, c.createPlan, c.setReward, c.setTier, c.setTierBenefit, c.setEarnRules].filter((x) => x != null);
     if (given.length !== 1) {
-      problems.push({ field: `changes[${i}]`, message: 'must give exactly one of createBenefit, setBundleBenefit, removeBundleBenefit, updatePlan, setReward, setTier, setTierBenefit, setEarnRules' });
+      problems.push({
+        field: `changes[${i}]`,
+        message: 'must give exactly one of createBenefit, setBundleBenefit, removeBundleBenefit, updatePlan, createBundle, createPlan, setReward, setTier, setTierBenefit, setEarnRules',
+      });
       return [];
     }
     if (c.createBenefit) {
@@ -47,6 +51,28 @@ function toChanges(input: CatalogChangeInput[]): CatalogChange[] {
     if (c.setBundleBenefit) {
       const s = c.setBundleBenefit;
       return [{ kind: 'SET_BUNDLE_BENEFIT', bundleCode: s.bundleCode.trim(), benefitCode: s.benefitCode.trim(), quota: s.quota ?? null, period: s.period, minTier: s.minTier ?? null, segments: s.segments ?? null }];
+    }
+    if (c.createBundle) return [{ kind: 'CREATE_BUNDLE', code: c.createBundle.code.trim(), name: { en: c.createBundle.name.en.trim(), 'zh-CN': c.createBundle.name.zhCN.trim() } }];
+    if (c.createPlan) {
+      const p = c.createPlan;
+      return [
+        {
+          kind: 'CREATE_PLAN',
+          code: p.code.trim(),
+          name: { en: p.name.en.trim(), 'zh-CN': p.name.zhCN.trim() },
+          priceAmount: p.price.amount,
+          currency: p.price.currency.trim().toUpperCase(),
+          billingPeriod: p.billingPeriod,
+          bundleCode: p.bundleCode.trim(),
+          // The plan table's defaults when left out.
+          trialDays: p.trialDays ?? 0,
+          graceDays: p.graceDays ?? 7,
+          reminderDays: p.reminderDays ?? 7,
+          graceAccess: p.graceAccess ?? 'USABLE',
+          refundPolicy: p.refundPolicy ?? 'PRO_RATA_MINUS_USED',
+          grandfathered: p.grandfathered ?? false,
+        },
+      ];
     }
     if (c.removeBundleBenefit) return [{ kind: 'REMOVE_BUNDLE_BENEFIT', bundleCode: c.removeBundleBenefit.bundleCode.trim(), benefitCode: c.removeBundleBenefit.benefitCode.trim() }];
     if (c.setReward) {
@@ -85,6 +111,10 @@ function toChanges(input: CatalogChangeInput[]): CatalogChange[] {
     if (u.graceDays != null) set.graceDays = u.graceDays;
     if (u.grandfathered != null) set.grandfathered = u.grandfathered;
     if (u.active != null) set.active = u.active;
+    if (u.refundPolicy != null) set.refundPolicy = u.refundPolicy;
+    if (u.reminderDays != null) set.reminderDays = u.reminderDays;
+    if (u.graceAccess != null) set.graceAccess = u.graceAccess;
+    if (u.name != null) set.name = { en: u.name.en.trim(), 'zh-CN': u.name.zhCN.trim() };
     return [{ kind: 'UPDATE_PLAN', planCode: u.planCode.trim(), set }];
   });
   if (problems.length) throw AppError.badInput(problems);
@@ -100,7 +130,11 @@ function summary(change: CatalogChange): string {
     case 'REMOVE_BUNDLE_BENEFIT':
       return `${change.bundleCode} no longer grants ${change.benefitCode}`;
     case 'UPDATE_PLAN':
-      return `${change.planCode}: ${Object.entries(change.set).map(([k, v]) => `${k} ${String(v)}`).join(', ')}`;
+      return `${change.planCode}: ${Object.entries(change.set).map(([k, v]) => `${k} ${k === 'name' ? `${(v as LocalizedText).en} / ${(v as LocalizedText)['zh-CN']}` : String(v)}`).join(', ')}`;
+    case 'CREATE_BUNDLE':
+      return `new bundle ${change.code} (${change.name.en})`;
+    case 'CREATE_PLAN':
+      return `new plan ${change.code} (${change.name.en}): ${change.priceAmount} ${change.currency} a ${change.billingPeriod.toLowerCase()} for ${change.bundleCode}${change.trialDays ? `, ${change.trialDays}-day trial` : ''}, refund ${change.refundPolicy}`;
     case 'SET_REWARD':
       return `reward ${change.code}: ${change.pointsCost} points for ${change.units} × ${change.benefitCode ?? 'nothing'}${change.partnerId ? ` at ${change.partnerId}` : ''}, ${change.validityDays} days${change.active ? '' : ' (off sale)'}`;
     case 'SET_TIER':

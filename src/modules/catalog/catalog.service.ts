@@ -13,6 +13,18 @@ import { CatalogError } from './catalog.errors.js';
 import { eligibleLines, planDraft, readLiveCatalog, type BundleLine, type CatalogChange, type DraftPlan } from './changes.js';
 
 const MAX_TITLE = 200;
+/** The plan columns a draft's UPDATE_PLAN sets, by term. */
+const PLAN_COLUMNS: Record<string, string> = {
+  name: 'name',
+  priceAmount: 'price_amount',
+  trialDays: 'trial_days',
+  graceDays: 'grace_days',
+  reminderDays: 'reminder_days',
+  graceAccess: 'grace_access',
+  refundPolicy: 'refund_policy',
+  grandfathered: 'grandfathered',
+  active: 'active',
+};
 const MAX_CHANGES = 200;
 
 /** A draft as the console shows it: its changes, their problems and their diff against the live catalog. */
@@ -161,11 +173,19 @@ export class CatalogService {
       const problems = [...plan.problems];
       for (const [bundleCode, migration] of Object.entries(options.migrations)) {
         if (!plan.bundles.has(bundleCode)) problems.push({ field: `migrations.${bundleCode}`, message: 'the draft does not change this bundle' });
+        else if (!live.bundles.has(bundleCode) && migration === MemberMigration.MIGRATE) problems.push({ field: `migrations.${bundleCode}`, message: 'a new bundle has no members to migrate' });
         if (!Object.values(MemberMigration).includes(migration)) problems.push({ field: `migrations.${bundleCode}`, message: 'must be GRANDFATHER or MIGRATE' });
       }
       if (problems.length > 0) throw AppError.badInput(problems);
 
-      const outcome: PublicationOutcome = { benefitIds: [], bundleVersions: [], planUpdates: plan.planUpdates as PublicationOutcome['planUpdates'], programChanges: plan.programChanges };
+      const outcome: PublicationOutcome = {
+        benefitIds: [],
+        bundleVersions: [],
+        bundlesCreated: [],
+        plansCreated: [],
+        planUpdates: plan.planUpdates as PublicationOutcome['planUpdates'],
+        programChanges: plan.programChanges,
+      };
       for (const b of plan.benefits) {
         const [row] = await tx.execute<{ id: string }[]>(
           `insert into benefit (id, code, partner_id, kind, name, description, unit_price_amount, unit_price_currency, member_value_amount, member_value_currency)
@@ -174,11 +194,17 @@ export class CatalogService {
         );
         outcome.benefitIds.push(row!.id);
       }
+      const bundleIds = new Map([...live.bundles].map(([code, b]) => [code, b.id]));
+      for (const b of plan.bundlesCreated) {
+        const [row] = await tx.execute<{ id: string }[]>(`insert into bundle (id, code, name) values (gen_random_uuid(), ?, ?) returning id`, [b.code, JSON.stringify(b.name)]);
+        bundleIds.set(b.code, row!.id);
+        outcome.bundlesCreated!.push({ bundleCode: b.code, bundleId: row!.id });
+      }
       for (const [bundleCode, lines] of plan.bundles) {
-        const bundle = live.bundles.get(bundleCode)!;
-        const version = bundle.latest.version + 1;
+        // A new bundle's first version, or the next one of a live bundle.
+        const version = (live.bundles.get(bundleCode)?.latest.version ?? 0) + 1;
         const [row] = await tx.execute<{ id: string }[]>(`insert into bundle_version (id, bundle_id, version, effective_from) values (gen_random_uuid(), ?, ?, ?) returning id`, [
-          bundle.id,
+          bundleIds.get(bundleCode)!,
           version,
           effectiveAt,
         ]);
@@ -191,6 +217,15 @@ export class CatalogService {
         }
         outcome.bundleVersions.push({ bundleCode, versionId: row!.id, version });
       }
+      // New plans go in now, off sale: the effective date puts them on sale (takeEffect), so a scheduled publication sells nothing early.
+      for (const p of plan.plansCreated) {
+        const [row] = await tx.execute<{ id: string }[]>(
+          `insert into plan (id, code, name, price_amount, currency, billing_period, bundle_id, active, trial_days, reminder_days, grace_days, grace_access, refund_policy, grandfathered)
+           values (gen_random_uuid(), ?, ?, ?, ?, ?, ?, false, ?, ?, ?, ?, ?, ?) returning id`,
+          [p.code, JSON.stringify(p.name), p.priceAmount, p.currency, p.billingPeriod, bundleIds.get(p.bundleCode)!, p.trialDays, p.reminderDays, p.graceDays, p.graceAccess, p.refundPolicy, p.grandfathered],
+        );
+        outcome.plansCreated!.push({ planCode: p.code, planId: row!.id });
+      }
       draft.effectiveAt = effectiveAt;
       draft.migrations = options.migrations;
       draft.publishedAt = now;
@@ -202,26 +237,32 @@ export class CatalogService {
       await AuditLog.append(tx, audit, {
         action: 'catalog.publish',
         subject: draft.id,
-        before: { bundles: Object.fromEntries([...plan.bundles.keys()].map((code) => [code, live.bundles.get(code)!.lines])), plans: Object.fromEntries(plan.planUpdates.map((u) => [u.planCode, live.plans.get(u.planCode)!.terms])) },
-        after: { effectiveAt: effectiveAt.toISOString(), migrations: options.migrations, diff: plan.diff, outcome },
+        // A bundle or plan the publication creates was nothing before (null).
+        before: {
+          bundles: Object.fromEntries([...plan.bundles.keys()].map((code) => [code, live.bundles.get(code)?.lines ?? null])),
+          plans: Object.fromEntries([...plan.planUpdates.map((u) => [u.planCode, live.plans.get(u.planCode)!.terms]), ...plan.plansCreated.map((p) => [p.code, null])]),
+        },
+        after: { effectiveAt: effectiveAt.toISOString(), migrations: options.migrations, diff: plan.diff, bundlesCreated: plan.bundlesCreated, plansCreated: plan.plansCreated, outcome },
       });
       return draft;
     });
   }
 
   /**
-   * What a publication does when it takes effect: the plans' new terms, and current members of
-   * the bundles it migrates moved to the new version with their rights.
+   * What a publication does when it takes effect: the plans' new terms, the plans it created put
+   * on sale, and current members of the bundles it migrates moved to the new version with their rights.
    */
   async takeEffect(tx: EntityManager, draft: CatalogDraft, at: Date): Promise<void> {
     const outcome = draft.outcome!;
     for (const update of outcome.planUpdates) {
-      const set = update.set as Record<string, unknown>;
-      const columns: Record<string, string> = { priceAmount: 'price_amount', trialDays: 'trial_days', graceDays: 'grace_days', grandfathered: 'grandfathered', active: 'active' };
-      const fields = Object.keys(set).filter((k) => columns[k]);
+      const set = { ...(update.set as Record<string, unknown>) };
+      if (set.name !== undefined) set.name = JSON.stringify(set.name);
+      const fields = Object.keys(set).filter((k) => PLAN_COLUMNS[k]);
       if (fields.length === 0) continue;
-      await tx.execute(`update plan set ${fields.map((f) => `${columns[f]} = ?`).join(', ')} where code = ?`, [...fields.map((f) => set[f]), update.planCode]);
+      await tx.execute(`update plan set ${fields.map((f) => `${PLAN_COLUMNS[f]} = ?`).join(', ')} where code = ?`, [...fields.map((f) => set[f]), update.planCode]);
     }
+    const created = (outcome.plansCreated ?? []).map((p) => p.planId);
+    if (created.length) await tx.execute(`update plan set active = true where id = any(?::uuid[])`, [pgTextArray(created)]);
     const programChanges = (outcome.programChanges ?? []) as ProgramChange[];
     // The ladder as it stands (a change never moves a rung), read before the change raises the version.
     const ladder = (await loadLoyaltyProgram(tx)).tiers;
@@ -255,6 +296,11 @@ export class CatalogService {
         await tx.execute(`delete from bundle_benefit where bundle_version_id = any(?::uuid[])`, [pgTextArray(versionIds)]);
         await tx.execute(`delete from bundle_version where id = any(?::uuid[])`, [pgTextArray(versionIds)]);
       }
+      // What it created, newest first: its plans (never sold: off sale until now), then its bundles (their versions gone above).
+      const plans = (outcome.plansCreated ?? []).map((p) => p.planId);
+      if (plans.length) await tx.execute(`delete from plan where id = any(?::uuid[])`, [pgTextArray(plans)]);
+      const bundles = (outcome.bundlesCreated ?? []).map((b) => b.bundleId);
+      if (bundles.length) await tx.execute(`delete from bundle where id = any(?::uuid[])`, [pgTextArray(bundles)]);
       if (outcome.benefitIds.length) {
         await tx.execute(
           `delete from benefit b where b.id = any(?::uuid[]) and not exists (select 1 from bundle_benefit bb where bb.benefit_id = b.id) and not exists (select 1 from entitlement e where e.benefit_id = b.id)`,

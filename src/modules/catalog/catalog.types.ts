@@ -2,6 +2,7 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-gr
 import { MoneyInput } from '../activity/index.js';
 import { BenefitKind, BenefitPeriod } from '../bundle/index.js';
 import { LocalizedTextInput } from '../campaign/index.js';
+import { BillingPeriod, GraceAccess, RefundPolicy } from '../plan/index.js';
 import { CatalogDraftStatus, MemberMigration } from './catalog-draft.entity.js';
 
 registerEnumType(CatalogDraftStatus, {
@@ -94,6 +95,63 @@ export class UpdatePlanChangeInput {
 
   @Field(() => Boolean, { nullable: true, description: 'On sale' })
   active?: boolean | null;
+
+  @Field(() => RefundPolicy, { nullable: true, description: 'What a refund in the middle of a paid period gives back' })
+  refundPolicy?: RefundPolicy | null;
+
+  @Field(() => Int, { nullable: true, description: 'Days before a renewal that members are reminded of it (0-60)' })
+  reminderDays?: number | null;
+
+  @Field(() => GraceAccess, { nullable: true, description: 'What rights do while a failed renewal is in grace' })
+  graceAccess?: GraceAccess | null;
+
+  @Field(() => LocalizedTextInput, { nullable: true, description: "The plan's name, both locales" })
+  name?: LocalizedTextInput | null;
+}
+
+@InputType('CreateBundleChangeInput', { description: 'A new bundle; its benefits are the setBundleBenefit changes of the same draft naming it (version 1, from the effective date)' })
+export class CreateBundleChangeInput {
+  @Field(() => String, { description: '2-40 capitals, digits or _' })
+  code!: string;
+
+  @Field(() => LocalizedTextInput)
+  name!: LocalizedTextInput;
+}
+
+@InputType('CreatePlanChangeInput', { description: 'A new plan selling a bundle (live, or created earlier in the same draft), on sale from the effective date' })
+export class CreatePlanChangeInput {
+  @Field(() => String, { description: '2-40 capitals, digits or _' })
+  code!: string;
+
+  @Field(() => LocalizedTextInput)
+  name!: LocalizedTextInput;
+
+  @Field(() => MoneyInput, { description: 'Per billing period, above 0' })
+  price!: MoneyInput;
+
+  @Field(() => BillingPeriod)
+  billingPeriod!: BillingPeriod;
+
+  @Field(() => String)
+  bundleCode!: string;
+
+  @Field(() => Int, { nullable: true, description: 'Free days before the first charge, 0-90 (default 0: none)' })
+  trialDays?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Days a failed renewal stays PAST_DUE, 0-60 (default 7)' })
+  graceDays?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Days before a renewal that members are reminded of it, 0-60 (default 7)' })
+  reminderDays?: number | null;
+
+  @Field(() => GraceAccess, { nullable: true, description: 'Default USABLE' })
+  graceAccess?: GraceAccess | null;
+
+  @Field(() => RefundPolicy, { nullable: true, description: 'Default PRO_RATA_MINUS_USED' })
+  refundPolicy?: RefundPolicy | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Members renew into the version they bought (default false)' })
+  grandfathered?: boolean | null;
 }
 
 @InputType('SetRewardChangeInput', { description: 'A reward points buy, new or changed' })
@@ -181,6 +239,12 @@ export class CatalogChangeInput {
 
   @Field(() => UpdatePlanChangeInput, { nullable: true })
   updatePlan?: UpdatePlanChangeInput | null;
+
+  @Field(() => CreateBundleChangeInput, { nullable: true })
+  createBundle?: CreateBundleChangeInput | null;
+
+  @Field(() => CreatePlanChangeInput, { nullable: true })
+  createPlan?: CreatePlanChangeInput | null;
 }
 
 @InputType('CatalogDraftInput')
@@ -304,11 +368,17 @@ export class CatalogDiffType {
 
   @Field(() => [PlanDiffType])
   plans!: PlanDiffType[];
+
+  @Field(() => [String], { description: "New bundles' codes (their benefits are under `bundles`, every one added)" })
+  bundlesCreated!: string[];
+
+  @Field(() => [PlanDiffType], { description: 'New plans, each term from nothing (before "") to its value' })
+  plansCreated!: PlanDiffType[];
 }
 
 @ObjectType('CatalogChangeLine', { description: 'One change of a draft, as a line to read' })
 export class CatalogChangeLineType {
-  @Field(() => String, { description: 'CREATE_BENEFIT, SET_BUNDLE_BENEFIT, REMOVE_BUNDLE_BENEFIT or UPDATE_PLAN' })
+  @Field(() => String, { description: 'CREATE_BENEFIT, SET_BUNDLE_BENEFIT, REMOVE_BUNDLE_BENEFIT, UPDATE_PLAN, CREATE_BUNDLE, CREATE_PLAN, or a loyalty program change (SET_REWARD, SET_TIER, SET_TIER_BENEFIT, SET_EARN_RULES)' })
   kind!: string;
 
   @Field(() => String)

@@ -20,19 +20,48 @@ export type CatalogChange =
   | { kind: 'SET_BUNDLE_BENEFIT'; bundleCode: string; benefitCode: string; quota: number | null; period: string; minTier: string | null; segments: string[] | null }
   | { kind: 'REMOVE_BUNDLE_BENEFIT'; bundleCode: string; benefitCode: string }
   | { kind: 'UPDATE_PLAN'; planCode: string; set: PlanTerms }
+  /** A new bundle: its benefits are the draft's SET_BUNDLE_BENEFIT changes naming it (version 1). */
+  | { kind: 'CREATE_BUNDLE'; code: string; name: LocalizedText }
+  /** A new plan selling a bundle (live, or created in the same draft): on sale from the effective date. */
+  | {
+      kind: 'CREATE_PLAN';
+      code: string;
+      name: LocalizedText;
+      priceAmount: number;
+      currency: string;
+      billingPeriod: string;
+      bundleCode: string;
+      trialDays: number;
+      graceDays: number;
+      reminderDays: number;
+      graceAccess: string;
+      refundPolicy: string;
+      grandfathered: boolean;
+    }
   | ProgramChange;
 
 /** A plan's terms a draft may change. */
 export interface PlanTerms {
+  name?: LocalizedText;
   priceAmount?: number;
   trialDays?: number;
   graceDays?: number;
+  reminderDays?: number;
+  graceAccess?: string;
+  refundPolicy?: string;
   grandfathered?: boolean;
   active?: boolean;
 }
 
+export type CreatePlanChange = Extract<CatalogChange, { kind: 'CREATE_PLAN' }>;
+export type CreateBundleChange = Extract<CatalogChange, { kind: 'CREATE_BUNDLE' }>;
+
 export const BENEFIT_KINDS = ['ACCESS', 'QUOTA', 'VOUCHER', 'DISCOUNT', 'CONVERSION'] as const;
 export const PERIODS = ['MEMBERSHIP_TERM', 'CALENDAR_MONTH'] as const;
+// The plan module's enums, as the draft's stored JSON names them.
+export const BILLING_PERIODS = ['MONTH', 'YEAR'] as const;
+export const REFUND_POLICIES = ['FULL', 'PRO_RATA', 'PRO_RATA_MINUS_USED'] as const;
+export const GRACE_ACCESS = ['USABLE', 'SUSPENDED'] as const;
 
 /** A benefit as one bundle version grants it. */
 export interface BundleLine {
@@ -57,12 +86,29 @@ export interface LiveCatalog {
   tiers: Set<string>;
   bundles: Map<string, LiveBundle>;
   plans: Map<string, { id: string; bundleCode: string; terms: Required<PlanTerms> }>;
+  /** Plans a scheduled publication created, not on sale before its date: no other draft may change them until then. */
+  pendingPlans: Set<string>;
   program: LiveProgram;
   now: Date;
 }
 
+interface PlanRow {
+  id: string;
+  code: string;
+  bundle_code: string;
+  name: LocalizedText;
+  price_amount: number;
+  trial_days: number;
+  grace_days: number;
+  reminder_days: number;
+  grace_access: string;
+  refund_policy: string;
+  grandfathered: boolean;
+  active: boolean;
+}
+
 export async function readLiveCatalog(em: EntityManager, now: Date): Promise<LiveCatalog> {
-  const [partners, benefits, tiers, versions, plans, program] = await Promise.all([
+  const [partners, benefits, tiers, versions, plans, pending, program] = await Promise.all([
     em.execute<{ id: string }[]>(`select id from partner`),
     em.execute<{ id: string; code: string; kind: string; partner_id: string }[]>(`select id, code, kind, partner_id from benefit`),
     em.execute<{ code: string }[]>(`select code from loyalty_tier`),
@@ -70,9 +116,11 @@ export async function readLiveCatalog(em: EntityManager, now: Date): Promise<Liv
       `select distinct on (b.id) b.id as bundle_id, b.code as bundle_code, v.id, v.version, v.effective_from
          from bundle b join bundle_version v on v.bundle_id = b.id order by b.id, v.version desc`,
     ),
-    em.execute<{ id: string; code: string; bundle_code: string; price_amount: number; trial_days: number; grace_days: number; grandfathered: boolean; active: boolean }[]>(
-      `select p.id, p.code, b.code as bundle_code, p.price_amount, p.trial_days, p.grace_days, p.grandfathered, p.active from plan p join bundle b on b.id = p.bundle_id`,
+    em.execute<PlanRow[]>(
+      `select p.id, p.code, b.code as bundle_code, p.name, p.price_amount, p.trial_days, p.grace_days, p.reminder_days, p.grace_access, p.refund_policy, p.grandfathered, p.active
+         from plan p join bundle b on b.id = p.bundle_id`,
     ),
+    em.execute<{ code: string }[]>(`select jsonb_array_elements(outcome::jsonb -> 'plansCreated') ->> 'planCode' as code from catalog_draft where status = 'SCHEDULED'`),
     readLiveProgram(em),
   ]);
   const lines = versions.length
@@ -102,9 +150,24 @@ export async function readLiveCatalog(em: EntityManager, now: Date): Promise<Liv
     plans: new Map(
       plans.map((p) => [
         p.code,
-        { id: p.id, bundleCode: p.bundle_code, terms: { priceAmount: p.price_amount, trialDays: p.trial_days, graceDays: p.grace_days, grandfathered: p.grandfathered, active: p.active } },
+        {
+          id: p.id,
+          bundleCode: p.bundle_code,
+          terms: {
+            name: p.name,
+            priceAmount: p.price_amount,
+            trialDays: p.trial_days,
+            graceDays: p.grace_days,
+            reminderDays: p.reminder_days,
+            graceAccess: p.grace_access,
+            refundPolicy: p.refund_policy,
+            grandfathered: p.grandfathered,
+            active: p.active,
+          },
+        },
       ]),
     ),
+    pendingPlans: new Set(pending.map((p) => p.code)),
     program,
     now,
   };
@@ -113,6 +176,10 @@ export async function readLiveCatalog(em: EntityManager, now: Date): Promise<Liv
 /** What a draft changes, line by line, against the live catalog. */
 export interface CatalogDiff {
   benefitsCreated: string[];
+  /** New bundles (their lines are in `bundles`, all of them added). */
+  bundlesCreated: string[];
+  /** New plans, each term from nothing to its value. */
+  plansCreated: Array<{ planCode: string; changes: Array<{ field: string; before: string; after: string }> }>;
   bundles: Array<{ bundleCode: string; added: BundleLine[]; removed: BundleLine[]; changed: Array<{ benefitCode: string; before: BundleLine; after: BundleLine }> }>;
   plans: Array<{ planCode: string; changes: Array<{ field: string; before: string; after: string }> }>;
   /** The loyalty program's rewards, tiers, what tiers unlock, earn rules. */
@@ -127,6 +194,8 @@ export interface DraftPlan {
   bundles: Map<string, BundleLine[]>;
   benefits: Extract<CatalogChange, { kind: 'CREATE_BENEFIT' }>[];
   planUpdates: Array<{ planCode: string; set: PlanTerms }>;
+  bundlesCreated: CreateBundleChange[];
+  plansCreated: CreatePlanChange[];
   programChanges: ProgramChange[];
 }
 
@@ -142,8 +211,27 @@ export function planDraft(live: LiveCatalog, changes: readonly CatalogChange[]):
   const bundles = new Map<string, BundleLine[]>();
   const benefits: DraftPlan['benefits'] = [];
   const planUpdates: DraftPlan['planUpdates'] = [];
+  // Bundles and plans the draft creates, by code, with the index of the change creating them.
+  const bundlesCreated = new Map<string, { index: number; change: CreateBundleChange }>();
+  const plansCreated = new Map<string, CreatePlanChange>();
   const kindOf = (code: string) => live.benefits.get(code)?.kind ?? created.get(code);
   const programChanges: Array<{ index: number; change: ProgramChange }> = [];
+  const checkName = (at: (field: string) => string, name: LocalizedText | undefined) => {
+    for (const lang of ['en', 'zh-CN'] as const) {
+      const text = name?.[lang]?.trim() ?? '';
+      if (text.length < 1 || text.length > 100) problem(at(`name.${lang === 'en' ? 'en' : 'zhCN'}`), 'must be 1-100 characters');
+    }
+  };
+  // A plan's terms, the same ranges whether a draft creates the plan or changes it.
+  const checkTerms = (at: (field: string) => string, set: PlanTerms) => {
+    if (set.priceAmount !== undefined && !(Number.isInteger(set.priceAmount) && set.priceAmount > 0 && set.priceAmount <= 100_000_000)) problem(at('priceAmount'), 'must be a whole amount in minor units above 0');
+    if (set.trialDays !== undefined && !(Number.isInteger(set.trialDays) && set.trialDays >= 0 && set.trialDays <= 90)) problem(at('trialDays'), 'must be a whole number of days from 0 to 90');
+    if (set.graceDays !== undefined && !(Number.isInteger(set.graceDays) && set.graceDays >= 0 && set.graceDays <= 60)) problem(at('graceDays'), 'must be a whole number of days from 0 to 60');
+    if (set.reminderDays !== undefined && !(Number.isInteger(set.reminderDays) && set.reminderDays >= 0 && set.reminderDays <= 60)) problem(at('reminderDays'), 'must be a whole number of days from 0 to 60');
+    if (set.graceAccess !== undefined && !(GRACE_ACCESS as readonly string[]).includes(set.graceAccess)) problem(at('graceAccess'), `must be one of ${GRACE_ACCESS.join(', ')}`);
+    if (set.refundPolicy !== undefined && !(REFUND_POLICIES as readonly string[]).includes(set.refundPolicy)) problem(at('refundPolicy'), `must be one of ${REFUND_POLICIES.join(', ')}`);
+    if (set.name !== undefined) checkName(at, set.name);
+  };
 
   changes.forEach((change, i) => {
     const at = (field: string) => `changes[${i}].${field}`;
@@ -167,15 +255,46 @@ export function planDraft(live: LiveCatalog, changes: readonly CatalogChange[]):
         benefits.push(change);
         break;
       }
+      case 'CREATE_BUNDLE': {
+        if (!CODE.test(change.code)) problem(at('code'), 'must be 2-40 capitals, digits or _ starting with a letter');
+        else if (live.bundles.has(change.code) || bundlesCreated.has(change.code)) problem(at('code'), `a bundle ${change.code} exists already`);
+        checkName(at, change.name);
+        if (CODE.test(change.code) && !live.bundles.has(change.code) && !bundlesCreated.has(change.code)) {
+          bundlesCreated.set(change.code, { index: i, change });
+          bundles.set(change.code, []);
+        }
+        break;
+      }
+      case 'CREATE_PLAN': {
+        if (!CODE.test(change.code)) problem(at('code'), 'must be 2-40 capitals, digits or _ starting with a letter');
+        else if (live.plans.has(change.code) || plansCreated.has(change.code)) problem(at('code'), `a plan ${change.code} exists already`);
+        checkName(at, change.name);
+        checkTerms((field) => at(field === 'priceAmount' ? 'price.amount' : field), {
+          priceAmount: change.priceAmount,
+          trialDays: change.trialDays,
+          graceDays: change.graceDays,
+          reminderDays: change.reminderDays,
+          graceAccess: change.graceAccess,
+          refundPolicy: change.refundPolicy,
+        });
+        if (!/^[A-Z]{3}$/.test(change.currency)) problem(at('price.currency'), 'must be an ISO currency code');
+        if (!(BILLING_PERIODS as readonly string[]).includes(change.billingPeriod)) problem(at('billingPeriod'), `must be one of ${BILLING_PERIODS.join(', ')}`);
+        const sold = live.bundles.get(change.bundleCode);
+        if (!sold && !bundlesCreated.has(change.bundleCode)) problem(at('bundleCode'), `no bundle ${change.bundleCode} (create it first, in this draft or before)`);
+        // A bundle a scheduled publication creates cannot be sold before it exists for members.
+        else if (sold && sold.latest.version === 1 && sold.latest.effectiveFrom > live.now) problem(at('bundleCode'), `${change.bundleCode} is created by a scheduled publication: cancel it or wait until it takes effect`);
+        if (CODE.test(change.code) && !live.plans.has(change.code) && !plansCreated.has(change.code)) plansCreated.set(change.code, change);
+        break;
+      }
       case 'SET_BUNDLE_BENEFIT':
       case 'REMOVE_BUNDLE_BENEFIT': {
         const bundle = live.bundles.get(change.bundleCode);
-        if (!bundle) {
+        if (!bundle && !bundlesCreated.has(change.bundleCode)) {
           problem(at('bundleCode'), `no bundle ${change.bundleCode}`);
           break;
         }
-        if (bundle.latest.effectiveFrom > live.now) problem(at('bundleCode'), `version ${bundle.latest.version} of ${change.bundleCode} is scheduled already: cancel it or wait until it takes effect`);
-        const lines = bundles.get(change.bundleCode) ?? bundle.lines.map((l) => ({ ...l }));
+        if (bundle && bundle.latest.effectiveFrom > live.now) problem(at('bundleCode'), `version ${bundle.latest.version} of ${change.bundleCode} is scheduled already: cancel it or wait until it takes effect`);
+        const lines = bundles.get(change.bundleCode) ?? bundle!.lines.map((l) => ({ ...l }));
         bundles.set(change.bundleCode, lines);
         const index = lines.findIndex((l) => l.benefitCode === change.benefitCode);
         if (change.kind === 'REMOVE_BUNDLE_BENEFIT') {
@@ -200,11 +319,10 @@ export function planDraft(live: LiveCatalog, changes: readonly CatalogChange[]):
       case 'UPDATE_PLAN': {
         const plan = live.plans.get(change.planCode);
         if (!plan) problem(at('planCode'), `no plan ${change.planCode}`);
+        else if (live.pendingPlans.has(change.planCode)) problem(at('planCode'), `${change.planCode} is created by a scheduled publication: cancel it or wait until it takes effect`);
         const set = change.set ?? {};
         if (Object.keys(set).length === 0) problem(at('set'), 'must change at least one term');
-        if (set.priceAmount !== undefined && !(Number.isInteger(set.priceAmount) && set.priceAmount > 0 && set.priceAmount <= 100_000_000)) problem(at('priceAmount'), 'must be a whole amount in minor units above 0');
-        if (set.trialDays !== undefined && !(Number.isInteger(set.trialDays) && set.trialDays >= 0 && set.trialDays <= 90)) problem(at('trialDays'), 'must be a whole number of days from 0 to 90');
-        if (set.graceDays !== undefined && !(Number.isInteger(set.graceDays) && set.graceDays >= 0 && set.graceDays <= 60)) problem(at('graceDays'), 'must be a whole number of days from 0 to 60');
+        checkTerms(at, set);
         if (plan) planUpdates.push({ planCode: change.planCode, set });
         break;
       }
@@ -212,13 +330,38 @@ export function planDraft(live: LiveCatalog, changes: readonly CatalogChange[]):
         programChanges.push({ index: i, change });
     }
   });
+  // A new bundle is sold only with something in it.
+  for (const [code, { index }] of bundlesCreated) {
+    if (bundles.get(code)!.length === 0) problem(`changes[${index}]`, `a new bundle must grant at least one benefit: add a setBundleBenefit change naming ${code}`);
+  }
   const program = checkProgramChanges(live.program, programChanges, { partners: live.partners, benefits: kindOf });
   problems.push(...program.problems);
   problems.sort((a, b) => fieldOrder(a.field) - fieldOrder(b.field));
 
-  const diff: CatalogDiff = { benefitsCreated: [...created.keys()], bundles: [], plans: [], program: program.diff };
+  const diff: CatalogDiff = {
+    benefitsCreated: [...created.keys()],
+    bundlesCreated: [...bundlesCreated.keys()],
+    plansCreated: [...plansCreated.values()].map((p) => ({
+      planCode: p.code,
+      changes: Object.entries(termsText({
+        name: p.name,
+        priceAmount: p.priceAmount,
+        trialDays: p.trialDays,
+        graceDays: p.graceDays,
+        reminderDays: p.reminderDays,
+        graceAccess: p.graceAccess,
+        refundPolicy: p.refundPolicy,
+        grandfathered: p.grandfathered,
+      }))
+        .concat([['currency', p.currency], ['billingPeriod', p.billingPeriod], ['bundleCode', p.bundleCode]])
+        .map(([field, after]) => ({ field, before: '', after })),
+    })),
+    bundles: [],
+    plans: [],
+    program: program.diff,
+  };
   for (const [bundleCode, after] of bundles) {
-    const before = live.bundles.get(bundleCode)!.lines;
+    const before = live.bundles.get(bundleCode)?.lines ?? [];
     diff.bundles.push({
       bundleCode,
       added: after.filter((l) => !before.some((b) => b.benefitCode === l.benefitCode)),
@@ -232,13 +375,36 @@ export function planDraft(live: LiveCatalog, changes: readonly CatalogChange[]):
   const merged = new Map<string, PlanTerms>();
   for (const u of planUpdates) merged.set(u.planCode, { ...merged.get(u.planCode), ...u.set });
   for (const [planCode, set] of merged) {
-    const terms = live.plans.get(planCode)!.terms;
-    const changesOfPlan = Object.entries(set)
-      .filter(([field, value]) => terms[field as keyof PlanTerms] !== value)
-      .map(([field, value]) => ({ field, before: String(terms[field as keyof PlanTerms]), after: String(value) }));
+    const before = termsText(live.plans.get(planCode)!.terms);
+    const changesOfPlan = Object.entries(termsText(set))
+      .filter(([field, value]) => before[field] !== value)
+      .map(([field, after]) => ({ field, before: before[field] ?? '', after }));
     if (changesOfPlan.length) diff.plans.push({ planCode, changes: changesOfPlan });
   }
-  return { problems, diff, bundles, benefits, planUpdates: [...merged].map(([planCode, set]) => ({ planCode, set })), programChanges: programChanges.map((c) => c.change) };
+  return {
+    problems,
+    diff,
+    bundles,
+    benefits,
+    planUpdates: [...merged].map(([planCode, set]) => ({ planCode, set })),
+    bundlesCreated: [...bundlesCreated.values()].map((b) => b.change),
+    plansCreated: [...plansCreated.values()],
+    programChanges: programChanges.map((c) => c.change),
+  };
+}
+
+/** A plan's terms as the diff shows them, the localized name one line per locale (`name.en`, `name.zhCN`). */
+function termsText(terms: PlanTerms): Record<string, string> {
+  const text: Record<string, string> = {};
+  for (const [field, value] of Object.entries(terms)) {
+    if (value === undefined) continue;
+    if (field === 'name') {
+      const name = value as LocalizedText;
+      text['name.en'] = name.en ?? '';
+      text['name.zhCN'] = name['zh-CN'] ?? '';
+    } else text[field] = String(value);
+  }
+  return text;
 }
 
 /** Problems in the order of the changes they are about (a stable sort keeps each change's own order). */

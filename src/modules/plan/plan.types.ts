@@ -1,6 +1,6 @@
 import { Directive, Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Money } from '../../platform/graphql-types.js';
-import { BillingPeriod, RefundPolicy } from './plan.entity.js';
+import { BillingPeriod, GraceAccess, RefundPolicy } from './plan.entity.js';
 import { PlanBenefitType } from '../bundle/index.js';
 
 registerEnumType(BillingPeriod, { name: 'BillingPeriod' });
@@ -10,6 +10,14 @@ registerEnumType(RefundPolicy, {
     FULL: { description: 'Everything paid for the period' },
     PRO_RATA: { description: 'The unused share of the period, by time' },
     PRO_RATA_MINUS_USED: { description: 'The unused share minus the member-facing value of the benefits used this period' },
+  },
+});
+registerEnumType(GraceAccess, {
+  name: 'GraceAccess',
+  description: "What a membership's rights do while a failed renewal is in grace (PAST_DUE)",
+  valuesConfig: {
+    USABLE: { description: 'The member keeps using them while the charge is retried' },
+    SUSPENDED: { description: "Suspended until the member pays; tokens already out are refused" },
   },
 });
 
