@@ -612,6 +612,97 @@ export type ConsoleBundleCostSimulationQueryVariables = Exact<{
 
 export type ConsoleBundleCostSimulationQuery = { bundleCostSimulation: { bundleVersionId: string, bundleCode: string, version: number, pointPricePer1000: number, plans: Array<{ planCode: string, billingPeriod: string, pointsPerPeriod: number, pointsObservedPeriods: number, costToFee: number | null, fee: { amount: number, currency: string }, lines: Array<{ benefitId: string, benefitCode: string, benefitName: string, partnerName: string, kind: string, unitsPerPeriod: number, utilization: number, utilizationSource: string, observedRights: number, expectedUnits: number, unitPrice: { amount: number, currency: string } | null, cost: { amount: number, currency: string } }>, pointsCost: { amount: number, currency: string }, partnerCost: { amount: number, currency: string }, totalCost: { amount: number, currency: string }, margin: { amount: number, currency: string } }> } };
 
+export type ConsolePortalRedemptionsQueryVariables = Exact<{
+  first: number;
+  after?: string | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+  benefitCode?: string | null | undefined;
+}>;
+
+
+export type ConsolePortalRedemptionsQuery = { partnerRedemptions: { edges: Array<{ cursor: string, node: { id: string, createdAt: string, units: number, memberPseudonym: string, voided: boolean, voidedAt: string | null, voidReason: string | null, benefit: { code: string, name: string } } }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } };
+
+export type ConsolePortalRedemptionFragment = { id: string, createdAt: string, units: number, memberPseudonym: string, voided: boolean, voidedAt: string | null, voidReason: string | null, benefit: { code: string, name: string } };
+
+export type ConsolePortalVoidRedemptionMutationVariables = Exact<{
+  redemptionId: string | number;
+  reason: string;
+}>;
+
+
+export type ConsolePortalVoidRedemptionMutation = { voidRedemption: { id: string, createdAt: string, units: number, memberPseudonym: string, voided: boolean, voidedAt: string | null, voidReason: string | null, benefit: { code: string, name: string } } };
+
+export type ConsolePortalBenefitsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsolePortalBenefitsQuery = { partnerBenefits: Array<{ code: string, name: string, description: string, kind: BenefitKind, unitPrice: { amount: number, currency: string } | null, memberValue: { amount: number, currency: string } | null }> };
+
+export type ConsolePortalSettlementQueryVariables = Exact<{
+  from: string;
+  to: string;
+}>;
+
+
+export type ConsolePortalSettlementQuery = { partnerSettlement: { from: string, to: string, currency: string | null, totalRedemptions: number, totalVoidedRedemptions: number, totalUnits: number, partner: { id: string, name: string }, lines: Array<{ redemptions: number, voidedRedemptions: number, units: number, benefit: { code: string, name: string }, unitPrice: { amount: number, currency: string } | null, amount: { amount: number, currency: string } | null }>, totalAmount: { amount: number, currency: string } | null, points: { issued: number, burned: number, issuePricePer1000: { amount: number, currency: string } | null, burnPricePer1000: { amount: number, currency: string } | null, issuedAmount: { amount: number, currency: string } | null, burnedAmount: { amount: number, currency: string } | null } } };
+
+export type ConsolePortalPointsMonthQueryVariables = Exact<{
+  from: string;
+  to: string;
+}>;
+
+
+export type ConsolePortalPointsMonthQuery = { partnerSettlement: { from: string, to: string, points: { issued: number, burned: number, issuePricePer1000: { amount: number, currency: string } | null, burnPricePer1000: { amount: number, currency: string } | null, issuedAmount: { amount: number, currency: string } | null, burnedAmount: { amount: number, currency: string } | null } } };
+
+export type ConsolePortalPointsFragment = { issued: number, burned: number, issuePricePer1000: { amount: number, currency: string } | null, burnPricePer1000: { amount: number, currency: string } | null, issuedAmount: { amount: number, currency: string } | null, burnedAmount: { amount: number, currency: string } | null };
+
+export type ConsolePortalVoucherPoolQueryVariables = Exact<{
+  benefitCode: string;
+}>;
+
+
+export type ConsolePortalVoucherPoolQuery = { voucherPool: { benefitCode: string, available: number, claimed: number, low: boolean, lowWatermark: number } };
+
+export type ConsolePortalUploadVoucherCodesMutationVariables = Exact<{
+  benefitCode: string;
+  codes: Array<string> | string;
+}>;
+
+
+export type ConsolePortalUploadVoucherCodesMutation = { uploadVoucherCodes: { batchId: string, received: number, accepted: number, duplicates: number, duplicateSamples: Array<string>, available: number } };
+
+export type ConsolePortalApiKeysQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsolePortalApiKeysQuery = { myPartnerApiKeys: Array<{ id: string, prefix: string, label: string | null, status: PartnerApiKeyStatus, current: boolean, createdAt: string, expiresAt: string | null, revokedAt: string | null, replacedById: string | null }> };
+
+export type ConsolePortalApiKeyFragment = { id: string, prefix: string, label: string | null, status: PartnerApiKeyStatus, current: boolean, createdAt: string, expiresAt: string | null, revokedAt: string | null, replacedById: string | null };
+
+export type ConsolePortalNewKeyFragment = { id: string, key: string, prefix: string, label: string | null };
+
+export type ConsolePortalCreateApiKeyMutationVariables = Exact<{
+  label?: string | null | undefined;
+}>;
+
+
+export type ConsolePortalCreateApiKeyMutation = { createMyPartnerApiKey: { id: string, key: string, prefix: string, label: string | null } };
+
+export type ConsolePortalRotateApiKeyMutationVariables = Exact<{
+  id: string | number;
+  overlapSeconds: number;
+  label?: string | null | undefined;
+}>;
+
+
+export type ConsolePortalRotateApiKeyMutation = { rotateMyPartnerApiKey: { successor: { id: string, key: string, prefix: string, label: string | null }, previous: { id: string, prefix: string, label: string | null, status: PartnerApiKeyStatus, current: boolean, createdAt: string, expiresAt: string | null, revokedAt: string | null, replacedById: string | null } } };
+
+export type ConsolePortalRevokeApiKeyMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ConsolePortalRevokeApiKeyMutation = { revokeMyPartnerApiKey: { id: string, prefix: string, label: string | null, status: PartnerApiKeyStatus, current: boolean, createdAt: string, expiresAt: string | null, revokedAt: string | null, replacedById: string | null } };
+
 export type ConsolePartnerTermsFragment = { id: string, name: string, pointsIssuePricePer1000: { amount: number, currency: string } | null, pointsBurnPricePer1000: { amount: number, currency: string } | null };
 
 export type ConsoleCreatePartnerMutationVariables = Exact<{
@@ -949,6 +1040,64 @@ export const ConsoleFiguresRunFragmentDoc = new TypedDocumentString(`
   durationMs
 }
     `, {"fragmentName":"ConsoleFiguresRun"}) as unknown as TypedDocumentString<ConsoleFiguresRunFragment, unknown>;
+export const ConsolePortalRedemptionFragmentDoc = new TypedDocumentString(`
+    fragment ConsolePortalRedemption on Redemption {
+  id
+  createdAt
+  units
+  memberPseudonym
+  voided
+  voidedAt
+  voidReason
+  benefit {
+    code
+    name
+  }
+}
+    `, {"fragmentName":"ConsolePortalRedemption"}) as unknown as TypedDocumentString<ConsolePortalRedemptionFragment, unknown>;
+export const ConsolePortalPointsFragmentDoc = new TypedDocumentString(`
+    fragment ConsolePortalPoints on PartnerPointsSettlement {
+  issued
+  burned
+  issuePricePer1000 {
+    amount
+    currency
+  }
+  burnPricePer1000 {
+    amount
+    currency
+  }
+  issuedAmount {
+    amount
+    currency
+  }
+  burnedAmount {
+    amount
+    currency
+  }
+}
+    `, {"fragmentName":"ConsolePortalPoints"}) as unknown as TypedDocumentString<ConsolePortalPointsFragment, unknown>;
+export const ConsolePortalApiKeyFragmentDoc = new TypedDocumentString(`
+    fragment ConsolePortalApiKey on PartnerApiKey {
+  id
+  prefix
+  label
+  status
+  current
+  createdAt
+  expiresAt
+  revokedAt
+  replacedById
+}
+    `, {"fragmentName":"ConsolePortalApiKey"}) as unknown as TypedDocumentString<ConsolePortalApiKeyFragment, unknown>;
+export const ConsolePortalNewKeyFragmentDoc = new TypedDocumentString(`
+    fragment ConsolePortalNewKey on PartnerApiKeyCreated {
+  id
+  key
+  prefix
+  label
+}
+    `, {"fragmentName":"ConsolePortalNewKey"}) as unknown as TypedDocumentString<ConsolePortalNewKeyFragment, unknown>;
 export const ConsolePartnerTermsFragmentDoc = new TypedDocumentString(`
     fragment ConsolePartnerTerms on PartnerTerms {
   id
@@ -1622,6 +1771,263 @@ export const ConsoleBundleCostSimulationDocument = new TypedDocumentString(`
   amount
   currency
 }`) as unknown as TypedDocumentString<ConsoleBundleCostSimulationQuery, ConsoleBundleCostSimulationQueryVariables>;
+export const ConsolePortalRedemptionsDocument = new TypedDocumentString(`
+    query ConsolePortalRedemptions($first: Int!, $after: String, $from: DateTimeISO, $to: DateTimeISO, $benefitCode: String) {
+  partnerRedemptions(
+    first: $first
+    after: $after
+    from: $from
+    to: $to
+    benefitCode: $benefitCode
+  ) {
+    edges {
+      cursor
+      node {
+        ...ConsolePortalRedemption
+      }
+    }
+    pageInfo {
+      endCursor
+      hasNextPage
+    }
+  }
+}
+    fragment ConsolePortalRedemption on Redemption {
+  id
+  createdAt
+  units
+  memberPseudonym
+  voided
+  voidedAt
+  voidReason
+  benefit {
+    code
+    name
+  }
+}`) as unknown as TypedDocumentString<ConsolePortalRedemptionsQuery, ConsolePortalRedemptionsQueryVariables>;
+export const ConsolePortalVoidRedemptionDocument = new TypedDocumentString(`
+    mutation ConsolePortalVoidRedemption($redemptionId: ID!, $reason: String!) {
+  voidRedemption(redemptionId: $redemptionId, reason: $reason) {
+    ...ConsolePortalRedemption
+  }
+}
+    fragment ConsolePortalRedemption on Redemption {
+  id
+  createdAt
+  units
+  memberPseudonym
+  voided
+  voidedAt
+  voidReason
+  benefit {
+    code
+    name
+  }
+}`) as unknown as TypedDocumentString<ConsolePortalVoidRedemptionMutation, ConsolePortalVoidRedemptionMutationVariables>;
+export const ConsolePortalBenefitsDocument = new TypedDocumentString(`
+    query ConsolePortalBenefits {
+  partnerBenefits {
+    code
+    name
+    description
+    kind
+    unitPrice {
+      amount
+      currency
+    }
+    memberValue {
+      amount
+      currency
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsolePortalBenefitsQuery, ConsolePortalBenefitsQueryVariables>;
+export const ConsolePortalSettlementDocument = new TypedDocumentString(`
+    query ConsolePortalSettlement($from: DateTimeISO!, $to: DateTimeISO!) {
+  partnerSettlement(from: $from, to: $to) {
+    from
+    to
+    currency
+    partner {
+      id
+      name
+    }
+    lines {
+      benefit {
+        code
+        name
+      }
+      redemptions
+      voidedRedemptions
+      units
+      unitPrice {
+        amount
+        currency
+      }
+      amount {
+        amount
+        currency
+      }
+    }
+    totalRedemptions
+    totalVoidedRedemptions
+    totalUnits
+    totalAmount {
+      amount
+      currency
+    }
+    points {
+      ...ConsolePortalPoints
+    }
+  }
+}
+    fragment ConsolePortalPoints on PartnerPointsSettlement {
+  issued
+  burned
+  issuePricePer1000 {
+    amount
+    currency
+  }
+  burnPricePer1000 {
+    amount
+    currency
+  }
+  issuedAmount {
+    amount
+    currency
+  }
+  burnedAmount {
+    amount
+    currency
+  }
+}`) as unknown as TypedDocumentString<ConsolePortalSettlementQuery, ConsolePortalSettlementQueryVariables>;
+export const ConsolePortalPointsMonthDocument = new TypedDocumentString(`
+    query ConsolePortalPointsMonth($from: DateTimeISO!, $to: DateTimeISO!) {
+  partnerSettlement(from: $from, to: $to) {
+    from
+    to
+    points {
+      ...ConsolePortalPoints
+    }
+  }
+}
+    fragment ConsolePortalPoints on PartnerPointsSettlement {
+  issued
+  burned
+  issuePricePer1000 {
+    amount
+    currency
+  }
+  burnPricePer1000 {
+    amount
+    currency
+  }
+  issuedAmount {
+    amount
+    currency
+  }
+  burnedAmount {
+    amount
+    currency
+  }
+}`) as unknown as TypedDocumentString<ConsolePortalPointsMonthQuery, ConsolePortalPointsMonthQueryVariables>;
+export const ConsolePortalVoucherPoolDocument = new TypedDocumentString(`
+    query ConsolePortalVoucherPool($benefitCode: String!) {
+  voucherPool(benefitCode: $benefitCode) {
+    benefitCode
+    available
+    claimed
+    low
+    lowWatermark
+  }
+}
+    `) as unknown as TypedDocumentString<ConsolePortalVoucherPoolQuery, ConsolePortalVoucherPoolQueryVariables>;
+export const ConsolePortalUploadVoucherCodesDocument = new TypedDocumentString(`
+    mutation ConsolePortalUploadVoucherCodes($benefitCode: String!, $codes: [String!]!) {
+  uploadVoucherCodes(benefitCode: $benefitCode, codes: $codes) {
+    batchId
+    received
+    accepted
+    duplicates
+    duplicateSamples
+    available
+  }
+}
+    `) as unknown as TypedDocumentString<ConsolePortalUploadVoucherCodesMutation, ConsolePortalUploadVoucherCodesMutationVariables>;
+export const ConsolePortalApiKeysDocument = new TypedDocumentString(`
+    query ConsolePortalApiKeys {
+  myPartnerApiKeys {
+    ...ConsolePortalApiKey
+  }
+}
+    fragment ConsolePortalApiKey on PartnerApiKey {
+  id
+  prefix
+  label
+  status
+  current
+  createdAt
+  expiresAt
+  revokedAt
+  replacedById
+}`) as unknown as TypedDocumentString<ConsolePortalApiKeysQuery, ConsolePortalApiKeysQueryVariables>;
+export const ConsolePortalCreateApiKeyDocument = new TypedDocumentString(`
+    mutation ConsolePortalCreateApiKey($label: String) {
+  createMyPartnerApiKey(label: $label) {
+    ...ConsolePortalNewKey
+  }
+}
+    fragment ConsolePortalNewKey on PartnerApiKeyCreated {
+  id
+  key
+  prefix
+  label
+}`) as unknown as TypedDocumentString<ConsolePortalCreateApiKeyMutation, ConsolePortalCreateApiKeyMutationVariables>;
+export const ConsolePortalRotateApiKeyDocument = new TypedDocumentString(`
+    mutation ConsolePortalRotateApiKey($id: ID!, $overlapSeconds: Int!, $label: String) {
+  rotateMyPartnerApiKey(id: $id, overlapSeconds: $overlapSeconds, label: $label) {
+    successor {
+      ...ConsolePortalNewKey
+    }
+    previous {
+      ...ConsolePortalApiKey
+    }
+  }
+}
+    fragment ConsolePortalApiKey on PartnerApiKey {
+  id
+  prefix
+  label
+  status
+  current
+  createdAt
+  expiresAt
+  revokedAt
+  replacedById
+}
+fragment ConsolePortalNewKey on PartnerApiKeyCreated {
+  id
+  key
+  prefix
+  label
+}`) as unknown as TypedDocumentString<ConsolePortalRotateApiKeyMutation, ConsolePortalRotateApiKeyMutationVariables>;
+export const ConsolePortalRevokeApiKeyDocument = new TypedDocumentString(`
+    mutation ConsolePortalRevokeApiKey($id: ID!) {
+  revokeMyPartnerApiKey(id: $id) {
+    ...ConsolePortalApiKey
+  }
+}
+    fragment ConsolePortalApiKey on PartnerApiKey {
+  id
+  prefix
+  label
+  status
+  current
+  createdAt
+  expiresAt
+  revokedAt
+  replacedById
+}`) as unknown as TypedDocumentString<ConsolePortalRevokeApiKeyMutation, ConsolePortalRevokeApiKeyMutationVariables>;
 export const ConsoleCreatePartnerDocument = new TypedDocumentString(`
     mutation ConsoleCreatePartner($input: PartnerInput!) {
   createPartner(input: $input) {
