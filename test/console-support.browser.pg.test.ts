@@ -189,6 +189,12 @@ describe("the console's member pages for support", () => {
     await exported.getByText(/^Downloaded /).waitFor();
     expect(await focused(exported)).toBe(true);
     await screenshot(page, 'member-profile');
+    // The same page in Chinese (the choice is kept for the browser: switched back after).
+    await page.getByRole('button', { name: 'Switch the console to Chinese' }).click();
+    await page.getByRole('heading', { name: '会员看到的内容' }).waitFor();
+    await screenshot(page, 'member-profile-zh');
+    await page.getByRole('button', { name: '将控制台切换为英文' }).click();
+    await page.getByRole('heading', { name: 'What the member sees' }).waitFor();
     expect(pageErrors).toEqual([]);
     await page.close();
   });
