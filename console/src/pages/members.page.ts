@@ -801,7 +801,7 @@ const backLink = () => h('p', {}, h('a', { href: '#/members' }, '← ', m('back'
 export const pages: Page[] = [
   {
     route: 'members',
-    nav: { order: 50, label: () => m('nav') },
+    nav: { order: 60, label: () => m('nav') },
     offered: (viewer) => can(viewer, 'LOOK_UP_MEMBERS'),
     render: async (main, rest) => (rest[0] ? new ProfileView(main, rest[0], await loadViewer()).load() : searchPage(main)),
   },
