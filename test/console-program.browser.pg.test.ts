@@ -332,7 +332,7 @@ describe('the console edits the whole program', () => {
     const page = await signIn(await t.staffToken('support-sam', 'SUPPORT'));
     const nav = page.getByRole('navigation', { name: 'Pages' });
     await nav.waitFor();
-    expect(await nav.getByRole('link').allInnerTexts()).toEqual(['Plans']);
+    expect(await nav.getByRole('link').allInnerTexts()).toEqual(['Plans', 'Members']);
     expect(await page.getByRole('button', { name: 'Publish' }).count()).toBe(0);
 
     await go(page, `#/drafts/${draft.id}`);

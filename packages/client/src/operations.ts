@@ -230,6 +230,16 @@ export type GraceAccess =
   /** The member keeps using them while the charge is retried */
   | 'USABLE';
 
+export type LifecycleStage =
+  /** Did something (or joined) within the dormancy threshold (demo: 90 days) */
+  | 'ACTIVE'
+  /** Nothing for at least the churn threshold (demo: 180 days) */
+  | 'CHURNED'
+  /** Nothing for at least the dormancy threshold (demo: 90 days) */
+  | 'DORMANT'
+  /** Joined fewer than the configured days ago (demo: 30) */
+  | 'NEW';
+
 /** Text in each locale members read */
 export type LocalizedTextInput = {
   en: string;
@@ -757,6 +767,70 @@ export type ConsoleAuditTrailQueryVariables = Exact<{
 
 export type ConsoleAuditTrailQuery = { auditTrail: Array<{ id: string, at: string, actor: string, action: string, subject: string, before: string | null, after: string | null }> };
 
+export type ConsoleMemberSearchQueryVariables = Exact<{
+  query: string;
+}>;
+
+
+export type ConsoleMemberSearchQuery = { memberLookup: Array<{ id: string, createdAt: string, erased: boolean, erasedAt: string | null, matchedBy: Array<MemberLookupKey>, testClockId: string | null, now: string, entitlementCounts: { total: number, pendingProvision: number, active: number, suspended: number, revoked: number, expired: number }, member: { id: string, membership: { id: string, status: MembershipStatus, currentPeriodEnd: string | null, plan: { code: string, name: string } } | null, tier: { code: string }, points: { balance: number } } }> };
+
+export type ConsoleSupportMemberSummaryFragment = { id: string, createdAt: string, erased: boolean, erasedAt: string | null, matchedBy: Array<MemberLookupKey>, testClockId: string | null, now: string, entitlementCounts: { total: number, pendingProvision: number, active: number, suspended: number, revoked: number, expired: number }, member: { id: string, membership: { id: string, status: MembershipStatus, currentPeriodEnd: string | null, plan: { code: string, name: string } } | null, tier: { code: string }, points: { balance: number } } };
+
+export type ConsoleSupportEntitlementFragment = { id: string, status: EntitlementStatus, source: EntitlementSource, sourceRef: string | null, quota: number | null, remaining: number | null, validFrom: string, validUntil: string, benefit: { code: string, name: string, partner: { id: string, name: string } } };
+
+export type ConsoleMemberProfileQueryVariables = Exact<{
+  memberId: string | number;
+}>;
+
+
+export type ConsoleMemberProfileQuery = { memberProfile: { id: string, createdAt: string, erased: boolean, erasedAt: string | null, matchedBy: Array<MemberLookupKey>, testClockId: string | null, now: string, memberships: Array<{ id: string, status: MembershipStatus, createdAt: string, currentPeriodStart: string | null, currentPeriodEnd: string | null, endedAt: string | null, autoRenew: boolean, cancelAtPeriodEnd: boolean, plan: { code: string, name: string, refundPolicy: RefundPolicy, price: { amount: number, currency: string } } }>, entitlements: Array<{ id: string, status: EntitlementStatus, source: EntitlementSource, sourceRef: string | null, quota: number | null, remaining: number | null, validFrom: string, validUntil: string, benefit: { code: string, name: string, partner: { id: string, name: string } } }>, member: { id: string, membership: { id: string, status: MembershipStatus, currentPeriodStart: string | null, currentPeriodEnd: string | null, plan: { code: string, name: string } } | null, entitlements: Array<{ id: string, status: EntitlementStatus, source: EntitlementSource, sourceRef: string | null, quota: number | null, remaining: number | null, validFrom: string, validUntil: string, benefit: { code: string, name: string, partner: { id: string, name: string } } }>, tier: { code: string, name: string, since: string | null, heldUntil: string | null }, points: { balance: number, history: Array<{ id: string, kind: string, at: string, change: number, reason: string }> } }, entitlementCounts: { total: number, pendingProvision: number, active: number, suspended: number, revoked: number, expired: number } } };
+
+export type ConsoleMembershipTimelineQueryVariables = Exact<{
+  membershipId: string | number;
+}>;
+
+
+export type ConsoleMembershipTimelineQuery = { membershipTimeline: Array<{ type: string, at: string, details: string | null }> };
+
+export type ConsoleMemberSegmentsQueryVariables = Exact<{
+  memberId: string | number;
+}>;
+
+
+export type ConsoleMemberSegmentsQuery = { memberSegments: { memberId: string, scores: { stage: LifecycleStage, rfmSegment: string, computedAt: string } | null, segments: Array<{ code: string, kind: SegmentKind, name: string, enteredAt: string }> } };
+
+export type ConsoleRefundMembershipMutationVariables = Exact<{
+  membershipId: string | number;
+  policy?: RefundPolicy | null | undefined;
+  expectedAmount?: number | null | undefined;
+}>;
+
+
+export type ConsoleRefundMembershipMutation = { refundMembership: { id: string, status: MembershipStatus, endedAt: string | null } };
+
+export type ConsoleRevokeEntitlementMutationVariables = Exact<{
+  entitlementId: string | number;
+  reason: string;
+}>;
+
+
+export type ConsoleRevokeEntitlementMutation = { revokeEntitlement: { id: string, status: EntitlementStatus } };
+
+export type ConsoleMemberDataExportQueryVariables = Exact<{
+  memberId: string | number;
+}>;
+
+
+export type ConsoleMemberDataExportQuery = { memberDataExport: { memberId: string, fileName: string, format: string, byteLength: number, sha256: string, generatedAt: string, json: string } };
+
+export type ConsoleEraseMemberMutationVariables = Exact<{
+  memberId: string | number;
+  reason: string;
+}>;
+
+
+export type ConsoleEraseMemberMutation = { eraseMember: { memberId: string, alreadyErased: boolean, erasedAt: string, membershipsEnded: number, rightsRevoked: number } };
+
 export type ConsoleDraftFragment = { id: string, title: string, status: CatalogDraftStatus, createdBy: string, createdAt: string, updatedAt: string, effectiveAt: string | null, publishedAt: string | null, canceledAt: string | null, changes: Array<{ kind: string, summary: string, json: string }>, problems: Array<{ field: string, message: string }>, diff: { benefitsCreated: Array<string>, bundlesCreated: Array<string>, plansCreated: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, bundles: Array<{ bundleCode: string, added: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, removed: Array<{ benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }>, changed: Array<{ benefitCode: string, before: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null }, after: { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null } }> }>, plans: Array<{ planCode: string, changes: Array<{ field: string, before: string, after: string }> }>, program: Array<{ subject: string, field: string, before: string, after: string }> } };
 
 export type ConsoleBundleLineFragment = { benefitCode: string, quota: number | null, period: string, minTier: string | null, segments: Array<string> | null };
@@ -1139,6 +1213,63 @@ export const ConsoleCampaignFragmentDoc = new TypedDocumentString(`
   membersReached
 }
     `, {"fragmentName":"ConsoleCampaign"}) as unknown as TypedDocumentString<ConsoleCampaignFragment, unknown>;
+export const ConsoleSupportMemberSummaryFragmentDoc = new TypedDocumentString(`
+    fragment ConsoleSupportMemberSummary on SupportMember {
+  id
+  createdAt
+  erased
+  erasedAt
+  matchedBy
+  testClockId
+  now
+  entitlementCounts {
+    total
+    pendingProvision
+    active
+    suspended
+    revoked
+    expired
+  }
+  member {
+    id
+    membership {
+      id
+      status
+      plan {
+        code
+        name
+      }
+      currentPeriodEnd
+    }
+    tier {
+      code
+    }
+    points {
+      balance
+    }
+  }
+}
+    `, {"fragmentName":"ConsoleSupportMemberSummary"}) as unknown as TypedDocumentString<ConsoleSupportMemberSummaryFragment, unknown>;
+export const ConsoleSupportEntitlementFragmentDoc = new TypedDocumentString(`
+    fragment ConsoleSupportEntitlement on Entitlement {
+  id
+  status
+  source
+  sourceRef
+  quota
+  remaining
+  validFrom
+  validUntil
+  benefit {
+    code
+    name
+    partner {
+      id
+      name
+    }
+  }
+}
+    `, {"fragmentName":"ConsoleSupportEntitlement"}) as unknown as TypedDocumentString<ConsoleSupportEntitlementFragment, unknown>;
 export const ConsoleBundleLineFragmentDoc = new TypedDocumentString(`
     fragment ConsoleBundleLine on BundleLine {
   benefitCode
@@ -2182,6 +2313,231 @@ export const ConsoleAuditTrailDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ConsoleAuditTrailQuery, ConsoleAuditTrailQueryVariables>;
+export const ConsoleMemberSearchDocument = new TypedDocumentString(`
+    query ConsoleMemberSearch($query: String!) {
+  memberLookup(query: $query, first: 50) {
+    ...ConsoleSupportMemberSummary
+  }
+}
+    fragment ConsoleSupportMemberSummary on SupportMember {
+  id
+  createdAt
+  erased
+  erasedAt
+  matchedBy
+  testClockId
+  now
+  entitlementCounts {
+    total
+    pendingProvision
+    active
+    suspended
+    revoked
+    expired
+  }
+  member {
+    id
+    membership {
+      id
+      status
+      plan {
+        code
+        name
+      }
+      currentPeriodEnd
+    }
+    tier {
+      code
+    }
+    points {
+      balance
+    }
+  }
+}`) as unknown as TypedDocumentString<ConsoleMemberSearchQuery, ConsoleMemberSearchQueryVariables>;
+export const ConsoleMemberProfileDocument = new TypedDocumentString(`
+    query ConsoleMemberProfile($memberId: ID!) {
+  memberProfile(memberId: $memberId) {
+    ...ConsoleSupportMemberSummary
+    memberships {
+      id
+      status
+      createdAt
+      currentPeriodStart
+      currentPeriodEnd
+      endedAt
+      autoRenew
+      cancelAtPeriodEnd
+      plan {
+        code
+        name
+        refundPolicy
+        price {
+          amount
+          currency
+        }
+      }
+    }
+    entitlements(first: 200) {
+      ...ConsoleSupportEntitlement
+    }
+    member {
+      membership {
+        id
+        status
+        currentPeriodStart
+        currentPeriodEnd
+        plan {
+          code
+          name
+        }
+      }
+      entitlements {
+        ...ConsoleSupportEntitlement
+      }
+      tier {
+        code
+        name
+        since
+        heldUntil
+      }
+      points {
+        balance
+        history(first: 10) {
+          id
+          kind
+          at
+          change
+          reason
+        }
+      }
+    }
+  }
+}
+    fragment ConsoleSupportMemberSummary on SupportMember {
+  id
+  createdAt
+  erased
+  erasedAt
+  matchedBy
+  testClockId
+  now
+  entitlementCounts {
+    total
+    pendingProvision
+    active
+    suspended
+    revoked
+    expired
+  }
+  member {
+    id
+    membership {
+      id
+      status
+      plan {
+        code
+        name
+      }
+      currentPeriodEnd
+    }
+    tier {
+      code
+    }
+    points {
+      balance
+    }
+  }
+}
+fragment ConsoleSupportEntitlement on Entitlement {
+  id
+  status
+  source
+  sourceRef
+  quota
+  remaining
+  validFrom
+  validUntil
+  benefit {
+    code
+    name
+    partner {
+      id
+      name
+    }
+  }
+}`) as unknown as TypedDocumentString<ConsoleMemberProfileQuery, ConsoleMemberProfileQueryVariables>;
+export const ConsoleMembershipTimelineDocument = new TypedDocumentString(`
+    query ConsoleMembershipTimeline($membershipId: ID!) {
+  membershipTimeline(membershipId: $membershipId) {
+    type
+    at
+    details
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleMembershipTimelineQuery, ConsoleMembershipTimelineQueryVariables>;
+export const ConsoleMemberSegmentsDocument = new TypedDocumentString(`
+    query ConsoleMemberSegments($memberId: ID!) {
+  memberSegments(memberId: $memberId) {
+    memberId
+    scores {
+      stage
+      rfmSegment
+      computedAt
+    }
+    segments {
+      code
+      kind
+      name
+      enteredAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleMemberSegmentsQuery, ConsoleMemberSegmentsQueryVariables>;
+export const ConsoleRefundMembershipDocument = new TypedDocumentString(`
+    mutation ConsoleRefundMembership($membershipId: ID!, $policy: RefundPolicy, $expectedAmount: Int) {
+  refundMembership(
+    membershipId: $membershipId
+    policy: $policy
+    expectedAmount: $expectedAmount
+  ) {
+    id
+    status
+    endedAt
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleRefundMembershipMutation, ConsoleRefundMembershipMutationVariables>;
+export const ConsoleRevokeEntitlementDocument = new TypedDocumentString(`
+    mutation ConsoleRevokeEntitlement($entitlementId: ID!, $reason: String!) {
+  revokeEntitlement(entitlementId: $entitlementId, reason: $reason) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleRevokeEntitlementMutation, ConsoleRevokeEntitlementMutationVariables>;
+export const ConsoleMemberDataExportDocument = new TypedDocumentString(`
+    query ConsoleMemberDataExport($memberId: ID!) {
+  memberDataExport(memberId: $memberId) {
+    memberId
+    fileName
+    format
+    byteLength
+    sha256
+    generatedAt
+    json
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleMemberDataExportQuery, ConsoleMemberDataExportQueryVariables>;
+export const ConsoleEraseMemberDocument = new TypedDocumentString(`
+    mutation ConsoleEraseMember($memberId: ID!, $reason: String!) {
+  eraseMember(memberId: $memberId, reason: $reason) {
+    memberId
+    alreadyErased
+    erasedAt
+    membershipsEnded
+    rightsRevoked
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleEraseMemberMutation, ConsoleEraseMemberMutationVariables>;
 export const ConsoleCatalogDraftsDocument = new TypedDocumentString(`
     query ConsoleCatalogDrafts($status: CatalogDraftStatus) {
   catalogDrafts(status: $status) {
