@@ -70,6 +70,7 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     refundQuote: 'member',
     planChangeQuote: 'member',
     membershipTimeline: ['admin', 'support', 'finance'],
+    membershipRefundQuote: ['admin', 'support'],
     testClock: ['admin'],
     activityImport: ['admin', 'analyst'],
     activityImports: ['admin', 'analyst'],

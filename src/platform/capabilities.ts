@@ -15,7 +15,7 @@ export const Capability = {
   VIEW_FIGURES: 'VIEW_FIGURES',
   /** Finds a member and reads what they see (memberLookup, memberProfile). */
   LOOK_UP_MEMBERS: 'LOOK_UP_MEMBERS',
-  /** Refunds a membership for a member (refundMembership). */
+  /** Refunds a membership for a member (refundMembership, and its quote membershipRefundQuote). */
   REFUND: 'REFUND',
   /** Takes one right back (revokeEntitlement). */
   REVOKE: 'REVOKE',

@@ -15,6 +15,7 @@ import {
   ConsoleMemberSearchDocument,
   ConsoleMemberSegmentsDocument,
   ConsoleMembershipTimelineDocument,
+  ConsoleMembershipRefundQuoteDocument,
   ConsoleRefundMembershipDocument,
   ConsoleRevokeEntitlementDocument,
   type ConsoleMemberProfileQuery,
@@ -118,7 +119,6 @@ const m = messages({
     quotedAt: 'Worked out by the server at {at}; confirming refunds exactly this amount or nothing.',
     refundConfirm: 'Confirm refund of {amount}',
     refunded: 'Membership {id} refunded ({amount}): it is now {status}, ended {at}.',
-    alreadyEnded: 'Membership {id} had already ended ({status}): nothing was refunded.',
     'policy.FULL': 'Full: everything paid for the period',
     'policy.PRO_RATA': 'Pro rata: the unused share of the period',
     'policy.PRO_RATA_MINUS_USED': 'Pro rata minus what was used this period',
@@ -226,7 +226,6 @@ const m = messages({
     quotedAt: '由服务器于 {at} 计算；确认后只会退这个金额，否则不做任何改变。',
     refundConfirm: '确认退款 {amount}',
     refunded: '会籍 {id} 已退款（{amount}）：当前状态 {status}，结束于 {at}。',
-    alreadyEnded: '会籍 {id} 已经结束（{status}）：没有退款。',
     'policy.FULL': '全额：本周期所付全部金额',
     'policy.PRO_RATA': '按比例：本周期未使用的部分',
     'policy.PRO_RATA_MINUS_USED': '按比例，减去本周期已使用的价值',
@@ -670,28 +669,16 @@ class ProfileView {
     return form;
   }
 
-  /**
-   * The amount a refund would give back now. `refundQuote` answers members about their own
-   * memberships only, so the console asks refundMembership itself with an amount no refund can
-   * be (-1): the server refuses it with QUOTE_CHANGED and the real figure (`extensions.amount`),
-   * changing nothing. Confirming then sends that figure, so what is refunded is what was shown.
-   */
+  /** The amount a refund would give back now (membershipRefundQuote); confirming sends it back, so what is refunded is what was shown. */
   private async quoteRefund(action: Extract<Action, { kind: 'refund' }>): Promise<void> {
     this.actionError = null;
     try {
-      const { refundMembership: ms } = await request(ConsoleRefundMembershipDocument, { membershipId: action.membership.id, policy: action.policy, expectedAmount: -1 });
-      // Only an ended membership is answered without a refusal: nothing was refunded.
-      await this.finish(m('alreadyEnded', { id: ms.id, status: ms.status }));
-      return;
+      const { membershipRefundQuote: quote } = await request(ConsoleMembershipRefundQuoteDocument, { membershipId: action.membership.id, policy: action.policy });
+      action.quote = { amount: quote.amount.amount, currency: quote.amount.currency, at: quote.at };
+      this.focus = '#quote';
     } catch (error) {
-      const changed = quoteOf(error);
-      if (changed) {
-        action.quote = { ...changed, at: new Date().toISOString() };
-        this.focus = '#quote';
-      } else {
-        this.actionError = error;
-        this.focus = '.action [role=alert]';
-      }
+      this.actionError = error;
+      this.focus = '.action [role=alert]';
     }
     this.render();
   }

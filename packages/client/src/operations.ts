@@ -799,6 +799,14 @@ export type ConsoleMemberSegmentsQueryVariables = Exact<{
 
 export type ConsoleMemberSegmentsQuery = { memberSegments: { memberId: string, scores: { stage: LifecycleStage, rfmSegment: string, computedAt: string } | null, segments: Array<{ code: string, kind: SegmentKind, name: string, enteredAt: string }> } };
 
+export type ConsoleMembershipRefundQuoteQueryVariables = Exact<{
+  membershipId: string | number;
+  policy?: RefundPolicy | null | undefined;
+}>;
+
+
+export type ConsoleMembershipRefundQuoteQuery = { membershipRefundQuote: { at: string, amount: { amount: number, currency: string } } };
+
 export type ConsoleRefundMembershipMutationVariables = Exact<{
   membershipId: string | number;
   policy?: RefundPolicy | null | undefined;
@@ -2493,6 +2501,17 @@ export const ConsoleMemberSegmentsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ConsoleMemberSegmentsQuery, ConsoleMemberSegmentsQueryVariables>;
+export const ConsoleMembershipRefundQuoteDocument = new TypedDocumentString(`
+    query ConsoleMembershipRefundQuote($membershipId: ID!, $policy: RefundPolicy) {
+  membershipRefundQuote(membershipId: $membershipId, policy: $policy) {
+    amount {
+      amount
+      currency
+    }
+    at
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleMembershipRefundQuoteQuery, ConsoleMembershipRefundQuoteQueryVariables>;
 export const ConsoleRefundMembershipDocument = new TypedDocumentString(`
     mutation ConsoleRefundMembership($membershipId: ID!, $policy: RefundPolicy, $expectedAmount: Int) {
   refundMembership(

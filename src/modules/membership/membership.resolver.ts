@@ -141,6 +141,19 @@ export class MembershipAdminResolver {
     return ctx.services.memberships.refundQuote(member.memberId, membershipId);
   }
 
+  @Query(() => RefundQuoteType, {
+    description:
+      "What refunding a membership now would give back (admins, support) under its plan's policy or `policy` (goodwill): the figure refundMembership's `expectedAmount` confirms",
+  })
+  membershipRefundQuote(
+    @Arg('membershipId', () => ID) membershipId: string,
+    @Arg('policy', () => RefundPolicy, { nullable: true, description: "Quote under this policy instead of the plan's" }) policy: RefundPolicy | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<RefundQuote> {
+    requireCapability(ctx.principal, 'membershipRefundQuote', Capability.REFUND);
+    return ctx.services.memberships.refundQuote(null, membershipId, policy ?? undefined);
+  }
+
   @Query(() => PlanChangeQuoteType, { description: 'What changing the membership to another plan would cost now, or at the period end (the member\'s own)' })
   planChangeQuote(
     @Arg('membershipId', () => ID) membershipId: string,
