@@ -512,6 +512,49 @@ describe('loyalty program changes in drafts', () => {
   });
 });
 
+describe('segment definitions in drafts', () => {
+  const liveConfig = async () => (await t.db.query(`select version, document from segment_config order by version desc limit 1`))[0] as { version: number; document: Record<string, any> };
+
+  it('lists every problem of new segment definitions at its field, and of JSON that is none, changing nothing', async () => {
+    const before = await liveConfig();
+    const bad = structuredClone(before.document);
+    bad.lifecycle.churnedAfterDays = bad.lifecycle.dormantAfterDays;
+    bad.schedule.hour = 25;
+    const res = await t.graphql(CREATE, { input: { title: 'Bad segments', changes: [{ setSegmentConfig: { configJson: JSON.stringify(bad) } }] } }, { bearer: admin });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.createCatalogDraft.problems.map((p: { field: string }) => p.field).sort()).toEqual(['changes[0].config.lifecycle.churnedAfterDays', 'changes[0].config.schedule.hour']);
+    const notJson = await t.graphql(CREATE, { input: { title: 'Not JSON', changes: [{ setSegmentConfig: { configJson: '{ "rfm": ' } }] } }, { bearer: admin });
+    expect(notJson.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(notJson.errors?.[0]?.extensions?.problems).toEqual([{ field: 'changes[0].configJson', message: 'must be JSON' }]);
+    const refused = await t.graphql(PUBLISH, { id: res.data.createCatalogDraft.id, at: null, migrations: null }, { bearer: admin });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(await liveConfig()).toEqual(before);
+  });
+
+  it('publishes new segment definitions as a new version: diffed by part, installed at the effective date, and the segments list the new value tier', async () => {
+    const before = await liveConfig();
+    const next = structuredClone(before.document);
+    next.lifecycle.newDays = before.document.lifecycle.newDays + 7;
+    next.value = [...(next.value ?? []), { code: 'BIG_SPENDER', name: { en: 'Big spenders', 'zh-CN': '高消费会员' }, description: { en: 'Spent ¥10,000 in the window', 'zh-CN': '期内消费满一万元' }, monetaryAtLeast: 1_000_000 }];
+    const created = await draft('Big spenders', [{ setSegmentConfig: { configJson: JSON.stringify(next) } }]);
+    expect(created.problems).toEqual([]);
+    expect(created.changes[0].summary).toBe('new segment definitions');
+    const scheduled = await publish(created.id, new Date(Date.now() + 86_400_000).toISOString());
+    expect(scheduled.status).toBe('SCHEDULED');
+    expect((await liveConfig()).version).toBe(before.version);
+    await t.graphql(CANCEL, { id: created.id }, { bearer: admin });
+
+    const again = await draft('Big spenders, now', [{ setSegmentConfig: { configJson: JSON.stringify(next) } }]);
+    const published = await publish(again.id);
+    expect(published.status).toBe('PUBLISHED');
+    const after = await liveConfig();
+    expect(after.version).toBe(before.version + 1);
+    expect(after.document.lifecycle.newDays).toBe(next.lifecycle.newDays);
+    const segments = await t.graphql(`{ segments { code kind } }`, {}, { bearer: admin });
+    expect(segments.data.segments).toContainEqual({ code: 'BIG_SPENDER', kind: 'VALUE' });
+  });
+});
+
 describe('partners and the audit trail', () => {
   it('adds a partner with its point prices, changes them, refuses bad input listing every problem, and shows each change in the audit trail', async () => {
     const SAVE = `mutation($input: PartnerInput!) { createPartner(input: $input) { id name pointsIssuePricePer1000 { amount currency } pointsBurnPricePer1000 { amount currency } } }`;

@@ -130,6 +130,7 @@ export type CatalogChangeInput = {
   setBundleBenefit?: SetBundleBenefitChangeInput | null | undefined;
   setEarnRules?: SetEarnRulesChangeInput | null | undefined;
   setReward?: SetRewardChangeInput | null | undefined;
+  setSegmentConfig?: SetSegmentConfigChangeInput | null | undefined;
   setTier?: SetTierChangeInput | null | undefined;
   setTierBenefit?: SetTierBenefitChangeInput | null | undefined;
   updatePlan?: UpdatePlanChangeInput | null | undefined;
@@ -415,6 +416,11 @@ export type SetRewardChangeInput = {
   units?: number | null | undefined;
   /** Days its right stays usable (default 30) */
   validityDays?: number | null | undefined;
+};
+
+/** The segment definitions (RFM scoring and cells, lifecycle stages, value tiers, schedule) as JSON, validated whole; installed as a new version at the effective date */
+export type SetSegmentConfigChangeInput = {
+  configJson: string;
 };
 
 /** A benefit a tier (and every tier above) unlocks each month, or no longer */

@@ -85,6 +85,8 @@ export interface PublicationOutcome {
   planUpdates: Array<{ planCode: string; set: Record<string, unknown> }>;
   /** Loyalty program changes applied at the effective date. */
   programChanges?: unknown[];
+  /** New segment definitions installed as a version at the effective date. */
+  segmentConfig?: unknown;
   /** Memberships moved to the new versions (MIGRATE), once the publication took effect. */
   migrated?: number;
 }

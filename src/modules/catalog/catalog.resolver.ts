@@ -22,11 +22,11 @@ import {
 function toChanges(input: CatalogChangeInput[]): CatalogChange[] {
   const problems: Array<{ field: string; message: string }> = [];
   const changes = input.flatMap((c, i): CatalogChange[] => {
-    const given = [c.createBenefit, c.setBundleBenefit, c.removeBundleBenefit, c.updatePlan, c.createBundle, c.createPlan, c.setReward, c.setTier, c.setTierBenefit, c.setEarnRules].filter((x) => x != null);
+    const given = [c.createBenefit, c.setBundleBenefit, c.removeBundleBenefit, c.updatePlan, c.createBundle, c.createPlan, c.setReward, c.setTier, c.setTierBenefit, c.setEarnRules, c.setSegmentConfig].filter((x) => x != null);
     if (given.length !== 1) {
       problems.push({
         field: `changes[${i}]`,
-        message: 'must give exactly one of createBenefit, setBundleBenefit, removeBundleBenefit, updatePlan, createBundle, createPlan, setReward, setTier, setTierBenefit, setEarnRules',
+        message: 'must give exactly one of createBenefit, setBundleBenefit, removeBundleBenefit, updatePlan, createBundle, createPlan, setReward, setTier, setTierBenefit, setEarnRules, setSegmentConfig',
       });
       return [];
     }
@@ -96,6 +96,14 @@ function toChanges(input: CatalogChangeInput[]): CatalogChange[] {
       const b = c.setTierBenefit;
       return [{ kind: 'SET_TIER_BENEFIT', tierCode: b.tierCode.trim(), benefitCode: b.benefitCode.trim(), quota: b.quota ?? null, remove: b.remove ?? false }];
     }
+    if (c.setSegmentConfig) {
+      try {
+        return [{ kind: 'SET_SEGMENT_CONFIG', config: JSON.parse(c.setSegmentConfig.configJson) as unknown }];
+      } catch {
+        problems.push({ field: `changes[${i}].configJson`, message: 'must be JSON' });
+        return [];
+      }
+    }
     if (c.setEarnRules) {
       try {
         return [{ kind: 'SET_EARN_RULES', rules: JSON.parse(c.setEarnRules.rulesJson) as unknown }];
@@ -143,6 +151,8 @@ function summary(change: CatalogChange): string {
       return change.remove ? `${change.tierCode} no longer unlocks ${change.benefitCode}` : `${change.tierCode} and above unlock ${change.benefitCode}${change.quota === null ? '' : ` ×${change.quota}`} a month`;
     case 'SET_EARN_RULES':
       return 'new earn rules';
+    case 'SET_SEGMENT_CONFIG':
+      return 'new segment definitions';
   }
 }
 

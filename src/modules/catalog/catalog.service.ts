@@ -6,6 +6,7 @@ import { isUuid } from '../../platform/loader.js';
 import { pgTextArray } from '../../platform/sql.js';
 import { migrateRights } from '../entitlement/index.js';
 import { applyProgramChanges, loadLoyaltyProgram, type ProgramChange } from '../loyalty-program/index.js';
+import { addSegmentConfigVersion, type SegmentConfigInput } from '../segment/index.js';
 import { moveToBundleVersion } from '../membership/index.js';
 import { tierRightsDueNow } from '../tier/index.js';
 import { CatalogDraft, CatalogDraftStatus, MemberMigration, type PublicationOutcome } from './catalog-draft.entity.js';
@@ -185,6 +186,7 @@ export class CatalogService {
         plansCreated: [],
         planUpdates: plan.planUpdates as PublicationOutcome['planUpdates'],
         programChanges: plan.programChanges,
+        ...(plan.segmentConfig !== null ? { segmentConfig: plan.segmentConfig } : {}),
       };
       for (const b of plan.benefits) {
         const [row] = await tx.execute<{ id: string }[]>(
@@ -267,6 +269,8 @@ export class CatalogService {
     // The ladder as it stands (a change never moves a rung), read before the change raises the version.
     const ladder = (await loadLoyaltyProgram(tx)).tiers;
     await applyProgramChanges(tx, programChanges);
+    // New segment definitions: the next computation of every clock uses them.
+    if (outcome.segmentConfig != null) await addSegmentConfigVersion(tx, outcome.segmentConfig as SegmentConfigInput);
     // Tiers whose unlocked benefits changed (and every tier above): their holders' rights roll now.
     const lowest = Math.min(...programChanges.flatMap((c) => (c.kind === 'SET_TIER_BENEFIT' ? [ladder.find((t) => t.code === c.tierCode)?.rank ?? Infinity] : [])));
     if (Number.isFinite(lowest)) await tierRightsDueNow(tx, ladder.filter((t) => t.rank >= lowest).map((t) => t.code), at);

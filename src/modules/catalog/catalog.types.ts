@@ -214,6 +214,14 @@ export class SetEarnRulesChangeInput {
   rulesJson!: string;
 }
 
+@InputType('SetSegmentConfigChangeInput', {
+  description: 'The segment definitions (RFM scoring and cells, lifecycle stages, value tiers, schedule) as JSON, validated whole; installed as a new version at the effective date',
+})
+export class SetSegmentConfigChangeInput {
+  @Field(() => String)
+  configJson!: string;
+}
+
 @InputType('CatalogChangeInput', { description: 'One change of a draft: exactly one of the fields' })
 export class CatalogChangeInput {
   @Field(() => SetRewardChangeInput, { nullable: true })
@@ -227,6 +235,9 @@ export class CatalogChangeInput {
 
   @Field(() => SetEarnRulesChangeInput, { nullable: true })
   setEarnRules?: SetEarnRulesChangeInput | null;
+
+  @Field(() => SetSegmentConfigChangeInput, { nullable: true })
+  setSegmentConfig?: SetSegmentConfigChangeInput | null;
 
   @Field(() => CreateBenefitChangeInput, { nullable: true })
   createBenefit?: CreateBenefitChangeInput | null;

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { InputProblem } from '../../platform/errors.js';
 import type { LocalizedText } from '../../platform/localized.js';
 import { checkProgramChanges, readLiveProgram, type LiveProgram, type ProgramChange, type ProgramDiffLine } from '../loyalty-program/index.js';
+import { loadSegmentConfig, segmentConfigProblems } from '../segment/index.js';
 
 /** One change a draft makes to what members get. */
 export type CatalogChange =
@@ -20,6 +21,8 @@ export type CatalogChange =
   | { kind: 'SET_BUNDLE_BENEFIT'; bundleCode: string; benefitCode: string; quota: number | null; period: string; minTier: string | null; segments: string[] | null }
   | { kind: 'REMOVE_BUNDLE_BENEFIT'; bundleCode: string; benefitCode: string }
   | { kind: 'UPDATE_PLAN'; planCode: string; set: PlanTerms }
+  /** The segment definitions (RFM cells, lifecycle stages, value tiers) as one whole new version. */
+  | { kind: 'SET_SEGMENT_CONFIG'; config: unknown }
   /** A new bundle: its benefits are the draft's SET_BUNDLE_BENEFIT changes naming it (version 1). */
   | { kind: 'CREATE_BUNDLE'; code: string; name: LocalizedText }
   /** A new plan selling a bundle (live, or created in the same draft): on sale from the effective date. */
@@ -89,6 +92,8 @@ export interface LiveCatalog {
   /** Plans a scheduled publication created, not on sale before its date: no other draft may change them until then. */
   pendingPlans: Set<string>;
   program: LiveProgram;
+  /** The segment definitions in force (null: none installed). */
+  segmentConfig: unknown;
   now: Date;
 }
 
@@ -123,6 +128,7 @@ export async function readLiveCatalog(em: EntityManager, now: Date): Promise<Liv
     em.execute<{ code: string }[]>(`select jsonb_array_elements(outcome::jsonb -> 'plansCreated') ->> 'planCode' as code from catalog_draft where status = 'SCHEDULED'`),
     readLiveProgram(em),
   ]);
+  const segmentConfig = (await loadSegmentConfig(em))?.config ?? null;
   const lines = versions.length
     ? await em.execute<{ bundle_version_id: string; code: string; quota: number | null; period: string; min_tier: string | null; segments: string[] | null }[]>(
         `select bb.bundle_version_id, b.code, bb.quota, bb.period, bb.min_tier, bb.segments
@@ -169,6 +175,7 @@ export async function readLiveCatalog(em: EntityManager, now: Date): Promise<Liv
     ),
     pendingPlans: new Set(pending.map((p) => p.code)),
     program,
+    segmentConfig,
     now,
   };
 }
@@ -197,6 +204,8 @@ export interface DraftPlan {
   bundlesCreated: CreateBundleChange[];
   plansCreated: CreatePlanChange[];
   programChanges: ProgramChange[];
+  /** New segment definitions, installed as a version at the effective date; null: unchanged. */
+  segmentConfig: unknown;
 }
 
 const CODE = /^[A-Z][A-Z0-9_]{1,39}$/;
@@ -233,6 +242,7 @@ export function planDraft(live: LiveCatalog, changes: readonly CatalogChange[]):
     if (set.name !== undefined) checkName(at, set.name);
   };
 
+  let segmentConfig: unknown = null;
   changes.forEach((change, i) => {
     const at = (field: string) => `changes[${i}].${field}`;
     switch (change.kind) {
@@ -326,6 +336,13 @@ export function planDraft(live: LiveCatalog, changes: readonly CatalogChange[]):
         if (plan) planUpdates.push({ planCode: change.planCode, set });
         break;
       }
+      case 'SET_SEGMENT_CONFIG': {
+        const found = segmentConfigProblems(change.config);
+        for (const p of found) problem(p.path ? at(`config.${p.path}`) : at('config'), p.message);
+        if (segmentConfig !== null) problem(`changes[${i}]`, 'a draft sets the segment definitions once');
+        if (!found.length) segmentConfig = change.config;
+        break;
+      }
       default:
         programChanges.push({ index: i, change });
     }
@@ -358,7 +375,7 @@ export function planDraft(live: LiveCatalog, changes: readonly CatalogChange[]):
     })),
     bundles: [],
     plans: [],
-    program: program.diff,
+    program: [...program.diff, ...segmentDiff(live.segmentConfig, segmentConfig)],
   };
   for (const [bundleCode, after] of bundles) {
     const before = live.bundles.get(bundleCode)?.lines ?? [];
@@ -390,6 +407,7 @@ export function planDraft(live: LiveCatalog, changes: readonly CatalogChange[]):
     bundlesCreated: [...bundlesCreated.values()].map((b) => b.change),
     plansCreated: [...plansCreated.values()],
     programChanges: programChanges.map((c) => c.change),
+    segmentConfig,
   };
 }
 
@@ -418,4 +436,14 @@ export function eligibleLines(lines: readonly BundleLine[], member: { tierRank: 
   return lines.filter(
     (l) => (l.minTier === null || member.tierRank >= rankOf(l.minTier)) && (l.segments === null || l.segments.some((s) => member.segments.includes(s))),
   );
+}
+
+/** The segment definitions' diff, one line per top-level part that changes (`rfm`, `lifecycle`, `value`, …). */
+function segmentDiff(before: unknown, after: unknown): ProgramDiffLine[] {
+  if (after === null) return [];
+  const was = (before ?? {}) as Record<string, unknown>;
+  const next = after as Record<string, unknown>;
+  return [...new Set([...Object.keys(was), ...Object.keys(next)])]
+    .filter((key) => JSON.stringify(was[key]) !== JSON.stringify(next[key]))
+    .map((key) => ({ subject: 'segment definitions', field: key, before: JSON.stringify(was[key]) ?? '', after: JSON.stringify(next[key]) ?? '' }));
 }

@@ -5,7 +5,7 @@ export type { SegmentConfigSnapshot } from './config-store.js';
 export { MAX_MEMBERS_PAGE, memberSegments, membersInSegments, segmentsOf } from './membership-queries.js';
 export { nextScheduledRun } from './schedule.js';
 export { MemberSegment, MemberSegmentChange, MemberSegmentScore, SegmentChangeKind, SegmentConfigVersion, SegmentKindValue, SegmentRun, SegmentRunTrigger, SegmentSchedule } from './segment.entity.js';
-export { LIFECYCLE_STAGES, parseSegmentConfig, partitionProblems, quintileScore, quintileScores, rfmSegmentOf, scoreOf } from './segment-config.js';
+export { LIFECYCLE_STAGES, parseSegmentConfig, partitionProblems, segmentConfigProblems, quintileScore, quintileScores, rfmSegmentOf, scoreOf } from './segment-config.js';
 export type { LifecycleStage, RfmCondition, RfmScores, RfmSegmentDefinition, SegmentConfig, SegmentConfigInput, ValueSegmentDefinition } from './segment-config.js';
 export { MAX_SEGMENT_PAGE, SegmentService } from './segment.service.js';
 export type { MemberScoresView, MemberSegmentsView, MemberSegmentView, SegmentMemberPageView, SegmentMemberView, SegmentView } from './segment.service.js';

@@ -120,6 +120,12 @@ export function parseSegmentConfig(input: unknown): SegmentConfig {
   return SegmentConfig.parse(input);
 }
 
+/** Every problem of a configuration, each at its path (`rfm.segments.2.when`); none: it can be installed. */
+export function segmentConfigProblems(input: unknown): Array<{ path: string; message: string }> {
+  const parsed = SegmentConfig.safeParse(input);
+  return parsed.success ? [] : parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+}
+
 /** A member's RFM scores; all null for a member with no net purchase in the window. */
 export interface RfmScores {
   r: number | null;
