@@ -64,6 +64,8 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     catalogDraft: ['admin', 'pm', 'finance'],
     catalogPreview: ['admin', 'pm'],
     auditTrail: ['admin'],
+    auditTrailPage: ['admin'],
+    loyaltyProgram: ['admin', 'pm', 'finance', 'analyst'],
     voucherPool: 'partner',
     partnerSubgraphs: ['admin'],
     partners: ['admin', 'pm', 'support', 'finance', 'analyst'],

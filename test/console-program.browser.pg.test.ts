@@ -134,6 +134,14 @@ describe('the console edits the whole program', () => {
     await page.getByRole('row').filter({ hasText: 'tea-house' }).waitFor();
     expect(await page.getByRole('row').filter({ hasText: 'tea-house' }).innerText()).toContain('Tea House');
     await screenshot(page, 'partners');
+
+    // Opened again, the form holds the partner's terms as the server has them now (`partners`), for a product manager too.
+    await page.getByRole('link', { name: 'Edit tea-house' }).click();
+    await page.getByText(/Its terms as they stand, last changed/).waitFor();
+    expect(await form.getByLabel('Name (Chinese)').inputValue()).toBe('茶舍');
+    expect(await form.getByLabel(/It pays per 1,000 points issued/).inputValue()).toBe('600');
+    expect(await form.getByLabel(/We pay it per 1,000 points burned/).inputValue()).toBe('450');
+    expect(await form.getByLabel('Currency').nth(1).inputValue()).toBe('CNY');
     expect(pageErrors).toEqual([]);
     await page.close();
   });
@@ -153,6 +161,10 @@ describe('the console edits the whole program', () => {
     await reward.getByLabel('Benefit its right is of (optional)').fill('COFFEE');
     const tier = await addChange(page, 'Set tier');
     await tier.getByLabel('Tier code').fill('GOLD');
+    await tier.getByLabel('Tier code').press('Tab');
+    // Chosen, a tier in force brings its current terms (loyaltyProgram), to be changed from there.
+    expect(await tier.getByLabel(/Qualifying spend threshold/).inputValue()).toBe('600000');
+    expect(await tier.getByLabel(/Points multiplier/).inputValue()).toBe('1500');
     await tier.getByLabel(/Qualifying spend threshold/).fill('500000');
     await tier.getByLabel(/Points multiplier/).fill('1500');
     await page.getByRole('button', { name: 'Save draft' }).click();
@@ -214,6 +226,10 @@ describe('the console edits the whole program', () => {
     await page.getByLabel('Title').fill('New earn rules');
     const rules = await addChange(page, 'Set earn rules');
     const textarea = rules.getByLabel(/^Earn rules/);
+    // New earn rules start as the rules in force.
+    const { loyaltyProgram } = await api<{ loyaltyProgram: { rulesJson: string } }>(`{ loyaltyProgram { rulesJson } }`, {});
+    expect(JSON.parse(await textarea.inputValue())).toEqual(JSON.parse(loyaltyProgram.rulesJson));
+    expect(JSON.parse(await textarea.inputValue())).toMatchObject({ currency: 'CNY', tiers: { windowMonths: 12 } });
     await textarea.fill('{ not json');
     await page.getByRole('button', { name: 'Save draft' }).click();
     const alert = page.getByRole('alert');
@@ -311,11 +327,27 @@ describe('the console edits the whole program', () => {
     expect(await entries.nth(1).locator('li.added[data-path="name.en"]').innerText()).toBe('+ Added name.en: "Noodle Bar"');
     await screenshot(page, 'audit');
 
-    // An admin's partner form starts from the partner's last audited state.
+    // More than a page of changes to one partner: "Show more" reads the next page after the last entry shown.
+    for (let burn = 400; burn > 345; burn--) {
+      await api(`mutation($input: PartnerInput!) { updatePartner(partnerId: "noodle-bar", input: $input) { id } }`, { input: { name: { en: 'Noodle Bar', zhCN: '面馆' }, ...prices(600, burn) } }, pmToken);
+    }
+    await page.getByLabel(/^Action/).fill('partner.');
+    await page.getByRole('button', { name: 'Show', exact: true }).click();
+    await expect.poll(() => entries.count()).toBe(50);
+    expect(await page.getByText('50 change(s) shown, newest first.').count()).toBe(1);
+    await page.getByRole('button', { name: 'Show more' }).click();
+    await expect.poll(() => entries.count()).toBe(57);
+    expect(await focused(entries.nth(50).locator('article'))).toBe(true);
+    expect(await entries.nth(56).getAttribute('data-action')).toBe('partner.create');
+    expect(await entries.nth(55).locator('li.changed[data-path="points_burn_price_per1000"]').innerText()).toBe('~ Changed points_burn_price_per1000: 500 → 420');
+    expect(await page.getByRole('button', { name: 'Show more' }).isVisible()).toBe(false);
+    expect(await page.getByText('57 change(s) shown, newest first.').count()).toBe(1);
+
+    // The partner form starts from the partner's terms as they stand.
     await go(page, '#/partners/noodle-bar');
-    await page.getByText(/Filled in from its last audited change/).waitFor();
+    await page.getByText(/Its terms as they stand, last changed/).waitFor();
     expect(await page.getByLabel('Name (Chinese)').inputValue()).toBe('面馆');
-    expect(await page.getByLabel(/We pay it per 1,000 points burned/).inputValue()).toBe('420');
+    expect(await page.getByLabel(/We pay it per 1,000 points burned/).inputValue()).toBe('346');
 
     await go(page, `#/drafts/${draft.id}`);
     await page.getByRole('link', { name: 'Audit trail of this draft' }).click();

@@ -19,3 +19,13 @@ export class PageInfoType {
   @Field(() => String, { nullable: true, description: 'Cursor of the last edge; null when the page is empty' })
   endCursor!: string | null;
 }
+
+/** Text in each locale the program writes in, both at once: what an editor fills its form from. */
+@ObjectType('LocalizedText', { description: 'Text in each locale members read (the output twin of LocalizedTextInput)' })
+export class LocalizedTextType {
+  @Field(() => String)
+  en!: string;
+
+  @Field(() => String)
+  zhCN!: string;
+}

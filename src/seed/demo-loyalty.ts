@@ -122,7 +122,7 @@ export async function seedDemoLoyalty(em: EntityManager): Promise<LoyaltySeedSum
       [DEMO_POINT_PRICES.issuePer1000, DEMO_POINT_PRICES.burnPer1000, 'CNY', 'streamflix', 'sparkwash', 'brewbar', 'skymiles'],
     );
     // "Gold and above: double points on the 18th", the demo's member day.
-    await new CampaignService(tx, { timeZone: 'Asia/Shanghai' }).create(DEMO_MEMBER_DAY);
+    await new CampaignService(tx, { timeZone: 'Asia/Shanghai' }).create(DEMO_MEMBER_DAY, null);
     return true;
   });
   return { seeded, ...summary };

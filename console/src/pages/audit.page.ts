@@ -1,12 +1,13 @@
 // The audit trail: every audited change, newest first, filtered by subject, action (or a prefix
 // ending in `.`) and actor; each entry says who, when, what, on what, and what changed between the
 // state before and after, as a diff of the two JSON documents. Filters live in the URL
-// (`#/audit/subject=…&action=…`), so a draft links to its own entries.
+// (`#/audit/subject=…&action=…`), so a draft links to its own entries; "Show more" reads the next
+// page after the last entry shown (auditTrailPage's cursor), however far back the trail goes.
 import type { Page } from '../pages.js';
 import { can } from '../viewer.js';
 import { request } from '../api.js';
 import { h, show } from '../dom.js';
-import { ConsoleAuditTrailDocument, type ConsoleAuditTrailQuery } from '@coalition-gateway/client';
+import { ConsoleAuditTrailPageDocument, type ConsoleAuditTrailPageQuery } from '@coalition-gateway/client';
 import { formatDate, messages, t } from '../i18n.js';
 import { errorBox, field, input } from '../ui.js';
 
@@ -21,9 +22,8 @@ const m = messages({
     apply: 'Show',
     clear: 'Clear filters',
     empty: 'No audited change matches.',
-    count: '{count} change(s), newest first.',
-    more: 'Show {n} more',
-    limit: 'The server shows at most the newest {max}: narrow the filters to see older ones.',
+    count: '{count} change(s) shown, newest first.',
+    more: 'Show more',
     by: 'by {actor}',
     on: 'on {subject}',
     added: 'Added',
@@ -45,9 +45,8 @@ const m = messages({
     apply: '显示',
     clear: '清除筛选',
     empty: '没有符合条件的审计记录。',
-    count: '共 {count} 条，最新的在前。',
-    more: '再显示 {n} 条',
-    limit: '服务器最多显示最新的 {max} 条：请缩小筛选范围查看更早的记录。',
+    count: '已显示 {count} 条，最新的在前。',
+    more: '显示更多',
     by: '操作人 {actor}',
     on: '对象 {subject}',
     added: '新增',
@@ -61,28 +60,20 @@ const m = messages({
   },
 });
 
-/** A page's worth; the query has no cursor, so "more" asks for a longer list, up to the server's limit. */
+/** Entries a page reads. */
 const PAGE = 50;
-const MAX = 200;
 
-type Entry = ConsoleAuditTrailQuery['auditTrail'][number];
-type Filters = { subject: string; action: string; actor: string; first: number };
+type Entry = ConsoleAuditTrailPageQuery['auditTrailPage']['edges'][number]['node'];
+type Filters = { subject: string; action: string; actor: string };
 
 function filtersOf(rest: readonly string[]): Filters {
   const params = new URLSearchParams(rest[0] ?? '');
-  const first = Number(params.get('first'));
-  return {
-    subject: params.get('subject') ?? '',
-    action: params.get('action') ?? '',
-    actor: params.get('actor') ?? '',
-    first: Number.isInteger(first) && first >= PAGE && first <= MAX ? first : PAGE,
-  };
+  return { subject: params.get('subject') ?? '', action: params.get('action') ?? '', actor: params.get('actor') ?? '' };
 }
 
 function hrefOf(filters: Filters): string {
   const params = new URLSearchParams();
   for (const key of ['subject', 'action', 'actor'] as const) if (filters[key].trim()) params.set(key, filters[key].trim());
-  if (filters.first !== PAGE) params.set('first', String(filters.first));
   const query = params.toString();
   return query ? `#/audit/${encodeURIComponent(query)}` : '#/audit';
 }
@@ -104,7 +95,7 @@ async function auditPage(main: HTMLElement, rest: string[]): Promise<void> {
         // The filters go into the URL; the hash change draws the page again (and can be shared).
         onsubmit: (event: Event) => {
           event.preventDefault();
-          const href = hrefOf({ subject: subject.value, action: action.value, actor: actor.value, first: PAGE });
+          const href = hrefOf({ subject: subject.value, action: action.value, actor: actor.value });
           if (location.hash === href) void auditPage(main, rest);
           else location.hash = href;
         },
@@ -119,25 +110,38 @@ async function auditPage(main: HTMLElement, rest: string[]): Promise<void> {
     ),
     results,
   );
-  try {
-    const { auditTrail } = await request(ConsoleAuditTrailDocument, {
-      subject: filters.subject || null,
-      action: filters.action || null,
-      actor: filters.actor || null,
-      first: filters.first,
-    });
-    const full = auditTrail.length === filters.first;
-    show(
-      results,
-      h('p', {}, auditTrail.length ? m('count', { count: auditTrail.length }) : m('empty')),
-      h('ol', { class: 'audit-entries' }, auditTrail.map(entryView)),
-      full && filters.first < MAX ? h('p', {}, h('a', { class: 'button secondary', href: hrefOf({ ...filters, first: Math.min(MAX, filters.first + PAGE) }) }, m('more', { n: Math.min(PAGE, MAX - filters.first) }))) : null,
-      full && filters.first >= MAX ? h('p', { class: 'hint' }, m('limit', { max: MAX })) : null,
-    );
-  } catch (error) {
-    show(results, errorBox(error));
-    results.querySelector<HTMLElement>('[role=alert]')?.focus();
-  }
+  const entries: Entry[] = [];
+  let endCursor: string | null = null;
+  let hasNextPage = false;
+  const list = h('ol', { class: 'audit-entries' });
+  const count = h('p', {});
+  const more = h('p', {}, h('button', { type: 'button', class: 'secondary', onclick: () => void next() }, m('more')));
+  // Reads the page after the last entry shown, appends it, and moves the focus to its first entry.
+  const next = async (): Promise<void> => {
+    const first = entries.length;
+    try {
+      const { auditTrailPage: page }: ConsoleAuditTrailPageQuery = await request(ConsoleAuditTrailPageDocument, {
+        subject: filters.subject || null,
+        action: filters.action || null,
+        actor: filters.actor || null,
+        first: PAGE,
+        after: endCursor,
+      });
+      entries.push(...page.edges.map((e) => e.node));
+      ({ endCursor, hasNextPage } = page.pageInfo);
+      list.append(...page.edges.map((e) => entryView(e.node)));
+      count.textContent = entries.length ? m('count', { count: entries.length }) : m('empty');
+      more.hidden = !hasNextPage;
+      if (first === 0) show(results, count, list, more);
+      else list.querySelector<HTMLElement>(`li.audit-entry:nth-child(${first + 1}) article`)?.focus();
+    } catch (error) {
+      // A later page that fails leaves the entries shown; its error goes above the button.
+      if (first === 0) show(results, errorBox(error));
+      else more.before(errorBox(error));
+      results.querySelector<HTMLElement>('[role=alert]')?.focus();
+    }
+  };
+  await next();
 }
 
 function entryView(entry: Entry): HTMLElement {
@@ -149,7 +153,7 @@ function entryView(entry: Entry): HTMLElement {
     { class: 'audit-entry', 'data-action': entry.action, 'data-subject': entry.subject },
     h(
       'article',
-      { 'aria-label': `${entry.action} ${entry.subject}` },
+      { 'aria-label': `${entry.action} ${entry.subject}`, tabindex: -1 },
       h('h2', {}, h('code', {}, entry.action), ' ', m('on', { subject: entry.subject })),
       h('p', { class: 'meta' }, h('time', { datetime: entry.at }, formatDate(entry.at)), ' · ', m('by', { actor: entry.actor })),
       lines.length

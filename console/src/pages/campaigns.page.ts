@@ -45,6 +45,8 @@ const m = messages({
     startLabel: 'Start {code}',
     stoppedDone: '{code} stopped: what it granted stays.',
     startedDone: '{code} started.',
+    history: 'Audit trail',
+    historyLabel: 'Audit trail of {code}',
     created: 'Campaign {code} created.',
     // The form
     code: 'Code (MEMBER_DAY_18, SPRING_DOUBLE, …)',
@@ -110,6 +112,8 @@ const m = messages({
     startLabel: '启动 {code}',
     stoppedDone: '{code} 已停止：已发放的保留。',
     startedDone: '{code} 已启动。',
+    history: '审计记录',
+    historyLabel: '{code} 的审计记录',
     created: '已创建活动 {code}。',
     code: '代码（MEMBER_DAY_18、SPRING_DOUBLE 等）',
     names: '名称',
@@ -154,6 +158,7 @@ const KINDS: readonly CampaignKind[] = ['POINTS_MULTIPLIER', 'BONUS_POINTS', 'EX
 async function campaignsPage(main: HTMLElement, notice: Child = null, focusCode?: string): Promise<void> {
   const viewer = await loadViewer();
   const configure = can(viewer, 'CONFIGURE');
+  const audit = can(viewer, 'AUDIT');
   if (!notice) show(main, h('h1', {}, m('title')), h('p', {}, t('common.loading')));
   let error: unknown = null;
   let campaigns: readonly ConsoleCampaignFragment[] = [];
@@ -201,6 +206,8 @@ async function campaignsPage(main: HTMLElement, notice: Child = null, focusCode?
                       c.active ? m('stop') : m('start'),
                     )
                   : null,
+                // Who created, started and stopped it (campaign.create / .activate / .deactivate), for who reads the audit trail.
+                audit ? [' ', h('a', { href: auditHref(c.code), 'aria-label': m('historyLabel', { code: c.code }) }, m('history'))] : null,
               ),
             ]),
           )
@@ -368,3 +375,5 @@ export const pages: Page[] = [
     render: (main, rest) => (rest[0] === 'new' ? newCampaignPage(main) : campaignsPage(main)),
   },
 ];
+
+const auditHref = (code: string) => `#/audit/${encodeURIComponent(new URLSearchParams({ subject: code, action: 'campaign.' }).toString())}`;

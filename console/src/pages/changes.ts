@@ -1,7 +1,9 @@
 // Every kind of catalog change as form fields, what each sends as CatalogChangeInput, and how a
-// saved change (`changes { json }`, the server's stored shape) comes back into the form.
+// saved change (`changes { json }`, the server's stored shape) comes back into the form. The
+// loyalty program's changes start from the program in force (`loyaltyProgram`): new earn rules
+// from the rules as they are, a tier or reward from its current terms once its code is chosen.
 import { h } from '../dom.js';
-import type { BenefitKind, BenefitPeriod, BillingPeriod, CatalogChangeInput, GraceAccess, RefundPolicy } from '@coalition-gateway/client';
+import type { BenefitKind, BenefitPeriod, BillingPeriod, CatalogChangeInput, ConsoleLoyaltyProgramQuery, GraceAccess, RefundPolicy } from '@coalition-gateway/client';
 import { messages, t, type MessageKey } from '../i18n.js';
 import { field, input, select } from '../ui.js';
 
@@ -86,6 +88,9 @@ type PlanWord = keyof (typeof planWords)['en'];
 const pw = messages(planWords);
 const word = (key: MessageKey | ProgramWord | PlanWord): string =>
   key in planWords.en ? pw(key as PlanWord) : key in programWords.en ? pm(key as ProgramWord) : t(key as MessageKey);
+
+/** The loyalty program in force, as `loyaltyProgram` returns it: what its changes start from. */
+export type LiveProgram = ConsoleLoyaltyProgramQuery['loyaltyProgram'];
 
 /** One change as typed in the form: its kind and the text of each field, by field path. */
 export interface ChangeForm {
@@ -202,14 +207,54 @@ const FIELDS: Record<ChangeKind, readonly FieldSpec[]> = {
   setEarnRules: [{ name: 'rules', label: 'field.rules', type: 'json' }],
 };
 
-export function newChange(kind: ChangeKind): ChangeForm {
+/** A new change of `kind`; new earn rules start as the rules in force, when `live` is known. */
+export function newChange(kind: ChangeKind, live: LiveProgram | null = null): ChangeForm {
   const values: Record<string, string> = {};
   for (const spec of FIELDS[kind]) values[spec.name] = spec.initial ?? spec.options?.[0]?.[0] ?? '';
+  if (kind === 'setEarnRules' && live) values['rules'] = JSON.stringify(JSON.parse(live.rulesJson), null, 2);
   return { kind, values };
 }
 
-/** The fields of change `index` (0-based), each named by its server path `changes[index].<field>`. */
-export function changeFields(change: ChangeForm, index: number): HTMLElement[] {
+/** The codes a change's code field may name in the program in force (offered as suggestions). */
+function liveCodes(kind: ChangeKind, name: string, live: LiveProgram): string[] {
+  if ((kind === 'setTier' && name === 'code') || (kind === 'setTierBenefit' && name === 'tierCode')) return live.tiers.map((t) => t.code);
+  if (kind === 'setReward' && name === 'code') return live.rewards.map((r) => r.code);
+  return [];
+}
+
+/** A tier's or reward's current terms as the form's text, once its code names one in force; null otherwise. */
+function liveTerms(kind: ChangeKind, code: string, live: LiveProgram): Record<string, string> | null {
+  if (kind === 'setTier') {
+    const tier = live.tiers.find((t) => t.code === code);
+    return tier
+      ? { minSpend: tier.minSpend ? String(tier.minSpend.amount) : '', 'minSpend.currency': tier.minSpend?.currency ?? live.currency, multiplierPermille: String(tier.multiplierPermille) }
+      : null;
+  }
+  if (kind === 'setReward') {
+    const reward = live.rewards.find((r) => r.code === code);
+    return reward
+      ? {
+          'name.en': reward.names.en,
+          'name.zhCN': reward.names.zhCN,
+          pointsCost: String(reward.pointsCost),
+          partnerId: reward.partnerId ?? '',
+          benefitCode: reward.benefitCode ?? '',
+          units: String(reward.units),
+          validityDays: String(reward.validityDays),
+          active: 'true',
+        }
+      : null;
+  }
+  return null;
+}
+
+/**
+ * The fields of change `index` (0-based), each named by its server path `changes[index].<field>`.
+ * With the program in force, a tier's or reward's code suggests those in force, and choosing one
+ * fills the other fields with its current terms, to be changed from there.
+ */
+export function changeFields(change: ChangeForm, index: number, live: LiveProgram | null = null): HTMLElement[] {
+  const controls = new Map<string, HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>();
   return FIELDS[change.kind].map((spec) => {
     const value = change.values[spec.name] ?? '';
     const control = spec.options
@@ -217,10 +262,25 @@ export function changeFields(change: ChangeForm, index: number): HTMLElement[] {
       : spec.type === 'json'
         ? h('textarea', { name: spec.name, rows: 14, spellcheck: 'false', autocomplete: 'off' }, value)
         : input({ value, ...(spec.type === 'number' ? { type: 'number', step: 1, inputmode: 'numeric' } : {}), name: spec.name });
+    controls.set(spec.name, control);
     const update = () => (change.values[spec.name] = control.value);
     control.addEventListener('input', update);
     control.addEventListener('change', update);
+    const suggestions = live ? liveCodes(change.kind, spec.name, live) : [];
+    const list = suggestions.length ? h('datalist', { id: `changes-${index}-${spec.name}-codes` }, suggestions.map((code) => h('option', { value: code }))) : null;
+    if (list) control.setAttribute('list', list.id);
+    if (live && spec.name === 'code') {
+      control.addEventListener('change', () => {
+        const terms = liveTerms(change.kind, control.value.trim(), live);
+        for (const [name, value] of Object.entries(terms ?? {})) {
+          change.values[name] = value;
+          const other = controls.get(name);
+          if (other) other.value = value;
+        }
+      });
+    }
     const container = field(`changes[${index}].${spec.name}`, word(spec.label), control);
+    if (list) container.append(list);
     if (spec.type === 'json') container.classList.add('wide');
     return container;
   });

@@ -3,7 +3,7 @@
 import type { Page } from '../pages.js';
 import { can, loadViewer, type Viewer } from '../viewer.js';
 import { ApiError, request } from '../api.js';
-import { changeFields, changeLegend, CHANGE_KINDS, fromStored, kindLabel, newChange, toInput, type ChangeForm, type ChangeKind } from './changes.js';
+import { changeFields, changeLegend, CHANGE_KINDS, fromStored, kindLabel, newChange, toInput, type ChangeForm, type ChangeKind, type LiveProgram } from './changes.js';
 import { h, show, type Child } from '../dom.js';
 import {
   ConsoleCancelCatalogPublicationDocument,
@@ -11,6 +11,7 @@ import {
   ConsoleCatalogDraftsDocument,
   ConsoleCatalogPreviewDocument,
   ConsoleCreateCatalogDraftDocument,
+  ConsoleLoyaltyProgramDocument,
   ConsolePublishCatalogDraftDocument,
   ConsoleUpdateCatalogDraftDocument,
   type ConsoleBundleLineFragment,
@@ -88,7 +89,9 @@ async function draftPage(main: HTMLElement, id: string | null): Promise<void> {
     }
   }
   const form: DraftForm | null = !can(viewer, 'CONFIGURE') ? null : draft ? formOf(draft) : { title: '', changes: [] };
-  new DraftEditor(main, viewer, draft, form).render();
+  // What the loyalty program's changes start from; without it they start empty, as before.
+  const live = form ? await request(ConsoleLoyaltyProgramDocument, {}).then((r) => r.loyaltyProgram).catch(() => null) : null;
+  new DraftEditor(main, viewer, draft, form, live).render();
 }
 
 class DraftEditor {
@@ -101,6 +104,8 @@ class DraftEditor {
     private draft: ConsoleDraftFragment | null,
     /** Null: shown as saved (the caller may not edit drafts, or it holds a change this console does not edit). */
     private readonly form: DraftForm | null,
+    /** The loyalty program in force, which its changes start from; null when it could not be read. */
+    private readonly live: LiveProgram | null = null,
   ) {}
 
   render(): void {
@@ -150,7 +155,7 @@ class DraftEditor {
             { class: 'change', 'data-field': `changes[${i}]` },
             changeLegend(change, i),
             h('p', { class: 'problem', hidden: true }),
-            h('div', { class: 'grid' }, changeFields(change, i)),
+            h('div', { class: 'grid' }, changeFields(change, i, this.live)),
             h('button', { type: 'button', class: 'secondary', onclick: () => (form.changes.splice(i, 1), this.render()) }, t('draft.removeChange', { n: i + 1 })),
           ),
         ),
@@ -167,7 +172,7 @@ class DraftEditor {
   }
 
   private addChange(kind: ChangeKind): void {
-    this.form!.changes.push(newChange(kind));
+    this.form!.changes.push(newChange(kind, this.live));
     this.render();
     // The new change's first field, so a keyboard user carries on typing.
     this.main.querySelector<HTMLElement>(`[data-field="changes[${this.form!.changes.length - 1}]"] input, [data-field="changes[${this.form!.changes.length - 1}]"] select`)?.focus();

@@ -1,12 +1,12 @@
 // Partners of the coalition and the point prices agreed with them: the list, a new partner, and
 // changing one's name and prices (createPartner / updatePartner, each audited with before and after).
 import type { Page } from '../pages.js';
-import { can, loadViewer } from '../viewer.js';
+import { can } from '../viewer.js';
 import { ApiError, request } from '../api.js';
 import { h, show, type Child } from '../dom.js';
 import {
-  ConsoleAuditTrailDocument,
   ConsoleCreatePartnerDocument,
+  ConsolePartnerDetailsDocument,
   ConsolePartnersDocument,
   ConsoleUpdatePartnerDocument,
   type ConsolePartnerTermsFragment,
@@ -43,9 +43,9 @@ const m = messages({
     updated: 'Partner {id} saved: {terms}.',
     terms: 'issues at {issue}, burns at {burn} per 1,000 points',
     noPrice: 'none',
-    unknownTerms:
-      'The server does not show a partner’s agreed prices or both names yet: type every field as it should be after saving (an empty price means none is agreed).',
-    fromAudit: 'Filled in from its last audited change ({at}).',
+    unknownTerms: 'Its agreed prices are not shown to you: type every field as it should be after saving (an empty price means none is agreed).',
+    notFound: 'No partner {id}.',
+    changedAt: 'Its terms as they stand, last changed {at}.',
   },
   'zh-CN': {
     nav: '合作方',
@@ -74,8 +74,9 @@ const m = messages({
     updated: '已保存合作方 {id}：{terms}。',
     terms: '发放价 {issue}，消耗价 {burn}（每 1,000 积分）',
     noPrice: '无',
-    unknownTerms: '服务器暂不提供合作方的约定价格和双语名称：请按保存后应有的内容填写每一项（价格留空表示未约定）。',
-    fromAudit: '已按其最近一次审计记录填写（{at}）。',
+    unknownTerms: '你无权查看其约定价格：请按保存后应有的内容填写每一项（价格留空表示未约定）。',
+    notFound: '没有合作方 {id}。',
+    changedAt: '以下为其当前条款，最近修改于 {at}。',
   },
 });
 
@@ -112,24 +113,24 @@ const EMPTY: Values = {
   'pointsBurnPricePer1000.currency': 'CNY',
 };
 
-/** A partner's last audited state (partner.create / partner.update `after`), for admins: the only place the server shows it. */
-async function lastAudited(id: string): Promise<{ values: Values; at: string } | null> {
-  if (!can(await loadViewer(), 'AUDIT')) return null;
-  const { auditTrail } = await request(ConsoleAuditTrailDocument, { subject: id, action: 'partner.', actor: null, first: 1 });
-  const entry = auditTrail[0];
-  if (!entry?.after) return null;
-  const row = JSON.parse(entry.after) as { name?: Record<string, string>; points_issue_price_per1000?: number | null; points_burn_price_per1000?: number | null; points_currency?: string | null };
-  const currency = row.points_currency?.trim() || 'CNY';
+/** A partner's terms as the server holds them now (`partners`, shown to who configures or settles); null when they are not shown. */
+async function currentTerms(id: string): Promise<{ values: Values; updatedAt: string | null } | 'NOT_FOUND' | null> {
+  const { partners } = await request(ConsolePartnerDetailsDocument, {});
+  const partner = partners.find((p) => p.id === id);
+  if (!partner) return 'NOT_FOUND';
+  if (!partner.names) return null;
+  // Both prices share the partner's one points currency.
+  const currency = partner.pointsIssuePricePer1000?.currency ?? partner.pointsBurnPricePer1000?.currency ?? 'CNY';
   return {
-    at: entry.at,
+    updatedAt: partner.updatedAt,
     values: {
       ...EMPTY,
       id,
-      'name.en': row.name?.en ?? '',
-      'name.zhCN': row.name?.['zh-CN'] ?? '',
-      'pointsIssuePricePer1000.amount': row.points_issue_price_per1000 == null ? '' : String(row.points_issue_price_per1000),
+      'name.en': partner.names.en,
+      'name.zhCN': partner.names.zhCN,
+      'pointsIssuePricePer1000.amount': partner.pointsIssuePricePer1000 ? String(partner.pointsIssuePricePer1000.amount) : '',
       'pointsIssuePricePer1000.currency': currency,
-      'pointsBurnPricePer1000.amount': row.points_burn_price_per1000 == null ? '' : String(row.points_burn_price_per1000),
+      'pointsBurnPricePer1000.amount': partner.pointsBurnPricePer1000 ? String(partner.pointsBurnPricePer1000.amount) : '',
       'pointsBurnPricePer1000.currency': currency,
     },
   };
@@ -140,10 +141,21 @@ async function partnerPage(main: HTMLElement, id: string | null): Promise<void> 
   let note: Child = null;
   if (id) {
     show(main, backLink(), h('h1', {}, m('editTitle', { id })), h('p', {}, t('common.loading')));
-    const audited = await lastAudited(id).catch(() => null);
-    if (audited) {
-      values = audited.values;
-      note = h('p', { class: 'hint' }, m('fromAudit', { at: formatDate(audited.at) }));
+    let terms: Awaited<ReturnType<typeof currentTerms>>;
+    try {
+      terms = await currentTerms(id);
+    } catch (error) {
+      show(main, backLink(), h('h1', {}, m('editTitle', { id })), errorBox(error));
+      main.querySelector<HTMLElement>('[role=alert]')?.focus();
+      return;
+    }
+    if (terms === 'NOT_FOUND') {
+      show(main, backLink(), h('h1', {}, m('editTitle', { id })), h('p', { role: 'alert' }, m('notFound', { id })));
+      return;
+    }
+    if (terms) {
+      values = terms.values;
+      note = terms.updatedAt ? h('p', { class: 'hint' }, m('changedAt', { at: formatDate(terms.updatedAt) })) : null;
     } else note = h('p', { class: 'hint' }, m('unknownTerms'));
   }
   new PartnerForm(main, id, values, note).render();

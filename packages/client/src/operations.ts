@@ -721,6 +721,11 @@ export type ConsolePortalRevokeApiKeyMutation = { revokeMyPartnerApiKey: { id: s
 
 export type ConsolePartnerTermsFragment = { id: string, name: string, pointsIssuePricePer1000: { amount: number, currency: string } | null, pointsBurnPricePer1000: { amount: number, currency: string } | null };
 
+export type ConsolePartnerDetailsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsolePartnerDetailsQuery = { partners: Array<{ id: string, name: string, createdAt: string | null, updatedAt: string | null, names: { en: string, zhCN: string } | null, pointsIssuePricePer1000: { amount: number, currency: string } | null, pointsBurnPricePer1000: { amount: number, currency: string } | null }> };
+
 export type ConsoleCreatePartnerMutationVariables = Exact<{
   input: PartnerInput;
 }>;
@@ -772,6 +777,22 @@ export type ConsoleAuditTrailQueryVariables = Exact<{
 
 
 export type ConsoleAuditTrailQuery = { auditTrail: Array<{ id: string, at: string, actor: string, action: string, subject: string, before: string | null, after: string | null }> };
+
+export type ConsoleAuditTrailPageQueryVariables = Exact<{
+  subject?: string | null | undefined;
+  action?: string | null | undefined;
+  actor?: string | null | undefined;
+  first: number;
+  after?: string | null | undefined;
+}>;
+
+
+export type ConsoleAuditTrailPageQuery = { auditTrailPage: { edges: Array<{ cursor: string, node: { id: string, at: string, actor: string, action: string, subject: string, before: string | null, after: string | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type ConsoleLoyaltyProgramQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsoleLoyaltyProgramQuery = { loyaltyProgram: { version: number, currency: string, rulesJson: string, tiers: Array<{ code: string, rank: number, name: string, multiplierPermille: number, minSpend: { amount: number, currency: string } | null }>, tierBenefits: Array<{ tierCode: string, benefitCode: string, quota: number | null }>, rewards: Array<{ code: string, pointsCost: number, partnerId: string | null, benefitCode: string | null, units: number, validityDays: number, names: { en: string, zhCN: string } }> } };
 
 export type ConsoleMemberSearchQueryVariables = Exact<{
   query: string;
@@ -2173,6 +2194,28 @@ export const ConsolePortalRevokeApiKeyDocument = new TypedDocumentString(`
   revokedAt
   replacedById
 }`) as unknown as TypedDocumentString<ConsolePortalRevokeApiKeyMutation, ConsolePortalRevokeApiKeyMutationVariables>;
+export const ConsolePartnerDetailsDocument = new TypedDocumentString(`
+    query ConsolePartnerDetails {
+  partners {
+    id
+    name
+    names {
+      en
+      zhCN
+    }
+    pointsIssuePricePer1000 {
+      amount
+      currency
+    }
+    pointsBurnPricePer1000 {
+      amount
+      currency
+    }
+    createdAt
+    updatedAt
+  }
+}
+    `) as unknown as TypedDocumentString<ConsolePartnerDetailsQuery, ConsolePartnerDetailsQueryVariables>;
 export const ConsoleCreatePartnerDocument = new TypedDocumentString(`
     mutation ConsoleCreatePartner($input: PartnerInput!) {
   createPartner(input: $input) {
@@ -2327,6 +2370,70 @@ export const ConsoleAuditTrailDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ConsoleAuditTrailQuery, ConsoleAuditTrailQueryVariables>;
+export const ConsoleAuditTrailPageDocument = new TypedDocumentString(`
+    query ConsoleAuditTrailPage($subject: String, $action: String, $actor: String, $first: Int!, $after: String) {
+  auditTrailPage(
+    subject: $subject
+    action: $action
+    actor: $actor
+    first: $first
+    after: $after
+  ) {
+    edges {
+      cursor
+      node {
+        id
+        at
+        actor
+        action
+        subject
+        before
+        after
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleAuditTrailPageQuery, ConsoleAuditTrailPageQueryVariables>;
+export const ConsoleLoyaltyProgramDocument = new TypedDocumentString(`
+    query ConsoleLoyaltyProgram {
+  loyaltyProgram {
+    version
+    currency
+    rulesJson
+    tiers {
+      code
+      rank
+      name
+      minSpend {
+        amount
+        currency
+      }
+      multiplierPermille
+    }
+    tierBenefits {
+      tierCode
+      benefitCode
+      quota
+    }
+    rewards {
+      code
+      names {
+        en
+        zhCN
+      }
+      pointsCost
+      partnerId
+      benefitCode
+      units
+      validityDays
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleLoyaltyProgramQuery, ConsoleLoyaltyProgramQueryVariables>;
 export const ConsoleMemberSearchDocument = new TypedDocumentString(`
     query ConsoleMemberSearch($query: String!) {
   memberLookup(query: $query, first: 50) {

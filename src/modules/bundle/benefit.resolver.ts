@@ -6,7 +6,7 @@ import { localize } from '../../platform/localized.js';
 import type { PriceView } from './benefit.service.js';
 import type { Benefit, BundleBenefit } from './bundle.entity.js';
 import { BenefitType, PlanBenefitType } from './benefit.types.js';
-import { type Partner, PartnerType } from '../partner/index.js';
+import { type Partner, PartnerType, seesPartnerTerms } from '../partner/index.js';
 
 @Resolver(() => BenefitType)
 export class BenefitResolver {
@@ -51,5 +51,17 @@ export class PlanBenefitResolver {
   @FieldResolver(() => BenefitType)
   async benefit(@Root() grant: BundleBenefit, @Ctx() ctx: RequestContext): Promise<Benefit> {
     return (await ctx.loaders.benefitById.load(grant.benefit.id))!;
+  }
+}
+
+@Resolver(() => PartnerType)
+export class PartnerBenefitsResolver {
+  @FieldResolver(() => [BenefitType], {
+    nullable: true,
+    description:
+      "The partner's benefits, by code, each with its agreed `unitPrice`. Shown to the partner itself and to admins, product managers and finance (who configure and settle); null for everyone else",
+  })
+  async benefits(@Root() partner: Partner, @Ctx() ctx: RequestContext): Promise<Benefit[] | null> {
+    return seesPartnerTerms(ctx.principal, partner.id) ? ctx.loaders.benefitsByPartner.load(partner.id) : null;
   }
 }

@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Capability } from '../../platform/capabilities.js';
-import { holdsCapability } from '../../platform/guards.js';
 import type { Principal } from '../../platform/principal.js';
+import { seesPartnerTerms } from '../partner/index.js';
 import { Benefit } from './bundle.entity.js';
 
 /** An amount in minor units with its ISO 4217 currency. */
@@ -25,10 +24,7 @@ export class BenefitService {
    * business. Null otherwise or when none is agreed.
    */
   unitPriceFor(principal: Principal, benefit: Benefit): PriceView | null {
-    const entitled =
-      (principal.kind === 'partner' && principal.partnerId === benefit.partner.id) ||
-      holdsCapability(principal, Capability.SETTLEMENT);
-    return entitled ? agreedUnitPrice(benefit) : null;
+    return seesPartnerTerms(principal, benefit.partner.id) ? agreedUnitPrice(benefit) : null;
   }
 }
 

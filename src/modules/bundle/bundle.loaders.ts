@@ -6,6 +6,8 @@ export function bundleLoaders(em: EntityManager) {
   return {
     benefitById: batchLoader((ids: readonly string[]) => em.find(Benefit, { id: { $in: [...ids] } }), (b) => b.id),
     benefitByCode: batchLoader((codes: readonly string[]) => em.find(Benefit, { code: { $in: [...codes] } }), (b) => b.code),
+    /** Each partner's benefits, by code. */
+    benefitsByPartner: groupLoader((partnerIds: readonly string[]) => em.find(Benefit, { partner: { $in: [...partnerIds] } }, { orderBy: { code: 'asc' } }), (b) => b.partner.id),
     bundleVersionById: batchLoader(
       (ids: readonly string[]) => em.find(BundleVersion, { id: { $in: [...ids] } }),
       (v) => v.id,

@@ -1,5 +1,5 @@
 import { defineModule } from '../../platform/module.js';
-import { BenefitResolver, PlanBenefitResolver } from './benefit.resolver.js';
+import { BenefitResolver, PartnerBenefitsResolver, PlanBenefitResolver } from './benefit.resolver.js';
 import { BenefitService } from './benefit.service.js';
 import { Benefit, Bundle, BundleBenefit, BundleVersion } from './bundle.entity.js';
 import { bundleLoaders } from './bundle.loaders.js';
@@ -16,7 +16,7 @@ type BundleLoaders = ReturnType<typeof bundleLoaders>;
 export const module = defineModule({
   name: 'bundle',
   entities: [Benefit, Bundle, BundleVersion, BundleBenefit],
-  resolvers: [BenefitResolver, PlanBenefitResolver],
+  resolvers: [BenefitResolver, PlanBenefitResolver, PartnerBenefitsResolver],
   references: { Benefit: (ref, ctx) => ctx.loaders.benefitByCode.load(String(ref.code)) },
   loaders: bundleLoaders,
   services: { benefits: ({ em }) => new BenefitService(em) },

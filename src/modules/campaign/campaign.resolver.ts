@@ -2,6 +2,7 @@ import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-g
 import type { RequestContext } from '../../platform/context.js';
 import { Capability } from '../../platform/capabilities.js';
 import { requireCapability, requireStaff } from '../../platform/guards.js';
+import { auditContextOf } from '../audit/index.js';
 import { StaffRole } from '../../platform/principal.js';
 import { localize, type Locale } from '../../platform/localized.js';
 import { MemberType, type MemberView } from '../member/index.js';
@@ -30,17 +31,17 @@ export class CampaignResolver {
     return Promise.all((await ctx.services.campaigns.list()).map((c) => campaignType(ctx, c, ctx.locale)));
   }
 
-  @Mutation(() => CampaignType, { description: 'A new campaign or member day (admins, product managers)' })
+  @Mutation(() => CampaignType, { description: 'A new campaign or member day (admins, product managers); audited as campaign.create' })
   async createCampaign(@Arg('input', () => CampaignInputType) input: CampaignInputType, @Ctx() ctx: RequestContext): Promise<CampaignType> {
     requireCapability(ctx.principal, 'createCampaign', Capability.CONFIGURE);
     const text = (t: { en: string; zhCN: string }) => ({ en: t.en, 'zh-CN': t.zhCN });
-    return campaignType(ctx, await ctx.services.campaigns.create({ ...input, name: text(input.name), offer: text(input.offer) }), ctx.locale);
+    return campaignType(ctx, await ctx.services.campaigns.create({ ...input, name: text(input.name), offer: text(input.offer) }, auditContextOf(ctx)), ctx.locale);
   }
 
-  @Mutation(() => CampaignType, { description: 'Starts or stops a campaign (admins, product managers); what it granted stays' })
+  @Mutation(() => CampaignType, { description: 'Starts or stops a campaign (admins, product managers); what it granted stays. Audited as campaign.activate or campaign.deactivate' })
   async setCampaignActive(@Arg('code', () => String) code: string, @Arg('active', () => Boolean) active: boolean, @Ctx() ctx: RequestContext): Promise<CampaignType> {
     requireCapability(ctx.principal, 'setCampaignActive', Capability.CONFIGURE);
-    return campaignType(ctx, await ctx.services.campaigns.setActive(code, active), ctx.locale);
+    return campaignType(ctx, await ctx.services.campaigns.setActive(code, active, auditContextOf(ctx)), ctx.locale);
   }
 }
 

@@ -3,6 +3,7 @@ import { memberNow, type AppDependencies } from '../../platform/context.js';
 import { AppError, InputValidator } from '../../platform/errors.js';
 import type { LocalizedText } from '../../platform/localized.js';
 import { uniqueViolation } from '../../platform/sql.js';
+import { AuditLog, type AuditContext } from '../audit/index.js';
 import { BenefitKind } from '../bundle/index.js';
 import { loadLoyaltyProgram } from '../loyalty-program/index.js';
 import { onCampaignDay } from './campaign-book.js';
@@ -117,6 +118,16 @@ function view(r: Row): CampaignView {
   };
 }
 
+/**
+ * What the audit log keeps of a campaign: its definition and whether it runs, the tier by its
+ * code; not what it granted, which moves with every purchase.
+ */
+async function definition(em: EntityManager, c: CampaignView): Promise<Record<string, unknown>> {
+  const { minTierRank, pointsGranted: _points, rightsGranted: _rights, grants: _grants, membersReached: _members, ...rest } = c;
+  const program = await loadLoyaltyProgram(em);
+  return { ...rest, minTier: program.tiers.find((t) => t.rank === minTierRank)?.code ?? null };
+}
+
 // Points on purchases and rights, both traced to the campaign.
 const SELECT = `select c.*, b.code as benefit_code,
   (select count(*) from campaign_grant g where g.campaign_code = c.code) + (select count(*) from campaign_benefit_grant g where g.campaign_code = c.code) as grants,
@@ -135,13 +146,18 @@ export class CampaignService {
     return (await this.em.execute<Row[]>(`${SELECT} order by c.starts_at, c.code`)).map(view);
   }
 
-  async get(code: string): Promise<CampaignView> {
-    const [row] = await this.em.execute<Row[]>(`${SELECT} where c.code = ?`, [code]);
+  async get(code: string, em: EntityManager = this.em): Promise<CampaignView> {
+    const [row] = await em.execute<Row[]>(`${SELECT} where c.code = ?`, [code]);
     if (!row) throw AppError.notFound('Campaign', code);
     return view(row);
   }
 
-  async create(input: CampaignInput): Promise<CampaignView> {
+  /**
+   * Creates a campaign, audited as `campaign.create` (after: its definition) in the same
+   * transaction. `audit` null: unaudited, for the demo seed, which writes its program as it writes
+   * its partners and tiers.
+   */
+  async create(input: CampaignInput, audit: AuditContext | null): Promise<CampaignView> {
     const program = await loadLoyaltyProgram(this.em);
     const minTier = input.minTier ? program.tiers.find((t) => t.code === input.minTier) : program.baseTier;
     const v = new InputValidator()
@@ -184,42 +200,58 @@ export class CampaignService {
     }
     v.throwIfInvalid();
     try {
-      await this.em.execute(
-        `insert into campaign (code, name, offer, kind, starts_at, ends_at, monthly_day, min_tier_rank, segments, channels, multiplier_permille, bonus_points, min_spend, budget_points, per_member_cap,
-                               benefit_id, benefit_quota, budget_grants)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          input.code,
-          JSON.stringify(input.name),
-          JSON.stringify(input.offer),
-          input.kind,
-          input.startsAt,
-          input.endsAt,
-          input.monthlyDay ?? null,
-          minTier!.rank,
-          input.segments?.length ? `{${input.segments.join(',')}}` : null,
-          input.channels?.length ? `{${input.channels.join(',')}}` : null,
-          input.kind === CampaignKind.POINTS_MULTIPLIER ? input.multiplierPermille : null,
-          input.kind === CampaignKind.BONUS_POINTS ? input.bonusPoints : null,
-          input.minSpend ?? 0,
-          input.budgetPoints ?? null,
-          input.perMemberCap ?? null,
-          benefit?.id ?? null,
-          benefit && benefit.kind !== BenefitKind.ACCESS ? (input.benefitQuota ?? 1) : null,
-          input.budgetGrants ?? null,
-        ],
-      );
+      return await this.em.transactional(async (tx) => {
+        await tx.execute(
+          `insert into campaign (code, name, offer, kind, starts_at, ends_at, monthly_day, min_tier_rank, segments, channels, multiplier_permille, bonus_points, min_spend, budget_points, per_member_cap,
+                                 benefit_id, benefit_quota, budget_grants)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [
+            input.code,
+            JSON.stringify(input.name),
+            JSON.stringify(input.offer),
+            input.kind,
+            input.startsAt,
+            input.endsAt,
+            input.monthlyDay ?? null,
+            minTier!.rank,
+            input.segments?.length ? `{${input.segments.join(',')}}` : null,
+            input.channels?.length ? `{${input.channels.join(',')}}` : null,
+            input.kind === CampaignKind.POINTS_MULTIPLIER ? input.multiplierPermille : null,
+            input.kind === CampaignKind.BONUS_POINTS ? input.bonusPoints : null,
+            input.minSpend ?? 0,
+            input.budgetPoints ?? null,
+            input.perMemberCap ?? null,
+            benefit?.id ?? null,
+            benefit && benefit.kind !== BenefitKind.ACCESS ? (input.benefitQuota ?? 1) : null,
+            input.budgetGrants ?? null,
+          ],
+        );
+        const created = await this.get(input.code, tx);
+        if (audit) await AuditLog.append(tx, audit, { action: 'campaign.create', subject: input.code, before: null, after: await definition(tx, created) });
+        return created;
+      });
     } catch (error) {
       if (uniqueViolation(error) !== undefined) throw AppError.badInput([{ field: 'code', message: `a campaign ${input.code} exists already` }]);
       throw error;
     }
-    return this.get(input.code);
   }
 
-  async setActive(code: string, active: boolean): Promise<CampaignView> {
-    const rows = await this.em.execute<{ code: string }[]>(`update campaign set active = ? where code = ? returning code`, [active, code]);
-    if (rows.length === 0) throw AppError.notFound('Campaign', code);
-    return this.get(code);
+  /**
+   * Starts or stops a campaign, audited as `campaign.activate` or `campaign.deactivate` with its
+   * definition before and after. Asking for the state it is in already changes nothing and
+   * writes no entry.
+   */
+  async setActive(code: string, active: boolean, audit: AuditContext): Promise<CampaignView> {
+    return this.em.transactional(async (tx) => {
+      const [locked] = await tx.execute<{ active: boolean }[]>(`select active from campaign where code = ? for update`, [code]);
+      if (!locked) throw AppError.notFound('Campaign', code);
+      if (locked.active === active) return this.get(code, tx);
+      const before = await definition(tx, await this.get(code, tx));
+      await tx.execute(`update campaign set active = ? where code = ?`, [active, code]);
+      const after = await this.get(code, tx);
+      await AuditLog.append(tx, audit, { action: active ? 'campaign.activate' : 'campaign.deactivate', subject: code, before, after: await definition(tx, after) });
+      return after;
+    });
   }
 
   /** Campaigns the member is eligible for that are on now or start within `days`, with when they next apply. */

@@ -98,7 +98,7 @@ export class PartnerTermsService {
       const [before] = await tx.execute<PartnerRow[]>(`select ${columns} from partner where id = ? for update`, [partnerId]);
       if (!before) throw AppError.notFound('Partner', partnerId);
       const [row] = await tx.execute<PartnerRow[]>(
-        `update partner set name = ?, points_issue_price_per1000 = ?, points_burn_price_per1000 = ?, points_currency = ? where id = ? returning ${columns}`,
+        `update partner set name = ?, points_issue_price_per1000 = ?, points_burn_price_per1000 = ?, points_currency = ?, updated_at = now() where id = ? returning ${columns}`,
         [...values, partnerId],
       );
       await AuditLog.append(tx, audit, { action: 'partner.update', subject: partnerId, before, after: row });

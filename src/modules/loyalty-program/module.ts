@@ -1,5 +1,6 @@
 import { defineModule } from '../../platform/module.js';
 import { LoyaltyProgram, LoyaltyReward, LoyaltyTier, LoyaltyTierBenefit } from './loyalty-program.entity.js';
+import { LoyaltyProgramResolver } from './loyalty-program.resolver.js';
 import { LoyaltyProgramService } from './loyalty-program.service.js';
 
 declare module '../../platform/context.js' {
@@ -12,5 +13,6 @@ declare module '../../platform/context.js' {
 export const module = defineModule({
   name: 'loyalty-program',
   entities: [LoyaltyProgram, LoyaltyTier, LoyaltyReward, LoyaltyTierBenefit],
+  resolvers: [LoyaltyProgramResolver],
   services: { loyaltyProgram: ({ em, deps }) => new LoyaltyProgramService(em, deps.timeZone) },
 });

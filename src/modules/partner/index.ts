@@ -9,3 +9,4 @@ export { PartnerSubgraphService } from './partner-subgraph.service.js';
 export type { PartnerSubgraphOptions } from './partner-subgraph.service.js';
 export type { SubgraphCompositionPort, SubgraphRegistration } from './partner-subgraph.service.js';
 export { PartnerType } from './partner.types.js';
+export { seesPartnerTerms } from './partner.resolver.js';

@@ -25,6 +25,10 @@ export class Partner {
 
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Opt<Date> = new Date();
+
+  /** When its name or agreed prices last changed (`updatePartner`); its creation until then. */
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  updatedAt: Opt<Date> = new Date();
 }
 
 /**
