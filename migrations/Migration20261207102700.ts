@@ -1,8 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261208090000 extends Migration {
+export class Migration20261207102700 extends Migration {
 
-  override name = 'Migration20261208090000';
+  override name = 'Migration20261207102700';
 
   override up(): void | Promise<void> {
     this.addSql(`alter table "partner" add column "updated_at" timestamptz not null default now();`);
