@@ -73,6 +73,7 @@ const EXPECTED: Record<'Query' | 'Mutation', Record<string, Who>> = {
     planChangeQuote: 'member',
     membershipTimeline: ['admin', 'support', 'finance'],
     membershipRefundQuote: ['admin', 'support'],
+    segmentDefinitions: ['admin', 'pm', 'analyst'],
     testClock: ['admin'],
     activityImport: ['admin', 'analyst'],
     activityImports: ['admin', 'analyst'],

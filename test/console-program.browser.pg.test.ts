@@ -252,6 +252,38 @@ describe('the console edits the whole program', () => {
     await page.close();
   });
 
+  it('starts new segment definitions from those in force, shows their problems at the field, and publishes them as the next version', async () => {
+    const page = await signIn(await pm());
+    await go(page, '#/drafts/new');
+    await page.getByLabel('Title').fill('Longer welcome');
+    const segments = await addChange(page, 'Set segment definitions');
+    const textarea = segments.getByLabel(/^Segment definitions/);
+    const { segmentDefinitions } = await api<{ segmentDefinitions: { version: number; configJson: string } }>(`{ segmentDefinitions { version configJson } }`, {});
+    const inForce = JSON.parse(segmentDefinitions.configJson);
+    expect(JSON.parse(await textarea.inputValue())).toEqual(inForce);
+
+    const bad = { ...inForce, lifecycle: { ...inForce.lifecycle, churnedAfterDays: inForce.lifecycle.dormantAfterDays } };
+    await textarea.fill(JSON.stringify(bad, null, 2));
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page.getByText(/Saved\. 1 problem\(s\)\./).waitFor();
+    expect(await page.locator('.problems').innerText()).toContain('changes[0].config.lifecycle.churnedAfterDays');
+    expect(await segments.locator('[data-field="changes[0].config"] .problem').innerText()).toContain('must be more than dormantAfterDays');
+    expect(await textarea.getAttribute('aria-invalid')).toBe('true');
+    await screenshot(page, 'segment-definitions-problems');
+
+    const longer = { ...inForce, lifecycle: { ...inForce.lifecycle, newDays: inForce.lifecycle.newDays + 30 } };
+    await textarea.fill(JSON.stringify(longer, null, 2));
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page.getByText('No problems: this draft can be published.').waitFor();
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByText(/Published \(PUBLISHED\)/).waitFor();
+    await expect.poll(async () => (await api<{ segmentDefinitions: { version: number; configJson: string } }>(`{ segmentDefinitions { version configJson } }`, {})).segmentDefinitions.version, { timeout: 15_000 }).toBe(segmentDefinitions.version + 1);
+    const now = await api<{ segmentDefinitions: { configJson: string } }>(`{ segmentDefinitions { configJson } }`, {});
+    expect(JSON.parse(now.segmentDefinitions.configJson).lifecycle.newDays).toBe(longer.lifecycle.newDays);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
   it('lets a product manager create a campaign, with its problems at their fields, and stop it; the segments to target are listed', async () => {
     const page = await signIn(await pm());
     await page.getByRole('link', { name: 'Campaigns' }).click();

@@ -16,7 +16,7 @@ export function field(path: string, label: string, control: HTMLInputElement | H
 }
 
 /** Where a server field with another name than the form's shows its problem. */
-const ALIASES: Record<string, string> = { priceAmount: 'price.amount', currency: 'price.currency', rulesJson: 'rules' };
+const ALIASES: Record<string, string> = { priceAmount: 'price.amount', currency: 'price.currency', rulesJson: 'rules', configJson: 'config' };
 
 /**
  * Shows each problem next to its field: the field itself, else its alias, else the nearest

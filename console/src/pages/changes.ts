@@ -8,8 +8,8 @@ import { messages, t, type MessageKey } from '../i18n.js';
 import { field, input, select } from '../ui.js';
 
 /** The kinds of change the console edits: the catalog's and the loyalty program's. */
-export type ChangeKind = 'createBenefit' | 'createBundle' | 'setBundleBenefit' | 'removeBundleBenefit' | 'createPlan' | 'updatePlan' | 'setReward' | 'setTier' | 'setTierBenefit' | 'setEarnRules';
-export const CHANGE_KINDS: readonly ChangeKind[] = ['createBenefit', 'createBundle', 'setBundleBenefit', 'removeBundleBenefit', 'createPlan', 'updatePlan', 'setReward', 'setTier', 'setTierBenefit', 'setEarnRules'];
+export type ChangeKind = 'createBenefit' | 'createBundle' | 'setBundleBenefit' | 'removeBundleBenefit' | 'createPlan' | 'updatePlan' | 'setReward' | 'setTier' | 'setTierBenefit' | 'setEarnRules' | 'setSegmentConfig';
+export const CHANGE_KINDS: readonly ChangeKind[] = ['createBenefit', 'createBundle', 'setBundleBenefit', 'removeBundleBenefit', 'createPlan', 'updatePlan', 'setReward', 'setTier', 'setTierBenefit', 'setEarnRules', 'setSegmentConfig'];
 
 // The loyalty program's words (the catalog's are in i18n.ts, where they were first).
 const programWords = {
@@ -31,6 +31,8 @@ const programWords = {
     'field.tierQuota': 'Uses a month (empty for ACCESS)',
     'field.remove': 'Stop unlocking it',
     'field.rules': 'Earn rules (JSON: currency, earn, expiry, expiryReminderDays, refundPolicy, tiers)',
+    'kind.setSegmentConfig': 'Set segment definitions',
+    'field.config': 'Segment definitions (JSON: schedule, rfm, lifecycle, value)',
   },
   'zh-CN': {
     'kind.setReward': '设置积分兑换',
@@ -50,6 +52,8 @@ const programWords = {
     'field.tierQuota': '每月次数（ACCESS 留空）',
     'field.remove': '不再解锁',
     'field.rules': '积分规则（JSON：currency、earn、expiry、expiryReminderDays、refundPolicy、tiers）',
+    'kind.setSegmentConfig': '设置会员分群定义',
+    'field.config': '分群定义（JSON：schedule、rfm、lifecycle、value）',
   },
 };
 type ProgramWord = keyof (typeof programWords)['en'];
@@ -90,7 +94,10 @@ const word = (key: MessageKey | ProgramWord | PlanWord): string =>
   key in planWords.en ? pw(key as PlanWord) : key in programWords.en ? pm(key as ProgramWord) : t(key as MessageKey);
 
 /** The loyalty program in force, as `loyaltyProgram` returns it: what its changes start from. */
-export type LiveProgram = ConsoleLoyaltyProgramQuery['loyaltyProgram'];
+export type LiveProgram = ConsoleLoyaltyProgramQuery['loyaltyProgram'] & {
+  /** The segment definitions in force (`segmentDefinitions.configJson`), when any are. */
+  segmentConfigJson?: string | null;
+};
 
 /** One change as typed in the form: its kind and the text of each field, by field path. */
 export interface ChangeForm {
@@ -205,6 +212,8 @@ const FIELDS: Record<ChangeKind, readonly FieldSpec[]> = {
   ],
   // `rules`: where the server puts the rules' problems (`changes[i].rules.earn.purchase.points`).
   setEarnRules: [{ name: 'rules', label: 'field.rules', type: 'json' }],
+  // `config`: where the server puts the definitions' problems (`changes[i].config.lifecycle.newDays`).
+  setSegmentConfig: [{ name: 'config', label: 'field.config', type: 'json' }],
 };
 
 /** A new change of `kind`; new earn rules start as the rules in force, when `live` is known. */
@@ -212,6 +221,7 @@ export function newChange(kind: ChangeKind, live: LiveProgram | null = null): Ch
   const values: Record<string, string> = {};
   for (const spec of FIELDS[kind]) values[spec.name] = spec.initial ?? spec.options?.[0]?.[0] ?? '';
   if (kind === 'setEarnRules' && live) values['rules'] = JSON.stringify(JSON.parse(live.rulesJson), null, 2);
+  if (kind === 'setSegmentConfig' && live?.segmentConfigJson) values['config'] = JSON.stringify(JSON.parse(live.segmentConfigJson), null, 2);
   return { kind, values };
 }
 
@@ -382,6 +392,8 @@ export function toInput(change: ChangeForm): CatalogChangeInput {
     case 'setEarnRules':
       // As typed: the server parses and validates it, and names every problem.
       return { setEarnRules: { rulesJson: change.values['rules'] ?? '' } };
+    case 'setSegmentConfig':
+      return { setSegmentConfig: { configJson: change.values['config'] ?? '' } };
   }
 }
 
@@ -399,6 +411,7 @@ const KIND_OF: Record<string, ChangeKind> = {
   SET_TIER: 'setTier',
   SET_TIER_BENEFIT: 'setTierBenefit',
   SET_EARN_RULES: 'setEarnRules',
+  SET_SEGMENT_CONFIG: 'setSegmentConfig',
 };
 
 /**
@@ -485,6 +498,9 @@ export function fromStored(json: string): ChangeForm | null {
       break;
     case 'setEarnRules':
       form.values['rules'] = JSON.stringify(c.rules, null, 2);
+      break;
+    case 'setSegmentConfig':
+      form.values['config'] = JSON.stringify(c.config, null, 2);
       break;
   }
   return form;

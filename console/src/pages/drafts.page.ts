@@ -90,7 +90,11 @@ async function draftPage(main: HTMLElement, id: string | null): Promise<void> {
   }
   const form: DraftForm | null = !can(viewer, 'CONFIGURE') ? null : draft ? formOf(draft) : { title: '', changes: [] };
   // What the loyalty program's changes start from; without it they start empty, as before.
-  const live = form ? await request(ConsoleLoyaltyProgramDocument, {}).then((r) => r.loyaltyProgram).catch(() => null) : null;
+  const live = form
+    ? await request(ConsoleLoyaltyProgramDocument, {})
+        .then((r) => ({ ...r.loyaltyProgram, segmentConfigJson: r.segmentDefinitions?.configJson ?? null }))
+        .catch(() => null)
+    : null;
   new DraftEditor(main, viewer, draft, form, live).render();
 }
 

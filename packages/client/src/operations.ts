@@ -792,7 +792,7 @@ export type ConsoleAuditTrailPageQuery = { auditTrailPage: { edges: Array<{ curs
 export type ConsoleLoyaltyProgramQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConsoleLoyaltyProgramQuery = { loyaltyProgram: { version: number, currency: string, rulesJson: string, tiers: Array<{ code: string, rank: number, name: string, multiplierPermille: number, minSpend: { amount: number, currency: string } | null }>, tierBenefits: Array<{ tierCode: string, benefitCode: string, quota: number | null }>, rewards: Array<{ code: string, pointsCost: number, partnerId: string | null, benefitCode: string | null, units: number, validityDays: number, names: { en: string, zhCN: string } }> } };
+export type ConsoleLoyaltyProgramQuery = { segmentDefinitions: { version: number, configJson: string } | null, loyaltyProgram: { version: number, currency: string, rulesJson: string, tiers: Array<{ code: string, rank: number, name: string, multiplierPermille: number, minSpend: { amount: number, currency: string } | null }>, tierBenefits: Array<{ tierCode: string, benefitCode: string, quota: number | null }>, rewards: Array<{ code: string, pointsCost: number, partnerId: string | null, benefitCode: string | null, units: number, validityDays: number, names: { en: string, zhCN: string } }> } };
 
 export type ConsoleMemberSearchQueryVariables = Exact<{
   query: string;
@@ -2400,6 +2400,10 @@ export const ConsoleAuditTrailPageDocument = new TypedDocumentString(`
     `) as unknown as TypedDocumentString<ConsoleAuditTrailPageQuery, ConsoleAuditTrailPageQueryVariables>;
 export const ConsoleLoyaltyProgramDocument = new TypedDocumentString(`
     query ConsoleLoyaltyProgram {
+  segmentDefinitions {
+    version
+    configJson
+  }
   loyaltyProgram {
     version
     currency

@@ -5,7 +5,7 @@ import { StaffRole } from '../../platform/principal.js';
 import { localize } from '../../platform/localized.js';
 import type { SegmentRunSummary } from './computation.js';
 import type { MemberScoresView } from './segment.service.js';
-import { MemberScoresType, MemberSegmentsType, SegmentMemberPageType, SegmentRecomputationType, SegmentType } from './segment.types.js';
+import { MemberScoresType, MemberSegmentsType, SegmentDefinitionsType, SegmentMemberPageType, SegmentRecomputationType, SegmentType } from './segment.types.js';
 
 const scores = (s: MemberScoresView): MemberScoresType => s;
 
@@ -30,6 +30,13 @@ export class SegmentResolver {
     requireStaff(ctx.principal, 'segments', [StaffRole.PRODUCT_MANAGER, StaffRole.ANALYST]);
     const list = await ctx.services.segments.list(testClockId ?? null);
     return list.map((s) => ({ ...s, name: localize(s.name, ctx.locale), description: localize(s.description, ctx.locale) }));
+  }
+
+  @Query(() => SegmentDefinitionsType, { nullable: true, description: 'The segment definitions in force, as JSON, with their version; null when none is installed (admins, product managers, analysts)' })
+  async segmentDefinitions(@Ctx() ctx: RequestContext): Promise<SegmentDefinitionsType | null> {
+    requireStaff(ctx.principal, 'segmentDefinitions', [StaffRole.PRODUCT_MANAGER, StaffRole.ANALYST]);
+    const snapshot = await ctx.services.segments.definitions();
+    return snapshot && { version: snapshot.version, configJson: JSON.stringify(snapshot.config) };
   }
 
   @Query(() => SegmentMemberPageType, { description: "A segment's members now, by member id, with their scores (admins, product managers, analysts)" })

@@ -107,6 +107,11 @@ export class SegmentService {
     private readonly testClocks: () => TestClockService,
   ) {}
 
+  /** The definitions in force and their version; null when none is installed. */
+  definitions(): Promise<SegmentConfigSnapshot | null> {
+    return loadSegmentConfig(this.em);
+  }
+
   /** Every segment the configuration defines, with its members now (on real time, or on one test clock). */
   async list(testClockId: string | null): Promise<SegmentView[]> {
     const clockId = await this.clockIdOf(testClockId);

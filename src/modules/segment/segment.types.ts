@@ -190,3 +190,12 @@ export class SegmentRecomputationType {
   @Field(() => Int)
   durationMs!: number;
 }
+
+@ObjectType('SegmentDefinitions', { description: 'The segment definitions in force: what a setSegmentConfig change of a catalog draft starts from' })
+export class SegmentDefinitionsType {
+  @Field(() => Int, { description: 'Its version (a publication adds the next one)' })
+  version!: number;
+
+  @Field(() => String, { description: 'The whole configuration as JSON: schedule, rfm, lifecycle, value' })
+  configJson!: string;
+}
