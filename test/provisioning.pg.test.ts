@@ -106,7 +106,9 @@ describe('provisioning through the outbox', () => {
       expect(state.provisioningCalls[event.id]).toBe(2);
       expect(event.attempts).toBe(2);
     }
-  }, 120_000);
+    // A hundred worker processes started and killed: about 1.5 s of CPU each to start (module
+    // loading), 100 s alone on 2 cores, more beside the other test files in CI.
+  }, 300_000);
 
   it('keeps the member page up while the partner is down, then drains the backlog when it is back', async () => {
     await t.app.outbox.drain();
