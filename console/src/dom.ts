@@ -32,6 +32,16 @@ export function show(parent: Element, ...children: Child[]): void {
   append(parent, children);
 }
 
+/** Saves bytes as a file the browser downloads (a Blob's object URL, let go once the click is handled). */
+export function saveFile(content: Blob, fileName: string): void {
+  const url = URL.createObjectURL(content);
+  const link = h('a', { href: url, download: fileName, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 let ids = 0;
 /** A fresh element id (labels and descriptions point at their controls by id). */
 export const freshId = (prefix: string): string => `${prefix}-${++ids}`;

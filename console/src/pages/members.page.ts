@@ -7,7 +7,7 @@
 import type { Page } from '../pages.js';
 import { can, loadViewer, type Viewer } from '../viewer.js';
 import { ApiError, request } from '../api.js';
-import { h, show, type Child } from '../dom.js';
+import { h, saveFile, show, type Child } from '../dom.js';
 import {
   ConsoleEraseMemberDocument,
   ConsoleMemberDataExportDocument,
@@ -687,7 +687,7 @@ class ProfileView {
     const form = this.actionForm('export', m('exportTitle'), m('exportHelp'), null, m('exportConfirm'), () =>
       void this.act(form, async () => {
         const { memberDataExport: file } = await request(ConsoleMemberDataExportDocument, { memberId: this.memberId });
-        download(file.fileName, file.json, file.format);
+        saveFile(new Blob([file.json], { type: file.format }), file.fileName);
         return m('exported', { file: file.fileName, bytes: file.byteLength, sha: file.sha256.slice(0, 16) + '…' });
       }),
     );
@@ -771,16 +771,6 @@ function requireReason(form: HTMLFormElement): string | null {
   placeProblems(form, [{ field: 'reason', message: m('reasonMissing') }]);
   reason.focus();
   return null;
-}
-
-/** Saves text as a file through a Blob (no server round trip for the bytes already here). */
-function download(fileName: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const link = h('a', { href: url, download: fileName, hidden: true });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 0);
 }
 
 const backLink = () => h('p', {}, h('a', { href: '#/members' }, '← ', m('back')));

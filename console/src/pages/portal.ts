@@ -2,7 +2,8 @@
 // days, the statement downloads (which need the key in a header, so no plain link can fetch them)
 // and what happens when the key the partner is signed in with stops working.
 import { ApiError, type ServerError } from '../api.js';
-import { h, show } from '../dom.js';
+import { errorEntries, type GatewayErrorJson } from '@coalition-gateway/client';
+import { h, saveFile, show } from '../dom.js';
 import { language, messages } from '../i18n.js';
 import { currentSession, signOut } from '../session.js';
 import { errorBox } from '../ui.js';
@@ -117,24 +118,14 @@ export async function downloadStatement(format: 'csv' | 'pdf', from: string, to:
   }
   if (!response.ok) throw new ApiError(await refusal(response));
   const name = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? `settlement.${format}`;
-  const url = URL.createObjectURL(await response.blob());
-  const link = h('a', { href: url, download: name, hidden: true });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  // The browser has taken the file once the click is handled; the URL can go after that.
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  saveFile(await response.blob(), name);
   return name;
 }
 
 async function refusal(response: Response): Promise<ServerError[]> {
   try {
-    const body = (await response.json()) as { errors?: Array<{ message: string; extensions?: { code?: string; problems?: ServerError['problems'] } & Record<string, unknown> }> };
-    const errors = (body.errors ?? []).map(({ message, extensions = {} }) => {
-      const { code = 'INTERNAL_SERVER_ERROR', problems = [], ...rest } = extensions;
-      return { message, code, problems, extensions: rest };
-    });
-    if (errors.length) return errors;
+    const body = (await response.json()) as { errors?: GatewayErrorJson[] };
+    if (body.errors?.length) return errorEntries(body.errors);
   } catch {
     // Not the API's JSON: say what the HTTP status was.
   }

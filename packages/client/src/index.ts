@@ -61,7 +61,21 @@ export interface Client {
 
 interface Body<R> {
   data?: R | null;
-  errors?: Array<{ message: string; extensions?: { code?: string; problems?: Problem[] } & Record<string, unknown> }>;
+  errors?: GatewayErrorJson[];
+}
+
+/** One error as the gateway writes it in JSON (GraphQL answers and its HTTP routes alike). */
+export interface GatewayErrorJson {
+  message: string;
+  extensions?: { code?: string; problems?: Problem[] } & Record<string, unknown>;
+}
+
+/** The gateway's JSON errors as {@link GatewayErrorEntry}s: the code (INTERNAL_SERVER_ERROR when none), the problems, the rest. */
+export function errorEntries(errors: readonly GatewayErrorJson[]): GatewayErrorEntry[] {
+  return errors.map(({ message, extensions = {} }) => {
+    const { code, problems, ...rest } = extensions;
+    return { message, code: code ?? 'INTERNAL_SERVER_ERROR', problems: problems ?? [], extensions: rest };
+  });
 }
 
 export function createClient(options: ClientOptions): Client {
@@ -88,12 +102,7 @@ export function createClient(options: ClientOptions): Client {
         throw new GatewayError([{ code: 'NETWORK', message: error instanceof Error ? error.message : String(error), problems: [], extensions: {} }]);
       }
       if (body.errors?.length || !body.data) {
-        throw new GatewayError(
-          (body.errors ?? [{ message: 'The gateway answered without data' }]).map(({ message, extensions = {} }) => {
-            const { code, problems, ...rest } = extensions;
-            return { message, code: code ?? 'INTERNAL_SERVER_ERROR', problems: problems ?? [], extensions: rest };
-          }),
-        );
+        throw new GatewayError(errorEntries(body.errors?.length ? body.errors : [{ message: 'The gateway answered without data' }]));
       }
       return body.data;
     },

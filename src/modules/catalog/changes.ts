@@ -113,7 +113,7 @@ interface PlanRow {
 }
 
 export async function readLiveCatalog(em: EntityManager, now: Date): Promise<LiveCatalog> {
-  const [partners, benefits, tiers, versions, plans, pending, program] = await Promise.all([
+  const [partners, benefits, tiers, versions, plans, pending, program, segments] = await Promise.all([
     em.execute<{ id: string }[]>(`select id from partner`),
     em.execute<{ id: string; code: string; kind: string; partner_id: string }[]>(`select id, code, kind, partner_id from benefit`),
     em.execute<{ code: string }[]>(`select code from loyalty_tier`),
@@ -127,8 +127,9 @@ export async function readLiveCatalog(em: EntityManager, now: Date): Promise<Liv
     ),
     em.execute<{ code: string }[]>(`select jsonb_array_elements(outcome::jsonb -> 'plansCreated') ->> 'planCode' as code from catalog_draft where status = 'SCHEDULED'`),
     readLiveProgram(em),
+    loadSegmentConfig(em),
   ]);
-  const segmentConfig = (await loadSegmentConfig(em))?.config ?? null;
+  const segmentConfig = segments?.config ?? null;
   const lines = versions.length
     ? await em.execute<{ bundle_version_id: string; code: string; quota: number | null; period: string; min_tier: string | null; segments: string[] | null }[]>(
         `select bb.bundle_version_id, b.code, bb.quota, bb.period, bb.min_tier, bb.segments
