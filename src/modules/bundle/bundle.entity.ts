@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Collection, type Opt, type Rel } from '@mikro-orm/core';
 import { Check, Entity, Enum, ManyToOne, OneToMany, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import type { LocalizedText } from '../../platform/localized.js';
+import { CATALOG_VERSION_TRIGGER } from '../../platform/catalog-cache.js';
 import { Partner } from '../partner/index.js';
 
 export enum BenefitKind {
@@ -28,7 +29,7 @@ export enum BenefitPeriod {
 }
 
 /** A right a partner grants, independent of any bundle. */
-@Entity({ tableName: 'benefit' })
+@Entity({ tableName: 'benefit', triggers: [CATALOG_VERSION_TRIGGER] })
 // A price is an amount and its currency together, never one without the other, never negative.
 @Check({
   name: 'benefit_unit_price_valid',

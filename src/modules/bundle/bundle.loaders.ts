@@ -1,11 +1,17 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import DataLoader from 'dataloader';
+import { CatalogCache } from '../../platform/catalog-cache.js';
 import { batchLoader, groupLoader } from '../../platform/loader.js';
 import { Benefit, BundleBenefit, BundleVersion } from './bundle.entity.js';
 
+// Benefits change through the catalog (a few times a day): this process keeps them while the catalog version holds.
+const benefitsById = new CatalogCache((em, ids: readonly string[]) => em.find(Benefit, { id: { $in: [...ids] } }), (b) => b.id);
+const benefitsByCode = new CatalogCache((em, codes: readonly string[]) => em.find(Benefit, { code: { $in: [...codes] } }), (b) => b.code);
+
 export function bundleLoaders(em: EntityManager) {
   return {
-    benefitById: batchLoader((ids: readonly string[]) => em.find(Benefit, { id: { $in: [...ids] } }), (b) => b.id),
-    benefitByCode: batchLoader((codes: readonly string[]) => em.find(Benefit, { code: { $in: [...codes] } }), (b) => b.code),
+    benefitById: new DataLoader((ids: readonly string[]) => benefitsById.load(em, ids)),
+    benefitByCode: new DataLoader((codes: readonly string[]) => benefitsByCode.load(em, codes)),
     /** Each partner's benefits, by code. */
     benefitsByPartner: groupLoader((partnerIds: readonly string[]) => em.find(Benefit, { partner: { $in: [...partnerIds] } }, { orderBy: { code: 'asc' } }), (b) => b.partner.id),
     bundleVersionById: batchLoader(

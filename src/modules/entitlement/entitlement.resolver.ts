@@ -4,7 +4,7 @@ import { Capability } from '../../platform/capabilities.js';
 import { requireCapability } from '../../platform/guards.js';
 import type { RequestContext } from '../../platform/context.js';
 import type { Entitlement } from './entitlement.entity.js';
-import { remainingOf } from './entitlement.service.js';
+import { remainingOf, type EntitlementView } from './entitlement.service.js';
 import { EntitlementType } from './entitlement.types.js';
 import { MemberType, type MemberView } from '../member/index.js';
 import { type Benefit, BenefitType } from '../bundle/index.js';
@@ -25,27 +25,27 @@ export class EntitlementResolver {
   }
 
   @FieldResolver(() => BenefitType)
-  async benefit(@Root() entitlement: Entitlement, @Ctx() ctx: RequestContext): Promise<Benefit> {
+  async benefit(@Root() entitlement: Pick<EntitlementView, 'benefit'>, @Ctx() ctx: RequestContext): Promise<Benefit> {
     return (await ctx.loaders.benefitById.load(entitlement.benefit.id))!;
   }
 
   @FieldResolver(() => Int, { nullable: true })
-  remaining(@Root() entitlement: Entitlement): number | null {
+  remaining(@Root() entitlement: Pick<EntitlementView, 'quota' | 'used'>): number | null {
     return remainingOf(entitlement);
   }
 
   @FieldResolver(() => Int, { nullable: true })
-  quota(@Root() entitlement: Entitlement): number | null {
+  quota(@Root() entitlement: Pick<EntitlementView, 'quota'>): number | null {
     return entitlement.quota ?? null;
   }
 
   @FieldResolver(() => Date)
-  validFrom(@Root() entitlement: Entitlement): Date {
+  validFrom(@Root() entitlement: Pick<EntitlementView, 'periodStart'>): Date {
     return entitlement.periodStart;
   }
 
   @FieldResolver(() => Date)
-  validUntil(@Root() entitlement: Entitlement): Date {
+  validUntil(@Root() entitlement: Pick<EntitlementView, 'periodEnd'>): Date {
     return entitlement.periodEnd;
   }
 }
@@ -53,7 +53,7 @@ export class EntitlementResolver {
 @Resolver(() => MemberType)
 export class MemberEntitlementsResolver {
   @FieldResolver(() => [EntitlementType], { description: 'Rights whose period contains now' })
-  entitlements(@Root() member: MemberView, @Ctx() ctx: RequestContext): Promise<Entitlement[]> {
+  entitlements(@Root() member: MemberView, @Ctx() ctx: RequestContext): Promise<EntitlementView[]> {
     return ctx.services.entitlements.listCurrent(member.id, member.asOf);
   }
 }

@@ -70,23 +70,21 @@ export class EntitlementService {
   /**
    * The member's entitlements whose period contains now: those of a live membership, in bundle
    * order, then what the loyalty program granted (rewards, tier benefits, campaign gifts) that
-   * was not taken back. `now` defaults to the request's clock.
+   * was not taken back; rights of a membership that ended early (a refund) are gone from "what
+   * I have". `now` defaults to the request's clock. The member page's hot path: one
+   * plain statement, read into views (no entity is built or tracked).
    */
-  async listCurrent(memberId: string, now = this.now()): Promise<Entitlement[]> {
-    return this.em.find(
-      Entitlement,
-      {
-        member: memberId,
-        periodStart: { $lte: now },
-        periodEnd: { $gt: now },
-        $or: [
-          // Rights of a membership that ended early (a refund) are gone from "what I have".
-          { membership: { status: { $in: [MembershipStatus.TRIALING, MembershipStatus.ACTIVE, MembershipStatus.PAST_DUE] } } },
-          { membership: null, status: { $ne: EntitlementStatus.REVOKED } },
-        ],
-      },
-      { orderBy: { source: 'asc', createdAt: 'asc', id: 'asc' } },
+  async listCurrent(memberId: string, now = this.now()): Promise<EntitlementView[]> {
+    const rows = await this.em.execute<EntitlementRow[]>(
+      `select e.id, e.member_id, e.membership_id, e.source, e.source_ref, e.benefit_id, e.status, e.period_start, e.period_end, e.quota, e.used,
+              e.activated_at, e.revoked_at, e.created_at
+         from entitlement e left join membership m on m.id = e.membership_id
+        where e.member_id = ? and e.period_start <= ? and e.period_end > ?
+          and (m.status in (?, ?, ?) or (e.membership_id is null and e.status <> ?))
+        order by e.source, e.created_at, e.id`,
+      [memberId, now, now, MembershipStatus.TRIALING, MembershipStatus.ACTIVE, MembershipStatus.PAST_DUE, EntitlementStatus.REVOKED],
     );
+    return rows.map(entitlementView);
   }
 
   /** One of the member's entitlements; someone else's is NOT_FOUND, exactly like an unknown id. */
@@ -131,6 +129,55 @@ export class EntitlementService {
     if (entitlement.status !== EntitlementStatus.ACTIVE) throw EntitlementError.inactive(entitlement.status);
     if (now < entitlement.periodStart || now >= entitlement.periodEnd) throw EntitlementError.inactive('EXPIRED');
   }
+}
+
+/** An entitlement as the member page reads it: its columns, its references by id. */
+export type EntitlementView = Pick<Entitlement, 'id' | 'source' | 'status' | 'periodStart' | 'periodEnd' | 'used' | 'createdAt'> & {
+  member: { id: string };
+  membership: { id: string } | null;
+  benefit: { id: string };
+  sourceRef: string | null;
+  quota: number | null;
+  activatedAt: Date | null;
+  revokedAt: Date | null;
+};
+
+interface EntitlementRow {
+  id: string;
+  member_id: string;
+  membership_id: string | null;
+  source: Entitlement['source'];
+  source_ref: string | null;
+  benefit_id: string;
+  status: EntitlementStatus;
+  period_start: Date | string;
+  period_end: Date | string;
+  quota: number | null;
+  used: number;
+  activated_at: Date | string | null;
+  revoked_at: Date | string | null;
+  created_at: Date | string;
+}
+
+const dateOrNull = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
+
+function entitlementView(row: EntitlementRow): EntitlementView {
+  return {
+    id: row.id,
+    member: { id: row.member_id },
+    membership: row.membership_id ? { id: row.membership_id } : null,
+    source: row.source,
+    sourceRef: row.source_ref,
+    benefit: { id: row.benefit_id },
+    status: row.status,
+    periodStart: new Date(row.period_start),
+    periodEnd: new Date(row.period_end),
+    quota: row.quota,
+    used: row.used,
+    activatedAt: dateOrNull(row.activated_at),
+    revokedAt: dateOrNull(row.revoked_at),
+    createdAt: new Date(row.created_at),
+  };
 }
 
 /** True when the entitlement can be used at `now`: ACTIVE and its period contains `now`. */

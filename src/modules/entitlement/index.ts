@@ -3,7 +3,7 @@ export { grantRights, liveGrants } from './program-grants.js';
 export type { GrantedRight, ProgramGrant } from './program-grants.js';
 export { entitlementLoaders } from './entitlement.loaders.js';
 export { EntitlementService, isUsableAt, remainingOf } from './entitlement.service.js';
-export type { EntitlementServiceOptions } from './entitlement.service.js';
+export type { EntitlementServiceOptions, EntitlementView } from './entitlement.service.js';
 export { materializeCurrentPeriods } from './materialize.js';
 export { carryOverRights, expireEndedRights, migrateRights, resumeRights, suspendRights } from './membership-rights.js';
 export { acknowledgeProvisioning, returnUnits, takeQuota } from './transitions.js';

@@ -1,3 +1,4 @@
+import { CatalogVersion } from '../../platform/catalog-cache.js';
 import { clockOf } from '../../platform/context.js';
 import { defineModule } from '../../platform/module.js';
 import type { OutboundPolicy } from '../../platform/outbound.js';
@@ -27,7 +28,8 @@ type PartnerLoaders = ReturnType<typeof partnerLoaders>;
 /** The coalition's partners: their API keys (managed by admins, and by each partner for its own) and their own registered subgraphs. */
 export const module = defineModule({
   name: 'partner',
-  entities: [Partner, PartnerApiKey, PartnerSubgraph],
+  // CatalogVersion: the catalog's version (src/platform/catalog-cache.ts), here with the lowest of the catalog's modules.
+  entities: [Partner, PartnerApiKey, PartnerSubgraph, CatalogVersion],
   resolvers: [PartnerResolver, PartnerAdminResolver, PartnerOwnKeyResolver],
   references: { Partner: (ref, ctx) => ctx.loaders.partnerById.load(String(ref.id)) },
   loaders: partnerLoaders,

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Entity, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import type { Opt, Rel } from '@mikro-orm/core';
 import type { LocalizedText } from '../../platform/localized.js';
+import { CATALOG_VERSION_TRIGGER } from '../../platform/catalog-cache.js';
 
 /** A partner company; its id is its slug (`sparkwash`): a token's `aud`, its folder under `partners/`. */
-@Entity({ tableName: 'partner' })
+@Entity({ tableName: 'partner', triggers: [CATALOG_VERSION_TRIGGER] })
 export class Partner {
   @PrimaryKey({ type: 'text' })
   id!: string;

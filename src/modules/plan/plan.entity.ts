@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ArrayType, type Opt, type Rel } from '@mikro-orm/core';
 import { Check, Entity, Enum, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import type { LocalizedText } from '../../platform/localized.js';
+import { CATALOG_VERSION_TRIGGER } from '../../platform/catalog-cache.js';
 import { Bundle } from '../bundle/index.js';
 
 export enum BillingPeriod {
@@ -28,7 +29,7 @@ export enum RefundPolicy {
 }
 
 /** A paid plan on sale: its price, billing period and the bundle it sells. */
-@Entity({ tableName: 'plan' })
+@Entity({ tableName: 'plan', triggers: [CATALOG_VERSION_TRIGGER] })
 @Check({ name: 'plan_lifecycle_days_valid', expression: 'trial_days >= 0 and reminder_days >= 0 and grace_days >= 0 and price_amount >= 0' })
 export class Plan {
   @PrimaryKey({ type: 'uuid' })

@@ -4,6 +4,7 @@ import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
 import type { EntityClass } from '../module.js';
+import { catalogWriteCounter } from '../catalog-cache.js';
 
 // Works from src/platform/db (vitest) and dist/src/platform/db (compiled) alike.
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -32,6 +33,8 @@ export function ormConfig(options: OrmOptions): Options {
     entities: [...options.entities] as never[],
     discovery: { warnWhenNoEntities: false },
     metadataProvider: ReflectMetadataProvider,
+    // What a process keeps of the catalog is re-checked after it writes (src/platform/catalog-cache.ts).
+    subscribers: [catalogWriteCounter],
     extensions: [Migrator],
     pool: { min: 0, max: options.poolSize ?? 10 },
     migrations: {
