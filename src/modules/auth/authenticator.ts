@@ -38,20 +38,42 @@ export interface AuthenticatorOptions {
  */
 export class IdentityTokenVerifier {
   private readonly byIssuer: Map<string, TrustedIssuer>;
+  /** Credentials verified lately, by their exact text: a member's app sends the same one on every page. */
+  private readonly verified = new Map<string, { payload: JWTPayload & { iss: string; sub: string }; until: number }>();
+  private static readonly MAX_VERIFIED = 20_000;
+  /** How long a verification is reused at most (an issuer's withdrawn key stops working within it). */
+  private static readonly REUSE_MS = 60_000;
 
   constructor(
     issuers: TrustedIssuer[],
     private readonly audience: string,
+    private readonly clock: () => number = Date.now,
   ) {
     this.byIssuer = new Map(issuers.map((i) => [i.issuer, i]));
   }
 
   /**
-   * The verified claims, with `iss` and `sub` present.
+   * The verified claims, with `iss` and `sub` present. The same credential verified in the last
+   * minute is not verified again (its signature cannot have changed): its claims are reused
+   * until then or until it expires, whichever is first; only good credentials are remembered.
    *
    * @throws AppError `UNAUTHENTICATED` saying why (untrusted issuer, expired, invalid, no subject).
    */
   async verify(jwt: string): Promise<JWTPayload & { iss: string; sub: string }> {
+    const now = this.clock();
+    const known = this.verified.get(jwt);
+    if (known && known.until > now) return known.payload;
+    const payload = await this.verifyNow(jwt);
+    // Reused no longer than the credential lives (jose's own check decides at its expiry, tolerance included).
+    const until = Math.min(now + IdentityTokenVerifier.REUSE_MS, typeof payload.exp === 'number' ? payload.exp * 1000 : now);
+    if (until > now) {
+      if (this.verified.size >= IdentityTokenVerifier.MAX_VERIFIED) this.verified.clear();
+      this.verified.set(jwt, { payload, until });
+    }
+    return payload;
+  }
+
+  private async verifyNow(jwt: string): Promise<JWTPayload & { iss: string; sub: string }> {
     let payload: JWTPayload;
     try {
       const unverifiedIssuer = readIssuer(jwt);
