@@ -8,6 +8,11 @@ import { Benefit, BundleBenefit, BundleVersion } from './bundle.entity.js';
 const benefitsById = new CatalogCache((em, ids: readonly string[]) => em.find(Benefit, { id: { $in: [...ids] } }), (b) => b.id);
 const benefitsByCode = new CatalogCache((em, codes: readonly string[]) => em.find(Benefit, { code: { $in: [...codes] } }), (b) => b.code);
 
+/** Benefits by id from what this process keeps of the catalog (for services off the resolvers' loaders: the till's token checks). */
+export function catalogBenefits(em: EntityManager, ids: readonly string[]): Promise<Array<Benefit | undefined>> {
+  return benefitsById.load(em, ids);
+}
+
 export function bundleLoaders(em: EntityManager) {
   return {
     benefitById: new DataLoader((ids: readonly string[]) => benefitsById.load(em, ids)),

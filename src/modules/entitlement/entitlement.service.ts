@@ -75,16 +75,14 @@ export class EntitlementService {
    * plain statement, read into views (no entity is built or tracked).
    */
   async listCurrent(memberId: string, now = this.now()): Promise<EntitlementView[]> {
-    const rows = await this.em.execute<EntitlementRow[]>(
-      `select e.id, e.member_id, e.membership_id, e.source, e.source_ref, e.benefit_id, e.status, e.period_start, e.period_end, e.quota, e.used,
-              e.activated_at, e.revoked_at, e.created_at
-         from entitlement e left join membership m on m.id = e.membership_id
+    return entitlementViews(
+      this.em,
+      `left join membership m on m.id = e.membership_id
         where e.member_id = ? and e.period_start <= ? and e.period_end > ?
           and (m.status in (?, ?, ?) or (e.membership_id is null and e.status <> ?))
         order by e.source, e.created_at, e.id`,
       [memberId, now, now, MembershipStatus.TRIALING, MembershipStatus.ACTIVE, MembershipStatus.PAST_DUE, EntitlementStatus.REVOKED],
     );
-    return rows.map(entitlementView);
   }
 
   /** One of the member's entitlements; someone else's is NOT_FOUND, exactly like an unknown id. */
@@ -142,7 +140,8 @@ export type EntitlementView = Pick<Entitlement, 'id' | 'source' | 'status' | 'pe
   revokedAt: Date | null;
 };
 
-interface EntitlementRow {
+/** A row of {@link ENTITLEMENT_VIEW_COLUMNS}. */
+export interface EntitlementRow {
   id: string;
   member_id: string;
   membership_id: string | null;
@@ -161,7 +160,17 @@ interface EntitlementRow {
 
 const dateOrNull = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
 
-function entitlementView(row: EntitlementRow): EntitlementView {
+/** The columns of an entitlement as {@link EntitlementView} reads them, for a statement over `entitlement e`. */
+export const ENTITLEMENT_VIEW_COLUMNS =
+  'e.id, e.member_id, e.membership_id, e.source, e.source_ref, e.benefit_id, e.status, e.period_start, e.period_end, e.quota, e.used, e.activated_at, e.revoked_at, e.created_at';
+
+/** Entitlements as views, in one plain statement: `from entitlement e` followed by `rest` (joins, where, order). */
+export async function entitlementViews(em: EntityManager, rest: string, params: unknown[]): Promise<EntitlementView[]> {
+  const rows = await em.execute<EntitlementRow[]>(`select ${ENTITLEMENT_VIEW_COLUMNS} from entitlement e ${rest}`, params);
+  return rows.map(entitlementView);
+}
+
+export function entitlementView(row: EntitlementRow): EntitlementView {
   return {
     id: row.id,
     member: { id: row.member_id },

@@ -2,8 +2,8 @@ export { Entitlement, EntitlementSource, EntitlementStatus } from './entitlement
 export { grantRights, liveGrants } from './program-grants.js';
 export type { GrantedRight, ProgramGrant } from './program-grants.js';
 export { entitlementLoaders } from './entitlement.loaders.js';
-export { EntitlementService, isUsableAt, remainingOf } from './entitlement.service.js';
-export type { EntitlementServiceOptions, EntitlementView } from './entitlement.service.js';
+export { ENTITLEMENT_VIEW_COLUMNS, EntitlementService, entitlementView, isUsableAt, remainingOf } from './entitlement.service.js';
+export type { EntitlementRow, EntitlementServiceOptions, EntitlementView } from './entitlement.service.js';
 export { materializeCurrentPeriods } from './materialize.js';
 export { carryOverRights, expireEndedRights, migrateRights, resumeRights, suspendRights } from './membership-rights.js';
 export { acknowledgeProvisioning, returnUnits, takeQuota } from './transitions.js';

@@ -4,9 +4,10 @@ import { requirePartner } from '../../platform/guards.js';
 import type { RequestContext } from '../../platform/context.js';
 import type { RedemptionPageView } from './redemption-history.service.js';
 import type { Redemption } from './redemption.entity.js';
+import type { RedemptionView } from './redemption.service.js';
 import { RedemptionConnectionType, RedemptionType } from './redemption.types.js';
 import { type Benefit, BenefitType } from '../bundle/index.js';
-import { type Entitlement, EntitlementType } from '../entitlement/index.js';
+import { type EntitlementView, EntitlementType } from '../entitlement/index.js';
 
 @Resolver(() => RedemptionType)
 export class RedemptionResolver {
@@ -18,7 +19,7 @@ export class RedemptionResolver {
     @Arg('idempotencyKey', () => String) idempotencyKey: string,
     @Arg('units', () => Int, { defaultValue: 1 }) units: number,
     @Ctx() ctx: RequestContext,
-  ): Promise<Redemption> {
+  ): Promise<RedemptionView> {
     const partner = requirePartner(ctx.principal, 'redeemEntitlement');
     return ctx.services.redemptions.redeem(partner.partnerId, { token, idempotencyKey, units }, auditContextOf(ctx));
   }
@@ -52,34 +53,34 @@ export class RedemptionResolver {
   }
 
   @FieldResolver(() => EntitlementType)
-  async entitlement(@Root() redemption: Redemption, @Ctx() ctx: RequestContext): Promise<Entitlement> {
+  async entitlement(@Root() redemption: RedemptionView, @Ctx() ctx: RequestContext): Promise<EntitlementView> {
     return (await ctx.loaders.entitlementById.load(redemption.entitlement.id))!;
   }
 
   @FieldResolver(() => BenefitType)
-  async benefit(@Root() redemption: Redemption, @Ctx() ctx: RequestContext): Promise<Benefit> {
+  async benefit(@Root() redemption: RedemptionView, @Ctx() ctx: RequestContext): Promise<Benefit> {
     const entitlement = await ctx.loaders.entitlementById.load(redemption.entitlement.id);
     return (await ctx.loaders.benefitById.load(entitlement!.benefit.id))!;
   }
 
   @FieldResolver(() => String)
-  async memberPseudonym(@Root() redemption: Redemption, @Ctx() ctx: RequestContext): Promise<string> {
+  async memberPseudonym(@Root() redemption: RedemptionView, @Ctx() ctx: RequestContext): Promise<string> {
     const entitlement = await ctx.loaders.entitlementById.load(redemption.entitlement.id);
     return ctx.services.pseudonyms.forPartner(entitlement!.member.id, redemption.partner.id);
   }
 
   @FieldResolver(() => Boolean)
-  async voided(@Root() redemption: Redemption, @Ctx() ctx: RequestContext): Promise<boolean> {
+  async voided(@Root() redemption: RedemptionView, @Ctx() ctx: RequestContext): Promise<boolean> {
     return (await ctx.loaders.voidByRedemptionId.load(redemption.id)) !== undefined;
   }
 
   @FieldResolver(() => Date, { nullable: true })
-  async voidedAt(@Root() redemption: Redemption, @Ctx() ctx: RequestContext): Promise<Date | null> {
+  async voidedAt(@Root() redemption: RedemptionView, @Ctx() ctx: RequestContext): Promise<Date | null> {
     return (await ctx.loaders.voidByRedemptionId.load(redemption.id))?.createdAt ?? null;
   }
 
   @FieldResolver(() => String, { nullable: true })
-  async voidReason(@Root() redemption: Redemption, @Ctx() ctx: RequestContext): Promise<string | null> {
+  async voidReason(@Root() redemption: RedemptionView, @Ctx() ctx: RequestContext): Promise<string | null> {
     return (await ctx.loaders.voidByRedemptionId.load(redemption.id))?.reason ?? null;
   }
 }

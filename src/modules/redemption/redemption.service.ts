@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { memberNow, type MemberClocks } from '../../platform/context.js';
 import { AuditLog, auditReason, type AuditContext } from '../audit/index.js';
-import { Entitlement, returnUnits, takeQuota } from '../entitlement/index.js';
+import { returnUnits, takeQuota } from '../entitlement/index.js';
 import { uniqueViolation } from '../../platform/sql.js';
 import { AppError, InputValidator } from '../../platform/errors.js';
 import { isUuid } from '../../platform/loader.js';
@@ -28,6 +28,12 @@ export interface RedemptionServiceOptions {
   /** Members' test clocks: a redemption of a member on one happens at the clock's time. */
   memberClocks?: MemberClocks;
 }
+
+/** A redemption as the API shows it: the entity, or the same columns written by the till's hot path. */
+export type RedemptionView = Pick<Redemption, 'id' | 'units' | 'tokenJti' | 'idempotencyKey' | 'requestHash' | 'createdAt'> & {
+  entitlement: { id: string };
+  partner: { id: string };
+};
 
 const DEFAULT_VOID_WINDOW_SECONDS = 900;
 const MAX_KEY_LENGTH = 200;
@@ -58,7 +64,7 @@ export class RedemptionService {
   }
 
   /** Redeems, and records `redemption.create` in the audit log in the same transaction. */
-  async redeem(partnerId: string, input: RedeemInput, audit: AuditContext): Promise<Redemption> {
+  async redeem(partnerId: string, input: RedeemInput, audit: AuditContext): Promise<RedemptionView> {
     checkTokenInput(new InputValidator(), input.token)
       .check(input.idempotencyKey.trim().length > 0, 'idempotencyKey', 'must not be empty')
       .check(input.idempotencyKey.length <= MAX_KEY_LENGTH, 'idempotencyKey', `must be at most ${MAX_KEY_LENGTH} characters`)
@@ -67,47 +73,50 @@ export class RedemptionService {
       .throwIfInvalid();
 
     const requestHash = createHash('sha256').update(JSON.stringify([input.token, input.units])).digest('hex');
-    const replay = await this.replay(this.em, partnerId, input.idempotencyKey, requestHash);
-    if (replay) return replay;
-
-    const { claims, entitlement, now } = await this.deps.tokens.verifyForPartner(partnerId, input.token);
+    // The till's hot path: the token is verified first, and a repeated key is looked up only when
+    // something refuses the request (a retry after the first attempt used the token, or after it
+    // expired, still gets the first result; another request under the same key is a conflict).
+    let verified: Awaited<ReturnType<TokenService['verifyForPartner']>>;
+    try {
+      verified = await this.deps.tokens.verifyForPartner(partnerId, input.token);
+    } catch (error) {
+      if (error instanceof AppError) {
+        const replay = await this.replay(this.em, partnerId, input.idempotencyKey, requestHash);
+        if (replay) return replay;
+      }
+      throw error;
+    }
+    const { claims, entitlement, now } = verified;
 
     try {
-      const redeemed = await this.em.transactional(async (em) => {
-        const redemption = em.create(Redemption, {
-          entitlement: em.getReference(Entitlement, entitlement.id),
-          partner: partnerId,
-          units: input.units,
-          tokenJti: claims.jti,
-          idempotencyKey: input.idempotencyKey,
-          requestHash,
-          createdAt: now,
-        });
+      const redemption = await this.em.transactional(async (em) => {
+        const id = randomUUID();
         // The insert claims the jti and the idempotency key first: a concurrent twin waits
         // on the unique index and sees our outcome.
-        await em.flush();
+        await em.execute(
+          `insert into redemption (id, entitlement_id, partner_id, units, token_jti, idempotency_key, request_hash, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)`,
+          [id, entitlement.id, partnerId, input.units, claims.jti, input.idempotencyKey, requestHash, now],
+        );
         await consumeToken(em, claims.jti, now);
         // Kept off the entity: a second UPDATE of the row would re-check its foreign keys
         // (KEY SHARE on membership and member) and deadlock with a refund or an erasure.
         const used = await takeQuota(em, entitlement.id, input.units, now);
         await AuditLog.append(em, audit, {
           action: 'redemption.create',
-          subject: redemption.id,
+          subject: id,
           before: { entitlement: { id: entitlement.id, used: used - input.units } },
           after: {
-            redemption: { id: redemption.id, partnerId, units: input.units, tokenJti: claims.jti, idempotencyKey: input.idempotencyKey },
+            redemption: { id, partnerId, units: input.units, tokenJti: claims.jti, idempotencyKey: input.idempotencyKey },
             entitlement: { id: entitlement.id, used },
           },
         });
-        return { redemption, used };
+        return { id, entitlement: { id: entitlement.id }, partner: { id: partnerId }, units: input.units, tokenJti: claims.jti, idempotencyKey: input.idempotencyKey, requestHash, createdAt: now };
       });
-      // The request's copy shows the new count, as clean data: nothing is written again.
-      this.em.merge(Entitlement, { id: entitlement.id, used: redeemed.used }, { refresh: true });
-      return redeemed.redemption;
+      return redemption;
     } catch (error) {
       const constraint = uniqueViolation(error);
       if (constraint === undefined) throw error;
-      // Our twin committed first: same key and request -> its result; else the token was used.
+      // Our twin committed first (or this is a retry): same key and request -> its result; else the token was used.
       const winner = await this.replay(this.em.fork(), partnerId, input.idempotencyKey, requestHash);
       if (winner) return winner;
       if (constraint === 'redemption_token_jti_unique') throw TokenError.alreadyRedeemed();
@@ -161,7 +170,7 @@ export class RedemptionService {
     return redemption;
   }
 
-  private async replay(em: EntityManager, partnerId: string, idempotencyKey: string, requestHash: string): Promise<Redemption | null> {
+  private async replay(em: EntityManager, partnerId: string, idempotencyKey: string, requestHash: string): Promise<RedemptionView | null> {
     const existing = await em.findOne(Redemption, { partner: partnerId, idempotencyKey });
     if (!existing) return null;
     if (existing.requestHash !== requestHash) throw AppError.idempotencyConflict();

@@ -3,7 +3,7 @@ import type { RequestContext } from '../../platform/context.js';
 import { InputValidator } from '../../platform/errors.js';
 import { requireMember } from '../../platform/guards.js';
 import { localize } from '../../platform/localized.js';
-import { EntitlementType, type Entitlement } from '../entitlement/index.js';
+import { EntitlementType, type EntitlementView } from '../entitlement/index.js';
 import { MemberType, type MemberView } from '../member/index.js';
 import type { RewardRedemptionView } from './reward.service.js';
 import { RewardRedemptionResultType, RewardRedemptionType, RewardType } from './reward.types.js';
@@ -62,7 +62,7 @@ export class RewardRedemptionResolver {
   }
 
   @FieldResolver(() => EntitlementType, { nullable: true })
-  async entitlement(@Root() redemption: RedemptionOut, @Ctx() ctx: RequestContext): Promise<Entitlement | null> {
+  async entitlement(@Root() redemption: RedemptionOut, @Ctx() ctx: RequestContext): Promise<EntitlementView | null> {
     return redemption.entitlementId ? ((await ctx.loaders.entitlementById.load(redemption.entitlementId)) ?? null) : null;
   }
 }

@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../platform/context.js';
 import { requireMember, requirePartner } from '../../platform/guards.js';
-import type { Entitlement } from '../entitlement/index.js';
+import type { EntitlementView } from '../entitlement/index.js';
 import { EntitlementType } from '../entitlement/index.js';
 import type { IssuedTokenView, TokenCheckView } from './token.service.js';
 import { EntitlementTokenType, TokenCheckType } from './token.types.js';
@@ -23,7 +23,7 @@ export class TokenResolver {
   }
 
   @FieldResolver(() => EntitlementType)
-  async entitlement(@Root() token: IssuedTokenView, @Ctx() ctx: RequestContext): Promise<Entitlement> {
+  async entitlement(@Root() token: IssuedTokenView, @Ctx() ctx: RequestContext): Promise<EntitlementView> {
     return (await ctx.loaders.entitlementById.load(token.entitlementId))!;
   }
 }

@@ -1,10 +1,19 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { MemberClocks } from '../../platform/context.js';
 import { InputValidator } from '../../platform/errors.js';
-import { Benefit } from '../bundle/index.js';
-import { EntitlementError, isUsableAt, remainingOf, type Entitlement, type EntitlementService } from '../entitlement/index.js';
+import { Benefit, catalogBenefits } from '../bundle/index.js';
+import {
+  ENTITLEMENT_VIEW_COLUMNS,
+  EntitlementError,
+  entitlementView,
+  isUsableAt,
+  remainingOf,
+  type Entitlement,
+  type EntitlementRow,
+  type EntitlementService,
+  type EntitlementView,
+} from '../entitlement/index.js';
 import type { EntitlementTokenClaims, EntitlementTokenSigner, EntitlementTokenVerifier } from './entitlement-token.js';
-import { IssuedToken } from './issued-token.entity.js';
 import { TokenError } from './token.errors.js';
 import type { MemberPseudonymizer } from '../keys/index.js';
 import { type StatusLists, TokenStatus } from '../status-list/index.js';
@@ -29,7 +38,7 @@ export interface TokenCheckView {
   alreadyRedeemed: boolean;
   /** Why it is not valid; null when it is. */
   problem: TokenProblem | null;
-  entitlement: Entitlement;
+  entitlement: EntitlementView;
   benefit: Benefit;
   expiresAt: Date;
 }
@@ -37,7 +46,7 @@ export interface TokenCheckView {
 /** A token verified for the calling partner, with the entitlement and benefit it names. */
 export interface VerifiedToken {
   claims: EntitlementTokenClaims;
-  entitlement: Entitlement;
+  entitlement: EntitlementView;
   benefit: Benefit;
   /** When it was redeemed; null while it is unused. */
   redeemedAt: Date | null;
@@ -121,20 +130,25 @@ export class TokenService {
   async verifyForPartner(partnerId: string, token: string): Promise<VerifiedToken> {
     checkTokenInput(new InputValidator(), token).throwIfInvalid();
     const claims = await this.options.verifier.verify(token, partnerId);
-    // One query, one snapshot: the token as issued, its entitlement and the benefit.
-    const issued = await this.em.findOne(IssuedToken, { jti: claims.jti }, { populate: ['entitlement', 'entitlement.benefit'], strategy: 'joined' });
-    const entitlement = issued?.entitlement;
-    const benefit = entitlement?.benefit;
+    // One plain statement, one snapshot: the token as issued and its entitlement; the benefit from the catalog this process keeps.
+    const [row] = await this.em.execute<Array<EntitlementRow & { token_status: TokenStatus; redeemed_at: Date | string | null }>>(
+      `select t.status as token_status, t.redeemed_at, ${ENTITLEMENT_VIEW_COLUMNS}
+         from issued_token t join entitlement e on e.id = t.entitlement_id
+        where t.jti = ?`,
+      [claims.jti],
+    );
+    const entitlement = row ? entitlementView(row) : undefined;
+    const [benefit] = entitlement ? await catalogBenefits(this.em, [entitlement.benefit.id]) : [];
     // A validly signed token was always recorded for a real entitlement of this partner's
     // benefit; anything else means the token is not ours to honour.
-    if (!issued || !entitlement || !benefit || entitlement.id !== claims.ent || benefit.partner.id !== partnerId || benefit.code !== claims.ben) {
+    if (!row || !entitlement || !benefit || entitlement.id !== claims.ent || benefit.partner.id !== partnerId || benefit.code !== claims.ben) {
       throw TokenError.invalid('the token does not match an entitlement of this partner');
     }
     // A right that ended says so (ENTITLEMENT_INACTIVE); a usable right's token whose status
     // list entry was flipped (a suspension since lifted) stays refused.
     const now = await this.nowFor(entitlement.member.id);
-    if (isUsableAt(entitlement, now) && issued.status !== TokenStatus.VALID) throw TokenError.revoked();
-    return { claims, entitlement, benefit: benefit as Benefit, redeemedAt: issued.redeemedAt ?? null, now };
+    if (isUsableAt(entitlement, now) && row.token_status !== TokenStatus.VALID) throw TokenError.revoked();
+    return { claims, entitlement, benefit, redeemedAt: row.redeemed_at === null ? null : new Date(row.redeemed_at), now };
   }
 
   /**
