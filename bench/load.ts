@@ -9,8 +9,11 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 export interface LoadItem {
+  /** The Authorization header; none when empty. */
   authorization: string;
   body: string;
+  /** Headers of this request alone (e.g. its own x-request-id). */
+  headers?: Record<string, string>;
 }
 
 export interface LoadRun {
