@@ -332,7 +332,9 @@ async function main(): Promise<number> {
   const tokenCount = intEnv('BENCH_REDEEM_TOKENS', Math.min(Math.max(Math.ceil(rateGuess * 1.3 * totalSeconds) + 4 * settings.connections, 1000), intEnv('BENCH_REDEEM_TOKENS_MAX', 30_000)));
   const spreadEntitlements = members.flatMap((m) => m.perkEntitlementIds);
   const hotEntitlements = members.slice(0, HOT_ENTITLEMENTS).map((m) => m.perkEntitlementIds[0]!);
-  const spreadTokens = want('redeem') || want('verify') || want('signing') ? await issueTokens(hive.url, members, spreadEntitlements, tokenCount, 'spread') : [];
+  // Signing needs one sample token (its claims' shape), verifying up to a thousand, redeeming them all.
+  const spreadCount = want('redeem') ? tokenCount : want('verify') ? Math.min(1000, tokenCount) : want('signing') ? 1 : 0;
+  const spreadTokens = spreadCount ? await issueTokens(hive.url, members, spreadEntitlements, spreadCount, 'spread') : [];
   const hotTokens = want('redeem') ? await issueTokens(hive.url, members, hotEntitlements, tokenCount, 'hot') : [];
 
   const crypto = { seconds: settings.seconds, warmupSeconds: settings.warmupSeconds, rounds: settings.rounds, inFlight: settings.cryptoInFlight, log };
@@ -872,7 +874,7 @@ function printComparisons(comparisons: Comparison[]): void {
   log('Each figure beside its baseline from this run:');
   printAligned([
     ['comparison', 'measured', 'baseline', 'ratio', 'ratio of'],
-    ...comparisons.map((c) => [c.name, c.measured, c.baseline, `${c.ratio.toFixed(2)}×`, c.ratioOf]),
+    ...comparisons.map((c) => [c.name, c.measured, c.baseline, times(c.ratio), c.ratioOf]),
   ]);
 }
 
@@ -881,7 +883,7 @@ function printTargets(targets: TargetCheck[]): void {
   log('Targets (issue 12; measured here, not enforced):');
   printAligned([
     ['target', 'goal', 'measured', ''],
-    ...targets.map((t) => [t.target, t.goal, `${t.value.toFixed(2)}×`, t.met ? 'met' : 'MISSED']),
+    ...targets.map((t) => [t.target, t.goal, times(t.value), Number.isFinite(t.value) ? (t.met ? 'met' : 'MISSED') : 'NO DATA']),
   ]);
 }
 
@@ -892,6 +894,11 @@ function printAligned(rows: string[][]): void {
   log(line(rows[0]!));
   log(widths.map((w) => '─'.repeat(w)).join('  '));
   for (const row of rows.slice(1)) log(line(row));
+}
+
+/** A ratio, or n/a when a side measured nothing (no request completed). */
+function times(ratio: number): string {
+  return Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : 'n/a';
 }
 
 function ms(n: number): string {
