@@ -16,7 +16,6 @@ import 'reflect-metadata';
 import { BUILT_IN_PARTNERS } from './built-in-partners.js';
 import { MESSAGING_ADAPTER } from './built-in-messaging.js';
 import { PAYMENT_ADAPTER } from './built-in-payments.js';
-import { Metrics, startMetricsServer } from './edge/metrics.js';
 import { databaseReadiness } from './platform/db/orm.js';
 import { openCore } from './runtime/core.js';
 import { connectPartners } from './runtime/partners.js';
@@ -47,6 +46,7 @@ await runStandalone('worker', async ({ config, logger, closers }) => {
   const work = startWork(core, partners, { logger, activityImportMaxBytes: config.activityImport.maxBytes }, closers);
   const port = await startWorkerPort(config, work, () => databaseReadiness(core.orm), closers);
   if (config.metricsPortGiven) {
+    const { Metrics, startMetricsServer } = await import('./edge/metrics.js');
     const metrics = await startMetricsServer(new Metrics(), { host: config.metricsHost, port: config.metricsPort });
     closers.push(() => metrics.close(), 'metrics server');
   }
