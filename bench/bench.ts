@@ -857,7 +857,7 @@ function printSqlTable(results: TargetResult[], raw: Record<string, RawRedeemRes
 /** The in-process loops: ours beside raw jose. */
 function printCryptoTable(pairs: { signing?: CryptoPair | undefined; verifying?: CryptoPair | undefined }): void {
   log('');
-  log(`In-process token cryptography (this process, ${settings.cryptoInFlight} call(s) in flight; pooled over ${settings.rounds} rounds):`);
+  log(`In-process token cryptography (this process, ${settings.cryptoInFlight} call(s) in flight; ${settings.rounds} × ${settings.seconds}s each, interleaved in quarter-second slices):`);
   const rows: string[][] = [['operation', 'ops/s', 'CPU ms/op', 'raw jose ops/s', 'raw CPU ms/op', 'ours ÷ raw']];
   for (const [name, p] of [
     ['sign: EntitlementTokenSigner.sign', pairs.signing],
