@@ -135,7 +135,10 @@ interface RunResult {
   measured: LoadResult;
   /** CPU seconds each process used during the measurement. */
   cpuSeconds: Record<ProcessKey, number>;
-  /** SQL statements each process sent during the measurement. */
+  /**
+   * SQL statements each process sent for the measurement's requests: counted from before its
+   * first request (once the warm-up's last ones were done) until its last one was done.
+   */
   sqlStatements: Record<SqlKey, number>;
 }
 
@@ -147,7 +150,7 @@ interface TargetResult {
   measured: LoadResult;
   /** CPU seconds per process, summed over the runs. */
   cpuSeconds: Record<ProcessKey, number>;
-  /** SQL statements per process, summed over the runs. */
+  /** SQL statements per process, summed over the runs (per request: ÷ `measured.sent`). */
   sqlStatements: Record<SqlKey, number>;
   runs: RunResult[];
 }
@@ -389,9 +392,9 @@ async function main(): Promise<number> {
       comparisons.push({ name: `redeem ${what}: ours vs the same statements with pg`, measured: rps(result), baseline: `${raw.opsPerSecond.toFixed(0)}/s raw`, ratio, ratioOf: 'ours ÷ raw' });
       comparisons.push({
         name: `redeem ${what}: SQL statements per redemption`,
-        measured: (result.sqlStatements.membership / Math.max(1, result.measured.requests)).toFixed(1),
+        measured: sqlPerRequest(result, 'membership').toFixed(1),
         baseline: `${raw.statementsPerOp} raw`,
-        ratio: result.sqlStatements.membership / Math.max(1, result.measured.requests) / raw.statementsPerOp,
+        ratio: sqlPerRequest(result, 'membership') / raw.statementsPerOp,
         ratioOf: 'ours ÷ raw',
       });
       targets.push({ target: `redeem ${what} vs raw statements (req/s)`, goal: `≥ ${TARGETS.redeemVsRaw}×`, value: ratio, met: ratio >= TARGETS.redeemVsRaw });
@@ -526,7 +529,7 @@ async function main(): Promise<number> {
           cpuSeconds: r.cpuSeconds,
           cpuMsPerRequest: Object.fromEntries(PROCESS_KEYS.map((k) => [k, cpuMsPerRequest(r, k)])),
           sqlStatements: r.sqlStatements,
-          sqlStatementsPerRequest: Object.fromEntries(SQL_KEYS.map((k) => [k, r.sqlStatements[k] / Math.max(1, r.measured.requests)])),
+          sqlStatementsPerRequest: Object.fromEntries(SQL_KEYS.map((k) => [k, sqlPerRequest(r, k)])),
           runs: r.runs.map((run) => ({ round: run.round, ...run.measured, cpuSeconds: run.cpuSeconds, sqlStatements: run.sqlStatements, warmup: run.warmup })),
         })),
         ratios,
@@ -588,6 +591,22 @@ async function measureRounds<T extends { key: string; label: string; short: stri
   return list.map((t) => pooled(t.key, t.label, t.url, runs.get(t.key)!));
 }
 
+/**
+ * The statement counts once the gateway and the membership subgraph have sent none for 200 ms
+ * (their requests done; the worker's background work is not waited for), at most 5 s.
+ */
+async function sqlQuiescent(): Promise<Record<SqlKey, number>> {
+  const deadline = Date.now() + 5000;
+  let last = await sqlSnapshot();
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const now = await sqlSnapshot();
+    const still = Object.is(now.hive, last.hive) && Object.is(now.membership, last.membership);
+    if (still || Date.now() > deadline) return now;
+    last = now;
+  }
+}
+
 /** SQL statements sent so far by each process that talks to PostgreSQL (from its metrics; NaN when unreadable). */
 async function sqlSnapshot(): Promise<Record<SqlKey, number>> {
   const entries = await Promise.all(
@@ -606,6 +625,8 @@ async function sqlSnapshot(): Promise<Record<SqlKey, number>> {
   return Object.fromEntries(entries) as Record<SqlKey, number>;
 }
 
+/** SQL statements per request sent (each request sent ran on the server, even when the load stopped before its answer). */
+const sqlPerRequest = (r: TargetResult, key: SqlKey) => r.sqlStatements[key] / Math.max(1, r.measured.sent);
 const cpuMsPerRequest = (r: TargetResult, key: ProcessKey) => (r.cpuSeconds[key] / Math.max(1, r.measured.requests)) * 1000;
 const rps = (r: TargetResult) => `${r.measured.rps.toFixed(0)} req/s`;
 const opsPerSecond = (r: { opsPerSecond: number }) => `${r.opsPerSecond.toFixed(0)} ops/s`;
@@ -689,11 +710,13 @@ async function measure(
   log(`warming up ${label}… ${settings.warmupSeconds}s`);
   const warmup = await runLoad({ ...warmupRun, seconds: settings.warmupSeconds });
   log(`measuring ${label}… ${settings.seconds}s`);
-  const sqlBefore = await sqlSnapshot();
+  // Statements are counted for the requests sent: from when the warm-up's last requests are done
+  // until the measurement's last ones (still running on the server when the load stopped) are.
+  const sqlBefore = await sqlQuiescent();
   const before = cpuSnapshot();
   const measured = await runLoad({ ...measuredRun, seconds: settings.seconds });
   const after = cpuSnapshot();
-  const sqlAfter = await sqlSnapshot();
+  const sqlAfter = await sqlQuiescent();
   assertAlive(`during ${label}`);
   const cpuSeconds = Object.fromEntries(PROCESS_KEYS.map((k) => [k, Math.max(0, after[k] - before[k])])) as Record<ProcessKey, number>;
   const sqlStatements = Object.fromEntries(SQL_KEYS.map((k) => [k, sqlAfter[k] - sqlBefore[k]])) as Record<SqlKey, number>;
@@ -702,7 +725,7 @@ async function measure(
     .map((k) => `${PROCESS_LABELS[k]} ${((cpuSeconds[k] / Math.max(1, measured.requests)) * 1000).toFixed(3)}`)
     .join(', ');
   const sqlPerRequest = SQL_KEYS.filter((k) => sqlStatements[k] > 0)
-    .map((k) => `${PROCESS_LABELS[k]} ${(sqlStatements[k] / Math.max(1, measured.requests)).toFixed(2)}`)
+    .map((k) => `${PROCESS_LABELS[k]} ${(sqlStatements[k] / Math.max(1, measured.sent)).toFixed(2)}`)
     .join(', ');
   log(
     `  ${measured.rps.toFixed(0)} req/s, p50 ${measured.latencyMs.p50} ms, p99 ${measured.latencyMs.p99} ms; CPU ms/request: ${perRequest}; SQL statements/request: ${sqlPerRequest || 'none'}` +
@@ -725,6 +748,7 @@ function pooled(key: string, label: string, url: string, runs: RunResult[]): Tar
     runs,
     measured: {
       requests,
+      sent: sum((r) => r.sent),
       durationSeconds,
       rps: durationSeconds > 0 ? requests / durationSeconds : 0,
       latencyMs: {
@@ -842,9 +866,9 @@ function printCpuTable(results: TargetResult[]): void {
 /** SQL statements per request each process sent to PostgreSQL during each target's measurements. */
 function printSqlTable(results: TargetResult[], raw: Record<string, RawRedeemResult>): void {
   log('');
-  log('SQL statements per request, by process (statements sent during the measurements / requests; BEGIN and COMMIT count):');
+  log('SQL statements per request, by process (statements sent for the measured requests, counted until the last was done / requests sent; BEGIN and COMMIT count):');
   const perRequest = (r: TargetResult, k: SqlKey) => {
-    const value = r.sqlStatements[k] / Math.max(1, r.measured.requests);
+    const value = sqlPerRequest(r, k);
     return Number.isNaN(value) ? '–' : value.toFixed(2);
   };
   printAligned([

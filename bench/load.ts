@@ -37,6 +37,8 @@ export interface BadResponse {
 export interface LoadResult {
   /** Completed responses. */
   requests: number;
+  /** Requests sent, those still in flight when the run ended included (each still runs on the server). */
+  sent: number;
   durationSeconds: number;
   /** Completed responses per second. */
   rps: number;
@@ -96,6 +98,7 @@ export async function runLoad(run: LoadRun): Promise<LoadResult> {
     const used = result.requests.sent;
     return {
       requests,
+      sent: used,
       durationSeconds: result.duration,
       rps: result.duration > 0 ? requests / result.duration : 0,
       latencyMs: {
