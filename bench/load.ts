@@ -9,8 +9,11 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 export interface LoadItem {
+  /** The Authorization header; none when empty. */
   authorization: string;
   body: string;
+  /** Headers of this request alone (e.g. its own x-request-id). */
+  headers?: Record<string, string>;
 }
 
 export interface LoadRun {
@@ -34,6 +37,8 @@ export interface BadResponse {
 export interface LoadResult {
   /** Completed responses. */
   requests: number;
+  /** Requests sent, those still in flight when the run ended included (each still runs on the server). */
+  sent: number;
   durationSeconds: number;
   /** Completed responses per second. */
   rps: number;
@@ -93,6 +98,7 @@ export async function runLoad(run: LoadRun): Promise<LoadResult> {
     const used = result.requests.sent;
     return {
       requests,
+      sent: used,
       durationSeconds: result.duration,
       rps: result.duration > 0 ? requests / result.duration : 0,
       latencyMs: {

@@ -94,7 +94,7 @@ async function dropStaleBenchDatabases(adminUrl: string, log: (line: string) => 
 }
 
 /** The first port from `start` nobody listens on. */
-async function freePort(start: number): Promise<number> {
+export async function freePort(start: number): Promise<number> {
   for (let port = start; port < start + 50; port++) {
     const free = await new Promise<boolean>((resolve) => {
       const server = net.createServer();

@@ -4,7 +4,7 @@
 // with several workers running, and partners' signed callbacks, the payment provider's
 // notifications and admins' activity imports on WORKER_PORT (`POST /partners/{id}/events`,
 // `POST /payments/{provider}/notify`, `/admin/activity-imports`; route them here from the public
-// address), with /healthz and /readyz. The payment provider must be configured
+// address), with /healthz and /readyz; with METRICS_PORT, Prometheus `/metrics` there (SQL statements sent, …). The payment provider must be configured
 // (PAYMENT_WECHATPAY_*, see payments/wechatpay/README.md), and in production the messaging
 // provider too (MESSAGING_WECHAT_SUBSCRIBE_*, see messaging/wechat-subscribe/README.md: workers
 // deliver members' moments; outside production a worker without it leaves them waiting).
@@ -45,5 +45,10 @@ await runStandalone('worker', async ({ config, logger, closers }) => {
   );
   const work = startWork(core, partners, { logger, activityImportMaxBytes: config.activityImport.maxBytes }, closers);
   const port = await startWorkerPort(config, work, () => databaseReadiness(core.orm), closers);
+  if (config.metricsPortGiven) {
+    const { Metrics, startMetricsServer } = await import('./edge/metrics.js');
+    const metrics = await startMetricsServer(new Metrics(), { host: config.metricsHost, port: config.metricsPort });
+    closers.push(() => metrics.close(), 'metrics server');
+  }
   return `worker listening on ${port.url} (jobs: ${core.modules.jobs().map((j) => j.name).join(', ')})`;
 });

@@ -112,6 +112,14 @@ describe('metrics', () => {
     expect(response.status).toBe(200);
     expect(await response.text()).toMatch(/graphql_operations_total\{operation="Plans",type="query",outcome="ok"\} [1-9]/);
   });
+
+  it('count the SQL statements the process sent', async () => {
+    const sent = async () => Number(/^db_statements_total (\d+)$/m.exec(await (await fetch(t.app.metricsUrl)).text())?.[1]);
+    const before = await sent();
+    await t.graphql(`query Plans { plans { code } }`);
+    expect(before).toBeGreaterThan(0);
+    expect(await sent()).toBeGreaterThan(before);
+  });
 });
 
 describe('structured logs', () => {

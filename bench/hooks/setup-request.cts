@@ -12,7 +12,8 @@ interface RawRequest {
 export = function setupRequest(request: RawRequest): RawRequest {
   const item = spec.items[next % spec.items.length]!;
   next++;
-  request.headers = { ...request.headers, authorization: item.authorization };
+  // No credential at all for an anonymous item (an empty Authorization header is a refused one).
+  request.headers = { ...request.headers, ...item.headers, ...(item.authorization ? { authorization: item.authorization } : {}) };
   request.body = item.body;
   return request;
 };

@@ -8,7 +8,7 @@ export interface LoadSpec {
   mode: 'cycle' | 'once';
   /** Substring every good response body contains (e.g. `"me":{`). */
   expect: string;
-  items: Array<{ authorization: string; body: string }>;
+  items: Array<{ authorization: string; body: string; headers?: Record<string, string> }>;
 }
 
 let cached: LoadSpec | undefined;

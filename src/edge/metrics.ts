@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { sqlStatementsSent } from '../platform/db/sql-statements.js';
 
 const MAX_OPERATION_NAMES = 200;
 
@@ -33,6 +34,17 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    let reported = 0;
+    new Counter({
+      name: 'db_statements_total',
+      help: 'SQL statements this process sent to PostgreSQL (queries, BEGIN, COMMIT, ROLLBACK, savepoints)',
+      registers: [this.registry],
+      collect() {
+        const sent = sqlStatementsSent();
+        this.inc(sent - reported);
+        reported = sent;
+      },
+    });
   }
 
   /** Operation names come from clients: keep the label set bounded. */

@@ -60,6 +60,12 @@ export interface AppConfig {
    * public port. @default 9464 (0 under test)
    */
   metricsPort: number;
+  /**
+   * `METRICS_PORT` was set: the membership subgraph and the worker, which have no public port,
+   * serve `/metrics` on it only then (so they never compete for the default port with a gateway
+   * on the same host).
+   */
+  metricsPortGiven: boolean;
   /** Interface the metrics port binds to (`METRICS_HOST`). @default '127.0.0.1' */
   metricsHost: string;
   /** Lifetime of an entitlement token in seconds. @default 600 */
@@ -461,6 +467,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     auditHmacKeyFile: path.join(dataDir, 'secrets', 'audit.key'),
     auditHmacKeysOld: splitList(e.AUDIT_HMAC_KEYS_OLD ?? ''),
     metricsPort: e.METRICS_PORT ?? (e.NODE_ENV === 'test' ? 0 : 9464),
+    metricsPortGiven: e.METRICS_PORT !== undefined,
     metricsHost: e.METRICS_HOST,
     tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
     cardTokenTtlSeconds: e.CARD_TOKEN_TTL_SECONDS,

@@ -5,6 +5,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
 import type { EntityClass } from '../module.js';
 import { catalogWriteCounter } from '../catalog-cache.js';
+import { StatementCountingLogger } from './sql-statements.js';
 
 // Works from src/platform/db (vitest) and dist/src/platform/db (compiled) alike.
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -52,6 +53,8 @@ export function ormConfig(options: OrmOptions): Options {
     // Each request and job forks its own EntityManager; the global one is never used.
     allowGlobalContext: false,
     debug: options.onQuery ? ['query'] : false,
+    // Counts every statement sent (sqlStatementsSent, `db_statements_total` in the metrics).
+    loggerFactory: StatementCountingLogger.create,
     ...(options.onQuery
       ? {
           logger: (message: string) => options.onQuery?.(message),
