@@ -10,7 +10,7 @@ export {
   RefundStatus,
 } from './membership.entity.js';
 export { MembershipService, PlanChangeTiming } from './membership.service.js';
-export type { MembershipServiceOptions, PlanChangeQuote, RefundQuote } from './membership.service.js';
+export type { MembershipServiceOptions, MembershipView, PlanChangeQuote, RefundQuote } from './membership.service.js';
 export { MembershipLifecycle, nextMembershipDue } from './lifecycle.js';
 export type { LifecycleOptions, MembershipRights, MembershipValue } from './lifecycle.js';
 export { MembershipEventType } from './timeline.js';

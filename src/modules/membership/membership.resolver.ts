@@ -7,7 +7,7 @@ import type { RequestContext } from '../../platform/context.js';
 import { InputValidator } from '../../platform/errors.js';
 import { Money } from '../../platform/graphql-types.js';
 import type { Membership, MembershipEvent, Payment, PaymentRefund } from './membership.entity.js';
-import { PlanChangeTiming, type PlanChangeQuote, type RefundQuote } from './membership.service.js';
+import { PlanChangeTiming, type MembershipView, type PlanChangeQuote, type RefundQuote } from './membership.service.js';
 import { MembershipEventType, MembershipType, PaymentRefundType, PaymentType, PlanChangeQuoteType, RefundQuoteType } from './membership.types.js';
 import { MemberType, type MemberView } from '../member/index.js';
 import { type Plan, PlanType, RefundPolicy } from '../plan/index.js';
@@ -109,12 +109,12 @@ export class MembershipResolver {
   }
 
   @FieldResolver(() => PlanType)
-  async plan(@Root() membership: Membership, @Ctx() ctx: RequestContext): Promise<Plan> {
+  async plan(@Root() membership: Pick<MembershipView, 'plan'>, @Ctx() ctx: RequestContext): Promise<Plan> {
     return (await ctx.loaders.planById.load(membership.plan.id))!;
   }
 
   @FieldResolver(() => PlanType, { nullable: true })
-  async scheduledPlan(@Root() membership: Membership, @Ctx() ctx: RequestContext): Promise<Plan | null> {
+  async scheduledPlan(@Root() membership: Pick<MembershipView, 'nextPlan'>, @Ctx() ctx: RequestContext): Promise<Plan | null> {
     return membership.nextPlan ? ((await ctx.loaders.planById.load(membership.nextPlan.id)) ?? null) : null;
   }
 }
@@ -122,8 +122,8 @@ export class MembershipResolver {
 @Resolver(() => MemberType)
 export class MemberMembershipResolver {
   @FieldResolver(() => MembershipType, { nullable: true, description: 'The current membership (pending, trialing, active or past due); null when none' })
-  membership(@Root() member: MemberView, @Ctx() ctx: RequestContext): Promise<Membership | null> {
-    return ctx.services.memberships.current(member.id);
+  membership(@Root() member: MemberView, @Ctx() ctx: RequestContext): Promise<MembershipView | null> {
+    return ctx.services.memberships.currentView(member.id);
   }
 
   @FieldResolver(() => [PaymentType], { description: "The member's payments and receipts, newest first, with their refunds" })

@@ -32,6 +32,54 @@ export type MembershipServiceOptions = LifecycleOptions;
 const MAX_KEY_LENGTH = 200;
 const LIVE = [...LIVE_MEMBERSHIP_STATUSES];
 
+/** A membership as the API reads it: its columns, its references by id. */
+export type MembershipView = Pick<
+  Membership,
+  'id' | 'status' | 'currentPeriodStart' | 'currentPeriodEnd' | 'cancelAtPeriodEnd' | 'canceledAt' | 'autoRenew' | 'trialEndsAt' | 'pastDueSince' | 'graceEndsAt' | 'endedAt' | 'createdAt'
+> & { member: { id: string }; plan: { id: string }; bundleVersion: { id: string }; nextPlan: { id: string } | null };
+
+interface MembershipRow {
+  id: string;
+  member_id: string;
+  plan_id: string;
+  bundle_version_id: string;
+  next_plan_id: string | null;
+  status: MembershipStatus;
+  current_period_start: Date | string | null;
+  current_period_end: Date | string | null;
+  cancel_at_period_end: boolean;
+  canceled_at: Date | string | null;
+  auto_renew: boolean;
+  trial_ends_at: Date | string | null;
+  past_due_since: Date | string | null;
+  grace_ends_at: Date | string | null;
+  ended_at: Date | string | null;
+  created_at: Date | string;
+}
+
+const dateOrNull = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
+
+function membershipView(row: MembershipRow): MembershipView {
+  return {
+    id: row.id,
+    member: { id: row.member_id },
+    plan: { id: row.plan_id },
+    bundleVersion: { id: row.bundle_version_id },
+    nextPlan: row.next_plan_id ? { id: row.next_plan_id } : null,
+    status: row.status,
+    currentPeriodStart: dateOrNull(row.current_period_start),
+    currentPeriodEnd: dateOrNull(row.current_period_end),
+    cancelAtPeriodEnd: row.cancel_at_period_end,
+    canceledAt: dateOrNull(row.canceled_at),
+    autoRenew: row.auto_renew,
+    trialEndsAt: dateOrNull(row.trial_ends_at),
+    pastDueSince: dateOrNull(row.past_due_since),
+    graceEndsAt: dateOrNull(row.grace_ends_at),
+    endedAt: dateOrNull(row.ended_at),
+    createdAt: new Date(row.created_at),
+  };
+}
+
 /** When a plan change takes effect. */
 export enum PlanChangeTiming {
   /** Now: a new period on the new plan, the unused part of the current one credited. */
@@ -97,6 +145,17 @@ export class MembershipService {
   /** The member's live membership (pending payment, trialing, active or past due), or null. */
   current(memberId: string): Promise<Membership | null> {
     return this.em.findOne(Membership, { member: memberId, status: { $in: LIVE } });
+  }
+
+  /** {@link current} as a view, in one plain statement (the member page reads it on every view; nothing here writes it). */
+  async currentView(memberId: string): Promise<MembershipView | null> {
+    const [row] = await this.em.execute<MembershipRow[]>(
+      `select id, member_id, plan_id, bundle_version_id, next_plan_id, status, current_period_start, current_period_end, cancel_at_period_end, canceled_at,
+              auto_renew, trial_ends_at, past_due_since, grace_ends_at, ended_at, created_at
+         from membership where member_id = ? and status = any(?::membership_status[]) limit 1`,
+      [memberId, `{${LIVE.join(',')}}`],
+    );
+    return row ? membershipView(row) : null;
   }
 
   /** One of the member's memberships; someone else's is NOT_FOUND, like an unknown id. */

@@ -1,13 +1,13 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../platform/context.js';
 import { localize } from '../../platform/localized.js';
-import { formatMoney, MembershipType, type Membership } from '../membership/index.js';
+import { formatMoney, MembershipType, type MembershipView } from '../membership/index.js';
 import { SavingsType } from './savings.types.js';
 
 @Resolver(() => MembershipType)
 export class MembershipSavingsResolver {
   @FieldResolver(() => SavingsType, { description: '"Total saved": the value of what the membership gave against its fees' })
-  async savings(@Root() membership: Membership, @Ctx() ctx: RequestContext): Promise<SavingsType> {
+  async savings(@Root() membership: MembershipView, @Ctx() ctx: RequestContext): Promise<SavingsType> {
     const view = await ctx.services.savings.forMembership(membership);
     const saved = formatMoney(view.sinceJoined);
     const paid = formatMoney(view.feesPaid);

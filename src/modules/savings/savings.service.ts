@@ -25,6 +25,9 @@ export interface SavingsView {
  * the fees paid. Benefits without a member value, or valued in another currency than the
  * plan's, count nothing. Reads only; one statement per figure.
  */
+/** What savings read of a membership (the entity or the member page's view). */
+type SavingsMembership = Pick<Membership, 'id' | 'currentPeriodStart'> & { member: { id: string }; plan: { id: string } };
+
 export class SavingsService implements MembershipValue {
   constructor(
     private readonly em: EntityManager,
@@ -35,7 +38,7 @@ export class SavingsService implements MembershipValue {
     return this.options.now?.() ?? new Date();
   }
 
-  async forMembership(membership: Membership, now = this.now()): Promise<SavingsView> {
+  async forMembership(membership: SavingsMembership, now = this.now()): Promise<SavingsView> {
     const currency = await this.currencyOf(this.em, membership);
     const [thisPeriod, sinceJoined, feesPaid] = await Promise.all([
       this.thisPeriod(this.em, membership, now, currency),
@@ -46,14 +49,14 @@ export class SavingsService implements MembershipValue {
   }
 
   /** The value received in the membership's current period up to `now` (the renewal reminder states it; refunds may deduct it). */
-  async thisPeriod(em: EntityManager, membership: Membership, now: Date, known?: string): Promise<Money> {
+  async thisPeriod(em: EntityManager, membership: SavingsMembership, now: Date, known?: string): Promise<Money> {
     const currency = known ?? (await this.currencyOf(em, membership));
     if (!membership.currentPeriodStart) return { amount: 0, currency };
     const amount = await this.valueReceived(em, { memberId: membership.member.id, membershipId: membership.id, from: membership.currentPeriodStart, now, currency });
     return { amount, currency };
   }
 
-  private async currencyOf(em: EntityManager, membership: Membership): Promise<string> {
+  private async currencyOf(em: EntityManager, membership: SavingsMembership): Promise<string> {
     const [row] = await em.execute<{ currency: string }[]>(`select currency from plan where id = ?`, [membership.plan.id]);
     return row?.currency.trim() ?? 'CNY';
   }
