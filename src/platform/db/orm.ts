@@ -52,7 +52,8 @@ export function ormConfig(options: OrmOptions): Options {
     forceUtcTimezone: true,
     // Each request and job forks its own EntityManager; the global one is never used.
     allowGlobalContext: false,
-    debug: options.onQuery ? ['query'] : false,
+    // With their parameters inlined: tests can EXPLAIN what was sent (test/hot-query-plans.pg.test.ts).
+    debug: options.onQuery ? ['query', 'query-params'] : false,
     // Counts every statement sent (sqlStatementsSent, `db_statements_total` in the metrics).
     loggerFactory: StatementCountingLogger.create,
     ...(options.onQuery
