@@ -38,6 +38,8 @@ declare module 'autocannon' {
       body?: string;
       requests?: Request[];
       maxOverallRequests?: number;
+      /** Requests per second over all connections (a steady rate instead of as fast as possible). */
+      overallRate?: number;
       title?: string;
     }
     interface Result {

@@ -26,6 +26,8 @@ export interface LoadRun {
   /** Substring every good response body contains. */
   expect: string;
   headers?: Record<string, string>;
+  /** A steady rate, requests per second over all connections (absent: as fast as the target answers). */
+  rate?: number;
 }
 
 export interface BadResponse {
@@ -88,6 +90,7 @@ export async function runLoad(run: LoadRun): Promise<LoadResult> {
           headers: { 'content-type': 'application/json', accept: 'application/json', ...run.headers },
           requests: [{ method: 'POST', setupRequest: hook('setup-request'), onResponse: hook('on-response') }],
           ...(run.mode === 'once' ? { maxOverallRequests: run.items.length } : {}),
+          ...(run.rate ? { overallRate: run.rate } : {}),
         },
         (error, res) => (error ? reject(error) : resolve(res)),
       );

@@ -12,6 +12,8 @@ export interface Child {
   url: string;
   /** CPU seconds (user + system, all threads) the process has used so far. */
   cpuSeconds(): number;
+  /** Its resident set size now, in bytes (0 once it exited). */
+  rssBytes(): number;
   /** Its exit, if it exited (a crash during the run makes the bench fail). */
   exited(): string | undefined;
   /** The last lines it wrote, for error reports. */
@@ -102,6 +104,7 @@ export async function startChild(options: {
     pid,
     url,
     cpuSeconds: () => processCpuSeconds(pid),
+    rssBytes: () => (exit ? 0 : processRssBytes(pid)),
     exited: () => exit,
     tail: () => [...lines],
     stop: () => stopProcess(child, exitedPromise),
@@ -116,6 +119,12 @@ async function stopProcess(child: ChildProcess, exited: Promise<void>, graceMs =
     child.kill('SIGKILL');
     await exited;
   }
+}
+
+/** VmRSS from /proc/<pid>/status, in bytes. */
+export function processRssBytes(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : 0;
 }
 
 let ticksPerSecond: number | undefined;
