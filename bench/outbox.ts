@@ -24,7 +24,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import pg from 'pg';
-import { distFile, machineBusySeconds, startChild, terminateAll, type Child } from './processes.js';
+import { distFile, machineBusySeconds, processCpuSeconds, startChild, terminateAll, type Child } from './processes.js';
 import { createBenchDatabase, prepareBenchState, type BenchState } from './setup.js';
 
 const log = (line: string) => console.log(line);
@@ -57,8 +57,11 @@ interface RunResult {
   eventsPerSecond: number;
   /** Deliveries beyond one per event (retries, lease expiries). */
   extraAttempts: number;
-  /** CPU seconds of the workers and of this process (the sandboxes), and of the whole machine. */
-  cpu: { workers: number; sandboxes: number; machine: number };
+  /**
+   * CPU seconds of the workers, of this process (the sandboxes), of the PostgreSQL backends of the
+   * bench database (those still connected at the end), and of the whole machine.
+   */
+  cpu: { workers: number; sandboxes: number; database: number; machine: number };
   problems: string[];
 }
 
@@ -223,7 +226,12 @@ async function runOnce(
     const alive = () => {
       for (const w of workers) if (w.exited()) throw new Error(`${w.name} ${w.exited()}:\n${w.tail().join('\n')}`);
     };
-    const cpuBefore = { workers: workers.reduce((s, w) => s + w.cpuSeconds(), 0), self: process.cpuUsage(), machine: machineBusySeconds() };
+    const cpuBefore = {
+      workers: workers.reduce((s, w) => s + w.cpuSeconds(), 0),
+      self: process.cpuUsage(),
+      machine: machineBusySeconds(),
+      database: await backendCpu(client),
+    };
     const {
       rows: [released],
     } = await client.query<{ at: Date }>(`with r as (update outbox_event set available_at = now() where request_id = $1) select now() as at`, [mark]);
@@ -255,6 +263,7 @@ async function runOnce(
       workers: workers.reduce((s, w) => s + w.cpuSeconds(), 0) - cpuBefore.workers,
       sandboxes: (self.user + self.system) / 1e6,
       machine: machineBusySeconds() - cpuBefore.machine,
+      database: [...(await backendCpu(client))].reduce((sum, [pid, seconds]) => sum + seconds - (cpuBefore.database.get(pid) ?? 0), 0),
     };
     await Promise.all(workers.map((w) => w.stop()));
     const { problems, extraAttempts } = await check(client, state.env, mark, events);
@@ -267,13 +276,33 @@ async function runOnce(
   }
 }
 
+/** CPU seconds so far of each PostgreSQL backend connected to the bench database (the server runs on this machine). */
+async function backendCpu(client: pg.Client): Promise<Map<string, number>> {
+  const { rows } = await client.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database()`);
+  const cpu = new Map<string, number>();
+  for (const { pid } of rows) {
+    try {
+      cpu.set(String(pid), processCpuSeconds(pid));
+    } catch {
+      // Gone meanwhile, or a server elsewhere: not counted.
+    }
+  }
+  return cpu;
+}
+
 function report(result: RunResult): void {
   log(
     `${result.label}: ${fmt(result.events)} events, ${result.workers} worker process(es): ${result.eventsPerSecond.toFixed(0)} events/s ` +
       `(${result.seconds.toFixed(1)} s), ${result.extraAttempts} extra attempts; CPU s: workers ${result.cpu.workers.toFixed(1)}, ` +
-      `bench+sandboxes ${result.cpu.sandboxes.toFixed(1)}, machine ${result.cpu.machine.toFixed(1)} of ${(result.seconds * os.cpus().length).toFixed(1)}; ` +
+      `bench+sandboxes ${result.cpu.sandboxes.toFixed(1)}, PostgreSQL ${result.cpu.database.toFixed(1)}, machine ${result.cpu.machine.toFixed(1)} of ${(result.seconds * os.cpus().length).toFixed(1)} ` +
+      `(ours ${perEvent(result).toFixed(2)} ms per event: ${(1000 / perEvent(result)).toFixed(0)} events/s per core); ` +
       (result.problems.length ? `PROBLEMS: ${result.problems.join('; ')}` : 'every event delivered, applied once, in order per entitlement'),
   );
+}
+
+/** CPU milliseconds per event of the workers, the sandboxes and PostgreSQL together. */
+function perEvent(result: RunResult): number {
+  return ((result.cpu.workers + result.cpu.sandboxes + result.cpu.database) * 1000) / result.events;
 }
 
 async function main(): Promise<void> {
