@@ -267,6 +267,8 @@ async function runOnce(
     };
     await Promise.all(workers.map((w) => w.stop()));
     const { problems, extraAttempts } = await check(client, state.env, mark, events);
+    // Why events were retried, from what the workers logged last (warnings and up).
+    if (extraAttempts > 0) for (const w of workers) for (const line of w.tail().filter((l) => l.includes('will retry'))) log(`  ${w.name}: ${line.slice(0, 400)}`);
     // Done with: the next run's workers reconcile current rights at start, which must not cost them these.
     await client.query(`update entitlement set status = 'EXPIRED' where member_id in (select id from member where issuer = $1)`, [mark]);
     const seconds = span!.seconds;

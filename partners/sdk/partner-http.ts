@@ -183,7 +183,9 @@ export class PartnerHttp {
 
     let answer: PartnerAnswer;
     try {
-      answer = await this.send(url, spec.method, headers, body);
+      // GET, PUT and DELETE are idempotent, and so is any call carrying an event id.
+      const idempotent = spec.method !== 'POST' || headers['idempotency-key'] !== undefined || headers['webhook-id'] !== undefined;
+      answer = await this.send(url, spec.method, headers, body, idempotent);
     } catch (error) {
       throw CodedError.downstream(this.partnerId, describeFailure(call, error, this.timeoutMs));
     }
@@ -219,33 +221,47 @@ export class PartnerHttp {
    * {@link PartnerTimeout} when the partner has not answered in full within the timeout (a
    * partner that stalls mid-body is as down as one that never answers).
    */
-  private send(url: URL, method: PartnerHttpMethod, headers: Record<string, string>, body: string | undefined): Promise<PartnerAnswer> {
+  private send(url: URL, method: PartnerHttpMethod, headers: Record<string, string>, body: string | undefined, retryable: boolean): Promise<PartnerAnswer> {
     const agent = url.protocol === 'https:' ? this.agents['https:'] : url.protocol === 'http:' ? this.agents['http:'] : undefined;
     if (!agent) return Promise.reject(new TypeError(`PartnerHttp(${this.partnerId}): ${url.protocol} is not HTTP`));
     const transport = url.protocol === 'https:' ? https : http;
     if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
     return new Promise<PartnerAnswer>((resolve, reject) => {
       let timedOut = false;
-      const fail = (error: unknown) => {
-        clearTimeout(timer);
-        reject(timedOut ? new PartnerTimeout() : error);
-      };
-      const request = transport.request(url, { method, headers, agent }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', fail);
-        response.on('end', () => {
-          clearTimeout(timer);
-          if (timedOut) reject(new PartnerTimeout());
-          else resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
-        });
-      });
+      let current: http.ClientRequest;
       const timer = setTimeout(() => {
         timedOut = true;
-        request.destroy(new PartnerTimeout());
+        current.destroy(new PartnerTimeout());
       }, this.timeoutMs);
-      request.on('error', fail);
-      request.end(body);
+      const attempt = (again: boolean) => {
+        let answered = false;
+        const fail = (error: unknown) => {
+          // A kept-alive connection the partner closed as we reused it: the call never reached it
+          // whole, so an idempotent one is sent once more, on a fresh connection, in the same time.
+          const code = (error as { code?: unknown } | null)?.code;
+          if (!timedOut && !answered && again && request.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) {
+            attempt(false);
+            return;
+          }
+          clearTimeout(timer);
+          reject(timedOut ? new PartnerTimeout() : error);
+        };
+        const request = transport.request(url, { method, headers, agent }, (response) => {
+          answered = true;
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', fail);
+          response.on('end', () => {
+            clearTimeout(timer);
+            if (timedOut) reject(new PartnerTimeout());
+            else resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+          });
+        });
+        current = request;
+        request.on('error', fail);
+        request.end(body);
+      };
+      attempt(retryable);
     });
   }
 
