@@ -6,6 +6,7 @@
 // sandboxes (real HTTP servers) are the judges: each must have applied every event once, each
 // entitlement's in the order they were created.
 import { randomUUID } from 'node:crypto';
+import { setTimeout } from 'node:timers/promises';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PartnerProvisioning } from '../partners/sdk/index.js';
@@ -131,21 +132,45 @@ describe('outbox delivery by several workers with batch claims', () => {
         batchSize: 40,
         lanes: 3,
         concurrency: 8,
+        // On a loaded machine a partner call may time out: its retry comes due within 2 s.
+        baseDelayMs: 200,
+        maxDelayMs: 2_000,
       });
-    const [one, two] = await Promise.all([worker(t.app.orm).run(), worker(otherOrm).run()]);
+    const undelivered = async () =>
+      (
+        await t.db.query<{ n: number }>(`select count(*)::int as n from outbox_event where entitlement_id = any($1::uuid[]) and delivered_at is null`, [
+          [...seeded.events.keys()],
+        ])
+      )[0]!.n;
+    const one = { delivered: 0, retrying: 0, dead: 0 };
+    const two = { delivered: 0, retrying: 0, dead: 0 };
+    // The workers stop when nothing is left they may take; retries waiting out their backoff are taken by another run.
+    for (let run = 0; run < 10 && (run === 0 || (await undelivered()) > 0); run++) {
+      if (run > 0) await setTimeout(2_500);
+      const counts = await Promise.all([worker(t.app.orm).run(), worker(otherOrm).run()]);
+      for (const [total, ran] of [
+        [one, counts[0]],
+        [two, counts[1]],
+      ] as const) {
+        total.delivered += ran.delivered;
+        total.retrying += ran.retrying;
+        total.dead += ran.dead;
+      }
+    }
 
     const total = [...seeded.events.values()].reduce((n, ids) => n + ids.length, 0);
     expect(total).toBe(2400);
+    // Each event delivered once: two claims of one event would both count it.
     expect(one.delivered + two.delivered).toBe(total);
-    expect(one.retrying + one.dead + two.retrying + two.dead).toBe(0);
+    expect(one.dead + two.dead).toBe(0);
     // Both workers delivered, with many calls in flight at once.
     expect(one.delivered).toBeGreaterThan(0);
     expect(two.delivered).toBeGreaterThan(0);
     expect(meter.maxInFlight).toBeGreaterThan(8);
 
     // The partners' verdict: per partner, the entitlements whose events it did not apply once
-    // each in creation order; and how often we called about an entitlement while a call about
-    // it was still under way; and the events delivered more than once.
+    // each in creation order; how often we called about an entitlement while a call about it was
+    // still under way; and what was left undelivered.
     const wrongAtPartner: Record<string, number> = {};
     for (const partnerId of new Set(seeded.partnerOf.values())) {
       const state = await sandboxAdminState<{ effects: Array<{ eventId: string | null; action: string; entitlementId?: string; conversionId?: string }> }>(
@@ -159,14 +184,10 @@ describe('outbox delivery by several workers with batch claims', () => {
       }
       wrongAtPartner[partnerId] = [...seeded.events].filter(([id, events]) => seeded.partnerOf.get(id) === partnerId && applied.get(id)?.join() !== events.join()).length;
     }
-    const [again] = await t.db.query<{ n: number }>(
-      `select count(*)::int as n from outbox_event where entitlement_id = any($1::uuid[]) and (delivered_at is null or attempts <> 1)`,
-      [[...seeded.events.keys()]],
-    );
-    expect({ wrongAtPartner, sameEntitlementOverlaps: meter.sameEntitlementOverlaps, deliveredAgain: again!.n }).toEqual({
+    expect({ wrongAtPartner, sameEntitlementOverlaps: meter.sameEntitlementOverlaps, undelivered: await undelivered() }).toEqual({
       wrongAtPartner: { streamflix: 0, sparkwash: 0, brewbar: 0, skymiles: 0 },
       sameEntitlementOverlaps: 0,
-      deliveredAgain: 0,
+      undelivered: 0,
     });
-  }, 120_000);
+  }, 180_000);
 });
