@@ -124,7 +124,7 @@ export class Activity {
 @Entity({ tableName: 'member_birthday' })
 @Check({ name: 'member_birthday_valid', expression: '((month >= 1) AND (month <= 12)) AND ((day >= 1) AND (day <= 31))' })
 export class MemberBirthday {
-  @OneToOne({ entity: () => Member, primary: true, owner: true })
+  @OneToOne({ entity: () => Member, primary: true, owner: true, updateRule: 'no action' })
   member!: Rel<Member>;
 
   @Property({ type: 'smallint' })
