@@ -106,11 +106,6 @@ export const knownCitusViolations: KnownViolation[] = [
   },
   {
     violation:
-      'activity: unique constraint activity_seq_unique (seq): does not include member_id [unique-includes-distribution-column]',
-    why: 'seq is one global sequence (the order activities were applied in); it only needs to be unique per member (a member\'s activities are applied under their lock): (member_id, seq), and the ActivityService queries that order by it',
-  },
-  {
-    violation:
       'campaign_benefit_grant: foreign key campaign_benefit_grant_entitlement_id_foreign (entitlement_id) → entitlement (id): does not pair campaign_benefit_grant.member_id with entitlement.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
     why: 'waits for entitlement: (member_id, entitlement_id) → entitlement (member_id, id) once entitlement_pkey includes member_id',
   },
@@ -158,11 +153,6 @@ export const knownCitusViolations: KnownViolation[] = [
     violation:
       'membership: primary key membership_pkey (id): does not include member_id [unique-includes-distribution-column]',
     why: 'membership ids are named by entitlement, payment, membership_event and the payment provider\'s orders; (id, member_id) ripples through the Membership entity and the membership services (not changed this session)',
-  },
-  {
-    violation:
-      'membership_card: primary key membership_card_pkey (jti): does not include member_id [unique-includes-distribution-column]',
-    why: 'a partner scans a card and we find the member by its jti alone (the card carries the per-partner pseudonym): (jti, member_id) keeps the key legal but the lookup would fan out to every shard; the card needs a routable id (the member\'s id or shard in the jti) first',
   },
   {
     violation:
@@ -277,11 +267,6 @@ export const knownCitusViolations: KnownViolation[] = [
   {
     violation:
       'points_lot: primary key points_lot_pkey (id): does not include member_id [unique-includes-distribution-column]',
-    why: 'the ledger posts between a member\'s accounts and shared ones (a partner\'s points, the program\'s liability), in one journal: points_account holds both (member_id null for shared ones), so transfers cross shards. Needs member accounts keyed (member_id, id) and shared accounts moved to a local table whose balances are figures (not updated per posting), with transfers carrying member_id: a ledger redesign of its own',
-  },
-  {
-    violation:
-      'points_lot: unique constraint points_lot_journal_id_unique (journal_id): does not include member_id [unique-includes-distribution-column]',
     why: 'the ledger posts between a member\'s accounts and shared ones (a partner\'s points, the program\'s liability), in one journal: points_account holds both (member_id null for shared ones), so transfers cross shards. Needs member accounts keyed (member_id, id) and shared accounts moved to a local table whose balances are figures (not updated per posting), with transfers carrying member_id: a ledger redesign of its own',
   },
   {

@@ -21,6 +21,8 @@ export enum ActivityType {
  */
 @Entity({ tableName: 'activity' })
 @Unique({ properties: ['channel', 'externalId'] })
+// Applied in this order per member (docs/citus.md: unique keys of member-sharded tables name the member).
+@Unique({ properties: ['member', 'seq'] })
 @Index({ properties: ['member', 'type', 'occurredAt'] })
 export class Activity {
   @PrimaryKey({ type: 'uuid' })
@@ -113,7 +115,7 @@ export class Activity {
    * The order activities were applied in (`nextval('activity_seq')` at insert): a member's are
    * applied one at a time, under their lock, in this order.
    */
-  @Property({ type: 'bigint', unique: true })
+  @Property({ type: 'bigint' })
   seq!: number;
 
   @Property({ type: 'datetime', defaultRaw: 'now()' })
