@@ -59,6 +59,7 @@ export const citusTables: Record<string, TableShape> = {
   loyalty_tier_benefit: reference,
   loyalty_reward: reference,
   segment_config: reference,
+  catalog_version: { kind: 'reference', note: 'one row the catalog\'s triggers (partner, benefit, plan) bump; processes read it to drop cached catalog' },
   test_clock: { kind: 'reference', note: 'development and test only; member-scoped rows name their clock' },
 
   // The coordinator's own.
