@@ -1,5 +1,6 @@
 // Which hot statements would be Citus router queries (docs/citus.md): the SQL that `me` and
-// `redeemEntitlement` run, captured from the ORM's log, EXPLAINed on a database seeded with
+// `redeemEntitlement` run, captured from the ORM's log (a statement logged with `?` placeholders
+// is EXPLAINed as a prepared statement's generic plan), EXPLAINed on a database seeded with
 // 5,000 subscribed members, each scan of a member-sharded table checked for a condition on the
 // member. `me` must stay routable after finding the member; redeeming a token is reported (it
 // finds the member through the token's entitlement, docs/citus.md says how it would route).
