@@ -129,7 +129,7 @@ describe('demo loyalty program on a test clock', () => {
     expect(me.tierProgress).toMatchObject({ qualifyingSpend: { amount: 220_100 }, nextTier: { code: 'GOLD' }, spendToNextTier: { amount: 379_900 } });
     expect(await tierHistory(member.memberId)).toEqual([{ from: 'MEMBER', to: 'SILVER', reason: 'UPGRADE', at: JAN_15 }]);
     // Ritual moments for the member's messages: points earned three times, one tier up.
-    const moments = await t.db.query<{ kind: string; data: Record<string, unknown> }>(`select kind, data from member_moment where member_id = $1 order by occurred_at, kind`, [member.memberId]);
+    const moments = await t.db.query<{ kind: string; data: Record<string, unknown> }>(`select kind, data from member_moment where member_id = $1 order by occurred_at, kind, created_at`, [member.memberId]);
     expect(moments.filter((m) => m.kind === 'POINTS_EARNED').map((m) => m.data.points)).toEqual([1_500, 600, 121]);
     expect(moments.filter((m) => m.kind === 'TIER_UP').map((m) => m.data)).toEqual([{ from: 'MEMBER', to: 'SILVER', toName: { en: 'Silver', 'zh-CN': '银卡' } }]);
   });

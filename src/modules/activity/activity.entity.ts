@@ -21,6 +21,8 @@ export enum ActivityType {
  */
 @Entity({ tableName: 'activity' })
 @Unique({ properties: ['channel', 'externalId'] })
+// Applied in this order per member (docs/citus.md: unique keys of member-sharded tables name the member).
+@Unique({ properties: ['member', 'seq'] })
 @Index({ properties: ['member', 'type', 'occurredAt'] })
 export class Activity {
   @PrimaryKey({ type: 'uuid' })
@@ -113,7 +115,7 @@ export class Activity {
    * The order activities were applied in (`nextval('activity_seq')` at insert): a member's are
    * applied one at a time, under their lock, in this order.
    */
-  @Property({ type: 'bigint', unique: true })
+  @Property({ type: 'bigint' })
   seq!: number;
 
   @Property({ type: 'datetime', defaultRaw: 'now()' })
@@ -124,7 +126,7 @@ export class Activity {
 @Entity({ tableName: 'member_birthday' })
 @Check({ name: 'member_birthday_valid', expression: '((month >= 1) AND (month <= 12)) AND ((day >= 1) AND (day <= 31))' })
 export class MemberBirthday {
-  @OneToOne({ entity: () => Member, primary: true, owner: true })
+  @OneToOne({ entity: () => Member, primary: true, owner: true, updateRule: 'no action' })
   member!: Rel<Member>;
 
   @Property({ type: 'smallint' })

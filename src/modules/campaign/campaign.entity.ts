@@ -121,7 +121,8 @@ export class Campaign {
     },
   ],
 })
-@Unique({ properties: ['campaign', 'activityId'] })
+// Each key leads with the member (docs/citus.md: unique keys of member-sharded tables name the member).
+@Unique({ properties: ['member', 'campaign', 'activityId'] })
 @Index({ properties: ['campaign', 'member'] })
 export class CampaignGrant {
   @PrimaryKey({ type: 'uuid' })
@@ -130,7 +131,8 @@ export class CampaignGrant {
   @ManyToOne({ entity: () => Campaign })
   campaign!: Rel<Campaign>;
 
-  @ManyToOne({ entity: () => Member })
+  // Part of the primary key, (id, member_id): a member-sharded table's keys include the member (docs/citus.md).
+  @ManyToOne({ entity: () => Member, primary: true })
   member!: Rel<Member>;
 
   @Property({ type: 'uuid' })
@@ -163,7 +165,7 @@ export class CampaignGrant {
     },
   ],
 })
-@Unique({ properties: ['entitlement'] })
+@Unique({ properties: ['member', 'entitlement'] })
 @Index({ properties: ['campaign', 'member'] })
 export class CampaignBenefitGrant {
   @PrimaryKey({ type: 'uuid' })
@@ -172,7 +174,8 @@ export class CampaignBenefitGrant {
   @ManyToOne({ entity: () => Campaign })
   campaign!: Rel<Campaign>;
 
-  @ManyToOne({ entity: () => Member })
+  // Part of the primary key, (id, member_id): a member-sharded table's keys include the member (docs/citus.md).
+  @ManyToOne({ entity: () => Member, primary: true })
   member!: Rel<Member>;
 
   /** The right granted. */

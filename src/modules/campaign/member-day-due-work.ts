@@ -162,7 +162,7 @@ async function grantOccurrence(tx: EntityManager, row: OccurrenceRow, occurrence
       `with traced as (
          insert into campaign_benefit_grant (id, campaign_code, member_id, entitlement_id, occurrence)
          select gen_random_uuid(), ?, g.member_id, g.entitlement_id, ? from unnest(?::uuid[], ?::uuid[]) as g(member_id, entitlement_id)
-         on conflict (entitlement_id) do nothing
+         on conflict (member_id, entitlement_id) do nothing
          returning 1)
        update campaign set rights_granted = rights_granted + (select count(*) from traced) where code = ?`,
       [row.code, occurrence.start, pgTextArray(rights.map((r) => r.memberId)), pgTextArray(rights.map((r) => r.id)), row.code],

@@ -13,7 +13,9 @@ export class MembershipCard {
   @PrimaryKey({ type: 'text' })
   jti!: string;
 
-  @ManyToOne({ entity: () => Member })
+  // Part of the primary key, (jti, member_id): a member-sharded table's keys include the member.
+  // A scanned card is still found by its jti alone, on every shard (docs/citus.md).
+  @ManyToOne({ entity: () => Member, primary: true })
   member!: Rel<Member>;
 
   @ManyToOne({ entity: () => Partner })

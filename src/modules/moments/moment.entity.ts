@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ArrayType, type Opt, type Rel } from '@mikro-orm/core';
-import { Check, Entity, Enum, Index, ManyToOne, OneToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { Check, Entity, Enum, Index, ManyToOne, OneToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { Member } from '../member/index.js';
 
 /** Something that happened to a member that the program may tell them about. */
@@ -58,6 +58,8 @@ export enum MomentSkipReason {
  * module's delivery alone.
  */
 @Entity({ tableName: 'member_moment' })
+// Once per member and key (the member's id in it keeps it on the member's shard: docs/citus.md).
+@Unique({ properties: ['member', 'dedupeKey'] })
 @Index({ name: 'member_moment_due', expression: `create index "member_moment_due" on "member_moment" ("deliver_at") where "deliver_at" is not null and "test_clock_id" is null` })
 @Index({
   name: 'member_moment_due_on_clock',
@@ -74,7 +76,8 @@ export class MemberMoment {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
-  @ManyToOne({ entity: () => Member, index: true })
+  // Part of the primary key, (id, member_id): a member-sharded table's keys include the member (docs/citus.md).
+  @ManyToOne({ entity: () => Member, primary: true, index: true })
   member!: Rel<Member>;
 
   @Enum({ items: () => MomentKind, nativeEnumName: 'moment_kind' })
@@ -89,7 +92,7 @@ export class MemberMoment {
   data!: Record<string, unknown>;
 
   /** A producer recording the same moment twice records it once. */
-  @Property({ type: 'text', unique: true })
+  @Property({ type: 'text' })
   dedupeKey!: string;
 
   @Enum({ items: () => MomentStatus, nativeEnumName: 'moment_status', default: MomentStatus.PENDING })
@@ -145,7 +148,7 @@ export class MemberMoment {
 @Check({ name: 'member_messaging_preference_quiet_both', expression: `(quiet_start is null) = (quiet_end is null)` })
 @Check({ name: 'member_messaging_preference_quiet_in_day', expression: `quiet_start >= 0 and quiet_start < 1440 and quiet_end >= 0 and quiet_end < 1440` })
 export class MemberMessagingPreference {
-  @OneToOne({ entity: () => Member, primary: true, owner: true })
+  @OneToOne({ entity: () => Member, primary: true, owner: true, updateRule: 'no action' })
   member!: Rel<Member>;
 
   /** The locale messages are written in; null: the program's default. */

@@ -34,7 +34,7 @@ export const Moments = {
     const rows = await tx.execute<{ id: string }[]>(
       `insert into member_moment (id, member_id, kind, occurred_at, data, dedupe_key, status, attempts, deliver_at, test_clock_id)
        values (gen_random_uuid(), ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?)
-       on conflict (dedupe_key) do nothing
+       on conflict (member_id, dedupe_key) do nothing
        returning id`,
       [input.memberId, input.kind, input.occurredAt, JSON.stringify(input.data), input.dedupeKey, input.occurredAt, input.clockId],
     );
@@ -57,7 +57,7 @@ export const Moments = {
       const rows = await tx.execute<{ id: string }[]>(
         `insert into member_moment (id, member_id, kind, occurred_at, data, dedupe_key, status, attempts, deliver_at, test_clock_id)
          values ${batch.map(() => `(gen_random_uuid(), ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?)`).join(', ')}
-         on conflict (dedupe_key) do nothing
+         on conflict (member_id, dedupe_key) do nothing
          returning id`,
         batch.flatMap((input) => [input.memberId, input.kind, input.occurredAt, JSON.stringify(input.data), input.dedupeKey, input.occurredAt, input.clockId]),
       );

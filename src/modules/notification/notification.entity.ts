@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Opt, Rel } from '@mikro-orm/core';
-import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { Entity, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import type { LocalizedText } from '../../platform/localized.js';
 import { Member } from '../member/index.js';
 
@@ -10,11 +10,14 @@ import { Member } from '../member/index.js';
  */
 @Entity({ tableName: 'member_notification' })
 @Index({ properties: ['member', 'at'] })
+// Once per member and key (the member's id in it keeps it on the member's shard: docs/citus.md).
+@Unique({ properties: ['member', 'dedupeKey'] })
 export class MemberNotification {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
-  @ManyToOne({ entity: () => Member })
+  // Part of the primary key, (id, member_id): a member-sharded table's keys include the member (docs/citus.md).
+  @ManyToOne({ entity: () => Member, primary: true })
   member!: Rel<Member>;
 
   /** What it is about, for apps that act on it: `membership.renewal_reminder`, `membership.past_due`, … */
@@ -36,7 +39,7 @@ export class MemberNotification {
   data?: Record<string, unknown> | null;
 
   /** Sent once per key: a job run again sends nothing twice. */
-  @Property({ type: 'text', nullable: true, unique: true })
+  @Property({ type: 'text', nullable: true })
   dedupeKey?: string | null;
 
   @Property({ type: 'datetime', defaultRaw: 'now()' })

@@ -20,7 +20,7 @@ export const Notifications = {
     const rows = await em.execute<{ id: string }[]>(
       `insert into member_notification (id, member_id, type, at, title, body, data, dedupe_key)
        values (gen_random_uuid(), ?, ?, ?, ?, ?, ?, ?)
-       on conflict (dedupe_key) do nothing
+       on conflict (member_id, dedupe_key) do nothing
        returning id`,
       [input.memberId, input.type, input.at, JSON.stringify(input.title), JSON.stringify(input.body), input.data ? JSON.stringify(input.data) : null, input.dedupeKey ?? null],
     );

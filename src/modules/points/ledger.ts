@@ -250,7 +250,7 @@ export class PointsLedger {
     const position = this.held(request.memberId);
     const first = await this.repeated(request, hash);
     if (first) {
-      const [lot] = await this.tx.execute<{ id: string; earned: number; remaining: number }[]>(`select id from points_lot where journal_id = ?`, [first.id]);
+      const [lot] = await this.tx.execute<{ id: string; earned: number; remaining: number }[]>(`select id from points_lot where member_id = ? and journal_id = ?`, [first.memberId, first.id]);
       return { journalId: first.id, lotId: lot?.id ?? null, repaid: Number(first.memo?.repaid ?? 0) };
     }
     await this.openPartner(request.from);

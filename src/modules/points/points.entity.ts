@@ -186,7 +186,7 @@ export class PointsTransfer {
   name: 'points_lot_due_on_clock',
   expression: `create index "points_lot_due_on_clock" on "points_lot" ("test_clock_id", "due_at") where "due_at" is not null and "test_clock_id" is not null`,
 })
-@Unique({ properties: ['journal'] })
+@Unique({ properties: ['member', 'journal'] })
 export class PointsLot {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();

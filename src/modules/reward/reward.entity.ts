@@ -22,7 +22,8 @@ export class RewardRedemption {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
-  @ManyToOne({ entity: () => Member })
+  // Part of the primary key, (id, member_id): a member-sharded table's keys include the member (docs/citus.md).
+  @ManyToOne({ entity: () => Member, primary: true })
   member!: Rel<Member>;
 
   @Property({ type: 'text' })

@@ -103,7 +103,7 @@ export class MemberSegment {
 })
 @Check({ name: 'member_segment_score_monetary', expression: `monetary >= 0` })
 export class MemberSegmentScore {
-  @OneToOne({ entity: () => Member, primary: true, owner: true })
+  @OneToOne({ entity: () => Member, primary: true, owner: true, updateRule: 'no action' })
   member!: Rel<Member>;
 
   @Property({ type: 'uuid', nullable: true })
@@ -174,7 +174,8 @@ export class MemberSegmentChange {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
-  @ManyToOne({ entity: () => Member })
+  // Part of the primary key, (id, member_id): a member-sharded table's keys include the member (docs/citus.md).
+  @ManyToOne({ entity: () => Member, primary: true })
   member!: Rel<Member>;
 
   @Property({ type: 'text' })

@@ -27,7 +27,7 @@ export class TestClock {
 @Entity({ tableName: 'test_clock_member' })
 @Index({ properties: ['testClock'] })
 export class TestClockMember {
-  @OneToOne({ entity: () => Member, primary: true, owner: true })
+  @OneToOne({ entity: () => Member, primary: true, owner: true, updateRule: 'no action' })
   member!: Rel<Member>;
 
   @ManyToOne({ entity: () => TestClock })

@@ -22,7 +22,7 @@ import { Member } from '../member/index.js';
   expression: `create index "member_tier_rights_due" on "member_tier" ("test_clock_id", "rights_due_at") where "rights_due_at" is not null`,
 })
 export class MemberTier {
-  @OneToOne({ entity: () => Member, primary: true, owner: true })
+  @OneToOne({ entity: () => Member, primary: true, owner: true, updateRule: 'no action' })
   member!: Rel<Member>;
 
   @Property({ type: 'text' })
@@ -80,7 +80,8 @@ export class TierChange {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
-  @ManyToOne({ entity: () => Member })
+  // Part of the primary key, (id, member_id): a member-sharded table's keys include the member (docs/citus.md).
+  @ManyToOne({ entity: () => Member, primary: true })
   member!: Rel<Member>;
 
   @Property({ type: 'text' })

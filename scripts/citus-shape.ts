@@ -1,0 +1,348 @@
+// Where every table goes on a Citus cluster distributed by member id, and the violations of
+// the rules (scripts/citus-rules.ts) the schema still has. `npm run -s check:citus` fails on a
+// table missing here, on a violation not listed below, and on a listed one that no longer
+// occurs: a new table must be classified, and the list can only shrink. docs/citus.md gives the
+// distribution DDL this table stands for.
+import type { KnownViolation, TableShape } from './citus-rules.js';
+
+const distributed: TableShape = { kind: 'distributed' };
+const reference: TableShape = { kind: 'reference' };
+const local = (reason: string): TableShape => ({ kind: 'local', reason });
+
+/** Every table of the schema. `member` is distributed on `id`, every other distributed table on `member_id`, co-located with it. */
+export const citusTables: Record<string, TableShape> = {
+  // The member and what is theirs: sharded by member, co-located with member.
+  member: distributed,
+  membership: distributed,
+  membership_event: distributed,
+  payment: distributed,
+  payment_refund: distributed,
+  payment_notification: { kind: 'distributed', note: 'a provider\'s notification about one member\'s payment' },
+  entitlement: distributed,
+  issued_token: distributed,
+  redemption: distributed,
+  redemption_void: distributed,
+  outbox_event: { kind: 'distributed', note: 'events about one entitlement; another change owns this table now (left as it is)' },
+  membership_card: distributed,
+  member_birthday: distributed,
+  member_messaging_preference: distributed,
+  member_moment: distributed,
+  member_notification: distributed,
+  member_segment: distributed,
+  member_segment_change: distributed,
+  member_segment_score: distributed,
+  member_tier: distributed,
+  tier_change: distributed,
+  tier_qualifying_month: distributed,
+  test_clock_member: distributed,
+  activity: distributed,
+  campaign_grant: distributed,
+  campaign_benefit_grant: distributed,
+  points_account: distributed,
+  points_journal: distributed,
+  points_lot: distributed,
+  points_transfer: distributed,
+  reward_redemption: distributed,
+
+  // The catalog: small, read on every node, written by product managers and the seed.
+  partner: reference,
+  partner_api_key: reference,
+  channel_api_key: reference,
+  benefit: reference,
+  bundle: reference,
+  bundle_version: reference,
+  bundle_benefit: reference,
+  plan: reference,
+  campaign: reference,
+  loyalty_program: reference,
+  loyalty_tier: reference,
+  loyalty_tier_benefit: reference,
+  loyalty_reward: reference,
+  segment_config: reference,
+  catalog_version: { kind: 'reference', note: 'one row the catalog\'s triggers (partner, benefit, plan) bump; processes read it to drop cached catalog' },
+  test_clock: { kind: 'reference', note: 'development and test only; member-scoped rows name their clock' },
+
+  // The coordinator's own.
+  mikro_orm_migrations: local('the migrator\'s bookkeeping, run on the coordinator (Citus propagates the DDL)'),
+  audit_log: local('one hash chain per audit stream, appended in order under one lock: a single sequence, not per member'),
+  catalog_draft: local('product managers\' drafts, published into the reference tables by the coordinator'),
+  partner_subgraph: local('the registered partner subgraphs the gateway composes; read at start-up and on registration only'),
+  inbound_partner_event: local('webhook ids kept once per partner (dedupe by the partner\'s event id, which names no member)'),
+  status_list: local('each partner\'s open status list, allocated in order under a lock: one sequence per partner'),
+  voucher_code: local('a partner\'s pool of codes, claimed across members with SKIP LOCKED; a claimed code names its member and entitlement, but the pool is not per member'),
+  activity_import: local('an uploaded file\'s job row (status, counters) for the workers\' lanes'),
+  activity_import_lane: local('job leases: which worker applies which lane of an import'),
+  activity_import_line: local('the upload\'s lines as received, before they become members\' activities (a line may name an unknown member)'),
+  campaign_announcement: local('one row per campaign occurrence and clock: the member-day job\'s dedupe, not per member'),
+  segment_run: local('one row per segment computation (a job\'s record)'),
+  segment_schedule: local('one schedule row per clock, claimed FOR UPDATE SKIP LOCKED by the segment job'),
+  figures_run: local('the program figures\' rebuild record'),
+  figures_day: local('program figures: aggregates over all members, rebuilt whole by one job'),
+  figures_cohort: local('program figures: aggregates over all members, rebuilt whole by one job'),
+  figures_period_value: local('program figures: aggregates over all members, rebuilt whole by one job'),
+  figures_benefit: local('program figures: aggregates over all members, rebuilt whole by one job'),
+  figures_points_month: local('program figures: aggregates over all members, rebuilt whole by one job'),
+  figures_tier_move: local('program figures: aggregates over all members, rebuilt whole by one job'),
+};
+
+/**
+ * Violations the schema still has, each exactly as the check prints it, with what fixing it
+ * takes. The check fails when one of these no longer occurs: remove it then.
+ */
+export const knownCitusViolations: KnownViolation[] = [
+  {
+    violation:
+      'activity: foreign key activity_refund_of_id_foreign (refund_of_id) → activity (id): does not pair activity.member_id with activity.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
+    why: 'a refund names its purchase by id alone: becomes (member_id, refund_of_id) → activity (member_id, id) once activity_pkey is (id, member_id) (a refund is always the same member\'s)',
+  },
+  {
+    violation:
+      'activity: primary key activity_pkey (id): does not include member_id [unique-includes-distribution-column]',
+    why: 'activity ids are what points_journal.activity_id, campaign_grant.activity_id, tier_change.activity_id and refunds (refund_of_id) name; (id, member_id) means composite keys in the Activity entity and every query by activity id',
+  },
+  {
+    violation:
+      'activity: unique constraint activity_channel_external_id_unique (channel, external_id): does not include member_id [unique-includes-distribution-column]',
+    why: 'a channel\'s receipt counts once whoever claims it: with member_id in the key the same receipt could be recorded for two members. Needs a coordinator-side (local) claim table keyed by (channel, external_id) naming the member, written first, or the decision that a receipt is unique per member',
+  },
+  {
+    violation:
+      'campaign_benefit_grant: foreign key campaign_benefit_grant_entitlement_id_foreign (entitlement_id) → entitlement (id): does not pair campaign_benefit_grant.member_id with entitlement.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
+    why: 'waits for entitlement: (member_id, entitlement_id) → entitlement (member_id, id) once entitlement_pkey includes member_id',
+  },
+  {
+    violation:
+      'entitlement: foreign key entitlement_membership_id_foreign (membership_id) → membership (id): does not pair entitlement.member_id with membership.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
+    why: 'becomes (member_id, membership_id) → membership (member_id, id) once membership_pkey includes member_id',
+  },
+  {
+    violation:
+      'entitlement: primary key entitlement_pkey (id): does not include member_id [unique-includes-distribution-column]',
+    why: 'entitlement ids are named by issued_token, redemption, outbox_event, campaign_benefit_grant, voucher_code and in every token (ent claim); (id, member_id) ripples through the Entitlement entity, its relations and the entitlement/redemption/token services, which are being optimized elsewhere this session',
+  },
+  {
+    violation:
+      'entitlement: unique constraint entitlement_membership_id_benefit_id_period_start_unique (membership_id, benefit_id, period_start): does not include member_id [unique-includes-distribution-column]',
+    why: 'materialize.ts inserts ON CONFLICT (membership_id, benefit_id, period_start): the key and that clause gain member_id together (a membership is one member\'s, so nothing else changes); left to the entitlement module\'s owner this session',
+  },
+  {
+    violation:
+      'issued_token: foreign key issued_token_entitlement_id_foreign (entitlement_id) → entitlement (id): does not pair issued_token.member_id with entitlement.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
+    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
+  },
+  {
+    violation:
+      'issued_token: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
+    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
+  },
+  {
+    violation:
+      'issued_token: primary key issued_token_pkey (jti): does not include member_id [unique-includes-distribution-column]',
+    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
+  },
+  {
+    violation:
+      'issued_token: unique constraint issued_token_status_entry_unique (partner_id, status_list_ordinal, status_idx): does not include member_id [unique-includes-distribution-column]',
+    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
+  },
+  {
+    violation:
+      'member: unique constraint member_issuer_subject_unique (issuer, subject): does not include id [unique-includes-distribution-column]',
+    why: 'sign-in finds the member by (issuer, subject), not by id: needs a lookup table member_identity (issuer, subject → member_id), reference or local, written once at first sign-in, and the member row then reached by id',
+  },
+  {
+    violation:
+      'membership: primary key membership_pkey (id): does not include member_id [unique-includes-distribution-column]',
+    why: 'membership ids are named by entitlement, payment, membership_event and the payment provider\'s orders; (id, member_id) ripples through the Membership entity and the membership services (not changed this session)',
+  },
+  {
+    violation:
+      'membership_event: foreign key membership_event_membership_id_foreign (membership_id) → membership (id): does not pair membership_event.member_id with membership.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
+    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
+  },
+  {
+    violation:
+      'membership_event: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
+    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
+  },
+  {
+    violation:
+      'membership_event: primary key membership_event_pkey (id): does not include member_id [unique-includes-distribution-column]',
+    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
+  },
+  {
+    violation:
+      'outbox_event: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
+    why: 'another change owns outbox_event right now: it gains member_id (its entitlement\'s member, known where the event is queued) and (id, member_id) as its key after that change lands',
+  },
+  {
+    violation:
+      'outbox_event: primary key outbox_event_pkey (id): does not include member_id [unique-includes-distribution-column]',
+    why: 'another change owns outbox_event right now: it gains member_id (its entitlement\'s member, known where the event is queued) and (id, member_id) as its key after that change lands',
+  },
+  {
+    violation:
+      'payment: foreign key payment_membership_id_foreign (membership_id) → membership (id): does not pair payment.member_id with membership.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
+    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
+  },
+  {
+    violation:
+      'payment: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
+    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
+  },
+  {
+    violation:
+      'payment: primary key payment_pkey (id): does not include member_id [unique-includes-distribution-column]',
+    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
+  },
+  {
+    violation:
+      'payment: unique index payment_one_pending_per_period (membership_id, period_start where …): does not include member_id [unique-includes-distribution-column]',
+    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
+  },
+  {
+    violation:
+      'payment: unique index payment_one_success_per_period (membership_id, period_start where …): does not include member_id [unique-includes-distribution-column]',
+    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
+  },
+  {
+    violation:
+      'payment_notification: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
+    why: 'the provider\'s notification names our payment, not the member: the receiver looks the payment up first (a fan-out by payment id until payment ids carry the member), then stores the notification with member_id; its dedupe key (provider, notification_id) becomes (member_id, provider, notification_id). Written by the membership module (not changed this session)',
+  },
+  {
+    violation:
+      'payment_notification: primary key payment_notification_pkey (id): does not include member_id [unique-includes-distribution-column]',
+    why: 'the provider\'s notification names our payment, not the member: the receiver looks the payment up first (a fan-out by payment id until payment ids carry the member), then stores the notification with member_id; its dedupe key (provider, notification_id) becomes (member_id, provider, notification_id). Written by the membership module (not changed this session)',
+  },
+  {
+    violation:
+      'payment_notification: unique constraint payment_notification_provider_notification_id_unique (provider, notification_id): does not include member_id [unique-includes-distribution-column]',
+    why: 'the provider\'s notification names our payment, not the member: the receiver looks the payment up first (a fan-out by payment id until payment ids carry the member), then stores the notification with member_id; its dedupe key (provider, notification_id) becomes (member_id, provider, notification_id). Written by the membership module (not changed this session)',
+  },
+  {
+    violation:
+      'payment_refund: foreign key payment_refund_payment_id_foreign (payment_id) → payment (id): does not pair payment_refund.member_id with payment.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
+    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
+  },
+  {
+    violation:
+      'payment_refund: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
+    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
+  },
+  {
+    violation:
+      'payment_refund: primary key payment_refund_pkey (id): does not include member_id [unique-includes-distribution-column]',
+    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
+  },
+  {
+    violation:
+      'points_account: foreign key points_account_member_id_foreign (member_id) → member (id): ON DELETE SET NULL would change member_id (name only the other columns, or use NO ACTION or CASCADE) [foreign-key-action]',
+    why: 'the ledger posts between a member\'s accounts and shared ones (a partner\'s points, the program\'s liability), in one journal: points_account holds both (member_id null for shared ones), so transfers cross shards. Needs member accounts keyed (member_id, id) and shared accounts moved to a local table whose balances are figures (not updated per posting), with transfers carrying member_id: a ledger redesign of its own',
+  },
+  {
+    violation:
+      'points_account: member_id: member_id is nullable (the distribution column is NOT NULL) [distribution-column]',
+    why: 'the ledger posts between a member\'s accounts and shared ones (a partner\'s points, the program\'s liability), in one journal: points_account holds both (member_id null for shared ones), so transfers cross shards. Needs member accounts keyed (member_id, id) and shared accounts moved to a local table whose balances are figures (not updated per posting), with transfers carrying member_id: a ledger redesign of its own',
+  },
+  {
+    violation:
+      'points_account: primary key points_account_pkey (id): does not include member_id [unique-includes-distribution-column]',
+    why: 'the ledger posts between a member\'s accounts and shared ones (a partner\'s points, the program\'s liability), in one journal: points_account holds both (member_id null for shared ones), so transfers cross shards. Needs member accounts keyed (member_id, id) and shared accounts moved to a local table whose balances are figures (not updated per posting), with transfers carrying member_id: a ledger redesign of its own',
+  },
+  {
+    violation:
+      'points_journal: primary key points_journal_pkey (id): does not include member_id [unique-includes-distribution-column]',
+    why: 'the ledger posts between a member\'s accounts and shared ones (a partner\'s points, the program\'s liability), in one journal: points_account holds both (member_id null for shared ones), so transfers cross shards. Needs member accounts keyed (member_id, id) and shared accounts moved to a local table whose balances are figures (not updated per posting), with transfers carrying member_id: a ledger redesign of its own',
+  },
+  {
+    violation:
+      'points_journal: unique constraint points_journal_idempotency_key_unique (idempotency_key): does not include member_id [unique-includes-distribution-column]',
+    why: 'the ledger posts between a member\'s accounts and shared ones (a partner\'s points, the program\'s liability), in one journal: points_account holds both (member_id null for shared ones), so transfers cross shards. Needs member accounts keyed (member_id, id) and shared accounts moved to a local table whose balances are figures (not updated per posting), with transfers carrying member_id: a ledger redesign of its own',
+  },
+  {
+    violation:
+      'points_lot: foreign key points_lot_journal_id_foreign (journal_id) → points_journal (id): does not pair points_lot.member_id with points_journal.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
+    why: 'the ledger posts between a member\'s accounts and shared ones (a partner\'s points, the program\'s liability), in one journal: points_account holds both (member_id null for shared ones), so transfers cross shards. Needs member accounts keyed (member_id, id) and shared accounts moved to a local table whose balances are figures (not updated per posting), with transfers carrying member_id: a ledger redesign of its own',
+  },
+  {
+    violation:
+      'points_lot: primary key points_lot_pkey (id): does not include member_id [unique-includes-distribution-column]',
+    why: 'the ledger posts between a member\'s accounts and shared ones (a partner\'s points, the program\'s liability), in one journal: points_account holds both (member_id null for shared ones), so transfers cross shards. Needs member accounts keyed (member_id, id) and shared accounts moved to a local table whose balances are figures (not updated per posting), with transfers carrying member_id: a ledger redesign of its own',
+  },
+  {
+    violation:
+      'points_transfer: foreign key points_transfer_credit_account_id_foreign (credit_account_id) → points_account (id): does not pair points_transfer.member_id with points_account.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
+    why: 'the ledger posts between a member\'s accounts and shared ones (a partner\'s points, the program\'s liability), in one journal: points_account holds both (member_id null for shared ones), so transfers cross shards. Needs member accounts keyed (member_id, id) and shared accounts moved to a local table whose balances are figures (not updated per posting), with transfers carrying member_id: a ledger redesign of its own',
+  },
+  {
+    violation:
+      'points_transfer: foreign key points_transfer_debit_account_id_foreign (debit_account_id) → points_account (id): does not pair points_transfer.member_id with points_account.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
+    why: 'the ledger posts between a member\'s accounts and shared ones (a partner\'s points, the program\'s liability), in one journal: points_account holds both (member_id null for shared ones), so transfers cross shards. Needs member accounts keyed (member_id, id) and shared accounts moved to a local table whose balances are figures (not updated per posting), with transfers carrying member_id: a ledger redesign of its own',
+  },
+  {
+    violation:
+      'points_transfer: foreign key points_transfer_journal_id_foreign (journal_id) → points_journal (id): does not pair points_transfer.member_id with points_journal.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
+    why: 'the ledger posts between a member\'s accounts and shared ones (a partner\'s points, the program\'s liability), in one journal: points_account holds both (member_id null for shared ones), so transfers cross shards. Needs member accounts keyed (member_id, id) and shared accounts moved to a local table whose balances are figures (not updated per posting), with transfers carrying member_id: a ledger redesign of its own',
+  },
+  {
+    violation:
+      'points_transfer: foreign key points_transfer_lot_id_foreign (lot_id) → points_lot (id): does not pair points_transfer.member_id with points_lot.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
+    why: 'the ledger posts between a member\'s accounts and shared ones (a partner\'s points, the program\'s liability), in one journal: points_account holds both (member_id null for shared ones), so transfers cross shards. Needs member accounts keyed (member_id, id) and shared accounts moved to a local table whose balances are figures (not updated per posting), with transfers carrying member_id: a ledger redesign of its own',
+  },
+  {
+    violation:
+      'points_transfer: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
+    why: 'the ledger posts between a member\'s accounts and shared ones (a partner\'s points, the program\'s liability), in one journal: points_account holds both (member_id null for shared ones), so transfers cross shards. Needs member accounts keyed (member_id, id) and shared accounts moved to a local table whose balances are figures (not updated per posting), with transfers carrying member_id: a ledger redesign of its own',
+  },
+  {
+    violation:
+      'points_transfer: primary key points_transfer_pkey (id): does not include member_id [unique-includes-distribution-column]',
+    why: 'the ledger posts between a member\'s accounts and shared ones (a partner\'s points, the program\'s liability), in one journal: points_account holds both (member_id null for shared ones), so transfers cross shards. Needs member accounts keyed (member_id, id) and shared accounts moved to a local table whose balances are figures (not updated per posting), with transfers carrying member_id: a ledger redesign of its own',
+  },
+  {
+    violation:
+      'redemption: foreign key redemption_entitlement_id_foreign (entitlement_id) → entitlement (id): does not pair redemption.member_id with entitlement.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
+    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
+  },
+  {
+    violation:
+      'redemption: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
+    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
+  },
+  {
+    violation:
+      'redemption: primary key redemption_pkey (id): does not include member_id [unique-includes-distribution-column]',
+    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
+  },
+  {
+    violation:
+      'redemption: unique constraint redemption_partner_idempotency_key (partner_id, idempotency_key): does not include member_id [unique-includes-distribution-column]',
+    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
+  },
+  {
+    violation:
+      'redemption: unique constraint redemption_token_jti_unique (token_jti): does not include member_id [unique-includes-distribution-column]',
+    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
+  },
+  {
+    violation:
+      'redemption_void: foreign key redemption_void_redemption_id_foreign (redemption_id) → redemption (id): does not pair redemption_void.member_id with redemption.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
+    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
+  },
+  {
+    violation:
+      'redemption_void: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
+    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
+  },
+  {
+    violation:
+      'redemption_void: primary key redemption_void_pkey (id): does not include member_id [unique-includes-distribution-column]',
+    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
+  },
+  {
+    violation:
+      'redemption_void: unique constraint redemption_void_redemption_unique (redemption_id): does not include member_id [unique-includes-distribution-column]',
+    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
+  },
+];
