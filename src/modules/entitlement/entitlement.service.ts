@@ -71,13 +71,15 @@ export class EntitlementService {
    * The member's entitlements whose period contains now: those of a live membership, in bundle
    * order, then what the loyalty program granted (rewards, tier benefits, campaign gifts) that
    * was not taken back; rights of a membership that ended early (a refund) are gone from "what
-   * I have". `now` defaults to the request's clock. The member page's hot path: one
+   * I have". The membership is joined on the member too (true of every row): on a member-sharded
+   * database the statement names one member throughout (docs/citus.md). `now` defaults to the
+   * request's clock. The member page's hot path: one
    * plain statement, read into views (no entity is built or tracked).
    */
   async listCurrent(memberId: string, now = this.now()): Promise<EntitlementView[]> {
     return entitlementViews(
       this.em,
-      `left join membership m on m.id = e.membership_id
+      `left join membership m on m.id = e.membership_id and m.member_id = e.member_id
         where e.member_id = ? and e.period_start <= ? and e.period_end > ?
           and (m.status in (?, ?, ?) or (e.membership_id is null and e.status <> ?))
         order by e.source, e.created_at, e.id`,
