@@ -43,6 +43,8 @@ async function main(): Promise<number> {
   log(`soak: ${settings.minutes} min at ${settings.meRate} me/s, ${settings.issueRate} token issues/s and ${settings.redeemRate} redemptions/s; RSS every ${settings.sampleSeconds} s`);
   const db = await createBenchDatabase(log);
   const state = await prepareBenchState(db.url, 'streamflix');
+  // The redemptions' tokens are issued before the soak: they must outlive it.
+  state.env.TOKEN_TTL_SECONDS = String(Math.min(86_400, Math.ceil(settings.minutes * 60) + 900));
   try {
     const start = async (name: string, script: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp) => {
       const child = await startChild({ name, script, args, env, ready });
