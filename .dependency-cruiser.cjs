@@ -81,9 +81,10 @@ module.exports = {
     {
       name: 'core-never-names-a-partner',
       severity: 'error',
-      comment: 'Only composition roots name concrete partners; the core reaches partners through the SDK (partners/sdk/index.ts).',
+      comment:
+        'Only composition roots name concrete partners; the core reaches partners through the SDK (partners/sdk/index.ts), and the processes that serve subgraphs through its hosting (partners/sdk/hosting.ts).',
       from: { path: '^src/', pathNot: COMPOSITION_ROOTS },
-      to: { path: '^partners/', pathNot: ['^partners/sdk/index\\.ts$'] },
+      to: { path: '^partners/', pathNot: ['^partners/sdk/index\\.ts$', '^partners/sdk/hosting\\.ts$'] },
     },
     {
       name: 'core-never-names-a-payment-provider',

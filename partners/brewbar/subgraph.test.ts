@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrewbarClient } from './client.js';
 import { brewbar } from './index.js';
-import { signingFetch, startPartnerSubgraph, type RunningPartnerSubgraph, type RunningSandbox } from '../sdk/index.js';
+import { signingFetch, type RunningSandbox } from '../sdk/index.js';
+import { startPartnerSubgraph, type RunningPartnerSubgraph } from '../sdk/hosting.js';
 import { brewbarSandbox } from './sandbox-server.js';
 
 /** The gateway's secret: the subgraph answers signed requests only. */

@@ -1,6 +1,7 @@
 // The partner SDK: everything a partner adapter (partners/<id>/) builds on, and the port the
 // coalition's core drives. It imports nothing from the rest of the tree; adapters import
-// only this file.
+// only this file. Hosting a subgraph (Apollo Server) is ./hosting.ts, which the processes
+// that serve subgraphs import: loading this file loads no server.
 export type {
   PartnerAdapter,
   PartnerClientOptions,
@@ -21,10 +22,6 @@ export type { Locale, LocalizedText } from './localized.js';
 export type { SubgraphLogger } from './logger.js';
 export { PartnerHttp, PartnerRightsResource, rightsResourceProvisioning } from './partner-http.js';
 export type { PartnerAnswer, PartnerCallOptions, PartnerCircuitState, PartnerHttpClientOptions, PartnerRightGrant, PartnerRightRecord } from './partner-http.js';
-export { buildPartnerSubgraphSchema, startPartnerSubgraph } from './subgraph-server.js';
-export type { PartnerSubgraphOptions, RunningPartnerSubgraph } from './subgraph-server.js';
-export { operationLogPlugin, startSubgraphHttp } from './subgraph-http.js';
-export type { RunningSubgraphHttp, SubgraphHttpOptions } from './subgraph-http.js';
 export { loadSubgraphSecret, signingFetch, signSubgraphRequest, SUBGRAPH_SIGNATURE_HEADER, verifySubgraphRequest } from './subgraph-signature.js';
 export { loadPartnerTypeDefs } from './type-defs-loader.js';
 export { assertWebhookSecrets, generateWebhookSecret, signWebhook, verifyWebhook, WebhookVerificationError } from './webhook-signature.js';

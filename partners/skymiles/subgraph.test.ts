@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SkymilesClient } from './client.js';
 import { skymiles } from './index.js';
 import { startSkymilesSandbox } from './sandbox-server.js';
-import { signingFetch, startPartnerSubgraph, type RunningPartnerSubgraph, type RunningSandbox } from '../sdk/index.js';
+import { signingFetch, type RunningSandbox } from '../sdk/index.js';
+import { startPartnerSubgraph, type RunningPartnerSubgraph } from '../sdk/hosting.js';
 
 /** The gateway's secret: the subgraph answers signed requests only. */
 const SUBGRAPH_SECRET = 'a-test-subgraph-secret-of-32-characters-or-more';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sparkwash } from './index.js';
-import { signingFetch, startPartnerSubgraph, type RunningPartnerSubgraph, type RunningSandbox } from '../sdk/index.js';
+import { signingFetch, type RunningSandbox } from '../sdk/index.js';
+import { startPartnerSubgraph, type RunningPartnerSubgraph } from '../sdk/hosting.js';
 import { sparkwashSandbox } from './sandbox-server.js';
 
 /** The gateway's secret: the subgraph answers signed requests only. */

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStreamflixClient, streamflix } from './index.js';
 import { startStreamflixSandbox, type RunningStreamflixSandbox } from './sandbox-server.js';
-import { signingFetch, startPartnerSubgraph, type RunningPartnerSubgraph } from '../sdk/index.js';
+import { signingFetch } from '../sdk/index.js';
+import { startPartnerSubgraph, type RunningPartnerSubgraph } from '../sdk/hosting.js';
 
 /** The gateway's secret: the subgraph answers signed requests only. */
 const SUBGRAPH_SECRET = 'a-test-subgraph-secret-of-32-characters-or-more';

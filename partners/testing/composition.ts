@@ -1,7 +1,8 @@
 import { composeServices } from '@apollo/composition';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { parse, type DocumentNode } from 'graphql';
-import { buildPartnerSubgraphSchema, type PartnerAdapter } from '../sdk/index.js';
+import { buildPartnerSubgraphSchema } from '../sdk/hosting.js';
+import type { PartnerAdapter } from '../sdk/index.js';
 
 // Test helper: composing partner subgraphs with a stub of the membership subgraph, as the build does.
 

@@ -11,7 +11,7 @@ import type { Logger } from '../platform/logger.js';
 import { buildMembershipSubgraph } from './membership-schema.js';
 import { depsForMember, type AppDependencies, type RequestContext } from '../platform/context.js';
 import type { ModuleSet } from '../platform/module.js';
-import { startSubgraphHttp } from '../../partners/sdk/index.js';
+import { startSubgraphHttp } from '../../partners/sdk/hosting.js';
 
 export interface MembershipSubgraphOptions {
   orm: MikroORM;

@@ -1,12 +1,6 @@
 import { print } from 'graphql';
-import {
-  generateWebhookSecret,
-  startPartnerSubgraph,
-  type PartnerAdapter,
-  type PartnerProvisioning,
-  type PartnerSandbox,
-  type RunningSandbox,
-} from '../../partners/sdk/index.js';
+import { generateWebhookSecret, type PartnerAdapter, type PartnerProvisioning, type PartnerSandbox, type RunningSandbox } from '../../partners/sdk/index.js';
+import { startPartnerSubgraph } from '../../partners/sdk/hosting.js';
 import type { SubgraphDefinition } from '../composition/supergraph.js';
 import type { AppConfig } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
