@@ -1,6 +1,7 @@
 // `npm start`: the whole gateway in one process tree, on the embedded PostgreSQL unless
 // DATABASE_URL points elsewhere.
 import 'reflect-metadata';
+import { flushCompileCache } from 'node:module';
 import path from 'node:path';
 import { startEmbeddedPostgres, type RunningPostgres } from './platform/db/embedded-postgres.js';
 import { BUILT_IN_PARTNERS, loadSandboxes } from './built-in-partners.js';
@@ -60,6 +61,9 @@ try {
     messagingAdapter: MESSAGING_ADAPTER,
     ...(config.nodeEnv === 'production' ? {} : { messagingSandbox: await loadMessagingSandbox() }),
   });
+  // With Node's compile cache on (NODE_COMPILE_CACHE, as the tests set it), keep what this start compiled now: the cache
+  // is otherwise written at exit, never by a process that is killed, and the next start compiles it all again.
+  flushCompileCache();
   printBanner(app, databaseUrl);
 } catch (error) {
   logger.fatal({ err: error }, 'start-up failed');
