@@ -389,7 +389,8 @@ describe('the partner portal in the console', () => {
     await pool.getByRole('button', { name: 'Upload codes' }).click();
     const report = pool.locator('[role=status].notice');
     await report.waitFor();
-    expect(await focused(report)).toBe(true);
+    // Focus moves to the report once it is drawn (CI once read it a moment before).
+    await expect.poll(() => focused(report)).toBe(true);
     expect(await report.innerText()).toContain(`Received 3: 2 accepted, 1 duplicate(s). ${before.available + 2} available now.`);
     await screenshot(brewbar, 'portal-benefits');
   });
