@@ -4,40 +4,18 @@
 // Prints each violation (table, constraint, rule); exits 1 on a violation not in the known list
 // or on a known one that no longer occurs. docs/citus.md explains the shape.
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { connectOrm, migrateUp } from '../src/platform/db/orm.js';
-import { withDatabase } from './database.js';
+import { withMigratedScratchDatabase } from './database.js';
 import { compareWithKnown, findCitusViolations } from './citus-rules.js';
 import { citusTables, knownCitusViolations } from './citus-shape.js';
 
-const found = await withDatabase(async (databaseUrl) => {
-  const name = `citus_check_${randomBytes(4).toString('hex')}`;
-  const adminUrl = new URL(databaseUrl);
-  adminUrl.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: adminUrl.toString() });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
+const found = await withMigratedScratchDatabase('citus_check', [], async (scratchUrl) => {
+  const client = new pg.Client({ connectionString: scratchUrl });
+  await client.connect();
   try {
-    const scratch = new URL(databaseUrl);
-    scratch.pathname = `/${name}`;
-    const orm = await connectOrm({ databaseUrl: scratch.toString(), entities: [], poolSize: 1 });
-    try {
-      const applied = await migrateUp(orm);
-      console.log(`applied ${applied.length} migration(s) to a scratch database`);
-    } finally {
-      await orm.close();
-    }
-    const client = new pg.Client({ connectionString: scratch.toString() });
-    await client.connect();
-    try {
-      return await findCitusViolations(client, { tables: citusTables });
-    } finally {
-      await client.end();
-    }
+    return await findCitusViolations(client, { tables: citusTables });
   } finally {
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
+    await client.end();
   }
 });
 

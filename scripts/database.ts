@@ -71,3 +71,42 @@ async function prepare(databaseUrl: string): Promise<void> {
     await orm.close();
   }
 }
+
+/**
+ * Runs `work` on a scratch database (`<prefix>_<random>`) created on the command's server and
+ * migrated to the latest schema, with an ORM mapping `entities`; the database is dropped after.
+ */
+export async function withMigratedScratchDatabase<T>(
+  prefix: string,
+  entities: Parameters<typeof import('../src/platform/db/orm.js').connectOrm>[0]['entities'],
+  work: (scratchUrl: string, orm: import('@mikro-orm/postgresql').MikroORM) => Promise<T>,
+): Promise<T> {
+  const [{ randomBytes }, { default: pg }, { connectOrm, migrateUp }] = await Promise.all([
+    import('node:crypto'),
+    import('pg'),
+    import('../src/platform/db/orm.js'),
+  ]);
+  return withDatabase(async (databaseUrl) => {
+    const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+    const adminUrl = new URL(databaseUrl);
+    adminUrl.pathname = '/postgres';
+    const admin = new pg.Client({ connectionString: adminUrl.toString() });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    try {
+      const scratch = new URL(databaseUrl);
+      scratch.pathname = `/${name}`;
+      const orm = await connectOrm({ databaseUrl: scratch.toString(), entities, poolSize: 1 });
+      try {
+        const applied = await migrateUp(orm);
+        console.log(`applied ${applied.length} migration(s) to a scratch database`);
+        return await work(scratch.toString(), orm);
+      } finally {
+        await orm.close();
+      }
+    } finally {
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    }
+  });
+}
