@@ -1,5 +1,6 @@
 // `npm run bench:outbox`: provisioning events per second that the outbox delivers to the
-// partners' sandboxes (real HTTP servers on loopback, in this process), driven by worker
+// partners' sandboxes (real HTTP servers on loopback, in a process of their own, as partners
+// are: bench/partner-sandboxes-main.ts), driven by worker
 // processes (the compiled worker-main, as production runs it), with a run that delivers one
 // event per claim beside it in the same run.
 //
@@ -24,6 +25,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import pg from 'pg';
+import { startPartnerSandboxes } from './partner-sandboxes.js';
 import { distFile, machineBusySeconds, processCpuSeconds, startChild, terminateAll, type Child } from './processes.js';
 import { createBenchDatabase, prepareBenchState, type BenchState } from './setup.js';
 
@@ -58,7 +60,7 @@ interface RunResult {
   /** Deliveries beyond one per event (retries, lease expiries). */
   extraAttempts: number;
   /**
-   * CPU seconds of the workers, of this process (the sandboxes), of the PostgreSQL backends of the
+   * CPU seconds of the workers, of the sandboxes' process, of the PostgreSQL backends of the
    * bench database (those still connected at the end), and of the whole machine.
    */
   cpu: { workers: number; sandboxes: number; database: number; machine: number };
@@ -209,7 +211,7 @@ async function check(client: pg.Client, env: NodeJS.ProcessEnv, mark: string, ev
 }
 
 async function runOnce(
-  state: BenchState,
+  state: BenchState & { sandboxes: Child },
   client: pg.Client,
   options: { label: string; events: number; workers: number; workerEnv: Record<string, string> },
 ): Promise<RunResult> {
@@ -228,7 +230,7 @@ async function runOnce(
     };
     const cpuBefore = {
       workers: workers.reduce((s, w) => s + w.cpuSeconds(), 0),
-      self: process.cpuUsage(),
+      sandboxes: state.sandboxes.cpuSeconds(),
       machine: machineBusySeconds(),
       database: await backendCpu(client),
     };
@@ -258,10 +260,9 @@ async function runOnce(
       `select extract(epoch from max(delivered_at) - $2::timestamptz)::float8 as seconds from outbox_event where request_id = $1`,
       [mark, released!.at],
     );
-    const self = process.cpuUsage(cpuBefore.self);
     const cpu = {
       workers: workers.reduce((s, w) => s + w.cpuSeconds(), 0) - cpuBefore.workers,
-      sandboxes: (self.user + self.system) / 1e6,
+      sandboxes: state.sandboxes.cpuSeconds() - cpuBefore.sandboxes,
       machine: machineBusySeconds() - cpuBefore.machine,
       database: [...(await backendCpu(client))].reduce((sum, [pid, seconds]) => sum + seconds - (cpuBefore.database.get(pid) ?? 0), 0),
     };
@@ -296,7 +297,7 @@ function report(result: RunResult): void {
   log(
     `${result.label}: ${fmt(result.events)} events, ${result.workers} worker process(es): ${result.eventsPerSecond.toFixed(0)} events/s ` +
       `(${result.seconds.toFixed(1)} s), ${result.extraAttempts} extra attempts; CPU s: workers ${result.cpu.workers.toFixed(1)}, ` +
-      `bench+sandboxes ${result.cpu.sandboxes.toFixed(1)}, PostgreSQL ${result.cpu.database.toFixed(1)}, machine ${result.cpu.machine.toFixed(1)} of ${(result.seconds * os.cpus().length).toFixed(1)} ` +
+      `sandboxes ${result.cpu.sandboxes.toFixed(1)}, PostgreSQL ${result.cpu.database.toFixed(1)}, machine ${result.cpu.machine.toFixed(1)} of ${(result.seconds * os.cpus().length).toFixed(1)} ` +
       `(ours ${perEvent(result).toFixed(2)} ms per event: ${(1000 / perEvent(result)).toFixed(0)} events/s per core); ` +
       (result.problems.length ? `PROBLEMS: ${result.problems.join('; ')}` : 'every event delivered, applied once, in order per entitlement'),
   );
@@ -311,8 +312,12 @@ async function main(): Promise<void> {
   const db = await createBenchDatabase(log);
   cleanups.push(() => db.close());
   log(`database: ${db.source}; ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const state = await prepareBenchState(db.url, 'sparkwash');
-  cleanups.push(() => state.close());
+  const prepared = await prepareBenchState(db.url, 'sparkwash');
+  cleanups.push(() => prepared.close());
+  const sandboxes = await startPartnerSandboxes({ env: prepared.env });
+  cleanups.push(() => sandboxes.child.stop());
+  // The workers call the partners' sandboxes in their own process, not the ones in this process.
+  const state = { ...prepared, env: { ...prepared.env, ...sandboxes.env }, sandboxes: sandboxes.child };
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   cleanups.push(() => client.end());
@@ -328,7 +333,7 @@ async function main(): Promise<void> {
     results.push(result);
   }
   const workerEnv: Record<string, string> = {};
-  for (const name of ['OUTBOX_BATCH_SIZE', 'OUTBOX_LANES', 'OUTBOX_CONCURRENCY']) if (process.env[name]) workerEnv[name] = process.env[name]!;
+  for (const name of ['OUTBOX_BATCH_SIZE', 'OUTBOX_LANES', 'OUTBOX_CONCURRENCY', 'OUTBOX_PARTNER_CONCURRENCY']) if (process.env[name]) workerEnv[name] = process.env[name]!;
   const label = `batched (${Object.entries(workerEnv).map(([k, v]) => `${k}=${v}`).join(' ') || 'worker defaults'})`;
   const result = await runOnce(state, client, { label, events: settings.events, workers: settings.workers, workerEnv });
   report(result);

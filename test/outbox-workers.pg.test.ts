@@ -83,33 +83,46 @@ async function seed(members: number): Promise<Seeded> {
   return seeded;
 }
 
-/** Watches the partner calls of both workers: how many are in flight, in all and per entitlement. */
+/**
+ * Watches the partner calls of both workers: how many are in flight, in all, per entitlement, and
+ * per worker and partner.
+ */
 function callMeter() {
   const perEntitlement = new Map<string, number>();
+  const perWorkerPartner = new Map<string, number>();
+  let workers = 0;
   const meter = {
     inFlight: 0,
     maxInFlight: 0,
+    /** The most calls one worker had in flight to one partner. */
+    maxPerWorkerPartner: 0,
     /** Calls made while another call for the same entitlement was in flight. */
     sameEntitlementOverlaps: 0,
     wrap(targets: ReadonlyMap<string, PartnerProvisioning>): Map<string, PartnerProvisioning> {
-      const measured = async <R>(entitlementId: string, call: () => Promise<R>): Promise<R> => {
+      const worker = ++workers;
+      const measured = async <R>(partnerId: string, entitlementId: string, call: () => Promise<R>): Promise<R> => {
         const same = perEntitlement.get(entitlementId) ?? 0;
         if (same > 0) meter.sameEntitlementOverlaps++;
         perEntitlement.set(entitlementId, same + 1);
         meter.maxInFlight = Math.max(meter.maxInFlight, ++meter.inFlight);
+        const key = `${worker}:${partnerId}`;
+        const toPartner = (perWorkerPartner.get(key) ?? 0) + 1;
+        perWorkerPartner.set(key, toPartner);
+        meter.maxPerWorkerPartner = Math.max(meter.maxPerWorkerPartner, toPartner);
         try {
           return await call();
         } finally {
           meter.inFlight--;
           perEntitlement.set(entitlementId, perEntitlement.get(entitlementId)! - 1);
+          perWorkerPartner.set(key, perWorkerPartner.get(key)! - 1);
         }
       };
       return new Map(
         [...targets].map(([id, target]): [string, PartnerProvisioning] => [
           id,
           {
-            provision: (right, eventId) => measured(right.entitlementId, () => target.provision(right, eventId)),
-            revoke: (entitlementId, eventId) => measured(entitlementId, () => target.revoke(entitlementId, eventId)),
+            provision: (right, eventId) => measured(id, right.entitlementId, () => target.provision(right, eventId)),
+            revoke: (entitlementId, eventId) => measured(id, entitlementId, () => target.revoke(entitlementId, eventId)),
             status: (entitlementId) => target.status(entitlementId),
           },
         ]),
@@ -132,6 +145,8 @@ describe('outbox delivery by several workers with batch claims', () => {
         batchSize: 40,
         lanes: 3,
         concurrency: 8,
+        // Three lanes of eight could put 24 calls in flight to one partner: at most 5 may be.
+        partnerConcurrency: 5,
         // On a loaded machine a partner call may time out: its retry comes due within 2 s.
         baseDelayMs: 200,
         maxDelayMs: 2_000,
@@ -167,6 +182,8 @@ describe('outbox delivery by several workers with batch claims', () => {
     expect(one.delivered).toBeGreaterThan(0);
     expect(two.delivered).toBeGreaterThan(0);
     expect(meter.maxInFlight).toBeGreaterThan(8);
+    // No worker had more calls in flight to one partner than its cap, and the cap was reached.
+    expect(meter.maxPerWorkerPartner).toBe(5);
 
     // The partners' verdict: per partner, the entitlements whose events it did not apply once
     // each in creation order; how often we called about an entitlement while a call about it was

@@ -191,6 +191,8 @@ export interface AppConfig {
     lanes: number;
     /** Partner calls of one batch in flight at once (`OUTBOX_CONCURRENCY`). @default 32 */
     concurrency: number;
+    /** Calls in flight to one partner from one worker process, across its lanes (`OUTBOX_PARTNER_CONCURRENCY`). @default 16 */
+    partnerConcurrency: number;
   };
 }
 
@@ -391,6 +393,7 @@ const envSchema = z.object({
   OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   OUTBOX_LANES: z.coerce.number().int().min(1).max(16).default(2),
   OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
+  OUTBOX_PARTNER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
 });
 
 /** Per-kind messaging settings (`MESSAGING_TEMPLATE_<KIND>`, `_LINK_`, `_STALE_HOURS_`), parsed beside {@link envSchema}. */
@@ -553,7 +556,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     workerHost: e.WORKER_HOST,
     workerPort: e.WORKER_PORT,
     activityImport: { maxBytes: e.ACTIVITY_IMPORT_MAX_BYTES, concurrency: e.ACTIVITY_IMPORT_CONCURRENCY },
-    outbox: { batchSize: e.OUTBOX_BATCH_SIZE, lanes: e.OUTBOX_LANES, concurrency: e.OUTBOX_CONCURRENCY },
+    outbox: { batchSize: e.OUTBOX_BATCH_SIZE, lanes: e.OUTBOX_LANES, concurrency: e.OUTBOX_CONCURRENCY, partnerConcurrency: e.OUTBOX_PARTNER_CONCURRENCY },
   };
 }
 

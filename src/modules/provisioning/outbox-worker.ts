@@ -13,6 +13,7 @@ export interface OutboxDelivery {
   batchSize: number;
   lanes: number;
   concurrency: number;
+  partnerConcurrency: number;
 }
 
 export interface OutboxWorkerOptions {
@@ -38,6 +39,11 @@ export interface OutboxWorkerOptions {
   concurrency?: number;
   /** Batches {@link OutboxWorker.run} claims and delivers side by side in this process. @default 1 */
   lanes?: number;
+  /**
+   * Calls in flight to one partner from this process, across its lanes: a partner's API is not
+   * ours to flood (a slow one holds its own slots, not the others'). @default 16
+   */
+  partnerConcurrency?: number;
   /**
    * Called after the partner accepted an event and before it is marked delivered —
    * the window a crash would hit. Tests throw here to prove redelivery is harmless.
@@ -85,6 +91,7 @@ export class OutboxWorker {
   private readonly batchSize: number;
   private readonly concurrency: number;
   private readonly lanes: number;
+  private readonly partnerSlots: PerKeyLimit;
 
   constructor(
     private readonly orm: MikroORM,
@@ -93,6 +100,7 @@ export class OutboxWorker {
     this.batchSize = positiveInteger(options.batchSize ?? 1, 'batchSize');
     this.concurrency = positiveInteger(options.concurrency ?? 16, 'concurrency');
     this.lanes = positiveInteger(options.lanes ?? 1, 'lanes');
+    this.partnerSlots = new PerKeyLimit(positiveInteger(options.partnerConcurrency ?? 16, 'partnerConcurrency'));
   }
 
   private now(): Date {
@@ -193,12 +201,14 @@ export class OutboxWorker {
     const target = this.options.targets.get(event.partner_id)!;
     let acknowledged = false;
     try {
-      if (event.type === 'right.activate') {
-        const result = await target.provision(this.rightOf(event, rights), event.id);
-        acknowledged = result.status === 'ACTIVE';
-      } else {
-        await target.revoke(event.entitlement_id, event.id);
-      }
+      await this.partnerSlots.run(event.partner_id, async () => {
+        if (event.type === 'right.activate') {
+          const result = await target.provision(this.rightOf(event, rights), event.id);
+          acknowledged = result.status === 'ACTIVE';
+        } else {
+          await target.revoke(event.entitlement_id, event.id);
+        }
+      });
     } catch (error) {
       return { event, ok: false, error };
     }
@@ -269,6 +279,38 @@ export function outboxWorker(orm: MikroORM, deps: AppDependencies, targets: Read
 function positiveInteger(value: number, name: string): number {
   if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`OutboxWorker: ${name} must be a positive integer, got ${value}`);
   return value;
+}
+
+/** At most `limit` tasks of one key running at once; the others wait their turn, first come first served. */
+export class PerKeyLimit {
+  private readonly active = new Map<string, number>();
+  private readonly queued = new Map<string, Array<() => void>>();
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const running = this.active.get(key) ?? 0;
+    if (running < this.limit) this.active.set(key, running + 1);
+    else
+      await new Promise<void>((resolve) => {
+        const line = this.queued.get(key);
+        if (line) line.push(resolve);
+        else this.queued.set(key, [resolve]);
+      });
+    try {
+      return await task();
+    } finally {
+      // The slot passes straight to the next in line, or is given back.
+      const next = this.queued.get(key)?.shift();
+      if (next) next();
+      else this.active.set(key, this.active.get(key)! - 1);
+    }
+  }
+
+  /** Tasks of `key` running now (for tests). */
+  running(key: string): number {
+    return this.active.get(key) ?? 0;
+  }
 }
 
 /** `work` over every item, at most `concurrency` at once; results in the items' order. */
