@@ -6,6 +6,7 @@
 // for the whole run, so one killed with SIGKILL comes back where its peers look for it.
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -21,7 +22,6 @@ import { openCore } from '../../src/runtime/core.js';
 import { openDevIssuer } from '../../src/runtime/keys.js';
 import type { DevIssuer } from '../../src/modules/auth/index.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
-import { freePort } from './free-port.js';
 import { TEST_AUDIT_HMAC_KEY } from './audit-key.js';
 
 /** Redis on these machines (and in CI); TEST_REDIS_URL points elsewhere. */
@@ -186,13 +186,26 @@ export async function startProcessesApart(options: { rateLimits?: Record<string,
   }
 }
 
+/**
+ * `n` loopback ports free now, below the kernel's ephemeral range (32768 and up on Linux): a port
+ * handed out for port 0 or as an outgoing connection's source (this machine makes thousands) can
+ * never take one of them between now and the process's start, or while a killed one restarts.
+ */
 async function ports(n: number): Promise<number[]> {
   const taken: number[] = [];
   while (taken.length < n) {
-    const port = await freePort();
-    if (!taken.includes(port)) taken.push(port);
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (!taken.includes(port) && (await isFree(port))) taken.push(port);
   }
   return taken;
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 async function pingRedis(url: string): Promise<void> {
