@@ -210,13 +210,14 @@ function isFree(port: number): Promise<boolean> {
 
 async function pingRedis(url: string): Promise<void> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2_000, retryStrategy: () => null });
-  redis.on('error', () => undefined);
+  let cause: unknown;
+  redis.on('error', (error: unknown) => (cause ??= error));
   try {
     await redis.connect();
     await redis.ping();
   } catch (error) {
     throw new Error(
-      `Redis is not reachable at ${url} (${(error as Error).message}): the processes-apart suite needs it for the gateways' shared rate limits. Start Redis there or set TEST_REDIS_URL.`,
+      `Redis is not reachable at ${url} (${((cause ?? error) as Error).message}): the processes-apart suite needs it for the gateways' shared rate limits. Start Redis there or set TEST_REDIS_URL.`,
     );
   } finally {
     redis.disconnect();
