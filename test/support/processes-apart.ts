@@ -68,10 +68,13 @@ export async function startProcessesApart(options: { rateLimits?: Record<string,
 
   const db = await createTestDatabase();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'coalition-apart-'));
+  /** Every start, finished or not: a start that fails lets its siblings finish theirs, and close() stops them too. */
+  const starts: Array<Promise<Child>> = [];
   const children: Child[] = [];
   const sandboxes = new Map<string, RunningSandbox>();
   let paymentSandbox: RunningPaymentSandbox | undefined;
   const close = async () => {
+    await Promise.allSettled(starts);
     await Promise.all(children.map((c) => c.stop()));
     await Promise.all([...sandboxes.values()].map((s) => s.close()));
     await paymentSandbox?.close();
@@ -127,8 +130,11 @@ export async function startProcessesApart(options: { rateLimits?: Record<string,
     }
 
     const start = async (name: string, script: string, args: string[], extra: NodeJS.ProcessEnv = {}) => {
-      const child = await startChild({ name, script, args, env: { ...env, ...extra }, ready: /listening on (\S+)/, timeoutMs: 90_000 });
-      children.push(child);
+      const child = startChild({ name, script, args, env: { ...env, ...extra }, ready: /listening on (\S+)/, timeoutMs: 90_000 }).then((c) => {
+        children.push(c);
+        return c;
+      });
+      starts.push(child);
       return child;
     };
     const slot = async (name: string, launch: () => Promise<Child>, url: (child: Child) => string): Promise<Slot> => {
