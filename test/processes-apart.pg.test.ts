@@ -351,7 +351,7 @@ describe('one process of each kind killed with SIGKILL under load', () => {
       }
     }
 
-    // The load: 4 clients, each sending one request after another with 150 ms between them (a
+    // The load: 4 clients, each sending one request after another with 300 ms between them (a
     // redemption, then a member joining, …) until the kill schedule is through. (Gentle enough
     // that the restarts, seconds of CPU each, are not starved on two cores.)
     let stop = false;
@@ -367,7 +367,7 @@ describe('one process of each kind killed with SIGKILL under load', () => {
         if (op.kind === 'subscribe') op.bearer = await apart.devIssuer.mint(`apart-kill-${op.key}-${randomUUID()}`);
         ops.push(op);
         await perform(op, (c + next) % 2);
-        await delay(150);
+        await delay(300);
       }
     });
     const acks = (since = 0, gateway?: number) =>
@@ -458,8 +458,8 @@ describe('one process of each kind killed with SIGKILL under load', () => {
       () => apart.db.query<{ due: number }>(`select count(*)::int as due from outbox_event where delivered_at is null and available_at <= now()`),
       (r) => r[0]!.due === 0,
     );
-    const released = await apart.db.query(
-      `update outbox_event set available_at = now() where delivered_at is null and dead_at is null and available_at > now() returning id`,
+    const released = await apart.db.query<{ id: string; attempts: number; last_error: string | null }>(
+      `update outbox_event set available_at = now() where delivered_at is null and dead_at is null and available_at > now() returning id, attempts, last_error`,
     );
     await eventually(
       () => apart.db.query<{ left: number }>(`select count(*)::int as left from outbox_event where delivered_at is null`),
@@ -498,7 +498,7 @@ describe('one process of each kind killed with SIGKILL under load', () => {
     const inDoubt = ops.filter((op) => op.ackId && created.get(op.ackId)! < op.attempts.find((a) => a.outcome === 'ack')!.at).length;
     console.log(
       `processes apart, 3 SIGKILLs: ${ops.length} requests (${redeemOps.length} redemptions, ${joined.length} members joining), ${attempts} attempts, ` +
-        `${cut} requests cut or refused by a dead process and retried (${inDoubt} of them committed before the cut), ${released.length} events released from leases, ${resent} events sent twice (one effect each); ` +
+        `${cut} requests cut or refused by a dead process and retried (${inDoubt} of them committed before the cut), ${released.length} events released from leases (${released.map((r) => `attempt ${r.attempts}${r.last_error ? `, after "${r.last_error.slice(0, 80)}"` : ''}`).join('; ')}), ${resent} events sent twice (one effect each); ` +
         `setup ${((loadBegan - began) / 1000).toFixed(1)} s, load ${((loadEnded - loadBegan) / 1000).toFixed(1)} s (restarts ${((gatewayBack - firstKill) / 1000).toFixed(1)} s and ${((membershipBack - secondKill) / 1000).toFixed(1)} s), checks ${((Date.now() - loadEnded) / 1000).toFixed(1)} s`,
     );
   }, 240_000);
