@@ -4,15 +4,18 @@
 // the provider's notifications interleave with their queries.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPartnerSandboxes, type PartnerSandboxesProcess } from '../bench/partner-sandboxes.js';
 import { startChild, type Child } from '../bench/processes.js';
 import { TEST_AUDIT_HMAC_KEY } from './support/audit-key.js';
 import { startTestApp, type TestApp } from './support/app.js';
+import { freePort } from './support/free-port.js';
 import { outTradeNo, payerIdOf, sandboxState } from './support/payments.js';
 
 const MEMBERSHIPS = 1_000;
 
 let t: TestApp;
 const workers: Child[] = [];
+let partnerSandboxes: PartnerSandboxesProcess | undefined;
 let membershipIds: string[] = [];
 let periodEnd: Date;
 
@@ -61,21 +64,24 @@ beforeAll(async () => {
     WORKER_PORT: '0',
     ...t.app.paymentSandbox!.adapterSettings,
   };
-  for (const [id, sandbox] of t.app.sandboxes) {
-    const prefix = `PARTNER_${id.toUpperCase()}`;
-    env[`${prefix}_URL`] = sandbox.url;
-    env[`${prefix}_API_KEY`] = sandbox.apiKey;
-    if (sandbox.webhookSecrets?.length) env[`${prefix}_WEBHOOK_SECRETS`] = sandbox.webhookSecrets.join(',');
-  }
+  // The partners in a process of their own, as in production: the workers' deliveries load it,
+  // not this one, which receives the payment provider's notifications. Their acknowledgements go
+  // to the first worker's port.
+  const workerPort = await freePort();
+  partnerSandboxes = await startPartnerSandboxes({ acknowledgeBaseUrl: `http://127.0.0.1:${workerPort}`, env });
+  Object.assign(env, partnerSandboxes.env);
   workers.push(
     ...(await Promise.all(
-      [1, 2].map((n) => startChild({ name: `worker ${n}`, script: 'dist/src/worker-main.js', env, ready: /worker listening on (\S+)/, timeoutMs: 90_000 })),
+      [String(workerPort), '0'].map((port, n) =>
+        startChild({ name: `worker ${n + 1}`, script: 'dist/src/worker-main.js', env: { ...env, WORKER_PORT: port }, ready: /worker listening on (\S+)/, timeoutMs: 90_000 }),
+      ),
     )),
   );
 }, 240_000);
 
 afterAll(async () => {
   await Promise.all(workers.map((w) => w.stop()));
+  await partnerSandboxes?.child.stop();
   await t?.close();
 });
 
@@ -118,5 +124,17 @@ describe('1,000 memberships renewing at once with two workers running', () => {
       [membershipIds, periodEnd],
     );
     expect(rights).toEqual([{ n: MEMBERSHIPS * 4 }]);
+
+    // And the partners heard of every new right, once (the workers' outbox, beside the renewals).
+    const undelivered = async () =>
+      (
+        await t.db.query<{ n: number }>(
+          `select count(*)::int as n from outbox_event o join entitlement e on e.id = o.entitlement_id
+           where e.membership_id = any($1::uuid[]) and e.period_start = $2 and o.delivered_at is null`,
+          [membershipIds, periodEnd],
+        )
+      )[0]!.n;
+    while ((await undelivered()) > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await undelivered()).toBe(0);
   }, 300_000);
 });

@@ -74,7 +74,9 @@ export type PartnerRightStatus = 'ACTIVE' | 'PENDING' | 'REVOKED' | 'UNKNOWN';
 /**
  * Provisioning on the partner's side, driven by the provisioning outbox. Every call is
  * idempotent: by `entitlementId` for its effect, and by `eventId` for the call itself (a
- * retried event has exactly one effect).
+ * retried event has exactly one effect). Calls come side by side (each worker makes up to
+ * `OUTBOX_LANES` × `OUTBOX_CONCURRENCY` at once), but never two for one entitlement at a time:
+ * an entitlement's events come one after another, in the order they were queued.
  */
 export interface PartnerProvisioning {
   /** Activates (or updates) the right; `PENDING` when the partner acknowledges later. */

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 // Standard Webhooks (https://www.standardwebhooks.com), v1 signatures: HMAC-SHA256 over
 // `<webhook-id>.<webhook-timestamp>.<body>`, keyed by the base64 secret after `whsec_`.
@@ -182,22 +182,30 @@ export function verifyWebhook(
   return { id: id!, timestamp: new Date(timestampSeconds * 1000) };
 }
 
-function hmac(key: Buffer, id: string, seconds: string, body: string | Buffer): string {
+function hmac(key: KeyObject, id: string, seconds: string, body: string | Buffer): string {
   return createHmac('sha256', key).update(`${id}.${seconds}.`).update(body).digest('base64');
 }
 
-function decodeSecrets(label: string, secrets: readonly string[]): Buffer[] {
+// Key objects by secret, made once: createHmac imports a Buffer key anew on every call, which on
+// Node 24 costs several times the HMAC itself (a webhook is signed for every provisioning event).
+const keyObjects = new Map<string, KeyObject>();
+
+function decodeSecrets(label: string, secrets: readonly string[]): KeyObject[] {
   if (!Array.isArray(secrets) || secrets.length === 0) {
     throw new TypeError(`${label}: set at least one webhook secret (whsec_<base64>, e.g. from generateWebhookSecret())`);
   }
   return secrets.map((secret, index) => {
+    const known = keyObjects.get(secret);
+    if (known) return known;
     const encoded = typeof secret === 'string' && secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : null;
     const key = encoded !== null && BASE64.test(encoded) ? Buffer.from(encoded, 'base64') : null;
     // The message names the secret's position, never its value.
     if (!key || key.length < MIN_SECRET_BYTES) {
       throw new TypeError(`${label}: webhook secret #${index + 1} must be whsec_ followed by the base64 of at least ${MIN_SECRET_BYTES} random bytes`);
     }
-    return key;
+    const keyObject = createSecretKey(key);
+    keyObjects.set(secret, keyObject);
+    return keyObject;
   });
 }
 

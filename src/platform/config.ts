@@ -183,6 +183,17 @@ export interface AppConfig {
     /** Lanes (groups of members) a worker applies at once (`ACTIVITY_IMPORT_CONCURRENCY`). @default 4 */
     concurrency: number;
   };
+  /** How a worker delivers the provisioning outbox to partners. */
+  outbox: {
+    /** Events claimed by one statement and delivered side by side (`OUTBOX_BATCH_SIZE`). @default 100 */
+    batchSize: number;
+    /** Batches a worker claims and delivers at once (`OUTBOX_LANES`). @default 2 */
+    lanes: number;
+    /** Partner calls of one batch in flight at once (`OUTBOX_CONCURRENCY`). @default 32 */
+    concurrency: number;
+    /** Calls in flight to one partner from one worker process, across its lanes (`OUTBOX_PARTNER_CONCURRENCY`). @default 16 */
+    partnerConcurrency: number;
+  };
 }
 
 /** The role-claim value of each staff role, as configured (`AUTH_ADMIN_ROLE`, `AUTH_PM_ROLE`, …). */
@@ -379,6 +390,10 @@ const envSchema = z.object({
   MESSAGING_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
   ACTIVITY_IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(50 * 1024 * 1024),
   ACTIVITY_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
+  OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  OUTBOX_LANES: z.coerce.number().int().min(1).max(16).default(2),
+  OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
+  OUTBOX_PARTNER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
 });
 
 /** Per-kind messaging settings (`MESSAGING_TEMPLATE_<KIND>`, `_LINK_`, `_STALE_HOURS_`), parsed beside {@link envSchema}. */
@@ -541,6 +556,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     workerHost: e.WORKER_HOST,
     workerPort: e.WORKER_PORT,
     activityImport: { maxBytes: e.ACTIVITY_IMPORT_MAX_BYTES, concurrency: e.ACTIVITY_IMPORT_CONCURRENCY },
+    outbox: { batchSize: e.OUTBOX_BATCH_SIZE, lanes: e.OUTBOX_LANES, concurrency: e.OUTBOX_CONCURRENCY, partnerConcurrency: e.OUTBOX_PARTNER_CONCURRENCY },
   };
 }
 

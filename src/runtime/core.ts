@@ -114,6 +114,7 @@ export async function openCore(options: CoreOptions, closers: Closers): Promise<
     subgraphComposition: registrationComposer(modules, options.partners, options.subgraphChanges),
     partnerSubgraphPolicy: config.partnerSubgraphs,
     activityImport: { concurrency: config.activityImport.concurrency },
+    outboxDelivery: config.outbox,
     ...(options.partnerProvisioning ? { partnerProvisioning: options.partnerProvisioning } : {}),
     ...clock,
   };

@@ -6,9 +6,8 @@ import { servePartnerEvent, type PartnerEventsRoute } from '../edge/partner-even
 import { PAYMENT_NOTIFY_PATH, servePaymentNotification, type PaymentNotifyRoute } from '../edge/payment-notify-route.js';
 import { PARTNER_STATEMENT_PATH, servePartnerStatement, type PartnerStatementRoute } from '../edge/partner-statement-route.js';
 import { paymentNotificationsApplied } from '../modules/membership/index.js';
-import { OutboxWorker, PartnerEventReceiver } from '../modules/provisioning/index.js';
+import { outboxWorker, PartnerEventReceiver, type OutboxWorker } from '../modules/provisioning/index.js';
 import type { AppConfig } from '../platform/config.js';
-import { clockOf } from '../platform/context.js';
 import { JobScheduler } from '../platform/jobs.js';
 import type { Logger } from '../platform/logger.js';
 import { activityImportRoute } from './activity-imports.js';
@@ -50,7 +49,7 @@ export function startWork(
   closers: Closers,
 ): RunningWork {
   const { orm, deps } = core;
-  const outbox = new OutboxWorker(orm, { targets: partners.provisioning, pseudonyms: deps.pseudonyms, logger: options.logger, ...clockOf(deps) });
+  const outbox = outboxWorker(orm, deps, partners.provisioning);
   const receiver = new PartnerEventReceiver(orm, partners.callbackSecrets, options.logger);
   const runDue = () => deps.dueWork!.runDue(null, deps.now?.() ?? new Date());
   // Notifications received here are applied in the background: let them finish before the database closes.

@@ -1,5 +1,6 @@
 import { MomentKind, Moments } from '../moments/index.js';
 import type { LocalizedText } from '../../platform/localized.js';
+import { pgTextArray } from '../../platform/sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Entitlement, EntitlementStatus } from './entitlement.entity.js';
 import { remainingOf } from './entitlement.service.js';
@@ -52,27 +53,46 @@ export async function acknowledgeProvisioning(
   verdict: EntitlementStatus.ACTIVE | EntitlementStatus.REVOKED,
   options: { partnerId?: string } = {},
 ): Promise<boolean> {
-  const rows = await em.execute<{ id: string; member_id: string; benefit_code: string; benefit_name: LocalizedText; partner_name: LocalizedText; clock_id: string | null }[]>(
-    `update entitlement e set status = ?, activated_at = case when ? = 'ACTIVE' then e.period_start end
-     from benefit b, partner p
-     where e.id = ? and b.id = e.benefit_id and p.id = b.partner_id
-       and (?::text is null or b.partner_id = ?) and e.status = 'PENDING_PROVISION'
-     returning e.id, e.member_id, b.code as benefit_code, b.name as benefit_name, p.name as partner_name,
-       coalesce(e.test_clock_id, (select m.test_clock_id from membership m where m.id = e.membership_id)) as clock_id`,
-    [verdict, verdict, entitlementId, options.partnerId ?? null, options.partnerId ?? null],
+  return (await acknowledgeProvisioningAll(em, [entitlementId], verdict, options)) > 0;
+}
+
+/**
+ * {@link acknowledgeProvisioning} for many rights in one UPDATE (a batch the outbox delivered);
+ * returns how many changed.
+ */
+export async function acknowledgeProvisioningAll(
+  em: EntityManager,
+  entitlementIds: readonly string[],
+  verdict: EntitlementStatus.ACTIVE | EntitlementStatus.REVOKED,
+  options: { partnerId?: string } = {},
+): Promise<number> {
+  if (entitlementIds.length === 0) return 0;
+  const rows = await em.execute<
+    { id: string; member_id: string; benefit_code: string; benefit_name: LocalizedText; partner_name: LocalizedText; clock_id: string | null; clock_time: Date | string | null }[]
+  >(
+    `with changed as (
+       update entitlement e set status = ?, activated_at = case when ? = 'ACTIVE' then e.period_start end
+       from benefit b, partner p
+       where e.id = any(?::uuid[]) and b.id = e.benefit_id and p.id = b.partner_id
+         and (?::text is null or b.partner_id = ?) and e.status = 'PENDING_PROVISION'
+       returning e.id, e.member_id, b.code as benefit_code, b.name as benefit_name, p.name as partner_name,
+         coalesce(e.test_clock_id, (select m.test_clock_id from membership m where m.id = e.membership_id)) as clock_id)
+     select changed.*, tc.frozen_time as clock_time from changed left join test_clock tc on tc.id = changed.clock_id`,
+    [verdict, verdict, pgTextArray(entitlementIds), options.partnerId ?? null, options.partnerId ?? null],
   );
-  const row = rows[0];
-  if (row && verdict === EntitlementStatus.ACTIVE) {
-    const [clock] = row.clock_id ? await em.execute<{ frozen_time: Date }[]>(`select frozen_time from test_clock where id = ?`, [row.clock_id]) : [];
-    // The member hears of it (a ritual moment): the right is usable at the partner from now on.
-    await Moments.record(em, {
+  if (verdict !== EntitlementStatus.ACTIVE) return rows.length;
+  // The members hear of it (a ritual moment): the right is usable at the partner from now on.
+  const now = new Date();
+  await Moments.recordMany(
+    em,
+    rows.map((row) => ({
       memberId: row.member_id,
       kind: MomentKind.BENEFIT_ACTIVATED,
-      occurredAt: clock ? new Date(clock.frozen_time) : new Date(),
+      occurredAt: row.clock_time ? new Date(row.clock_time) : now,
       data: { benefitCode: row.benefit_code, benefitName: row.benefit_name, partnerName: row.partner_name },
       dedupeKey: `BENEFIT_ACTIVATED:${row.id}`,
       clockId: row.clock_id,
-    });
-  }
-  return rows.length > 0;
+    })),
+  );
+  return rows.length;
 }

@@ -53,38 +53,41 @@ export const Outbox = {
   },
 
   /**
-   * Takes the next due event of `partners` under a lease, in one committed statement: its
-   * attempt is counted and it stays invisible to other workers until `leaseUntil`. Workers never
-   * wait on each other (`SKIP LOCKED`), and an event is not due while an earlier one of the same
-   * entitlement is undelivered (per-entitlement order, however many workers run).
+   * Takes up to `limit` due events of `partners` under a lease, in one committed statement: each
+   * attempt is counted and the events stay invisible to other workers until `leaseUntil`. Workers
+   * never wait on each other (`SKIP LOCKED`), and an event is not due while an earlier one of the
+   * same entitlement is undelivered (per-entitlement order, however many workers and lanes run):
+   * a batch holds at most one event of an entitlement, its earliest undelivered one. Events created
+   * at the same instant are ordered by id, so even they never travel side by side.
    */
-  async claimNext(em: EntityManager, options: { partners: readonly string[]; now: Date; leaseUntil: Date }): Promise<ClaimedEvent | undefined> {
-    const [event] = await em.execute<ClaimedEvent[]>(
-      `update outbox_event set attempts = attempts + 1, available_at = ?
-       where id = (
+  async claimDue(em: EntityManager, options: { partners: readonly string[]; now: Date; leaseUntil: Date; limit: number }): Promise<ClaimedEvent[]> {
+    return em.execute<ClaimedEvent[]>(
+      `with due as (
          select e.id from outbox_event e
          where e.delivered_at is null and e.dead_at is null and e.available_at <= ?
            and e.partner_id = any(?::text[])
            and not exists (
              select 1 from outbox_event earlier
              where earlier.entitlement_id = e.entitlement_id and earlier.delivered_at is null
-               and earlier.dead_at is null and earlier.created_at < e.created_at)
+               and earlier.dead_at is null and (earlier.created_at, earlier.id) < (e.created_at, e.id))
          order by e.available_at, e.created_at
-         limit 1
+         limit ?
          for update skip locked)
-       returning id, partner_id, type, entitlement_id, attempts, request_id`,
-      [options.leaseUntil, options.now, pgTextArray(options.partners)],
+       update outbox_event o set attempts = o.attempts + 1, available_at = ?
+       from due where o.id = due.id
+       returning o.id, o.partner_id, o.type, o.entitlement_id, o.attempts, o.request_id`,
+      [options.now, pgTextArray(options.partners), options.limit, options.leaseUntil],
     );
-    return event;
   },
 
-  /** Marks an event delivered (in the caller's transaction); false when it already was. */
-  async markDelivered(em: EntityManager, eventId: string, at: Date): Promise<boolean> {
+  /** Marks events delivered in one statement (in the caller's transaction); returns those that were not already. */
+  async markDelivered(em: EntityManager, eventIds: readonly string[], at: Date): Promise<string[]> {
+    if (eventIds.length === 0) return [];
     const rows = await em.execute<{ id: string }[]>(
-      `update outbox_event set delivered_at = ?, last_error = null where id = ? and delivered_at is null returning id`,
-      [at, eventId],
+      `update outbox_event set delivered_at = ?, last_error = null where id = any(?::uuid[]) and delivered_at is null returning id`,
+      [at, pgTextArray(eventIds)],
     );
-    return rows.length > 0;
+    return rows.map((row) => row.id);
   },
 
   /** Records a failed attempt: due again at `availableAt`, or parked as dead at `deadAt`. */

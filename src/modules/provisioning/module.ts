@@ -4,7 +4,7 @@ import type { Logger } from '../../platform/logger.js';
 import { defineModule } from '../../platform/module.js';
 import { SYSTEM_AUDIT } from '../audit/index.js';
 import { InboundPartnerEvent } from './inbound-partner-event.entity.js';
-import { OutboxWorker } from './outbox-worker.js';
+import { outboxWorker, type OutboxDelivery } from './outbox-worker.js';
 import { ProvisioningResolver } from './provisioning.resolver.js';
 import { ProvisioningService } from './provisioning.service.js';
 
@@ -16,6 +16,11 @@ declare module '../../platform/context.js' {
      * adapters (workers, the all-in-one process, the membership subgraph for admins' reconciliations).
      */
     partnerProvisioning?: ReadonlyMap<string, PartnerProvisioning>;
+    /**
+     * How this process's workers deliver the outbox (`OUTBOX_BATCH_SIZE`, `OUTBOX_LANES`,
+     * `OUTBOX_CONCURRENCY`); absent, one event at a time.
+     */
+    outboxDelivery?: OutboxDelivery;
   }
   interface Services {
     provisioning: ProvisioningService;
@@ -34,10 +39,11 @@ export const module = defineModule({
     {
       name: 'provisioning-outbox',
       everyMs: 1000,
-      // Workers claim events with SKIP LOCKED under a lease: several run side by side.
-      run: async ({ orm, deps }) => {
+      // Workers and their lanes claim batches with SKIP LOCKED under a lease: several run side by
+      // side. A run goes on while anything is due, so a backlog drains without pause.
+      run: async ({ orm, deps, signal }) => {
         if (!deps.partnerProvisioning) return undefined;
-        return new OutboxWorker(orm, { targets: deps.partnerProvisioning, pseudonyms: deps.pseudonyms, logger: deps.logger, ...clockOf(deps) }).drain(50);
+        return outboxWorker(orm, deps, deps.partnerProvisioning).run(signal ? { signal } : {});
       },
     },
     {
