@@ -32,6 +32,8 @@ interface Sent {
   statements: number;
   /** Whether the fast lane answered it. */
   fast: boolean;
+  /** RateLimit-Remaining, apart from `headers` (it moves with every call). */
+  remaining: number;
 }
 
 async function send(body: unknown, headers: Record<string, string> = {}): Promise<Sent> {
@@ -44,8 +46,9 @@ async function send(body: unknown, headers: Record<string, string> = {}): Promis
   });
   const answer = await res.json();
   const seen = Object.fromEntries([...res.headers].filter(([name]) => !['date', 'x-request-id'].includes(name)));
+  const remaining = Number(seen['ratelimit-remaining']);
   if (seen['ratelimit-remaining']) seen['ratelimit-remaining'] = '(n)';
-  return { status: res.status, headers: seen, body: answer, statements: statements.length, fast: (await fastLaneCount()) > before };
+  return { status: res.status, headers: seen, body: answer, statements: statements.length, fast: (await fastLaneCount()) > before, remaining };
 }
 
 describe('the gateway fast lane', () => {
@@ -59,7 +62,8 @@ describe('the gateway fast lane', () => {
       expect(first.fast).toBe(false);
       expect(second.fast).toBe(true);
       // (the subgraph's own caches make the first call's statements differ)
-      expect({ ...second, statements: 0 }).toEqual({ ...first, fast: true, statements: 0 });
+      expect({ ...second, statements: 0, remaining: 0 }).toEqual({ ...first, fast: true, statements: 0, remaining: 0 });
+      expect(second.remaining).toBe(first.remaining - 1);
       expect((second.body as { data: { me: { entitlements: unknown[] } } }).data.me.entitlements.length).toBeGreaterThan(0);
     }
   });
@@ -82,6 +86,8 @@ describe('the gateway fast lane', () => {
     expect(viaLane.body).toEqual(full.body);
     expect(viaLane.status).toBe(full.status);
     expect(viaLane.headers).toEqual(full.headers);
+    // Charged once: the runtime takes no second point for what the lane handed it.
+    expect(viaLane.remaining).toBe(full.remaining - 1);
     // Sent once: the subgraph ran the same statements as for the runtime's own call.
     expect(viaLane.statements).toBe(full.statements);
     expect(full.statements).toBeGreaterThan(0);
