@@ -68,6 +68,16 @@ describe('the gateway fast lane', () => {
     }
   });
 
+  it('relays an operation the planner sends with fragments of its own (repeated selections factored out)', async () => {
+    const body = { query: 'query Progress { me { tierProgress { qualifyingSpend { amount } spendToNextTier { amount } explanation } points { balance } } }' };
+    const first = await send(body);
+    const second = await send(body);
+    expect(first.fast).toBe(false);
+    expect(second.fast).toBe(true);
+    expect((second.body as { data: { me: { tierProgress: unknown } } }).data.me.tierProgress).toBeTruthy();
+    expect({ ...second, statements: 0, remaining: 0 }).toEqual({ ...first, fast: true, statements: 0, remaining: 0 });
+  });
+
   it('answers { __typename } from the operation alone', async () => {
     await send({ query: '{ __typename }' });
     const again = await send({ query: '{ __typename }' });

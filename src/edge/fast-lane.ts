@@ -355,7 +355,8 @@ function relayableFetch(plan: unknown, entry: Entry, options: FastLaneOptions): 
   }
   const subgraphOperation = getOperationAST(subgraphDocument);
   if (!clientShape || !subgraphOperation) return undefined;
-  const subgraphShape = shapeOf(subgraphOperation.selectionSet, fragmentsOf(subgraphDocument), undefined);
+  // Typed against the supergraph too: the planner factors repeated selections into fragments (`fragment a on Money`).
+  const subgraphShape = shapeOf(subgraphOperation.selectionSet, fragmentsOf(subgraphDocument), root);
   if (!subgraphShape || JSON.stringify(clientShape) !== JSON.stringify(subgraphShape)) return undefined;
   return {
     url: new URL(url),
@@ -378,9 +379,9 @@ type Shape = Array<[string, string, Shape | null]>;
 /**
  * The shape of the answer to a selection set: response keys in order, fields of one key merged.
  * Undefined when it depends on more than the document: directives, type conditions other than
- * the parent type, abstract types, an enum with values the gateway hides. With `type` (the
- * client's operation against the supergraph) types are checked; without (the planned subgraph
- * operation) only directives and type conditions make it undefined.
+ * the parent type, abstract types, an enum with values the gateway hides, a field the
+ * supergraph does not have (both the client's operation and the planned subgraph operation are
+ * walked against the supergraph's types).
  */
 function shapeOf(set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, type: GraphQLObjectType | undefined): Shape | undefined {
   const byKey = new Map<string, { name: string; sets: SelectionSetNode[] }>();
