@@ -5,6 +5,7 @@ import { isRegisteredSubgraphName } from '../composition/supergraph-source.js';
 import type { ErrorCatalog } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { errorNormalization } from './error-normalization.js';
+import type { FastLane } from './fast-lane.js';
 import type { Metrics } from './metrics.js';
 import { answerBeforePlanning } from './plugins/answer-before-planning.js';
 import { graphiqlAssetsPlugin, renderGraphiQL } from './plugins/graphiql.js';
@@ -48,10 +49,15 @@ export interface GatewayOptions {
   signs?: (url: string) => boolean;
   /** Partners' own registered subgraphs: called through a policed fetch, told who the member is only by an assertion. */
   thirdParties?: ThirdPartySubgraphsOptions;
+  /** Serves operations whose plan is one fetch from one of our subgraphs beside the runtime (fast-lane.ts). */
+  fastLane?: FastLane;
 }
 
 /** Headers the gateway forwards to our subgraphs. */
-const FORWARDED = ['authorization', 'accept-language', 'x-request-id'] as const;
+export const FORWARDED = ['authorization', 'accept-language', 'x-request-id'] as const;
+/** CORS: what browser apps may send, and the response headers they may read (to back off politely, to quote a request id to support). */
+export const CORS_ALLOWED_HEADERS = ['authorization', 'content-type', 'accept-language', 'x-request-id', ...CSRF_HEADERS];
+export const CORS_EXPOSED_HEADERS = ['retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'x-request-id'];
 /** Headers the gateway forwards to partners' own registered subgraphs (plus a member assertion, see third-party-subgraphs.ts). */
 const FORWARDED_TO_THIRD_PARTIES = ['accept-language', 'x-request-id'] as const;
 
@@ -61,7 +67,7 @@ const FORWARDED_TO_THIRD_PARTIES = ['accept-language', 'x-request-id'] as const;
  * language and request id to the subgraphs.
  */
 export function createGateway(options: GatewayOptions): GatewayRuntime {
-  return createGatewayRuntime({
+  const runtime = createGatewayRuntime({
     supergraph: options.supergraph,
     unifiedGraphHandler,
     transports: { http: httpTransport },
@@ -73,9 +79,8 @@ export function createGateway(options: GatewayOptions): GatewayRuntime {
     cors: {
       origin: options.corsOrigins,
       credentials: true,
-      allowedHeaders: ['authorization', 'content-type', 'accept-language', 'x-request-id', ...CSRF_HEADERS],
-      // Browser apps need these to back off politely and to quote a request id to support.
-      exposedHeaders: ['retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'x-request-id'],
+      allowedHeaders: CORS_ALLOWED_HEADERS,
+      exposedHeaders: CORS_EXPOSED_HEADERS,
     },
     // A browser sends a form POST or a GET without preflight: those need one of these headers.
     csrfPrevention: { requestHeaders: [...CSRF_HEADERS] },
@@ -107,11 +112,13 @@ export function createGateway(options: GatewayOptions): GatewayRuntime {
       },
     },
     plugins: () => [
+      // First: it replays answers the fast lane already received before any other plugin sees the fetch.
+      ...(options.fastLane ? [options.fastLane.plugin()] : []),
       ...(options.graphiql ? [graphiqlAssetsPlugin()] : []),
       ...(options.thirdParties ? [thirdPartySubgraphsPlugin(options.thirdParties)] : []),
       signSubgraphRequests(options.subgraphSecret, options.signs ?? (() => true)),
       subgraphTimeout(options.upstreamTimeoutMs ?? 10_000, SLOW_ROOT_FIELDS),
-      ...(options.rateLimit ? [rateLimitPlugin(options.rateLimit)] : []),
+      ...(options.rateLimit ? [rateLimitPlugin(options.rateLimit, options.fastLane?.admitted)] : []),
       ...graphqlLimitsPlugins(options.limits ?? DEFAULT_GRAPHQL_LIMITS, { fieldSuggestions: options.introspection ?? true }),
       knownOperationTypes(),
       answerBeforePlanning(),
@@ -120,5 +127,6 @@ export function createGateway(options: GatewayOptions): GatewayRuntime {
       errorNormalization(options.errors, { development: options.development ?? false, ...(options.logger ? { logger: options.logger } : {}) }),
     ],
   });
+  options.fastLane?.attach(runtime);
+  return runtime;
 }
-

@@ -25,6 +25,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly fastLane = new Counter({
+    name: 'graphql_fast_lane_operations_total',
+    help: 'GraphQL operations the gateway answered in its fast lane (one fetch relayed, or answered from the operation alone) rather than through the runtime',
+    registers: [this.registry],
+  });
+
   readonly httpRequests = new Counter({
     name: 'http_requests_total',
     help: 'HTTP requests on the public port, by route and status',

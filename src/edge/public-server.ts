@@ -5,6 +5,7 @@ import type { GatewayRuntime } from '@graphql-hive/gateway-runtime';
 import { STATUS_LIST_MEDIA_TYPE, type PublishedStatusList } from '../modules/status-list/index.js';
 import { requestIdOf } from '../platform/request-id.js';
 import { GRAPHIQL_ASSETS_PATH } from './plugins/graphiql.js';
+import type { FastLane } from './fast-lane.js';
 import type { Metrics } from './metrics.js';
 import { ACTIVITY_IMPORTS_PATH, serveActivityImports, type ActivityImportRoute } from './activity-import-route.js';
 import { CONSOLE_PATH, serveConsole, type ConsoleRoute } from './console-route.js';
@@ -18,6 +19,8 @@ export type { ActivityImportRoute, ConsoleRoute, PartnerEventsRoute, PartnerStat
 export interface PublicRoutes {
   /** The gateway. */
   gateway: GatewayRuntime;
+  /** Serves what it can of the gateway's operations beside it (fast-lane.ts). */
+  fastLane?: FastLane;
   /** Signed events from partners (`POST /partners/{id}/events`); 404 when this process does not take them. */
   partnerEvents?: PartnerEventsRoute;
   /** Signed notifications from the payment provider (`POST /payments/{provider}/notify`); 404 when this process does not take them. */
@@ -165,7 +168,9 @@ async function handle(route: Route, req: http.IncomingMessage, res: http.ServerR
         sendJson(res, 400, { errors: [{ message: `Request body nested deeper than ${MAX_JSON_DEPTH} levels`, extensions: { code: 'BAD_REQUEST' } }] });
         return;
       }
-      (req as { body?: unknown }).body = parsedGraphQLBody(body);
+      const parsed = parsedGraphQLBody(body);
+      (req as { body?: unknown }).body = parsed;
+      if (route === 'graphql' && routes.fastLane && !Buffer.isBuffer(parsed) && /application\/json/i.test(req.headers['content-type'] ?? '') && (await routes.fastLane.serve(req, res, parsed as Record<string, unknown>))) return;
     }
     await gateway(req, res);
     return;

@@ -3,7 +3,9 @@ import { loadSubgraphSecret } from '../../partners/sdk/index.js';
 import type { SubgraphChanges } from '../composition/subgraph-changes.js';
 import { SupergraphSource } from '../composition/supergraph-source.js';
 import type { SubgraphDefinition } from '../composition/supergraph.js';
-import { createGateway } from '../edge/gateway.js';
+import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, createGateway, FORWARDED } from '../edge/gateway.js';
+import { FastLane } from '../edge/fast-lane.js';
+import { SLOW_ROOT_FIELDS } from '../edge/plugins/subgraph-timeout.js';
 import { Metrics, startMetricsServer } from '../edge/metrics.js';
 import { loadPersistedOperations } from '../edge/persisted-operations.js';
 import { startPublicServer, type ActivityImportRoute, type PartnerEventsRoute, type PartnerStatementRoute, type PaymentNotifyRoute, type PublicRoutes } from '../edge/public-server.js';
@@ -85,8 +87,27 @@ export async function openPublicPort(config: AppConfig, logger: Logger, closers:
       const persistedOperations = config.persistedOperationsFile
         ? { operations: await loadPersistedOperations(config.persistedOperationsFile), only: config.persistedOperationsOnly }
         : undefined;
+      const rateLimit = {
+        limiter,
+        windowSeconds: config.rateLimit.windowSeconds,
+        trustProxy: config.trustProxy,
+        identities,
+      };
+      // Operations planned as one fetch from one of our subgraphs, served beside the runtime.
+      const fastLane = new FastLane({
+        subgraphUrls: new Map(serving.subgraphs.map((s) => [s.name, s.url])),
+        subgraphSecret,
+        metrics,
+        cors: { origin: config.corsOrigins, allowedHeaders: CORS_ALLOWED_HEADERS, exposedHeaders: CORS_EXPOSED_HEADERS },
+        forwardedHeaders: FORWARDED,
+        rateLimit,
+        ...(persistedOperations ? { persistedOperations } : {}),
+        upstreamTimeoutMs: 10_000,
+        slowFields: SLOW_ROOT_FIELDS,
+      });
       const gateway = createGateway({
         ...(persistedOperations ? { persistedOperations } : {}),
+        fastLane,
         supergraph: () => source.current(),
         errors: serving.errors,
         logger,
@@ -94,12 +115,7 @@ export async function openPublicPort(config: AppConfig, logger: Logger, closers:
         graphiql: config.nodeEnv === 'development',
         corsOrigins: config.corsOrigins,
         development: config.nodeEnv === 'development',
-        rateLimit: {
-          limiter,
-          windowSeconds: config.rateLimit.windowSeconds,
-          trustProxy: config.trustProxy,
-          identities,
-        },
+        rateLimit,
         limits: config.graphqlLimits,
         introspection: config.nodeEnv !== 'production',
         subgraphSecret,
@@ -117,7 +133,10 @@ export async function openPublicPort(config: AppConfig, logger: Logger, closers:
           : {}),
       });
       const recompose = async () => {
-        if (await source.refresh()) gateway.invalidateUnifiedGraph();
+        if (await source.refresh()) {
+          fastLane.clear();
+          gateway.invalidateUnifiedGraph();
+        }
       };
       const unsubscribe = serving.subgraphChanges?.subscribe(recompose);
       // Other replicas register subgraphs too: converge within a few seconds.
@@ -130,6 +149,7 @@ export async function openPublicPort(config: AppConfig, logger: Logger, closers:
       }, 'gateway');
       routes = {
         gateway,
+        fastLane,
         jwks: () => jwksDocument(serving.keyStore),
         jwksCacheControl: jwksCacheControl(config.signingKeyRotationLeadSeconds),
         issuerMetadata: () => issuerMetadata(config.publicUrl, { tokenTtlSeconds: config.tokenTtlSeconds }),

@@ -1,5 +1,6 @@
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import {
+  type ArgumentNode,
   getDirectiveValues,
   getOperationAST,
   getVariableValues,
@@ -8,6 +9,8 @@ import {
   Kind,
   type DocumentNode,
   type FragmentDefinitionNode,
+  type GraphQLError,
+  type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
   valueFromASTUntyped,
@@ -34,23 +37,31 @@ export function answerBeforePlanning(): GatewayPlugin {
     onExecute({ args, setResultAndStopExecution }) {
       const operation = getOperationAST(args.document, args.operationName);
       if (!operation) return;
-      const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], (args.variableValues ?? {}) as Record<string, unknown>);
-      if (coerced.errors) {
-        setResultAndStopExecution({ errors: coerced.errors });
-        return;
-      }
-      const unstorable = unstorableText(args.document, coerced.coerced);
-      if (unstorable.length > 0) {
-        setResultAndStopExecution({ errors: [AppError.badInput(unstorable)] });
-        return;
-      }
-      const keys = rootResponseKeys(args.document, operation, coerced.coerced);
-      if (!keys || [...keys.values()].some((field) => field !== '__typename')) return;
-      const rootType = operation.operation === 'mutation' ? args.schema.getMutationType() : operation.operation === 'subscription' ? args.schema.getSubscriptionType() : args.schema.getQueryType();
-      if (!rootType) return;
-      setResultAndStopExecution({ data: Object.fromEntries([...keys.keys()].map((key) => [key, rootType.name])) });
+      const answer = answerFromOperation(args.schema, args.document, operation, args.variableValues as Record<string, unknown> | undefined);
+      if (answer.result) setResultAndStopExecution(answer.result);
     },
   };
+}
+
+/**
+ * What {@link answerBeforePlanning} answers for an operation and its variables (`result`), or
+ * nothing when it goes on to the planner; with the coerced variables when they coerce.
+ */
+export function answerFromOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+): { result?: { data?: Record<string, unknown>; errors?: readonly GraphQLError[] }; variables?: Record<string, unknown> } {
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
+  if (coerced.errors) return { result: { errors: coerced.errors } };
+  const unstorable = unstorableText(document, coerced.coerced);
+  if (unstorable.length > 0) return { result: { errors: [AppError.badInput(unstorable)] } };
+  const keys = rootResponseKeys(document, operation, coerced.coerced);
+  if (!keys || [...keys.values()].some((field) => field !== '__typename')) return { variables: coerced.coerced };
+  const rootType = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
+  if (!rootType) return { variables: coerced.coerced };
+  return { result: { data: Object.fromEntries([...keys.keys()].map((key) => [key, rootType.name])) }, variables: coerced.coerced };
 }
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -58,14 +69,25 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 /** Arguments of the document whose value (variables resolved) holds text no database column can. */
 function unstorableText(document: DocumentNode, variables: Record<string, unknown>): InputProblem[] {
   const problems: InputProblem[] = [];
-  visit(document, {
-    Argument(node) {
-      const texts = strings(valueFromASTUntyped(node.value, variables));
-      if (texts.some((t) => t.includes('\u0000'))) problems.push({ field: node.name.value, message: 'must not contain the NUL character (U+0000)' });
-      if (texts.some((t) => LONE_SURROGATE.test(t))) problems.push({ field: node.name.value, message: 'must be well-formed Unicode (a lone surrogate is not)' });
-    },
-  });
+  for (const node of argumentsOf(document)) {
+    const texts = strings(valueFromASTUntyped(node.value, variables));
+    if (texts.some((t) => t.includes('\u0000'))) problems.push({ field: node.name.value, message: 'must not contain the NUL character (U+0000)' });
+    if (texts.some((t) => LONE_SURROGATE.test(t))) problems.push({ field: node.name.value, message: 'must be well-formed Unicode (a lone surrogate is not)' });
+  }
   return problems;
+}
+
+/** A document's arguments in document order, found once per document (the runtime reuses parsed documents). */
+const argumentsByDocument = new WeakMap<DocumentNode, ArgumentNode[]>();
+function argumentsOf(document: DocumentNode): ArgumentNode[] {
+  let found = argumentsByDocument.get(document);
+  if (!found) {
+    const list: ArgumentNode[] = [];
+    visit(document, { Argument: (node) => void list.push(node) });
+    argumentsByDocument.set(document, list);
+    found = list;
+  }
+  return found;
 }
 
 /**

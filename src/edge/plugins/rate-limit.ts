@@ -209,25 +209,28 @@ export function cachedMemberIdentities(
  * The gateway plugin: before execution (the operation is parsed and valid), takes the
  * operation's cost from the caller's budget, or answers `RATE_LIMITED` without executing.
  */
-export function rateLimitPlugin(options: RateLimitPluginOptions): GatewayPlugin {
+export function rateLimitPlugin(options: RateLimitPluginOptions, admittedEarlier?: WeakMap<object, RateLimitDecision>): GatewayPlugin {
   const admitted = new WeakMap<Request, RateLimitDecision>();
   return {
     onExecute({ args, setResultAndStopExecution }) {
       const operation = getOperationAST(args.document, args.operationName);
       if (!operation) return;
       const context = args.contextValue as { request?: Request; req?: IncomingMessage };
-      const { kind, cost } = operationCost(args.document, operation);
-      const authorization = context.request?.headers.get('authorization');
-      const address = () => clientAddress(context.req, context.request?.headers.get('x-forwarded-for'), options.trustProxy ?? 0);
-      const identified = options.identities ? verifiedCallerOf(authorization, address, options.identities) : Promise.resolve(callerOf(authorization, address));
-      return identified.then(async (caller) => {
-        const decision = await options.limiter.take(caller, kind, cost);
-        if (decision.allowed) {
-          if (context.request) admitted.set(context.request, decision);
-          return;
-        }
-        setResultAndStopExecution({ errors: [refusal(decision, caller.kind, kind, cost, options.windowSeconds)] });
-      });
+      // Charged already by the fast lane (fast-lane.ts), which handed the request on: not twice.
+      const earlier = context.req ? admittedEarlier?.get(context.req) : undefined;
+      if (earlier) {
+        if (context.request) admitted.set(context.request, earlier);
+        return;
+      }
+      return takeForOperation(options, context.request?.headers.get('authorization'), context.request?.headers.get('x-forwarded-for'), context.req, args.document, operation).then(
+        ({ decision, caller, kind, cost }) => {
+          if (decision.allowed) {
+            if (context.request) admitted.set(context.request, decision);
+            return;
+          }
+          setResultAndStopExecution({ errors: [refusal(decision, caller.kind, kind, cost, options.windowSeconds)] });
+        },
+      );
     },
     onResponse({ request, response }) {
       const decision = admitted.get(request);
@@ -235,6 +238,21 @@ export function rateLimitPlugin(options: RateLimitPluginOptions): GatewayPlugin 
       for (const [name, value] of Object.entries(rateLimitHeaders(decision))) response.headers.set(name, value);
     },
   };
+}
+
+/** Takes an operation's cost from its caller's budget: what the plugin does before execution, for the fast lane too. */
+export async function takeForOperation(
+  options: RateLimitPluginOptions,
+  authorization: string | null | undefined,
+  forwardedFor: string | null | undefined,
+  req: IncomingMessage | undefined,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+): Promise<{ decision: RateLimitDecision; caller: Caller; kind: OperationKind; cost: number }> {
+  const { kind, cost } = operationCost(document, operation);
+  const address = () => clientAddress(req, forwardedFor, options.trustProxy ?? 0);
+  const caller = options.identities ? await verifiedCallerOf(authorization, address, options.identities) : callerOf(authorization, address);
+  return { decision: await options.limiter.take(caller, kind, cost), caller, kind, cost };
 }
 
 function refusal(decision: RateLimitDecision, caller: CallerKind, kind: OperationKind, cost: number, windowSeconds: number): AppError {
@@ -251,7 +269,7 @@ function refusal(decision: RateLimitDecision, caller: CallerKind, kind: Operatio
 }
 
 /** `RateLimit-*` headers (IETF httpapi draft, the widely deployed header-per-field form). */
-function rateLimitHeaders(decision: RateLimitDecision): Record<string, string> {
+export function rateLimitHeaders(decision: RateLimitDecision): Record<string, string> {
   return {
     'ratelimit-limit': String(decision.limit),
     'ratelimit-remaining': String(decision.remaining),
