@@ -132,11 +132,6 @@ export const knownCitusViolations: KnownViolation[] = [
   },
   {
     violation:
-      'issued_token: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
-    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
-  },
-  {
-    violation:
       'issued_token: primary key issued_token_pkey (jti): does not include member_id [unique-includes-distribution-column]',
     why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
   },
@@ -162,11 +157,6 @@ export const knownCitusViolations: KnownViolation[] = [
   },
   {
     violation:
-      'membership_event: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
-    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
-  },
-  {
-    violation:
       'membership_event: primary key membership_event_pkey (id): does not include member_id [unique-includes-distribution-column]',
     why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
   },
@@ -187,22 +177,7 @@ export const knownCitusViolations: KnownViolation[] = [
   },
   {
     violation:
-      'payment: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
-    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
-  },
-  {
-    violation:
       'payment: primary key payment_pkey (id): does not include member_id [unique-includes-distribution-column]',
-    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
-  },
-  {
-    violation:
-      'payment: unique index payment_one_pending_per_period (membership_id, period_start where …): does not include member_id [unique-includes-distribution-column]',
-    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
-  },
-  {
-    violation:
-      'payment: unique index payment_one_success_per_period (membership_id, period_start where …): does not include member_id [unique-includes-distribution-column]',
     why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
   },
   {
@@ -223,11 +198,6 @@ export const knownCitusViolations: KnownViolation[] = [
   {
     violation:
       'payment_refund: foreign key payment_refund_payment_id_foreign (payment_id) → payment (id): does not pair payment_refund.member_id with payment.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
-    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
-  },
-  {
-    violation:
-      'payment_refund: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
     why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
   },
   {
@@ -307,11 +277,6 @@ export const knownCitusViolations: KnownViolation[] = [
   },
   {
     violation:
-      'redemption: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
-    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
-  },
-  {
-    violation:
       'redemption: primary key redemption_pkey (id): does not include member_id [unique-includes-distribution-column]',
     why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
   },
@@ -322,27 +287,12 @@ export const knownCitusViolations: KnownViolation[] = [
   },
   {
     violation:
-      'redemption: unique constraint redemption_token_jti_unique (token_jti): does not include member_id [unique-includes-distribution-column]',
-    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
-  },
-  {
-    violation:
       'redemption_void: foreign key redemption_void_redemption_id_foreign (redemption_id) → redemption (id): does not pair redemption_void.member_id with redemption.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
     why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
   },
   {
     violation:
-      'redemption_void: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
-    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
-  },
-  {
-    violation:
       'redemption_void: primary key redemption_void_pkey (id): does not include member_id [unique-includes-distribution-column]',
-    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
-  },
-  {
-    violation:
-      'redemption_void: unique constraint redemption_void_redemption_unique (redemption_id): does not include member_id [unique-includes-distribution-column]',
     why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
   },
 ];

@@ -94,8 +94,8 @@ export class RedemptionService {
         // The insert claims the jti and the idempotency key first: a concurrent twin waits
         // on the unique index and sees our outcome.
         await em.execute(
-          `insert into redemption (id, entitlement_id, partner_id, units, token_jti, idempotency_key, request_hash, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)`,
-          [id, entitlement.id, partnerId, input.units, claims.jti, input.idempotencyKey, requestHash, now],
+          `insert into redemption (id, entitlement_id, member_id, partner_id, units, token_jti, idempotency_key, request_hash, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [id, entitlement.id, entitlement.member.id, partnerId, input.units, claims.jti, input.idempotencyKey, requestHash, now],
         );
         await consumeToken(em, claims.jti, now);
         // Kept off the entity: a second UPDATE of the row would re-check its foreign keys
@@ -148,6 +148,7 @@ export class RedemptionService {
       await this.em.transactional(async (em) => {
         em.create(RedemptionVoid, {
           redemption: em.getReference(Redemption, redemption.id),
+          memberId: redemption.memberId,
           partner: partnerId,
           reason: why,
           createdAt: now,

@@ -24,6 +24,10 @@ export class IssuedToken {
   @ManyToOne({ entity: () => Entitlement })
   entitlement!: Rel<Entitlement>;
 
+  /** The entitlement's member: the Citus distribution column (docs/citus.md); no foreign key of its own, the entitlement's is the one. */
+  @Property({ type: 'uuid' })
+  memberId!: string;
+
   @Property({ type: 'text' })
   partnerId!: string;
 

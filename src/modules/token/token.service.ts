@@ -110,11 +110,11 @@ export class TokenService {
       return statusLists.reserve(tx, partnerId, async (entry) => {
         const token = await signer.sign({ partnerId, subject, entitlementId: entitlement.id, benefitCode: benefit.code, status: entry.claim });
         const recorded = await tx.execute<{ jti: string }[]>(
-          `insert into issued_token (jti, entitlement_id, partner_id, kid, issued_at, expires_at, status_list_ordinal, status_idx)
-           values (?, ?, ?, ?, ?, ?, ?, ?)
+          `insert into issued_token (jti, entitlement_id, member_id, partner_id, kid, issued_at, expires_at, status_list_ordinal, status_idx)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?)
            on conflict do nothing
            returning jti`,
-          [token.jti, entitlement.id, partnerId, token.kid, new Date(token.claims.iat * 1000), token.expiresAt, entry.ordinal, entry.idx],
+          [token.jti, entitlement.id, entitlement.member.id, partnerId, token.kid, new Date(token.claims.iat * 1000), token.expiresAt, entry.ordinal, entry.idx],
         );
         return recorded.length > 0 ? token : null;
       });
