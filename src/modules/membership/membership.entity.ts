@@ -288,8 +288,8 @@ export class PaymentRefund {
   @ManyToOne({ entity: () => Payment })
   payment!: Rel<Payment>;
 
-  /** The payment's member: the Citus distribution column (docs/citus.md); no foreign key of its own, the payment's is the one. */
-  @Property({ type: 'uuid' })
+  /** The payment's member: the Citus distribution column (docs/citus.md); no foreign key of its own, the payment's is the one. Part of the primary key, (id, member_id). */
+  @PrimaryKey({ type: 'uuid' })
   memberId!: string;
 
   @Property({ type: 'integer' })
@@ -333,8 +333,8 @@ export class MembershipEvent {
   @ManyToOne({ entity: () => Membership, deleteRule: 'cascade' })
   membership!: Rel<Membership>;
 
-  /** The membership's member: the Citus distribution column (docs/citus.md); no foreign key of its own, the membership's is the one. */
-  @Property({ type: 'uuid' })
+  /** The membership's member: the Citus distribution column (docs/citus.md); no foreign key of its own, the membership's is the one. Part of the primary key, (id, member_id). */
+  @PrimaryKey({ type: 'uuid' })
   memberId!: string;
 
   @Property({ type: 'text' })

@@ -31,8 +31,8 @@ export class RedemptionVoid {
   @ManyToOne({ entity: () => Redemption })
   redemption!: Rel<Redemption>;
 
-  /** The redemption's member: the Citus distribution column (docs/citus.md). */
-  @Property({ type: 'uuid' })
+  /** The redemption's member: the Citus distribution column (docs/citus.md). Part of the primary key, (id, member_id). */
+  @PrimaryKey({ type: 'uuid' })
   memberId!: string;
 
   /** The partner that voided it: always the redemption's own partner. */
