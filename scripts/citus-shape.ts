@@ -138,7 +138,7 @@ export const knownCitusViolations: KnownViolation[] = [
   {
     violation:
       'membership: primary key membership_pkey (id): does not include member_id [unique-includes-distribution-column]',
-    why: 'membership ids are named by entitlement, payment, membership_event (all carry member_id now), payment_notification and the payment provider\'s orders; (id, member_id) means composite keys in the Membership entity, every ManyToOne to it (Entitlement, Payment, MembershipEvent) and the lifecycle\'s queries and locks by membership id: the next step, with entitlement_pkey',
+    why: 'membership ids are named by entitlement, payment, membership_event (all carry member_id now) and the payment provider\'s orders; (id, member_id) means composite keys in the Membership entity, every ManyToOne to it (Entitlement, Payment, MembershipEvent) and the lifecycle\'s queries and locks by membership id: the next step, with entitlement_pkey',
   },
   {
     violation:
@@ -163,22 +163,7 @@ export const knownCitusViolations: KnownViolation[] = [
   {
     violation:
       'payment: primary key payment_pkey (id): does not include member_id [unique-includes-distribution-column]',
-    why: 'payment_refund points at a payment by (payment_id) and payment_notification names it by payment_id: (id, member_id) means a composite ManyToOne from PaymentRefund whose member_id column is also part of its own key (a column shared by a key and a relation in MikroORM), and the provider\'s notifications finding their payment by id alone (see payment_notification)',
-  },
-  {
-    violation:
-      'payment_notification: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
-    why: 'the provider\'s notification names our payment, not the member: the receiver looks the payment up first (a fan-out by payment id until payment ids carry the member), then stores the notification with member_id; its dedupe key (provider, notification_id) becomes (member_id, provider, notification_id). Written by the membership module\'s notification receiver (left for now)',
-  },
-  {
-    violation:
-      'payment_notification: primary key payment_notification_pkey (id): does not include member_id [unique-includes-distribution-column]',
-    why: 'the provider\'s notification names our payment, not the member: the receiver looks the payment up first (a fan-out by payment id until payment ids carry the member), then stores the notification with member_id; its dedupe key (provider, notification_id) becomes (member_id, provider, notification_id). Written by the membership module\'s notification receiver (left for now)',
-  },
-  {
-    violation:
-      'payment_notification: unique constraint payment_notification_provider_notification_id_unique (provider, notification_id): does not include member_id [unique-includes-distribution-column]',
-    why: 'the provider\'s notification names our payment, not the member: the receiver looks the payment up first (a fan-out by payment id until payment ids carry the member), then stores the notification with member_id; its dedupe key (provider, notification_id) becomes (member_id, provider, notification_id). Written by the membership module\'s notification receiver (left for now)',
+    why: 'payment_refund points at a payment by (payment_id) and payment_notification names it by payment_id: (id, member_id) means a composite ManyToOne from PaymentRefund whose member_id column is also part of its own key (a column shared by a key and a relation in MikroORM), and the provider\'s notifications finding their payment by its id alone (a read of every shard on Citus: the provider knows no member)',
   },
   {
     violation:

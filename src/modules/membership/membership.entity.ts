@@ -361,7 +361,8 @@ export class MembershipEvent {
  * the workers' due work. Nothing accepted is lost.
  */
 @Entity({ tableName: 'payment_notification' })
-@Unique({ properties: ['provider', 'notificationId'] })
+// Once per provider's notification (its member last: a notification is about one member's charge, docs/citus.md).
+@Unique({ name: 'payment_notification_provider_notification_unique', properties: ['provider', 'notificationId', 'memberId'] })
 @Index({
   name: 'payment_notification_unapplied',
   expression: `create index "payment_notification_unapplied" on "payment_notification" ("apply_at") where "applied_at" is null`,
@@ -378,6 +379,10 @@ export class PaymentNotificationRecord {
 
   @Property({ type: 'uuid' })
   paymentId!: string;
+
+  /** The payment's member, found with the payment when the notification is stored: the Citus distribution column. Part of the primary key, (id, member_id). */
+  @PrimaryKey({ type: 'uuid' })
+  memberId!: string;
 
   @Property({ type: 'text' })
   outcome!: string;
