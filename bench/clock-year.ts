@@ -84,9 +84,9 @@ try {
         [membershipIds, memberIds, plan!.plan_id, plan!.version_id, START, end, mandates, clockId],
       );
       await client.query(
-        `insert into payment (id, membership_id, provider, amount, currency, status, kind, plan_id, period_start, period_end, charged_at, settled_at)
-         select gen_random_uuid(), id, $5, 19800, 'CNY', 'SUCCEEDED', 'INITIAL', $2, $3, $4, $3, $3 from unnest($1::uuid[]) as id`,
-        [membershipIds, plan!.plan_id, START, end, app.payments.name],
+        `insert into payment (id, membership_id, member_id, provider, amount, currency, status, kind, plan_id, period_start, period_end, charged_at, settled_at)
+         select gen_random_uuid(), m.id, m.member_id, $5, 19800, 'CNY', 'SUCCEEDED', 'INITIAL', $2, $3, $4, $3, $3 from unnest($1::uuid[], $6::uuid[]) as m(id, member_id)`,
+        [membershipIds, plan!.plan_id, START, end, app.payments.name, memberIds],
       );
       const to = new Date(end.getTime() + 86_400_000);
       log(`advancing the clock one year (to ${to.toISOString()}) through the gateway…`);

@@ -263,8 +263,8 @@ function batchStatements(p: { S: number; now: Date; tz: string; lo: number; hi: 
     ],
     [
       'payment',
-      `insert into payment (id, membership_id, provider, provider_reference, amount, currency, status, created_at, settled_at, charged_at, kind, plan_id, period_start, period_end, refunded_amount)
-       select ${id(KIND.payment, '(p.i * 4 + p.seq) * 64 + p.j')}, p.membership_id, 'seed', 'seed', st.price, st.currency,
+      `insert into payment (id, membership_id, member_id, provider, provider_reference, amount, currency, status, created_at, settled_at, charged_at, kind, plan_id, period_start, period_end, refunded_amount)
+       select ${id(KIND.payment, '(p.i * 4 + p.seq) * 64 + p.j')}, p.membership_id, p.member_id, 'seed', 'seed', st.price, st.currency,
               (case when st.refunded and p.j = st.last_j then 'REFUNDED' else 'SUCCEEDED' end)::payment_status, p.ps, p.ps, p.ps,
               (case when p.j = 1 then 'INITIAL' else 'RENEWAL' end)::payment_kind, st.plan_id, p.ps, p.pe,
               case when st.refunded and p.j = st.last_j then st.price * 3 / 4 else 0 end
@@ -273,8 +273,8 @@ function batchStatements(p: { S: number; now: Date; tz: string; lo: number; hi: 
     ],
     [
       'payment_refund',
-      `insert into payment_refund (id, payment_id, amount, currency, status, reason, requested_at, settled_at)
-       select ${id(KIND.refund, 'st.i * 4 + st.seq')}, ${id(KIND.payment, '(st.i * 4 + st.seq) * 64 + st.last_j')}, st.price * 3 / 4, st.currency, 'SUCCEEDED', 'seed: refunded by the member', st.ended_at, st.ended_at
+      `insert into payment_refund (id, payment_id, member_id, amount, currency, status, reason, requested_at, settled_at)
+       select ${id(KIND.refund, 'st.i * 4 + st.seq')}, ${id(KIND.payment, '(st.i * 4 + st.seq) * 64 + st.last_j')}, st.member_id, st.price * 3 / 4, st.currency, 'SUCCEEDED', 'seed: refunded by the member', st.ended_at, st.ended_at
          from sd_st st where st.refunded`,
       [],
     ],
@@ -322,8 +322,8 @@ function batchStatements(p: { S: number; now: Date; tz: string; lo: number; hi: 
     [
       'redemption',
       // QUOTA uses, spread over the right's usable time; 5% of used rights also have a use voided.
-      `insert into redemption (id, entitlement_id, partner_id, units, token_jti, idempotency_key, request_hash, created_at)
-       select ${id(KIND.redemption, 'e.key * 32 + g')}, ${id(KIND.entitlement, 'e.key')}, e.partner_id, 1, 'seed:${S}:' || e.key || ':' || g, 'seed:${S}:' || e.key || ':' || g, 'seed',
+      `insert into redemption (id, entitlement_id, member_id, partner_id, units, token_jti, idempotency_key, request_hash, created_at)
+       select ${id(KIND.redemption, 'e.key * 32 + g')}, ${id(KIND.entitlement, 'e.key')}, e.member_id, e.partner_id, 1, 'seed:${S}:' || e.key || ':' || g, 'seed:${S}:' || e.key || ':' || g, 'seed',
               e.rs + (e.horizon - e.rs) * ((g + 0.5) / (e.used + 1))
          from sd_e e cross join lateral generate_series(case when ${r('e.key', 23)} < 0.05 then 0 else 1 end, e.used) g
         where e.kind = 'QUOTA' and e.used > 0`,
@@ -331,8 +331,8 @@ function batchStatements(p: { S: number; now: Date; tz: string; lo: number; hi: 
     ],
     [
       'redemption_void',
-      `insert into redemption_void (id, redemption_id, partner_id, reason, created_at)
-       select ${id(KIND.void, 'e.key')}, ${id(KIND.redemption, 'e.key * 32')}, e.partner_id, 'seed: redeemed by mistake', e.rs + (e.horizon - e.rs) * (0.5 / (e.used + 1)) + interval '1 minute'
+      `insert into redemption_void (id, redemption_id, member_id, partner_id, reason, created_at)
+       select ${id(KIND.void, 'e.key')}, ${id(KIND.redemption, 'e.key * 32')}, e.member_id, e.partner_id, 'seed: redeemed by mistake', e.rs + (e.horizon - e.rs) * (0.5 / (e.used + 1)) + interval '1 minute'
          from sd_e e where e.kind = 'QUOTA' and e.used > 0 and ${r('e.key', 23)} < 0.05`,
       [],
     ],

@@ -42,14 +42,19 @@ export async function measureRawRedeem(options: {
   const prefix = `raw-${randomBytes(4).toString('hex')}-`;
   const setup = new pg.Client({ connectionString: options.databaseUrl });
   await setup.connect();
+  // Each right's member: the statements name it as the gateway's do (docs/citus.md).
+  const memberOf = new Map<string, string>();
   try {
     // Recorded like issued tokens (no status-list entry, as tokens from before status lists).
     await setup.query(
-      `insert into issued_token (jti, entitlement_id, partner_id, kid, issued_at, expires_at)
-       select $1 || i, ($2::uuid[])[1 + i % cardinality($2::uuid[])], $3, 'raw-bench', now(), now() + interval '1 hour'
-       from generate_series(0, $4::int - 1) i`,
+      `insert into issued_token (jti, entitlement_id, member_id, partner_id, kid, issued_at, expires_at)
+       select $1 || i, e.id, e.member_id, $3, 'raw-bench', now(), now() + interval '1 hour'
+       from generate_series(0, $4::int - 1) i
+       join entitlement e on e.id = ($2::uuid[])[1 + i % cardinality($2::uuid[])]`,
       [prefix, entitlementIds, options.partnerId, options.tokens],
     );
+    const { rows } = await setup.query<{ id: string; member_id: string }>('select id, member_id from entitlement where id = any($1::uuid[])', [entitlementIds]);
+    for (const row of rows) memberOf.set(row.id, row.member_id);
   } finally {
     await setup.end();
   }
@@ -67,6 +72,7 @@ export async function measureRawRedeem(options: {
     if (i >= options.tokens) return false;
     const jti = prefix + i;
     const entitlementId = entitlementIds[i % entitlementIds.length]!;
+    const memberId = memberOf.get(entitlementId)!;
     const now = new Date();
     const redemptionId = randomUUID();
     const key = `raw-${randomUUID()}`;
@@ -74,18 +80,18 @@ export async function measureRawRedeem(options: {
     await client.query('begin');
     try {
       await client.query(
-        `insert into "redemption" ("id", "entitlement_id", "partner_id", "units", "token_jti", "idempotency_key", "request_hash", "created_at")
-         values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [redemptionId, entitlementId, options.partnerId, 1, jti, key, requestHash, now],
+        `insert into "redemption" ("id", "entitlement_id", "member_id", "partner_id", "units", "token_jti", "idempotency_key", "request_hash", "created_at")
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [redemptionId, entitlementId, memberId, options.partnerId, 1, jti, key, requestHash, now],
       );
-      const consumed = await client.query('update issued_token set redeemed_at = $1 where jti = $2 and redeemed_at is null returning jti', [now, jti]);
+      const consumed = await client.query('update issued_token set redeemed_at = $1 where member_id = $2 and jti = $3 and redeemed_at is null returning jti', [now, memberId, jti]);
       if (consumed.rowCount !== 1) throw new Error(`raw redemption: token ${jti} was already consumed`);
       const taken = await client.query<{ used: number }>(
         `update entitlement set used = used + $1
-         where id = $2 and status = $3 and period_start <= $4 and period_end > $5
-           and (quota is null or used + $6 <= quota)
+         where member_id = $2 and id = $3 and status = $4 and period_start <= $5 and period_end > $6
+           and (quota is null or used + $7 <= quota)
          returning used`,
-        [1, entitlementId, 'ACTIVE', now, now, 1],
+        [1, memberId, entitlementId, 'ACTIVE', now, now, 1],
       );
       if (taken.rowCount !== 1) throw new Error(`raw redemption: entitlement ${entitlementId} refused the unit (inactive or exhausted)`);
       const used = taken.rows[0]!.used;

@@ -86,8 +86,8 @@ try {
   for (let from = 0; from < inserted; from += batch) {
     // Entries are a random permutation slice: idx = (i * a + b) mod 2^20 with odd a is a bijection.
     await client.query(
-      `insert into issued_token (jti, entitlement_id, partner_id, kid, issued_at, expires_at, status_list_ordinal, status_idx, status)
-       select 'bench-' || i, $1, 'sparkwash', 'bench', now(), now() + interval '10 minutes', 1,
+      `insert into issued_token (jti, entitlement_id, member_id, partner_id, kid, issued_at, expires_at, status_list_ordinal, status_idx, status)
+       select 'bench-' || i, $1, (select member_id from entitlement where id = $1), 'sparkwash', 'bench', now(), now() + interval '10 minutes', 1,
               ((i::bigint * 2654435761) % ${CAPACITY})::int, case when random() < $2 then 1 else 0 end
        from generate_series($3::int, $4::int) as i`,
       [entitlementId, REVOKED_SHARE, from, Math.min(inserted, from + batch) - 1],

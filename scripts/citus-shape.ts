@@ -118,32 +118,17 @@ export const knownCitusViolations: KnownViolation[] = [
   {
     violation:
       'entitlement: primary key entitlement_pkey (id): does not include member_id [unique-includes-distribution-column]',
-    why: 'entitlement ids are named by issued_token, redemption, outbox_event, campaign_benefit_grant, voucher_code and in every token (ent claim); (id, member_id) ripples through the Entitlement entity, its relations and the entitlement/redemption/token services, which are being optimized elsewhere this session',
-  },
-  {
-    violation:
-      'entitlement: unique constraint entitlement_membership_id_benefit_id_period_start_unique (membership_id, benefit_id, period_start): does not include member_id [unique-includes-distribution-column]',
-    why: 'materialize.ts inserts ON CONFLICT (membership_id, benefit_id, period_start): the key and that clause gain member_id together (a membership is one member\'s, so nothing else changes); left to the entitlement module\'s owner this session',
+    why: 'entitlement ids are named by issued_token, redemption (both carry member_id now), outbox_event, campaign_benefit_grant, voucher_code and in every token (ent claim); (id, member_id) means composite keys in the Entitlement entity and every ManyToOne to it (IssuedToken, Redemption, CampaignBenefitGrant), whose member_id columns are also part of their own keys: the next step, with membership_pkey',
   },
   {
     violation:
       'issued_token: foreign key issued_token_entitlement_id_foreign (entitlement_id) → entitlement (id): does not pair issued_token.member_id with entitlement.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
-    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
-  },
-  {
-    violation:
-      'issued_token: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
-    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
-  },
-  {
-    violation:
-      'issued_token: primary key issued_token_pkey (jti): does not include member_id [unique-includes-distribution-column]',
-    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
+    why: 'issued_token carries member_id (Migration20261207160205); the key becomes (entitlement_id, member_id) → entitlement (id, member_id) once entitlement_pkey includes member_id (its own entry)',
   },
   {
     violation:
       'issued_token: unique constraint issued_token_status_entry_unique (partner_id, status_list_ordinal, status_idx): does not include member_id [unique-includes-distribution-column]',
-    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
+    why: 'a status-list entry is one token\'s across the partner\'s list: issuing signs a token for a random free entry and records it only if no token holds it (ON CONFLICT DO NOTHING on this key). With member_id in the key two members\' tokens could share an entry, and revoking one would revoke the other. Needs the entry allocated without conflicts (the partner\'s list, a local table, handing out entries from a counter or a free list) before the key can name the member',
   },
   {
     violation:
@@ -153,22 +138,12 @@ export const knownCitusViolations: KnownViolation[] = [
   {
     violation:
       'membership: primary key membership_pkey (id): does not include member_id [unique-includes-distribution-column]',
-    why: 'membership ids are named by entitlement, payment, membership_event and the payment provider\'s orders; (id, member_id) ripples through the Membership entity and the membership services (not changed this session)',
+    why: 'membership ids are named by entitlement, payment, membership_event (all carry member_id now) and the payment provider\'s orders; (id, member_id) means composite keys in the Membership entity, every ManyToOne to it (Entitlement, Payment, MembershipEvent) and the lifecycle\'s queries and locks by membership id: the next step, with entitlement_pkey',
   },
   {
     violation:
       'membership_event: foreign key membership_event_membership_id_foreign (membership_id) → membership (id): does not pair membership_event.member_id with membership.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
-    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
-  },
-  {
-    violation:
-      'membership_event: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
-    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
-  },
-  {
-    violation:
-      'membership_event: primary key membership_event_pkey (id): does not include member_id [unique-includes-distribution-column]',
-    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
+    why: 'membership_event carries member_id (Migration20261207160205, its key is (id, member_id)); the foreign key becomes (membership_id, member_id) → membership (id, member_id) once membership_pkey includes member_id',
   },
   {
     violation:
@@ -183,57 +158,17 @@ export const knownCitusViolations: KnownViolation[] = [
   {
     violation:
       'payment: foreign key payment_membership_id_foreign (membership_id) → membership (id): does not pair payment.member_id with membership.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
-    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
-  },
-  {
-    violation:
-      'payment: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
-    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
+    why: 'payment carries member_id (Migration20261207160205); the foreign key becomes (membership_id, member_id) → membership (id, member_id) once membership_pkey includes member_id',
   },
   {
     violation:
       'payment: primary key payment_pkey (id): does not include member_id [unique-includes-distribution-column]',
-    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
-  },
-  {
-    violation:
-      'payment: unique index payment_one_pending_per_period (membership_id, period_start where …): does not include member_id [unique-includes-distribution-column]',
-    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
-  },
-  {
-    violation:
-      'payment: unique index payment_one_success_per_period (membership_id, period_start where …): does not include member_id [unique-includes-distribution-column]',
-    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
-  },
-  {
-    violation:
-      'payment_notification: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
-    why: 'the provider\'s notification names our payment, not the member: the receiver looks the payment up first (a fan-out by payment id until payment ids carry the member), then stores the notification with member_id; its dedupe key (provider, notification_id) becomes (member_id, provider, notification_id). Written by the membership module (not changed this session)',
-  },
-  {
-    violation:
-      'payment_notification: primary key payment_notification_pkey (id): does not include member_id [unique-includes-distribution-column]',
-    why: 'the provider\'s notification names our payment, not the member: the receiver looks the payment up first (a fan-out by payment id until payment ids carry the member), then stores the notification with member_id; its dedupe key (provider, notification_id) becomes (member_id, provider, notification_id). Written by the membership module (not changed this session)',
-  },
-  {
-    violation:
-      'payment_notification: unique constraint payment_notification_provider_notification_id_unique (provider, notification_id): does not include member_id [unique-includes-distribution-column]',
-    why: 'the provider\'s notification names our payment, not the member: the receiver looks the payment up first (a fan-out by payment id until payment ids carry the member), then stores the notification with member_id; its dedupe key (provider, notification_id) becomes (member_id, provider, notification_id). Written by the membership module (not changed this session)',
+    why: 'payment_refund points at a payment by (payment_id) and payment_notification names it by payment_id: (id, member_id) means a composite ManyToOne from PaymentRefund whose member_id column is also part of its own key (a column shared by a key and a relation in MikroORM), and the provider\'s notifications finding their payment by its id alone (a read of every shard on Citus: the provider knows no member)',
   },
   {
     violation:
       'payment_refund: foreign key payment_refund_payment_id_foreign (payment_id) → payment (id): does not pair payment_refund.member_id with payment.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
-    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
-  },
-  {
-    violation:
-      'payment_refund: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
-    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
-  },
-  {
-    violation:
-      'payment_refund: primary key payment_refund_pkey (id): does not include member_id [unique-includes-distribution-column]',
-    why: 'payment, payment_refund and membership_event hang off a membership by its id: each gains member_id (backfilled from membership), its keys and its foreign key gain it once membership_pkey does; the inserts are in the membership services (not changed this session)',
+    why: 'payment_refund carries member_id (its key is (id, member_id)); the foreign key becomes (payment_id, member_id) → payment (id, member_id) with payment_pkey',
   },
   {
     violation:
@@ -303,46 +238,21 @@ export const knownCitusViolations: KnownViolation[] = [
   {
     violation:
       'redemption: foreign key redemption_entitlement_id_foreign (entitlement_id) → entitlement (id): does not pair redemption.member_id with entitlement.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
-    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
-  },
-  {
-    violation:
-      'redemption: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
-    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
+    why: 'redemption carries member_id (Migration20261207160205, filled by the redemption service); the foreign key becomes (entitlement_id, member_id) → entitlement (id, member_id) once entitlement_pkey includes member_id',
   },
   {
     violation:
       'redemption: primary key redemption_pkey (id): does not include member_id [unique-includes-distribution-column]',
-    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
+    why: 'redemption_void points at a redemption by (redemption_id): (id, member_id) means a composite ManyToOne from RedemptionVoid sharing its member_id column with RedemptionVoid\'s own key, and the partner\'s voidRedemption(redemptionId) finding it by id alone (a read of every shard, as the token\'s lookup by jti)',
   },
   {
     violation:
       'redemption: unique constraint redemption_partner_idempotency_key (partner_id, idempotency_key): does not include member_id [unique-includes-distribution-column]',
-    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
-  },
-  {
-    violation:
-      'redemption: unique constraint redemption_token_jti_unique (token_jti): does not include member_id [unique-includes-distribution-column]',
-    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
+    why: 'a partner\'s idempotency key is unique per partner: a retry after the token was refused (expired, used) is answered from the key alone, before any member is known. With member_id in the key a partner reusing a key for another member\'s token would get a second redemption instead of IDEMPOTENCY_CONFLICT, and the replay lookup would need the member (from the token\'s row, read first). Left until the token carries a routing claim (docs/citus.md)',
   },
   {
     violation:
       'redemption_void: foreign key redemption_void_redemption_id_foreign (redemption_id) → redemption (id): does not pair redemption_void.member_id with redemption.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
-    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
-  },
-  {
-    violation:
-      'redemption_void: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
-    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
-  },
-  {
-    violation:
-      'redemption_void: primary key redemption_void_pkey (id): does not include member_id [unique-includes-distribution-column]',
-    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
-  },
-  {
-    violation:
-      'redemption_void: unique constraint redemption_void_redemption_unique (redemption_id): does not include member_id [unique-includes-distribution-column]',
-    why: 'redeeming a token finds the entitlement by the token\'s ent claim and jti, not by member: issued_token, redemption and redemption_void gain member_id (the entitlement\'s, filled where the token service and the redemption service insert) and keys (…, member_id) with the entitlement\'s; the redemption path first resolves ent → member (docs/citus.md). Those services are being optimized elsewhere this session',
+    why: 'redemption_void carries member_id (its key is (id, member_id)); the foreign key becomes (redemption_id, member_id) → redemption (id, member_id) with redemption_pkey',
   },
 ];

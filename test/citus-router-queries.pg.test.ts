@@ -2,8 +2,9 @@
 // `redeemEntitlement` run, captured from the ORM's log (a statement logged with `?` placeholders
 // is EXPLAINed as a prepared statement's generic plan), EXPLAINed on a database seeded with
 // 5,000 subscribed members, each scan of a member-sharded table checked for a condition on the
-// member. `me` must stay routable after finding the member; redeeming a token is reported (it
-// finds the member through the token's entitlement, docs/citus.md says how it would route).
+// member. `me` must stay routable after finding the member; redeeming a token finds its member
+// by the token's jti (the one statement sent to every shard), then names the member in every
+// statement after it (docs/citus.md).
 // CITUS_EXPLAIN_OUT=<file> writes the plans and verdicts there (the figures in docs/citus.md).
 import fs from 'node:fs/promises';
 import pg from 'pg';
@@ -18,6 +19,13 @@ const MEMBERS = 5_000;
 
 /** The rights with their membership: `from entitlement <e> left join membership <m> on <condition> where`. */
 const ENTITLEMENTS_JOIN = /from "?entitlement"? (?:as )?"?(\w+)"? left join "?membership"? (?:as )?"?(\w+)"? on (.*?) where /;
+
+/**
+ * The one statement of `redeemEntitlement` known not to route to one member's shard: the token
+ * names no member (partners must not learn it), so it is found by its jti on every shard; it
+ * joins its right on the member, and every statement after it names the member (docs/citus.md).
+ */
+const TOKEN_LOOKUP = /from issued_token t join entitlement e on e\.member_id = t\.member_id and e\.id = t\.entitlement_id where t\.jti = /;
 
 /** Statements of `me` known not to route to one member's shard yet, and what routes them (docs/citus.md). */
 const ME_NOT_ROUTER_YET = [
@@ -101,7 +109,7 @@ async function explain(sql: string): Promise<Explained> {
       const condition = [node['Index Cond'], node['Recheck Cond'], node['Filter']].filter(Boolean).join(' and ');
       const key = table === 'member' ? 'id' : 'member_id';
       const constant = new RegExp(`\\b${key} = ('[0-9a-f-]{36}'|\\$\\d+|ANY)`).test(condition);
-      const joined = new RegExp(`\\b${key} = \\w+\\.(member_id|id)\\b|\\w+\\.member_id = \\w+\\.${key}\\b`).test(condition);
+      const joined = new RegExp(`\\b${key} = \\w+\\.(member_id|id)\\b|\\w+\\.member_id = (\\w+\\.)?${key}\\b`).test(condition);
       scans.push({ table, condition, verdict: constant ? 'member constant' : joined ? 'joined on member' : 'no member condition' });
     }
     for (const child of node.Plans ?? []) walk(child);
@@ -141,7 +149,7 @@ describe('hot queries on a member-sharded schema', () => {
     expect(entitlements!.scans.map((scan) => scan.verdict)).toEqual(['member constant', 'member constant']);
   });
 
-  it('redeemEntitlement: reports which statements name the member', async () => {
+  it('redeemEntitlement: after the token is found by its jti, every statement names the member', async () => {
     const issued = await t.graphql(ISSUE, { id: member.entitlementIds.CAR_WASH }, { bearer: member.bearer });
     expect(issued.errors).toBeUndefined();
     const partner = await t.partnerKey('sparkwash');
@@ -152,6 +160,16 @@ describe('hot queries on a member-sharded schema', () => {
     const explained: Explained[] = [];
     for (const statement of sql) explained.push(await explain(statement));
     record('redeemEntitlement', explained);
-    expect(explained.length).toBeGreaterThan(0);
+    expect(explained.filter((e) => e.error)).toEqual([]);
+    // The token's lookup by jti, then its redemption, its use and the quota on the member's shard.
+    const lookup = explained.filter((e) => TOKEN_LOOKUP.test(e.sql));
+    expect(lookup).toHaveLength(1);
+    expect(lookup[0]!.scans.map((scan) => [scan.table, scan.verdict])).toEqual([['issued_token', 'no member condition'], ['entitlement', 'joined on member']]);
+    const notRouter = explained.filter((e) => !e.router && !TOKEN_LOOKUP.test(e.sql));
+    expect(notRouter.map((e) => e.sql)).toEqual([]);
+    const writes = explained.filter((e) => /^(insert into redemption|update issued_token|update entitlement)\b/.test(e.sql));
+    expect(writes).toHaveLength(3);
+    // The answer's right (entitlement { id remaining }) is read by its member too.
+    expect(explained.filter((e) => /from entitlement e where /.test(e.sql)).map((e) => e.router)).toEqual([true]);
   });
 });

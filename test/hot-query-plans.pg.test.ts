@@ -55,12 +55,14 @@ beforeAll(async () => {
   await cloneRows('issued_token', 'issued_token x join seed_rights r on r.template_id = x.entitlement_id', {
     jti: `x.jti || '-' || r.i`,
     entitlement_id: 'r.id',
+    member_id: 'r.member_id',
     status_list_ordinal: 'null',
     status_idx: 'null',
   });
   await cloneRows('redemption', 'redemption x join seed_rights r on r.template_id = x.entitlement_id', {
     id: 'gen_random_uuid()',
     entitlement_id: 'r.id',
+    member_id: 'r.member_id',
     token_jti: `x.token_jti || '-' || r.i`,
     idempotency_key: `x.idempotency_key || '-' || r.i`,
   });

@@ -217,9 +217,9 @@ describe('partnerRedemptions', () => {
     // Rows another writer stamped within one millisecond: a millisecond cursor would skip some.
     for (const micros of ['123401', '123402', '123403', '123403']) {
       const [row] = await t.db.query<{ id: string }>(
-        `insert into redemption (id, entitlement_id, partner_id, units, token_jti, idempotency_key, request_hash, created_at)
-         values (gen_random_uuid(), $1, 'sparkwash', 1, $2, $2, 'h', $3::timestamptz) returning id`,
-        [member.entitlementIds.CAR_WASH, randomUUID(), `2020-03-01T08:00:00.${micros}Z`],
+        `insert into redemption (id, entitlement_id, member_id, partner_id, units, token_jti, idempotency_key, request_hash, created_at)
+         values (gen_random_uuid(), $1, $4, 'sparkwash', 1, $2, $2, 'h', $3::timestamptz) returning id`,
+        [member.entitlementIds.CAR_WASH, randomUUID(), `2020-03-01T08:00:00.${micros}Z`, member.id],
       );
       inserted.push(row!.id);
     }

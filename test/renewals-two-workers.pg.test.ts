@@ -46,9 +46,9 @@ beforeAll(async () => {
     [membershipIds, memberIds, plan!.plan_id, plan!.version_id, periodStart, periodEnd, mandates],
   );
   await t.db.query(
-    `insert into payment (id, membership_id, provider, amount, currency, status, kind, plan_id, period_start, period_end, charged_at, settled_at)
-     select gen_random_uuid(), id, 'wechatpay', 19800, 'CNY', 'SUCCEEDED', 'INITIAL', $2, $3, $4, $3, $3 from unnest($1::uuid[]) as id`,
-    [membershipIds, plan!.plan_id, periodStart, periodEnd],
+    `insert into payment (id, membership_id, member_id, provider, amount, currency, status, kind, plan_id, period_start, period_end, charged_at, settled_at)
+     select gen_random_uuid(), m.id, m.member_id, 'wechatpay', 19800, 'CNY', 'SUCCEEDED', 'INITIAL', $2, $3, $4, $3, $3 from unnest($1::uuid[], $5::uuid[]) as m(id, member_id)`,
+    [membershipIds, plan!.plan_id, periodStart, periodEnd, memberIds],
   );
 
   // Two workers, configured as production configures them: the same partners and provider.

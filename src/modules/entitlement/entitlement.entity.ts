@@ -37,12 +37,13 @@ export enum EntitlementSource {
       // As PostgreSQL prints it back, so that migration:check sees no difference.
       when: `((old.status IS DISTINCT FROM new.status) AND (new.status = ANY (ARRAY['REVOKED'::entitlement_status, 'SUSPENDED'::entitlement_status, 'EXPIRED'::entitlement_status])))`,
       body: `update issued_token set status = 1, status_changed_at = now()
-  where entitlement_id = new.id and status = 0 and expires_at > now() - interval '1 minute';
+  where member_id = new.member_id and entitlement_id = new.id and status = 0 and expires_at > now() - interval '1 minute';
   return null;`,
     },
   ],
 })
-@Unique({ properties: ['membership', 'benefit', 'periodStart'] })
+// A membership's right to a benefit for a period, once (its member last: a membership is one member's, docs/citus.md).
+@Unique({ name: 'entitlement_membership_benefit_period_unique', properties: ['membership', 'benefit', 'periodStart', 'member'] })
 @Index({ properties: ['member', 'periodEnd'] })
 // A program's grant (no membership) is one right per what granted it and its period: granting twice grants once.
 @Index({

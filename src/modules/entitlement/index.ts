@@ -1,7 +1,7 @@
 export { Entitlement, EntitlementSource, EntitlementStatus } from './entitlement.entity.js';
 export { grantRights, liveGrants } from './program-grants.js';
 export type { GrantedRight, ProgramGrant } from './program-grants.js';
-export { entitlementLoaders } from './entitlement.loaders.js';
+export { entitlementLoaders, memberEntitlementKey } from './entitlement.loaders.js';
 export { ENTITLEMENT_VIEW_COLUMNS, EntitlementService, entitlementView, isUsableAt, remainingOf } from './entitlement.service.js';
 export type { EntitlementRow, EntitlementServiceOptions, EntitlementView } from './entitlement.service.js';
 export { materializeCurrentPeriods } from './materialize.js';

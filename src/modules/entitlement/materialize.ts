@@ -58,7 +58,7 @@ export async function materializeCurrentPeriods(em: EntityManager, options: Mate
          and (bb.min_tier is null or coalesce((select t.rank from member_tier mt join loyalty_tier t on t.code = mt.tier_code where mt.member_id = m.member_id), 0)
                                       >= coalesce((select t.rank from loyalty_tier t where t.code = bb.min_tier), 2147483647))
          and (bb.segments is null or exists (select 1 from member_segment s where s.member_id = m.member_id and s.segment_code = any(bb.segments)))
-       on conflict (membership_id, benefit_id, period_start) do nothing
+       on conflict (membership_id, benefit_id, period_start, member_id) do nothing
        returning id, benefit_id, status
      ), usable as (select id, benefit_id from inserted where status <> 'SUSPENDED'),
      announced as (${announce.sql})

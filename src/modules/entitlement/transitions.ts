@@ -10,18 +10,19 @@ import { EntitlementError } from './entitlement.errors.js';
  * Takes `units` of an entitlement's quota in one conditional UPDATE (never exceeded,
  * whatever the concurrency) and returns the new `used`; when nothing could be taken, says
  * why with the coded error (inactive, outside its period, quota exhausted). Call inside the
- * transaction that records the use, so a later failure gives the units back.
+ * transaction that records the use, so a later failure gives the units back. The statement
+ * names the right's member as well as its id (a router query on Citus, docs/citus.md).
  */
-export async function takeQuota(em: EntityManager, entitlementId: string, units: number, now: Date): Promise<number> {
+export async function takeQuota(em: EntityManager, right: { id: string; memberId: string }, units: number, now: Date): Promise<number> {
   const taken = await em.execute<{ used: number }[]>(
     `update entitlement set used = used + ?
-     where id = ? and status = ? and period_start <= ? and period_end > ?
+     where member_id = ? and id = ? and status = ? and period_start <= ? and period_end > ?
        and (quota is null or used + ? <= quota)
      returning used`,
-    [units, entitlementId, EntitlementStatus.ACTIVE, now, now, units],
+    [units, right.memberId, right.id, EntitlementStatus.ACTIVE, now, now, units],
   );
   if (taken.length > 0) return taken[0]!.used;
-  const current = await em.findOneOrFail(Entitlement, { id: entitlementId }, { refresh: true });
+  const current = await em.findOneOrFail(Entitlement, { id: right.id, member: right.memberId }, { refresh: true });
   if (current.status !== EntitlementStatus.ACTIVE) throw EntitlementError.inactive(current.status);
   if (now < current.periodStart || now >= current.periodEnd) throw EntitlementError.inactive('EXPIRED');
   throw EntitlementError.quotaExhausted(remainingOf(current) ?? 0, units);
@@ -30,15 +31,16 @@ export async function takeQuota(em: EntityManager, entitlementId: string, units:
 /**
  * Gives `units` back to an entitlement (a voided redemption), in the caller's transaction;
  * returns the new `used`. Never below zero: an entitlement with fewer units used than given
- * back is a broken invariant, and throws.
+ * back is a broken invariant, and throws. Names the right's member as well as its id.
  */
-export async function returnUnits(em: EntityManager, entitlementId: string, units: number): Promise<number> {
-  const restored = await em.execute<{ used: number }[]>('update entitlement set used = used - ? where id = ? and used >= ? returning used', [
+export async function returnUnits(em: EntityManager, right: { id: string; memberId: string }, units: number): Promise<number> {
+  const restored = await em.execute<{ used: number }[]>('update entitlement set used = used - ? where member_id = ? and id = ? and used >= ? returning used', [
     units,
-    entitlementId,
+    right.memberId,
+    right.id,
     units,
   ]);
-  if (restored.length === 0) throw new Error(`entitlement ${entitlementId} has fewer units used than the ${units} given back`);
+  if (restored.length === 0) throw new Error(`entitlement ${right.id} has fewer units used than the ${units} given back`);
   return restored[0]!.used;
 }
 

@@ -347,7 +347,7 @@ export class MembershipLifecycle {
       clockId: m.testClockId ?? null,
     });
     m.remindedFor = renewsAt;
-    await recordEvent(tx, m.id, MembershipEventType.REMINDED, now, figures);
+    await recordEvent(tx, m, MembershipEventType.REMINDED, now, figures);
   }
 
   /**
@@ -379,7 +379,7 @@ export class MembershipLifecycle {
     m.failedAttempts = 0;
     const payment = this.createPayment(tx, m, nextPlan, { kind, attempt: 1, mandateId: m.mandateId ?? null, now });
     await tx.flush();
-    await recordEvent(tx, m.id, MembershipEventType.RENEWED, now, {
+    await recordEvent(tx, m, MembershipEventType.RENEWED, now, {
       periodStart: m.currentPeriodStart.toISOString(),
       periodEnd: m.currentPeriodEnd.toISOString(),
       planCode: nextPlan.code,
@@ -401,7 +401,7 @@ export class MembershipLifecycle {
     const end = m.currentPeriodEnd!;
     m.status = m.cancelAtPeriodEnd ? MembershipStatus.CANCELED : MembershipStatus.EXPIRED;
     m.endedAt = end;
-    await recordEvent(tx, m.id, MembershipEventType.ENDED, end, { reason: m.cancelAtPeriodEnd ? 'CANCELED' : 'AUTO_RENEW_OFF', status: m.status });
+    await recordEvent(tx, m, MembershipEventType.ENDED, end, { reason: m.cancelAtPeriodEnd ? 'CANCELED' : 'AUTO_RENEW_OFF', status: m.status });
     await Notifications.send(tx, {
       memberId: m.member.id,
       type: 'membership.ended',
@@ -417,7 +417,7 @@ export class MembershipLifecycle {
     m.status = MembershipStatus.EXPIRED;
     m.endedAt = at;
     await this.options.rights.revokeMembershipRights(tx, m.id, at);
-    await recordEvent(tx, m.id, MembershipEventType.ENDED, now, { reason: 'UNPAID', status: m.status, graceEndedAt: at.toISOString() });
+    await recordEvent(tx, m, MembershipEventType.ENDED, now, { reason: 'UNPAID', status: m.status, graceEndedAt: at.toISOString() });
     await Notifications.send(tx, {
       memberId: m.member.id,
       type: 'membership.ended',
@@ -519,6 +519,7 @@ export class MembershipLifecycle {
   ): Payment {
     const payment = tx.create(Payment, {
       membership: m,
+      memberId: m.member.id,
       provider: this.options.payments.name,
       amount: charge.amount ?? plan.priceAmount,
       currency: plan.currency,
@@ -650,7 +651,7 @@ export class MembershipLifecycle {
         if (result.outcome === 'SUCCEEDED' && payment.status === PaymentStatus.FAILED && !payment.providerReference) {
           payment.providerReference = result.providerReference ?? null;
           this.queueRefund(tx, payment, payment.amount, 'UNWANTED_CHARGE', now, effects);
-          await recordEvent(tx, m.id, MembershipEventType.REFUNDED, now, { paymentId: payment.id, amount: payment.amount, reason: 'LATE_SUCCESS_OF_A_CLOSED_CHARGE' });
+          await recordEvent(tx, m, MembershipEventType.REFUNDED, now, { paymentId: payment.id, amount: payment.amount, reason: 'LATE_SUCCESS_OF_A_CLOSED_CHARGE' });
         }
         return;
       }
@@ -726,7 +727,7 @@ export class MembershipLifecycle {
     if (result.outcome === 'FAILED') {
       payment.status = PaymentStatus.FAILED;
       payment.failureReason = result.failureReason ?? 'OTHER';
-      await recordEvent(tx, m.id, MembershipEventType.CHARGE_FAILED, now, { paymentId: payment.id, kind: payment.kind, attempt: payment.attempt, reason: payment.failureReason, ...amount });
+      await recordEvent(tx, m, MembershipEventType.CHARGE_FAILED, now, { paymentId: payment.id, kind: payment.kind, attempt: payment.attempt, reason: payment.failureReason, ...amount });
       await this.onFailure(tx, m, plan, payment, now);
       return;
     }
@@ -742,7 +743,7 @@ export class MembershipLifecycle {
       payment.periodStart = m.currentPeriodStart;
       payment.periodEnd = m.currentPeriodEnd;
       await tx.flush();
-      await recordEvent(tx, m.id, MembershipEventType.CHARGED, now, { paymentId: payment.id, kind: payment.kind, ...amount, periodStart: payment.periodStart.toISOString(), periodEnd: payment.periodEnd.toISOString() });
+      await recordEvent(tx, m, MembershipEventType.CHARGED, now, { paymentId: payment.id, kind: payment.kind, ...amount, periodStart: payment.periodStart.toISOString(), periodEnd: payment.periodEnd.toISOString() });
       await this.receipt(tx, m, plan, payment, now);
       await this.options.rights.refresh(tx, [m.id], now);
       return;
@@ -756,7 +757,7 @@ export class MembershipLifecycle {
         await this.unwanted(tx, m, payment, now, effects, 'the plan change it paid for no longer applies');
         return;
       }
-      await recordEvent(tx, m.id, MembershipEventType.CHARGED, now, { paymentId: payment.id, kind: payment.kind, ...amount });
+      await recordEvent(tx, m, MembershipEventType.CHARGED, now, { paymentId: payment.id, kind: payment.kind, ...amount });
       await this.applyPlanChange(tx, m, newPlan, { at, periodEnd: payment.periodEnd!, paymentId: payment.id });
       await this.receipt(tx, m, newPlan, payment, now);
       return;
@@ -778,7 +779,7 @@ export class MembershipLifecycle {
       return;
     }
     await tx.flush();
-    await recordEvent(tx, m.id, MembershipEventType.CHARGED, now, { paymentId: payment.id, kind: payment.kind, attempt: payment.attempt, ...amount });
+    await recordEvent(tx, m, MembershipEventType.CHARGED, now, { paymentId: payment.id, kind: payment.kind, attempt: payment.attempt, ...amount });
     await this.receipt(tx, m, plan, payment, now);
     if (m.status === MembershipStatus.PAST_DUE) {
       m.status = MembershipStatus.ACTIVE;
@@ -786,7 +787,7 @@ export class MembershipLifecycle {
       m.graceEndsAt = null;
       m.failedAttempts = 0;
       await this.options.rights.resume(tx, m.id, now);
-      await recordEvent(tx, m.id, MembershipEventType.RESUMED, now, { paymentId: payment.id, periodStart: m.currentPeriodStart!.toISOString() });
+      await recordEvent(tx, m, MembershipEventType.RESUMED, now, { paymentId: payment.id, periodStart: m.currentPeriodStart!.toISOString() });
     }
   }
 
@@ -808,7 +809,7 @@ export class MembershipLifecycle {
     await tx.flush();
     await this.options.rights.carryOver(tx, m.id, { at: change.at, newBundleVersionId: version.id, newPeriodEnd: change.periodEnd });
     await this.options.rights.refresh(tx, [m.id], change.at);
-    await recordEvent(tx, m.id, MembershipEventType.PLAN_CHANGED, change.at, {
+    await recordEvent(tx, m, MembershipEventType.PLAN_CHANGED, change.at, {
       from,
       to: { planCode: newPlan.code, bundleVersionId: version.id, periodStart: change.at.toISOString(), periodEnd: change.periodEnd.toISOString() },
       paymentId: change.paymentId,
@@ -859,7 +860,7 @@ export class MembershipLifecycle {
         graceEndsAt: m.graceEndsAt.toISOString(),
         rightsSuspended: plan.graceAccess === 'SUSPENDED',
       };
-      await recordEvent(tx, m.id, MembershipEventType.PAST_DUE, now, figures);
+      await recordEvent(tx, m, MembershipEventType.PAST_DUE, now, figures);
       await Notifications.send(tx, {
         memberId: m.member.id,
         type: 'membership.past_due',
@@ -876,7 +877,7 @@ export class MembershipLifecycle {
   private async unwanted(tx: EntityManager, m: Membership, payment: Payment, now: Date, effects: Effect[], why: string): Promise<void> {
     this.options.logger?.warn({ paymentId: payment.id, membershipId: m.id, why }, 'a charge succeeded for nothing; refunding it');
     this.queueRefund(tx, payment, payment.amount, 'UNWANTED_CHARGE', now, effects);
-    await recordEvent(tx, m.id, MembershipEventType.REFUNDED, now, { paymentId: payment.id, amount: payment.amount, reason: 'UNWANTED_CHARGE', why });
+    await recordEvent(tx, m, MembershipEventType.REFUNDED, now, { paymentId: payment.id, amount: payment.amount, reason: 'UNWANTED_CHARGE', why });
   }
 
   // ---------------------------------------------------------------- refunds
@@ -886,6 +887,7 @@ export class MembershipLifecycle {
     const membershipId = payment.membership.id;
     const refund = tx.create(PaymentRefund, {
       payment,
+      memberId: payment.memberId,
       amount,
       currency: payment.currency,
       status: RefundStatus.PENDING,

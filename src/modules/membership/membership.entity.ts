@@ -184,12 +184,13 @@ export const PERIOD_PAYMENT_KINDS = [PaymentKind.INITIAL, PaymentKind.RENEWAL, P
 // refuses to use a new enum value.)
 @Index({
   name: 'payment_one_success_per_period',
-  expression: `create unique index "payment_one_success_per_period" on "payment" ("membership_id", "period_start") where "status" not in ('PENDING', 'FAILED') and "kind" <> 'PRORATION'`,
+  expression: `create unique index "payment_one_success_per_period" on "payment" ("membership_id", "period_start", "member_id") where "status" not in ('PENDING', 'FAILED') and "kind" <> 'PRORATION'`,
 })
-// And charged one attempt at a time.
+// And charged one attempt at a time. (Both keys name the member last: a membership is one
+// member's, so that changes nothing but lets Citus enforce them per shard, docs/citus.md.)
 @Index({
   name: 'payment_one_pending_per_period',
-  expression: `create unique index "payment_one_pending_per_period" on "payment" ("membership_id", "period_start") where "status" = 'PENDING'`,
+  expression: `create unique index "payment_one_pending_per_period" on "payment" ("membership_id", "period_start", "member_id") where "status" = 'PENDING'`,
 })
 export class Payment {
   @PrimaryKey({ type: 'uuid' })
@@ -197,6 +198,10 @@ export class Payment {
 
   @ManyToOne({ entity: () => Membership })
   membership!: Rel<Membership>;
+
+  /** The membership's member: the Citus distribution column (docs/citus.md); no foreign key of its own, the membership's is the one. */
+  @Property({ type: 'uuid' })
+  memberId!: string;
 
   @Property({ type: 'text' })
   provider!: string;
@@ -283,6 +288,10 @@ export class PaymentRefund {
   @ManyToOne({ entity: () => Payment })
   payment!: Rel<Payment>;
 
+  /** The payment's member: the Citus distribution column (docs/citus.md); no foreign key of its own, the payment's is the one. Part of the primary key, (id, member_id). */
+  @PrimaryKey({ type: 'uuid' })
+  memberId!: string;
+
   @Property({ type: 'integer' })
   amount!: number;
 
@@ -324,6 +333,10 @@ export class MembershipEvent {
   @ManyToOne({ entity: () => Membership, deleteRule: 'cascade' })
   membership!: Rel<Membership>;
 
+  /** The membership's member: the Citus distribution column (docs/citus.md); no foreign key of its own, the membership's is the one. Part of the primary key, (id, member_id). */
+  @PrimaryKey({ type: 'uuid' })
+  memberId!: string;
+
   @Property({ type: 'text' })
   type!: string;
 
@@ -348,7 +361,8 @@ export class MembershipEvent {
  * the workers' due work. Nothing accepted is lost.
  */
 @Entity({ tableName: 'payment_notification' })
-@Unique({ properties: ['provider', 'notificationId'] })
+// Once per provider's notification (its member last: a notification is about one member's charge, docs/citus.md).
+@Unique({ name: 'payment_notification_provider_notification_unique', properties: ['provider', 'notificationId', 'memberId'] })
 @Index({
   name: 'payment_notification_unapplied',
   expression: `create index "payment_notification_unapplied" on "payment_notification" ("apply_at") where "applied_at" is null`,
@@ -365,6 +379,10 @@ export class PaymentNotificationRecord {
 
   @Property({ type: 'uuid' })
   paymentId!: string;
+
+  /** The payment's member, found with the payment when the notification is stored: the Citus distribution column. Part of the primary key, (id, member_id). */
+  @PrimaryKey({ type: 'uuid' })
+  memberId!: string;
 
   @Property({ type: 'text' })
   outcome!: string;

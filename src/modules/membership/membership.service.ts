@@ -225,12 +225,12 @@ export class MembershipService {
         });
         const payment = trial ? null : this.lifecycle.createPayment(em, membership, plan, { kind: PaymentKind.INITIAL, attempt: 1, mandateId: null, now, periodStart: null, periodEnd: null });
         await em.flush();
-        await recordEvent(em, membership.id, trial ? MembershipEventType.TRIAL_STARTED : MembershipEventType.SUBSCRIBED, now, {
+        await recordEvent(em, membership, trial ? MembershipEventType.TRIAL_STARTED : MembershipEventType.SUBSCRIBED, now, {
           planCode,
           bundleVersionId: version.id,
           ...(trial ? { trialEndsAt: membership.trialEndsAt!.toISOString() } : { paymentId: payment!.id, amount: { amount: plan.priceAmount, currency: plan.currency } }),
         });
-        await recordEvent(em, membership.id, mandateGiven ? MembershipEventType.MANDATE_GIVEN : MembershipEventType.MANDATE_REFUSED, now, mandateGiven ? { mandateId: mandate!.mandateId } : {});
+        await recordEvent(em, membership, mandateGiven ? MembershipEventType.MANDATE_GIVEN : MembershipEventType.MANDATE_REFUSED, now, mandateGiven ? { mandateId: mandate!.mandateId } : {});
         if (trial) await this.options.rights.refresh(em, [membership.id], now);
         membership.nextDueAt = await this.lifecycle.computeNextDue(em, membership, plan, now);
         await em.flush();
@@ -309,18 +309,18 @@ export class MembershipService {
         m.status = MembershipStatus.CANCELED;
         m.canceledAt = now;
         m.endedAt = now;
-        await recordEvent(tx, m.id, MembershipEventType.ENDED, now, { reason: 'CANCELED_BEFORE_PAYMENT', status: m.status });
+        await recordEvent(tx, m, MembershipEventType.ENDED, now, { reason: 'CANCELED_BEFORE_PAYMENT', status: m.status });
       } else if ((m.status === MembershipStatus.ACTIVE || m.status === MembershipStatus.TRIALING) && !m.cancelAtPeriodEnd) {
         m.cancelAtPeriodEnd = true;
         m.canceledAt = now;
-        await recordEvent(tx, m.id, MembershipEventType.CANCEL_REQUESTED, now, { endsAt: m.currentPeriodEnd!.toISOString() });
+        await recordEvent(tx, m, MembershipEventType.CANCEL_REQUESTED, now, { endsAt: m.currentPeriodEnd!.toISOString() });
       } else if (m.status === MembershipStatus.PAST_DUE) {
         m.status = MembershipStatus.CANCELED;
         m.canceledAt = now;
         m.endedAt = now;
         m.cancelAtPeriodEnd = true;
         await this.options.rights.revokeMembershipRights(tx, m.id, now);
-        await recordEvent(tx, m.id, MembershipEventType.ENDED, now, { reason: 'CANCELED_WHILE_PAST_DUE', status: m.status });
+        await recordEvent(tx, m, MembershipEventType.ENDED, now, { reason: 'CANCELED_WHILE_PAST_DUE', status: m.status });
       }
     });
   }
@@ -346,11 +346,11 @@ export class MembershipService {
     return this.mutate(membershipId, now, async (tx, m) => {
       if (mandateId && !m.mandateId) {
         m.mandateId = mandateId;
-        await recordEvent(tx, m.id, MembershipEventType.MANDATE_GIVEN, now, { mandateId });
+        await recordEvent(tx, m, MembershipEventType.MANDATE_GIVEN, now, { mandateId });
       }
       if (m.autoRenew === on) return;
       m.autoRenew = on;
-      await recordEvent(tx, m.id, on ? MembershipEventType.AUTO_RENEW_ON : MembershipEventType.AUTO_RENEW_OFF, now);
+      await recordEvent(tx, m, on ? MembershipEventType.AUTO_RENEW_ON : MembershipEventType.AUTO_RENEW_OFF, now);
     });
   }
 
@@ -380,7 +380,7 @@ export class MembershipService {
       if (mandateId) {
         m.mandateId = mandateId;
         m.autoRenew = true;
-        await recordEvent(tx, m.id, MembershipEventType.MANDATE_GIVEN, now, { mandateId });
+        await recordEvent(tx, m, MembershipEventType.MANDATE_GIVEN, now, { mandateId });
       }
       const payment = this.lifecycle.createPayment(tx, m, plan, { kind: PaymentKind.RECOVERY, attempt: m.failedAttempts + 1, mandateId, now });
       await tx.flush();
@@ -485,8 +485,8 @@ export class MembershipService {
         }
         await tx.flush();
         await this.options.rights.revokeMembershipRights(tx, m.id, now);
-        await recordEvent(tx, m.id, MembershipEventType.REFUNDED, now, { policy: quote.policy, amount: quote.amount, paid: quote.paid, usedValue: quote.usedValue, refunds });
-        await recordEvent(tx, m.id, MembershipEventType.ENDED, now, { reason: 'REFUNDED', status: m.status });
+        await recordEvent(tx, m, MembershipEventType.REFUNDED, now, { policy: quote.policy, amount: quote.amount, paid: quote.paid, usedValue: quote.usedValue, refunds });
+        await recordEvent(tx, m, MembershipEventType.ENDED, now, { reason: 'REFUNDED', status: m.status });
         await AuditLog.append(tx, audit, {
           action: 'membership.refund',
           subject: m.id,
@@ -564,7 +564,7 @@ export class MembershipService {
       const target = await tx.findOneOrFail(Plan, { code: planCode });
       if (timing === PlanChangeTiming.AT_PERIOD_END) {
         m.nextPlan = target;
-        await recordEvent(tx, m.id, MembershipEventType.PLAN_CHANGE_SCHEDULED, now, { toPlanCode: target.code, at: quote.periodStart.toISOString(), nextCharge: quote.nextCharge });
+        await recordEvent(tx, m, MembershipEventType.PLAN_CHANGE_SCHEDULED, now, { toPlanCode: target.code, at: quote.periodStart.toISOString(), nextCharge: quote.nextCharge });
         return;
       }
       const pending = await tx.count(Payment, { membership: m.id, status: PaymentStatus.PENDING });

@@ -70,15 +70,15 @@ export async function receivePaymentNotification(
     return { status: 200, body: { code: 'SUCCESS', message: 'unknown charge; ignored' } };
   };
   if (!isUuid(notification.paymentId)) return unknown();
-  // Stored once, in one statement, and only about a charge of ours.
+  // Stored once, in one statement, and only about a charge of ours (with the charge's member).
   const [stored] = await em.execute<{ id: string; known: boolean }[]>(
-    `with known as (select exists (select 1 from payment where id = ?::uuid) as known),
+    `with charge as (select member_id from payment where id = ?::uuid),
      stored as (
-       insert into payment_notification (id, provider, notification_id, payment_id, outcome, provider_reference, failure_reason)
-       select gen_random_uuid(), ?, ?, ?::uuid, ?, ?, ? from known where known
-       on conflict (provider, notification_id) do nothing
+       insert into payment_notification (id, provider, notification_id, payment_id, member_id, outcome, provider_reference, failure_reason)
+       select gen_random_uuid(), ?, ?, ?::uuid, charge.member_id, ?, ?, ? from charge
+       on conflict (provider, notification_id, member_id) do nothing
        returning id)
-     select (select id from stored) as id, known from known`,
+     select (select id from stored) as id, exists (select 1 from charge) as known`,
     [
       notification.paymentId,
       providerName,

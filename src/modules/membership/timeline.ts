@@ -25,16 +25,17 @@ export enum MembershipEventType {
   ENDED = 'ENDED',
 }
 
-/** Appends one event to a membership's timeline, in the caller's transaction. */
+/** Appends one event to a membership's timeline, in the caller's transaction (with the membership's member, its distribution column on Citus). */
 export async function recordEvent(
   em: EntityManager,
-  membershipId: string,
+  membership: { id: string; member: { id: string } },
   type: MembershipEventType,
   at: Date,
   data?: Record<string, unknown>,
 ): Promise<void> {
-  await em.execute(`insert into membership_event (id, membership_id, type, at, data) values (gen_random_uuid(), ?, ?, ?, ?)`, [
-    membershipId,
+  await em.execute(`insert into membership_event (id, membership_id, member_id, type, at, data) values (gen_random_uuid(), ?, ?, ?, ?, ?)`, [
+    membership.id,
+    membership.member.id,
     type,
     at,
     data ? JSON.stringify(data) : null,

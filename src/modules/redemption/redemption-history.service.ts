@@ -56,7 +56,7 @@ export class RedemptionHistoryService {
     const params: unknown[] = [partnerId];
     let join = '';
     if (args.benefitCode != null) {
-      join = 'join entitlement e on e.id = r.entitlement_id and e.benefit_id = (select b.id from benefit b where b.code = ? and b.partner_id = ?)';
+      join = 'join entitlement e on e.member_id = r.member_id and e.id = r.entitlement_id and e.benefit_id = (select b.id from benefit b where b.code = ? and b.partner_id = ?)';
       params.unshift(args.benefitCode, partnerId);
     }
     if (args.from) {

@@ -22,7 +22,7 @@ import { Partner } from '../partner/index.js';
     },
   ],
 })
-@Unique({ name: 'redemption_void_redemption_unique', properties: ['redemption'] })
+@Unique({ name: 'redemption_void_redemption_unique', properties: ['redemption', 'memberId'] })
 @Check({ name: 'redemption_void_reason_not_empty', expression: "length(btrim(reason)) > 0" })
 export class RedemptionVoid {
   @PrimaryKey({ type: 'uuid' })
@@ -30,6 +30,10 @@ export class RedemptionVoid {
 
   @ManyToOne({ entity: () => Redemption })
   redemption!: Rel<Redemption>;
+
+  /** The redemption's member: the Citus distribution column (docs/citus.md). Part of the primary key, (id, member_id). */
+  @PrimaryKey({ type: 'uuid' })
+  memberId!: string;
 
   /** The partner that voided it: always the redemption's own partner. */
   @ManyToOne({ entity: () => Partner })

@@ -24,6 +24,8 @@ import { Partner } from '../partner/index.js';
   ],
 })
 @Unique({ name: 'redemption_partner_idempotency_key', properties: ['partner', 'idempotencyKey'] })
+// A token is redeemed once: its jti is one member's, so naming the member changes nothing but the shard (docs/citus.md).
+@Unique({ name: 'redemption_token_jti_unique', properties: ['tokenJti', 'memberId'] })
 @Index({ properties: ['entitlement'] })
 // The partner's history, newest first: keyset pagination on (created_at, id).
 @Index({ properties: ['partner', 'createdAt', 'id'] })
@@ -35,13 +37,17 @@ export class Redemption {
   @ManyToOne({ entity: () => Entitlement })
   entitlement!: Rel<Entitlement>;
 
+  /** The entitlement's member: the Citus distribution column (docs/citus.md); no foreign key of its own, the entitlement's is the one. */
+  @Property({ type: 'uuid' })
+  memberId!: string;
+
   @ManyToOne({ entity: () => Partner })
   partner!: Rel<Partner>;
 
   @Property({ type: 'integer' })
   units!: number;
 
-  @Property({ type: 'text', unique: 'redemption_token_jti_unique' })
+  @Property({ type: 'text' })
   tokenJti!: string;
 
   @Property({ type: 'text' })

@@ -7,7 +7,7 @@ import type { Redemption } from './redemption.entity.js';
 import type { RedemptionView } from './redemption.service.js';
 import { RedemptionConnectionType, RedemptionType } from './redemption.types.js';
 import { type Benefit, BenefitType } from '../bundle/index.js';
-import { type EntitlementView, EntitlementType } from '../entitlement/index.js';
+import { type EntitlementView, EntitlementType, memberEntitlementKey } from '../entitlement/index.js';
 
 @Resolver(() => RedemptionType)
 export class RedemptionResolver {
@@ -54,19 +54,18 @@ export class RedemptionResolver {
 
   @FieldResolver(() => EntitlementType)
   async entitlement(@Root() redemption: RedemptionView, @Ctx() ctx: RequestContext): Promise<EntitlementView> {
-    return (await ctx.loaders.entitlementById.load(redemption.entitlement.id))!;
+    return (await ctx.loaders.entitlementOfMember.load(memberEntitlementKey(redemption.memberId, redemption.entitlement.id)))!;
   }
 
   @FieldResolver(() => BenefitType)
   async benefit(@Root() redemption: RedemptionView, @Ctx() ctx: RequestContext): Promise<Benefit> {
-    const entitlement = await ctx.loaders.entitlementById.load(redemption.entitlement.id);
+    const entitlement = await ctx.loaders.entitlementOfMember.load(memberEntitlementKey(redemption.memberId, redemption.entitlement.id));
     return (await ctx.loaders.benefitById.load(entitlement!.benefit.id))!;
   }
 
   @FieldResolver(() => String)
   async memberPseudonym(@Root() redemption: RedemptionView, @Ctx() ctx: RequestContext): Promise<string> {
-    const entitlement = await ctx.loaders.entitlementById.load(redemption.entitlement.id);
-    return ctx.services.pseudonyms.forPartner(entitlement!.member.id, redemption.partner.id);
+    return ctx.services.pseudonyms.forPartner(redemption.memberId, redemption.partner.id);
   }
 
   @FieldResolver(() => Boolean)

@@ -30,7 +30,7 @@ export interface RedemptionServiceOptions {
 }
 
 /** A redemption as the API shows it: the entity, or the same columns written by the till's hot path. */
-export type RedemptionView = Pick<Redemption, 'id' | 'units' | 'tokenJti' | 'idempotencyKey' | 'requestHash' | 'createdAt'> & {
+export type RedemptionView = Pick<Redemption, 'id' | 'memberId' | 'units' | 'tokenJti' | 'idempotencyKey' | 'requestHash' | 'createdAt'> & {
   entitlement: { id: string };
   partner: { id: string };
 };
@@ -57,10 +57,6 @@ export class RedemptionService {
     if (!Number.isInteger(this.voidWindowSeconds) || this.voidWindowSeconds < 0) {
       throw new TypeError(`voidWindowSeconds must be a non-negative integer (REDEMPTION_VOID_WINDOW_SECONDS), got ${deps.voidWindowSeconds}`);
     }
-  }
-
-  private now(): Date {
-    return this.deps.now?.() ?? new Date();
   }
 
   /** Redeems, and records `redemption.create` in the audit log in the same transaction. */
@@ -94,13 +90,14 @@ export class RedemptionService {
         // The insert claims the jti and the idempotency key first: a concurrent twin waits
         // on the unique index and sees our outcome.
         await em.execute(
-          `insert into redemption (id, entitlement_id, partner_id, units, token_jti, idempotency_key, request_hash, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)`,
-          [id, entitlement.id, partnerId, input.units, claims.jti, input.idempotencyKey, requestHash, now],
+          `insert into redemption (id, entitlement_id, member_id, partner_id, units, token_jti, idempotency_key, request_hash, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [id, entitlement.id, entitlement.member.id, partnerId, input.units, claims.jti, input.idempotencyKey, requestHash, now],
         );
-        await consumeToken(em, claims.jti, now);
+        const memberId = entitlement.member.id;
+        await consumeToken(em, { jti: claims.jti, memberId }, now);
         // Kept off the entity: a second UPDATE of the row would re-check its foreign keys
         // (KEY SHARE on membership and member) and deadlock with a refund or an erasure.
-        const used = await takeQuota(em, entitlement.id, input.units, now);
+        const used = await takeQuota(em, { id: entitlement.id, memberId }, input.units, now);
         await AuditLog.append(em, audit, {
           action: 'redemption.create',
           subject: id,
@@ -110,7 +107,7 @@ export class RedemptionService {
             entitlement: { id: entitlement.id, used },
           },
         });
-        return { id, entitlement: { id: entitlement.id }, partner: { id: partnerId }, units: input.units, tokenJti: claims.jti, idempotencyKey: input.idempotencyKey, requestHash, createdAt: now };
+        return { id, memberId, entitlement: { id: entitlement.id }, partner: { id: partnerId }, units: input.units, tokenJti: claims.jti, idempotencyKey: input.idempotencyKey, requestHash, createdAt: now };
       });
       return redemption;
     } catch (error) {
@@ -137,10 +134,9 @@ export class RedemptionService {
     const why = auditReason(reason);
     const redemption = isUuid(redemptionId) ? await this.em.findOne(Redemption, { id: redemptionId, partner: partnerId }) : null;
     if (!redemption) throw AppError.notFound('Redemption', redemptionId);
-    if ((await this.em.count(RedemptionVoid, { redemption: redemption.id })) > 0) throw RedemptionError.alreadyVoided(redemption.id);
+    if ((await this.em.count(RedemptionVoid, { redemption: redemption.id, memberId: redemption.memberId })) > 0) throw RedemptionError.alreadyVoided(redemption.id);
     // On the member's clock, like the redemption's own time.
-    const [owner] = await this.em.execute<{ member_id: string }[]>('select member_id from entitlement where id = ?', [redemption.entitlement.id]);
-    const now = owner ? await memberNow({ ...(this.deps.now ? { now: this.deps.now } : {}), ...(this.deps.memberClocks ? { memberClocks: this.deps.memberClocks } : {}) }, this.em, owner.member_id) : this.now();
+    const now = await memberNow({ ...(this.deps.now ? { now: this.deps.now } : {}), ...(this.deps.memberClocks ? { memberClocks: this.deps.memberClocks } : {}) }, this.em, redemption.memberId);
     if (now.getTime() - redemption.createdAt.getTime() > this.voidWindowSeconds * 1000) {
       throw RedemptionError.voidWindowClosed(redemption.id, this.voidWindowSeconds);
     }
@@ -148,6 +144,7 @@ export class RedemptionService {
       await this.em.transactional(async (em) => {
         em.create(RedemptionVoid, {
           redemption: em.getReference(Redemption, redemption.id),
+          memberId: redemption.memberId,
           partner: partnerId,
           reason: why,
           createdAt: now,
@@ -155,7 +152,7 @@ export class RedemptionService {
         // The insert claims the redemption first: a concurrent void waits on the unique
         // index and fails once we commit, so the units come back exactly once.
         await em.flush();
-        const used = await returnUnits(em, redemption.entitlement.id, redemption.units);
+        const used = await returnUnits(em, { id: redemption.entitlement.id, memberId: redemption.memberId }, redemption.units);
         await AuditLog.append(em, audit, {
           action: 'redemption.void',
           subject: redemption.id,

@@ -24,6 +24,13 @@ export class IssuedToken {
   @ManyToOne({ entity: () => Entitlement })
   entitlement!: Rel<Entitlement>;
 
+  /**
+   * The entitlement's member: the Citus distribution column (docs/citus.md); no foreign key of
+   * its own, the entitlement's is the one. Part of the primary key, (jti, member_id).
+   */
+  @PrimaryKey({ type: 'uuid' })
+  memberId!: string;
+
   @Property({ type: 'text' })
   partnerId!: string;
 

@@ -110,11 +110,11 @@ export class TokenService {
       return statusLists.reserve(tx, partnerId, async (entry) => {
         const token = await signer.sign({ partnerId, subject, entitlementId: entitlement.id, benefitCode: benefit.code, status: entry.claim });
         const recorded = await tx.execute<{ jti: string }[]>(
-          `insert into issued_token (jti, entitlement_id, partner_id, kid, issued_at, expires_at, status_list_ordinal, status_idx)
-           values (?, ?, ?, ?, ?, ?, ?, ?)
+          `insert into issued_token (jti, entitlement_id, member_id, partner_id, kid, issued_at, expires_at, status_list_ordinal, status_idx)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?)
            on conflict do nothing
            returning jti`,
-          [token.jti, entitlement.id, partnerId, token.kid, new Date(token.claims.iat * 1000), token.expiresAt, entry.ordinal, entry.idx],
+          [token.jti, entitlement.id, entitlement.member.id, partnerId, token.kid, new Date(token.claims.iat * 1000), token.expiresAt, entry.ordinal, entry.idx],
         );
         return recorded.length > 0 ? token : null;
       });
@@ -131,9 +131,12 @@ export class TokenService {
     checkTokenInput(new InputValidator(), token).throwIfInvalid();
     const claims = await this.options.verifier.verify(token, partnerId);
     // One plain statement, one snapshot: the token as issued and its entitlement; the benefit from the catalog this process keeps.
+    // The token names no member (partners must not learn it), so on Citus this lookup by jti is
+    // the redemption's one statement sent to every shard; the join names the member, so each
+    // shard joins its own rows, and everything after it names the member (docs/citus.md).
     const [row] = await this.em.execute<Array<EntitlementRow & { token_status: TokenStatus; redeemed_at: Date | string | null }>>(
       `select t.status as token_status, t.redeemed_at, ${ENTITLEMENT_VIEW_COLUMNS}
-         from issued_token t join entitlement e on e.id = t.entitlement_id
+         from issued_token t join entitlement e on e.member_id = t.member_id and e.id = t.entitlement_id
         where t.jti = ?`,
       [claims.jti],
     );
@@ -172,10 +175,15 @@ export class TokenService {
 /**
  * Consumes a token for good, in the transaction of the redemption that uses it: a token is
  * presented once (ALREADY_REDEEMED after; a concurrent twin waits for the row and then sees
- * it used). A voided redemption leaves its token consumed.
+ * it used). A voided redemption leaves its token consumed. Names the token's member as well as
+ * its jti (a router query on Citus, docs/citus.md).
  */
-export async function consumeToken(em: EntityManager, jti: string, at: Date): Promise<void> {
-  const consumed = await em.execute<{ jti: string }[]>('update issued_token set redeemed_at = ? where jti = ? and redeemed_at is null returning jti', [at, jti]);
+export async function consumeToken(em: EntityManager, token: { jti: string; memberId: string }, at: Date): Promise<void> {
+  const consumed = await em.execute<{ jti: string }[]>('update issued_token set redeemed_at = ? where member_id = ? and jti = ? and redeemed_at is null returning jti', [
+    at,
+    token.memberId,
+    token.jti,
+  ]);
   if (consumed.length === 0) throw TokenError.alreadyRedeemed();
 }
 

@@ -110,7 +110,7 @@ export class VoucherService {
     if (entitlement.kind !== 'VOUCHER') throw AppError.badInput([{ field: 'entitlementId', message: 'is not a voucher benefit' }]);
 
     const claimed = await this.em.transactional(async (tx) => {
-      await takeQuota(tx, entitlementId, 1, now);
+      await takeQuota(tx, { id: entitlementId, memberId }, 1, now);
       const [code] = await tx.execute<{ code: string; claimed_at: Date }[]>(
         `update voucher_code set claimed_at = ?, entitlement_id = ?, member_id = ?
          where id = (
