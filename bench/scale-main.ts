@@ -6,7 +6,8 @@
 // and through our gateway), `redeemEntitlement` and the console's dashboards for members and
 // rights drawn at random across the population, then the renewal, expiry, tier and segment jobs
 // at the instant they are due (rows per second). Prints the table with the p99 ratio large ÷ small
-// (target ≤ 1.2×) and writes bench-results/scale.json. Generator progress goes to stderr.
+// (target ≤ 1.2×) and writes bench-results/scale.json (BENCH_SCALE_OUT: elsewhere). Generator
+// progress goes to stderr.
 // Settings: see scaleSettings() in bench/scale.ts.
 import 'reflect-metadata';
 import fs from 'node:fs/promises';
@@ -37,7 +38,7 @@ try {
   );
   log('');
   printScale(result, log);
-  const outFile = fileURLToPath(new URL('../../bench-results/scale.json', import.meta.url));
+  const outFile = process.env.BENCH_SCALE_OUT ?? fileURLToPath(new URL('../../bench-results/scale.json', import.meta.url));
   await fs.mkdir(path.dirname(outFile), { recursive: true });
   await fs.writeFile(outFile, JSON.stringify({ at: new Date().toISOString(), ...result }, null, 2) + '\n');
   log(`results: ${path.relative(process.cwd(), outFile)}`);
