@@ -3,8 +3,10 @@
 // bought again; the rights their periods materialized and what they used of them (car washes
 // redeemed, some voided; coffee vouchers claimed; streaming acknowledged), their purchases in our
 // channels and at partners' tills with the points each earned (lots that expired, were spent in
-// part or taken back by refunds), their tiers and how they moved. For the program figures' tests
-// and `npm run bench:figures` (1,000,000 members).
+// part or taken back by refunds, spent and expired through the ledger), their tiers, the months
+// tier evaluations read, and how they moved. For the program figures' tests, `npm run
+// bench:figures` and `npm run bench:scale` (1,000,000 members: about 5M rights, 20M ledger
+// postings, 10M purchases and refunds, 75M rows in all).
 //
 // Everything is `INSERT … SELECT` over `generate_series`, one batch of members per transaction:
 // no row crosses the wire (pg-copy-streams is not installed; what COPY would gain is measured in
