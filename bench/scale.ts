@@ -394,8 +394,10 @@ async function measureJobs(db: ScaleDatabase, settings: ScaleSettings, log: (lin
     const snapshot = (await loadSegmentConfig(orm.em.fork()))!;
     const last = async () => (await client.query<{ as_of: Date }>(`select max(as_of) as as_of from segment_run where scope = 'real-time'`)).rows[0]?.as_of ?? null;
     if (!(await last())) {
-      log(`${db.name}: segments' first computation (untimed)…`);
+      log(`${db.name}: segments' first computation (everyone enters; not the figure)…`);
+      const started = performance.now();
       await runAll('segments', new Date(), 1);
+      log(`  ${((performance.now() - started) / 1000).toFixed(1)} s`);
     }
     const next = nextScheduledRun((await last())!, snapshot.config.schedule, TIME_ZONE);
     log(`${db.name}: segments' daily computation at ${next.toISOString()}…`);
