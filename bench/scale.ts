@@ -485,6 +485,8 @@ export async function runScaleBench(
 ): Promise<ScaleBenchResult> {
   // One audit key for both databases' preparations in this process (and their children).
   process.env.AUDIT_HMAC_KEY ??= randomBytes(32).toString('base64url');
+  // The worker's port (the payment sandbox notifies it there): from a random base, not the shared default.
+  process.env.BENCH_WORKER_PORT ??= String(20_000 + Math.floor(Math.random() * 30_000));
   await dropDatabase(specs.small.name);
   const now = new Date();
   const smallDb = await ensureScaleDatabase(specs.small, progress, now);
