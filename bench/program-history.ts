@@ -3,8 +3,10 @@
 // bought again; the rights their periods materialized and what they used of them (car washes
 // redeemed, some voided; coffee vouchers claimed; streaming acknowledged), their purchases in our
 // channels and at partners' tills with the points each earned (lots that expired, were spent in
-// part or taken back by refunds), their tiers and how they moved. For the program figures' tests
-// and `npm run bench:figures` (1,000,000 members).
+// part or taken back by refunds, spent and expired through the ledger), their tiers, the months
+// tier evaluations read, and how they moved. For the program figures' tests, `npm run
+// bench:figures` and `npm run bench:scale` (1,000,000 members: about 5M rights, 20M ledger
+// postings, 10M purchases and refunds, 75M rows in all).
 //
 // Everything is `INSERT … SELECT` over `generate_series`, one batch of members per transaction:
 // no row crosses the wire (pg-copy-streams is not installed; what COPY would gain is measured in
@@ -51,6 +53,7 @@ export const HISTORY_TABLES = [
   'redemption_void',
   'voucher_code',
   'activity',
+  'tier_qualifying_month',
   'points_account',
   'points_journal',
   'points_transfer',
@@ -78,6 +81,10 @@ const KIND = {
   reversalTransfer: 15,
   tierChange: 16,
   tierRight: 17,
+  spend: 18,
+  spendTransfer: 19,
+  expiry: 20,
+  expiryTransfer: 21,
 } as const;
 
 const ISSUER = 'urn:seed-program-history';
@@ -162,7 +169,7 @@ export async function seedProgramHistory(databaseUrl: string, options: ProgramHi
       const total = Object.values(rows).reduce((a, n) => a + n, 0);
       log(
         `  history: ${done.toLocaleString('en-US')}/${options.members.toLocaleString('en-US')} members, ${total.toLocaleString('en-US')} rows, ` +
-          `${seconds.toFixed(0)} s (about ${((seconds / done) * (options.members - done)).toFixed(0)} s to go)`,
+          `${seconds.toFixed(0)} s, ${Math.round(total / seconds).toLocaleString('en-US')} rows/s (ETA ${((seconds / done) * (options.members - done)).toFixed(0)} s)`,
       );
     }
     await client.query(`drop table sd_catalog, sd_bb, sd_tiers, sd_tier_rights`);
@@ -229,14 +236,14 @@ function batchStatements(p: { S: number; now: Date; tz: string; lo: number; hi: 
     ],
     [
       null,
-      // 30% of members buy, within 60 days of joining: 65% yearly, renewing 60% of the time; the
+      // 34% of members buy, within 60 days of joining: 65% yearly, renewing 60% of the time; the
       // rest monthly, renewing 85% of the time; 5% have their last period refunded.
       `insert into sd_ms
        select m.i, 1, ${id(KIND.membership, 'm.i * 4 + 1')}, m.id, c.slot, c.plan_id, c.version_id, c.price, c.currency, c.step,
               m.created_at + interval '60 days' * power(${r('m.i', 4)}, 2) as start,
               1 + least(40, floor(ln(1 - ${r('m.i', 5)}) / ln(c.renew)))::int, ${r('m.i', 6)} < 0.05, m.eng
          from sd_m m join sd_catalog c on c.slot = case when ${r('m.i', 3)} < 0.65 then 0 else 1 end
-        where ${r('m.i', 2)} < 0.3 and m.created_at + interval '60 days' * power(${r('m.i', 4)}, 2) < $1`,
+        where ${r('m.i', 2)} < 0.34 and m.created_at + interval '60 days' * power(${r('m.i', 4)}, 2) < $1`,
       [now],
     ],
     ...periods(1),
@@ -347,14 +354,16 @@ function batchStatements(p: { S: number; now: Date; tz: string; lo: number; hi: 
     ],
     [
       null,
-      // Purchases: 0-11 per member since joining (4 on average), ¥20-¥1,500 (most small); 70% in the app, 10% at
+      // Purchases: 0-31 per member since joining (10 on average), ¥20-¥1,500 (most small); 70% in the app, 10% at
       // the store, 20% at partners' tills (points issued by the partner); 5% refunded, half of
       // those whole. Each earns a point per yuan in a lot expiring on the 1st of the 7th month
-      // after; 30% of lots were spent in part; expired lots hold nothing.
+      // after; 60% of lots were spent in part (a SPEND before the expiry or now), and what an
+      // expired lot still held then went in an EXPIRY: so about two postings per purchase,
+      // 20M journals for 1M members.
       `create temp table sd_a on commit drop as
        with base as (
          select m.i, m.id as member_id, m.created_at, g, m.i * 32 + g as key
-           from sd_m m cross join lateral generate_series(1, floor(12 * power(${r('m.i', 11)}, 2))::int) g
+           from sd_m m cross join lateral generate_series(1, floor(32 * power(${r('m.i', 11)}, 2))::int) g
        ), drawn as (
          select *, created_at + ($1::timestamptz - created_at) * ${r('key', 12)} as at,
                 (2000 + floor(148000 * power(${r('key', 13)}, 3)))::int as amount,
@@ -367,11 +376,15 @@ function batchStatements(p: { S: number; now: Date; tz: string; lo: number; hi: 
                 (date_trunc('month', at at time zone $2) + interval '7 months') at time zone $2 as expires_at,
                 case when channel like 'partner.%' then 'partner-issued:' || substr(channel, 9) else 'issued' end as issuer
            from drawn
+       ), spent as (
+         select *, refunded / 100 as taken_back, least($1::timestamptz, at + interval '3 days') as refunded_at,
+                case when ${r('key', 17)} < 0.6 then floor((points - refunded / 100) * ${r('key', 18)})::int else 0 end as spent,
+                at + (least($1::timestamptz, expires_at) - at) * ${r('key', 19)} as spent_at
+           from priced
        )
-       select *, refunded / 100 as taken_back, least($1::timestamptz, at + interval '3 days') as refunded_at,
-              case when expires_at <= $1 then 0
-                   else greatest(0, points - refunded / 100 - case when ${r('key', 17)} < 0.3 then floor(points * ${r('key', 18)})::int else 0 end) end as remaining
-         from priced`,
+       select *, case when expires_at <= $1 then 0 else points - taken_back - spent end as remaining,
+              case when expires_at <= $1 then points - taken_back - spent else 0 end as expired
+         from spent`,
       [now, tz],
     ],
     [
@@ -390,6 +403,17 @@ function batchStatements(p: { S: number; now: Date; tz: string; lo: number; hi: 
               refunded_at, refunded_at, 'seed', nextval('activity_seq'), refunded_at
          from sd_a where refunded > 0 order by refunded_at`,
       [],
+    ],
+    [
+      'tier_qualifying_month',
+      // What the tier evaluation reads: per program month, purchases minus refunds (by when they happened).
+      `insert into tier_qualifying_month (member_id, month, spend, orders, points_earned)
+       select member_id, month, sum(spend), sum(orders), sum(points)
+         from (select member_id, (date_trunc('month', at at time zone $1))::date as month, amount as spend, 1 as orders, points from sd_a
+               union all
+               select member_id, (date_trunc('month', refunded_at at time zone $1))::date, -refunded, 0, 0 from sd_a where refunded > 0) x
+        group by member_id, month`,
+      [tz],
     ],
     [
       'points_account',
@@ -429,6 +453,32 @@ function batchStatements(p: { S: number; now: Date; tz: string; lo: number; hi: 
        select ${id(KIND.reversalTransfer, 'key')}, ${id(KIND.reversal, 'key')}, 'member:' || member_id, case when issuer = 'issued' then 'reversed' else issuer end,
               taken_back, ${id(KIND.lot, 'key')}, refunded_at
          from sd_a where taken_back > 0`,
+      [],
+    ],
+    [
+      'points_journal',
+      `insert into points_journal (id, idempotency_key, request_hash, kind, member_id, points, effective_at, created_at)
+       select ${id(KIND.spend, 'key')}, 'seed:${S}:spend:' || key, 'seed', 'SPEND', member_id, spent, spent_at, spent_at from sd_a where spent > 0`,
+      [],
+    ],
+    [
+      'points_transfer',
+      `insert into points_transfer (id, journal_id, debit_account_id, credit_account_id, amount, lot_id, created_at)
+       select ${id(KIND.spendTransfer, 'key')}, ${id(KIND.spend, 'key')}, 'member:' || member_id, 'redeemed', spent, ${id(KIND.lot, 'key')}, spent_at
+         from sd_a where spent > 0`,
+      [],
+    ],
+    [
+      'points_journal',
+      `insert into points_journal (id, idempotency_key, request_hash, kind, member_id, points, effective_at, created_at)
+       select ${id(KIND.expiry, 'key')}, 'seed:${S}:expiry:' || key, 'seed', 'EXPIRY', member_id, expired, expires_at, expires_at from sd_a where expired > 0`,
+      [],
+    ],
+    [
+      'points_transfer',
+      `insert into points_transfer (id, journal_id, debit_account_id, credit_account_id, amount, lot_id, created_at)
+       select ${id(KIND.expiryTransfer, 'key')}, ${id(KIND.expiry, 'key')}, 'member:' || member_id, 'expired', expired, ${id(KIND.lot, 'key')}, expires_at
+         from sd_a where expired > 0`,
       [],
     ],
     [

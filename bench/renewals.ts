@@ -28,8 +28,11 @@ export interface RenewalBenchResult {
 
 const MARK = 'bench-renewal';
 
-/** Seeds `count` memberships due now; resolves once they are (the workers then pick them up). */
-export async function seedDueMemberships(databaseUrl: string, state: BenchState, count: number, log: (line: string) => void): Promise<void> {
+/**
+ * Seeds `count` memberships due now; resolves once they are (the workers then pick them up).
+ * `mark` (their idempotency key) tells them from earlier runs' in a kept database.
+ */
+export async function seedDueMemberships(databaseUrl: string, state: BenchState, count: number, log: (line: string) => void, mark = MARK): Promise<void> {
   const pseudonyms = new MemberPseudonymizer(await loadPseudonymSecret({ file: path.join(state.dataDir, 'secrets', 'pseudonym.key') }));
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -61,7 +64,7 @@ export async function seedDueMemberships(databaseUrl: string, state: BenchState,
         `insert into membership (id, member_id, plan_id, bundle_version_id, status, idempotency_key, current_period_start, current_period_end, auto_renew, mandate_id, next_due_at)
          select m.id, m.member_id, $3, $4, 'ACTIVE', $8, $5, $6, true, m.mandate_id, $6
          from unnest($1::uuid[], $2::uuid[], $7::text[]) as m(id, member_id, mandate_id)`,
-        [membershipIds, memberIds, plan!.plan_id, plan!.version_id, periodStart, periodEnd, mandates.map((m) => m.mandateId), MARK],
+        [membershipIds, memberIds, plan!.plan_id, plan!.version_id, periodStart, periodEnd, mandates.map((m) => m.mandateId), mark],
       );
       await client.query(
         `insert into payment (id, membership_id, member_id, provider, amount, currency, status, kind, plan_id, period_start, period_end, charged_at, settled_at)
@@ -92,8 +95,9 @@ export async function measureRenewals(
   measured: number,
   workers: number,
   log: (line: string) => void,
-  options: { timeoutMs?: number; alive?: () => void; stopRenewing?: () => Promise<void> } = {},
+  options: { timeoutMs?: number; alive?: () => void; stopRenewing?: () => Promise<void>; mark?: string } = {},
 ): Promise<RenewalBenchResult> {
+  const mark = options.mark ?? MARK;
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -103,7 +107,7 @@ export async function measureRenewals(
           `select count(*) filter (where p.status <> 'PENDING')::int as settled, count(*)::int as charged
            from payment p join membership m on m.id = p.membership_id
            where m.idempotency_key = $1 and p.kind = 'RENEWAL'`,
-          [MARK],
+          [mark],
         )
       ).rows[0]!;
     const started = Date.now();
@@ -134,12 +138,12 @@ export async function measureRenewals(
        settled as (select settled_at from r where settled_at is not null order by settled_at limit $2)
        select extract(epoch from (select max(settled_at) from settled) - (select min(created_at) from r))::float8 as seconds,
               (select count(*) from r) = (select count(distinct membership_id) from r) and not exists (select 1 from r where status = 'FAILED') as once`,
-      [MARK, measured],
+      [mark, measured],
     );
     const seconds = span!.seconds;
     // The raw UPDATEs run alone: the workers stop first (they would compete for the CPU and the rows).
     await options.stopRenewing?.();
-    const raw = await rawUpdates(databaseUrl, client, measured);
+    const raw = await rawUpdates(databaseUrl, client, measured, mark);
     return {
       memberships: count,
       measured,
@@ -156,10 +160,10 @@ export async function measureRenewals(
 }
 
 /** The same membership UPDATEs a renewal makes, sent with `pg` one per statement over 10 connections (the worker's pool). */
-async function rawUpdates(databaseUrl: string, client: pg.Client, limit: number): Promise<RenewalBenchResult['raw']> {
+async function rawUpdates(databaseUrl: string, client: pg.Client, limit: number, mark = MARK): Promise<RenewalBenchResult['raw']> {
   const { rows } = await client.query<{ id: string }>(
     `select m.id from membership m join payment p on p.membership_id = m.id and p.kind = 'RENEWAL' and p.status = 'SUCCEEDED' where m.idempotency_key = $1 limit $2`,
-    [MARK, limit],
+    [mark, limit],
   );
   const connections = 10;
   const pool = new pg.Pool({ connectionString: databaseUrl, max: connections });

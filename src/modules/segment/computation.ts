@@ -233,11 +233,13 @@ function computationSql(request: ComputeRequest, runId: string) {
             from segment_want w where w.member_id = ms.member_id and w.code = ms.segment_code`,
     params: [t, clockId],
   };
-  // Entered: the rows that were not there.
+  // Entered: the rows that were not there. The primary key tells (not an anti-join: planned while
+  // the table is empty, a first computation probed it with a scan per row that read every row the
+  // statement had inserted so far, 500 rows/s at a million members).
   const came: Fragment = {
     sql: `insert into member_segment (member_id, segment_code, kind, test_clock_id, entered_at, computed_at)
           select w.member_id, w.code, w.kind, ?::uuid, ?, ? from segment_want w
-           where not exists (select 1 from member_segment ms where ms.member_id = w.member_id and ms.segment_code = w.code)
+          on conflict (member_id, segment_code) do nothing
           returning member_id, segment_code, kind`,
     params: [clockId, t, t],
   };

@@ -127,12 +127,23 @@ export class VoucherService {
   }
 
   private async alertIfLow(partnerId: string, benefitId: string, benefitCode: string): Promise<void> {
-    const { available } = await this.poolCounts(benefitId);
+    // Counted up to the watermark through the index of available codes: every claim pays for at
+    // most that many rows, never for the codes claimed before (millions at a million members).
+    const available = await this.availableUpTo(benefitId, this.lowWatermark);
     // Alert on the crossing and at every tenth of the watermark below it, not on every claim.
     const step = Math.max(1, Math.floor(this.lowWatermark / 10));
     if (available < this.lowWatermark && available % step === 0) {
       this.options.logger?.warn({ partner: partnerId, benefit: benefitCode, available, lowWatermark: this.lowWatermark }, 'voucher pool running low');
     }
+  }
+
+  /** Codes of the benefit still available, counted up to `limit`. */
+  private async availableUpTo(benefitId: string, limit: number): Promise<number> {
+    const [row] = await this.em.execute<{ n: number }[]>(
+      `select count(*)::int as n from (select 1 from voucher_code where benefit_id = ? and claimed_at is null order by uploaded_at, id limit ?) available`,
+      [benefitId, limit],
+    );
+    return row?.n ?? 0;
   }
 
   private async poolCounts(benefitId: string): Promise<{ available: number; claimed: number }> {
