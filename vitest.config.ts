@@ -27,7 +27,7 @@ export default defineConfig({
         resolve,
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'partners/**/*.test.ts', 'payments/**/*.test.ts', 'messaging/**/*.test.ts', 'scripts/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'console/src/**/*.test.ts', 'partners/**/*.test.ts', 'payments/**/*.test.ts', 'messaging/**/*.test.ts', 'scripts/**/*.test.ts'],
           exclude: ['**/*.pg.test.ts', 'node_modules/**', 'dist/**'],
           setupFiles: ['test/setup/reflect.ts'],
         },

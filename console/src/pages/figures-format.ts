@@ -18,6 +18,18 @@ export function money(amount: number | null | undefined, currency: string, digit
 
 export const isoDay = (at: Date): string => at.toISOString().slice(0, 10);
 
+/**
+ * The program day `at` falls on (YYYY-MM-DD) in the program's time zone, or in UTC when it is not
+ * known yet. Between midnight in Shanghai and midnight in UTC the two differ: a period that "ends
+ * today" must end on the program's today, or the day's joiners fall outside it.
+ */
+export function programDay(at: Date, timeZone: string | undefined): string {
+  if (!timeZone) return isoDay(at);
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);
+  const part = (type: 'year' | 'month' | 'day') => parts.find((p) => p.type === type)!.value;
+  return `${part('year')}-${part('month')}-${part('day')}`;
+}
+
 export const dayInput = (value: string): HTMLInputElement => h('input', { type: 'date', value, required: true });
 
 /**

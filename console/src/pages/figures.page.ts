@@ -26,7 +26,7 @@ import { formatDate, messages } from '../i18n.js';
 import type { Page } from '../pages.js';
 import { errorBox, field, select, table } from '../ui.js';
 import { can, loadViewer } from '../viewer.js';
-import { count, dayInput, isoDay, money, percent, period, periodLabel } from './figures-format.js';
+import { count, dayInput, isoDay, money, percent, period, periodLabel, programDay } from './figures-format.js';
 
 const m = messages({
   en: {
@@ -264,14 +264,16 @@ interface Body {
   tables: Array<{ caption: string; headers: string[]; rows: Child[][] }>;
 }
 
-/** Ends today; starts on the first day of the month a year ago (program days, see `period`). */
-function defaultRange(bucket: FigureBucket): Range {
-  const today = new Date();
-  const start = new Date(Date.UTC(today.getUTCFullYear() - 1, today.getUTCMonth(), 1));
-  return { from: isoDay(start), to: isoDay(today), bucket };
+/** Ends on the program's today; starts on the first day of its month a year before (program days, see `period`). */
+function programDefaultRange(bucket: FigureBucket, timeZone: string | undefined): Range {
+  const today = programDay(new Date(), timeZone);
+  const [year, month] = today.split('-').map(Number) as [number, number];
+  const start = new Date(Date.UTC(year - 1, month - 1, 1));
+  return { from: isoDay(start), to: today, bucket };
 }
 
-function sections(settlement: boolean): Section[] {
+function sections(settlement: boolean, timeZone: string | undefined): Section[] {
+  const defaultRange = (bucket: FigureBucket) => programDefaultRange(bucket, timeZone);
   return [
     {
       name: 'memberGrowth',
@@ -685,8 +687,13 @@ function describe(title: Key, range: Range | null): string {
 async function figuresPage(main: HTMLElement): Promise<void> {
   const viewer = await loadViewer();
   const run = request(ConsoleProgramFiguresRunDocument, {}).then((r) => r.programFiguresRun);
+  // Periods are program days: "today" is the program's (its time zone comes with the run).
+  const timeZone = await run.then(
+    (r) => r.timeZone,
+    () => undefined,
+  );
   const header = h('div', { class: 'figures-run', 'aria-live': 'polite' }, m('asOf', { at: '…', zone: '…', ms: '…', trigger: '…' }));
-  const all = sections(can(viewer, 'SETTLEMENT'));
+  const all = sections(can(viewer, 'SETTLEMENT'), timeZone);
   const places = all.map((section) => h('section', { class: 'figure', 'data-figure': section.name, 'aria-labelledby': `figure-${section.name}` }));
   show(main, h('h1', {}, m('title')), header, h('div', { class: 'figures' }, places));
   // Every section asks at once; each paints when its own answer (and the run's time zone) is in.
@@ -725,7 +732,8 @@ async function drawSection(place: HTMLElement, section: Section, run: Promise<Co
   const body = h('div', { class: 'figure-body', 'aria-busy': 'true' }, h('p', { class: 'hint' }, '…'));
   show(place, heading, section.range ? periodForm(section, () => void drawSection(place, section, run)) : null, body);
   try {
-    const answer = await section.load(section.range ?? defaultRange('MONTH'), await run);
+    const current = await run;
+    const answer = await section.load(section.range ?? programDefaultRange('MONTH', current.timeZone), current);
     const charts = answer.charts.map((spec) => chart(spec, spec.yLabel));
     show(
       body,
