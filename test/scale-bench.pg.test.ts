@@ -9,8 +9,12 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { dropDatabase, databaseUrlFor, JOB_ROWS, LATENCY_ROWS, type ScaleBenchResult } from '../bench/scale.js';
+
+// The bench makes its databases on DATABASE_URL's server: the test project's server (the
+// configured one, or the embedded PostgreSQL CI falls back to).
+process.env.DATABASE_URL ??= inject('pgAdminUrl');
 
 const suffix = randomBytes(4).toString('hex');
 const SMALL = { name: `scale_test_small_${suffix}`, members: 200 };
