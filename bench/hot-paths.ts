@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { SUBGRAPH_SIGNATURE_HEADER, signSubgraphRequest } from '../partners/sdk/subgraph-signature.js';
 import { runLoad, type LoadItem } from './load.js';
-import { distFile, machineBusySeconds, startChild, terminateAll, type Child } from './processes.js';
+import { machineBusySeconds, startServingProcesses, terminateAll, type Child } from './processes.js';
 import { createBenchDatabase, graphql, pool, prepareBenchState, progress } from './setup.js';
 
 const ME =
@@ -27,17 +27,8 @@ async function main(): Promise<void> {
   const db = await createBenchDatabase(console.log);
   const state = await prepareBenchState(db.url, 'streamflix');
   try {
-    const start = async (name: string, script: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp) => {
-      const child = await startChild({ name, script, args, env, ready });
-      children.push(child);
-      return child;
-    };
-    const subgraphReady = /^subgraph \S+ listening on (\S+)/;
-    const membership = await start('membership', distFile('../src/subgraph-main.js'), ['membership'], state.env, subgraphReady);
-    const sparkwash = await start('sparkwash', distFile('../src/subgraph-main.js'), ['sparkwash'], state.env, subgraphReady);
-    const gateway = await start('gateway', distFile('../src/gateway-main.js'), [], { ...state.env, SUBGRAPHS: `membership=${membership.url},sparkwash=${sparkwash.url}` }, /^gateway listening on (\S+)/);
     // The worker takes the payment provider's confirmations: subscriptions become active.
-    await start('worker', distFile('../src/worker-main.js'), [], state.env, /^worker listening on (\S+)/);
+    const { membership, gateway } = await startServingProcesses(state.env, children, { worker: true });
     const bearers: string[] = [];
     const streaming: string[] = [];
     const bar = progress('subscribing members…', members);

@@ -111,6 +111,29 @@ export async function startChild(options: {
   };
 }
 
+/**
+ * The serving processes as production runs them, from the build: the membership and sparkwash
+ * subgraphs and our gateway over them, and with `worker` a worker (it takes the payment provider's
+ * confirmations); each pushed onto `children` as it starts, for the caller to stop.
+ */
+export async function startServingProcesses(
+  env: NodeJS.ProcessEnv,
+  children: Child[],
+  options: { worker?: boolean; timeoutMs?: number } = {},
+): Promise<{ membership: Child; sparkwash: Child; gateway: Child }> {
+  const start = async (name: string, script: string, args: string[], childEnv: NodeJS.ProcessEnv, ready: RegExp) => {
+    const child = await startChild({ name, script, args, env: childEnv, ready, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+    children.push(child);
+    return child;
+  };
+  const subgraphReady = /^subgraph \S+ listening on (\S+)/;
+  const membership = await start('membership', distFile('../src/subgraph-main.js'), ['membership'], env, subgraphReady);
+  const sparkwash = await start('sparkwash', distFile('../src/subgraph-main.js'), ['sparkwash'], env, subgraphReady);
+  const gateway = await start('gateway', distFile('../src/gateway-main.js'), [], { ...env, SUBGRAPHS: `membership=${membership.url},sparkwash=${sparkwash.url}` }, /^gateway listening on (\S+)/);
+  if (options.worker) await start('worker', distFile('../src/worker-main.js'), [], env, /^worker listening on (\S+)/);
+  return { membership, sparkwash, gateway };
+}
+
 async function stopProcess(child: ChildProcess, exited: Promise<void>, graceMs = process.env.BENCH_CHILD_NODE_ARGS ? 30_000 : 5000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');

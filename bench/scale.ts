@@ -19,7 +19,7 @@ import { createLogger } from '../src/platform/logger.js';
 import type { DueWork } from '../src/platform/module.js';
 import { ensureProgramHistory, prepareFiguresDatabase } from './figures.js';
 import { runLoad, type LoadItem, type LoadResult } from './load.js';
-import { distFile, startChild, type Child } from './processes.js';
+import { distFile, startChild, startServingProcesses, type Child } from './processes.js';
 import type { ProgramHistorySummary } from './program-history.js';
 import { measureRenewals, seedDueMemberships } from './renewals.js';
 import { graphql, pool, prepareBenchState } from './setup.js';
@@ -219,15 +219,7 @@ export async function measureDatabase(db: ScaleDatabase, settings: ScaleSettings
       await prepareFiguresDatabase(db.url, { members: db.members, seed: 1, runs: 1 }, log);
     }
     if (settings.only.includes('hot') || settings.only.includes('dashboards')) {
-      const start = async (name: string, script: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp) => {
-        const child = await startChild({ name, script, args, env, ready, timeoutMs: 90_000 });
-        children.push(child);
-        return child;
-      };
-      const subgraphReady = /^subgraph \S+ listening on (\S+)/;
-      const membership = await start('membership', distFile('../src/subgraph-main.js'), ['membership'], state.env, subgraphReady);
-      const sparkwash = await start('sparkwash', distFile('../src/subgraph-main.js'), ['sparkwash'], state.env, subgraphReady);
-      const gateway = await start('gateway', distFile('../src/gateway-main.js'), [], { ...state.env, SUBGRAPHS: `membership=${membership.url},sparkwash=${sparkwash.url}` }, /^gateway listening on (\S+)/);
+      const { membership, gateway } = await startServingProcesses(state.env, children, { timeoutMs: 90_000 });
       const measure = async (label: string, run: Parameters<typeof runLoad>[0], warmup: Parameters<typeof runLoad>[0]) => {
         await runLoad({ ...warmup, seconds: Math.min(3, settings.seconds) });
         const result = await runLoad(run);

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runLoad, type LoadItem, type LoadResult } from './load.js';
-import { distFile, startChild, terminateAll, type Child } from './processes.js';
+import { startServingProcesses, terminateAll, type Child } from './processes.js';
 import { createBenchDatabase, graphql, pool, prepareBenchState, progress } from './setup.js';
 
 const ME = 'query Me { me { membership { status plan { code } } entitlements { id status remaining validUntil benefit { code name partner { id name } } } } }';
@@ -46,16 +46,7 @@ async function main(): Promise<number> {
   // The redemptions' tokens are issued before the soak: they must outlive it.
   state.env.TOKEN_TTL_SECONDS = String(Math.min(86_400, Math.ceil(settings.minutes * 60) + 900));
   try {
-    const start = async (name: string, script: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp) => {
-      const child = await startChild({ name, script, args, env, ready });
-      children.push(child);
-      return child;
-    };
-    const subgraphReady = /^subgraph \S+ listening on (\S+)/;
-    const membership = await start('membership', distFile('../src/subgraph-main.js'), ['membership'], state.env, subgraphReady);
-    const sparkwash = await start('sparkwash', distFile('../src/subgraph-main.js'), ['sparkwash'], state.env, subgraphReady);
-    const gateway = await start('gateway', distFile('../src/gateway-main.js'), [], { ...state.env, SUBGRAPHS: `membership=${membership.url},sparkwash=${sparkwash.url}` }, /^gateway listening on (\S+)/);
-    await start('worker', distFile('../src/worker-main.js'), [], state.env, /^worker listening on (\S+)/);
+    const { gateway } = await startServingProcesses(state.env, children, { worker: true });
 
     const bearers: string[] = [];
     const streaming: string[] = [];

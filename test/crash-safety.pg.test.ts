@@ -9,6 +9,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { mulberry32 } from '../partners/verifier-kit/test-issuer.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AuditKeyring, configureAuditLog } from '../src/modules/audit/index.js';
 import { DevIssuer } from '../src/modules/auth/index.js';
@@ -28,17 +29,6 @@ const REDEEM = `mutation Redeem($token: String!, $key: String!) {
   redeemEntitlement(token: $token, idempotencyKey: $key) { id units }
 }`;
 
-/** Deterministic PRNG (mulberry32): the same schedule of releases, jitters and kills every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 
 interface Reply {
@@ -180,7 +170,7 @@ function classify(reply: Reply): Outcome {
 
 describe('crash safety', () => {
   it('survives 20 SIGKILLs under redemption load: 0 acknowledged redemptions lost, 0 doubled, quota counters equal the rows', async () => {
-    const random = prng(0xc0a11710);
+    const random = mulberry32(0xc0a11710);
     let server = await startServer();
     expect(server.output()).toMatch(/Demo catalog +seeded/);
 

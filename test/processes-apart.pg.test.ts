@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { mulberry32 } from '../partners/verifier-kit/test-issuer.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxAdminState } from '../partners/testing/sandbox.js';
 import { startProcessesApart, type ProcessesApart } from './support/processes-apart.js';
@@ -271,17 +272,6 @@ describe('the concurrency suite, through both gateways at once', () => {
   }, 60_000);
 });
 
-/** Deterministic PRNG (mulberry32): the same order of operations every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One client request (a redemption at the till, or a member joining), retried with its idempotency key until it gets an answer. */
 interface Op {
@@ -299,7 +289,7 @@ interface Op {
 
 describe('one process of each kind killed with SIGKILL under load', () => {
   it('loses nothing acknowledged, doubles nothing, and the survivors carry on', async () => {
-    const random = prng(0x5eed12);
+    const random = mulberry32(0x5eed12);
     const began = Date.now();
     const sparkwash = await partnerKey('sparkwash');
     // Members whose car-wash rights (quota 4) take the redemptions: 6 tokens each, 2 must be refused.
