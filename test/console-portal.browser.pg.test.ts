@@ -226,7 +226,7 @@ describe('the partner portal in the console', () => {
     await page.getByRole('button', { name: 'Show statement' }).click();
     const heading = page.locator('#portal-statement-title');
     await expect.poll(() => heading.innerText()).toMatch(/^Statement of /);
-    expect(await focused(heading)).toBe(true);
+    await expect.poll(() => focused(heading)).toBe(true);
     const statement = page.locator('section.portal-settlement');
     const period = { from: `${month.first}T00:00:00+08:00`, to: `${month.tomorrow}T00:00:00+08:00` };
     const s = (await api(SETTLEMENT, period, sparkwash)).partnerSettlement;
