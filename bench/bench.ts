@@ -44,7 +44,7 @@ import { loyaltySettings, printLoyalty } from './loyalty-report.js';
 import { measureImport, seedImportMembers } from './import.js';
 import { measureRawRedeem, type RawRedeemResult } from './raw-redeem.js';
 import { measureRenewals, seedDueMemberships } from './renewals.js';
-import { createBenchDatabase, freePort, graphql, pool, prepareBenchState, progress, type BenchDatabase, type BenchState } from './setup.js';
+import { createBenchDatabase, freePort, graphql, pool, prepareBenchState, progress, recordLoyaltyHistory, type BenchDatabase, type BenchState } from './setup.js';
 
 const ME_QUERY =
   'query Me { me { membership { status plan { code } } entitlements { id status remaining validUntil benefit { code name partner { id name } } } ' +
@@ -56,7 +56,6 @@ const FLOOR_QUERIES = {
   typename: { query: 'query Floor { __typename }', operationName: 'Floor', expect: '"__typename":"Query"' },
   viewer: { query: 'query FloorViewer { viewer { kind } }', operationName: 'FloorViewer', expect: '"kind":"ANONYMOUS"' },
 } as const;
-const RECORD_ACTIVITY = 'mutation Record($input: ActivityInput!) { recordActivity(input: $input) { id } }';
 const SUBSCRIBE = 'mutation Subscribe($key: String!) { subscribe(planCode: "PLUS", idempotencyKey: $key) { id status } }';
 const ISSUE = 'mutation Issue($id: ID!) { issueEntitlementToken(entitlementId: $id) { token } }';
 const REDEEM =
@@ -800,28 +799,6 @@ async function createMembers(gatewayUrl: string, issuer: { mint(subject: string)
     bar.tick();
   });
   return members;
-}
-
-/** Six purchases a member, over the last months (lots, qualifying months, a tier for the larger spenders), recorded by an admin. */
-async function recordLoyaltyHistory(databaseUrl: string, gatewayUrl: string, issuer: { mint(subject: string, options?: { admin?: boolean }): Promise<string> }, count: number): Promise<void> {
-  const admin = await issuer.mint('bench-admin', { admin: true });
-  // The members joined a year ago (activities before joining are refused).
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  await client.query(`update member set created_at = now() - interval '400 days' where subject like 'bench-member-%'`);
-  await client.end();
-  const bar = progress('recording members\' purchases (loyalty history)…', count);
-  await pool(count, 8, async (i) => {
-    const bearer = await issuer.mint(`bench-member-${i}`);
-    const { me } = await graphql<{ me: { id: string } }>(gatewayUrl, bearer, '{ me { id } }');
-    for (let k = 0; k < 6; k++) {
-      const occurredAt = new Date(Date.now() - (k * 30 + 1) * 86_400_000).toISOString();
-      await graphql(gatewayUrl, admin, RECORD_ACTIVITY, {
-        input: { memberId: me.id, type: 'PURCHASE', channel: 'app', externalId: `bench-${i}-${k}`, amount: { amount: 20_000 + (i % 10) * 30_000, currency: 'CNY' }, occurredAt },
-      });
-    }
-    bar.tick();
-  });
 }
 
 /** One entitlement token per redemption, round-robin over `entitlementIds` (each issued by its member). */

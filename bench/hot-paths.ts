@@ -1,5 +1,6 @@
 // `npm run -s bench:hot`: the membership subgraph's two hot paths alone, for profiling — `me`
-// sent straight to the subgraph (signed as the gateway signs) and `redeemEntitlement` through
+// (rights, tier and points, as `npm run bench` asks it, of members with six purchases of
+// loyalty history) sent straight to the subgraph (signed as the gateway signs) and `redeemEntitlement` through
 // our gateway — with the subgraph's CPU milliseconds per request and the rest of the machine's
 // (PostgreSQL). BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the children.
 import 'reflect-metadata';
@@ -7,11 +8,12 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { SUBGRAPH_SIGNATURE_HEADER, signSubgraphRequest } from '../partners/sdk/subgraph-signature.js';
 import { runLoad, type LoadItem } from './load.js';
-import { machineBusySeconds, startServingProcesses, terminateAll, type Child } from './processes.js';
-import { createBenchDatabase, graphql, pool, prepareBenchState, progress } from './setup.js';
+import { machineBusySeconds, settle, startServingProcesses, terminateAll, type Child } from './processes.js';
+import { createBenchDatabase, graphql, pool, prepareBenchState, progress, recordLoyaltyHistory } from './setup.js';
 
 const ME =
-  'query Me { me { membership { status plan { code } } entitlements { id status remaining validUntil benefit { code name partner { id name } } } } }';
+  'query Me { me { membership { status plan { code } } entitlements { id status remaining validUntil benefit { code name partner { id name } } } ' +
+  'tier { code name } points { balance } } }';
 const SUBSCRIBE = 'mutation Subscribe($key: String!) { subscribe(planCode: "PLUS", idempotencyKey: $key) { id status } }';
 const ISSUE = 'mutation Issue($id: ID!) { issueEntitlementToken(entitlementId: $id) { token } }';
 const REDEEM =
@@ -44,6 +46,11 @@ async function main(): Promise<void> {
     await client.connect();
     await client.query(`update entitlement set status = 'ACTIVE' where id = any($1::uuid[])`, [streaming]);
     await client.end();
+    if (only.includes('me')) {
+      await recordLoyaltyHistory(db.url, gateway.url, state.devIssuer, members, 'hot-member-');
+      // The worker applies the purchases (points, tiers) before anything is measured.
+      console.log(`waiting for the worker to apply them… ${(await settle()).toFixed(0)} s`);
+    }
 
     const measure = async (label: string, run: Parameters<typeof runLoad>[0], warmup = run) => {
       await runLoad({ ...warmup, seconds: 2 });

@@ -171,6 +171,19 @@ function clockTicks(): number {
 }
 
 /** Busy CPU seconds of the whole machine so far (all CPUs; /proc/stat minus idle and iowait). */
+/**
+ * Waits until the machine is quiet (under `cores` busy over a second), e.g. after seeding whose
+ * consequences the worker is still applying, for at most `maxSeconds`; returns the seconds waited.
+ */
+export async function settle(cores = 0.3, maxSeconds = 120): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const before = machineBusySeconds();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    if (machineBusySeconds() - before < cores || Date.now() - started > maxSeconds * 1000) return (Date.now() - started) / 1000;
+  }
+}
+
 export function machineBusySeconds(): number {
   ticksPerSecond ??= clockTicks();
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;

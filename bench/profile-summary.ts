@@ -2,7 +2,8 @@
 // children with BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"): self time summed
 // by package (node_modules/<pkg>, our src/ files, node: internals, V8/GC) and by function, and
 // the total time under each of the functions named with --under (inclusive).
-//   npx node dist/bench/profile-summary.js <file.cpuprofile> [--top 40] [--under name,name]
+// --last S keeps only the profile's last S seconds (the measured load, not the seeding before it).
+//   npx node dist/bench/profile-summary.js <file.cpuprofile> [--top 40] [--under name,name] [--last 10]
 import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
@@ -30,6 +31,7 @@ const option = (name: string) => {
 };
 const top = Number(option('--top') ?? 40);
 const under = (option('--under') ?? '').split(',').filter(Boolean);
+const lastSeconds = option('--last') === undefined ? undefined : Number(option('--last'));
 
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -38,7 +40,10 @@ for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n
 
 // Self time per node: each sample's delta goes to the node it landed on.
 const self = new Map<number, number>();
-for (let i = 0; i < profile.samples.length; i++) {
+const from = lastSeconds === undefined ? -Infinity : profile.endTime - lastSeconds * 1e6;
+for (let i = 0, at = profile.startTime; i < profile.samples.length; i++) {
+  at += profile.timeDeltas[i] ?? 0;
+  if (at < from) continue;
   const id = profile.samples[i]!;
   self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
 }

@@ -255,3 +255,33 @@ export function progress(label: string, total: number, step = Math.max(1, Math.c
     },
   };
 }
+
+const RECORD_ACTIVITY = 'mutation Record($input: ActivityInput!) { recordActivity(input: $input) { id } }';
+
+/** Six purchases a member (subjects `subjectPrefix` + index), over the last months (lots, qualifying months, a tier for the larger spenders), recorded by an admin. */
+export async function recordLoyaltyHistory(
+  databaseUrl: string,
+  gatewayUrl: string,
+  issuer: { mint(subject: string, options?: { admin?: boolean }): Promise<string> },
+  count: number,
+  subjectPrefix = 'bench-member-',
+): Promise<void> {
+  const admin = await issuer.mint('bench-admin', { admin: true });
+  // The members joined a year ago (activities before joining are refused).
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query(`update member set created_at = now() - interval '400 days' where subject like $1`, [`${subjectPrefix}%`]);
+  await client.end();
+  const bar = progress('recording members\' purchases (loyalty history)…', count);
+  await pool(count, 8, async (i) => {
+    const bearer = await issuer.mint(`${subjectPrefix}${i}`);
+    const { me } = await graphql<{ me: { id: string } }>(gatewayUrl, bearer, '{ me { id } }');
+    for (let k = 0; k < 6; k++) {
+      const occurredAt = new Date(Date.now() - (k * 30 + 1) * 86_400_000).toISOString();
+      await graphql(gatewayUrl, admin, RECORD_ACTIVITY, {
+        input: { memberId: me.id, type: 'PURCHASE', channel: 'app', externalId: `bench-${i}-${k}`, amount: { amount: 20_000 + (i % 10) * 30_000, currency: 'CNY' }, occurredAt },
+      });
+    }
+    bar.tick();
+  });
+}
