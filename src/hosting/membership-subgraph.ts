@@ -9,6 +9,7 @@ import { currentRequestId, withRequestId } from '../platform/request-id.js';
 import { negotiateLocale } from '../platform/localized.js';
 import type { Logger } from '../platform/logger.js';
 import { buildMembershipSubgraph } from './membership-schema.js';
+import { batchSameTickReads } from '../platform/db/same-tick-reads.js';
 import { depsForMember, type AppDependencies, type RequestContext } from '../platform/context.js';
 import type { ModuleSet } from '../platform/module.js';
 import { startSubgraphHttp } from '../../partners/sdk/hosting.js';
@@ -71,6 +72,8 @@ export async function startMembershipSubgraph(options: MembershipSubgraphOptions
           throw error;
         });
       const em = options.orm.em.fork();
+      // Sibling fields' reads (me's membership, rights, tier, points) go in one round trip.
+      batchSameTickReads(em);
       // A member on a test clock does everything at the clock's time (outside production).
       const deps = principal.kind === 'member' ? await depsForMember(options.deps, em, principal.memberId) : options.deps;
       return {
