@@ -6,6 +6,7 @@ import { HeaderMap, type ApolloServer, type ApolloServerPlugin, type BaseContext
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { SubgraphLogger as Logger } from './logger.js';
 import { SUBGRAPH_SIGNATURE_HEADER, verifySubgraphRequest } from './subgraph-signature.js';
+import { DirectExecution, logLaneOperation, type DirectExecutionOptions } from './direct-execution.js';
 
 /** How to serve one subgraph (membership or a partner's) behind the gateway. */
 export interface SubgraphHttpOptions<TContext extends BaseContext> {
@@ -30,6 +31,11 @@ export interface SubgraphHttpOptions<TContext extends BaseContext> {
    * e.g. in an AsyncLocalStorage so work it queues records the id. @default runs it as is
    */
   runInRequest?: <T>(requestId: string, work: () => T) => T;
+  /**
+   * Operations Apollo answered before are executed straight on this schema next time
+   * (direct-execution.ts). Absent: every request goes through Apollo.
+   */
+  direct?: DirectExecutionOptions;
 }
 
 /** A subgraph listening behind the gateway. */
@@ -53,8 +59,9 @@ export async function startSubgraphHttp<TContext extends BaseContext>(options: S
   const httpServer = createServer();
   const apollo = options.apollo([ApolloServerPluginDrainHttpServer({ httpServer }), operationLogPlugin(options.name, options.logger, options.isInternalError)]);
   await apollo.start();
+  const lane = options.direct ? new DirectExecution(options.direct) : undefined;
   httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    handleRequest(apollo, options, req, res).catch(() => {
+    handleRequest(apollo, lane, options, req, res).catch(() => {
       // Past the headers there is no well-formed answer left to give; cut the response short.
       if (res.headersSent) {
         res.destroy();
@@ -81,6 +88,7 @@ export async function startSubgraphHttp<TContext extends BaseContext>(options: S
 
 async function handleRequest<TContext extends BaseContext>(
   apollo: ApolloServer<TContext>,
+  lane: DirectExecution | undefined,
   options: SubgraphHttpOptions<TContext>,
   req: IncomingMessage,
   res: ServerResponse,
@@ -122,16 +130,38 @@ async function handleRequest<TContext extends BaseContext>(
       return;
     }
   }
-  const httpGraphQLRequest: HTTPGraphQLRequest = { method: 'POST', headers, search: url.search, body };
   const runInRequest = options.runInRequest ?? (<T>(_id: string, work: () => T): T => work());
-  const response = await runInRequest(headers.get('x-request-id') ?? randomUUID(), () =>
-    apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => options.context(headers) }),
-  );
+  const requestId = headers.get('x-request-id') ?? randomUUID();
+  const laneRequest = lane && !url.search ? DirectExecution.request(body) : undefined;
+  const prepared = laneRequest && lane!.prepared(laneRequest);
+  if (prepared) {
+    const started = performance.now();
+    const run = await runInRequest(requestId, async () => {
+      let contextValue: TContext;
+      try {
+        contextValue = await options.context(headers);
+      } catch {
+        return undefined; // Apollo answers a context that cannot be built.
+      }
+      return lane!.run(prepared, laneRequest!, contextValue);
+    });
+    if (run) {
+      if (options.logger) logLaneOperation(options.logger, { subgraph: options.name, requestId: headers.get('x-request-id') }, options.isInternalError, prepared, laneRequest!, started, run);
+      res.statusCode = run.answer.status;
+      for (const [name, value] of run.answer.headers) res.setHeader(name, value);
+      res.end(run.answer.body);
+      return;
+    }
+  }
+
+  const httpGraphQLRequest: HTTPGraphQLRequest = { method: 'POST', headers, search: url.search, body };
+  const response = await runInRequest(requestId, () => apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => options.context(headers) }));
 
   res.statusCode = response.status ?? 200;
   for (const [name, value] of response.headers) res.setHeader(name, value);
   if (response.body.kind === 'complete') {
     res.end(response.body.string);
+    if (laneRequest && !prepared) lane!.learn(laneRequest, res.statusCode, response.headers, response.body.string);
     return;
   }
   for await (const chunk of response.body.asyncIterator) res.write(chunk);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import type { GraphQLFormattedError } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Authenticator } from '../modules/auth/index.js';
 import type { Principal } from '../platform/principal.js';
@@ -43,6 +44,8 @@ export interface RunningSubgraph {
 /** Serves the membership subgraph over HTTP on a loopback port. */
 export async function startMembershipSubgraph(options: MembershipSubgraphOptions): Promise<RunningSubgraph> {
   const { schema, typeDefs } = await buildMembershipSubgraph(options.modules);
+  const development = options.development ?? false;
+  const formatError = (formatted: GraphQLFormattedError) => options.errors.formatError(formatted, development);
   const running = await startSubgraphHttp<RequestContext>({
     name: 'membership',
     secret: options.secret,
@@ -55,14 +58,17 @@ export async function startMembershipSubgraph(options: MembershipSubgraphOptions
     apollo: (plugins) =>
       new ApolloServer<RequestContext>({
         schema,
-        formatError: (formatted) => options.errors.formatError(formatted, options.development ?? false),
+        formatError,
         introspection: true,
         // The process owns shutdown (it closes subgraphs in order); Apollo must not race it.
         stopOnTerminationSignals: false,
-        // Inline traces only feed GraphOS, which this deployment does not use.
-        plugins: [...plugins, ApolloServerPluginInlineTraceDisabled()],
-        includeStacktraceInErrorResponses: options.development ?? false,
+        // Inline traces only feed GraphOS, which this deployment does not use; nothing reads
+        // cache-control hints from a subgraph (the plugin wraps every field to collect them).
+        plugins: [...plugins, ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
+        includeStacktraceInErrorResponses: development,
       }),
+    // Operations answered once are executed straight on the schema after (direct-execution.ts).
+    direct: { schema, formatError, includeStacktraceInErrorResponses: development },
     context: async (headers) => {
       // A refused credential is reported by the fields that need one, not as a failed request.
       const principal = await options.authenticator
