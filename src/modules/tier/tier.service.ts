@@ -68,16 +68,19 @@ export class TierService {
 
   private async read(memberId: string): Promise<{ program: LoyaltyProgramSnapshot; state: TierState; since: Date | null; months: MonthlyFigures; asOf: Date }> {
     const [program, asOf] = await Promise.all([loadLoyaltyProgram(this.em), memberNow(this.deps, this.em, memberId)]);
-    const [row] = await this.em.execute<{ tier_code: string; since: Date; last_downgrade_at: Date | null; test_clock_id: string | null }[]>(
-      `select tier_code, since, last_downgrade_at, test_clock_id from member_tier where member_id = ?`,
-      [memberId],
-    );
+    const from = shiftMonthKey(monthKey(asOf, this.deps.timeZone), -program.rules.tiers.windowMonths - 1);
+    // Both at once (one round trip: see same-tick-reads.ts); a member without a tier has no months either.
+    const [[row], months] = await Promise.all([
+      this.em.execute<{ tier_code: string; since: Date; last_downgrade_at: Date | null; test_clock_id: string | null }[]>(
+        `select tier_code, since, last_downgrade_at, test_clock_id from member_tier where member_id = ?`,
+        [memberId],
+      ),
+      new TierBook(this.em, program, this.deps).months(memberId, from),
+    ]);
     const state: TierState = row
       ? { memberId, tierCode: row.tier_code, since: new Date(row.since), lastDowngradeAt: row.last_downgrade_at ? new Date(row.last_downgrade_at) : null, clockId: row.test_clock_id }
       : { memberId, tierCode: program.baseTier.code, since: asOf, lastDowngradeAt: null, clockId: null };
-    const from = shiftMonthKey(monthKey(asOf, this.deps.timeZone), -program.rules.tiers.windowMonths - 1);
-    const months = row ? await new TierBook(this.em, program, this.deps).months(memberId, from) : new Map();
-    return { program, state, since: row ? state.since : null, months, asOf };
+    return { program, state, since: row ? state.since : null, months: row ? months : new Map(), asOf };
   }
 
   /** The evaluations ahead of `asOf`, each with the window it decides on. */
