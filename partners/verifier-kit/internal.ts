@@ -24,9 +24,13 @@ export function isNumericDate(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
 
+// One decoder for every call: making one costs more than decoding a token's JSON (a call
+// without `stream` keeps no state between calls).
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 export function decodeJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
   try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    const text = utf8.decode(bytes);
     const value: unknown = JSON.parse(text);
     return isPlainObject(value) ? value : undefined;
   } catch {

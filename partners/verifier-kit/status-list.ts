@@ -90,6 +90,22 @@ function inflateAtMost(compressed: Buffer, maxOutputLength: number): Promise<Buf
  * must be an http(s) URL on the issuer's origin, so a token cannot make us request anything else.
  */
 export function statusListUriProblem(uri: string, issuer: string): string | undefined {
+  // Every token names its list, and a verifier sees few lists: URL parsing is the costly part
+  // of a check that is a pure function of the two strings, so answers are remembered.
+  const key = `${issuer}\n${uri}`;
+  const known = uriProblems.get(key);
+  if (known !== undefined) return known === '' ? undefined : known;
+  const problem = uriProblem(uri, issuer);
+  if (uriProblems.size >= MAX_REMEMBERED_URIS) uriProblems.delete(uriProblems.keys().next().value!);
+  uriProblems.set(key, problem ?? '');
+  return problem;
+}
+
+const MAX_REMEMBERED_URIS = 1000;
+/** Answers of {@link statusListUriProblem} by issuer and uri ('' for none). */
+const uriProblems = new Map<string, string>();
+
+function uriProblem(uri: string, issuer: string): string | undefined {
   const url = parseUrl(uri);
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return 'is not an http(s) URL';
   if (url.username !== '' || url.password !== '') return 'carries credentials';
