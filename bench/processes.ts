@@ -119,9 +119,20 @@ export async function startChild(options: {
 export async function startServingProcesses(
   env: NodeJS.ProcessEnv,
   children: Child[],
-  options: { worker?: boolean; timeoutMs?: number } = {},
+  options: {
+    worker?: boolean;
+    timeoutMs?: number;
+    /** A free port for each process's Prometheus `/metrics` (METRICS_PORT); its URL lands in `metricsUrls` by name. */
+    metricsPort?: () => Promise<number>;
+    metricsUrls?: Map<string, string>;
+  } = {},
 ): Promise<{ membership: Child; sparkwash: Child; gateway: Child }> {
   const start = async (name: string, script: string, args: string[], childEnv: NodeJS.ProcessEnv, ready: RegExp) => {
+    if (options.metricsPort) {
+      const port = await options.metricsPort();
+      childEnv = { ...childEnv, METRICS_HOST: '127.0.0.1', METRICS_PORT: String(port) };
+      options.metricsUrls?.set(name, `http://127.0.0.1:${port}/metrics`);
+    }
     const child = await startChild({ name, script, args, env: childEnv, ready, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
     children.push(child);
     return child;

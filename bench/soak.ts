@@ -4,6 +4,8 @@
 // BENCH_SOAK_SAMPLE_SECONDS (15). Prints, per process, its RSS after the first minute (warm), its
 // peak, at the end, and the growth from the second half's start to the end, and fails when a
 // process grew by more than BENCH_SOAK_MAX_GROWTH_MB (20) over that half or a response was bad.
+// Beside RSS, each process's heap right after its last major collection (what it keeps alive,
+// `nodejs_heap_used_after_major_gc_bytes` from its /metrics): the same figures, the same limit.
 // Writes bench-results/soak.json.
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
@@ -14,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runLoad, type LoadItem, type LoadResult } from './load.js';
 import { startServingProcesses, terminateAll, type Child } from './processes.js';
-import { createBenchDatabase, graphql, pool, prepareBenchState, progress } from './setup.js';
+import { createBenchDatabase, freePort, graphql, pool, prepareBenchState, progress } from './setup.js';
 
 const ME = 'query Me { me { membership { status plan { code } } entitlements { id status remaining validUntil benefit { code name partner { id name } } } } }';
 const SUBSCRIBE = 'mutation Subscribe($key: String!) { subscribe(planCode: "PLUS", idempotencyKey: $key) { id status } }';
@@ -46,7 +48,10 @@ async function main(): Promise<number> {
   // The redemptions' tokens are issued before the soak: they must outlive it.
   state.env.TOKEN_TTL_SECONDS = String(Math.min(86_400, Math.ceil(settings.minutes * 60) + 900));
   try {
-    const { gateway } = await startServingProcesses(state.env, children, { worker: true });
+    const metricsUrls = new Map<string, string>();
+    let lastPort = 54_479;
+    const metricsPort = async () => (lastPort = await freePort(lastPort + 1));
+    const { gateway } = await startServingProcesses(state.env, children, { worker: true, metricsPort, metricsUrls });
 
     const bearers: string[] = [];
     const streaming: string[] = [];
@@ -82,14 +87,20 @@ async function main(): Promise<number> {
       body: JSON.stringify({ query: REDEEM, operationName: 'Redeem', variables: { token, key: `soak-${randomUUID()}` } }),
     }));
 
-    const samples: Array<{ at: number; rss: Record<string, number> }> = [];
-    const sample = () => samples.push({ at: (Date.now() - started) / 1000, rss: Object.fromEntries(children.map((c) => [c.name, c.rssBytes()])) });
+    const samples: Array<{ at: number; rss: Record<string, number>; heap: Record<string, number> }> = [];
+    const sample = async () => {
+      const at = (Date.now() - started) / 1000;
+      const rss = Object.fromEntries(children.map((c) => [c.name, c.rssBytes()]));
+      const heap = Object.fromEntries(await Promise.all(children.map(async (c) => [c.name, await heapAfterMajorGc(metricsUrls.get(c.name))] as const)));
+      samples.push({ at, rss, heap });
+    };
     const started = Date.now();
-    sample();
+    await sample();
     const timer = setInterval(() => {
-      sample();
-      const last = samples.at(-1)!;
-      log(`  ${(last.at / 60).toFixed(1)} min: ` + children.map((c) => `${c.name} ${mb(last.rss[c.name] ?? 0).toFixed(0)} MB`).join(', '));
+      void sample().then(() => {
+        const last = samples.at(-1)!;
+        log(`  ${(last.at / 60).toFixed(1)} min: ` + children.map((c) => `${c.name} ${mb(last.rss[c.name] ?? 0).toFixed(0)} MB (heap kept ${mb(last.heap[c.name] ?? 0).toFixed(0)})`).join(', '));
+      });
     }, settings.sampleSeconds * 1000);
     let results: LoadResult[];
     try {
@@ -101,26 +112,41 @@ async function main(): Promise<number> {
     } finally {
       clearInterval(timer);
     }
-    sample();
+    await sample();
 
     const warmAt = Math.min(60, seconds / 4);
     const halfAt = seconds / 2;
     const at = (t: number) => samples.reduce((best, s) => (Math.abs(s.at - t) < Math.abs(best.at - t) ? s : best));
-    const rows = children.map((c) => {
-      const series = samples.map((s) => s.rss[c.name] ?? 0);
-      const growth = mb(samples.at(-1)!.rss[c.name]! - at(halfAt).rss[c.name]!);
-      return { process: c.name, warmMb: mb(at(warmAt).rss[c.name]!), peakMb: mb(Math.max(...series)), endMb: mb(samples.at(-1)!.rss[c.name]!), secondHalfGrowthMb: growth };
-    });
-    log('');
-    log(`RSS per process (MB): warm = after ${(warmAt / 60).toFixed(1)} min; growth = from ${(halfAt / 60).toFixed(1)} min to the end`);
-    log(`${'process'.padEnd(12)} ${'warm'.padStart(7)} ${'peak'.padStart(7)} ${'end'.padStart(7)} ${'growth'.padStart(8)}`);
-    for (const r of rows) log(`${r.process.padEnd(12)} ${r.warmMb.toFixed(1).padStart(7)} ${r.peakMb.toFixed(1).padStart(7)} ${r.endMb.toFixed(1).padStart(7)} ${`${r.secondHalfGrowthMb >= 0 ? '+' : ''}${r.secondHalfGrowthMb.toFixed(1)}`.padStart(8)}`);
+    const figures = (of: 'rss' | 'heap', name: string) => {
+      const series = samples.map((s) => s[of][name] ?? 0);
+      return {
+        warmMb: mb(at(warmAt)[of][name] ?? 0),
+        peakMb: mb(Math.max(...series)),
+        endMb: mb(samples.at(-1)![of][name] ?? 0),
+        secondHalfGrowthMb: mb((samples.at(-1)![of][name] ?? 0) - (at(halfAt)[of][name] ?? 0)),
+      };
+    };
+    const rows = children.map((c) => ({ process: c.name, ...figures('rss', c.name), heapKept: figures('heap', c.name) }));
+    const table = (title: string, pick: (r: (typeof rows)[number]) => ReturnType<typeof figures>) => {
+      log('');
+      log(`${title} (MB): warm = after ${(warmAt / 60).toFixed(1)} min; growth = from ${(halfAt / 60).toFixed(1)} min to the end`);
+      log(`${'process'.padEnd(12)} ${'warm'.padStart(7)} ${'peak'.padStart(7)} ${'end'.padStart(7)} ${'growth'.padStart(8)}`);
+      for (const r of rows) {
+        const f = pick(r);
+        log(`${r.process.padEnd(12)} ${f.warmMb.toFixed(1).padStart(7)} ${f.peakMb.toFixed(1).padStart(7)} ${f.endMb.toFixed(1).padStart(7)} ${`${f.secondHalfGrowthMb >= 0 ? '+' : ''}${f.secondHalfGrowthMb.toFixed(1)}`.padStart(8)}`);
+      }
+    };
+    table('RSS per process', (r) => r);
+    table('Heap kept after the last major collection, per process', (r) => r.heapKept);
     const labels = ['me', 'issueEntitlementToken', 'redeemEntitlement'];
     results.forEach((r, i) =>
       log(`${labels[i]}: ${r.requests} requests (${r.rps.toFixed(1)}/s), p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, bad ${r.non2xx + r.graphqlErrors + r.connectionErrors}`),
     );
     const bad = results.reduce((n, r) => n + r.non2xx + r.graphqlErrors + r.connectionErrors, 0);
-    const grew = rows.filter((r) => r.secondHalfGrowthMb > settings.maxGrowthMb);
+    const grew = rows.flatMap((r) => [
+      ...(r.secondHalfGrowthMb > settings.maxGrowthMb ? [{ process: r.process, what: 'RSS', by: r.secondHalfGrowthMb }] : []),
+      ...(r.heapKept.secondHalfGrowthMb > settings.maxGrowthMb ? [{ process: r.process, what: 'its heap kept after collections', by: r.heapKept.secondHalfGrowthMb }] : []),
+    ]);
     const outFile = fileURLToPath(new URL('../../bench-results/soak.json', import.meta.url));
     await fs.mkdir(path.dirname(outFile), { recursive: true });
     await fs.writeFile(
@@ -129,12 +155,23 @@ async function main(): Promise<number> {
     );
     log(`results: ${path.relative(process.cwd(), outFile)}`);
     if (bad) log(`!! ${bad} bad responses during the soak`);
-    for (const r of grew) log(`!! ${r.process} grew by ${r.secondHalfGrowthMb.toFixed(1)} MB over the second half (limit ${settings.maxGrowthMb} MB)`);
+    for (const g of grew) log(`!! ${g.process}: ${g.what} grew by ${g.by.toFixed(1)} MB over the second half (limit ${settings.maxGrowthMb} MB)`);
     return bad || grew.length ? 1 : 0;
   } finally {
     for (const c of children.reverse()) await c.stop();
     await state.close();
     await db.close();
+  }
+}
+
+/** A process's `nodejs_heap_used_after_major_gc_bytes` (0 when it has none yet or no metrics). */
+async function heapAfterMajorGc(url: string | undefined): Promise<number> {
+  if (!url) return 0;
+  try {
+    const text = await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
+    return Number(/^nodejs_heap_used_after_major_gc_bytes (\S+)$/m.exec(text)?.[1] ?? 0);
+  } catch {
+    return 0;
   }
 }
 

@@ -3,7 +3,7 @@
 //   node dist/src/subgraph-main.js membership      (needs DATABASE_URL and PAYMENT_WECHATPAY_*)
 //   node dist/src/subgraph-main.js sparkwash       (PARTNER_SPARKWASH_URL/_API_KEY, or its sandbox outside production)
 // SUBGRAPH_PORT sets the port (default: 4001 for membership, 4011… for partners), SUBGRAPH_HOST the interface.
-// With METRICS_PORT, the membership subgraph serves Prometheus `/metrics` there (SQL statements sent, …).
+// With METRICS_PORT, a subgraph serves Prometheus `/metrics` there (SQL statements sent, heap, …).
 // It answers only requests the gateway signed with SUBGRAPH_SECRET (the same value in every process).
 // The membership subgraph runs no jobs (workers do); given the partners' APIs it serves admins'
 // reconciliations too.
@@ -61,17 +61,17 @@ await runStandalone(`subgraph ${name}`, async ({ config, logger, closers }) => {
     const subgraph = await startMembershipSubgraph({ ...core, host, port, development, secret, logger });
     closers.push(() => subgraph.close());
     url = subgraph.url;
-    if (config.metricsPortGiven) {
-      const { Metrics, startMetricsServer } = await import('./edge/metrics.js');
-      const metrics = await startMetricsServer(new Metrics(), { host: config.metricsHost, port: config.metricsPort });
-      closers.push(() => metrics.close(), 'metrics server');
-      url += ` (metrics ${metrics.url})`;
-    }
   } else {
     const partner = BUILT_IN_PARTNERS.filter((p) => p.id === name);
     const connected = await connectPartners(partner, config, closers, config.nodeEnv === 'production' ? {} : { sandboxes: await loadSandboxes() });
     const [subgraph] = await startPartnerSubgraphs(partner, connected, { secret, development, logger, host, port }, closers);
     url = subgraph!.url;
+  }
+  if (config.metricsPortGiven) {
+    const { Metrics, startMetricsServer } = await import('./edge/metrics.js');
+    const metrics = await startMetricsServer(new Metrics(), { host: config.metricsHost, port: config.metricsPort });
+    closers.push(() => metrics.close(), 'metrics server');
+    url += ` (metrics ${metrics.url})`;
   }
   return `subgraph ${name} listening on ${url}`;
 });
