@@ -40,7 +40,7 @@ interface Answer {
 }
 
 let sent = 0;
-async function send(payload: Record<string, unknown>, options: { apollo?: boolean; bearer?: string | null } = {}): Promise<Answer> {
+async function send(payload: Record<string, unknown>, options: { apollo?: boolean; bearer?: string | null; accept?: string } = {}): Promise<Answer> {
   const body = JSON.stringify(options.apollo ? { ...payload, extensions: {} } : payload);
   const requestId = `direct-lane-${++sent}`;
   const before = directlyExecuted();
@@ -52,6 +52,7 @@ async function send(payload: Record<string, unknown>, options: { apollo?: boolea
       'x-request-id': requestId,
       [SUBGRAPH_SIGNATURE_HEADER]: signSubgraphRequest(SECRET, body),
       ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+      ...(options.accept ? { accept: options.accept } : {}),
     },
     body,
   });
@@ -75,6 +76,15 @@ describe('the subgraph direct lane', () => {
     expect({ ...second, direct: false }).toEqual(apollo);
     expect(second.body.data.me.entitlements.length).toBeGreaterThan(0);
     expect(second.logged).toMatchObject({ operation: 'Me', type: 'query', outcome: 'ok' });
+
+    // Apollo answers another Accept with another content type: learnt apart.
+    const accept = 'application/graphql-response+json';
+    const firstOther = await send(ME, { accept });
+    const secondOther = await send(ME, { accept });
+    expect(firstOther.direct).toBe(false);
+    expect(secondOther.direct).toBe(true);
+    expect(secondOther.headers['content-type']).toContain('application/graphql-response+json');
+    expect({ ...secondOther, direct: false }).toEqual(await send(ME, { accept, apollo: true }));
   });
 
   it('answers errors as Apollo does: coded, partial data, the same status, headers and log line', async () => {

@@ -41,9 +41,9 @@ async function both(query: string, includeStacktraceInErrorResponses: boolean) {
   await apollo.stop();
   const theirs = { status: response.status ?? 200, headers: Object.fromEntries(response.headers), body: response.body.kind === 'complete' ? response.body.string : '' };
   const lane = new DirectExecution({ schema, formatError, includeStacktraceInErrorResponses });
-  lane.learn({ query, variables: undefined, operationName: undefined }, 200, [['content-type', 'application/json; charset=utf-8']], '{"data":{}}');
-  const prepared = lane.prepared({ query, variables: undefined, operationName: undefined })!;
-  const run = await lane.run(prepared, { query, variables: undefined, operationName: undefined }, {});
+  lane.learn({ accept: '', query, variables: undefined, operationName: undefined }, 200, [['content-type', 'application/json; charset=utf-8']], '{"data":{}}');
+  const prepared = lane.prepared({ accept: '', query, variables: undefined, operationName: undefined })!;
+  const run = await lane.run(prepared, { accept: '', query, variables: undefined, operationName: undefined }, {});
   const ours = { status: run!.answer.status, headers: Object.fromEntries(run!.answer.headers), body: run!.answer.body };
   return { ours, theirs };
 }

@@ -45,6 +45,8 @@ interface Prepared {
 
 /** A body the lane can take: an operation by text, its variables and name, nothing else. */
 export interface LaneRequest {
+  /** The request's `Accept` ('' when absent): Apollo picks the answer's content type from it, so what is learnt is kept per value. */
+  accept: string;
   query: string;
   variables: Record<string, unknown> | undefined;
   operationName: string | undefined;
@@ -63,6 +65,10 @@ export function directlyExecuted(): number {
   return executed;
 }
 
+function keyOf(request: LaneRequest): string {
+  return `${request.accept}\n${request.query}`;
+}
+
 /** What a run of the lane answered, with its errors as they were and as the client sees them. */
 export interface LaneRun {
   answer: LaneAnswer;
@@ -79,18 +85,18 @@ export class DirectExecution {
   }
 
   /** The lane's view of a parsed JSON body, or undefined when it is not one the lane takes. */
-  static request(body: unknown): LaneRequest | undefined {
+  static request(body: unknown, accept: string | undefined): LaneRequest | undefined {
     if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
     const { query, variables, operationName, ...rest } = body as Record<string, unknown>;
     if (typeof query !== 'string' || Object.keys(rest).length > 0) return undefined;
     if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return undefined;
     if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return undefined;
-    return { query, variables: (variables ?? undefined) as Record<string, unknown> | undefined, operationName: (operationName ?? undefined) as string | undefined };
+    return { accept: accept ?? '', query, variables: (variables ?? undefined) as Record<string, unknown> | undefined, operationName: (operationName ?? undefined) as string | undefined };
   }
 
   /** The prepared document for this request, when Apollo answered it before under the same operation name. */
   prepared(request: LaneRequest): Prepared | undefined {
-    const prepared = this.documents.get(request.query);
+    const prepared = this.documents.get(keyOf(request));
     return prepared && prepared.operationName === request.operationName ? prepared : undefined;
   }
 
@@ -100,7 +106,7 @@ export class DirectExecution {
    */
   learn(request: LaneRequest, status: number, headers: Iterable<readonly [string, string]>, body: string): void {
     const hasData = body.startsWith('{"data":{') || (body.startsWith('{"errors":') && body.includes('"data":{'));
-    if (status !== 200 || !hasData || this.documents.has(request.query)) return;
+    if (status !== 200 || !hasData || this.documents.has(keyOf(request))) return;
     let document: DocumentNode;
     try {
       document = parse(request.query);
@@ -111,7 +117,7 @@ export class DirectExecution {
     const operation = getOperationAST(document, request.operationName);
     if (!operation || operation.operation === 'subscription') return;
     if (this.documents.size >= this.maxDocuments) this.documents.delete(this.documents.keys().next().value!);
-    this.documents.set(request.query, { document, operationName: request.operationName, operationType: operation.operation, headers: [...headers] });
+    this.documents.set(keyOf(request), { document, operationName: request.operationName, operationType: operation.operation, headers: [...headers] });
   }
 
   /**

@@ -132,7 +132,7 @@ async function handleRequest<TContext extends BaseContext>(
   }
   const runInRequest = options.runInRequest ?? (<T>(_id: string, work: () => T): T => work());
   const requestId = headers.get('x-request-id') ?? randomUUID();
-  const laneRequest = lane && !url.search ? DirectExecution.request(body) : undefined;
+  const laneRequest = lane && !url.search ? DirectExecution.request(body, headers.get('accept')) : undefined;
   const prepared = laneRequest && lane!.prepared(laneRequest);
   if (prepared) {
     const started = performance.now();
