@@ -2,8 +2,9 @@
 // sparkwash subgraphs, our gateway, a worker) serves members' pages (`me`), token issues and
 // redemptions at a steady rate for BENCH_SOAK_MINUTES (10); every process's RSS is sampled every
 // BENCH_SOAK_SAMPLE_SECONDS (15). Prints, per process, its RSS after the first minute (warm), its
-// peak, at the end, and the growth from the second half's start to the end, and fails when a
-// process grew by more than BENCH_SOAK_MAX_GROWTH_MB (20) over that half or a response was bad.
+// peak, at the end, and its growth (the second half's peak over the first half's after warming
+// up: RSS saw-tooths), and fails when a process grew by more than BENCH_SOAK_MAX_GROWTH_MB (20)
+// or a response was bad.
 // Beside RSS, each process's heap right after its last major collection (what it keeps alive,
 // `nodejs_heap_used_after_major_gc_bytes` from its /metrics): the same figures, the same limit.
 // Writes bench-results/soak.json.
@@ -117,13 +118,21 @@ async function main(): Promise<number> {
     const warmAt = Math.min(60, seconds / 4);
     const halfAt = seconds / 2;
     const at = (t: number) => samples.reduce((best, s) => (Math.abs(s.at - t) < Math.abs(best.at - t) ? s : best));
+    // RSS saw-tooths with the collector and the allocator (a sample at a trough makes any later
+    // one look like growth): its growth is the second half's peak over the first half's (after
+    // warming up). The heap kept after collections is smooth: its growth is end minus half-way.
+    const peak = (of: 'rss' | 'heap', name: string, from: number, to: number) =>
+      Math.max(0, ...samples.filter((s) => s.at >= from && s.at <= to).map((s) => s[of][name] ?? 0));
     const figures = (of: 'rss' | 'heap', name: string) => {
       const series = samples.map((s) => s[of][name] ?? 0);
       return {
         warmMb: mb(at(warmAt)[of][name] ?? 0),
         peakMb: mb(Math.max(...series)),
         endMb: mb(samples.at(-1)![of][name] ?? 0),
-        secondHalfGrowthMb: mb((samples.at(-1)![of][name] ?? 0) - (at(halfAt)[of][name] ?? 0)),
+        secondHalfGrowthMb:
+          of === 'rss'
+            ? mb(peak(of, name, halfAt, Infinity) - peak(of, name, warmAt, halfAt))
+            : mb((samples.at(-1)![of][name] ?? 0) - (at(halfAt)[of][name] ?? 0)),
       };
     };
     const rows = children.map((c) => ({ process: c.name, ...figures('rss', c.name), heapKept: figures('heap', c.name) }));
@@ -136,7 +145,7 @@ async function main(): Promise<number> {
         log(`${r.process.padEnd(12)} ${f.warmMb.toFixed(1).padStart(7)} ${f.peakMb.toFixed(1).padStart(7)} ${f.endMb.toFixed(1).padStart(7)} ${`${f.secondHalfGrowthMb >= 0 ? '+' : ''}${f.secondHalfGrowthMb.toFixed(1)}`.padStart(8)}`);
       }
     };
-    table('RSS per process', (r) => r);
+    table('RSS per process (growth: the second half\'s peak over the first half\'s)', (r) => r);
     table('Heap kept after the last major collection, per process', (r) => r.heapKept);
     const labels = ['me', 'issueEntitlementToken', 'redeemEntitlement'];
     results.forEach((r, i) =>
