@@ -11,6 +11,7 @@ import { negotiateLocale } from '../platform/localized.js';
 import type { Logger } from '../platform/logger.js';
 import { buildMembershipSubgraph } from './membership-schema.js';
 import { batchSameTickReads } from '../platform/db/same-tick-reads.js';
+import { catalogVersionOf } from '../platform/catalog-cache.js';
 import { depsForMember, type AppDependencies, type RequestContext } from '../platform/context.js';
 import type { ModuleSet } from '../platform/module.js';
 import { startSubgraphHttp } from '../../partners/sdk/hosting.js';
@@ -80,6 +81,9 @@ export async function startMembershipSubgraph(options: MembershipSubgraphOptions
       const em = options.orm.em.fork();
       // Sibling fields' reads (me's membership, rights, tier, points) go in one round trip.
       batchSameTickReads(em);
+      // A member's or a partner's operation reads the catalog (plans, benefits, partners): its
+      // version goes with the first reads rather than a round trip of its own later.
+      if (principal.kind === 'member' || principal.kind === 'partner') void catalogVersionOf(em);
       // A member on a test clock does everything at the clock's time (outside production).
       const deps = principal.kind === 'member' ? await depsForMember(options.deps, em, principal.memberId) : options.deps;
       return {
