@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { SUBGRAPH_SIGNATURE_HEADER, signSubgraphRequest } from '../partners/sdk/subgraph-signature.js';
 import { runLoad, type LoadItem } from './load.js';
-import { machineBusySeconds, settle, startServingProcesses, terminateAll, type Child } from './processes.js';
+import { machineBusySeconds, startServingProcesses, waitUntilQuiet, terminateAll, type Child } from './processes.js';
 import { createBenchDatabase, graphql, pool, prepareBenchState, progress, recordLoyaltyHistory } from './setup.js';
 
 const ME =
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     if (only.includes('me')) {
       await recordLoyaltyHistory(db.url, gateway.url, state.devIssuer, members, 'hot-member-');
       // The worker applies the purchases (points, tiers) before anything is measured.
-      console.log(`waiting for the worker to apply them… ${(await settle()).toFixed(0)} s`);
+      console.log(`waiting for the worker to apply them… ${(await waitUntilQuiet()).toFixed(0)} s`);
     }
 
     const measure = async (label: string, run: Parameters<typeof runLoad>[0], warmup = run) => {

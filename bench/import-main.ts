@@ -5,7 +5,7 @@
 // else an embedded PostgreSQL.
 import 'reflect-metadata';
 import { measureImport, seedImportMembers } from './import.js';
-import { distFile, startChild, terminateAll, type Child } from './processes.js';
+import { distFile, startChild, runBenchMain, type Child } from './processes.js';
 import { createBenchDatabase, prepareBenchState } from './setup.js';
 
 const log = (line: string) => console.log(line);
@@ -57,24 +57,4 @@ async function main(): Promise<void> {
   if (!result.exact) throw new Error('the import did not accept every line exactly once');
 }
 
-async function cleanup(): Promise<void> {
-  while (cleanups.length) await cleanups.pop()!().catch((error: unknown) => console.error(`cleanup failed: ${String(error)}`));
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    terminateAll();
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-let code = 0;
-try {
-  await main();
-} catch (error) {
-  console.error(error instanceof Error ? error.message : error);
-  code = 1;
-} finally {
-  await cleanup();
-}
-process.exit(code);
+await runBenchMain(cleanups, main);

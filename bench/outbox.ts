@@ -26,7 +26,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import pg from 'pg';
 import { startPartnerSandboxes } from './partner-sandboxes.js';
-import { distFile, machineBusySeconds, processCpuSeconds, startChild, terminateAll, type Child } from './processes.js';
+import { distFile, machineBusySeconds, processCpuSeconds, startChild, runBenchMain, type Child } from './processes.js';
 import { createBenchDatabase, prepareBenchState, type BenchState } from './setup.js';
 
 const log = (line: string) => console.log(line);
@@ -344,24 +344,4 @@ async function main(): Promise<void> {
   if (results.some((r) => r.problems.length)) throw new Error('a run did not deliver every event once and in order');
 }
 
-async function cleanup(): Promise<void> {
-  while (cleanups.length) await cleanups.pop()!().catch((error: unknown) => console.error(`cleanup failed: ${String(error)}`));
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    terminateAll();
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-let code = 0;
-try {
-  await main();
-} catch (error) {
-  console.error(error instanceof Error ? error.message : error);
-  code = 1;
-} finally {
-  await cleanup();
-}
-process.exit(code);
+await runBenchMain(cleanups, main);

@@ -186,7 +186,7 @@ function clockTicks(): number {
  * Waits until the machine is quiet (under `cores` busy over a second), e.g. after seeding whose
  * consequences the worker is still applying, for at most `maxSeconds`; returns the seconds waited.
  */
-export async function settle(cores = 0.3, maxSeconds = 120): Promise<number> {
+export async function waitUntilQuiet(cores = 0.3, maxSeconds = 120): Promise<number> {
   const started = Date.now();
   for (;;) {
     const before = machineBusySeconds();
@@ -201,4 +201,31 @@ export function machineBusySeconds(): number {
   // cpu user nice system idle iowait irq softirq steal (guest time is already in user).
   const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
   return (user! + nice! + system! + irq! + softirq! + steal!) / ticksPerSecond;
+}
+
+/**
+ * Runs a bench's `main` as its whole process: what it pushed onto `cleanups` is undone, last
+ * first, when it ends, fails or is interrupted (SIGINT, SIGTERM: children terminated first);
+ * exits 0, or 1 after printing the error.
+ */
+export async function runBenchMain(cleanups: Array<() => Promise<void>>, main: () => Promise<void>): Promise<never> {
+  const cleanup = async () => {
+    while (cleanups.length) await cleanups.pop()!().catch((error: unknown) => console.error(`cleanup failed: ${String(error)}`));
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      terminateAll();
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+  let code = 0;
+  try {
+    await main();
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    code = 1;
+  } finally {
+    await cleanup();
+  }
+  process.exit(code);
 }

@@ -3,7 +3,7 @@
 // processes (1), the rate measured over the first BENCH_RENEWALS_MEASURED (10,000; set it to
 // BENCH_RENEWALS to renew them all), beside the raw UPDATE rate. On DATABASE_URL's server, else an embedded PostgreSQL.
 import 'reflect-metadata';
-import { distFile, startChild, terminateAll, type Child } from './processes.js';
+import { distFile, startChild, runBenchMain, type Child } from './processes.js';
 import { measureRenewals, seedDueMemberships } from './renewals.js';
 import { createBenchDatabase, prepareBenchState } from './setup.js';
 
@@ -48,24 +48,4 @@ async function main(): Promise<void> {
   if (!result.chargedOnce) throw new Error('a membership was not renewed exactly once');
 }
 
-async function cleanup(): Promise<void> {
-  while (cleanups.length) await cleanups.pop()!().catch((error: unknown) => console.error(`cleanup failed: ${String(error)}`));
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    terminateAll();
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-let code = 0;
-try {
-  await main();
-} catch (error) {
-  console.error(error instanceof Error ? error.message : error);
-  code = 1;
-} finally {
-  await cleanup();
-}
-process.exit(code);
+await runBenchMain(cleanups, main);

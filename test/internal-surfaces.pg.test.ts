@@ -1,24 +1,17 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/platform/logger.js';
 import { signingFetch, SUBGRAPH_SIGNATURE_HEADER, signSubgraphRequest } from '../partners/sdk/subgraph-signature.js';
+import { capturedLogger } from './support/log-lines.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
 // Issue 4, internal surfaces: subgraphs answer the gateway only, metrics are not public,
 // the request id reaches the subgraphs' logs and no credential does.
 
 let t: TestApp;
-const lines: Array<Record<string, unknown>> = [];
+const { logger, lines } = capturedLogger();
 const SECRET = 'an-internal-surfaces-test-secret-of-32-characters';
 
 beforeAll(async () => {
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  t = await startTestApp({ logger: createLogger('debug', sink), env: { SUBGRAPH_SECRET: SECRET } });
+  t = await startTestApp({ logger, env: { SUBGRAPH_SECRET: SECRET } });
 });
 afterAll(async () => {
   await t?.close();

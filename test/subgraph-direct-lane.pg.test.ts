@@ -3,26 +3,19 @@
 // headers, body, errors formatted alike) and the same logs; what it cannot take is Apollo's.
 // Apollo's answer to the very same operation is had by adding `extensions: {}` to the body,
 // which the lane leaves to Apollo.
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directlyExecuted } from '../partners/sdk/direct-execution.js';
 import { SUBGRAPH_SIGNATURE_HEADER, signSubgraphRequest } from '../partners/sdk/subgraph-signature.js';
-import { createLogger } from '../src/platform/logger.js';
+import { capturedLogger } from './support/log-lines.js';
 import { startTestApp, type SubscribedMember, type TestApp } from './support/app.js';
 
 const SECRET = 'a-direct-lane-test-secret-of-32-characters-or-more';
 let t: TestApp;
 let member: SubscribedMember;
-const lines: Array<Record<string, unknown>> = [];
+const { logger, lines } = capturedLogger();
 
 beforeAll(async () => {
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  t = await startTestApp({ logger: createLogger('debug', sink), env: { SUBGRAPH_SECRET: SECRET } });
+  t = await startTestApp({ logger, env: { SUBGRAPH_SECRET: SECRET } });
   member = await t.subscribedMember();
 });
 afterAll(async () => {

@@ -136,16 +136,16 @@ export class DirectExecution {
     if (result.errors?.length && result.data === undefined) return undefined;
     executed++;
     let status = 200;
-    const headers = new Map(prepared.headers);
+    let headers = prepared.headers;
     let errors: GraphQLFormattedError[] | undefined;
     if (result.errors?.length) {
       const formatted = this.formatErrors(result.errors);
       errors = formatted.errors;
       if (formatted.status) status = formatted.status;
-      for (const [name, value] of formatted.headers) headers.set(name, value);
+      if (formatted.headers.size) headers = [...new Map([...prepared.headers, ...formatted.headers])];
     }
     const body = JSON.stringify({ errors, data: result.data, extensions: result.extensions }) + '\n';
-    return { answer: { status, headers: [...headers], body }, errors: result.errors, formattedErrors: errors };
+    return { answer: { status, headers, body }, errors: result.errors, formattedErrors: errors };
   }
 
   /** What Apollo Server's normalizeAndFormatErrors makes of execution errors (its errorNormalize.js). */

@@ -89,7 +89,6 @@ const GRAPHQL_RESPONSE_TYPE = 'application/graphql-response+json; charset=utf-8'
  * DOWNSTREAM_SERVICE_ERROR twice in a 10-minute soak).
  */
 export const subgraphAgent = new http.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo', timeout: 60_000 });
-const agent = subgraphAgent;
 
 export class FastLane {
   private readonly entries = new Map<string, Entry>();
@@ -254,7 +253,7 @@ export class FastLane {
         clearTimeout(timer);
         resolve(value);
       };
-      const request = http.request(fetch.url, { method: 'POST', headers, agent }, (response) => {
+      const request = http.request(fetch.url, { method: 'POST', headers, agent: subgraphAgent }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('error', (error) => done({ replay: { ...sent, error } }));
