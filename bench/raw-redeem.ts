@@ -1,8 +1,9 @@
 // The baseline of a redemption: the statements one `redeemEntitlement` writes, sent with `pg`
-// directly as one plain transaction of the same SQL shape (RedemptionService.redeem's
-// transaction: the redemption row, the token consumed, the conditional quota UPDATE of
-// takeQuota, and AuditLog.append's chain lock, last row and insert), at the same
-// concurrency, on the same entitlements, with tokens of its own recorded beforehand.
+// directly as one plain transaction of the same SQL shape in the same two round trips
+// (RedemptionService.redeem's transaction: the redemption row, the token consumed, the
+// conditional quota UPDATE of takeQuota, and the audit chain's lock and last row; then the
+// audit row and COMMIT), at the same concurrency, on the same entitlements, with tokens of its
+// own recorded beforehand.
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 
@@ -77,42 +78,40 @@ export async function measureRawRedeem(options: {
     const redemptionId = randomUUID();
     const key = `raw-${randomUUID()}`;
     const requestHash = createHash('sha256').update(JSON.stringify([jti, 1])).digest('hex');
-    await client.query('begin');
+    // In two round trips, as RedemptionService.redeem sends them (pipelined-transaction.ts): the
+    // writes with the audit chain's lock and last row, then the audit row with COMMIT.
+    const q = (value: unknown) => (value === null ? 'null' : typeof value === 'number' ? String(value) : client.escapeLiteral(value instanceof Date ? value.toISOString() : String(value)));
     try {
-      await client.query(
-        `insert into "redemption" ("id", "entitlement_id", "member_id", "partner_id", "units", "token_jti", "idempotency_key", "request_hash", "created_at")
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [redemptionId, entitlementId, memberId, options.partnerId, 1, jti, key, requestHash, now],
-      );
-      const consumed = await client.query('update issued_token set redeemed_at = $1 where member_id = $2 and jti = $3 and redeemed_at is null returning jti', [now, memberId, jti]);
+      const first = (await client.query(
+        [
+          'begin',
+          `insert into "redemption" ("id", "entitlement_id", "member_id", "partner_id", "units", "token_jti", "idempotency_key", "request_hash", "created_at")
+           values (${[redemptionId, entitlementId, memberId, options.partnerId, 1, jti, key, requestHash, now].map(q).join(', ')})`,
+          `update issued_token set redeemed_at = ${q(now)} where member_id = ${q(memberId)} and jti = ${q(jti)} and redeemed_at is null returning jti`,
+          `update entitlement set used = used + 1
+           where member_id = ${q(memberId)} and id = ${q(entitlementId)} and status = 'ACTIVE' and period_start <= ${q(now)} and period_end > ${q(now)}
+             and (quota is null or used + 1 <= quota)
+           returning used`,
+          `select c.chain, pg_advisory_xact_lock(${AUDIT_LOCK_NAMESPACE}, c.chain)::text as locked, current_setting('transaction_isolation') as isolation
+           from (select (hashtext(pg_current_xact_id()::text) & ${AUDIT_CHAINS - 1}) as chain) c`,
+          `select seq, hash from audit_log where chain = (hashtext(pg_current_xact_id()::text) & ${AUDIT_CHAINS - 1}) order by seq desc limit 1`,
+        ].join(';\n'),
+      )) as unknown as pg.QueryResult[];
+      const [, , consumed, taken, locked, last] = first as [unknown, unknown, pg.QueryResult, pg.QueryResult<{ used: number }>, pg.QueryResult<{ chain: number }>, pg.QueryResult<{ seq: string; hash: string }>];
       if (consumed.rowCount !== 1) throw new Error(`raw redemption: token ${jti} was already consumed`);
-      const taken = await client.query<{ used: number }>(
-        `update entitlement set used = used + $1
-         where member_id = $2 and id = $3 and status = $4 and period_start <= $5 and period_end > $6
-           and (quota is null or used + $7 <= quota)
-         returning used`,
-        [1, memberId, entitlementId, 'ACTIVE', now, now, 1],
-      );
       if (taken.rowCount !== 1) throw new Error(`raw redemption: entitlement ${entitlementId} refused the unit (inactive or exhausted)`);
       const used = taken.rows[0]!.used;
-      const { rows: locked } = await client.query<{ chain: number }>(
-        `select c.chain, pg_advisory_xact_lock($1::int, c.chain)::text as locked, current_setting('transaction_isolation') as isolation
-         from (select (hashtext(pg_current_xact_id()::text) & ${AUDIT_CHAINS - 1}) as chain) c`,
-        [AUDIT_LOCK_NAMESPACE],
-      );
-      const chain = Number(locked[0]!.chain);
-      const { rows: last } = await client.query<{ seq: string; hash: string }>('select seq, hash from audit_log where chain = $1 order by seq desc limit 1', [chain]);
+      const chain = Number(locked.rows[0]!.chain);
       const before = { entitlement: { id: entitlementId, used: used - 1 } };
       const after = { redemption: { id: redemptionId, partnerId: options.partnerId, units: 1, tokenJti: jti, idempotencyKey: key }, entitlement: { id: entitlementId, used } };
-      const seq = last[0] ? Number(last[0].seq) + 1 : 1;
-      const prevHash = last[0]?.hash ?? '0'.repeat(64);
+      const seq = last.rows[0] ? Number(last.rows[0].seq) + 1 : 1;
+      const prevHash = last.rows[0]?.hash ?? '0'.repeat(64);
       const hash = createHmac('sha256', hmacKey).update(JSON.stringify([chain, seq, now, 'partner:raw', 'redemption.create', redemptionId, before, after, prevHash])).digest('hex');
       await client.query(
         `insert into audit_log (id, chain, seq, at, actor, action, subject, before, after, request_id, prev_hash, key_id, hash)
-         values (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12)`,
-        [chain, seq, now, `partner:${options.partnerId}`, 'redemption.create', redemptionId, JSON.stringify(before), JSON.stringify(after), null, prevHash, 'raw-bench', hash],
+         values (gen_random_uuid(), ${[chain, seq, now, `partner:${options.partnerId}`, 'redemption.create', redemptionId].map(q).join(', ')}, ${q(JSON.stringify(before))}::jsonb, ${q(JSON.stringify(after))}::jsonb, null, ${q(prevHash)}, 'raw-bench', ${q(hash)});
+         commit`,
       );
-      await client.query('commit');
     } catch (error) {
       await client.query('rollback');
       throw error;

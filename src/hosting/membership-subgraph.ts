@@ -81,9 +81,11 @@ export async function startMembershipSubgraph(options: MembershipSubgraphOptions
       const em = options.orm.em.fork();
       // Sibling fields' reads (me's membership, rights, tier, points) go in one round trip.
       batchSameTickReads(em);
-      // A member's or a partner's operation reads the catalog (plans, benefits, partners): its
-      // version goes with the first reads rather than a round trip of its own later.
-      if (principal.kind === 'member' || principal.kind === 'partner') void catalogVersionOf(em);
+      // A member's operation reads the catalog (plans, benefits, partners): its version goes
+      // with the first reads rather than a round trip of its own later. A partner's first read
+      // comes after its token's signature is checked: the version goes with that read
+      // (TokenService.verifyForPartner), not alone while the signature is being checked.
+      if (principal.kind === 'member') void catalogVersionOf(em);
       // A member on a test clock does everything at the clock's time (outside production).
       const deps = principal.kind === 'member' ? await depsForMember(options.deps, em, principal.memberId) : options.deps;
       return {

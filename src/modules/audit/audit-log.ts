@@ -158,6 +158,26 @@ export interface AppendOptions {
   chain?: number;
 }
 
+/** The chain lock's row: the chain taken and the transaction's isolation level. */
+interface LockedChain {
+  chain: number | string;
+  isolation: string;
+}
+/** The chain's last row, if any. */
+interface ChainHead {
+  seq: string;
+  hash: string;
+}
+
+function chainOf(options: AppendOptions): string {
+  const pinned = options.chain;
+  if (pinned === undefined) return CHAIN_OF_TRANSACTION;
+  if (!(Number.isInteger(pinned) && pinned >= 0 && pinned < AUDIT_CHAINS)) {
+    throw new TypeError(`chain must be an integer in [0, ${AUDIT_CHAINS}), got ${pinned}`);
+  }
+  return String(pinned);
+}
+
 /**
  * The audit log: one HMAC-chained row per audited change, written in the caller's
  * transaction so the change and its row commit or roll back together. Rows spread over
@@ -176,28 +196,48 @@ export const AuditLog = {
    */
   async append(em: SqlTransaction, context: AuditContext, record: AuditRecord, options: AppendOptions = {}): Promise<void> {
     if (!em.isInTransaction()) throw new Error('AuditLog.append must run inside the transaction of the change it records');
-    const key = currentKey();
-    const pinned = options.chain;
-    if (pinned !== undefined && !(Number.isInteger(pinned) && pinned >= 0 && pinned < AUDIT_CHAINS)) {
-      throw new TypeError(`chain must be an integer in [0, ${AUDIT_CHAINS}), got ${pinned}`);
-    }
+    currentKey();
+    const [lock, head] = AuditLog.lockStatements(options);
     // The lock in a statement of its own: in READ COMMITTED the next statement's snapshot is
     // taken after the lock is granted, so it sees the row committed by the previous holder.
-    const [locked]: Array<{ chain: number; isolation: string }> = await em.execute(
-      `select c.chain, pg_advisory_xact_lock(?::int, c.chain)::text as locked, current_setting('transaction_isolation') as isolation
-       from (select ${pinned === undefined ? CHAIN_OF_TRANSACTION : '?::int'} as chain) c`,
-      pinned === undefined ? [AUDIT_LOCK_NAMESPACE] : [AUDIT_LOCK_NAMESPACE, pinned],
-    );
-    if (locked!.isolation !== 'read committed') {
-      throw new Error(`AuditLog.append needs a READ COMMITTED transaction, not ${locked!.isolation}: its snapshot would miss rows committed while it waited for the chain`);
+    const locked: LockedChain[] = await em.execute(lock.sql, lock.params);
+    const last: ChainHead[] = await em.execute(head.sql, head.params);
+    const insert = AuditLog.insertStatement(locked, last, context, record);
+    await em.execute(insert.sql, insert.params);
+  },
+
+  /**
+   * {@link append}'s first two statements, for a transaction that sends its statements in
+   * batches (src/platform/db/pipelined-transaction.ts): the chain's lock, then its last row,
+   * each a statement of its own (the second's snapshot is taken once the lock is granted), sent
+   * after every other write of the transaction. Their rows go to {@link insertStatement}.
+   */
+  lockStatements(options: AppendOptions = {}): [{ sql: string; params: unknown[] }, { sql: string; params: unknown[] }] {
+    const chain = chainOf(options);
+    return [
+      {
+        sql: `select c.chain, pg_advisory_xact_lock(?::int, c.chain)::text as locked, current_setting('transaction_isolation') as isolation
+       from (select ${chain} as chain) c`,
+        params: [AUDIT_LOCK_NAMESPACE],
+      },
+      { sql: `select seq, hash from audit_log where chain = ${chain} order by seq desc limit 1`, params: [] },
+    ];
+  },
+
+  /**
+   * The row's insert, chained to the head {@link lockStatements} read under the lock.
+   *
+   * @throws Error in a snapshot isolation level, or before {@link configureAuditLog}.
+   */
+  insertStatement(locked: readonly unknown[], head: readonly unknown[], context: AuditContext, record: AuditRecord): { sql: string; params: unknown[] } {
+    const key = currentKey();
+    const [lock] = locked as readonly LockedChain[];
+    if (lock!.isolation !== 'read committed') {
+      throw new Error(`AuditLog.append needs a READ COMMITTED transaction, not ${lock!.isolation}: its snapshot would miss rows committed while it waited for the chain`);
     }
-    const chain = Number(locked!.chain);
-    const [last]: Array<{ seq: string; hash: string }> = await em.execute(
-      'select seq, hash from audit_log where chain = ? order by seq desc limit 1',
-      [chain],
-    );
+    const [last] = head as readonly ChainHead[];
     const fields: KeyedChainedFields = {
-      chain,
+      chain: Number(lock!.chain),
       seq: last ? Number(last.seq) + 1 : 1,
       at: new Date(),
       actor: context.actor,
@@ -209,10 +249,10 @@ export const AuditLog = {
       prevHash: last?.hash ?? GENESIS_HASH,
       keyId: key.id,
     };
-    await em.execute(
-      `insert into audit_log (id, chain, seq, at, actor, action, subject, before, after, request_id, prev_hash, key_id, hash)
+    return {
+      sql: `insert into audit_log (id, chain, seq, at, actor, action, subject, before, after, request_id, prev_hash, key_id, hash)
        values (gen_random_uuid(), ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?)`,
-      [
+      params: [
         fields.chain,
         fields.seq,
         fields.at,
@@ -226,6 +266,6 @@ export const AuditLog = {
         fields.keyId,
         auditHmac(key, fields),
       ],
-    );
+    };
   },
 };

@@ -6,7 +6,7 @@ export { ENTITLEMENT_VIEW_COLUMNS, EntitlementService, entitlementView, isUsable
 export type { EntitlementRow, EntitlementServiceOptions, EntitlementView } from './entitlement.service.js';
 export { materializeCurrentPeriods } from './materialize.js';
 export { carryOverRights, expireEndedRights, migrateRights, resumeRights, suspendRights } from './membership-rights.js';
-export { acknowledgeProvisioning, acknowledgeProvisioningAll, returnUnits, takeQuota } from './transitions.js';
+export { acknowledgeProvisioning, acknowledgeProvisioningAll, quotaRefusal, returnUnits, takeQuota, takeQuotaStatement } from './transitions.js';
 export { revokeRights } from './revoke.js';
 export type { RevocationScope, RevokedRight } from './revoke.js';
 export { EntitlementError } from './entitlement.errors.js';

@@ -3,7 +3,7 @@ import type { LocalizedText } from '../../platform/localized.js';
 import { pgTextArray } from '../../platform/sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Entitlement, EntitlementStatus } from './entitlement.entity.js';
-import { remainingOf } from './entitlement.service.js';
+import { ENTITLEMENT_VIEW_COLUMNS, remainingOf } from './entitlement.service.js';
 import { EntitlementError } from './entitlement.errors.js';
 
 /**
@@ -14,18 +14,34 @@ import { EntitlementError } from './entitlement.errors.js';
  * names the right's member as well as its id (a router query on Citus, docs/citus.md).
  */
 export async function takeQuota(em: EntityManager, right: { id: string; memberId: string }, units: number, now: Date): Promise<number> {
-  const taken = await em.execute<{ used: number }[]>(
-    `update entitlement set used = used + ?
+  const statement = takeQuotaStatement(right, units, now);
+  const taken = await em.execute<{ used: number }[]>(statement.sql, statement.params);
+  if (taken.length > 0) return taken[0]!.used;
+  throw await quotaRefusal(em, right, units, now);
+}
+
+/**
+ * {@link takeQuota}'s UPDATE, for a transaction that sends its statements in batches: one row
+ * when the units were taken (the right as this UPDATE left it, an {@link EntitlementRow}: its
+ * `used` and what `entitlementView` makes of it), none when not (then {@link quotaRefusal}
+ * says why).
+ */
+export function takeQuotaStatement(right: { id: string; memberId: string }, units: number, now: Date): { sql: string; params: unknown[] } {
+  return {
+    sql: `update entitlement e set used = e.used + ?
      where member_id = ? and id = ? and status = ? and period_start <= ? and period_end > ?
        and (quota is null or used + ? <= quota)
-     returning used`,
-    [units, right.memberId, right.id, EntitlementStatus.ACTIVE, now, now, units],
-  );
-  if (taken.length > 0) return taken[0]!.used;
+     returning ${ENTITLEMENT_VIEW_COLUMNS}`,
+    params: [units, right.memberId, right.id, EntitlementStatus.ACTIVE, now, now, units],
+  };
+}
+
+/** Why {@link takeQuotaStatement} took nothing, read afresh: the coded error to throw. */
+export async function quotaRefusal(em: EntityManager, right: { id: string; memberId: string }, units: number, now: Date): Promise<Error> {
   const current = await em.findOneOrFail(Entitlement, { id: right.id, member: right.memberId }, { refresh: true });
-  if (current.status !== EntitlementStatus.ACTIVE) throw EntitlementError.inactive(current.status);
-  if (now < current.periodStart || now >= current.periodEnd) throw EntitlementError.inactive('EXPIRED');
-  throw EntitlementError.quotaExhausted(remainingOf(current) ?? 0, units);
+  if (current.status !== EntitlementStatus.ACTIVE) return EntitlementError.inactive(current.status);
+  if (now < current.periodStart || now >= current.periodEnd) return EntitlementError.inactive('EXPIRED');
+  return EntitlementError.quotaExhausted(remainingOf(current) ?? 0, units);
 }
 
 /**

@@ -54,12 +54,12 @@ export class RedemptionResolver {
 
   @FieldResolver(() => EntitlementType)
   async entitlement(@Root() redemption: RedemptionView, @Ctx() ctx: RequestContext): Promise<EntitlementView> {
-    return (await ctx.loaders.entitlementOfMember.load(memberEntitlementKey(redemption.memberId, redemption.entitlement.id)))!;
+    return redemption.entitlementAsRedeemed ?? (await ctx.loaders.entitlementOfMember.load(memberEntitlementKey(redemption.memberId, redemption.entitlement.id)))!;
   }
 
   @FieldResolver(() => BenefitType)
   async benefit(@Root() redemption: RedemptionView, @Ctx() ctx: RequestContext): Promise<Benefit> {
-    const entitlement = await ctx.loaders.entitlementOfMember.load(memberEntitlementKey(redemption.memberId, redemption.entitlement.id));
+    const entitlement = redemption.entitlementAsRedeemed ?? (await ctx.loaders.entitlementOfMember.load(memberEntitlementKey(redemption.memberId, redemption.entitlement.id)));
     return (await ctx.loaders.benefitById.load(entitlement!.benefit.id))!;
   }
 

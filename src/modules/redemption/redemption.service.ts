@@ -2,11 +2,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { memberNow, type MemberClocks } from '../../platform/context.js';
 import { AuditLog, auditReason, type AuditContext } from '../audit/index.js';
-import { returnUnits, takeQuota } from '../entitlement/index.js';
+import { entitlementView, quotaRefusal, returnUnits, takeQuotaStatement, type EntitlementRow, type EntitlementView } from '../entitlement/index.js';
 import { uniqueViolation } from '../../platform/sql.js';
 import { AppError, InputValidator } from '../../platform/errors.js';
 import { isUuid } from '../../platform/loader.js';
-import { checkTokenInput, consumeToken, TokenError, type TokenService } from '../token/index.js';
+import { checkTokenInput, consumeTokenStatement, TokenError, type TokenService } from '../token/index.js';
+import { pipelinedTransaction } from '../../platform/db/pipelined-transaction.js';
 import { RedemptionVoid } from './redemption-void.entity.js';
 import { Redemption } from './redemption.entity.js';
 import { RedemptionError } from './redemption.errors.js';
@@ -32,12 +33,16 @@ export interface RedemptionServiceOptions {
 /** A redemption as the API shows it: the entity, or the same columns written by the till's hot path. */
 export type RedemptionView = Pick<Redemption, 'id' | 'memberId' | 'units' | 'tokenJti' | 'idempotencyKey' | 'requestHash' | 'createdAt'> & {
   entitlement: { id: string };
+  /** The right as this redemption's quota UPDATE left it (a redemption just made): its answer needs no second read. */
+  entitlementAsRedeemed?: EntitlementView;
   partner: { id: string };
 };
 
 const DEFAULT_VOID_WINDOW_SECONDS = 900;
 const MAX_KEY_LENGTH = 200;
 const MAX_UNITS = 1000;
+// Thrown inside the transaction when the quota UPDATE took nothing; answered once it rolled back.
+const QUOTA_REFUSED = Symbol('quota refused');
 
 /**
  * Partners redeem entitlement tokens here. A redemption is exactly-once on every axis:
@@ -84,33 +89,59 @@ export class RedemptionService {
     }
     const { claims, entitlement, now } = verified;
 
+    const id = randomUUID();
+    const memberId = entitlement.member.id;
     try {
-      const redemption = await this.em.transactional(async (em) => {
-        const id = randomUUID();
-        // The insert claims the jti and the idempotency key first: a concurrent twin waits
-        // on the unique index and sees our outcome.
-        await em.execute(
-          `insert into redemption (id, entitlement_id, member_id, partner_id, units, token_jti, idempotency_key, request_hash, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [id, entitlement.id, entitlement.member.id, partnerId, input.units, claims.jti, input.idempotencyKey, requestHash, now],
-        );
-        const memberId = entitlement.member.id;
-        await consumeToken(em, { jti: claims.jti, memberId }, now);
-        // Kept off the entity: a second UPDATE of the row would re-check its foreign keys
-        // (KEY SHARE on membership and member) and deadlock with a refund or an erasure.
-        const used = await takeQuota(em, { id: entitlement.id, memberId }, input.units, now);
-        await AuditLog.append(em, audit, {
-          action: 'redemption.create',
-          subject: id,
-          before: { entitlement: { id: entitlement.id, used: used - input.units } },
-          after: {
-            redemption: { id, partnerId, units: input.units, tokenJti: claims.jti, idempotencyKey: input.idempotencyKey },
-            entitlement: { id: entitlement.id, used },
+      // Two round trips (src/platform/db/pipelined-transaction.ts): the writes and the audit
+      // chain's lock and head, then the audit row and COMMIT, in the order the statements had
+      // one by one. The insert claims the jti and the idempotency key first: a concurrent twin
+      // waits on the unique index and sees our outcome. The quota is kept off the entity: a
+      // second UPDATE of the row would re-check its foreign keys (KEY SHARE on membership and
+      // member) and deadlock with a refund or an erasure.
+      return await pipelinedTransaction(this.em, async (tx) => {
+        const [, consumed, taken, locked, head] = await tx.send([
+          {
+            sql: `insert into redemption (id, entitlement_id, member_id, partner_id, units, token_jti, idempotency_key, request_hash, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            params: [id, entitlement.id, memberId, partnerId, input.units, claims.jti, input.idempotencyKey, requestHash, now],
           },
-        });
-        return { id, memberId, entitlement: { id: entitlement.id }, partner: { id: partnerId }, units: input.units, tokenJti: claims.jti, idempotencyKey: input.idempotencyKey, requestHash, createdAt: now };
+          consumeTokenStatement({ jti: claims.jti, memberId }, now),
+          takeQuotaStatement({ id: entitlement.id, memberId }, input.units, now),
+          ...AuditLog.lockStatements(),
+        ]);
+        if (consumed!.length === 0) throw TokenError.alreadyRedeemed();
+        if (taken!.length === 0) throw QUOTA_REFUSED;
+        const asRedeemed = entitlementView(taken![0] as EntitlementRow);
+        const used = asRedeemed.used;
+        await tx.send(
+          [
+            AuditLog.insertStatement(locked!, head!, audit, {
+              action: 'redemption.create',
+              subject: id,
+              before: { entitlement: { id: entitlement.id, used: used - input.units } },
+              after: {
+                redemption: { id, partnerId, units: input.units, tokenJti: claims.jti, idempotencyKey: input.idempotencyKey },
+                entitlement: { id: entitlement.id, used },
+              },
+            }),
+          ],
+          { commit: true },
+        );
+        return {
+          id,
+          memberId,
+          entitlement: { id: entitlement.id },
+          entitlementAsRedeemed: asRedeemed,
+          partner: { id: partnerId },
+          units: input.units,
+          tokenJti: claims.jti,
+          idempotencyKey: input.idempotencyKey,
+          requestHash,
+          createdAt: now,
+        };
       });
-      return redemption;
     } catch (error) {
+      // Why nothing was taken, read once the transaction (and the chain lock) is gone.
+      if (error === QUOTA_REFUSED) throw await quotaRefusal(this.em, { id: entitlement.id, memberId }, input.units, now);
       const constraint = uniqueViolation(error);
       if (constraint === undefined) throw error;
       // Our twin committed first (or this is a retry): same key and request -> its result; else the token was used.

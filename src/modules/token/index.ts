@@ -11,5 +11,5 @@ export { MembershipCardTokens } from './card-token.js';
 export type { MembershipCardClaims, MembershipCardTokensOptions } from './card-token.js';
 export { IssuedToken } from './issued-token.entity.js';
 export { TokenError } from './token.errors.js';
-export { checkTokenInput, consumeToken, TokenProblem, TokenService } from './token.service.js';
+export { checkTokenInput, consumeTokenStatement, TokenProblem, TokenService } from './token.service.js';
 export type { IssuedTokenView, TokenCheckView, TokenServiceOptions, VerifiedToken } from './token.service.js';

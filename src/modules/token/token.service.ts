@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { MemberClocks } from '../../platform/context.js';
 import { InputValidator } from '../../platform/errors.js';
 import { Benefit, catalogBenefits } from '../bundle/index.js';
+import { catalogVersionOf } from '../../platform/catalog-cache.js';
 import {
   ENTITLEMENT_VIEW_COLUMNS,
   EntitlementError,
@@ -130,6 +131,8 @@ export class TokenService {
   async verifyForPartner(partnerId: string, token: string): Promise<VerifiedToken> {
     checkTokenInput(new InputValidator(), token).throwIfInvalid();
     const claims = await this.options.verifier.verify(token, partnerId);
+    // The catalog's version (for the benefit below) goes in the same round trip as this read.
+    void catalogVersionOf(this.em);
     // One plain statement, one snapshot: the token as issued and its entitlement; the benefit from the catalog this process keeps.
     // The token names no member (partners must not learn it), so on Citus this lookup by jti is
     // the redemption's one statement sent to every shard; the join names the member, so each
@@ -176,15 +179,14 @@ export class TokenService {
  * Consumes a token for good, in the transaction of the redemption that uses it: a token is
  * presented once (ALREADY_REDEEMED after; a concurrent twin waits for the row and then sees
  * it used). A voided redemption leaves its token consumed. Names the token's member as well as
- * its jti (a router query on Citus, docs/citus.md).
+ * its jti (a router query on Citus, docs/citus.md). The statement answers one row when it
+ * consumed the token, none when it was already used ({@link TokenError.alreadyRedeemed}).
  */
-export async function consumeToken(em: EntityManager, token: { jti: string; memberId: string }, at: Date): Promise<void> {
-  const consumed = await em.execute<{ jti: string }[]>('update issued_token set redeemed_at = ? where member_id = ? and jti = ? and redeemed_at is null returning jti', [
-    at,
-    token.memberId,
-    token.jti,
-  ]);
-  if (consumed.length === 0) throw TokenError.alreadyRedeemed();
+export function consumeTokenStatement(token: { jti: string; memberId: string }, at: Date): { sql: string; params: unknown[] } {
+  return {
+    sql: 'update issued_token set redeemed_at = ? where member_id = ? and jti = ? and redeemed_at is null returning jti',
+    params: [at, token.memberId, token.jti],
+  };
 }
 
 /** The checks every token argument gets before any cryptography, added to `validator`. */

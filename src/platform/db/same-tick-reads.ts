@@ -15,6 +15,7 @@
 // input, a cancelled backend), its statements are sent again one by one, so each caller gets
 // its own answer or its own error, as without batching.
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { formatStatements, logSent } from './simple-query.js';
 
 interface Queued {
   sql: string;
@@ -52,9 +53,7 @@ export function batchSameTickReads(em: EntityManager): void {
 }
 
 async function sendTogether(em: EntityManager, batch: Queued[], execute: (sql: string, params?: unknown[]) => Promise<unknown>): Promise<void> {
-  const platform = em.getPlatform();
-  // Each statement without a trailing `;` (an empty statement between two would answer nothing).
-  const statements = batch.map((q) => withoutTrailingSemicolons(platform.formatQuery(q.sql, q.params)));
+  const statements = formatStatements(em, batch);
   const started = Date.now();
   let results: Array<{ rows: unknown[] }> | undefined;
   try {
@@ -69,25 +68,7 @@ async function sendTogether(em: EntityManager, batch: Queued[], execute: (sql: s
     for (const q of batch) execute(q.sql, q.params).then((rows) => q.resolve(rows as unknown[]), q.reject);
     return;
   }
-  const took = Date.now() - started;
-  const logger = em.config.getLogger();
-  const slowQueryThreshold = em.config.get('slowQueryThreshold');
-  batch.forEach((q, i) => {
-    const rows = results[i]!.rows;
-    // Logged (and so counted in db_statements_total) one by one, as em.execute logs each.
-    const context = { query: statements[i]!, took, results: rows.length, level: 'info' as const };
-    logger.logQuery(context);
-    if (slowQueryThreshold != null && took >= slowQueryThreshold) em.config.getSlowQueryLogger().logQuery({ ...context, enabled: true });
-    q.resolve(rows);
-  });
-}
-
-/** `sql` without trailing `;` and blanks (a regex anchored at the end scans every blank run: slow on long statements). */
-function withoutTrailingSemicolons(sql: string): string {
-  let end = sql.length;
-  for (;;) {
-    const c = sql.charCodeAt(end - 1);
-    if (end > 0 && (c === 59 || c === 32 || c === 10 || c === 13 || c === 9)) end--;
-    else return end === sql.length ? sql : sql.slice(0, end);
-  }
+  // Logged (and so counted in db_statements_total) one by one, as em.execute logs each.
+  logSent(em, statements, results.map((r) => r.rows.length), Date.now() - started);
+  batch.forEach((q, i) => q.resolve(results[i]!.rows));
 }
