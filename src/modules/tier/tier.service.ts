@@ -50,6 +50,30 @@ export interface TierProgressView {
 /** How many evaluations ahead `heldUntil` and `leaving` look (a window's length and one more). */
 const horizon = (program: LoyaltyProgramSnapshot) => program.rules.tiers.windowMonths + 1;
 
+type Evaluation = { at: Date; from: string; to: string };
+// The evaluations ahead of an instant (their instants and the months each window holds) are the
+// same for every member whose next evaluation is the same: worked out once per first
+// evaluation, rules and zone, not per member and request (time zone arithmetic on every `me`).
+const schedules = new Map<string, readonly Evaluation[]>();
+const MAX_SCHEDULES = 256;
+
+/** The next {@link horizon} evaluations after `asOf`, with the window months each decides on. */
+function evaluationsAfter(program: LoyaltyProgramSnapshot, asOf: Date, timeZone: string): readonly Evaluation[] {
+  const { evaluationDayOfMonth: day, windowMonths: months } = program.rules.tiers;
+  const first = nextEvaluation(asOf, day, timeZone);
+  const key = `${timeZone}|${day}|${months}|${horizon(program)}|${first.getTime()}`;
+  let schedule = schedules.get(key);
+  if (!schedule) {
+    const out: Evaluation[] = [];
+    for (let at = first; out.length < horizon(program); at = nextEvaluation(at, day, timeZone)) {
+      out.push({ at, ...windowMonths(at, months, timeZone, 'EVALUATION') });
+    }
+    if (schedules.size >= MAX_SCHEDULES) schedules.clear();
+    schedules.set(key, (schedule = out));
+  }
+  return schedule;
+}
+
 /** Members' tiers as they read them: the tier, until when it is held, and what it takes to move. */
 export class TierService {
   constructor(
@@ -85,14 +109,7 @@ export class TierService {
 
   /** The evaluations ahead of `asOf`, each with the window it decides on. */
   private evaluations(program: LoyaltyProgramSnapshot, months: MonthlyFigures, asOf: Date): Array<{ at: Date; window: QualifyingMetrics }> {
-    const out: Array<{ at: Date; window: QualifyingMetrics }> = [];
-    let at = asOf;
-    for (let i = 0; i < horizon(program); i++) {
-      at = nextEvaluation(at, program.rules.tiers.evaluationDayOfMonth, this.deps.timeZone);
-      const { from, to } = windowMonths(at, program.rules.tiers.windowMonths, this.deps.timeZone, 'EVALUATION');
-      out.push({ at, window: sumWindow(months, from, to) });
-    }
-    return out;
+    return evaluationsAfter(program, asOf, this.deps.timeZone).map(({ at, from, to }) => ({ at: new Date(at), window: sumWindow(months, from, to) }));
   }
 
   private heldUntil(program: LoyaltyProgramSnapshot, state: TierState, months: MonthlyFigures, asOf: Date): Date | null {
