@@ -22,7 +22,6 @@ export const citusTables: Record<string, TableShape> = {
   issued_token: distributed,
   redemption: distributed,
   redemption_void: distributed,
-  outbox_event: { kind: 'distributed', note: 'events about one entitlement; another change owns this table now (left as it is)' },
   membership_card: distributed,
   member_birthday: distributed,
   member_messaging_preference: distributed,
@@ -69,6 +68,7 @@ export const citusTables: Record<string, TableShape> = {
   partner_subgraph: local('the registered partner subgraphs the gateway composes; read at start-up and on registration only'),
   inbound_partner_event: local('webhook ids kept once per partner (dedupe by the partner\'s event id, which names no member)'),
   status_list: local('each partner\'s open status list, allocated in order under a lock: one sequence per partner'),
+  outbox_event: local('the provisioning queue: claimed across members in due order with SKIP LOCKED by the delivery workers, per-entitlement order kept by one index walk; written by the statements that change rights, as the audit log is'),
   voucher_code: local('a partner\'s pool of codes, claimed across members with SKIP LOCKED; a claimed code names its member and entitlement, but the pool is not per member'),
   activity_import: local('an uploaded file\'s job row (status, counters) for the workers\' lanes'),
   activity_import_lane: local('job leases: which worker applies which lane of an import'),
@@ -144,16 +144,6 @@ export const knownCitusViolations: KnownViolation[] = [
     violation:
       'membership_event: foreign key membership_event_membership_id_foreign (membership_id) → membership (id): does not pair membership_event.member_id with membership.member_id (a foreign key between distributed tables includes the distribution column on both sides) [foreign-key-co-located]',
     why: 'membership_event carries member_id (Migration20261207160205, its key is (id, member_id)); the foreign key becomes (membership_id, member_id) → membership (id, member_id) once membership_pkey includes member_id',
-  },
-  {
-    violation:
-      'outbox_event: member_id: has no member_id column (every distributed table carries the distribution column) [distribution-column]',
-    why: 'another change owns outbox_event right now: it gains member_id (its entitlement\'s member, known where the event is queued) and (id, member_id) as its key after that change lands',
-  },
-  {
-    violation:
-      'outbox_event: primary key outbox_event_pkey (id): does not include member_id [unique-includes-distribution-column]',
-    why: 'another change owns outbox_event right now: it gains member_id (its entitlement\'s member, known where the event is queued) and (id, member_id) as its key after that change lands',
   },
   {
     violation:

@@ -3,6 +3,21 @@ import { EntitlementVerificationError } from './errors.js';
 
 /** The three base64url parts of a compact JWS (the signature may be empty). */
 export const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * True when `part` (base64url characters only, as {@link COMPACT_JWS} checks) is the only
+ * spelling of its bytes: not 4n+1 characters long (no byte ends there), and no bit set in its
+ * last character beyond the bytes it carries (4 spare bits after 1 byte, 2 after 2). What
+ * decoding and encoding again would tell, without either.
+ */
+export function isCanonicalBase64url(part: string): boolean {
+  const rest = part.length % 4;
+  if (rest === 0) return true;
+  if (rest === 1) return false;
+  return (BASE64URL.indexOf(part[part.length - 1]!) & (rest === 2 ? 0x0f : 0x03)) === 0;
+}
+
 /** Headers that carry a key, point at one or demand extensions: keys come only from the issuer's JWKS. */
 export const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'crit'] as const;
 

@@ -3,6 +3,7 @@ import { EntitlementVerificationError } from './errors.js';
 import {
   COMPACT_JWS,
   decodeJsonObject,
+  isCanonicalBase64url,
   FORBIDDEN_HEADERS,
   isHttpUrl,
   isNumericDate,
@@ -226,7 +227,7 @@ function assertCompactJws(token: unknown): asserts token is string {
   // Base64url leaves spare bits in a part's last character; only the canonical spelling is
   // accepted, so no two strings carry the same signature.
   for (const part of token.split('.')) {
-    if (Buffer.from(part, 'base64url').toString('base64url') !== part) {
+    if (!isCanonicalBase64url(part)) {
       throw reject('MALFORMED', 'a part of the token is not canonical base64url');
     }
   }
