@@ -31,6 +31,8 @@ const schema = makeExecutableSchema({
     Day: new GraphQLScalarType({ name: 'Day', serialize: (value) => (value as Date).toISOString().slice(0, 10) }),
     Named: { __resolveType: (value: { open?: boolean }) => (value.open === undefined ? 'Person' : 'Shop') },
     Found: { __resolveType: (value: { open?: boolean }) => (value.open === undefined ? 'Person' : 'Shop') },
+    // The second person's age fails (asynchronously), the others' resolve.
+    Person: { age: async (person: { i: number }) => (person.i === 1 ? Promise.reject(new Error('age unknown')) : 30 + person.i) },
     Query: {
       ok: () => 'fine',
       plain: () => {
@@ -45,7 +47,7 @@ const schema = makeExecutableSchema({
       },
       list: () => [1, null as unknown as number, 3],
       people: async (_: unknown, args: { first: number; colour?: string }) =>
-        Array.from({ length: args.first }, (_, i) => ({ name: `${args.colour ?? 'NONE'}-${i}`, age: i === 1 ? Promise.reject(new Error('age unknown')) : 30 + i })),
+        Array.from({ length: args.first }, (_, i) => ({ name: `${args.colour ?? 'NONE'}-${i}`, i })),
       found: (_: unknown, args: { kind: string }) => (args.kind === 'shop' ? { name: 'Corner', open: true } : args.kind === 'person' ? { name: 'Ann' } : null),
       named: () => [{ name: 'Ann' }, { name: 'Corner', open: true }, null],
       // A non-null field that resolves to null: the error nulls its parent.
