@@ -56,6 +56,8 @@ export async function pipelinedTransaction<T>(em: EntityManager, work: (pipeline
       try {
         answer = await client.query(text.join(';\n'));
       } catch (error) {
+        // Sent, so counted, as em.execute counts a statement that failed.
+        logSent(em, text, [], Date.now() - started);
         // A statement PostgreSQL refused (it has a severity) leaves the connection usable; anything else may not.
         if (!(error instanceof Error) || !('severity' in error)) broken = error instanceof Error ? error : new Error(String(error));
         throw em.getDriver().convertException(error as Error);
