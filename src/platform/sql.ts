@@ -21,6 +21,12 @@ export function pgTextArray(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 }
 
+/** One statement with `?` placeholders and its parameters, as `em.execute` takes them. */
+export interface Statement {
+  sql: string;
+  params?: unknown[];
+}
+
 /**
  * SQL inside one transaction, `?` placeholders: what an EntityManager inside
  * `em.transactional` offers, and what {@link pgTransaction} makes of a plain `pg` client between

@@ -1,4 +1,4 @@
-import type { SqlTransaction } from '../../platform/sql.js';
+import type { SqlTransaction, Statement } from '../../platform/sql.js';
 import { STAFF_ROLE_NAMES, STAFF_ROLES, type MemberPrincipal, type Principal, type StaffRole } from '../../platform/principal.js';
 import { InputValidator } from '../../platform/errors.js';
 import type { AppConfig } from '../../platform/config.js';
@@ -196,7 +196,7 @@ export const AuditLog = {
    */
   async append(em: SqlTransaction, context: AuditContext, record: AuditRecord, options: AppendOptions = {}): Promise<void> {
     if (!em.isInTransaction()) throw new Error('AuditLog.append must run inside the transaction of the change it records');
-    currentKey();
+    currentKey(); // No key: refused before any statement is sent.
     const [lock, head] = AuditLog.lockStatements(options);
     // The lock in a statement of its own: in READ COMMITTED the next statement's snapshot is
     // taken after the lock is granted, so it sees the row committed by the previous holder.
@@ -212,7 +212,7 @@ export const AuditLog = {
    * each a statement of its own (the second's snapshot is taken once the lock is granted), sent
    * after every other write of the transaction. Their rows go to {@link insertStatement}.
    */
-  lockStatements(options: AppendOptions = {}): [{ sql: string; params: unknown[] }, { sql: string; params: unknown[] }] {
+  lockStatements(options: AppendOptions = {}): [Statement, Statement] {
     const chain = chainOf(options);
     return [
       {
@@ -229,7 +229,7 @@ export const AuditLog = {
    *
    * @throws Error in a snapshot isolation level, or before {@link configureAuditLog}.
    */
-  insertStatement(locked: readonly unknown[], head: readonly unknown[], context: AuditContext, record: AuditRecord): { sql: string; params: unknown[] } {
+  insertStatement(locked: readonly unknown[], head: readonly unknown[], context: AuditContext, record: AuditRecord): Statement {
     const key = currentKey();
     const [lock] = locked as readonly LockedChain[];
     if (lock!.isolation !== 'read committed') {

@@ -1,6 +1,6 @@
 import { MomentKind, Moments } from '../moments/index.js';
 import type { LocalizedText } from '../../platform/localized.js';
-import { pgTextArray } from '../../platform/sql.js';
+import { pgTextArray, type Statement } from '../../platform/sql.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Entitlement, EntitlementStatus } from './entitlement.entity.js';
 import { ENTITLEMENT_VIEW_COLUMNS, remainingOf } from './entitlement.service.js';
@@ -26,7 +26,7 @@ export async function takeQuota(em: EntityManager, right: { id: string; memberId
  * `used` and what `entitlementView` makes of it), none when not (then {@link quotaRefusal}
  * says why).
  */
-export function takeQuotaStatement(right: { id: string; memberId: string }, units: number, now: Date): { sql: string; params: unknown[] } {
+export function takeQuotaStatement(right: { id: string; memberId: string }, units: number, now: Date): Statement {
   return {
     sql: `update entitlement e set used = e.used + ?
      where member_id = ? and id = ? and status = ? and period_start <= ? and period_end > ?

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { MemberClocks } from '../../platform/context.js';
 import { InputValidator } from '../../platform/errors.js';
+import type { Statement } from '../../platform/sql.js';
 import { Benefit, catalogBenefits } from '../bundle/index.js';
 import { catalogVersionOf } from '../../platform/catalog-cache.js';
 import {
@@ -182,7 +183,7 @@ export class TokenService {
  * its jti (a router query on Citus, docs/citus.md). The statement answers one row when it
  * consumed the token, none when it was already used ({@link TokenError.alreadyRedeemed}).
  */
-export function consumeTokenStatement(token: { jti: string; memberId: string }, at: Date): { sql: string; params: unknown[] } {
+export function consumeTokenStatement(token: { jti: string; memberId: string }, at: Date): Statement {
   return {
     sql: 'update issued_token set redeemed_at = ? where member_id = ? and jti = ? and redeemed_at is null returning jti',
     params: [at, token.memberId, token.jti],

@@ -13,9 +13,8 @@
 // no other connection's lock meanwhile: the connection is taken from the ORM's pool for the
 // transaction's length, as `em.transactional` takes one.
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { formatStatements, logSent, type Statement } from './simple-query.js';
-
-export type { Statement } from './simple-query.js';
+import type { Statement } from '../sql.js';
+import { formatStatements, logSent } from './simple-query.js';
 
 interface PoolClient {
   query(text: string): Promise<unknown>;

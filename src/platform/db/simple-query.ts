@@ -3,18 +3,13 @@
 // inlines them, and each statement is still logged on its own (so counted in
 // `db_statements_total`, and seen by the tests that EXPLAIN what was sent).
 import type { EntityManager } from '@mikro-orm/postgresql';
-
-/** One statement with `?` placeholders, as `em.execute` takes it. */
-export interface Statement {
-  sql: string;
-  params?: readonly unknown[];
-}
+import type { Statement } from '../sql.js';
 
 /** The statements as one query text: each formatted, without its trailing `;`, joined. */
 export function formatStatements(em: EntityManager, statements: readonly Statement[]): string[] {
   const platform = em.getPlatform();
   // Each statement without a trailing `;` (an empty statement between two would answer nothing).
-  return statements.map((s) => withoutTrailingSemicolons(platform.formatQuery(s.sql, [...(s.params ?? [])])));
+  return statements.map((s) => withoutTrailingSemicolons(platform.formatQuery(s.sql, s.params ?? [])));
 }
 
 /** Logs each statement sent, as `em.execute` logs each (counted, slow ones in the slow-query log). */
